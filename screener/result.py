@@ -1,0 +1,119 @@
+"""The result of one analysis and how it is written to disk."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from screener.config import AnalysisConfig
+from screener.keypoints import PoseSequence
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AnalysisResult:
+    """Everything one analysis produced, in memory.
+
+    Attributes
+    ----------
+    frames
+        One row per decoded frame, the columns of ``frames.csv`` in the output spec.
+    events
+        One row per stance phase or repetition, the columns of ``events.csv``.
+    summary
+        The content of ``summary.json`` (task, view, sides, faults, plan, quality,
+        provenance).
+    pose
+        The cleaned landmarks the angles were computed from.
+    raw_pose
+        The landmarks as MediaPipe returned them (before cleaning).
+    config
+        The settings used.
+    video_path
+        The analysed video, if the analysis started from one (used for report stills).
+    """
+
+    frames: pd.DataFrame
+    events: pd.DataFrame
+    summary: dict[str, Any]
+    pose: PoseSequence
+    raw_pose: PoseSequence
+    config: AnalysisConfig
+    video_path: Path | None = None
+
+    def write(self, outdir: str | Path, *, report: bool = True, pdf: bool = False) -> list[Path]:
+        """Write the output files of the spec to ``outdir``.
+
+        Parameters
+        ----------
+        outdir
+            Folder to write to (created if needed).
+        report
+            Also write ``report.html``.
+        pdf
+            Also write ``report.pdf``.
+
+        Returns
+        -------
+        list of Path
+            The files written.
+
+        Notes
+        -----
+        Each file is written to a temporary name in ``outdir`` and renamed into place, so
+        an interrupted write never leaves a half-written file under a final name.
+        """
+        out = Path(outdir)
+        out.mkdir(parents=True, exist_ok=True)
+        written = [
+            _atomic_write(out / "frames.csv", lambda p: self.frames.to_csv(p, index=False)),
+            _atomic_write(out / "frames.parquet", lambda p: self.frames.to_parquet(p, index=False)),
+            _atomic_write(out / "events.csv", lambda p: self.events.to_csv(p, index=False)),
+            _atomic_write(
+                out / "summary.json",
+                lambda p: p.write_text(json.dumps(to_jsonable(self.summary), indent=2)),
+            ),
+        ]
+        if report or pdf:
+            from screener.report import write_report
+
+            written.extend(write_report(self, out, html=report, pdf=pdf))
+        log.info("wrote %d files to %s", len(written), out)
+        return written
+
+
+def _atomic_write(path: Path, writer: Any) -> Path:
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        writer(tmp)
+        tmp.replace(path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Convert numpy scalars, paths and non-finite floats to plain JSON values (NaN → null)."""
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, Path):
+        return str(obj)
+    if hasattr(obj, "item") and callable(obj.item):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
