@@ -42,8 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
-            log.debug("sub-commands of %s unavailable (%s); pip install 'screener[%s]'",
-                      module_name, exc, extra)
+            log.debug(
+                "sub-commands of %s unavailable (%s); pip install 'screener[%s]'",
+                module_name,
+                exc,
+                extra,
+            )
             continue
         module.register(sub)
     return parser
@@ -51,8 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def configure_logging(verbose: int, quiet: bool) -> None:
     """Log to stderr: warnings by default, info with -v, debug with -vv."""
-    level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    level = (
+        logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
+    )
+    logging.basicConfig(
+        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

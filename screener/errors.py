@@ -41,7 +41,7 @@ class ScreenerError(Exception):
 
 
 class VideoError(ScreenerError):
-    """The file is not a readable video, is empty or truncated, or its frame rate is out of range."""
+    """The file is not a readable video, is empty or truncated, or its frame rate is off."""
 
     code = "bad_video"
 
@@ -53,7 +53,7 @@ class NoPersonError(ScreenerError):
 
 
 class ViewError(ScreenerError):
-    """The camera view does not allow the requested measurement (e.g. frontal metrics on a side view)."""
+    """The camera view does not allow the measurement (e.g. frontal metrics on a side view)."""
 
     code = "wrong_view"
 

@@ -1,0 +1,253 @@
+"""Per-frame joint angles in the conventions of the output spec.
+
+All functions are vectorised over frames and take plain arrays, so they can be checked
+against analytic answers. Image coordinates: x right, y down (pixels). World coordinates:
+MediaPipe's right-handed frame (x right, y down, z away from the camera, metres).
+
+Sign conventions (``shared/spec/outputs.md``):
+
+- pelvic obliquity: positive when the subject's LEFT hip is lower, in any view;
+- knee FPPA: positive = valgus (knee medial to the hip-ankle line);
+- hip adduction: positive = adduction (knee toward the midline);
+- femoral rotation: positive = internal rotation;
+- trunk lean: positive toward the subject's LEFT;
+- knee flexion: 0 = straight.
+
+Frontal-plane angles are 2D, in the image. They use each frame's own left/right hip
+positions to know which image direction is medial, so they hold whether the subject
+faces the camera or turns their back to it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from screener.keypoints import FloatArray, PoseSequence
+from screener.landmarks import SIDES
+
+#: Below this knee flexion the femur's axial rotation is not measurable (the knee's
+#: flexion axis is undefined for a straight leg); femoral IR is left empty.
+FEMORAL_IR_MIN_FLEXION_DEG = 10.0
+#: Knee flexion at which femoral IR confidence reaches its maximum.
+FEMORAL_IR_FULL_CONFIDENCE_FLEXION_DEG = 40.0
+
+
+def _unit(v: FloatArray) -> FloatArray:
+    norm = np.linalg.norm(v, axis=-1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.asarray(np.where(norm > 0, v / norm, np.nan))
+
+
+def _dot(a: FloatArray, b: FloatArray) -> FloatArray:
+    return np.asarray(np.sum(a * b, axis=-1))
+
+
+def pelvic_obliquity_deg(left_hip: FloatArray, right_hip: FloatArray) -> FloatArray:
+    """Angle of the inter-hip line against the image horizontal.
+
+    Parameters
+    ----------
+    left_hip, right_hip
+        Image coordinates ``(n, 2)`` of the subject's left and right hips.
+
+    Returns
+    -------
+    ndarray
+        Degrees, positive when the LEFT hip is lower in the image (larger y).
+    """
+    d = left_hip - right_hip
+    return np.degrees(np.arctan2(d[:, 1], np.abs(d[:, 0])))
+
+
+def knee_fppa_deg(
+    hip: FloatArray, knee: FloatArray, ankle: FloatArray, other_hip: FloatArray
+) -> FloatArray:
+    """Knee frontal plane projection angle (2D), positive = valgus.
+
+    Parameters
+    ----------
+    hip, knee, ankle
+        Image coordinates ``(n, 2)`` of one leg.
+    other_hip
+        Image coordinates of the other hip: the direction from this hip to it is medial.
+
+    Returns
+    -------
+    ndarray
+        ``180 - angle(hip, knee, ankle)`` in degrees, signed: positive when the knee lies
+        on the medial side of the hip-ankle line (valgus), negative when lateral (varus).
+
+    Notes
+    -----
+    The FPPA is a composite of hip adduction, hip internal rotation and knee rotation as
+    seen by one camera; it is not a pure knee angle.
+    """
+    a = _unit(hip - knee)
+    b = _unit(ankle - knee)
+    inner = np.degrees(np.arccos(np.clip(_dot(a, b), -1.0, 1.0)))
+    magnitude = 180.0 - inner
+    line = ankle - hip
+    t = _dot(knee - hip, line) / _dot(line, line)
+    offset = knee - (hip + t[:, None] * line)
+    medial = _unit(other_hip - hip)
+    sign = np.sign(_dot(offset, medial))
+    return np.asarray(np.where(sign < 0, -magnitude, magnitude))
+
+
+def hip_adduction_deg(hip: FloatArray, knee: FloatArray, other_hip: FloatArray) -> FloatArray:
+    """Frontal-plane angle of the femur against the pelvis (2D), positive = adduction.
+
+    Parameters
+    ----------
+    hip, knee
+        Image coordinates ``(n, 2)`` of one leg's hip and knee.
+    other_hip
+        Image coordinates of the other hip.
+
+    Returns
+    -------
+    ndarray
+        Degrees between the thigh and the perpendicular to the inter-hip line (pointing
+        down the image); positive when the knee is toward the midline.
+    """
+    u = _unit(other_hip - hip)
+    n = np.stack([-u[:, 1], u[:, 0]], axis=-1)
+    n = np.where((n[:, 1] < 0)[:, None], -n, n)
+    thigh = knee - hip
+    return np.degrees(np.arctan2(_dot(thigh, u), _dot(thigh, n)))
+
+
+def trunk_lean_deg(
+    left_hip: FloatArray,
+    right_hip: FloatArray,
+    left_shoulder: FloatArray,
+    right_shoulder: FloatArray,
+) -> FloatArray:
+    """Lateral lean of the trunk from the image vertical, positive toward the subject's LEFT.
+
+    Parameters
+    ----------
+    left_hip, right_hip, left_shoulder, right_shoulder
+        Image coordinates ``(n, 2)``.
+
+    Returns
+    -------
+    ndarray
+        Degrees of the mid-hip to mid-shoulder line from vertical.
+    """
+    v = 0.5 * (left_shoulder + right_shoulder) - 0.5 * (left_hip + right_hip)
+    left_dir = np.sign(left_hip[:, 0] - right_hip[:, 0])
+    return np.degrees(np.arctan2(v[:, 0] * left_dir, -v[:, 1]))
+
+
+def knee_flexion_deg(hip: FloatArray, knee: FloatArray, ankle: FloatArray) -> FloatArray:
+    """Knee flexion from 3D points: ``180 - angle(hip, knee, ankle)``, 0 = straight."""
+    a = _unit(hip - knee)
+    b = _unit(ankle - knee)
+    return 180.0 - np.degrees(np.arccos(np.clip(_dot(a, b), -1.0, 1.0)))
+
+
+def femoral_internal_rotation_deg(
+    hip: FloatArray,
+    knee: FloatArray,
+    ankle: FloatArray,
+    left_hip: FloatArray,
+    right_hip: FloatArray,
+    side: str,
+) -> tuple[FloatArray, FloatArray]:
+    """Axial rotation of the femur relative to the pelvis from 3D landmarks.
+
+    Parameters
+    ----------
+    hip, knee, ankle
+        World coordinates ``(n, 3)`` of the leg (right-handed frame).
+    left_hip, right_hip
+        World coordinates of both hips (the pelvis' medio-lateral axis).
+    side
+        ``"left"`` or ``"right"``: the leg measured.
+
+    Returns
+    -------
+    ir_deg
+        Femoral internal rotation in degrees (positive = internal); NaN where the knee is
+        flexed less than :data:`FEMORAL_IR_MIN_FLEXION_DEG`.
+    confidence
+        0-1, rising linearly with knee flexion from the minimum to
+        :data:`FEMORAL_IR_FULL_CONFIDENCE_FLEXION_DEG`.
+
+    Notes
+    -----
+    The knee's flexion axis is taken as the normal of the plane through hip, knee and
+    ankle (``thigh x shank``), which points to the subject's left for either leg when the
+    knee bends forward. The angle about the femur's long axis from the pelvis'
+    left-pointing axis to that knee axis, both projected on the plane perpendicular to
+    the femur, is the femur's axial rotation (the third angle of a hip joint coordinate
+    system). Internal rotation turns the left knee's axis forward and the right knee's
+    backward, hence the side-dependent sign.
+
+    No validated method exists for femoral rotation from one 2D view: this rests on
+    MediaPipe's estimated depth, which is the least reliable of its outputs, and on a
+    flexed knee. Report it with its confidence.
+    """
+    thigh = knee - hip
+    shank = ankle - knee
+    up = _unit(hip - knee)
+    knee_axis = np.cross(thigh, shank)
+    pelvis_left = left_hip - right_hip
+    a = _unit(pelvis_left - _dot(pelvis_left, up)[:, None] * up)
+    b = _unit(knee_axis - _dot(knee_axis, up)[:, None] * up)
+    phi = np.degrees(np.arctan2(_dot(np.cross(a, b), up), _dot(a, b)))
+    ir = -phi if side == "left" else phi
+    flexion = knee_flexion_deg(hip, knee, ankle)
+    span = FEMORAL_IR_FULL_CONFIDENCE_FLEXION_DEG - FEMORAL_IR_MIN_FLEXION_DEG
+    confidence = np.clip((flexion - FEMORAL_IR_MIN_FLEXION_DEG) / span, 0.0, 1.0)
+    with np.errstate(invalid="ignore"):
+        unmeasurable = ~(flexion >= FEMORAL_IR_MIN_FLEXION_DEG)
+    ir = np.where(unmeasurable, np.nan, ir)
+    confidence = np.where(np.isfinite(ir), confidence, 0.0)
+    return np.asarray(ir), np.asarray(confidence)
+
+
+def compute_frame_angles(pose: PoseSequence) -> pd.DataFrame:
+    """Every per-frame angle column of the output spec.
+
+    Parameters
+    ----------
+    pose
+        Cleaned landmarks (labels anatomically correct).
+
+    Returns
+    -------
+    DataFrame
+        One row per frame: ``pelvic_obliquity_deg``, ``trunk_lean_deg`` and, per side,
+        ``{side}_knee_fppa_deg``, ``{side}_hip_adduction_deg``, ``{side}_femoral_ir_deg``,
+        ``{side}_femoral_ir_confidence``, ``{side}_knee_flexion_deg``.
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        columns: dict[str, FloatArray] = {
+            "pelvic_obliquity_deg": pelvic_obliquity_deg(pose.xy("left_hip"), pose.xy("right_hip")),
+            "trunk_lean_deg": trunk_lean_deg(
+                pose.xy("left_hip"),
+                pose.xy("right_hip"),
+                pose.xy("left_shoulder"),
+                pose.xy("right_shoulder"),
+            ),
+        }
+        for side in SIDES:
+            other = "right" if side == "left" else "left"
+            hip, knee, ankle = (pose.xy(f"{side}_{p}") for p in ("hip", "knee", "ankle"))
+            columns[f"{side}_knee_fppa_deg"] = knee_fppa_deg(
+                hip, knee, ankle, pose.xy(f"{other}_hip")
+            )
+            columns[f"{side}_hip_adduction_deg"] = hip_adduction_deg(
+                hip, knee, pose.xy(f"{other}_hip")
+            )
+            hip3, knee3, ankle3 = (pose.xyz(f"{side}_{p}") for p in ("hip", "knee", "ankle"))
+            ir, ir_conf = femoral_internal_rotation_deg(
+                hip3, knee3, ankle3, pose.xyz("left_hip"), pose.xyz("right_hip"), side
+            )
+            columns[f"{side}_femoral_ir_deg"] = ir
+            columns[f"{side}_femoral_ir_confidence"] = ir_conf
+            columns[f"{side}_knee_flexion_deg"] = knee_flexion_deg(hip3, knee3, ankle3)
+    return pd.DataFrame(columns)

@@ -1,0 +1,331 @@
+"""Cleaning of raw landmarks: mask, swap repair, gap filling, zero-lag low-pass filter.
+
+Each function is pure: it takes a :class:`~screener.keypoints.PoseSequence` and returns a
+new one (plus, where useful, a boolean mask of what it changed), so every step can be
+tested and its effect reported per frame.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.signal import butter, sosfiltfilt
+
+from screener.config import CleaningConfig
+from screener.keypoints import BoolArray, FloatArray, PoseSequence
+from screener.landmarks import INDEX, LEG_PARTS, mirror_indices
+
+log = logging.getLogger(__name__)
+
+#: Landmarks whose continuity decides whether the legs' labels were swapped.
+_SWAP_PARTS: tuple[str, ...] = ("knee", "ankle", "heel", "foot_index")
+
+
+@dataclass(frozen=True)
+class CleanedPose:
+    """A cleaned sequence and what cleaning did to it.
+
+    Attributes
+    ----------
+    pose
+        The cleaned landmarks.
+    masked
+        ``(frame, landmark)``: the raw value was dropped (low visibility, out of frame).
+    filled
+        ``(frame, landmark)``: the value was interpolated across a short gap.
+    swapped
+        ``(frame,)``: the left/right leg labels were swapped back in this frame.
+    cutoff_hz
+        The low-pass cut-off actually applied (after clamping below Nyquist).
+    notes
+        Human-readable notes of anything unusual (clamped cut-off, resampling...).
+    """
+
+    pose: PoseSequence
+    masked: BoolArray
+    filled: BoolArray
+    swapped: BoolArray
+    cutoff_hz: float
+    notes: tuple[str, ...]
+
+
+def mask_low_visibility(
+    pose: PoseSequence, visibility_min: float, margin_frac: float = 0.02
+) -> tuple[PoseSequence, BoolArray]:
+    """Drop landmarks that are not visible enough or lie outside the image.
+
+    Parameters
+    ----------
+    pose
+        Raw landmarks.
+    visibility_min
+        Landmarks with a lower visibility become NaN.
+    margin_frac
+        Landmarks further outside the image than this fraction of its size become NaN
+        (MediaPipe extrapolates body parts it cannot see).
+
+    Returns
+    -------
+    pose
+        The masked sequence.
+    masked
+        ``(frame, landmark)`` boolean array of the values dropped here (values that were
+        already missing are not counted).
+    """
+    width, height = pose.image_size_px
+    xy = pose.image_xy_px
+    with np.errstate(invalid="ignore"):
+        outside = (
+            (xy[..., 0] < -margin_frac * width)
+            | (xy[..., 0] > (1 + margin_frac) * width)
+            | (xy[..., 1] < -margin_frac * height)
+            | (xy[..., 1] > (1 + margin_frac) * height)
+        )
+    present = np.isfinite(xy[..., 0])
+    drop = present & ((pose.visibility < visibility_min) | outside)
+    image = xy.copy()
+    world = pose.world_xyz_m.copy()
+    image[drop] = np.nan
+    world[drop] = np.nan
+    return pose.with_arrays(image_xy_px=image, world_xyz_m=world), drop
+
+
+def repair_swaps(pose: PoseSequence) -> tuple[PoseSequence, BoolArray]:
+    """Undo frames where the model swapped the labels of the two legs.
+
+    Parameters
+    ----------
+    pose
+        Landmarks (masked or raw).
+
+    Returns
+    -------
+    pose
+        The sequence with leg labels consistent over time.
+    swapped
+        ``(frame,)`` True where the leg labels (hip to toe, image, world and visibility)
+        were exchanged.
+
+    Notes
+    -----
+    Each frame is compared with the last frame whose legs are known: if giving the
+    left leg's points the right leg's labels (and vice versa) moves the legs much less
+    than keeping them, the frame's labels are exchanged. The distance is normalised by
+    the distance between the two legs, so a frame where the legs overlap (a crossover
+    step) is never swapped on a whim. This repairs short label flips; a labelling that is
+    wrong for the whole clip (the model believing a subject seen from behind faces the
+    camera) cannot be seen from continuity and is handled by the view stage.
+    """
+    left = np.array([INDEX[f"left_{p}"] for p in _SWAP_PARTS])
+    right = np.array([INDEX[f"right_{p}"] for p in _SWAP_PARTS])
+    xy = pose.image_xy_px
+    n = pose.n_frames
+    swapped = np.zeros(n, dtype=bool)
+    ref_left: FloatArray | None = None
+    ref_right: FloatArray | None = None
+    for t in range(n):
+        cur_left, cur_right = xy[t, left], xy[t, right]
+        if ref_left is not None and ref_right is not None:
+            keep = _mean_distance(cur_left, ref_left) + _mean_distance(cur_right, ref_right)
+            swap = _mean_distance(cur_left, ref_right) + _mean_distance(cur_right, ref_left)
+            separation = _mean_distance(ref_left, ref_right)
+            if (
+                np.isfinite(keep)
+                and np.isfinite(swap)
+                and separation > 0
+                and swap < 0.5 * keep
+                and keep - swap > 0.5 * separation
+            ):
+                swapped[t] = True
+                cur_left, cur_right = cur_right, cur_left
+        if np.isfinite(cur_left).all() and np.isfinite(cur_right).all():
+            ref_left, ref_right = cur_left, cur_right
+    if not swapped.any():
+        return pose, swapped
+    log.info("repaired left/right leg swaps in %d frames", int(swapped.sum()))
+    return swap_leg_labels(pose, swapped), swapped
+
+
+def swap_leg_labels(pose: PoseSequence, frames: BoolArray) -> PoseSequence:
+    """Exchange the left and right labels of both legs (hip to toe) in the given frames."""
+    leg_left = [INDEX[f"left_{p}"] for p in LEG_PARTS]
+    leg_right = [INDEX[f"right_{p}"] for p in LEG_PARTS]
+    order = np.arange(len(mirror_indices()))
+    order[leg_left] = leg_right
+    order[leg_right] = leg_left
+    arrays = {}
+    for name in ("image_xy_px", "world_xyz_m", "visibility"):
+        values = getattr(pose, name).copy()
+        values[frames] = values[frames][:, order]
+        arrays[name] = values
+    return pose.with_arrays(**arrays)
+
+
+def mirror_all_labels(pose: PoseSequence) -> PoseSequence:
+    """Exchange every left/right label in every frame (a whole-clip mislabelling)."""
+    order = np.asarray(mirror_indices())
+    return pose.with_arrays(
+        image_xy_px=pose.image_xy_px[:, order],
+        world_xyz_m=pose.world_xyz_m[:, order],
+        visibility=pose.visibility[:, order],
+    )
+
+
+def fill_gaps(pose: PoseSequence, max_gap_s: float) -> tuple[PoseSequence, BoolArray]:
+    """Interpolate short runs of missing values linearly in time.
+
+    Parameters
+    ----------
+    pose
+        Landmarks with NaN where missing.
+    max_gap_s
+        Gaps whose duration (from the last valid frame to the next) is at most this are
+        filled; longer gaps and gaps at the ends of the clip stay NaN.
+
+    Returns
+    -------
+    pose
+        The filled sequence.
+    filled
+        ``(frame, landmark)`` True where a value was interpolated.
+    """
+    t = pose.time_s
+    image = pose.image_xy_px.copy()
+    world = pose.world_xyz_m.copy()
+    filled = np.zeros(pose.visibility.shape, dtype=bool)
+    for lm in range(image.shape[1]):
+        missing = ~np.isfinite(image[:, lm, 0])
+        for start, stop in true_runs(missing):
+            if start == 0 or stop == len(t):
+                continue
+            if t[stop] - t[start - 1] > max_gap_s + 1e-9:
+                continue
+            w = (t[start:stop] - t[start - 1]) / (t[stop] - t[start - 1])
+            for arr in (image, world):
+                a, b = arr[start - 1, lm], arr[stop, lm]
+                arr[start:stop, lm] = a + w[:, None] * (b - a)
+            filled[start:stop, lm] = True
+    return pose.with_arrays(image_xy_px=image, world_xyz_m=world), filled
+
+
+def filter_butterworth(
+    pose: PoseSequence, cutoff_hz: float, order: int = 2
+) -> tuple[PoseSequence, float, tuple[str, ...]]:
+    """Zero-lag low-pass Butterworth filter of every landmark coordinate.
+
+    Parameters
+    ----------
+    pose
+        Landmarks; NaN runs split the signal into segments filtered separately.
+    cutoff_hz
+        Cut-off frequency. Clamped to 0.4 x the sampling rate if higher (noted).
+    order
+        Design order; the filter runs forward and backward (``sosfiltfilt``), so the
+        effective order is ``2 * order`` and the phase lag is zero.
+
+    Returns
+    -------
+    pose
+        The filtered sequence.
+    cutoff_hz
+        The cut-off applied.
+    notes
+        Notes on clamping or resampling.
+
+    Notes
+    -----
+    A Butterworth filter assumes uniform sampling. Frame times of variable-frame-rate
+    phone video are first interpolated onto a uniform grid at the median frame rate,
+    filtered there and interpolated back to the original frame times. Segments too short
+    for the filter's padding (under ~0.5 s at 30 fps) are left unfiltered, which the
+    frame quality flags record.
+    """
+    notes: list[str] = []
+    t = pose.time_s
+    if len(t) < 2:
+        return pose, cutoff_hz, ()
+    fs = pose.fps
+    applied = float(cutoff_hz)
+    if applied >= 0.4 * fs:
+        applied = 0.4 * fs
+        notes.append(
+            f"low-pass cut-off {cutoff_hz:g} Hz is too close to the frame rate's Nyquist "
+            f"limit ({fs / 2:.1f} Hz); {applied:.1f} Hz used"
+        )
+    sos = butter(order, applied, btype="low", output="sos", fs=fs)
+    padlen = 3 * (2 * len(sos) + 1)
+    dt = np.diff(t)
+    irregular = bool(np.max(np.abs(dt - np.median(dt))) > 0.05 * np.median(dt))
+    if irregular:
+        notes.append("variable frame rate: resampled to a uniform grid for filtering")
+    image = pose.image_xy_px.copy()
+    world = pose.world_xyz_m.copy()
+    for lm in range(image.shape[1]):
+        valid = np.isfinite(image[:, lm, 0]) & np.isfinite(world[:, lm, 0])
+        for start, stop in true_runs(valid):
+            seg_t = t[start:stop]
+            for arr in (image, world):
+                seg = arr[start:stop, lm]
+                arr[start:stop, lm] = _filter_segment(seg_t, seg, sos, fs, padlen, irregular)
+    return pose.with_arrays(image_xy_px=image, world_xyz_m=world), applied, tuple(notes)
+
+
+def _filter_segment(
+    t: FloatArray, values: FloatArray, sos: FloatArray, fs: float, padlen: int, irregular: bool
+) -> FloatArray:
+    if len(t) <= padlen:
+        return values
+    if not irregular:
+        return np.asarray(sosfiltfilt(sos, values, axis=0))
+    grid = np.arange(t[0], t[-1] + 0.5 / fs, 1.0 / fs)
+    if len(grid) <= padlen:
+        return values
+    on_grid = np.column_stack([np.interp(grid, t, values[:, k]) for k in range(values.shape[1])])
+    smooth = sosfiltfilt(sos, on_grid, axis=0)
+    return np.column_stack([np.interp(t, grid, smooth[:, k]) for k in range(values.shape[1])])
+
+
+def clean_pose(raw: PoseSequence, config: CleaningConfig, cutoff_hz: float) -> CleanedPose:
+    """Run the whole cleaning chain: mask, repair swaps, fill gaps, low-pass filter.
+
+    Parameters
+    ----------
+    raw
+        Landmarks as MediaPipe returned them.
+    config
+        Cleaning settings.
+    cutoff_hz
+        Low-pass cut-off for this clip's task.
+
+    Returns
+    -------
+    CleanedPose
+        The cleaned landmarks and what was done to them.
+    """
+    pose, masked = mask_low_visibility(raw, config.visibility_min)
+    swapped = np.zeros(raw.n_frames, dtype=bool)
+    if config.repair_swaps:
+        pose, swapped = repair_swaps(pose)
+    pose, filled = fill_gaps(pose, config.max_gap_s)
+    pose, applied, notes = filter_butterworth(pose, cutoff_hz, config.filter_order)
+    return CleanedPose(
+        pose=pose, masked=masked, filled=filled, swapped=swapped, cutoff_hz=applied, notes=notes
+    )
+
+
+def true_runs(mask: BoolArray) -> list[tuple[int, int]]:
+    """Return ``(start, stop)`` of each run of True values (stop exclusive)."""
+    if mask.size == 0:
+        return []
+    padded = np.concatenate([[False], mask, [False]])
+    edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
+    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+
+
+def _mean_distance(a: FloatArray, b: FloatArray) -> float:
+    """Mean distance between corresponding points, over the pairs present in both."""
+    d = np.linalg.norm(a - b, axis=-1)
+    d = d[np.isfinite(d)]
+    return float(d.mean()) if d.size else float("nan")

@@ -1,0 +1,276 @@
+"""Events: stance phases of walking and jogging, repetitions of the single-leg squat,
+and which of the three tasks a clip shows.
+
+Signals are normalised by the leg's length in the image, so thresholds hold at any
+distance from the camera and any resolution.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.ndimage import maximum_filter1d, median_filter
+from scipy.signal import find_peaks
+
+from screener.cleaning import true_runs
+from screener.config import EventConfig
+from screener.keypoints import BoolArray, FloatArray, PoseSequence
+from screener.landmarks import SIDES
+
+log = logging.getLogger(__name__)
+
+#: Foot speed (leg lengths per second) under which a foot may be in stance.
+STANCE_SPEED_MAX_LEG_PER_S = 0.6
+#: Jogging: foot height above its recent lowest position (leg lengths) under which a
+#: foot may be in stance.
+STANCE_HEIGHT_MAX_LEG = 0.06
+#: Single-leg squat: median height difference of the feet (leg lengths) that shows one
+#: foot is off the ground.
+SLS_FOOT_LIFT_MIN_LEG = 0.06
+
+
+@dataclass(frozen=True)
+class Span:
+    """One event: a stance phase or a repetition, as frame indices (stop exclusive)."""
+
+    kind: str
+    side: str
+    start: int
+    stop: int
+    peak: int | None = None
+
+
+@dataclass(frozen=True)
+class TaskEstimate:
+    """Which task a clip shows, with the evidence."""
+
+    task: str
+    confidence: float
+    reasons: tuple[str, ...] = field(default_factory=tuple)
+
+
+def leg_length_px(pose: PoseSequence) -> FloatArray:
+    """Per-frame leg length in the image (hip-knee + knee-ankle), median of both legs.
+
+    Smoothed over about one second and filled across gaps, so it can normalise speeds
+    and heights in every frame.
+    """
+    lengths = []
+    for side in SIDES:
+        hip, knee, ankle = (pose.xy(f"{side}_{p}") for p in ("hip", "knee", "ankle"))
+        lengths.append(np.linalg.norm(hip - knee, axis=1) + np.linalg.norm(knee - ankle, axis=1))
+    with np.errstate(all="ignore"):
+        length = np.nanmedian(np.vstack(lengths), axis=0) if pose.n_frames else np.array([])
+    valid = np.isfinite(length)
+    if not valid.any():
+        return np.full(pose.n_frames, np.nan)
+    idx = np.arange(pose.n_frames)
+    filled = np.interp(idx, idx[valid], length[valid])
+    window = max(3, round(pose.fps) | 1) if np.isfinite(pose.fps) else 3
+    return np.asarray(median_filter(filled, size=window, mode="nearest"))
+
+
+def foot_point_px(pose: PoseSequence, side: str) -> FloatArray:
+    """Image position of a foot: the mean of its ankle, heel and toe landmarks."""
+    pts = np.stack([pose.xy(f"{side}_{p}") for p in ("ankle", "heel", "foot_index")])
+    with np.errstate(all="ignore"):
+        return np.asarray(np.nanmean(pts, axis=0))
+
+
+def detect_stance(pose: PoseSequence, task: str, config: EventConfig) -> dict[str, BoolArray]:
+    """Per-frame stance of each foot for walking or jogging.
+
+    Parameters
+    ----------
+    pose
+        Cleaned landmarks.
+    task
+        ``"walk"`` or ``"jog"``.
+    config
+        Event settings (minimum and maximum stance duration).
+
+    Returns
+    -------
+    dict
+        ``{"left": mask, "right": mask}``, True where the foot is loaded.
+
+    Notes
+    -----
+    A loaded foot does not move in the image (the camera is still), whatever the
+    subject's distance, so stance is where the foot's speed stays below
+    :data:`STANCE_SPEED_MAX_LEG_PER_S` leg lengths per second. Jogging in place adds a
+    second condition: the foot is within :data:`STANCE_HEIGHT_MAX_LEG` of the lowest
+    position it reached in the last stride, which excludes the instant of zero speed at
+    the top of the swing. Runs shorter than ``min_stance_s`` are dropped and swing gaps
+    shorter than two frames are closed.
+    """
+    t = pose.time_s
+    scale = leg_length_px(pose)
+    out: dict[str, BoolArray] = {}
+    for side in SIDES:
+        foot = foot_point_px(pose, side)
+        with np.errstate(all="ignore"):
+            velocity = np.gradient(foot, t, axis=0)
+            speed = np.linalg.norm(velocity, axis=1) / scale
+            stance = speed < STANCE_SPEED_MAX_LEG_PER_S
+            if task == "jog":
+                window = max(3, round(1.0 * pose.fps))
+                y = np.where(np.isfinite(foot[:, 1]), foot[:, 1], -np.inf)
+                ground = maximum_filter1d(y, size=window, mode="nearest")
+                height = (ground - foot[:, 1]) / scale
+                stance &= height < STANCE_HEIGHT_MAX_LEG
+        stance &= np.isfinite(speed)
+        out[side] = _tidy_mask(stance, t, config.min_stance_s, max_gap_frames=2)
+    return out
+
+
+def stance_spans(
+    stance: dict[str, BoolArray], time_s: FloatArray, config: EventConfig
+) -> list[Span]:
+    """Stance phases as spans, dropping those cut by the clip's start or end or too long."""
+    spans = []
+    n = len(time_s)
+    for side, mask in stance.items():
+        for start, stop in true_runs(mask):
+            if start == 0 or stop == n:
+                continue
+            duration = time_s[stop - 1] - time_s[start]
+            if duration > config.max_stance_s:
+                continue
+            spans.append(Span("stance", side, start, stop))
+    return sorted(spans, key=lambda s: s.start)
+
+
+def detect_sls_side(pose: PoseSequence) -> tuple[str, float]:
+    """The stance leg of a single-leg squat: the foot that stays lower in the image.
+
+    Returns
+    -------
+    side
+        ``"left"`` or ``"right"``.
+    lift_leg
+        Median height of the lifted foot above the stance foot, in leg lengths (a
+        measure of how clearly one foot is off the ground).
+    """
+    scale = leg_length_px(pose)
+    with np.errstate(all="ignore"):
+        diff = (foot_point_px(pose, "left")[:, 1] - foot_point_px(pose, "right")[:, 1]) / scale
+    diff = diff[np.isfinite(diff)]
+    if diff.size == 0:
+        return "left", 0.0
+    median = float(np.median(diff))
+    return ("left" if median > 0 else "right"), abs(median)
+
+
+def detect_sls_reps(pose: PoseSequence, side: str, config: EventConfig) -> list[Span]:
+    """Repetitions of a single-leg squat on ``side``.
+
+    Parameters
+    ----------
+    pose
+        Cleaned landmarks.
+    side
+        The stance leg.
+    config
+        Event settings (minimum depth).
+
+    Returns
+    -------
+    list of Span
+        One span per repetition: start of the descent, deepest point (``peak``), return.
+
+    Notes
+    -----
+    Depth is the pelvis' descent in the image (mid-hip y below its standing level) in
+    leg lengths. Peaks at least ``min_rep_depth_leg`` deep and 0.8 s apart are
+    repetitions; each starts and ends where the descent is back under 15 % of its depth
+    (or at the lowest point between two repetitions).
+    """
+    scale = leg_length_px(pose)
+    mid_hip_y = 0.5 * (pose.xy("left_hip")[:, 1] + pose.xy("right_hip")[:, 1])
+    valid = np.isfinite(mid_hip_y)
+    if valid.sum() < 3:
+        return []
+    idx = np.arange(pose.n_frames)
+    y = np.interp(idx, idx[valid], mid_hip_y[valid])
+    standing = float(np.percentile(y[valid], 5))
+    depth = (y - standing) / scale
+    distance = max(1, round(0.8 * pose.fps))
+    peaks, _ = find_peaks(depth, prominence=config.min_rep_depth_leg, distance=distance)
+    spans = []
+    for k, peak in enumerate(peaks):
+        level = 0.15 * depth[peak]
+        lo = peaks[k - 1] if k > 0 else 0
+        hi = peaks[k + 1] if k + 1 < len(peaks) else pose.n_frames - 1
+        before = np.flatnonzero(depth[lo:peak] <= level)
+        start = lo + int(before[-1]) if before.size else lo + int(np.argmin(depth[lo:peak]))
+        after = np.flatnonzero(depth[peak : hi + 1] <= level)
+        stop = peak + int(after[0]) if after.size else peak + int(np.argmin(depth[peak : hi + 1]))
+        if (k == 0 and not before.size) or (k + 1 == len(peaks) and not after.size):
+            log.info("repetition at %.2f s is cut by the clip's edge; kept", pose.time_s[peak])
+        spans.append(Span("rep", side, int(start), int(stop) + 1, int(peak)))
+    return spans
+
+
+def detect_task(pose: PoseSequence) -> TaskEstimate:
+    """Tell a walk toward the camera, a single-leg squat and jogging in place apart.
+
+    Parameters
+    ----------
+    pose
+        Cleaned landmarks of a frontal view.
+
+    Returns
+    -------
+    TaskEstimate
+
+    Notes
+    -----
+    - single-leg squat: one foot stays clearly higher than the other for most of the clip;
+    - walk: the subject comes toward (or goes away from) the camera, so the body's size
+      in the image changes by more than 15 %, or the pelvis travels more than a leg length;
+    - jog in place: neither — the feet alternate on the spot.
+    """
+    reasons = []
+    scale = leg_length_px(pose)
+    _, lift = detect_sls_side(pose)
+    with np.errstate(all="ignore"):
+        diff = (foot_point_px(pose, "left")[:, 1] - foot_point_px(pose, "right")[:, 1]) / scale
+    diff = diff[np.isfinite(diff)]
+    same_foot_up = float(max(np.mean(diff > 0.03), np.mean(diff < -0.03))) if diff.size else 0.0
+    reasons.append(f"one foot higher in {same_foot_up:.0%} of frames (median lift {lift:.2f} leg)")
+    if lift >= SLS_FOOT_LIFT_MIN_LEG and same_foot_up >= 0.8:
+        confidence = float(np.clip((same_foot_up - 0.8) / 0.15, 0.3, 1.0))
+        return TaskEstimate("sls", confidence, tuple(reasons))
+    valid = np.isfinite(scale)
+    n = int(valid.sum())
+    if n < 4:
+        return TaskEstimate("jog", 0.0, ("too few frames with legs to tell the task",))
+    k = max(1, n // 5)
+    s = scale[valid]
+    growth = float(np.log(np.median(s[-k:]) / np.median(s[:k])))
+    mid_hip = 0.5 * (pose.xy("left_hip") + pose.xy("right_hip"))[valid]
+    travel = float(
+        np.linalg.norm(np.nanmedian(mid_hip[-k:], axis=0) - np.nanmedian(mid_hip[:k], axis=0))
+        / np.median(s)
+    )
+    reasons.append(f"body size changes by {np.expm1(growth):+.0%}, pelvis travels {travel:.2f} leg")
+    if abs(growth) > 0.15 or travel > 1.0:
+        confidence = float(np.clip(max(abs(growth) / 0.3, travel / 2.0), 0.3, 1.0))
+        return TaskEstimate("walk", confidence, tuple(reasons))
+    confidence = float(np.clip(1.0 - max(abs(growth) / 0.15, travel), 0.3, 1.0))
+    return TaskEstimate("jog", confidence, tuple(reasons))
+
+
+def _tidy_mask(mask: BoolArray, t: FloatArray, min_true_s: float, max_gap_frames: int) -> BoolArray:
+    out = mask.copy()
+    n = len(out)
+    for start, stop in true_runs(~out):
+        if start > 0 and stop < n and stop - start <= max_gap_frames:
+            out[start:stop] = True
+    for start, stop in true_runs(out):
+        if t[stop - 1] - t[start] < min_true_s:
+            out[start:stop] = False
+    return out
