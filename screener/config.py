@@ -159,3 +159,37 @@ def _file_sha256(path: Path) -> str:
         return hashlib.sha256(path.read_bytes()).hexdigest()
     except FileNotFoundError:
         return "missing"
+
+
+def load_config(path: Path | None) -> AnalysisConfig:
+    """Read settings from a JSON or TOML file (defaults for anything left out).
+
+    Raises
+    ------
+    ConfigError
+        The file is missing, unreadable or has invalid settings.
+    """
+    from screener.errors import ConfigError
+
+    if path is None:
+        return AnalysisConfig()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read the settings file ({exc.strerror})", path=path) from exc
+    try:
+        if path.suffix.lower() == ".toml":
+            import tomllib
+
+            data = tomllib.loads(text)
+        else:
+            data = json.loads(text)
+        return AnalysisConfig.model_validate(data)
+    except (ValueError, TypeError) as exc:
+        first = str(exc).splitlines()
+        detail = "; ".join(first[:3])
+        raise ConfigError(
+            f"invalid settings: {detail}",
+            path=path,
+            remedy="See screener.config.AnalysisConfig for the settings and their defaults.",
+        ) from exc

@@ -185,7 +185,7 @@ def detect_sls_reps(pose: PoseSequence, side: str, config: EventConfig) -> list[
     -----
     Depth is the pelvis' descent in the image (mid-hip y below its standing level) in
     leg lengths. Peaks at least ``min_rep_depth_leg`` deep and 0.8 s apart are
-    repetitions; each starts and ends where the descent is back under 15 % of its depth
+    repetitions; each starts and ends where the descent is under 5 % of its depth
     (or at the lowest point between two repetitions).
     """
     scale = leg_length_px(pose)
@@ -201,7 +201,7 @@ def detect_sls_reps(pose: PoseSequence, side: str, config: EventConfig) -> list[
     peaks, _ = find_peaks(depth, prominence=config.min_rep_depth_leg, distance=distance)
     spans = []
     for k, peak in enumerate(peaks):
-        level = 0.15 * depth[peak]
+        level = 0.05 * depth[peak]
         lo = peaks[k - 1] if k > 0 else 0
         hi = peaks[k + 1] if k + 1 < len(peaks) else pose.n_frames - 1
         before = np.flatnonzero(depth[lo:peak] <= level)

@@ -1,0 +1,101 @@
+"""``screener analyze VIDEO``: screen one video and write the spec's files."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+def _pain(value: str) -> float:
+    try:
+        pain = float(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"pain must be a number from 0 to 10, got {value!r}"
+        ) from exc
+    if not 0 <= pain <= 10:
+        raise argparse.ArgumentTypeError(f"pain must be from 0 to 10, got {value}")
+    return pain
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``analyze`` sub-command."""
+    p = subparsers.add_parser(
+        "analyze",
+        help="screen one video",
+        description="Screen one video: pose, angles, events, fault flags, plan, report.",
+    )
+    p.add_argument("video", type=Path, help="mp4, mov, avi or webm file")
+    p.add_argument("--task", choices=["walk", "sls", "jog", "auto"], default="auto")
+    p.add_argument(
+        "--side",
+        choices=["left", "right", "auto"],
+        default="auto",
+        help="stance leg of a single-leg squat",
+    )
+    p.add_argument("--view", choices=["anterior", "posterior", "auto"], default="auto")
+    p.add_argument("--pain", type=_pain, default=None, help="lateral knee pain now, 0-10")
+    p.add_argument(
+        "--first-line-done",
+        action="store_true",
+        help="first-line care (NSAIDs, activity reduction, load modification, "
+        "cross-training) has been done",
+    )
+    p.add_argument(
+        "--sex",
+        choices=["female", "male"],
+        default=None,
+        help="selects sex-specific norms where the literature has them",
+    )
+    p.add_argument(
+        "-o",
+        "--outdir",
+        type=Path,
+        default=None,
+        help="output folder (default: ./screener-results/<video name>)",
+    )
+    p.add_argument("--pdf", action="store_true", help="also write report.pdf")
+    p.add_argument("--no-report", action="store_true", help="skip report.html")
+    p.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="JSON or TOML file of settings (see screener.config.AnalysisConfig)",
+    )
+    p.add_argument("--no-cache", action="store_true", help="do not read or write cached keypoints")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``screener analyze``."""
+    import screener
+    from screener.config import load_config
+
+    config = load_config(args.config)
+    if args.no_cache:
+        config = config.model_copy(update={"cache_dir": None})
+    outdir = args.outdir or Path("screener-results") / args.video.stem
+    result = screener.analyze(
+        args.video,
+        task=args.task,
+        side=args.side,
+        view=args.view,
+        pain=args.pain,
+        first_line_done=args.first_line_done,
+        sex=args.sex,
+        config=config,
+    )
+    result.write(outdir, report=not args.no_report, pdf=args.pdf)
+    summary = result.summary
+    flagged = [f for f in summary["faults"] if f.get("severity") not in (None, "none")]
+    sys.stdout.write(
+        f"{args.video}: {summary['task']} ({summary['view']} view), "
+        f"{len(result.events)} events, {len(flagged)} fault flag(s)\n"
+        f"results in {outdir.resolve()}\n"
+    )
+    return 0

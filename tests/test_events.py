@@ -1,0 +1,91 @@
+"""Event detection and task detection on generated sequences with known timing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from screener.cleaning import true_runs
+from screener.config import EventConfig
+from screener.events import (
+    detect_sls_reps,
+    detect_sls_side,
+    detect_stance,
+    detect_task,
+    stance_spans,
+)
+from tests.synthetic import (
+    jog_in_place,
+    make_sequence,
+    perspective_sequence,
+    single_leg_squat,
+    walk_toward_camera,
+)
+
+CFG = EventConfig()
+
+
+def _truth_runs(time_s, in_stance, side):
+    mask = np.array([in_stance(t)[side] for t in time_s])
+    return [(time_s[a], time_s[b - 1]) for a, b in true_runs(mask) if a > 0 and b < len(mask)]
+
+
+@pytest.mark.parametrize("view", ["anterior", "posterior"])
+def test_jog_stance_phases_found_within_two_frames(view):
+    figure, in_stance = jog_in_place()
+    pose = make_sequence(figure, fps=60, duration_s=5, view=view)
+    spans = stance_spans(detect_stance(pose, "jog", CFG), pose.time_s, CFG)
+    for side in ("left", "right"):
+        truth = _truth_runs(pose.time_s, in_stance, side)
+        found = [(pose.time_s[s.start], pose.time_s[s.stop - 1]) for s in spans if s.side == side]
+        assert len(found) == len(truth) >= 6
+        err = np.abs(np.array(found) - np.array(truth))
+        assert err.max() <= 2.5 / 60
+
+
+def test_walk_toward_camera_stance_phases_found():
+    figure, in_stance = walk_toward_camera()
+    pose = perspective_sequence(figure, fps=30, duration_s=5)
+    spans = stance_spans(detect_stance(pose, "walk", CFG), pose.time_s, CFG)
+    for side in ("left", "right"):
+        truth = _truth_runs(pose.time_s, in_stance, side)
+        found = [(pose.time_s[s.start], pose.time_s[s.stop - 1]) for s in spans if s.side == side]
+        assert len(found) == len(truth) >= 3
+        starts = np.abs(np.array(found)[:, 0] - np.array(truth)[:, 0])
+        assert starts.max() <= 2.5 / 30
+        # toe-off of this figure starts from zero foot speed: detected late, within 0.25 s
+        ends = np.array(found)[:, 1] - np.array(truth)[:, 1]
+        assert np.all((ends >= -1 / 30) & (ends <= 0.25))
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_single_leg_squat_side_and_reps(side):
+    figure, reps = single_leg_squat(side, n_reps=3)
+    pose = make_sequence(figure, fps=30, duration_s=8.0)
+    found_side, lift = detect_sls_side(pose)
+    assert found_side == side and lift > 0.2
+    spans = detect_sls_reps(pose, side, CFG)
+    assert len(spans) == 3
+    for span, (start, deepest, end) in zip(spans, reps, strict=True):
+        assert pose.time_s[span.peak] == pytest.approx(deepest, abs=1 / 30 + 1e-9)
+        assert pose.time_s[span.start] == pytest.approx(start, abs=0.2)
+        assert pose.time_s[span.stop - 1] == pytest.approx(end, abs=0.2)
+
+
+def test_shallow_wobbles_are_not_reps():
+    figure, _ = single_leg_squat("left", n_reps=3, depth_m=0.01)
+    pose = make_sequence(figure, fps=30, duration_s=8.0)
+    assert detect_sls_reps(pose, "left", CFG) == []
+
+
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (lambda: make_sequence(jog_in_place()[0], fps=60, duration_s=4), "jog"),
+        (lambda: perspective_sequence(walk_toward_camera()[0], fps=30, duration_s=4), "walk"),
+        (lambda: make_sequence(single_leg_squat("right")[0], fps=30, duration_s=6), "sls"),
+        (lambda: make_sequence(single_leg_squat("left")[0], fps=30, duration_s=6), "sls"),
+    ],
+)
+def test_task_detection(make, expected):
+    assert detect_task(make()).task == expected
