@@ -1,0 +1,266 @@
+"""Accuracy of the screener against rendered clips with exact truth.
+
+Usage::
+
+    python bench/accuracy.py [FOLDER ...] [--csv OUT.csv] [--no-cache]
+
+Each FOLDER holds clips ``NAME.mp4``/``.mov`` with ``NAME.truth.json`` and
+``NAME.truth.csv`` (format: docs/ARCHITECTURE.md). For every clip it runs
+``screener.analyze`` with the clip's task given (and again with ``task="auto"`` to score
+task detection) and prints:
+
+- per metric, over all frames where both are present: RMSE, bias (screener - truth) and
+  Pearson r against the joint-centre truth;
+- events: the share of true stance phases / repetitions found and the timing error of
+  their start, peak and end;
+- per-event values (peak in stance, deepest point in a rep) against the same rule applied
+  to the truth series;
+- fault flags: sensitivity and specificity against the planted faults, over every
+  (clip, side, fault) pair.
+
+It prints figures and asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+FRAME_METRICS = {
+    "pelvic_obliquity_deg": ["pelvic_obliquity_deg"],
+    "knee_fppa_deg": ["left_knee_fppa_deg", "right_knee_fppa_deg"],
+    "hip_adduction_deg": ["left_hip_adduction_deg", "right_hip_adduction_deg"],
+    "femoral_ir_deg": ["left_femoral_ir_deg", "right_femoral_ir_deg"],
+    "knee_flexion_deg": ["left_knee_flexion_deg", "right_knee_flexion_deg"],
+    "trunk_lean_deg": ["trunk_lean_deg"],
+}
+EVENT_METRICS = ("pelvic_drop_deg", "knee_fppa_deg", "hip_adduction_deg", "femoral_ir_deg")
+FAULTS = ("pelvic_drop", "knee_valgus", "femoral_ir", "trunk_lean")
+TARGETS = {
+    "knee_fppa_deg": 3.0,
+    "pelvic_obliquity_deg": 2.0,
+    "pelvic_drop_deg": 2.0,
+    "hip_adduction_deg": 3.0,
+    "femoral_ir_deg": 6.0,
+}
+
+
+@dataclass
+class Tally:
+    """Accumulated comparisons over clips."""
+
+    frame_pairs: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    event_pairs: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    timing: dict[str, list[float]] = field(
+        default_factory=lambda: {"start": [], "peak": [], "end": []}
+    )
+    events_true: int = 0
+    events_found: int = 0
+    flags: list[tuple[str, str, str, bool, bool]] = field(default_factory=list)
+    task_hits: list[tuple[str, str, str]] = field(default_factory=list)
+    failures: list[tuple[str, str]] = field(default_factory=list)
+
+
+def find_clips(folders: list[Path]) -> list[Path]:
+    """Truth JSON files of every clip under the folders."""
+    out: list[Path] = []
+    for folder in folders:
+        out.extend(sorted(folder.rglob("*.truth.json")))
+    return out
+
+
+def compare_frames(tally: Tally, frames: pd.DataFrame, truth: pd.DataFrame) -> None:
+    """Pair every frame metric with its truth."""
+    merged = frames.merge(truth, on="frame", suffixes=("", "_true"))
+    for metric, cols in FRAME_METRICS.items():
+        for col in cols:
+            if col not in frames or col not in truth:
+                continue
+            est = merged[col].to_numpy(float)
+            ref = merged[f"{col}_true"].to_numpy(float)
+            ok = np.isfinite(est) & np.isfinite(ref)
+            tally.frame_pairs.setdefault(metric, []).append(np.column_stack([est[ok], ref[ok]]))
+
+
+def truth_event_value(truth: pd.DataFrame, event: dict, metric: str) -> float:
+    """The truth series read with the screener's event rule."""
+    side = event["side"]
+    t = truth["time_s"].to_numpy(float)
+    window = (t >= event["t_start_s"] - 1e-9) & (t <= event["t_end_s"] + 1e-9)
+    sign = 1.0 if side == "right" else -1.0
+    if metric == "pelvic_drop_deg":
+        series = sign * truth["pelvic_obliquity_deg"].to_numpy(float)
+    else:
+        series = truth[f"{side}_{metric}"].to_numpy(float)
+    if event["kind"] == "rep":
+        k = int(np.argmin(np.abs(t - event["t_peak_s"])))
+        return float(series[k])
+    values = series[window]
+    return float(np.nanmax(values)) if np.isfinite(values).any() else float("nan")
+
+
+def compare_events(
+    tally: Tally, events: pd.DataFrame, truth_json: dict, truth: pd.DataFrame
+) -> None:
+    """Match true events to found ones (same side, overlapping) and pair their values."""
+    used: set[int] = set()
+    for ev in truth_json.get("events", []):
+        tally.events_true += 1
+        cands = events[(events["side"] == ev["side"]) & (events["kind"] == ev["kind"])]
+        best, best_overlap = None, 0.0
+        for idx, row in cands.iterrows():
+            overlap = min(row["t_end_s"], ev["t_end_s"]) - max(row["t_start_s"], ev["t_start_s"])
+            if overlap > best_overlap and int(str(idx)) not in used:
+                best, best_overlap = row, overlap
+        if best is None:
+            continue
+        used.add(int(str(best.name)))
+        tally.events_found += 1
+        tally.timing["start"].append(best["t_start_s"] - ev["t_start_s"])
+        tally.timing["peak"].append(best["t_peak_s"] - ev["t_peak_s"])
+        tally.timing["end"].append(best["t_end_s"] - ev["t_end_s"])
+        for metric in EVENT_METRICS:
+            true_value = truth_event_value(truth, ev, metric)
+            tally.event_pairs.setdefault(metric, []).append((float(best[metric]), true_value))
+
+
+def compare_flags(tally: Tally, name: str, summary: dict, truth_json: dict) -> None:
+    """Planted faults against flags raised (severity other than none)."""
+    expected = {(f["fault"], f["side"]) for f in truth_json.get("expected_faults", [])}
+    raised = {
+        (f["fault"], f["side"])
+        for f in summary.get("faults", [])
+        if f.get("severity") not in (None, "none")
+    }
+    for fault in FAULTS:
+        for side in ("left", "right"):
+            tally.flags.append(
+                (name, fault, side, (fault, side) in expected, (fault, side) in raised)
+            )
+
+
+def stats(pairs: np.ndarray) -> tuple[int, float, float, float]:
+    """n, RMSE, bias, Pearson r of (estimate, truth) pairs."""
+    if len(pairs) == 0:
+        return 0, float("nan"), float("nan"), float("nan")
+    err = pairs[:, 0] - pairs[:, 1]
+    r = float(np.corrcoef(pairs[:, 0], pairs[:, 1])[0, 1]) if len(pairs) > 2 else float("nan")
+    return len(pairs), float(np.sqrt(np.mean(err**2))), float(np.mean(err)), r
+
+
+def report(tally: Tally, n_clips: int) -> pd.DataFrame:
+    """Print the tables and return the per-metric one."""
+    rows = []
+    for metric, chunks in tally.frame_pairs.items():
+        n, rmse, bias, r = stats(np.vstack(chunks) if chunks else np.empty((0, 2)))
+        rows.append(("frame", metric, n, rmse, bias, r, TARGETS.get(metric)))
+    for metric, pairs in tally.event_pairs.items():
+        arr = np.array(pairs, dtype=float)
+        arr = arr[np.isfinite(arr).all(axis=1)] if len(arr) else np.empty((0, 2))
+        n, rmse, bias, r = stats(arr)
+        rows.append(("event", metric, n, rmse, bias, r, TARGETS.get(metric)))
+    table = pd.DataFrame(
+        rows, columns=["level", "metric", "n", "rmse_deg", "bias_deg", "r", "target_rmse"]
+    )
+    print(f"\n== accuracy over {n_clips} clip(s) ==")
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+    found = tally.events_found / tally.events_true if tally.events_true else float("nan")
+    print(f"\nevents found: {tally.events_found}/{tally.events_true} ({found:.1%}); target >= 95 %")
+    for key, errs in tally.timing.items():
+        if errs:
+            e = np.abs(np.array(errs))
+            print(
+                f"  {key:5s} timing |error|: mean {1000 * e.mean():.0f} ms, "
+                f"95th pct {1000 * np.percentile(e, 95):.0f} ms, "
+                f"within 50 ms: {np.mean(e <= 0.05):.0%}"
+            )
+    if tally.flags:
+        flags = pd.DataFrame(tally.flags, columns=["clip", "fault", "side", "planted", "flagged"])
+        tp = int((flags.planted & flags.flagged).sum())
+        fn = int((flags.planted & ~flags.flagged).sum())
+        tn = int((~flags.planted & ~flags.flagged).sum())
+        fp = int((~flags.planted & flags.flagged).sum())
+        sens = tp / (tp + fn) if tp + fn else float("nan")
+        spec = tn / (tn + fp) if tn + fp else float("nan")
+        print(
+            f"\nfault flags: sensitivity {sens:.0%} ({tp}/{tp + fn}), "
+            f"specificity {spec:.0%} ({tn}/{tn + fp}); target >= 90 %"
+        )
+        for fault in FAULTS:
+            sub = flags[flags.fault == fault]
+            print(
+                f"  {fault:12s} planted {int(sub.planted.sum())}, "
+                f"flagged {int(sub.flagged.sum())}, "
+                f"agree {int((sub.planted == sub.flagged).sum())}/{len(sub)}"
+            )
+    if tally.task_hits:
+        hits = sum(1 for _, t, d in tally.task_hits if t == d)
+        print(f"\ntask detection (--task auto): {hits}/{len(tally.task_hits)} correct")
+        for name, t, d in tally.task_hits:
+            if t != d:
+                print(f"  {name}: true {t}, detected {d}")
+    for name, reason in tally.failures:
+        print(f"FAILED {name}: {reason}")
+    return table
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("folders", nargs="*", type=Path, default=[Path("sample_videos")])
+    parser.add_argument("--csv", type=Path, default=None, help="write the per-metric table here")
+    parser.add_argument("--no-cache", action="store_true", help="run pose estimation again")
+    parser.add_argument("--skip-auto", action="store_true", help="do not score task detection")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.ERROR)
+
+    import screener
+    from screener.config import AnalysisConfig
+    from screener.errors import ScreenerError
+
+    config = AnalysisConfig() if not args.no_cache else AnalysisConfig(cache_dir=None)
+    clips = find_clips(args.folders)
+    if not clips:
+        print(f"no *.truth.json under {', '.join(map(str, args.folders))}", file=sys.stderr)
+        return 1
+    tally = Tally()
+    for truth_path in clips:
+        truth_json = json.loads(truth_path.read_text())
+        video = truth_path.parent / truth_json["video"]
+        truth = pd.read_csv(
+            truth_path.with_name(truth_path.name.replace(".truth.json", ".truth.csv"))
+        )
+        name = video.name
+        side: Any = truth_json.get("stance_side") or "auto"
+        try:
+            result = screener.analyze(video, task=truth_json["task"], side=side, config=config)
+        except ScreenerError as exc:
+            tally.failures.append((name, exc.one_line()))
+            continue
+        compare_frames(tally, result.frames, truth)
+        compare_events(tally, result.events, truth_json, truth)
+        compare_flags(tally, name, result.summary, truth_json)
+        if not args.skip_auto:
+            try:
+                auto = screener.analyze(video, config=config)
+                tally.task_hits.append((name, truth_json["task"], auto.summary["task"]))
+            except ScreenerError as exc:
+                tally.task_hits.append((name, truth_json["task"], f"error: {exc.code}"))
+        print(f"{name}: {len(result.events)} events, task {truth_json['task']}", file=sys.stderr)
+    table = report(tally, len(clips))
+    if args.csv:
+        table.to_csv(args.csv, index=False)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
