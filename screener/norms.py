@@ -121,7 +121,7 @@ class MetricNorm(_Strict):
     def band_for(self, sex: str | None) -> tuple[Bands | None, str]:
         """The bands for a sex (falling back to ``any``) and the group used."""
         if sex in ("female", "male") and sex in self.bands:
-            return self.bands[sex], sex  # type: ignore[index]
+            return self.bands[sex], sex
         if "any" in self.bands:
             return self.bands["any"], "any"
         return None, "none"

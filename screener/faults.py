@@ -1,0 +1,374 @@
+"""Fault flags: each side's event metrics judged against the norms file.
+
+A fault is a movement pattern a clinician screens for (contralateral pelvic drop,
+dynamic knee valgus, femoral internal rotation, ipsilateral trunk lean, narrow step
+width / crossover). :func:`flag_faults` grades each side's mean over events against the
+severity bands of :mod:`screener.norms` and says how far the call can be trusted.
+Everything here is a pure function of its arguments.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from screener.norms import SEVERITIES, Bands, MetricNorm, Norms, Severity, TaskNorms
+
+SIDES: tuple[str, str] = ("left", "right")
+
+#: Plain-language meaning of each fault, for the clinician (never a diagnosis).
+FAULT_MEANING: dict[str, str] = {
+    "pelvic_drop": "the pelvis drops on the side of the lifted leg, a pattern often linked "
+    "to weak or poorly controlled hip abductors",
+    "knee_valgus": "the knee moves inward of the hip-ankle line (dynamic valgus); the "
+    "2D angle combines hip adduction, hip internal rotation and knee rotation",
+    "femoral_ir": "the thigh turns inward (femoral internal rotation), a pattern linked to "
+    "weak hip external rotators",
+    "trunk_lean": "the trunk leans over the stance leg, a common compensation that "
+    "off-loads weak hip abductors",
+    "narrow_step_width": "the feet land close to or across the midline (narrow step or "
+    "crossover), which raises iliotibial band strain",
+}
+
+
+def classify_severity(value: float, bands: Bands, direction: str) -> Severity:
+    """Severity band of a value.
+
+    Parameters
+    ----------
+    value
+        The measured value.
+    bands
+        Band edges.
+    direction
+        ``"above"``: a value at or above an edge is in that band; ``"below"``: at or below.
+
+    Returns
+    -------
+    str
+        ``"none"``, ``"mild"``, ``"moderate"`` or ``"severe"``.
+
+    Notes
+    -----
+    Edges are inclusive: a value exactly at the mild edge is mild.
+    """
+    edges = (("severe", bands.severe), ("moderate", bands.moderate), ("mild", bands.mild))
+    for name, edge in edges:
+        if (direction == "above" and value >= edge) or (direction == "below" and value <= edge):
+            return name  # type: ignore[return-value]
+    return "none"
+
+
+def side_probability(
+    mean: float, threshold: float, sd: float, n: int, error: float | None
+) -> float:
+    """Probability that the true mean lies on the same side of the threshold as measured.
+
+    Parameters
+    ----------
+    mean, threshold
+        Measured mean and the flag threshold.
+    sd
+        Spread of the events (NaN or 0 with one event).
+    n
+        Number of events.
+    error
+        Typical measurement error of the metric (None: unknown, ignored here).
+
+    Returns
+    -------
+    float
+        0.5 (a coin flip, at the threshold) to 1.
+
+    Notes
+    -----
+    The uncertainty of the mean combines the standard error of the events and the
+    measurement error, ``u = sqrt(sd**2 / n + error**2)``; the probability is the normal
+    CDF of the margin over ``u``.
+    """
+    spread = sd if math.isfinite(sd) else 0.0
+    err = error or 0.0
+    u = math.sqrt(spread**2 / max(n, 1) + err**2)
+    margin = abs(mean - threshold)
+    if u == 0:
+        return 1.0
+    return 0.5 * (1.0 + math.erf(margin / (u * math.sqrt(2.0))))
+
+
+def _side_events(events: pd.DataFrame | None, side: str) -> pd.DataFrame | None:
+    if events is None or len(events) == 0 or "side" not in events:
+        return None
+    return events[events["side"] == side]
+
+
+def _mean_column(frame: pd.DataFrame | None, column: str) -> float | None:
+    if frame is None or column not in frame or len(frame) == 0:
+        return None
+    values = frame[column].to_numpy(float)
+    values = values[np.isfinite(values)]
+    return float(values.mean()) if values.size else None
+
+
+def _quality_factor(side_events: pd.DataFrame | None, quality: dict[str, Any]) -> float:
+    """Landmark quality behind a side's events: their mean confidence, else the clip's."""
+    value = _mean_column(side_events, "confidence")
+    if value is None:
+        value = float(quality.get("mean_quality", 1.0) or 0.0)
+    return float(np.clip(value, 0.0, 1.0))
+
+
+def _stats(sides: dict[str, Any], side: str, metric: str) -> tuple[float, float, float, int]:
+    """Mean, sd, worst (max) and number of measured events of one side's metric."""
+    side_stats = sides.get(side, {})
+    stats = side_stats.get(metric)
+    if not isinstance(stats, dict):
+        return math.nan, math.nan, math.nan, 0
+    n = stats.get("n", side_stats.get("n_events", 0))
+    mean = float(stats.get("mean", math.nan))
+    n = int(n) if n is not None and math.isfinite(mean) else 0
+    return mean, float(stats.get("sd", math.nan)), float(stats.get("max", math.nan)), n
+
+
+def assess_metric(
+    *,
+    task_norms: TaskNorms,
+    metric: str,
+    norm: MetricNorm,
+    norms: Norms,
+    side: str,
+    sides: dict[str, Any],
+    side_events: pd.DataFrame | None,
+    quality: dict[str, Any],
+    sex: str | None,
+    asymmetry: float | None,
+) -> dict[str, Any]:
+    """Judge one side's metric against its norm.
+
+    Returns
+    -------
+    dict
+        One fault entry; see :func:`flag_faults`.
+    """
+    mean, sd, worst, n = _stats(sides, side, metric)
+    bands, group = norm.band_for(sex)
+    events_factor = min(1.0, n / task_norms.min_events)
+    quality_factor = _quality_factor(side_events, quality)
+    accuracy_factor = 1.0 if norm.measurement_error else norms.defaults.unknown_accuracy_factor
+    parts: dict[str, float] = {
+        "events": round(events_factor, 3),
+        "landmark_quality": round(quality_factor, 3),
+        "accuracy": accuracy_factor,
+    }
+    if metric == "femoral_ir_deg":
+        ir_conf = _mean_column(side_events, "femoral_ir_confidence")
+        parts["femoral_ir_method"] = round(ir_conf if ir_conf is not None else 0.0, 3)
+
+    severity: Severity = "none"
+    threshold = bands.mild if bands else None
+    if norm.status == "no_norm" or bands is None:
+        verdict = "no norm"
+    elif n < task_norms.min_events_verdict:
+        verdict = "insufficient events"
+    else:
+        severity = classify_severity(mean, bands, norm.direction)
+        verdict = "flag" if severity != "none" else "no flag"
+        parts["margin"] = round(
+            side_probability(mean, bands.mild, sd, n, norm.measurement_error), 3
+        )
+    confidence = float(np.prod(list(parts.values()))) if n else 0.0
+    sdc = norm.sdc
+    asym_exceeds = (
+        bool(abs(asymmetry) > sdc)
+        if asymmetry is not None and sdc is not None and math.isfinite(asymmetry)
+        else None
+    )
+    entry: dict[str, Any] = {
+        "fault": norm.fault,
+        "side": side,
+        "metric": metric,
+        "label": norm.label,
+        "unit": norm.unit,
+        "value": _finite_or_none(mean),
+        "worst": _finite_or_none(
+            worst if norm.direction == "above" else _stat_min(sides, side, metric)
+        ),
+        "sd": _finite_or_none(sd),
+        "n_events": n,
+        "min_events": task_norms.min_events,
+        "threshold": threshold,
+        "bands": bands.model_dump(include={"mild", "moderate", "severe"}) if bands else None,
+        "direction": norm.direction,
+        "norm_group": group,
+        "status": norm.status,
+        "severity": severity,
+        "verdict": verdict,
+        "confidence": round(confidence, 2),
+        "confidence_parts": parts,
+        "asymmetry": _finite_or_none(asymmetry) if asymmetry is not None else None,
+        "asymmetry_exceeds_sdc": asym_exceeds,
+        "sdc": sdc,
+        "source": norms.cite(bands.source) if bands else _no_norm_source(norm, norms),
+        "basis": bands.basis if bands else norm.note,
+    }
+    entry["note"] = describe_fault(entry, norm, task_norms)
+    return entry
+
+
+def _stat_min(sides: dict[str, Any], side: str, metric: str) -> float:
+    stats = sides.get(side, {}).get(metric)
+    return float(stats.get("min", math.nan)) if isinstance(stats, dict) else math.nan
+
+
+def _finite_or_none(value: float | None) -> float | None:
+    if value is None or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def _no_norm_source(norm: MetricNorm, norms: Norms) -> str:
+    keys = [norm.method_source, norm.reference_source]
+    cited = [norms.cite(k) for k in keys if k]
+    return "; ".join(cited) if cited else "no credible norm (see the norms file)"
+
+
+def _fmt(value: float | None, unit: str) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:.1f}°" if unit == "deg" else f"{value:.2f}"
+
+
+def describe_fault(entry: dict[str, Any], norm: MetricNorm, task_norms: TaskNorms) -> str:
+    """One plain-language sentence or two about a fault entry, for the clinician.
+
+    Notes
+    -----
+    The wording describes what was measured and how it compares with the norm; it never
+    names a diagnosis.
+    """
+    side, n, unit = entry["side"], entry["n_events"], entry["unit"]
+    value = _fmt(entry["value"], unit)
+    meaning = FAULT_MEANING.get(entry["fault"], "")
+    verdict = entry["verdict"]
+    if verdict == "insufficient events":
+        return (
+            f"{side.capitalize()}: {n} event(s) measured; at least "
+            f"{task_norms.min_events_verdict} are needed for a verdict "
+            f"({task_norms.min_events} for a confident one). Record more."
+        )
+    if verdict == "no norm":
+        return (
+            f"{side.capitalize()}: mean {value} over {n} event(s), shown without a "
+            f"verdict. {norm.note}"
+        )
+    threshold = _fmt(entry["threshold"], unit)
+    provisional = {
+        "provisional": " (provisional project threshold)",
+        "extrapolated": " (threshold extrapolated from a related task)",
+    }.get(entry["status"], "")
+    few = (
+        f" Only {n} of the {task_norms.min_events} events recommended for a confident call."
+        if n < task_norms.min_events
+        else ""
+    )
+    if verdict == "flag":
+        return (
+            f"{side.capitalize()}: mean {value} over {n} event(s), at or beyond the "
+            f"screening threshold of {threshold}{provisional}: {entry['severity']}. "
+            f"This suggests that {meaning}; confirm with a clinical examination.{few}"
+        )
+    return (
+        f"{side.capitalize()}: mean {value} over {n} event(s), within the screening "
+        f"threshold of {threshold}{provisional}.{few}"
+    )
+
+
+def flag_faults(
+    task: str,
+    events: pd.DataFrame | None,
+    sides: dict[str, Any],
+    quality: dict[str, Any],
+    norms: Norms,
+    sex: str | None = None,
+    asymmetry: dict[str, float] | None = None,
+) -> list[dict[str, Any]]:
+    """Grade each side's movement faults against the norms.
+
+    Parameters
+    ----------
+    task
+        ``"walk"``, ``"sls"`` or ``"jog"``.
+    events
+        The events table (for each side's event confidence and femoral-rotation
+        confidence); may be None when only summary statistics are at hand.
+    sides
+        ``summary["sides"]``: per side ``n_events`` and per metric ``mean``, ``sd``,
+        ``min``, ``max`` (and ``n``, the events with a value).
+    quality
+        ``summary["quality"]``; ``mean_quality`` is used when ``events`` is None.
+    norms
+        Validated norms (:func:`screener.norms.load_norms`).
+    sex
+        ``"female"``, ``"male"`` or None: selects sex-specific bands where they exist.
+    asymmetry
+        ``summary["asymmetry"]``: left minus right mean per metric.
+
+    Returns
+    -------
+    list of dict
+        One entry per side and faulted metric of the task, with the spec's keys
+        (``fault``, ``side``, ``value``, ``threshold``, ``severity``, ``confidence``,
+        ``source``) and ``metric``, ``label``, ``n_events``, ``sd``, ``worst``,
+        ``asymmetry``, ``asymmetry_exceeds_sdc``, ``sdc``, ``status``, ``norm_group``,
+        ``bands``, ``verdict`` (``"flag"``, ``"no flag"``, ``"no norm"`` or
+        ``"insufficient events"``), ``confidence_parts`` and a plain-language ``note``.
+
+    Notes
+    -----
+    ``value`` is the mean over the side's events (2D running needs the mean of at least
+    7 steps to be repeatable, Dingenen 2018). ``severity`` is ``"none"`` unless the
+    verdict is ``"flag"``. Confidence multiplies: events measured over the minimum for a
+    confident call (capped at 1); the events' landmark quality; the metric's accuracy
+    (a fixed factor when it was never measured); for a graded call, the probability that
+    the true mean lies on the measured side of the threshold given the events' spread
+    and the metric's measurement error; for femoral rotation, the method's own
+    per-event confidence. In a single-leg squat only the tested (stance) leg is judged.
+    """
+    task_norms = norms.task(task)
+    out: list[dict[str, Any]] = []
+    for side in SIDES:
+        n_side = int(sides.get(side, {}).get("n_events", 0) or 0)
+        if task == "sls" and n_side == 0:
+            continue
+        side_events = _side_events(events, side)
+        for metric, norm in task_norms.metrics.items():
+            if not norm.fault:
+                continue
+            out.append(
+                assess_metric(
+                    task_norms=task_norms,
+                    metric=metric,
+                    norm=norm,
+                    norms=norms,
+                    side=side,
+                    sides=sides,
+                    side_events=side_events,
+                    quality=quality,
+                    sex=sex,
+                    asymmetry=(asymmetry or {}).get(metric),
+                )
+            )
+    return out
+
+
+def severity_rank(severity: str) -> int:
+    """0 for none up to 3 for severe."""
+    return SEVERITIES.index(severity) if severity in SEVERITIES else 0
+
+
+def flagged(faults: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The entries whose verdict is ``"flag"``, most severe first."""
+    hits = [f for f in faults if f.get("verdict") == "flag"]
+    return sorted(hits, key=lambda f: (-severity_rank(f["severity"]), -f["confidence"]))
