@@ -1,0 +1,224 @@
+"""``screener batch INPUT -o OUTDIR``: analyse a folder of videos or a manifest CSV."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+def _pain(value: str) -> float:
+    try:
+        pain = float(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"pain must be a number from 0 to 10, got {value!r}"
+        ) from exc
+    if not 0 <= pain <= 10:
+        raise argparse.ArgumentTypeError(f"pain must be from 0 to 10, got {value}")
+    return pain
+
+
+def _exports(value: str) -> tuple[str, ...]:
+    from screener.batch.export import parse_exports
+
+    try:
+        return parse_exports(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _workers(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"--workers must be a whole number, got {value!r}"
+        ) from exc
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"--workers must be at least 1, got {n}")
+    return n
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``batch`` sub-command."""
+    p = subparsers.add_parser(
+        "batch",
+        help="analyse a folder of videos or a manifest CSV (Dask: local, cluster, SLURM)",
+        description=(
+            "Analyse many videos into per-video result folders and combined tidy tables "
+            "(events, summary, faults, videos, failures). Re-runs skip unchanged videos; a "
+            "failing video is recorded in failures.csv and never stops the batch. "
+            "See docs/batch.md."
+        ),
+    )
+    p.add_argument(
+        "input",
+        type=Path,
+        help="a folder (searched recursively for mp4, mov, avi, webm, mkv...) or a manifest "
+        "CSV with columns path[, id, task, side, view, subject, session, pain, "
+        "first_line_done, sex, any other column carried to the tables]",
+    )
+    p.add_argument("-o", "--outdir", type=Path, required=True, help="output folder")
+    p.add_argument(
+        "--workers",
+        type=_workers,
+        default=None,
+        help="worker processes of the local cluster (default: one per core)",
+    )
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="address of a running Dask scheduler (e.g. tcp://10.0.0.1:8786) instead of a "
+        "local cluster",
+    )
+    p.add_argument(
+        "--task",
+        choices=["walk", "sls", "jog", "auto"],
+        default="auto",
+        help="task where the manifest does not say (default: auto-detect)",
+    )
+    p.add_argument(
+        "--side",
+        choices=["left", "right", "auto"],
+        default="auto",
+        help="stance leg of single-leg squats where the manifest does not say",
+    )
+    p.add_argument(
+        "--view",
+        choices=["anterior", "posterior", "auto"],
+        default="auto",
+        help="camera view where the manifest does not say",
+    )
+    p.add_argument(
+        "--pain", type=_pain, default=None, help="pain 0-10 where the manifest does not say"
+    )
+    p.add_argument(
+        "--sex",
+        choices=["female", "male"],
+        default=None,
+        help="sex-specific norms where the manifest does not say",
+    )
+    p.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="JSON or TOML settings file (cut-offs, thresholds file, ...; see "
+        "screener.config.AnalysisConfig)",
+    )
+    p.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=None,
+        help="keypoint cache folder (default: the settings' cache_dir, ~/.cache/screener)",
+    )
+    p.add_argument(
+        "--reuse-keypoints",
+        action="store_true",
+        help="re-analyse from keypoints saved by an earlier run (in the result folders or "
+        "the cache) without running pose estimation; videos without them fail",
+    )
+    p.add_argument(
+        "--export",
+        type=_exports,
+        default=(),
+        metavar="FORMATS",
+        help="per-video exports, comma-separated: trc (keypoints), mot (OpenSim angles), "
+        "c3d (keypoints; needs the c3d package)",
+    )
+    p.add_argument(
+        "--trc-coords",
+        choices=["world", "image"],
+        default="world",
+        help="TRC/C3D coordinates: MediaPipe world landmarks in metres, Y up (default) or "
+        "image pixels, Y up",
+    )
+    p.add_argument("--report", action="store_true", help="also write each video's report.html")
+    p.add_argument("--force", action="store_true", help="re-analyse every video")
+    p.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="try again videos that failed before with the same file and settings",
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``screener batch``; exit code 0, 1 if any video failed, 130 if interrupted."""
+    from screener.errors import ConfigError
+
+    try:
+        import distributed  # noqa: F401
+        import tqdm  # noqa: F401
+    except ModuleNotFoundError as exc:
+        raise ConfigError(
+            f"the batch runner needs {exc.name}, which is not installed",
+            remedy="pip install 'screener[batch]'",
+        ) from exc
+    from screener.batch.inputs import JobDefaults, discover_videos, read_manifest
+    from screener.batch.runner import run_batch
+    from screener.batch.worker import BatchOptions
+    from screener.config import load_config
+
+    config = load_config(args.config)
+    if args.cache_dir is not None:
+        config = config.model_copy(update={"cache_dir": args.cache_dir})
+    defaults = JobDefaults(
+        task=args.task, side=args.side, view=args.view, pain=args.pain, sex=args.sex
+    )
+    source: Path = args.input
+    if source.is_dir():
+        jobs = discover_videos(source, defaults, exclude=[args.outdir])
+    elif source.is_file() and source.suffix.lower() in (".csv", ".tsv", ".txt"):
+        jobs = read_manifest(source, defaults)
+    elif source.is_file():
+        raise ConfigError(
+            "is a file but not a manifest CSV",
+            path=source,
+            remedy="Give a folder of videos or a .csv manifest (use 'screener analyze' for "
+            "one video).",
+        )
+    else:
+        raise ConfigError("no such file or folder", path=source)
+    if not jobs:
+        raise ConfigError(
+            "no video files found",
+            path=source,
+            remedy="Videos must be mp4, mov, avi, webm or mkv files.",
+        )
+    options = BatchOptions(
+        outdir=args.outdir,
+        config=config,
+        exports=tuple(args.export),
+        trc_coords=args.trc_coords,
+        report=args.report,
+        reuse_keypoints=args.reuse_keypoints,
+        force=args.force,
+        retry_failed=args.retry_failed,
+    )
+    report = run_batch(
+        jobs,
+        options,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        progress=not args.no_progress,
+        input_description=str(source),
+    )
+    c = report.counts
+    sys.stdout.write(
+        f"{c['videos']} video(s): {c['analysed']} analysed, {c['skipped']} unchanged, "
+        f"{c['failed']} failed"
+        + (f", {c['not_run']} not run (interrupted)" if report.interrupted else "")
+        + f"\nresults in {report.outdir.resolve()}"
+        + (f"; failures in {report.outdir.resolve() / 'failures.csv'}" if c["failed"] else "")
+        + "\n"
+    )
+    if report.interrupted:
+        return 130
+    return 1 if c["failed"] else 0
