@@ -1,0 +1,273 @@
+"""Everything the report shows, gathered from an analysis result into plain data.
+
+The HTML template and the PDF writer both render this context, so the two reports say
+the same thing.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from screener.faults import flag_faults, flagged, severity_rank
+from screener.norms import Norms, load_norms
+from screener.plan import build_plan
+from screener.report.images import data_uri, event_still, metric_short, png_bytes
+from screener.report.plots import figure_png, time_series_figure
+from screener.result import AnalysisResult
+
+log = logging.getLogger(__name__)
+
+TASK_NAMES = {"walk": "Walking", "sls": "Single-leg squat", "jog": "Jogging in place"}
+SIDES = ("left", "right")
+
+
+def _fmt(value: Any, unit: str = "deg", digits: int = 1) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "–"
+    if unit == "deg":
+        return f"{float(value):.{digits}f}°"
+    return f"{float(value):.2f}"
+
+
+def _faults(result: AnalysisResult, norms: Norms) -> list[dict[str, Any]]:
+    faults = result.summary.get("faults")
+    if isinstance(faults, list) and faults and "verdict" in faults[0]:
+        return faults
+    return flag_faults(
+        result.summary["task"],
+        result.events,
+        result.summary["sides"],
+        result.summary.get("quality", {}),
+        norms,
+        sex=result.config.sex,
+        asymmetry=result.summary.get("asymmetry"),
+    )
+
+
+def header(result: AnalysisResult) -> dict[str, Any]:
+    """Task, view, date, video name and recording figures."""
+    s = result.summary
+    prov = s.get("provenance", {})
+    video = (
+        result.video_path.name if result.video_path else str(s.get("video", {}).get("path", "–"))
+    )
+    return {
+        "task": s.get("task"),
+        "task_name": TASK_NAMES.get(str(s.get("task")), str(s.get("task"))),
+        "view": s.get("view", "–"),
+        "date": prov.get("analysed_at") or datetime.now(UTC).isoformat(timespec="seconds"),
+        "video": video,
+        "fps": _fmt(s.get("fps"), "x", 1).replace(".00", ""),
+        "n_frames": s.get("n_frames", len(result.frames)),
+        "duration_s": f"{float(s.get('duration_s', 0.0)):.1f}",
+        "stance_side": s.get("stance_side"),
+        "n_events": {side: s.get("sides", {}).get(side, {}).get("n_events", 0) for side in SIDES},
+    }
+
+
+def norm_rows(
+    result: AnalysisResult, norms: Norms, faults: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """One row per metric and side: value, spread, norm, verdict, confidence, source."""
+    task = result.summary["task"]
+    by_key = {(f["metric"], f["side"]): f for f in faults}
+    rows = []
+    for metric, norm in norms.task(task).metrics.items():
+        for side in SIDES:
+            stats = result.summary["sides"].get(side, {}).get(metric)
+            if not isinstance(stats, dict):
+                continue
+            n = int(stats.get("n", 0) or 0)
+            if task == "sls" and n == 0:
+                continue
+            fault = by_key.get((metric, side))
+            bands, group = norm.band_for(result.config.sex)
+            rows.append(
+                {
+                    "label": norm.label,
+                    "metric": metric,
+                    "side": side,
+                    "mean": _fmt(stats.get("mean"), norm.unit),
+                    "sd": _fmt(stats.get("sd"), norm.unit),
+                    "worst": _fmt(
+                        stats.get("max" if norm.direction == "above" else "min"), norm.unit
+                    ),
+                    "n": n,
+                    "norm": _band_text(bands, norm.unit, norm.direction) if bands else "no norm",
+                    "group": group,
+                    "status": norm.status.replace("_", " "),
+                    "verdict": fault["verdict"] if fault else "no norm",
+                    "severity": fault["severity"] if fault else "none",
+                    "confidence": f"{fault['confidence']:.2f}" if fault else "–",
+                    "sdc": _fmt(norm.sdc, norm.unit) if norm.sdc else "–",
+                    "source": norms.cite(bands.source) if bands else norm.note,
+                }
+            )
+    return rows
+
+
+def _band_text(bands: Any, unit: str, direction: str) -> str:
+    op = "≥" if direction == "above" else "≤"
+    return (
+        f"mild {op} {_fmt(bands.mild, unit)}, moderate {op} {_fmt(bands.moderate, unit)}, "
+        f"severe {op} {_fmt(bands.severe, unit)}"
+    )
+
+
+def worst_events(result: AnalysisResult, faults: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per side, the event worst for that side's most severe flag (FPPA if none)."""
+    out = []
+    events = result.events
+    for side in SIDES:
+        sel = events[events["side"] == side] if len(events) else events
+        if len(sel) == 0:
+            continue
+        hits = [f for f in flagged(faults) if f["side"] == side and f["metric"] in sel]
+        metric = hits[0]["metric"] if hits else "knee_fppa_deg"
+        direction = hits[0]["direction"] if hits else "above"
+        values = sel[metric].to_numpy(float)
+        if not np.isfinite(values).any():
+            continue
+        pos = int(np.nanargmax(values) if direction == "above" else np.nanargmin(values))
+        row = sel.iloc[pos]
+        out.append({"side": side, "metric": metric, "row": row, "flag": hits[0] if hits else None})
+    return out
+
+
+def stills(result: AnalysisResult, faults: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Annotated, face-blurred stills of the worst event per side (PNG bytes + caption)."""
+    out = []
+    for item in worst_events(result, faults):
+        row: pd.Series = item["row"]
+        frame = int(row["frame_peak"])
+        if not 0 <= frame < result.pose.n_frames:
+            continue
+        value = float(row[item["metric"]])
+        image, from_video = event_still(
+            result.pose,
+            frame,
+            side=item["side"],
+            metric=item["metric"],
+            value=value,
+            video_path=result.video_path,
+        )
+        png = png_bytes(image)
+        what = f"{metric_short(item['metric'])} {value:.1f}" + (
+            "°" if item["metric"].endswith("_deg") else ""
+        )
+        caption = (
+            f"{item['side'].capitalize()} stance, t = {float(row['t_peak_s']):.2f} s "
+            f"(frame {frame}): worst event for {what}"
+        )
+        if item["flag"]:
+            caption += f" ({item['flag']['severity']} flag)"
+        if not from_video:
+            caption += ". Skeleton drawn on a blank canvas (video frame not available)"
+        out.append(
+            {"side": item["side"], "png": png, "uri": data_uri(png), "caption": caption + "."}
+        )
+    return out
+
+
+def caveats(result: AnalysisResult, norms: Norms, faults: list[dict[str, Any]]) -> list[str]:
+    """Limits of this screen a clinician must weigh, specific to the recording."""
+    s = result.summary
+    out = [
+        "2D video: frontal-plane angles are projections onto the image, sensitive to camera "
+        "height, distance and how square the subject stands to the camera. The pose model "
+        "(MediaPipe) has no published validation against motion capture for these angles.",
+        "Knee FPPA is a composite of hip adduction, hip internal rotation and knee rotation, "
+        "not a pure knee angle. On rendered bodies it tracks true changes closely but reads "
+        "25-30 % low at large valgus; pelvic drop is under-read when large.",
+    ]
+    ir = [f for f in faults if f["metric"] == "femoral_ir_deg"]
+    conf = ", ".join(
+        f"{f['side']} {f['confidence']:.2f} "
+        f"(method {f['confidence_parts'].get('femoral_ir_method', 0.0):.2f})"
+        for f in ir
+    )
+    out.append(
+        "Femoral internal rotation from a single 2D view has no validated method. The value "
+        "rests on MediaPipe's estimated depth of hip, knee and ankle (its least reliable "
+        "output) and on a flexed knee; it is shown without a verdict"
+        + (f"; confidence {conf}." if conf else ".")
+    )
+    if s.get("task") == "walk":
+        out.append(
+            "Walking pelvic drop has no credible published norm: its value is shown without a "
+            "verdict."
+        )
+    fps = float(s.get("fps", 0.0) or 0.0)
+    if s.get("task") == "jog" and fps < 60:
+        out.append(
+            f"Jogging filmed at {fps:.0f} fps: below 60 fps fast movement is blurred and "
+            "under-sampled and peaks are missed; clinical running video guidance asks for "
+            "120 fps or more."
+        )
+    provisional = sorted(
+        {f["label"] for f in faults if f["status"] in ("provisional", "extrapolated")}
+    )
+    if provisional:
+        out.append(
+            "Provisional or extrapolated thresholds (no published cut-off for this task and "
+            "2D measure): " + ", ".join(provisional) + ". See the norms table for each basis."
+        )
+    task_norms = norms.task(s["task"])
+    for side in SIDES:
+        n = int(s.get("sides", {}).get(side, {}).get("n_events", 0) or 0)
+        if 0 < n < task_norms.min_events:
+            out.append(
+                f"{side.capitalize()}: {n} event(s), fewer than the {task_norms.min_events} "
+                "recommended for a repeatable mean; confidence is reduced."
+            )
+    out.extend(str(w) for w in s.get("quality", {}).get("warnings", []))
+    return out
+
+
+def provenance(result: AnalysisResult, norms: Norms) -> list[tuple[str, str]]:
+    """Key-value pairs naming the software, model, settings and norms behind the report."""
+    prov = dict(result.summary.get("provenance", {}))
+    prov.pop("config", None)
+    items = [(str(k), str(v)) for k, v in prov.items() if v is not None]
+    items.append(("norms", f"{norms.name} {norms.version} ({norms.path})"))
+    return items
+
+
+def build_context(result: AnalysisResult) -> dict[str, Any]:
+    """Gather everything both report formats show.
+
+    Returns
+    -------
+    dict
+        ``header``, ``faults`` (all entries), ``flags`` (verdict "flag", most severe
+        first), ``rows`` (values against norms), ``stills``, ``timeseries_png``,
+        ``plan``, ``caveats``, ``provenance``, ``sources`` (cited references).
+    """
+    norms = load_norms(result.config.norms_path)
+    faults = _faults(result, norms)
+    plan = result.summary.get("plan") or build_plan(faults, None, False, result.config.plan_path)
+    series = figure_png(time_series_figure(result.frames, result.events))
+    ordered = sorted(faults, key=lambda f: (f["verdict"] != "flag", -severity_rank(f["severity"])))
+    cited = sorted(
+        {k for t in norms.tasks.values() for m in t.metrics.values() for k in m.cited_sources()}
+    )
+    return {
+        "header": header(result),
+        "faults": ordered,
+        "flags": flagged(faults),
+        "rows": norm_rows(result, norms, faults),
+        "stills": stills(result, faults),
+        "timeseries_png": series,
+        "timeseries_uri": data_uri(series),
+        "plan": plan,
+        "caveats": caveats(result, norms, faults),
+        "provenance": provenance(result, norms),
+        "sources": [(k, norms.sources[k].short()) for k in cited],
+        "fmt": _fmt,
+    }

@@ -1,0 +1,203 @@
+"""The report: face blurring, stills from a real video frame, HTML, PDF and a browser check."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from screener.landmarks import INDEX, N_LANDMARKS
+from screener.pipeline import analyze_pose
+from screener.report import write_report
+from screener.report.images import blur_faces, event_still, face_box, read_video_frame
+from tests.synthetic import jog_in_place, make_sequence, perspective_sequence, walk_toward_camera
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def _noise_image(h=240, w=320, seed=0):
+    return np.random.default_rng(seed).integers(0, 256, (h, w, 3), dtype=np.uint8)
+
+
+def _landmarks_with_face(cx=160.0, cy=60.0):
+    xy = np.full((N_LANDMARKS, 2), np.nan)
+    for k, name in enumerate(("nose", "left_eye", "right_eye", "left_ear", "right_ear")):
+        xy[INDEX[name]] = (cx - 12 + 6 * k, cy + (k % 2) * 4)
+    xy[INDEX["left_shoulder"]] = (cx + 30, cy + 50)
+    xy[INDEX["right_shoulder"]] = (cx - 30, cy + 50)
+    return xy
+
+
+def _local_std(image, box):
+    x0, y0, x1, y1 = box
+    return float(image[y0:y1, x0:x1].astype(float).std())
+
+
+def test_blur_covers_the_face_and_leaves_the_rest():
+    image = _noise_image()
+    xy = _landmarks_with_face()
+    box = face_box(xy, image.shape[:2])
+    assert box is not None
+    x0, y0, x1, y1 = box
+    assert x0 <= 148 and x1 >= 172 and y0 <= 56 and y1 >= 64  # contains every face point
+    out = blur_faces(image, xy)
+    assert _local_std(out, box) < 0.25 * _local_std(image, box)
+    assert np.array_equal(out[200:, :], image[200:, :])  # far from the head: untouched
+
+
+def test_blur_without_face_landmarks_uses_the_shoulders():
+    xy = _landmarks_with_face()
+    for name in ("nose", "left_eye", "right_eye", "left_ear", "right_ear"):
+        xy[INDEX[name]] = np.nan
+    box = face_box(xy, (240, 320))
+    assert box is not None
+    x0, _, x1, y1 = box
+    assert y1 <= 110 + 1  # above the shoulders (y = 110)
+    assert x0 < 160 < x1
+
+
+def test_blur_without_landmarks_blurs_everything():
+    image = _noise_image()
+    out = blur_faces(image, np.full((N_LANDMARKS, 2), np.nan))
+    assert out.astype(float).std() < 0.25 * image.astype(float).std()
+
+
+@pytest.fixture(scope="module")
+def jog_result():
+    figure, _ = jog_in_place(drop_deg={"left": 9.0, "right": 2.0})
+    pose = make_sequence(figure, fps=60.0, duration_s=4.0)
+    return analyze_pose(pose, task="jog", view="anterior", pain=6, first_line_done=True)
+
+
+def _write_video(path: Path, pose, seed=1) -> Path:
+    import cv2
+
+    width, height = pose.image_size_px
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), 30.0, (width, height))
+    rng = np.random.default_rng(seed)
+    for _ in range(pose.n_frames):
+        writer.write(rng.integers(0, 256, (height, width, 3), dtype=np.uint8))
+    writer.release()
+    return path
+
+
+def test_still_from_a_real_video_frame_is_face_blurred(tmp_path, jog_result):
+    pose = jog_result.pose
+    video = _write_video(tmp_path / "clip.mp4", pose)
+    frame = read_video_frame(video, 10)
+    assert frame is not None and frame.shape == (pose.image_size_px[1], pose.image_size_px[0], 3)
+    image, from_video = event_still(
+        pose, 10, side="left", metric="pelvic_drop_deg", value=8.0, video_path=video
+    )
+    assert from_video
+    assert image.shape[0] <= 640 and image.shape[2] == 3
+    # the head region of the full frame is smooth after blurring, the legs are not
+    xy = pose.image_xy_px[10]
+    blurred = blur_faces(frame, xy)
+    box = face_box(xy, frame.shape[:2])
+    assert box is not None
+    assert _local_std(blurred, box) < 0.3 * _local_std(frame, box)
+
+
+def test_still_without_video_says_so(jog_result):
+    image, from_video = event_still(
+        jog_result.pose, 5, side="right", metric="knee_fppa_deg", value=3.0, video_path=None
+    )
+    assert not from_video
+    assert image.mean() > 0
+
+
+@pytest.fixture(scope="module")
+def report_dir(tmp_path_factory, jog_result):
+    out = tmp_path_factory.mktemp("report")
+    written = write_report(jog_result, out, html=True, pdf=True)
+    assert {p.name for p in written} == {"report.html", "report.pdf"}
+    return out
+
+
+def test_html_is_self_contained_and_shows_flags_plan_and_caveats(report_dir):
+    html = (report_dir / "report.html").read_text(encoding="utf-8")
+    srcs = re.findall(r'<img[^>]+src="([^"]+)"', html)
+    assert len(srcs) == 3  # two stills and the time series
+    assert all(s.startswith("data:image/png;base64,") for s in srcs)
+    assert not re.search(r'<(link|script)[^>]+(href|src)="', html)
+    assert "Contralateral pelvic drop" in html and "moderate" in html
+    assert "Second-line protocol" in html
+    assert "Side-lying short-arc hip abduction" in html
+    assert "no validated method" in html.lower()
+    assert "10.1016/j.ptsp.2018.06.009" in html  # references listed
+    assert "config_sha256" in html
+
+
+def test_pdf_first_page_has_content_and_headings(report_dir):
+    pdf = report_dir / "report.pdf"
+    text = subprocess.run(
+        ["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    for heading in (
+        "Movement screen",
+        "Findings",
+        "Angles over time",
+        "Plan",
+        "Caveats",
+        "Provenance",
+    ):
+        assert heading in text
+    assert "Contralateral pelvic drop" in text
+    subprocess.run(
+        ["pdftoppm", "-r", "40", "-png", "-f", "1", "-l", "1", str(pdf), str(report_dir / "page")],
+        check=True,
+    )
+    (png,) = sorted(report_dir.glob("page*.png"))
+    import matplotlib.image as mpimg
+
+    page = mpimg.imread(png)
+    ink = (page[..., :3].mean(axis=2) < 0.8).mean()
+    assert ink > 0.01  # not blank
+
+
+def test_walk_report_without_pain_and_low_fps_jog_caveat(tmp_path):
+    figure, _ = walk_toward_camera()
+    pose = perspective_sequence(figure, fps=30.0, duration_s=4.0)
+    walk = analyze_pose(pose, task="walk", view="anterior")
+    (html_path,) = write_report(walk, tmp_path / "walk")
+    html = html_path.read_text(encoding="utf-8")
+    assert "Pain unknown" in html and "not recorded" in html
+    assert "Walking pelvic drop has no credible published norm" in html
+
+    figure, _ = jog_in_place()
+    jog = analyze_pose(make_sequence(figure, fps=30.0, duration_s=4.0), task="jog", view="anterior")
+    (html_path,) = write_report(jog, tmp_path / "jog")
+    assert "Jogging filmed at 30 fps" in html_path.read_text(encoding="utf-8")
+
+
+@pytest.mark.browser
+def test_report_renders_in_headless_chromium(report_dir):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto((report_dir / "report.html").as_uri())
+            widths = page.eval_on_selector_all("img", "imgs => imgs.map(i => i.naturalWidth)")
+            assert len(widths) == 3 and all(w > 0 for w in widths)
+            assert page.locator("#flags tr.flag").first.is_visible()
+            assert "Contralateral pelvic drop" in page.locator("#flags").inner_text()
+            assert page.locator("#plan .exercise").count() == 5
+            assert page.locator("#plan").is_visible()
+            assert "Side-lying clamshell" in page.locator("#plan").inner_text()
+        finally:
+            browser.close()
