@@ -126,10 +126,15 @@ def _stats(sides: dict[str, Any], side: str, metric: str) -> tuple[float, float,
     stats = side_stats.get(metric)
     if not isinstance(stats, dict):
         return math.nan, math.nan, math.nan, 0
-    n = stats.get("n", side_stats.get("n_events", 0))
-    mean = float(stats.get("mean", math.nan))
-    n = int(n) if n is not None and math.isfinite(mean) else 0
-    return mean, float(stats.get("sd", math.nan)), float(stats.get("max", math.nan)), n
+    mean = _as_float(stats.get("mean"))
+    n_raw = stats.get("n", side_stats.get("n_events", 0))
+    n = int(n_raw) if n_raw is not None and math.isfinite(mean) else 0
+    return mean, _as_float(stats.get("sd")), _as_float(stats.get("max")), n
+
+
+def _as_float(value: Any) -> float:
+    """A statistic as float; None (JSON null for NaN) becomes NaN."""
+    return math.nan if value is None else float(value)
 
 
 def assess_metric(
@@ -219,7 +224,7 @@ def assess_metric(
 
 def _stat_min(sides: dict[str, Any], side: str, metric: str) -> float:
     stats = sides.get(side, {}).get(metric)
-    return float(stats.get("min", math.nan)) if isinstance(stats, dict) else math.nan
+    return _as_float(stats.get("min")) if isinstance(stats, dict) else math.nan
 
 
 def _finite_or_none(value: float | None) -> float | None:

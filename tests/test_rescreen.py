@@ -99,3 +99,16 @@ def test_different_tasks_cannot_be_compared(norms):
 def test_missing_statistics_is_a_clear_error(norms):
     with pytest.raises(RescreenError, match="has no 'sides'"):
         compare_results({"task": "jog"}, _summary({"left": {}}), norms)
+
+
+def test_summaries_read_back_from_json_compare(norms):
+    import json
+
+    from screener.result import to_jsonable
+
+    prev = _summary({"left": {"pelvic_drop_deg": 9.0}, "right": {}}, n=1)  # sd is NaN -> null
+    cur = _summary({"left": {"pelvic_drop_deg": 3.0}, "right": {}}, n=8)
+    prev = json.loads(json.dumps(to_jsonable(prev)))
+    assert prev["sides"]["left"]["pelvic_drop_deg"]["sd"] is None
+    result = compare_results(prev, json.loads(json.dumps(to_jsonable(cur))), norms)
+    assert _fault(result, "pelvic_drop", "left")["status"] == "not comparable"  # 1 < 3 events
