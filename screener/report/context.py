@@ -45,7 +45,7 @@ def _faults(result: AnalysisResult, norms: Norms) -> list[dict[str, Any]]:
         result.summary["sides"],
         result.summary.get("quality", {}),
         norms,
-        sex=result.config.sex,
+        sex=_sex(result),
         asymmetry=result.summary.get("asymmetry"),
     )
 
@@ -87,7 +87,7 @@ def norm_rows(
             if task == "sls" and n == 0:
                 continue
             fault = by_key.get((metric, side))
-            bands, group = norm.band_for(result.config.sex)
+            bands, group = norm.band_for(_sex(result))
             rows.append(
                 {
                     "label": norm.label,
@@ -271,3 +271,9 @@ def build_context(result: AnalysisResult) -> dict[str, Any]:
         "sources": [(k, norms.sources[k].short()) for k in cited],
         "fmt": _fmt,
     }
+
+
+def _sex(result: AnalysisResult) -> str | None:
+    """Sex the norms were chosen for: the summary's, else the config's."""
+    sex = result.summary.get("sex") or result.config.sex
+    return str(sex) if sex else None
