@@ -1,0 +1,127 @@
+"""The orchestrator on generated landmark sequences with known answers (no video)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import screener
+from screener.cleaning import mirror_all_labels
+from screener.config import AnalysisConfig
+from screener.errors import NoPersonError, TooFewEventsError, ViewError
+from screener.metrics import EVENT_COLUMNS
+from tests.synthetic import jog_in_place, make_sequence, rot_y, single_leg_squat
+
+CFG = AnalysisConfig(cache_dir=None)
+
+SPEC_FRAME_COLUMNS = [
+    "frame", "time_s", "detected", "quality", "pelvic_obliquity_deg",
+    "left_knee_fppa_deg", "right_knee_fppa_deg", "left_hip_adduction_deg",
+    "right_hip_adduction_deg", "left_femoral_ir_deg", "right_femoral_ir_deg",
+    "trunk_lean_deg", "left_knee_flexion_deg", "right_knee_flexion_deg",
+    "left_in_stance", "right_in_stance",
+]  # fmt: skip
+
+
+def _jog(view: str = "anterior", drops=None, duration_s: float = 6.0):
+    figure, _ = jog_in_place(drop_deg=drops or {"left": 1.0, "right": 9.0})
+    return make_sequence(figure, fps=60, duration_s=duration_s, view=view)
+
+
+@pytest.mark.parametrize("view", ["anterior", "posterior"])
+def test_jog_pelvic_drop_per_stance_leg(view):
+    result = screener.analyze_pose(_jog(view), config=CFG)
+    assert result.summary["task"] == "jog"
+    assert result.summary["view"] == view
+    events = result.events
+    right = events[events.side == "right"]
+    left = events[events.side == "left"]
+    assert len(right) >= 7 and len(left) >= 7
+    # planted: 9 deg drop when standing on the right, 1 deg on the left; the filter
+    # rounds the peak a little
+    assert right.pelvic_drop_deg.median() == pytest.approx(9.0, abs=0.6)
+    assert left.pelvic_drop_deg.median() == pytest.approx(1.0, abs=0.6)
+    sides = result.summary["sides"]
+    assert sides["right"]["n_events"] == len(right)
+    assert sides["right"]["pelvic_drop_deg"]["mean"] > sides["left"]["pelvic_drop_deg"]["mean"]
+
+
+def test_frames_and_events_follow_the_spec_columns():
+    result = screener.analyze_pose(_jog(), config=CFG)
+    for col in SPEC_FRAME_COLUMNS:
+        assert col in result.frames.columns, col
+    assert list(result.events.columns) == list(EVENT_COLUMNS)
+    assert len(result.frames) == result.raw_pose.n_frames
+    assert set(result.frames.left_in_stance.unique()) <= {0, 1}
+    prov = result.summary["provenance"]
+    assert prov["config_sha256"] == CFG.sha256()
+    assert prov["lowpass_cutoff_hz"] == CFG.cutoff_for("jog")
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_single_leg_squat_reps_and_drop_on_lifted_side(side):
+    figure, reps = single_leg_squat(side, n_reps=3, drop_deg=8.0)
+    pose = make_sequence(figure, fps=30, duration_s=8.0)
+    result = screener.analyze_pose(pose, config=CFG)
+    assert result.summary["task"] == "sls"
+    assert result.summary["stance_side"] == side
+    assert len(result.events) == 3
+    assert (result.events.kind == "rep").all() and (result.events.side == side).all()
+    # drop planted at the deepest point: 8 deg on the lifted side
+    assert result.events.pelvic_drop_deg.to_numpy() == pytest.approx([8.0] * 3, abs=0.5)
+    np.testing.assert_allclose(result.events.t_peak_s, [r[1] for r in reps], atol=1 / 30 + 1e-9)
+
+
+def test_given_view_corrects_a_whole_clip_mislabelling():
+    pose = _jog("posterior")
+    mislabelled = mirror_all_labels(pose)  # as if the model thought the subject faced us
+    auto = screener.analyze_pose(mislabelled, config=CFG)
+    assert auto.summary["view"] == "anterior"
+    fixed = screener.analyze_pose(mislabelled, view="posterior", config=CFG)
+    assert fixed.summary["view_detection"]["labels_mirrored"] is True
+    ev = fixed.events
+    assert ev[ev.side == "right"].pelvic_drop_deg.median() == pytest.approx(9.0, abs=0.6)
+    assert any("exchanged" in w for w in fixed.summary["quality"]["warnings"])
+
+
+def test_side_view_is_refused_with_a_clear_message():
+    figure, _ = jog_in_place()
+
+    def side_on(t):
+        return {k: rot_y(90) @ v for k, v in figure(t).items()}
+
+    pose = make_sequence(side_on, fps=60, duration_s=4)
+    with pytest.raises(ViewError, match="side .sagittal. view.*frontal view"):
+        screener.analyze_pose(pose, config=CFG)
+
+
+def test_no_person_is_an_error_not_nan():
+    pose = _jog()
+    empty = pose.with_arrays(
+        detected=np.zeros(pose.n_frames, dtype=bool),
+        image_xy_px=np.full_like(pose.image_xy_px, np.nan),
+        world_xyz_m=np.full_like(pose.world_xyz_m, np.nan),
+        visibility=np.zeros_like(pose.visibility),
+    )
+    with pytest.raises(NoPersonError, match="no person"):
+        screener.analyze_pose(empty, config=CFG)
+
+
+def test_feet_out_of_frame_is_an_error():
+    pose = _jog()
+    vis = pose.visibility.copy()
+    vis[:, 27:33] = 0.05  # ankles, heels, toes unseen
+    with pytest.raises(NoPersonError, match="feet"):
+        screener.analyze_pose(pose.with_arrays(visibility=vis), config=CFG)
+
+
+def test_too_short_clip_is_an_error():
+    with pytest.raises(TooFewEventsError, match="at least"):
+        screener.analyze_pose(_jog(duration_s=0.5), config=CFG)
+
+
+def test_standing_still_has_no_events_and_says_so():
+    figure, _ = jog_in_place()
+    still = make_sequence(lambda t: figure(0.1), fps=30, duration_s=3)
+    with pytest.raises(TooFewEventsError, match="no complete"):
+        screener.analyze_pose(still, task="jog", config=CFG)
