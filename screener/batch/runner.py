@@ -103,7 +103,7 @@ def make_client(
             n_workers=n,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",  # a free port: never clashes with another cluster
             silence_logs=logging.ERROR,
         )
     return Client(cluster), cluster
@@ -300,6 +300,8 @@ def _record(
 
 def _engine_info(client: Client, scheduler: str | None) -> dict[str, Any]:
     info: dict[str, Any] = {"scheduler": scheduler or "local", "client": type(client).__name__}
+    with suppress(AttributeError, KeyError, ValueError):
+        info["dashboard"] = client.dashboard_link
     with suppress(OSError, RuntimeError, TimeoutError, AttributeError, KeyError):
         workers = client.scheduler_info().get("workers", {})
         info["workers"] = len(workers)
