@@ -180,7 +180,7 @@ def make_sequence(
 def knee_by_ik(hip: np.ndarray, ankle: np.ndarray, bend: float = 1.0) -> np.ndarray:
     """Knee position of a two-segment leg from hip to ankle, bending forward (+X)."""
     d = ankle - hip
-    dist = min(np.linalg.norm(d), THIGH + SHANK - 1e-6)
+    dist = min(float(np.linalg.norm(d)), THIGH + SHANK - 1e-6)
     u = d / np.linalg.norm(d)
     a = (THIGH**2 - SHANK**2 + dist**2) / (2 * dist)
     h = np.sqrt(max(THIGH**2 - a**2, 0.0))
