@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from screener.config import AnalysisConfig
+from screener.fileio import atomic_write
 from screener.keypoints import PoseSequence
 
 log = logging.getLogger(__name__)
@@ -75,10 +74,10 @@ class AnalysisResult:
         out = Path(outdir)
         out.mkdir(parents=True, exist_ok=True)
         written = [
-            _atomic_write(out / "frames.csv", lambda p: self.frames.to_csv(p, index=False)),
-            _atomic_write(out / "frames.parquet", lambda p: self.frames.to_parquet(p, index=False)),
-            _atomic_write(out / "events.csv", lambda p: self.events.to_csv(p, index=False)),
-            _atomic_write(
+            atomic_write(out / "frames.csv", lambda p: self.frames.to_csv(p, index=False)),
+            atomic_write(out / "frames.parquet", lambda p: self.frames.to_parquet(p, index=False)),
+            atomic_write(out / "events.csv", lambda p: self.events.to_csv(p, index=False)),
+            atomic_write(
                 out / "summary.json",
                 lambda p: p.write_text(json.dumps(to_jsonable(self.summary), indent=2)),
             ),
@@ -89,19 +88,6 @@ class AnalysisResult:
             written.extend(write_report(self, out, html=report, pdf=pdf))
         log.info("wrote %d files to %s", len(written), out)
         return written
-
-
-def _atomic_write(path: Path, writer: Any) -> Path:
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        writer(tmp)
-        tmp.replace(path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
 
 
 def to_jsonable(obj: Any) -> Any:

@@ -8,13 +8,12 @@ series with events shaded, values against norms, the plan, caveats and provenanc
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+
+from screener.fileio import atomic_write
 
 if TYPE_CHECKING:
     from screener.result import AnalysisResult
@@ -36,19 +35,6 @@ def render_html(context: dict[str, object]) -> str:
     """Render the HTML report from a context of :func:`build_context`."""
     template = _environment().get_template("report.html.j2")
     return template.render(h=context["header"], **context)
-
-
-def _atomic(path: Path, write: Callable[[Path], object]) -> Path:
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        write(tmp)
-        tmp.replace(path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
 
 
 def write_report(
@@ -90,8 +76,10 @@ def write_report(
     written = []
     if html:
         text = render_html(context)
-        written.append(_atomic(out / "report.html", lambda p: p.write_text(text, encoding="utf-8")))
+        written.append(
+            atomic_write(out / "report.html", lambda p: p.write_text(text, encoding="utf-8"))
+        )
     if pdf:
-        written.append(_atomic(out / "report.pdf", lambda p: write_pdf(context, p)))
+        written.append(atomic_write(out / "report.pdf", lambda p: write_pdf(context, p)))
     log.info("report written: %s", ", ".join(p.name for p in written))
     return written
