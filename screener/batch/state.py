@@ -45,9 +45,13 @@ def file_sha256(path: Path) -> str:
 
 
 def pose_sha256(config: AnalysisConfig) -> str:
-    """Hash of the pose settings: keypoints estimated with the same hash are interchangeable."""
-    text = json.dumps(config.pose.model_dump(mode="json"), sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()
+    """Hash of the pose settings, model and MediaPipe version (as the keypoint cache's).
+
+    Keypoints estimated with the same hash are interchangeable.
+    """
+    from screener.pose import pose_settings_sha256
+
+    return pose_settings_sha256(config.pose)
 
 
 def settings_sha256(
