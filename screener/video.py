@@ -184,6 +184,38 @@ class DecodeStats:
         }
 
 
+class FrameClock:
+    """Turns container timestamps into strictly increasing frame times.
+
+    Parameters
+    ----------
+    interval_s
+        Nominal frame interval, used to replace a bad stamp.
+
+    Notes
+    -----
+    A missing stamp (None), or one not later than the previous frame's time, becomes the
+    previous time plus ``interval_s`` (0 for a first frame without a stamp). The rule
+    depends only on the stamps seen so far, so it is deterministic and streamable. Later
+    good stamps are kept as they are.
+    """
+
+    def __init__(self, interval_s: float) -> None:
+        if not interval_s > 0:
+            raise ValueError(f"frame interval must be positive, got {interval_s}")
+        self.interval_s = interval_s
+        self.last_s = -math.inf
+        self.n_repaired = 0
+
+    def time_of(self, stamp_s: float | None) -> float:
+        """The time of the next frame, given its container stamp (None if it has none)."""
+        if stamp_s is None or not stamp_s > self.last_s:
+            self.n_repaired += 1
+            stamp_s = self.last_s + self.interval_s if math.isfinite(self.last_s) else 0.0
+        self.last_s = stamp_s
+        return stamp_s
+
+
 def probe_video(path: str | Path, *, min_fps: float = 24.0, max_fps: float = 240.0) -> VideoInfo:
     """Check that a file is an analysable video and describe it.
 
@@ -355,17 +387,14 @@ def iter_frames(
     worker = threading.Thread(target=produce, name=f"decode-{path.name}", daemon=True)
     worker.start()
     index = 0
-    prev_s = -math.inf
+    clock = FrameClock(interval_s)
     try:
         while True:
             kind, payload = out.get()
             if kind == "frame":
                 pts, time_base, rgb = payload
-                t = _time_s(pts, time_base, start_s)
-                if t is None or not t > prev_s:
-                    t = (prev_s + interval_s) if index else 0.0
-                    stats.n_times_repaired += 1
-                prev_s = t
+                t = clock.time_of(_time_s(pts, time_base, start_s))
+                stats.n_times_repaired = clock.n_repaired
                 stats.n_decoded = index + 1
                 yield Frame(index=index, time_s=t, rgb=rgb)
                 index += 1
@@ -389,12 +418,10 @@ def iter_frames(
             interval_s,
         )
     if not stats.truncated and stats.finished:
-        shortfall = _shortfall(index, prev_s, interval_s, stats.n_frames_header, duration_s)
+        shortfall = _shortfall(index, clock.last_s, interval_s, stats.n_frames_header, duration_s)
         if shortfall:
             stats.truncated = True
             stats.error = shortfall
-    if index == 0:
-        raise VideoError("no frame could be decoded", path=path, remedy=_RE_EXPORT + ".")
     if stats.truncated:
         if index < MIN_DECODED_FRAMES:
             raise VideoError(
@@ -406,6 +433,8 @@ def iter_frames(
         note = f"decoding stopped after {index} frames: {stats.error}"
         stats.notes.append(note)
         log.warning("%s: the file looks truncated or damaged; %s", path, note)
+    elif index == 0:
+        raise VideoError("no frame could be decoded", path=path, remedy=_RE_EXPORT + ".")
 
 
 def _shortfall(
