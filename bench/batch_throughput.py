@@ -65,6 +65,7 @@ def main() -> None:
     p.add_argument("--copies", type=int, default=1, help="run each video K times")
     args = p.parse_args()
     logging.basicConfig(level=logging.ERROR)
+    logging.getLogger("distributed").setLevel(logging.ERROR)
     jobs = _jobs(args.folder, args.limit, args.copies)
     print(f"{len(jobs)} video task(s) from {args.folder}")
     work = Path(tempfile.mkdtemp(prefix="bench-batch-"))
