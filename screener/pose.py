@@ -427,6 +427,7 @@ def _legacy(config: PoseConfig) -> _LegacyRunner:
         pose.reset()
         LANDMARKER_COUNTS["reset"] += 1
     else:
+        _LANDMARKER.update(key=None, pose=None)
         if pose is not None:
             pose.close()
         pose = _new_legacy_landmarker(config)
