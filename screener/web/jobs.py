@@ -1,0 +1,529 @@
+"""The job queue in the database and the worker that processes it.
+
+A worker claims a queued job with one conditional ``UPDATE ... WHERE status='queued'``
+(atomic on SQLite and PostgreSQL alike) and holds it under a lease that a heartbeat
+thread renews. A worker that is killed stops renewing; any worker re-queues jobs whose
+lease ran out (at start and on every poll), so the job runs again to the end. Every
+update of a running job is fenced by its lease token, so a worker that lost its lease
+cannot overwrite the outcome of the one that took over. Results are written to a staging
+folder in the data folder and renamed into place before the job is marked done.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import secrets
+import shutil
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, cast
+
+from sqlalchemy import CursorResult, and_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from screener.errors import ScreenerError
+from screener.web import storage
+from screener.web.models import RECORDING_KINDS, Job, Patient, Recording, Visit, utcnow
+from screener.web.settings import WebSettings
+
+log = logging.getLogger(__name__)
+
+#: Share of the progress bar given to pose estimation (the slow part).
+POSE_SHARE = 0.85
+
+
+class AnalysisOutput(Protocol):
+    """What the analysis returns: something that writes its files (an AnalysisResult)."""
+
+    def write(self, outdir: str | Path, *, report: bool = True, pdf: bool = False) -> Any:
+        """Write the result files to ``outdir``."""
+
+
+class AnalyzeFn(Protocol):
+    """The analysis call (``screener.analyze``), injectable for tests."""
+
+    def __call__(
+        self,
+        video: str | Path,
+        *,
+        task: Any,
+        side: Any,
+        view: Any,
+        pain: float | None,
+        first_line_done: bool,
+        sex: str | None,
+        config: Any,
+        progress: Callable[[int, int], None] | None,
+    ) -> AnalysisOutput:
+        """Analyse one video."""
+
+
+class LeaseLostError(RuntimeError):
+    """This worker's lease on the job ended (it expired and another worker took the job)."""
+
+
+class WorkerStoppingError(RuntimeError):
+    """The worker was asked to stop; the job it was running is handed back to the queue."""
+
+
+@dataclass(frozen=True)
+class ClaimedJob:
+    """A job this worker holds, with what the analysis needs."""
+
+    job_id: int
+    lease_token: str
+    attempt: int
+    stored_name: str | None
+    original_name: str
+    task: str
+    side: str
+    view: str
+    pain: float | None
+    first_line_done: bool
+    sex: str | None
+
+
+def rowcount(result: Any) -> int:
+    """Rows matched by an UPDATE or DELETE."""
+    return int(cast(CursorResult[Any], result).rowcount or 0)
+
+
+def default_analyze() -> AnalyzeFn:
+    """``screener.analyze``, imported when first needed (it loads MediaPipe)."""
+    import screener
+
+    fn: AnalyzeFn = screener.analyze
+    return fn
+
+
+def enqueue(db: Session, recording: Recording) -> Job:
+    """Add a queued job for a recording (the caller commits)."""
+    job = Job(recording=recording, status="queued", stage="waiting for a worker")
+    db.add(job)
+    return job
+
+
+def requeue_stale(db: Session, settings: WebSettings) -> int:
+    """Queue again the running jobs whose lease expired; fail those out of attempts.
+
+    Parameters
+    ----------
+    db
+        A session (committed here).
+    settings
+        ``max_attempts``.
+
+    Returns
+    -------
+    int
+        Jobs re-queued or failed.
+    """
+    now = utcnow()
+    stale = and_(Job.status == "running", Job.lease_expires_at < now)
+    failed = rowcount(
+        db.execute(
+            update(Job)
+            .where(stale, Job.attempts >= settings.max_attempts)
+            .values(
+                status="failed",
+                stage="failed",
+                lease_token=None,
+                finished_at=now,
+                error=(
+                    f"the analysis was interrupted {settings.max_attempts} times (its worker "
+                    "stopped or was killed); check the worker log and the recording, then retry"
+                ),
+            )
+            .execution_options(synchronize_session=False)
+        )
+    )
+    requeued = rowcount(
+        db.execute(
+            update(Job)
+            .where(stale, Job.attempts < settings.max_attempts)
+            .values(
+                status="queued",
+                stage="waiting for a worker (previous attempt interrupted)",
+                progress=0.0,
+                lease_token=None,
+                lease_expires_at=None,
+                worker_id=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    )
+    db.commit()
+    if failed or requeued:
+        log.warning("expired leases: %d job(s) re-queued, %d failed", requeued, failed)
+    return failed + requeued
+
+
+def claim_next(db: Session, settings: WebSettings, worker_id: str) -> ClaimedJob | None:
+    """Claim the oldest queued job, atomically.
+
+    Returns
+    -------
+    ClaimedJob or None
+        The claimed job, or None when the queue is empty.
+
+    Notes
+    -----
+    Candidates are read first, then each is taken with ``UPDATE ... WHERE id = :id AND
+    status = 'queued'``: of two workers racing for a job only one updates a row.
+    """
+    for _ in range(20):
+        candidate = db.scalar(
+            select(Job.id).where(Job.status == "queued").order_by(Job.id).limit(1)
+        )
+        if candidate is None:
+            return None
+        token = secrets.token_hex(16)
+        now = utcnow()
+        taken = rowcount(
+            db.execute(
+                update(Job)
+                .where(Job.id == candidate, Job.status == "queued")
+                .values(
+                    status="running",
+                    stage="starting",
+                    progress=0.0,
+                    lease_token=token,
+                    lease_expires_at=now + dt.timedelta(seconds=settings.lease_seconds),
+                    worker_id=worker_id[:128],
+                    attempts=Job.attempts + 1,
+                    started_at=now,
+                    error=None,
+                )
+                .execution_options(synchronize_session=False)
+            )
+        )
+        db.commit()
+        if taken == 1:
+            return _load_claim(db, candidate, token)
+    return None
+
+
+def _load_claim(db: Session, job_id: int, token: str) -> ClaimedJob:
+    row = db.execute(
+        select(Job, Recording, Visit, Patient)
+        .join(Recording, Job.recording_id == Recording.id)
+        .join(Visit, Recording.visit_id == Visit.id)
+        .join(Patient, Visit.patient_id == Patient.id)
+        .where(Job.id == job_id)
+    ).one()
+    job, rec, visit, patient = row
+    task, side = RECORDING_KINDS[rec.kind]
+    return ClaimedJob(
+        job_id=job.id,
+        lease_token=token,
+        attempt=job.attempts,
+        stored_name=rec.stored_name,
+        original_name=rec.original_name or "the video",
+        task=task,
+        side=side,
+        view=rec.view,
+        pain=visit.pain,
+        first_line_done=visit.first_line_done,
+        sex=patient.sex,
+    )
+
+
+def _fenced(db: Session, claim: ClaimedJob, **values: Any) -> bool:
+    """Update the claimed job if this worker still holds its lease; commit."""
+    count = rowcount(
+        db.execute(
+            update(Job)
+            .where(
+                Job.id == claim.job_id,
+                Job.lease_token == claim.lease_token,
+                Job.status == "running",
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    db.commit()
+    return count == 1
+
+
+@dataclass
+class _Heartbeat:
+    """Renews the lease and stores progress every ``interval`` seconds in a thread."""
+
+    sessions: sessionmaker[Session]
+    claim: ClaimedJob
+    settings: WebSettings
+    interval: float
+    progress: float = 0.0
+    stage: str = "estimating pose"
+    lost: threading.Event = field(default_factory=threading.Event)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="lease-heartbeat", daemon=True)
+        self._thread.start()
+
+    def beat(self) -> None:
+        expires = utcnow() + dt.timedelta(seconds=self.settings.lease_seconds)
+        with self.sessions() as db:
+            held = _fenced(
+                db,
+                self.claim,
+                lease_expires_at=expires,
+                progress=round(self.progress, 3),
+                stage=self.stage[:64],
+            )
+        if not held:
+            self.lost.set()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.beat()
+            except Exception:
+                log.exception("heartbeat of job %d failed; retrying", self.claim.job_id)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+
+def process_job(
+    claim: ClaimedJob,
+    sessions: sessionmaker[Session],
+    settings: WebSettings,
+    analyze: AnalyzeFn,
+    stop: threading.Event | None = None,
+) -> str:
+    """Run the analysis of one claimed job and record its outcome.
+
+    Parameters
+    ----------
+    claim
+        The job, as returned by :func:`claim_next`.
+    sessions
+        Session factory.
+    settings
+        Data folder, lease length, whether videos are kept.
+    analyze
+        The analysis function (``screener.analyze`` in production).
+    stop
+        Set when the worker should stop: the job is handed back to the queue.
+
+    Returns
+    -------
+    str
+        ``done``, ``failed``, ``requeued`` or ``lost`` (the lease was taken over).
+    """
+    log.info("job %d: attempt %d started", claim.job_id, claim.attempt)
+    beat = _Heartbeat(sessions, claim, settings, interval=min(settings.lease_seconds / 4, 2.0))
+    staging = settings.results_dir / f".staging-{claim.job_id}-{claim.lease_token[:8]}"
+    name = storage.result_name(claim.job_id, claim.attempt)
+    outcome = "failed"
+
+    def on_progress(done: int, total: int) -> None:
+        if beat.lost.is_set():
+            raise LeaseLostError(f"job {claim.job_id}")
+        if stop is not None and stop.is_set():
+            raise WorkerStoppingError(f"job {claim.job_id}")
+        beat.progress = POSE_SHARE * done / total if total else 0.0
+
+    beat.start()
+    try:
+        video = _video_of(claim, settings)
+        beat.stage = "estimating pose"
+        beat.beat()
+        result = analyze(
+            video,
+            task=claim.task,
+            side=claim.side,
+            view=claim.view,
+            pain=claim.pain,
+            first_line_done=claim.first_line_done,
+            sex=claim.sex,
+            config=_analysis_config(settings),
+            progress=on_progress,
+        )
+        if beat.lost.is_set():
+            raise LeaseLostError(f"job {claim.job_id}")
+        beat.progress, beat.stage = 0.9, "writing the report"
+        beat.beat()
+        shutil.rmtree(staging, ignore_errors=True)
+        result.write(staging, report=True, pdf=True)
+        storage.publish_result_dir(staging, storage.result_path(settings, name))
+        beat.stop()
+        with sessions() as db:
+            held = _fenced(
+                db,
+                claim,
+                status="done",
+                stage="done",
+                progress=1.0,
+                result_dir=name,
+                lease_token=None,
+                finished_at=utcnow(),
+            )
+        if not held:
+            raise LeaseLostError(f"job {claim.job_id}")
+        outcome = "done"
+    except ScreenerError as exc:
+        message = exc.one_line()
+        if exc.path:  # show the clinician's file name, not the generated one
+            message = message.replace(exc.path, claim.original_name)
+        outcome = _finish_failed(sessions, claim, message)
+    except LeaseLostError:
+        outcome = "lost"
+    except WorkerStoppingError:
+        outcome = _hand_back(sessions, claim)
+    except Exception as exc:
+        log.exception("job %d: internal error", claim.job_id)
+        outcome = _finish_failed(
+            sessions,
+            claim,
+            f"internal error of the analysis ({type(exc).__name__}); "
+            "the worker log in the data folder has the details",
+        )
+    finally:
+        beat.stop()
+        shutil.rmtree(staging, ignore_errors=True)
+    if outcome == "lost":
+        log.warning("job %d: lease lost; another worker finishes it", claim.job_id)
+        shutil.rmtree(settings.results_dir / name, ignore_errors=True)
+    elif outcome in ("done", "failed") and not settings.keep_videos:
+        _delete_video(sessions, claim, settings)
+    log.info("job %d: %s", claim.job_id, outcome)
+    return outcome
+
+
+def _video_of(claim: ClaimedJob, settings: WebSettings) -> Path:
+    from screener.errors import VideoError
+
+    if claim.stored_name is None:
+        raise VideoError(
+            "the original video was deleted after an earlier analysis",
+            remedy="Upload the recording again to analyse it again.",
+        )
+    path = storage.upload_path(settings, claim.stored_name)
+    if not path.is_file():
+        raise VideoError(
+            "the uploaded video is missing from the data folder",
+            remedy="Upload the recording again.",
+        )
+    return path
+
+
+def _analysis_config(settings: WebSettings) -> Any:
+    from screener.config import AnalysisConfig
+
+    return AnalysisConfig(cache_dir=settings.cache_dir)
+
+
+def _finish_failed(sessions: sessionmaker[Session], claim: ClaimedJob, message: str) -> str:
+    with sessions() as db:
+        held = _fenced(
+            db,
+            claim,
+            status="failed",
+            stage="failed",
+            error=message[:2000],
+            lease_token=None,
+            finished_at=utcnow(),
+        )
+    log.info("job %d failed: %s", claim.job_id, message)
+    return "failed" if held else "lost"
+
+
+def _hand_back(sessions: sessionmaker[Session], claim: ClaimedJob) -> str:
+    with sessions() as db:
+        held = _fenced(
+            db,
+            claim,
+            status="queued",
+            stage="waiting for a worker (previous worker stopped)",
+            progress=0.0,
+            attempts=Job.attempts - 1,
+            lease_token=None,
+            lease_expires_at=None,
+            worker_id=None,
+        )
+    return "requeued" if held else "lost"
+
+
+def _delete_video(
+    sessions: sessionmaker[Session], claim: ClaimedJob, settings: WebSettings
+) -> None:
+    with sessions() as db:
+        job = db.get(Job, claim.job_id)
+        if job is None:
+            return
+        rec = job.recording
+        if rec.stored_name:
+            storage.remove_files(settings, [rec.stored_name], [])
+            rec.stored_name = None
+            db.commit()
+            log.info("job %d: original video deleted (keep_videos is off)", claim.job_id)
+
+
+def make_worker_id() -> str:
+    """Identify this worker process in the job table (host and process id)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def run_worker(
+    sessions: sessionmaker[Session],
+    settings: WebSettings,
+    analyze: AnalyzeFn | None = None,
+    *,
+    stop: threading.Event | None = None,
+    once: bool = False,
+    max_jobs: int | None = None,
+) -> int:
+    """Process jobs until stopped.
+
+    Parameters
+    ----------
+    sessions
+        Session factory of a migrated database.
+    settings
+        The web settings.
+    analyze
+        Analysis function; ``screener.analyze`` if None.
+    stop
+        Set it to stop the loop (a running job is handed back to the queue).
+    once
+        Return when the queue is empty instead of polling.
+    max_jobs
+        Return after this many jobs.
+
+    Returns
+    -------
+    int
+        The number of jobs processed.
+    """
+    stop = stop or threading.Event()
+    worker_id = make_worker_id()
+    fn = analyze or default_analyze()
+    processed = 0
+    log.info("worker %s started", worker_id)
+    while not stop.is_set():
+        with sessions() as db:
+            requeue_stale(db, settings)
+            claim = claim_next(db, settings, worker_id)
+        if claim is None:
+            if once:
+                break
+            stop.wait(settings.poll_seconds)
+            continue
+        process_job(claim, sessions, settings, fn, stop)
+        processed += 1
+        if max_jobs is not None and processed >= max_jobs:
+            break
+    log.info("worker %s stopped after %d job(s)", worker_id, processed)
+    return processed

@@ -1,0 +1,347 @@
+"""Operations shared by the pages and the JSON API (the routes only translate HTTP)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import math
+import uuid
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from screener.web import jobs, storage
+from screener.web.models import RECORDING_KINDS, VIEWS, Job, Patient, Recording, User, Visit
+from screener.web.settings import WebSettings
+
+log = logging.getLogger(__name__)
+
+SEXES = ("female", "male")
+
+
+class InputError(ValueError):
+    """A form or API value that cannot be accepted (the message says which and why)."""
+
+
+def list_patients(db: Session, user: User) -> list[Patient]:
+    """The clinician's patients, by code."""
+    return list(
+        db.scalars(select(Patient).where(Patient.owner_id == user.id).order_by(Patient.code))
+    )
+
+
+def create_patient(
+    db: Session, user: User, code: str, sex: str | None = None, notes: str = ""
+) -> Patient:
+    """Add a pseudonymous patient for a clinician (committed).
+
+    Raises
+    ------
+    InputError
+        Empty or too long code, unknown sex, or a code the clinician already uses.
+    """
+    code = code.strip()
+    if not code or len(code) > 64:
+        raise InputError("the patient code must have 1-64 characters")
+    sex = (sex or "").strip().lower() or None
+    if sex is not None and sex not in SEXES:
+        raise InputError("sex must be 'female', 'male' or left empty")
+    patient = Patient(owner_id=user.id, code=code, sex=sex, notes=notes.strip()[:5000])
+    db.add(patient)
+    try:
+        db.commit()
+    except IntegrityError as exc:
+        db.rollback()
+        raise InputError(f"you already have a patient with the code {code!r}") from exc
+    return patient
+
+
+def parse_pain(value: str | float | None) -> float | None:
+    """Pain 0-10 from a form or JSON value ('' or None: not recorded)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        pain = float(value)
+    except ValueError as exc:
+        raise InputError(f"pain must be a number from 0 to 10, got {value!r}") from exc
+    if not math.isfinite(pain) or not 0 <= pain <= 10:
+        raise InputError(f"pain must be from 0 to 10, got {value!r}")
+    return pain
+
+
+def create_visit(
+    db: Session,
+    patient: Patient,
+    visit_date: dt.date | str | None,
+    pain: str | float | None,
+    first_line_done: bool,
+    notes: str = "",
+) -> Visit:
+    """Add a visit to a patient (committed).
+
+    Raises
+    ------
+    InputError
+        An unreadable date or a pain outside 0-10.
+    """
+    if visit_date in (None, ""):
+        day = dt.date.today()
+    elif isinstance(visit_date, dt.date):
+        day = visit_date
+    else:
+        try:
+            day = dt.date.fromisoformat(str(visit_date))
+        except ValueError as exc:
+            raise InputError(f"the visit date must be YYYY-MM-DD, got {visit_date!r}") from exc
+    visit = Visit(
+        patient=patient,
+        visit_date=day,
+        pain=parse_pain(pain),
+        first_line_done=bool(first_line_done),
+        notes=notes.strip()[:5000],
+    )
+    db.add(visit)
+    db.commit()
+    return visit
+
+
+def add_recording(
+    db: Session,
+    settings: WebSettings,
+    visit: Visit,
+    kind: str,
+    view: str,
+    filename: str,
+    source: BinaryIO,
+) -> Recording:
+    """Store an uploaded video for a visit and queue its analysis (committed).
+
+    Raises
+    ------
+    InputError
+        Unknown kind or view.
+    storage.UploadError
+        Empty, too large or not a video (by content).
+    """
+    if kind not in RECORDING_KINDS:
+        raise InputError(f"kind must be one of {', '.join(RECORDING_KINDS)}, got {kind!r}")
+    view = view or "auto"
+    if view not in VIEWS:
+        raise InputError(f"view must be one of {', '.join(VIEWS)}, got {view!r}")
+    stored = storage.save_upload(source, settings)
+    rec = Recording(
+        visit=visit,
+        kind=kind,
+        view=view,
+        original_name=Path(filename or "").name[:255],
+        stored_name=stored.stored_name,
+        container=stored.container,
+        size_bytes=stored.size_bytes,
+        sha256=stored.sha256,
+    )
+    db.add(rec)
+    job = jobs.enqueue(db, rec)
+    try:
+        db.commit()
+    except Exception:
+        db.rollback()
+        storage.remove_files(settings, [stored.stored_name], [])
+        raise
+    log.info("recording %d queued as job %d", rec.id, job.id)
+    return rec
+
+
+def retry_recording(db: Session, recording: Recording) -> Job:
+    """Queue a new analysis of a recording whose last job failed (committed).
+
+    Raises
+    ------
+    InputError
+        The last job is still queued or running, or the video is no longer stored.
+    """
+    last = recording.latest_job
+    if last is not None and last.status in ("queued", "running"):
+        raise InputError("this recording is already being analysed")
+    if recording.stored_name is None:
+        raise InputError("the original video was deleted after its analysis; upload it again")
+    job = jobs.enqueue(db, recording)
+    db.commit()
+    return job
+
+
+def _file_names(patient_or_visits: list[Visit]) -> tuple[list[str], list[str]]:
+    uploads, results = [], []
+    for visit in patient_or_visits:
+        for rec in visit.recordings:
+            if rec.stored_name:
+                uploads.append(rec.stored_name)
+            results += [j.result_dir for j in rec.jobs if j.result_dir]
+    return uploads, results
+
+
+def delete_patient(db: Session, settings: WebSettings, patient: Patient) -> None:
+    """Delete a patient, their visits, recordings, jobs, videos and results."""
+    uploads, results = _file_names(list(patient.visits))
+    db.delete(patient)
+    db.commit()
+    storage.remove_files(settings, uploads, results)
+    log.info(
+        "patient %d deleted with %d videos, %d result folders",
+        patient.id,
+        len(uploads),
+        len(results),
+    )
+
+
+def delete_recording(db: Session, settings: WebSettings, recording: Recording) -> None:
+    """Delete one recording with its video and results."""
+    uploads = [recording.stored_name] if recording.stored_name else []
+    results = [j.result_dir for j in recording.jobs if j.result_dir]
+    db.delete(recording)
+    db.commit()
+    storage.remove_files(settings, uploads, results)
+
+
+def result_folder(settings: WebSettings, recording: Recording) -> Path | None:
+    """The result folder of the recording's latest finished analysis, if any."""
+    for job in reversed(recording.jobs):
+        if job.status == "done" and job.result_dir:
+            path = storage.result_path(settings, job.result_dir)
+            if path.is_dir():
+                return path
+    return None
+
+
+def read_summary(settings: WebSettings, recording: Recording) -> dict[str, Any] | None:
+    """``summary.json`` of the latest finished analysis, or None."""
+    folder = result_folder(settings, recording)
+    if folder is None or not (folder / "summary.json").is_file():
+        return None
+    data: dict[str, Any] = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    return data
+
+
+def job_dict(job: Job | None) -> dict[str, Any] | None:
+    """The public state of a job."""
+    if job is None:
+        return None
+    return {
+        "id": job.id,
+        "status": job.status,
+        "progress": round(job.progress, 3),
+        "stage": job.stage,
+        "attempts": job.attempts,
+        "error": job.error,
+        "created_at": _iso(job.created_at),
+        "started_at": _iso(job.started_at),
+        "finished_at": _iso(job.finished_at),
+    }
+
+
+def recording_dict(
+    settings: WebSettings, rec: Recording, with_summary: bool = False
+) -> dict[str, Any]:
+    """The public record of a recording (optionally with its ``summary.json``)."""
+    out: dict[str, Any] = {
+        "id": rec.id,
+        "visit_id": rec.visit_id,
+        "kind": rec.kind,
+        "view": rec.view,
+        "original_name": rec.original_name,
+        "container": rec.container,
+        "size_bytes": rec.size_bytes,
+        "sha256": rec.sha256,
+        "video_kept": rec.stored_name is not None,
+        "created_at": _iso(rec.created_at),
+        "job": job_dict(rec.latest_job),
+    }
+    if with_summary:
+        out["summary"] = read_summary(settings, rec)
+    return out
+
+
+def visit_dict(settings: WebSettings, visit: Visit) -> dict[str, Any]:
+    """The public record of a visit with its recordings."""
+    return {
+        "id": visit.id,
+        "patient_id": visit.patient_id,
+        "visit_date": visit.visit_date.isoformat(),
+        "pain": visit.pain,
+        "first_line_done": visit.first_line_done,
+        "notes": visit.notes,
+        "created_at": _iso(visit.created_at),
+        "recordings": [recording_dict(settings, r) for r in visit.recordings],
+    }
+
+
+def patient_dict(patient: Patient, visits: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The public record of a patient (optionally with visits)."""
+    out: dict[str, Any] = {
+        "id": patient.id,
+        "code": patient.code,
+        "sex": patient.sex,
+        "notes": patient.notes,
+        "created_at": _iso(patient.created_at),
+    }
+    if visits is not None:
+        out["visits"] = visits
+    return out
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return None if value is None else value.isoformat() + "Z"
+
+
+@dataclass(frozen=True)
+class Export:
+    """A patient's export archive in the data folder's temporary area."""
+
+    path: Path
+    download_name: str
+
+
+def export_patient(settings: WebSettings, patient: Patient) -> Export:
+    """Build a zip of a patient's records, results and kept videos.
+
+    Returns
+    -------
+    Export
+        The archive (the caller deletes it after sending).
+
+    Notes
+    -----
+    ``patient.json`` holds the records; ``visits/<date>-visit<id>/<kind>-rec<id>/`` the
+    result files of each recording's latest finished analysis and, where kept, the
+    original video.
+    """
+    settings.ensure_dirs()
+    visits = [visit_dict(settings, v) for v in patient.visits]
+    record = patient_dict(patient, visits)
+    record["exported_at"] = dt.datetime.now(dt.UTC).isoformat()
+    path = settings.tmp_dir / f"export-{uuid.uuid4().hex}.zip"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("patient.json", json.dumps(record, indent=2))
+        for visit in patient.visits:
+            for rec in visit.recordings:
+                base = (
+                    f"visits/{visit.visit_date.isoformat()}-visit{visit.id}/{rec.kind}-rec{rec.id}"
+                )
+                folder = result_folder(settings, rec)
+                if folder is not None:
+                    for item in sorted(folder.iterdir()):
+                        if item.is_file():
+                            zf.write(item, f"{base}/{item.name}")
+                if rec.stored_name:
+                    video = storage.upload_path(settings, rec.stored_name)
+                    if video.is_file():
+                        zf.write(
+                            video, f"{base}/video.{rec.container}", compress_type=zipfile.ZIP_STORED
+                        )
+    safe_code = "".join(c if c.isalnum() or c in "-_" else "_" for c in patient.code)
+    return Export(path, f"patient-{safe_code}-{dt.date.today().isoformat()}.zip")
