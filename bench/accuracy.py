@@ -66,6 +66,7 @@ class Tally:
     events_found: int = 0
     flags: list[tuple[str, str, str, bool, bool]] = field(default_factory=list)
     task_hits: list[tuple[str, str, str]] = field(default_factory=list)
+    unjudged: list[tuple[str, str, str]] = field(default_factory=list)
     failures: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -201,6 +202,10 @@ def report(tally: Tally, n_clips: int) -> pd.DataFrame:
                 f"flagged {int(sub.flagged.sum())}, "
                 f"agree {int((sub.planted == sub.flagged).sum())}/{len(sub)}"
             )
+    if tally.unjudged:
+        print(f"planted faults without a verdict (no norm for the task): {len(tally.unjudged)}")
+        for name, fault, side in tally.unjudged:
+            print(f"  {name}: {fault} {side}")
     if tally.task_hits:
         hits = sum(1 for _, t, d in tally.task_hits if t == d)
         print(f"\ntask detection (--task auto): {hits}/{len(tally.task_hits)} correct")

@@ -101,6 +101,17 @@ class EventConfig(_Frozen):
 
     min_stance_s: float = Field(0.08, gt=0, description="Shorter stance phases are dropped.")
     max_stance_s: float = Field(2.0, gt=0, description="Longer 'stance phases' are dropped.")
+    stance_heel_speed_max_leg_per_s: dict[str, float] = Field(
+        default_factory=lambda: {"walk": 0.5, "jog": 0.3},
+        description="A heel moving slower than this (leg lengths per second, in the image) may "
+        "be in stance. Chosen on rendered clips with known contact times (bench/accuracy.py).",
+    )
+    stance_height_max_leg: float = Field(
+        0.1,
+        gt=0,
+        description="Jogging in place: a foot higher than this (leg lengths) above its lowest "
+        "point of the last second is in the air, however slowly it moves.",
+    )
     min_rep_depth_leg: float = Field(
         0.04,
         gt=0,

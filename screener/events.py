@@ -21,11 +21,6 @@ from screener.landmarks import SIDES
 
 log = logging.getLogger(__name__)
 
-#: Foot speed (leg lengths per second) under which a foot may be in stance.
-STANCE_SPEED_MAX_LEG_PER_S = 0.6
-#: Jogging: foot height above its recent lowest position (leg lengths) under which a
-#: foot may be in stance.
-STANCE_HEIGHT_MAX_LEG = 0.06
 #: Single-leg squat: median height difference of the feet (leg lengths) that shows one
 #: foot is off the ground.
 SLS_FOOT_LIFT_MIN_LEG = 0.06
@@ -61,8 +56,10 @@ def leg_length_px(pose: PoseSequence) -> FloatArray:
     for side in SIDES:
         hip, knee, ankle = (pose.xy(f"{side}_{p}") for p in ("hip", "knee", "ankle"))
         lengths.append(np.linalg.norm(hip - knee, axis=1) + np.linalg.norm(knee - ankle, axis=1))
-    with np.errstate(all="ignore"):
-        length = np.nanmedian(np.vstack(lengths), axis=0) if pose.n_frames else np.array([])
+    stacked = np.vstack(lengths)
+    length = np.full(pose.n_frames, np.nan)
+    some = np.isfinite(stacked).any(axis=0)
+    length[some] = np.nanmedian(stacked[:, some], axis=0)
     valid = np.isfinite(length)
     if not valid.any():
         return np.full(pose.n_frames, np.nan)
@@ -75,8 +72,10 @@ def leg_length_px(pose: PoseSequence) -> FloatArray:
 def foot_point_px(pose: PoseSequence, side: str) -> FloatArray:
     """Image position of a foot: the mean of its ankle, heel and toe landmarks."""
     pts = np.stack([pose.xy(f"{side}_{p}") for p in ("ankle", "heel", "foot_index")])
-    with np.errstate(all="ignore"):
-        return np.asarray(np.nanmean(pts, axis=0))
+    count = np.isfinite(pts).sum(axis=0)
+    total = np.nansum(pts, axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
 def detect_stance(pose: PoseSequence, task: str, config: EventConfig) -> dict[str, BoolArray]:
@@ -99,28 +98,31 @@ def detect_stance(pose: PoseSequence, task: str, config: EventConfig) -> dict[st
     Notes
     -----
     A loaded foot does not move in the image (the camera is still), whatever the
-    subject's distance, so stance is where the foot's speed stays below
-    :data:`STANCE_SPEED_MAX_LEG_PER_S` leg lengths per second. Jogging in place adds a
-    second condition: the foot is within :data:`STANCE_HEIGHT_MAX_LEG` of the lowest
-    position it reached in the last stride, which excludes the instant of zero speed at
-    the top of the swing. Runs shorter than ``min_stance_s`` are dropped and swing gaps
-    shorter than two frames are closed.
+    subject's distance. From heel strike to heel-off the heel is still; stance is where
+    the heel's speed stays below ``stance_heel_speed_max_leg_per_s`` leg lengths per
+    second (the foot's mean position stands in where the heel is not seen). Jogging in
+    place adds a second condition: the foot is within ``stance_height_max_leg`` of the
+    lowest position it reached in the last second, which excludes the instant of zero
+    speed at the top of the swing. Runs shorter than ``min_stance_s`` are dropped and
+    swing gaps of up to two frames are closed.
     """
     t = pose.time_s
     scale = leg_length_px(pose)
+    speed_max = config.stance_heel_speed_max_leg_per_s.get(task, 0.5)
     out: dict[str, BoolArray] = {}
     for side in SIDES:
         foot = foot_point_px(pose, side)
+        heel = pose.xy(f"{side}_heel")
+        heel = np.where(np.isfinite(heel), heel, foot)
         with np.errstate(all="ignore"):
-            velocity = np.gradient(foot, t, axis=0)
-            speed = np.linalg.norm(velocity, axis=1) / scale
-            stance = speed < STANCE_SPEED_MAX_LEG_PER_S
+            speed = np.linalg.norm(np.gradient(heel, t, axis=0), axis=1) / scale
+            stance = speed < speed_max
             if task == "jog":
                 window = max(3, round(1.0 * pose.fps))
                 y = np.where(np.isfinite(foot[:, 1]), foot[:, 1], -np.inf)
                 ground = maximum_filter1d(y, size=window, mode="nearest")
                 height = (ground - foot[:, 1]) / scale
-                stance &= height < STANCE_HEIGHT_MAX_LEG
+                stance &= height < config.stance_height_max_leg
         stance &= np.isfinite(speed)
         out[side] = _tidy_mask(stance, t, config.min_stance_s, max_gap_frames=2)
     return out

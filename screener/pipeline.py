@@ -320,13 +320,17 @@ def _check_person(raw: PoseSequence, name: str) -> None:
             path=name,
             remedy="Keep the whole body in view for the whole clip, well lit.",
         )
-    feet = [INDEX[f"{s}_{p}"] for s in SIDES for p in ("ankle", "heel")]
-    with np.errstate(invalid="ignore"):
-        width, height = raw.image_size_px
-        xy = raw.image_xy_px[raw.detected][:, feet]
-        inside = (xy[..., 1] <= 1.02 * height) & (xy[..., 0] >= -0.02 * width)
-        inside &= xy[..., 0] <= 1.02 * width
-        seen = (raw.visibility[raw.detected][:, feet] >= 0.3) & inside
+    width, height = raw.image_size_px
+    per_side = []
+    for s in SIDES:
+        cols = [INDEX[f"{s}_{p}"] for p in ("ankle", "heel", "foot_index")]
+        xy = raw.image_xy_px[raw.detected][:, cols]
+        with np.errstate(invalid="ignore"):
+            inside = (xy[..., 1] <= 1.02 * height) & (xy[..., 0] >= -0.02 * width)
+            inside &= xy[..., 0] <= 1.02 * width
+        seen = (raw.visibility[raw.detected][:, cols] >= 0.3) & inside
+        per_side.append(seen.any(axis=1))
+    seen = np.column_stack(per_side)
     feet_fraction = float(seen.all(axis=1).mean())
     if feet_fraction < MIN_FEET_FRACTION:
         raise NoPersonError(
