@@ -38,32 +38,15 @@ _LEG: tuple[str, ...] = ("hip", "knee", "ankle", "heel", "foot_index")
 
 
 def read_video_frame(path: Path, index: int) -> Image | None:
-    """One upright RGB frame of a video, or None if it cannot be read.
+    """One upright RGB frame of a video, or None (logged) if it cannot be read."""
+    from screener.errors import VideoError
+    from screener.video import read_frame
 
-    Uses ``screener.video.read_frame`` when that module is available, else OpenCV.
-    """
     try:
-        from screener.video import read_frame  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        read_frame = None
-    if read_frame is not None:
-        try:
-            return np.asarray(read_frame(path, index), dtype=np.uint8)
-        except (OSError, ValueError, RuntimeError) as exc:
-            log.warning("%s: cannot read frame %d for the report (%s)", path, index, exc)
-            return None
-    import cv2
-
-    cap = cv2.VideoCapture(str(path))
-    try:
-        cap.set(cv2.CAP_PROP_POS_FRAMES, index)
-        ok, bgr = cap.read()
-    finally:
-        cap.release()
-    if not ok or bgr is None:
-        log.warning("%s: cannot read frame %d for the report", path, index)
+        return np.asarray(read_frame(path, index), dtype=np.uint8)
+    except (VideoError, OSError) as exc:
+        log.warning("%s: cannot read frame %d for the report (%s)", path, index, exc)
         return None
-    return np.ascontiguousarray(bgr[:, :, ::-1])
 
 
 def blank_frame(size_px: tuple[int, int]) -> Image:
