@@ -1,0 +1,248 @@
+"""Clip specifications (the sample and hold-out sets) and rendering one clip to disk."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from screener_synth import __version__
+from screener_synth import kinematics as kin
+from screener_synth.geometry import PinholeCamera
+
+LOGGER = logging.getLogger(__name__)
+
+FRAME_SIZE = {"portrait": (540, 960), "landscape": (960, 540)}
+
+NORMAL_FAULTS = kin.SideFaults(
+    pelvic_drop=1.0, hip_adduction=1.5, femoral_ir=1.0, knee_abduction=0.0
+)
+
+
+@dataclass(frozen=True)
+class CameraSpec:
+    """Where the camera is, relative to the subject.
+
+    Parameters
+    ----------
+    height_m
+        Camera height above the floor.
+    yfov_deg
+        Vertical field of view of the upright frame.
+    fill
+        Fraction of the frame height the standing body fills at the closest distance
+        (sets the distance).
+    lateral_m
+        Sideways offset of the camera from the subject's line (m).
+    """
+
+    height_m: float = 1.0
+    yfov_deg: float = 50.0
+    fill: float = 0.7
+    lateral_m: float = 0.0
+
+
+@dataclass(frozen=True)
+class ClipSpec:
+    """Everything that defines one rendered clip (and its truth)."""
+
+    name: str
+    task: str  # walk | sls | jog
+    view: str  # anterior | posterior
+    fps: float
+    orientation: str  # portrait | landscape
+    phenotype: dict[str, float]
+    camera: CameraSpec
+    faults: dict[str, kin.SideFaults]
+    stance_side: str | None = None
+    rotation_meta: bool = False
+    duration_s: float = 5.0
+    cadence_spm: float = 170.0
+    n_reps: int = 3
+    look: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+    seed: int = 1
+    split: str = "sample"
+
+
+def build_motion(spec: ClipSpec) -> kin.Motion:
+    """The clip's :class:`~screener_synth.kinematics.Motion`."""
+    if spec.task == "sls":
+        assert spec.stance_side is not None
+        return kin.single_leg_squat(
+            spec.stance_side, spec.faults[spec.stance_side], spec.fps, n_reps=spec.n_reps
+        )
+    if spec.task == "jog":
+        return kin.jog_in_place(spec.faults, spec.fps, spec.duration_s, spec.cadence_spm)
+    if spec.task == "walk":
+        return kin.walk(spec.faults, spec.fps, spec.duration_s, spec.cadence_spm)
+    raise ValueError(f"unknown task {spec.task!r}: expected walk, sls or jog")
+
+
+def place_camera(spec: ClipSpec, pelvis_xy: np.ndarray, stature: float) -> PinholeCamera:
+    """Camera in front of (anterior) or behind (posterior) the subject's path.
+
+    The distance makes the standing body fill ``spec.camera.fill`` of the frame height at
+    the closest point of the path.
+    """
+    width, height = FRAME_SIZE[spec.orientation]
+    cam = spec.camera
+    half = np.radians(cam.yfov_deg) / 2
+    distance = (stature / cam.fill) / (2 * np.tan(half))
+    x0 = float(np.mean(pelvis_xy[:, 0]))
+    if spec.view == "anterior":
+        y_near = float(pelvis_xy[:, 1].min())
+        y_cam = y_near - distance
+        target_y = y_near + (1.0 if spec.task == "walk" else 0.0)
+    else:
+        y_near = float(pelvis_xy[:, 1].max())
+        y_cam = y_near + distance
+        target_y = y_near - (1.0 if spec.task == "walk" else 0.0)
+    target_z = 0.5 * stature if spec.task != "walk" else 0.45 * stature
+    return PinholeCamera(
+        position=(x0 + cam.lateral_m, y_cam, cam.height_m),
+        target=(x0, target_y, target_z),
+        yfov_deg=cam.yfov_deg,
+        width=width,
+        height=height,
+    )
+
+
+def _check_in_frame(vertices: np.ndarray, camera: PinholeCamera, name: str) -> float:
+    pts = camera.project(vertices[:, ::9])
+    inside = (
+        (pts[..., 0] >= 0)
+        & (pts[..., 0] < camera.width)
+        & (pts[..., 1] >= 0)
+        & (pts[..., 1] < camera.height)
+    )
+    frac = float(inside.all(axis=1).mean())
+    if frac < 1.0:
+        LOGGER.warning("%s: body fully in frame in only %.0f%% of frames", name, 100 * frac)
+    return frac
+
+
+def _json_default(o: object) -> object:
+    if isinstance(o, np.generic):
+        return o.item()
+    raise TypeError(type(o))
+
+
+def render_clip(spec: ClipSpec, outdir: Path, crf: int = 29) -> Path:
+    """Render one clip and write ``NAME.mp4``, ``NAME.truth.json`` and ``NAME.truth.csv``.
+
+    Returns
+    -------
+    Path
+        The video file.
+    """
+    from screener_synth.body import AnnyBody
+    from screener_synth.encode import write_h264
+    from screener_synth.render import Look, SceneRenderer, vertex_colours
+    from screener_synth.truth import event_rows, planted_summary, truth_frames
+
+    t0 = time.time()
+    outdir.mkdir(parents=True, exist_ok=True)
+    motion = build_motion(spec)
+    body = AnnyBody(spec.phenotype)
+    posed = body.pose(motion)
+    pelvis = 0.5 * (posed.joints["left_hip"] + posed.joints["right_hip"])
+    camera = place_camera(spec, pelvis[:, :2], body.stature)
+    frac = _check_in_frame(posed.vertices, camera, spec.name)
+    below = float(posed.vertices[:, :, 2].min())
+    if below < -0.02:
+        LOGGER.warning("%s: a vertex goes %.0f mm below the floor", spec.name, -1000 * below)
+    frames = truth_frames(motion, posed, camera)
+    events = event_rows(motion, frames)
+    planted = {s: asdict(f) for s, f in spec.faults.items()}
+    planted_values, expected = planted_summary(motion, frames, events, planted)
+    look = Look(**spec.look)
+    colours = vertex_colours(
+        body.labels, body.dominant_bone, body.neutral_vertices, body.neutral_hip_z, look
+    )
+    far_y = pelvis[:, 1].max() + 1.2 if spec.view == "anterior" else pelvis[:, 1].min() - 1.2
+    room = (float(pelvis[:, 0].mean()), float(far_y))
+    renderer = SceneRenderer(body.faces, colours, camera, room, look, spec.seed)
+    video = outdir / f"{spec.name}.mp4"
+    try:
+        write_h264(
+            video,
+            (renderer.render(v) for v in posed.vertices),
+            spec.fps,
+            (camera.width, camera.height),
+            crf=crf,
+            store_rotated=spec.rotation_meta,
+        )
+    finally:
+        renderer.close()
+    frames.to_csv(outdir / f"{spec.name}.truth.csv", index=False, float_format="%.4f")
+    truth = {
+        "video": video.name,
+        "task": spec.task,
+        "view": spec.view,
+        "stance_side": spec.stance_side,
+        "fps": float(spec.fps),
+        "n_frames": motion.n_frames,
+        "orientation": spec.orientation,
+        "rotation_meta_deg": 270 if spec.rotation_meta else 0,
+        "rotation_meta_note": (
+            "stored landscape (frames turned 90 deg clockwise) with a display matrix of 90 deg "
+            "counter-clockwise; a reader turns the stored frame 270 deg clockwise to show it "
+            "upright. Times and pixels in the truth refer to the upright frame."
+            if spec.rotation_meta
+            else "none"
+        ),
+        "frame_size_upright": [camera.width, camera.height],
+        "body": {
+            **spec.phenotype,
+            "stature_m": round(body.stature, 3),
+            "anny_version": _anny_version(),
+        },
+        "camera": {
+            "position_m": [round(c, 4) for c in camera.position],
+            "target_m": [round(c, 4) for c in camera.target],
+            "yfov_deg": camera.yfov_deg,
+            "height_m": spec.camera.height_m,
+            "distance_to_nearest_m": round(
+                float(abs(camera.position[1] - camera.target[1]))
+                - (1.0 if spec.task == "walk" else 0.0),
+                3,
+            ),
+            "fraction_frames_body_in_view": round(frac, 3),
+        },
+        "seed": spec.seed,
+        "generator": {"name": "screener_synth", "version": __version__},
+        "planted": planted_values,
+        "planted_parameters": planted,
+        "expected_faults": expected,
+        "events": events,
+        "split": spec.split,
+        "notes": _notes(spec),
+    }
+    (outdir / f"{spec.name}.truth.json").write_text(
+        json.dumps(truth, indent=1, default=_json_default) + "\n"
+    )
+    LOGGER.info("%s: %d frames in %.0f s", spec.name, motion.n_frames, time.time() - t0)
+    return video
+
+
+def _anny_version() -> str:
+    import anny
+
+    return str(anny.__version__)
+
+
+def _notes(spec: ClipSpec) -> str:
+    base = (
+        "Frame columns of the truth CSV come from joint centres projected through the render "
+        "camera; *_surface from anny's COCO surface keypoints; femoral IR is the third angle of "
+        "an ISB-like hip joint coordinate system (zero = neutral standing)."
+    )
+    if spec.task == "walk":
+        base += (
+            " Walking pelvic drop has no credible norm: a screener may report it without a verdict."
+        )
+    return base

@@ -1,0 +1,234 @@
+"""The clip sets: the committed samples and a hold-out set with other bodies and cameras.
+
+The hold-out set draws bodies and cameras from ranges disjoint from the samples' (see
+:data:`SAMPLE_RANGES` and :data:`HOLDOUT_RANGES`), so a correction fitted on one can be
+validated on the other.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from screener_synth import kinematics as kin
+from screener_synth.clips import NORMAL_FAULTS, CameraSpec, ClipSpec
+
+SLS_FAULTY = kin.SideFaults(
+    pelvic_drop=10.0, hip_adduction=13.0, femoral_ir=16.0, knee_abduction=3.0
+)
+JOG_FAULTY = kin.SideFaults(
+    pelvic_drop=10.0, hip_adduction=14.0, femoral_ir=16.0, knee_abduction=9.0
+)
+WALK_FAULTY = kin.SideFaults(
+    pelvic_drop=10.0, hip_adduction=14.0, femoral_ir=15.0, knee_abduction=17.0
+)
+
+#: Bodies and cameras of the samples: heights (anny 0-1), camera heights (m), fields of view.
+SAMPLE_RANGES = {"height": (0.40, 0.62), "camera_height_m": (0.85, 1.15), "yfov_deg": (44.0, 56.0)}
+#: The hold-out set's ranges, disjoint from the samples'.
+HOLDOUT_RANGES = {"height": (0.25, 0.38), "camera_height_m": (1.20, 1.45), "yfov_deg": (58.0, 68.0)}
+
+_SAMPLE_LOOKS = [
+    {"shirt": (0.15, 0.35, 0.70), "shorts": (0.12, 0.12, 0.14), "skin": (0.80, 0.60, 0.48)},
+    {"shirt": (0.70, 0.20, 0.20), "shorts": (0.10, 0.20, 0.35), "skin": (0.55, 0.38, 0.28)},
+    {"shirt": (0.20, 0.55, 0.30), "shorts": (0.15, 0.15, 0.15), "skin": (0.88, 0.70, 0.58)},
+    {"shirt": (0.85, 0.75, 0.25), "shorts": (0.25, 0.22, 0.40), "skin": (0.40, 0.27, 0.20)},
+]
+
+
+def _body(
+    gender: float, height: float, muscle: float = 0.5, weight: float = 0.5
+) -> dict[str, float]:
+    return {"gender": gender, "age": 0.667, "height": height, "muscle": muscle, "weight": weight}
+
+
+def sample_specs(seed: int = 1) -> list[ClipSpec]:
+    """The committed sample set (``sample_videos/``)."""
+    n = NORMAL_FAULTS
+    return [
+        ClipSpec(
+            "walk_normal_ant_30fps",
+            "walk",
+            "anterior",
+            30.0,
+            "portrait",
+            _body(0.0, 0.55),
+            CameraSpec(1.0, 50.0, 0.8),
+            {"left": n, "right": n},
+            duration_s=4.2,
+            cadence_spm=104.0,
+            look=_SAMPLE_LOOKS[0],
+            seed=seed,
+        ),
+        ClipSpec(
+            "walk_faulty_ant_30fps",
+            "walk",
+            "anterior",
+            30.0,
+            "portrait",
+            _body(1.0, 0.5, weight=0.6),
+            CameraSpec(0.95, 52.0, 0.8),
+            {"left": WALK_FAULTY, "right": n},
+            duration_s=4.2,
+            cadence_spm=108.0,
+            look=_SAMPLE_LOOKS[1],
+            seed=seed + 1,
+        ),
+        ClipSpec(
+            "sls_left_normal_ant_30fps",
+            "sls",
+            "anterior",
+            30.0,
+            "portrait",
+            _body(0.0, 0.5, muscle=0.6),
+            CameraSpec(1.0, 50.0, 0.72),
+            {"left": n, "right": n},
+            stance_side="left",
+            look=_SAMPLE_LOOKS[2],
+            seed=seed + 2,
+        ),
+        ClipSpec(
+            "sls_left_faulty_ant_30fps",
+            "sls",
+            "anterior",
+            30.0,
+            "landscape",
+            _body(1.0, 0.45),
+            CameraSpec(0.9, 46.0, 0.75),
+            {"left": SLS_FAULTY, "right": n},
+            stance_side="left",
+            look=_SAMPLE_LOOKS[3],
+            seed=seed + 3,
+        ),
+        ClipSpec(
+            "sls_right_normal_post_30fps",
+            "sls",
+            "posterior",
+            30.0,
+            "landscape",
+            _body(1.0, 0.6, weight=0.4),
+            CameraSpec(1.1, 48.0, 0.75),
+            {"left": n, "right": n},
+            stance_side="right",
+            look=_SAMPLE_LOOKS[0],
+            seed=seed + 4,
+        ),
+        ClipSpec(
+            "sls_right_faulty_ant_30fps_rot",
+            "sls",
+            "anterior",
+            30.0,
+            "portrait",
+            _body(0.0, 0.6),
+            CameraSpec(1.05, 54.0, 0.72),
+            {"left": n, "right": SLS_FAULTY},
+            stance_side="right",
+            rotation_meta=True,
+            look=_SAMPLE_LOOKS[1],
+            seed=seed + 5,
+        ),
+        ClipSpec(
+            "jog_normal_ant_60fps",
+            "jog",
+            "anterior",
+            60.0,
+            "portrait",
+            _body(0.0, 0.45, muscle=0.7),
+            CameraSpec(1.0, 50.0, 0.72),
+            {"left": n, "right": n},
+            duration_s=5.0,
+            cadence_spm=170.0,
+            look=_SAMPLE_LOOKS[2],
+            seed=seed + 6,
+        ),
+        ClipSpec(
+            "jog_faulty_post_30fps",
+            "jog",
+            "posterior",
+            30.0,
+            "portrait",
+            _body(1.0, 0.55),
+            CameraSpec(0.95, 50.0, 0.72),
+            {
+                "left": JOG_FAULTY,
+                "right": kin.SideFaults(
+                    pelvic_drop=9.0, hip_adduction=12.0, femoral_ir=14.0, knee_abduction=8.0
+                ),
+            },
+            duration_s=5.0,
+            cadence_spm=172.0,
+            look=_SAMPLE_LOOKS[3],
+            seed=seed + 7,
+        ),
+    ]
+
+
+def holdout_specs(seed: int = 100, per_task: int = 4) -> list[ClipSpec]:
+    """A hold-out set: bodies and cameras drawn from :data:`HOLDOUT_RANGES`.
+
+    Parameters
+    ----------
+    seed
+        Random seed (clip parameters and looks).
+    per_task
+        Clips per task and stance configuration; half normal, half faulty.
+    """
+    rng = np.random.default_rng(seed)
+    r = HOLDOUT_RANGES
+    specs: list[ClipSpec] = []
+    configs = [("walk", None), ("jog", None), ("sls", "left"), ("sls", "right")]
+    k = 0
+    for task, side in configs:
+        for i in range(per_task):
+            faulty = i % 2 == 1
+            view = "posterior" if i % 4 >= 2 else "anterior"
+            fps = 60.0 if rng.random() < 0.5 else 30.0
+            orientation = "portrait" if rng.random() < 0.6 else "landscape"
+            body = _body(
+                float(rng.integers(0, 2)),
+                float(rng.uniform(*r["height"])),
+                muscle=float(rng.uniform(0.3, 0.8)),
+                weight=float(rng.uniform(0.3, 0.8)),
+            )
+            camera = CameraSpec(
+                float(rng.uniform(*r["camera_height_m"])),
+                float(rng.uniform(*r["yfov_deg"])),
+                float(rng.uniform(0.6, 0.8)),
+                float(rng.uniform(-0.3, 0.3)),
+            )
+            bad = {"sls": SLS_FAULTY, "jog": JOG_FAULTY, "walk": WALK_FAULTY}[task]
+            faults = {"left": NORMAL_FAULTS, "right": NORMAL_FAULTS}
+            if faulty:
+                sides = [side] if side else [["left", "right"][int(rng.integers(0, 2))]]
+                for s in sides:
+                    faults[s] = bad
+            look = {
+                "shirt": tuple(float(c) for c in rng.uniform(0.1, 0.9, 3)),
+                "shorts": tuple(float(c) for c in rng.uniform(0.05, 0.45, 3)),
+                "skin": _SAMPLE_LOOKS[int(rng.integers(0, 4))]["skin"],
+            }
+            state = "faulty" if faulty else "normal"
+            task_name = f"{task}_{side}" if side else task
+            name = f"{task_name}_{state}_{view[:4]}_{int(fps)}fps_h{k:02d}"
+            specs.append(
+                ClipSpec(
+                    name,
+                    task,
+                    view,
+                    fps,
+                    orientation,
+                    body,
+                    camera,
+                    faults,
+                    stance_side=side,
+                    duration_s=4.2 if task == "walk" else 5.0,
+                    cadence_spm=float(
+                        rng.uniform(98, 112) if task == "walk" else rng.uniform(160, 180)
+                    ),
+                    n_reps=int(rng.integers(3, 5)),
+                    look=look,
+                    seed=seed + k,
+                    split="holdout",
+                )
+            )
+            k += 1
+    return specs

@@ -1,0 +1,158 @@
+"""Geometry of the sample-video generator: pure NumPy, analytic answers (no torch needed)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from screener import angles as screener_angles
+from screener_synth import geometry as geo
+from screener_synth.kinematics import SideFaults, jog_in_place, single_leg_squat, walk
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_hip_angles_invert_hip_rotation(side: str) -> None:
+    rng = np.random.default_rng(3)
+    flex, add, ir = rng.uniform(-40, 70, 50), rng.uniform(-20, 25, 50), rng.uniform(-30, 30, 50)
+    r = geo.hip_rotation(flex, add, ir, side)
+    got = geo.hip_angles(r, side)
+    np.testing.assert_allclose(got, (flex, add, ir), atol=1e-9)
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_internal_rotation_turns_the_knee_front_medially(side: str) -> None:
+    # World: +X = subject's left, +Y = posterior; the knee's front points to -Y.
+    front = np.array([0.0, -1.0, 0.0])
+    turned = geo.hip_rotation(np.array([0.0]), np.array([0.0]), np.array([20.0]), side)[0] @ front
+    medial = np.array([-1.0, 0.0, 0.0]) if side == "left" else np.array([1.0, 0.0, 0.0])
+    assert turned @ medial == pytest.approx(np.sin(np.radians(20.0)))
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_adduction_moves_the_knee_medially_and_flexion_forward(side: str) -> None:
+    down = np.array([0.0, 0.0, -1.0])
+    medial_x = -1.0 if side == "left" else 1.0
+    knee = geo.hip_rotation(np.array([0.0]), np.array([10.0]), np.array([0.0]), side)[0] @ down
+    assert knee[0] * medial_x == pytest.approx(np.sin(np.radians(10.0)))
+    knee = geo.hip_rotation(np.array([30.0]), np.array([0.0]), np.array([0.0]), side)[0] @ down
+    assert knee[1] == pytest.approx(-np.sin(np.radians(30.0)))  # forward = -Y
+
+
+def _leg(side: str, ir_deg: float, knee_flex_deg: float) -> tuple[np.ndarray, ...]:
+    """3D hip, knee, ankle of a leg with the femur rotated internally, the knee flexed."""
+    sign = 1.0 if side == "left" else -1.0
+    hip = np.array([[sign * 0.1, 0.0, 1.0]])
+    femur = geo.hip_rotation(np.array([0.0]), np.array([0.0]), np.array([ir_deg]), side)[0]
+    shank = femur @ geo.rot_x(knee_flex_deg)
+    knee = hip + femur @ np.array([0.0, 0.0, -0.45])
+    ankle = knee + shank @ np.array([0.0, 0.0, -0.42])
+    other = np.array([[-sign * 0.1, 0.0, 1.0]])
+    return hip, knee, ankle, other
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_femoral_ir_plane_sign_and_value(side: str) -> None:
+    hip, knee, ankle, other = _leg(side, 15.0, 60.0)
+    left, right = (hip, other) if side == "left" else (other, hip)
+    got = geo.femoral_ir_plane_deg(hip, knee, ankle, left, right, side)
+    assert got[0] == pytest.approx(15.0, abs=1e-6)
+    # the screener's own reading of the same joint centres agrees
+    ir, _ = screener_angles.femoral_internal_rotation_deg(hip, knee, ankle, left, right, side)
+    assert ir[0] == pytest.approx(15.0, abs=1e-6)
+
+
+def test_camera_projects_the_target_to_the_centre_and_up_is_up() -> None:
+    cam = geo.PinholeCamera((0.0, -3.0, 1.0), (0.0, 0.0, 1.0), 50.0, 540, 960)
+    centre = cam.project(np.array([0.0, 0.0, 1.0]))
+    np.testing.assert_allclose(centre, [270.0, 480.0], atol=1e-9)
+    above, left = cam.project(np.array([[0.0, 0.0, 1.5], [0.3, 0.0, 1.0]]))
+    assert above[1] < 480.0  # higher in the world = smaller image y
+    assert left[0] > 270.0  # subject's left (+X) faces the camera: image right
+    # the top of the field of view at the target distance maps to the top edge
+    top = cam.project(np.array([0.0, 0.0, 1.0 + 3.0 * np.tan(np.radians(25.0))]))
+    assert top[1] == pytest.approx(0.0, abs=1e-9)
+
+
+def _points(**kw: tuple[float, float]) -> dict[str, np.ndarray]:
+    return {k: np.array([v], dtype=float) for k, v in kw.items()}
+
+
+def test_2d_definitions_match_hand_computed_values() -> None:
+    # Anterior view: the subject's left hip is on the image right.
+    p = _points(
+        lh=(120, 100), rh=(80, 100 - 40 * np.tan(np.radians(10))), lk=(110, 200), la=(120, 300)
+    )
+    assert geo.pelvic_obliquity_deg(p["lh"], p["rh"])[0] == pytest.approx(10.0)
+    # knee 10 px medial (toward the right hip, image left) of the vertical hip-ankle line
+    fppa = geo.knee_fppa_deg(p["lh"], p["lk"], p["la"], p["rh"])[0]
+    expected = 180 - np.degrees(np.arccos(np.dot([10, -100], [10, 100]) / (np.hypot(10, 100) ** 2)))
+    assert fppa == pytest.approx(expected)
+    assert fppa > 0
+    # against a level pelvis the same thigh is adducted by atan(10/100) ...
+    level_rh = np.array([[80.0, 100.0]])
+    add = geo.hip_adduction_2d_deg(p["lh"], p["lk"], level_rh)[0]
+    assert add == pytest.approx(np.degrees(np.arctan2(10, 100)))
+    # ... and against a pelvis whose left side dropped 10 deg it is abducted
+    assert geo.hip_adduction_2d_deg(p["lh"], p["lk"], p["rh"])[0] == pytest.approx(
+        np.degrees(np.arctan2(10, 100)) - 10.0, abs=1e-9
+    )
+    lean = geo.trunk_lean_deg(
+        np.array([[120.0, 100]]),
+        np.array([[80.0, 100]]),
+        np.array([[130.0, 0]]),
+        np.array([[90.0, 0]]),
+    )[0]
+    assert lean == pytest.approx(np.degrees(np.arctan2(10, 100)))
+
+
+def test_2d_definitions_agree_with_the_screener() -> None:
+    rng = np.random.default_rng(7)
+    lh, rh = rng.uniform(0, 500, (40, 2)), rng.uniform(0, 500, (40, 2))
+    k, a = rng.uniform(0, 500, (40, 2)), rng.uniform(0, 500, (40, 2))
+    ls, rs = rng.uniform(0, 500, (40, 2)), rng.uniform(0, 500, (40, 2))
+    np.testing.assert_allclose(
+        geo.pelvic_obliquity_deg(lh, rh), screener_angles.pelvic_obliquity_deg(lh, rh)
+    )
+    np.testing.assert_allclose(
+        geo.knee_fppa_deg(lh, k, a, rh), screener_angles.knee_fppa_deg(lh, k, a, rh)
+    )
+    np.testing.assert_allclose(
+        geo.hip_adduction_2d_deg(lh, k, rh), screener_angles.hip_adduction_deg(lh, k, rh)
+    )
+    np.testing.assert_allclose(
+        geo.trunk_lean_deg(lh, rh, ls, rs), screener_angles.trunk_lean_deg(lh, rh, ls, rs)
+    )
+
+
+def test_sls_reps_and_faults_grow_with_depth() -> None:
+    faults = SideFaults(pelvic_drop=10.0, hip_adduction=12.0, femoral_ir=15.0)
+    m = single_leg_squat("right", faults, fps=30.0, n_reps=3)
+    assert [e.kind for e in m.events] == ["rep"] * 3
+    depth = m.load["right"]
+    deepest = int(np.argmax(depth))
+    # right stance: the LEFT side drops, so the LEFT hip is lower: obliquity > 0
+    assert m.angles["pelvis_obliquity"][deepest] == pytest.approx(10.0)
+    assert m.angles["right_hip_ir"][deepest] == pytest.approx(15.0)
+    standing = int(np.argmin(depth))
+    assert m.angles["right_hip_ir"][standing] == pytest.approx(0.0)
+    assert m.in_stance["right"].all() and not m.in_stance["left"].any()
+
+
+@pytest.mark.parametrize(
+    ("make", "cadence", "stance_fraction"), [(jog_in_place, 170.0, 0.36), (walk, 104.0, 0.62)]
+)
+def test_gait_cadence_and_stance_phases(make, cadence: float, stance_fraction: float) -> None:
+    m = make(
+        {"left": SideFaults(), "right": SideFaults()}, fps=60.0, duration_s=5.0, cadence_spm=cadence
+    )
+    left = [e for e in m.events if e.side == "left"]
+    starts = np.array([e.t_start_s for e in left])
+    assert np.diff(starts) == pytest.approx(np.full(len(starts) - 1, 120.0 / cadence))
+    durations = np.array([e.t_end_s - e.t_start_s for e in left])
+    assert durations == pytest.approx(np.full(len(left), stance_fraction * 120.0 / cadence))
+    flight = ~(m.in_stance["left"] | m.in_stance["right"])
+    if make is jog_in_place:
+        assert flight.any()  # running has flight phases
+        assert (m.anchor[flight] == -1).all()
+    else:
+        assert not flight.any()  # walking always has a foot down
