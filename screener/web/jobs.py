@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -335,9 +336,10 @@ def process_job(
             raise WorkerStoppingError(f"job {claim.job_id}")
         beat.progress = POSE_SHARE * done / total if total else 0.0
 
+    workdir = settings.tmp_dir / f"job{claim.job_id}-{claim.lease_token[:8]}"
     beat.start()
     try:
-        video = _video_of(claim, settings)
+        video = _named_copy(_video_of(claim, settings), claim.original_name, workdir)
         beat.stage = "estimating pose"
         beat.beat()
         result = analyze(
@@ -393,6 +395,7 @@ def process_job(
     finally:
         beat.stop()
         shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(workdir, ignore_errors=True)
     if outcome == "lost":
         log.warning("job %d: lease lost; another worker finishes it", claim.job_id)
         shutil.rmtree(settings.results_dir / name, ignore_errors=True)
@@ -417,6 +420,22 @@ def _video_of(claim: ClaimedJob, settings: WebSettings) -> Path:
             remedy="Upload the recording again.",
         )
     return path
+
+
+def _named_copy(video: Path, original_name: str, workdir: Path) -> Path:
+    """Link the stored video under its original (sanitised) name for the report's header.
+
+    The stored file keeps its generated name; the link lives in a private folder of the
+    job inside the data folder and is removed when the job ends.
+    """
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(original_name).stem).strip("._")[:80]
+    workdir.mkdir(parents=True, exist_ok=True)
+    target = workdir / f"{stem or 'video'}{video.suffix}"
+    try:
+        os.link(video, target)
+    except OSError:
+        shutil.copyfile(video, target)
+    return target
 
 
 def _analysis_config(settings: WebSettings) -> Any:

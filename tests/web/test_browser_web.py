@@ -1,0 +1,169 @@
+"""A clinician's session in headless Chromium (Debian's chromium driven by Playwright).
+
+``screener serve --no-worker`` and ``screener worker`` run as separate processes on a free
+port of 127.0.0.1 with a temporary data folder; the browser signs in, creates a patient
+and a visit, uploads a sample video, waits for the real analysis, reads the flags,
+downloads the PDF and signs out.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.web.helpers import PASSWORD
+from tests.web.test_e2e_video import sample_video
+
+pytestmark = [pytest.mark.browser, pytest.mark.video]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "screener.cli", *args]
+
+
+@pytest.fixture()
+def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """Base URL of a running server with a worker, and its data folder."""
+    data = tmp_path / "data"
+    subprocess.run(
+        _cli("create-user", "alice", "--password-stdin", "--data-dir", str(data)),
+        input=PASSWORD + "\n",
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    port = _free_port()
+    log = (tmp_path / "processes.log").open("ab")
+    serve = subprocess.Popen(
+        _cli("serve", "--no-worker", "--port", str(port), "--data-dir", str(data)),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    worker = subprocess.Popen(
+        _cli("worker", "--data-dir", str(data), "--poll-seconds", "0.5"),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
+                    if json.load(response)["status"] == "ok":
+                        break
+            except (urllib.error.URLError, ConnectionError):
+                if time.monotonic() > deadline or serve.poll() is not None:
+                    pytest.fail(f"server did not start: {(tmp_path / 'processes.log').read_text()}")
+                time.sleep(0.2)
+        yield base, data
+    finally:
+        for proc in (worker, serve):
+            proc.send_signal(signal.SIGTERM)
+        for proc in (worker, serve):
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        log.close()
+
+
+def test_clinician_session_in_chromium(server: tuple[str, Path], tmp_path: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    base, data = server
+    clip = sample_video("walk")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(accept_downloads=True)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        failed: list[str] = []
+        page.on(
+            "response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None
+        )
+
+        page.goto(f"{base}/")
+        expect(page).to_have_url(f"{base}/login?next=%2Fpatients")
+        page.fill("input[name=username]", "alice")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button:has-text('Sign in')")
+        expect(page.locator("h1")).to_have_text("Your patients")
+
+        page.fill("input[name=code]", "BRW-7")
+        page.select_option("select[name=sex]", "female")
+        page.click("button:has-text('Add patient')")
+        expect(page.locator("h1")).to_have_text("Patient BRW-7")
+
+        page.fill("input[name=visit_date]", "2025-05-02")
+        page.fill("input[name=pain]", "5")
+        page.check("input[name=first_line_done]")
+        page.click("button:has-text('Create visit')")
+        expect(page.locator("h1")).to_have_text("Visit of 2025-05-02")
+
+        page.select_option("select[name=kind]", "walk")
+        page.set_input_files("input[name=video]", str(clip))
+        page.click("button:has-text('Upload and analyse')")
+        expect(page.locator("h1")).to_have_text("Walk")
+        # progress is polled, then the page reloads with the report
+        expect(page.locator("#flags")).to_be_visible(timeout=300_000)
+        rec_url = page.url
+        summary = json.loads(
+            next(data.glob("results/job*/summary.json")).read_text(encoding="utf-8")
+        )
+        rows = page.locator("#flags tbody tr")
+        expect(rows).to_have_count(len(summary["faults"]))
+        for fault in summary["faults"]:
+            expect(page.locator("#flags")).to_contain_text(fault["label"])
+        for fault in (f for f in summary["faults"] if f["severity"] != "none"):
+            expect(page.locator(f"#flags tr.sev-{fault['severity']}").first).to_be_visible()
+        expect(page.locator("#plan-message")).to_have_text(summary["plan"]["message"])
+        report = page.frame_locator("iframe.report")
+        expect(report.locator("body")).to_contain_text("Face", timeout=30_000)
+
+        with page.expect_download() as info:
+            page.click("#pdf-link")
+        pdf = tmp_path / "report.pdf"
+        info.value.save_as(pdf)
+        assert pdf.read_bytes().startswith(b"%PDF")
+        assert info.value.suggested_filename.startswith("screener-BRW-7-2025-05-02-walk")
+
+        page.goto(f"{base}/patients")
+        page.click("a:has-text('BRW-7')")
+        expect(page.locator(".charts img").first).to_be_visible()
+
+        page.click("#sign-out")
+        expect(page.locator("h1")).to_have_text("Sign in")
+        page.goto(rec_url)
+        expect(page.locator("h1")).to_have_text("Sign in")  # the session is gone
+        assert failed == [] and errors == [], (failed, errors)
+        browser.close()
