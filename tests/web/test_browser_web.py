@@ -9,6 +9,7 @@ downloads the PDF and signs out.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -51,14 +52,24 @@ def _cli(*args: str) -> list[str]:
 
 @pytest.fixture()
 def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """Base URL of a running server with a worker, and its data folder."""
+    """Base URL of a running server with a worker, and its data folder.
+
+    The processes run with an empty home folder and working directory, which the test
+    checks are still empty at the end (nothing stored outside the data folder).
+    """
     data = tmp_path / "data"
+    for folder in ("home", "cwd"):
+        (tmp_path / folder).mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SCREENER_", "XDG_", "MPL"))}
+    env["HOME"] = str(tmp_path / "home")
     subprocess.run(
         _cli("create-user", "alice", "--password-stdin", "--data-dir", str(data)),
         input=PASSWORD + "\n",
         text=True,
         check=True,
         timeout=120,
+        env=env,
+        cwd=tmp_path / "cwd",
     )
     port = _free_port()
     log = (tmp_path / "processes.log").open("ab")
@@ -66,11 +77,15 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         _cli("serve", "--no-worker", "--port", str(port), "--data-dir", str(data)),
         stdout=log,
         stderr=subprocess.STDOUT,
+        env=env,
+        cwd=tmp_path / "cwd",
     )
     worker = subprocess.Popen(
         _cli("worker", "--data-dir", str(data), "--poll-seconds", "0.5"),
         stdout=log,
         stderr=subprocess.STDOUT,
+        env=env,
+        cwd=tmp_path / "cwd",
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -167,3 +182,5 @@ def test_clinician_session_in_chromium(server: tuple[str, Path], tmp_path: Path)
         expect(page.locator("h1")).to_have_text("Sign in")  # the session is gone
         assert failed == [] and errors == [], (failed, errors)
         browser.close()
+    assert list((tmp_path / "home").iterdir()) == []
+    assert list((tmp_path / "cwd").iterdir()) == []

@@ -1,0 +1,57 @@
+"""The schema: migrations match the models; the same migrations and queue SQL suit PostgreSQL."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from alembic.autogenerate import compare_metadata
+from alembic.command import upgrade
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import update
+from sqlalchemy.dialects import postgresql
+
+from screener.web.db import MIGRATIONS_DIR, make_engine, upgrade_database
+from screener.web.models import Base, Job
+from screener.web.settings import WebSettings
+
+
+def test_migrations_match_the_models(app: Any, settings: WebSettings) -> None:
+    engine = make_engine(settings)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
+
+
+def test_migrating_twice_is_harmless(app: Any, settings: WebSettings) -> None:
+    engine = make_engine(settings)
+    upgrade_database(settings, engine)  # the server and a worker both migrate at start
+    with engine.connect() as conn:
+        assert MigrationContext.configure(conn).get_current_revision() == "0001"
+
+
+def test_migrations_render_for_postgresql() -> None:
+    out = io.StringIO()
+    config = Config(output_buffer=out)
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", "postgresql+psycopg://user@host/screener")
+    upgrade(config, "head", sql=True)
+    sql = out.getvalue()
+    for table in ("users", "user_sessions", "api_tokens", "patients", "visits", "recordings"):
+        assert f"CREATE TABLE {table} (" in sql
+    assert "size_bytes BIGINT NOT NULL" in sql
+    assert "ON DELETE CASCADE" in sql
+    assert "AUTOINCREMENT" not in sql.upper().replace("SERIAL", "")
+
+
+def test_claim_is_a_conditional_update_on_postgresql() -> None:
+    stmt = (
+        update(Job)
+        .where(Job.id == 1, Job.status == "queued")
+        .values(status="running", attempts=Job.attempts + 1)
+    )
+    sql = str(stmt.compile(dialect=postgresql.dialect()))
+    assert sql.startswith("UPDATE jobs SET status=")
+    where = sql.split(" WHERE ", 1)[1]
+    assert where.startswith("jobs.id = ") and " AND jobs.status = " in where
