@@ -78,6 +78,7 @@ def register(subparsers: Any) -> None:
     _settings_args(w)
     _job_args(w)
     w.add_argument("--once", action="store_true", help="exit when the queue is empty")
+    w.add_argument("--exit-with-parent", action="store_true", help=argparse.SUPPRESS)
     w.add_argument("--lease-seconds", type=float, default=None, help="job lease (default 60)")
     w.add_argument(
         "--poll-seconds", type=float, default=None, help="idle poll interval (default 2)"
@@ -182,7 +183,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _spawn_worker(settings: Any) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, "-m", "screener.cli", "worker", "--data-dir", str(settings.data_dir)]
-    cmd += ["--keep-videos" if settings.keep_videos else "--no-keep-videos"]
+    cmd += ["--keep-videos" if settings.keep_videos else "--no-keep-videos", "--exit-with-parent"]
     env = dict(os.environ)
     if settings.database_url:
         env["SCREENER_DATABASE_URL"] = settings.database_url
@@ -205,8 +206,28 @@ def _worker(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+    if args.exit_with_parent:
+        _watch_parent(stop)
     run_worker(sessions, settings, stop=stop, once=args.once)
     return 0
+
+
+def _watch_parent(stop: Any) -> None:
+    """Stop the worker when the ``screener serve`` that started it is gone (even if killed)."""
+    import threading
+    import time
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while not stop.is_set():
+            if os.getppid() != parent:
+                log.warning("the server that started this worker is gone; stopping")
+                stop.set()
+                return
+            time.sleep(1.0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _read_password(from_stdin: bool) -> str:

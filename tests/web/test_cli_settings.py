@@ -103,3 +103,50 @@ def test_worker_writes_only_inside_the_data_folder(tmp_path: Path) -> None:
     assert (data / "logs" / "worker.log").read_text().count("worker") >= 2
     assert (data / "screener.db").is_file()
     assert list(home.iterdir()) == [] and list(cwd.iterdir()) == []
+
+
+def test_serve_starts_a_worker_that_ends_with_it(tmp_path: Path) -> None:
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    data = tmp_path / "data"
+    serve = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "screener.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(data),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    worker_log = data / "logs" / "worker.log"
+    try:
+        deadline = time.monotonic() + 90
+        while not (worker_log.is_file() and "started" in worker_log.read_text()):
+            assert time.monotonic() < deadline, "no worker started"
+            time.sleep(0.2)
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as r:
+                    assert r.status == 200
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "the server did not answer"
+                time.sleep(0.2)
+    finally:
+        serve.kill()  # not even a chance to clean up
+        serve.wait(timeout=30)
+    deadline = time.monotonic() + 60
+    while "stopped after" not in worker_log.read_text():
+        assert time.monotonic() < deadline, "the worker outlived its server"
+        time.sleep(0.2)
+    assert "server that started this worker is gone" in worker_log.read_text()
