@@ -111,7 +111,7 @@ def _check_cache(clip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         np.testing.assert_array_equal(getattr(again, name), getattr(first, name))
 
     # a different pose setting misses
-    other = PoseConfig(min_detection_confidence=0.6)
+    other = PoseConfig(smooth_landmarks=False)
     assert load_cached_pose(clip, other, cache) is None
     monkeypatch.setattr(pose_module, "_legacy", counting_legacy)
     monkeypatch.setattr(pose_module, "_new_legacy_landmarker", real_new)

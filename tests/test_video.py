@@ -327,3 +327,25 @@ def test_video_info_is_frozen(make_video):
     assert "mp4" in info.container
     with pytest.raises(AttributeError):
         info.width_px = 1  # type: ignore[misc]
+
+
+# --------------------------------------------------------------------------- sample videos
+
+
+def test_sample_videos_decode_as_their_truth_says(sample_videos):
+    import json
+
+    with_truth = [v for v in sample_videos if v.with_suffix(".truth.json").is_file()]
+    if not with_truth:
+        pytest.skip("no sample videos with truth committed yet")
+    for video in with_truth:
+        truth = json.loads(video.with_suffix(".truth.json").read_text())
+        info = probe_video(video)
+        portrait = info.height_px > info.width_px
+        assert portrait == (truth["orientation"] == "portrait"), video.name
+        assert info.rotation_deg == truth["rotation_meta_deg"] % 360, video.name
+        assert info.fps_nominal == pytest.approx(truth["fps"], rel=0.01), video.name
+        stats = DecodeStats()
+        times = [f.time_s for f in iter_frames(video, max_long_side_px=256, stats=stats)]
+        assert len(times) == truth["n_frames"] and not stats.truncated, video.name
+        assert np.all(np.diff(times) > 0)
