@@ -143,7 +143,9 @@ def test_internal_error_is_recorded_not_lost(
     make_world(sessions, settings, alice.user, analyse=False)
     run_jobs(sessions, settings, FakeAnalysis(error=RuntimeError("boom")))
     job = _job(sessions, 1)
-    assert job.status == "failed" and "internal error of the analysis (RuntimeError)" in job.error
+    assert job.status == "failed" and "internal error of the analysis (RuntimeError)" in (
+        job.error or ""
+    )
 
 
 def test_missing_video_fails_with_a_clear_message(
