@@ -17,14 +17,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import shutil
-import tempfile
 import uuid
 from pathlib import Path
 from typing import Any
 
 from screener.config import AnalysisConfig
+from screener.fileio import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -105,15 +104,8 @@ def read_json(path: Path) -> dict[str, Any] | None:
 def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
     """Write a JSON object to a temporary file beside ``path``, then rename it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2, sort_keys=True, default=str)
-        tmp.replace(path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    text = json.dumps(data, indent=2, sort_keys=True, default=str)
+    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def is_current(marker: dict[str, Any] | None, video_sha: str, settings_sha: str) -> bool:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ import pandas as pd
 
 from screener.batch import state
 from screener.batch.inputs import META_COLUMNS, VideoJob
+from screener.fileio import atomic_write
 from screener.metrics import EVENT_COLUMNS
 
 log = logging.getLogger(__name__)
@@ -312,16 +313,18 @@ def write_tables(tables: BatchTables, outdir: Path) -> list[Path]:
     """
     written = []
     for name in ("events", "summary", "faults", "videos"):
-        table: pd.DataFrame = getattr(tables, name)
-        table = _parquet_safe(table)
-        written.append(
-            _atomic(outdir / f"{name}.parquet", lambda p, t=table: t.to_parquet(p, index=False))
-        )
-        written.append(_atomic(outdir / f"{name}.csv", lambda p, t=table: t.to_csv(p, index=False)))
-    written.append(
-        _atomic(outdir / "failures.csv", lambda p: tables.failures.to_csv(p, index=False))
-    )
+        table = _parquet_safe(getattr(tables, name))
+        written.append(atomic_write(outdir / f"{name}.parquet", _writer(table, "parquet")))
+        written.append(atomic_write(outdir / f"{name}.csv", _writer(table, "csv")))
+    written.append(atomic_write(outdir / "failures.csv", _writer(tables.failures, "csv")))
     return written
+
+
+def _writer(table: pd.DataFrame, kind: str) -> Callable[[Path], object]:
+    """A function writing ``table`` as CSV or parquet to the path it is given."""
+    if kind == "parquet":
+        return lambda path: table.to_parquet(path, index=False)
+    return lambda path: table.to_csv(path, index=False)
 
 
 def _parquet_safe(table: pd.DataFrame) -> pd.DataFrame:
@@ -335,13 +338,3 @@ def _parquet_safe(table: pd.DataFrame) -> pd.DataFrame:
             elif not kinds:
                 out[col] = out[col].astype("string")
     return out
-
-
-def _atomic(path: Path, writer: Any) -> Path:
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        writer(tmp)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
