@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import torch
@@ -35,7 +36,7 @@ _BATCH = 24
 
 
 @lru_cache(maxsize=1)
-def load_model():
+def load_model() -> Any:
     """The anny model (LBS skinning), built once per process (first call builds a cache)."""
     import anny
 
@@ -44,7 +45,7 @@ def load_model():
 
 
 @lru_cache(maxsize=1)
-def coco_regressor():
+def coco_regressor() -> Any:
     """anny's COCO surface keypoint regressor."""
     import anny
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +26,7 @@ _MP = {"left_hip": 23, "right_hip": 24, "left_knee": 25, "right_knee": 26, "left
        "right_ankle": 28, "left_shoulder": 11, "right_shoulder": 12}  # fmt: skip
 
 
-def upright_frames(path: Path):  # noqa: ANN201 - generator of arrays
+def upright_frames(path: Path) -> Iterator[np.ndarray]:
     """Decoded RGB frames, turned upright with the stream's display matrix (PyAV)."""
     import av
 
@@ -73,11 +74,15 @@ def check_clip(video: Path) -> dict:
     p, found, size = landmarks(video)
     est = {
         "pelvic_obliquity_deg": geo.pelvic_obliquity_deg(p["left_hip"], p["right_hip"]),
-        "left_knee_fppa_deg": geo.knee_fppa_deg(p["left_hip"], p["left_knee"], p["left_ankle"], p["right_hip"]),
+        "left_knee_fppa_deg": geo.knee_fppa_deg(
+            p["left_hip"], p["left_knee"], p["left_ankle"], p["right_hip"]
+        ),
         "right_knee_fppa_deg": geo.knee_fppa_deg(
             p["right_hip"], p["right_knee"], p["right_ankle"], p["left_hip"]
         ),
-        "left_hip_adduction_deg": geo.hip_adduction_2d_deg(p["left_hip"], p["left_knee"], p["right_hip"]),
+        "left_hip_adduction_deg": geo.hip_adduction_2d_deg(
+            p["left_hip"], p["left_knee"], p["right_hip"]
+        ),
         "right_hip_adduction_deg": geo.hip_adduction_2d_deg(
             p["right_hip"], p["right_knee"], p["left_hip"]
         ),
@@ -85,7 +90,8 @@ def check_clip(video: Path) -> dict:
     joint_err = {}
     for side in ("left", "right"):
         px = np.hypot(
-            p[f"{side}_knee"][:, 0] - truth[f"{side}_knee_x_px"], p[f"{side}_knee"][:, 1] - truth[f"{side}_knee_y_px"]
+            p[f"{side}_knee"][:, 0] - truth[f"{side}_knee_x_px"],
+            p[f"{side}_knee"][:, 1] - truth[f"{side}_knee_y_px"],
         )
         joint_err[f"{side}_knee_px_median"] = float(np.nanmedian(px))
     report = {
@@ -107,7 +113,10 @@ def check_clip(video: Path) -> dict:
         if not mask.any():
             continue
         e, t, s = series[mask.to_numpy()], truth[col][mask], truth[f"{col}_surface"][mask]
-        lines.append(f"  {col:24s} vs joints {_stats(e, t.to_numpy())} | vs surface {_stats(e, s.to_numpy())}")
+        lines.append(
+            f"  {col:24s} vs joints {_stats(e, t.to_numpy())}"
+            f" | vs surface {_stats(e, s.to_numpy())}"
+        )
     peaks = []
     t_s = truth["time_s"].to_numpy()
     for ev in meta["events"]:
@@ -124,7 +133,8 @@ def check_clip(video: Path) -> dict:
     if peaks:
         a = np.asarray(peaks)
         lines.append(
-            f"  at event peaks: pelvic drop MP {np.nanmean(a[:, 0]):5.1f} vs truth {a[:, 1].mean():5.1f}; "
+            f"  at event peaks: pelvic drop MP {np.nanmean(a[:, 0]):5.1f}"
+            f" vs truth {a[:, 1].mean():5.1f}; "
             f"FPPA MP {np.nanmean(a[:, 2]):5.1f} vs truth {a[:, 3].mean():5.1f} (n={len(a)})"
         )
     report["lines"] = lines
@@ -139,7 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     for video in args.videos:
         r = check_clip(video)
         print(
-            f"{r['clip']}: {r['frames']} frames, detected {100 * r['detection_rate']:.1f} %, decoded "
+            f"{r['clip']}: {r['frames']} frames, detected {100 * r['detection_rate']:.1f} %,"
+            " decoded "
             f"{r['decoded_size']} (truth {r['truth_size']}), knee landmark vs joint centre median "
             f"L {r['left_knee_px_median']:.1f} px R {r['right_knee_px_median']:.1f} px"
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -97,11 +98,13 @@ def _tiled_plane(
     nv: int,
     base: tuple[float, float, float],
     rng: np.random.Generator,
-):
+) -> Any:
     """A plane of ``nu x nv`` quads with slightly varied face colours (mild texture)."""
     import trimesh
 
-    verts, faces, colours = [], [], []
+    verts: list[Any] = []
+    faces: list[Any] = []
+    colours: list[Any] = []
     for i in range(nu):
         for j in range(nv):
             p = corner + i * du + j * dv

@@ -13,7 +13,7 @@ from screener_synth import kinematics as kin
 from screener_synth.clips import NORMAL_FAULTS, CameraSpec, ClipSpec
 
 SLS_FAULTY = kin.SideFaults(
-    pelvic_drop=10.0, hip_adduction=13.0, femoral_ir=16.0, knee_abduction=3.0
+    pelvic_drop=10.0, hip_adduction=9.0, femoral_ir=16.0, knee_abduction=3.0
 )
 JOG_FAULTY = kin.SideFaults(
     pelvic_drop=10.0, hip_adduction=14.0, femoral_ir=16.0, knee_abduction=9.0
@@ -202,8 +202,8 @@ def holdout_specs(seed: int = 100, per_task: int = 4) -> list[ClipSpec]:
                 for s in sides:
                     faults[s] = bad
             look = {
-                "shirt": tuple(float(c) for c in rng.uniform(0.1, 0.9, 3)),
-                "shorts": tuple(float(c) for c in rng.uniform(0.05, 0.45, 3)),
+                "shirt": _rgb(rng.uniform(0.1, 0.9, 3)),
+                "shorts": _rgb(rng.uniform(0.05, 0.45, 3)),
                 "skin": _SAMPLE_LOOKS[int(rng.integers(0, 4))]["skin"],
             }
             state = "faulty" if faulty else "normal"
@@ -232,3 +232,9 @@ def holdout_specs(seed: int = 100, per_task: int = 4) -> list[ClipSpec]:
             )
             k += 1
     return specs
+
+
+def _rgb(values: np.ndarray) -> tuple[float, float, float]:
+    """Three colour channels as a tuple of floats."""
+    r, g, b = (float(v) for v in values)
+    return (r, g, b)

@@ -11,6 +11,8 @@ hip-knee-ankle plane gives from joint centres alone).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -183,7 +185,7 @@ def planted_summary(
             return round(float(np.median([e[key] for e in evs])), 2)
 
         p = planted[side]
-        values = {
+        values: dict[str, Any] = {
             "pelvic_drop_deg": round(float(p["pelvic_drop"]), 2),
             "hip_adduction_deg": round(
                 float(
@@ -209,10 +211,10 @@ def planted_summary(
         }
         out[side] = values
         checks = {
-            "pelvic_drop": values["pelvic_drop_deg"],
-            "knee_valgus": values["knee_valgus_deg"],
-            "femoral_ir": values["femoral_ir_deg"],
-            "trunk_lean": values["trunk_lean_deg"],
+            "pelvic_drop": float(values["pelvic_drop_deg"]),
+            "knee_valgus": float(values["knee_valgus_deg"]),
+            "femoral_ir": float(values["femoral_ir_deg"]),
+            "trunk_lean": float(values["trunk_lean_deg"]),
         }
         for fault, value in checks.items():
             if value >= FAULT_MIN[fault]:

@@ -156,3 +156,27 @@ def test_gait_cadence_and_stance_phases(make, cadence: float, stance_fraction: f
         assert (m.anchor[flight] == -1).all()
     else:
         assert not flight.any()  # walking always has a foot down
+
+
+def test_holdout_bodies_and_cameras_are_disjoint_from_the_samples() -> None:
+    from screener_synth.sets import HOLDOUT_RANGES, SAMPLE_RANGES, holdout_specs, sample_specs
+
+    def values(specs):
+        return {
+            "height": [s.phenotype["height"] for s in specs],
+            "camera_height_m": [s.camera.height_m for s in specs],
+            "yfov_deg": [s.camera.yfov_deg for s in specs],
+        }
+
+    for ranges, specs in ((SAMPLE_RANGES, sample_specs()), (HOLDOUT_RANGES, holdout_specs())):
+        for key, vals in values(specs).items():
+            lo, hi = ranges[key]
+            assert all(lo <= v <= hi for v in vals), (key, vals)
+    for key in SAMPLE_RANGES:
+        (a0, a1), (b0, b1) = SAMPLE_RANGES[key], HOLDOUT_RANGES[key]
+        assert a1 < b0 or b1 < a0, key
+    holdout = holdout_specs()
+    assert {s.task for s in holdout} == {"walk", "sls", "jog"}
+    assert {s.view for s in holdout} == {"anterior", "posterior"}
+    assert all(s.split == "holdout" for s in holdout)
+    assert len({s.name for s in holdout}) == len(holdout)
