@@ -16,7 +16,8 @@ task detection) and prints:
 - per-event values (peak in stance, deepest point in a rep) against the same rule applied
   to the truth series;
 - fault flags: sensitivity and specificity against the planted faults, over every
-  (clip, side, fault) pair.
+  (clip, side, fault) pair the norms file gives a verdict for; planted faults of a metric
+  with no norm for the task (femoral rotation, walking pelvic drop) are listed apart.
 
 It prints figures and asserts nothing.
 """
@@ -141,11 +142,17 @@ def compare_flags(tally: Tally, name: str, summary: dict, truth_json: dict) -> N
         for f in summary.get("faults", [])
         if f.get("severity") not in (None, "none")
     }
+    no_norm = {
+        (f["fault"], f["side"]) for f in summary.get("faults", []) if f.get("status") == "no_norm"
+    }
     for fault in FAULTS:
         for side in ("left", "right"):
-            tally.flags.append(
-                (name, fault, side, (fault, side) in expected, (fault, side) in raised)
-            )
+            key = (fault, side)
+            if key in no_norm:  # reported without a verdict: not scored as a miss or a hit
+                if key in expected:
+                    tally.unjudged.append((name, fault, side))
+                continue
+            tally.flags.append((name, fault, side, key in expected, key in raised))
 
 
 def stats(pairs: np.ndarray) -> tuple[int, float, float, float]:

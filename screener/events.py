@@ -24,6 +24,12 @@ log = logging.getLogger(__name__)
 #: Single-leg squat: median height difference of the feet (leg lengths) that shows one
 #: foot is off the ground.
 SLS_FOOT_LIFT_MIN_LEG = 0.06
+#: Squatting rhythm: the pelvis rises and falls by at least this much (leg lengths, 5th to
+#: 95th percentile) ...
+SQUAT_PELVIS_RANGE_MIN_LEG = 0.15
+#: ... at a dominant frequency below this (repetitions take 1-4 s; jogging in place
+#: bounces at the step rate, 2.3-3.3 Hz).
+SQUAT_RHYTHM_MAX_HZ = 1.2
 
 
 @dataclass(frozen=True)
@@ -233,7 +239,11 @@ def detect_task(pose: PoseSequence) -> TaskEstimate:
     - single-leg squat: one foot stays clearly higher than the other for most of the clip;
     - walk: the subject comes toward (or goes away from) the camera, so the body's size
       in the image changes by more than 15 %, or the pelvis travels more than a leg length;
-    - jog in place: neither — the feet alternate on the spot.
+    - single-leg squat, second chance (the lifted foot can look low, e.g. bent behind
+      the body and seen from behind by a camera above the floor): the pelvis goes down and
+      up by 0.15 leg or more at the slow rhythm of repetitions (dominant frequency below
+      1.2 Hz), where jogging in place bounces at the step rate;
+    - jog in place: none of these — the feet alternate on the spot.
     """
     reasons = []
     scale = leg_length_px(pose)
@@ -262,8 +272,49 @@ def detect_task(pose: PoseSequence) -> TaskEstimate:
     if abs(growth) > 0.15 or travel > 1.0:
         confidence = float(np.clip(max(abs(growth) / 0.3, travel / 2.0), 0.3, 1.0))
         return TaskEstimate("walk", confidence, tuple(reasons))
+    height = 0.5 * (pose.xy("left_hip")[:, 1] + pose.xy("right_hip")[:, 1]) / np.median(s)
+    rhythm_hz = dominant_frequency_hz(height, pose.time_s)
+    pelvis_range = float(np.nanpercentile(height, 95) - np.nanpercentile(height, 5))
+    reasons.append(f"pelvis moves {pelvis_range:.2f} leg up and down at {rhythm_hz:.1f} Hz")
+    if pelvis_range >= SQUAT_PELVIS_RANGE_MIN_LEG and rhythm_hz < SQUAT_RHYTHM_MAX_HZ:
+        return TaskEstimate("sls", 0.5, tuple(reasons))
     confidence = float(np.clip(1.0 - max(abs(growth) / 0.15, travel), 0.3, 1.0))
     return TaskEstimate("jog", confidence, tuple(reasons))
+
+
+def dominant_frequency_hz(signal: FloatArray, time_s: FloatArray) -> float:
+    """Frequency of the largest spectral peak between 0.2 and 6 Hz of a signal.
+
+    Parameters
+    ----------
+    signal, time_s
+        Samples (NaN allowed) and their times in seconds.
+
+    Returns
+    -------
+    float
+        Hz; NaN when fewer than 8 samples are finite.
+
+    Notes
+    -----
+    The signal is linearly interpolated onto a uniform 30 Hz grid (frame times may be
+    irregular), detrended to zero mean, Hann-windowed and zero-padded four times before
+    the FFT.
+    """
+    ok = np.isfinite(signal)
+    if ok.sum() < 8:
+        return float("nan")
+    t, y = time_s[ok], signal[ok]
+    rate_hz = 30.0
+    grid = np.arange(t[0], t[-1], 1.0 / rate_hz)
+    if grid.size < 8:
+        return float("nan")
+    u = np.interp(grid, t, y)
+    u = (u - u.mean()) * np.hanning(u.size)
+    power = np.abs(np.fft.rfft(u, n=4 * u.size))
+    freq = np.fft.rfftfreq(4 * u.size, 1.0 / rate_hz)
+    band = (freq > 0.2) & (freq < 6.0)
+    return float(freq[band][np.argmax(power[band])])
 
 
 def _tidy_mask(mask: BoolArray, t: FloatArray, min_true_s: float, max_gap_frames: int) -> BoolArray:

@@ -299,11 +299,14 @@ def single_leg_squat(
     depth_m: float = 0.2,
     drop_deg: float = 0.0,
     pause_s: float = 0.6,
+    lifted_ankle_height_m: float | None = None,
 ) -> tuple[Callable[[float], dict[str, np.ndarray]], list[tuple[float, float, float]]]:
     """Single-leg squat on ``side`` with the other foot held up; returns truth reps.
 
     The truth is a list of (start, deepest, end) times. The pelvis drops on the lifted
-    side by ``drop_deg`` times the depth fraction.
+    side by ``drop_deg`` times the depth fraction. ``lifted_ankle_height_m`` pins the
+    lifted ankle at that height (a foot that looks low in the image, as a foot bent
+    behind the body does from behind).
     """
     reps = []
     for k in range(n_reps):
@@ -323,6 +326,8 @@ def single_leg_squat(
             side: np.array([0.0, 0.06, z_stance]),
             lifted: centre + np.array([-0.35, -0.55, -z_stance]),
         }
+        if lifted_ankle_height_m is not None:
+            ankles[lifted] = np.array([-0.35, lifted_ankle_height_m, -z_stance])
         return _figure_from_feet(centre, ankles, sign * drop_deg * frac)
 
     return figure, reps

@@ -12,6 +12,7 @@ from screener.events import (
     detect_sls_side,
     detect_stance,
     detect_task,
+    dominant_frequency_hz,
     stance_spans,
 )
 from tests.synthetic import (
@@ -85,7 +86,37 @@ def test_shallow_wobbles_are_not_reps():
         (lambda: perspective_sequence(walk_toward_camera()[0], fps=30, duration_s=4), "walk"),
         (lambda: make_sequence(single_leg_squat("right")[0], fps=30, duration_s=6), "sls"),
         (lambda: make_sequence(single_leg_squat("left")[0], fps=30, duration_s=6), "sls"),
+        (
+            lambda: make_sequence(
+                single_leg_squat("left", lifted_ankle_height_m=0.06)[0],
+                fps=30,
+                duration_s=8,
+                view="posterior",
+            ),
+            "sls",
+        ),
     ],
 )
 def test_task_detection(make, expected):
     assert detect_task(make()).task == expected
+
+
+def test_squat_with_a_low_looking_free_foot_is_told_by_its_rhythm():
+    """Both feet at the same height: only the slow, deep pelvis rhythm says squat."""
+    figure, _ = single_leg_squat("right", lifted_ankle_height_m=0.06)
+    estimate = detect_task(make_sequence(figure, fps=30, duration_s=8))
+    assert estimate.task == "sls"
+    assert any("up and down" in reason for reason in estimate.reasons)
+
+
+@pytest.mark.parametrize("freq_hz", [0.4, 1.7, 2.8])
+def test_dominant_frequency_of_an_irregularly_sampled_sine_with_gaps(freq_hz):
+    rng = np.random.default_rng(3)
+    t = np.cumsum(rng.uniform(0.025, 0.042, 300))
+    y = np.sin(2 * np.pi * freq_hz * t) + 0.1 * rng.standard_normal(t.size)
+    y[50:60] = np.nan
+    assert dominant_frequency_hz(y, t) == pytest.approx(freq_hz, abs=0.1)
+
+
+def test_dominant_frequency_needs_samples():
+    assert np.isnan(dominant_frequency_hz(np.full(20, np.nan), np.arange(20) / 30))
