@@ -63,6 +63,7 @@ class Tally:
     timing: dict[str, list[float]] = field(
         default_factory=lambda: {"start": [], "peak": [], "end": []}
     )
+    rep_edges_rule: dict[str, list[float]] = field(default_factory=lambda: {"start": [], "end": []})
     events_true: int = 0
     events_found: int = 0
     flags: list[tuple[str, str, str, bool, bool]] = field(default_factory=list)
@@ -109,6 +110,34 @@ def truth_event_value(truth: pd.DataFrame, event: dict, metric: str) -> float:
     return float(np.nanmax(values)) if np.isfinite(values).any() else float("nan")
 
 
+def truth_rep_edges(truth: pd.DataFrame, event: dict) -> tuple[float, float] | None:
+    """Start and end of a true repetition by the screener's own rule (pelvis within
+    ``REP_EDGE_FRACTION`` of the rep's depth of standing), on the joint-centre pelvis.
+
+    The generator's start and end are where a smooth curve leaves and regains standing,
+    with zero speed: no detector sees motion there. This rule says how far the detector
+    is from the same definition applied to the truth."""
+    from screener.events import REP_EDGE_FRACTION
+
+    cols = ("left_hip_y_px", "right_hip_y_px")
+    if not all(c in truth.columns for c in cols):
+        return None
+    t = truth["time_s"].to_numpy(float)
+    y = 0.5 * (truth[cols[0]].to_numpy(float) + truth[cols[1]].to_numpy(float))
+    k = int(np.argmin(np.abs(t - event["t_peak_s"])))
+    before = (t >= event["t_start_s"] - 0.3) & (t <= t[k])
+    after = (t >= t[k]) & (t <= event["t_end_s"] + 0.3)
+    out = []
+    for window, pick in ((before, -1), (after, 0)):
+        base = float(np.min(y[window]))
+        level = base + REP_EDGE_FRACTION * (y[k] - base)
+        idx = np.flatnonzero(window & (y <= level))
+        if idx.size == 0:
+            return None
+        out.append(float(t[idx[pick]]))
+    return out[0], out[1]
+
+
 def compare_events(
     tally: Tally, events: pd.DataFrame, truth_json: dict, truth: pd.DataFrame
 ) -> None:
@@ -129,6 +158,11 @@ def compare_events(
         tally.timing["start"].append(best["t_start_s"] - ev["t_start_s"])
         tally.timing["peak"].append(best["t_peak_s"] - ev["t_peak_s"])
         tally.timing["end"].append(best["t_end_s"] - ev["t_end_s"])
+        if ev["kind"] == "rep":
+            edges = truth_rep_edges(truth, ev)
+            if edges is not None:
+                tally.rep_edges_rule["start"].append(best["t_start_s"] - edges[0])
+                tally.rep_edges_rule["end"].append(best["t_end_s"] - edges[1])
         for metric in EVENT_METRICS:
             true_value = truth_event_value(truth, ev, metric)
             tally.event_pairs.setdefault(metric, []).append((float(best[metric]), true_value))
@@ -145,6 +179,7 @@ def compare_flags(tally: Tally, name: str, summary: dict, truth_json: dict) -> N
     no_norm = {
         (f["fault"], f["side"]) for f in summary.get("faults", []) if f.get("status") == "no_norm"
     }
+    measured = {(f["fault"], f["side"]) for f in summary.get("faults", [])}
     for fault in FAULTS:
         for side in ("left", "right"):
             key = (fault, side)
@@ -152,7 +187,15 @@ def compare_flags(tally: Tally, name: str, summary: dict, truth_json: dict) -> N
                 if key in expected:
                     tally.unjudged.append((name, fault, side))
                 continue
+            if key not in measured and key not in expected:  # e.g. an SLS' free leg
+                continue
             tally.flags.append((name, fault, side, key in expected, key in raised))
+
+
+def _edge_fraction() -> float:
+    from screener.events import REP_EDGE_FRACTION
+
+    return REP_EDGE_FRACTION
 
 
 def stats(pairs: np.ndarray) -> tuple[int, float, float, float]:
@@ -189,6 +232,13 @@ def report(tally: Tally, n_clips: int) -> pd.DataFrame:
                 f"  {key:5s} timing |error|: mean {1000 * e.mean():.0f} ms, "
                 f"95th pct {1000 * np.percentile(e, 95):.0f} ms, "
                 f"within 50 ms: {np.mean(e <= 0.05):.0%}"
+            )
+    for key, errs in tally.rep_edges_rule.items():
+        if errs:
+            e = np.abs(np.array(errs))
+            print(
+                f"  rep {key:5s} vs the same {100 * _edge_fraction():.0f} % rule on the truth: "
+                f"mean {1000 * e.mean():.0f} ms, within 50 ms: {np.mean(e <= 0.05):.0%}"
             )
     if tally.flags:
         flags = pd.DataFrame(tally.flags, columns=["clip", "fault", "side", "planted", "flagged"])

@@ -30,6 +30,9 @@ SQUAT_PELVIS_RANGE_MIN_LEG = 0.15
 #: ... at a dominant frequency below this (repetitions take 1-4 s; jogging in place
 #: bounces at the step rate, 2.3-3.3 Hz).
 SQUAT_RHYTHM_MAX_HZ = 1.2
+#: A repetition starts (ends) where the pelvis is within this fraction of the
+#: repetition's depth of its standing level just before (after) it.
+REP_EDGE_FRACTION = 0.03
 
 
 @dataclass(frozen=True)
@@ -193,8 +196,9 @@ def detect_sls_reps(pose: PoseSequence, side: str, config: EventConfig) -> list[
     -----
     Depth is the pelvis' descent in the image (mid-hip y below its standing level) in
     leg lengths. Peaks at least ``min_rep_depth_leg`` deep and 0.8 s apart are
-    repetitions; each starts and ends where the descent is under 5 % of its depth
-    (or at the lowest point between two repetitions).
+    repetitions; each starts and ends where the pelvis is within
+    :data:`REP_EDGE_FRACTION` of the depth of its standing level on that side of the
+    repetition (the lowest descent between it and its neighbour or the clip's edge).
     """
     scale = leg_length_px(pose)
     mid_hip_y = 0.5 * (pose.xy("left_hip")[:, 1] + pose.xy("right_hip")[:, 1])
@@ -209,12 +213,16 @@ def detect_sls_reps(pose: PoseSequence, side: str, config: EventConfig) -> list[
     peaks, _ = find_peaks(depth, prominence=config.min_rep_depth_leg, distance=distance)
     spans = []
     for k, peak in enumerate(peaks):
-        level = 0.05 * depth[peak]
         lo = peaks[k - 1] if k > 0 else 0
         hi = peaks[k + 1] if k + 1 < len(peaks) else pose.n_frames - 1
-        before = np.flatnonzero(depth[lo:peak] <= level)
+        base_before = float(np.min(depth[lo : peak + 1]))
+        base_after = float(np.min(depth[peak : hi + 1]))
+        frac = REP_EDGE_FRACTION
+        before = np.flatnonzero(depth[lo:peak] <= base_before + frac * (depth[peak] - base_before))
         start = lo + int(before[-1]) if before.size else lo + int(np.argmin(depth[lo:peak]))
-        after = np.flatnonzero(depth[peak : hi + 1] <= level)
+        after = np.flatnonzero(
+            depth[peak : hi + 1] <= base_after + frac * (depth[peak] - base_after)
+        )
         stop = peak + int(after[0]) if after.size else peak + int(np.argmin(depth[peak : hi + 1]))
         if (k == 0 and not before.size) or (k + 1 == len(peaks) and not after.size):
             log.info("repetition at %.2f s is cut by the clip's edge; kept", pose.time_s[peak])
