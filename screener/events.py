@@ -30,6 +30,10 @@ SQUAT_PELVIS_RANGE_MIN_LEG = 0.15
 #: ... at a dominant frequency below this (repetitions take 1-4 s; jogging in place
 #: bounces at the step rate, 2.3-3.3 Hz).
 SQUAT_RHYTHM_MAX_HZ = 1.2
+#: Shortest swing that, running into the clip's edge, still closes a stance phase
+#: (and at least :data:`EDGE_SWING_MIN_FRAMES` frames).
+EDGE_SWING_MIN_S = 0.05
+EDGE_SWING_MIN_FRAMES = 3
 #: A repetition starts (ends) where the pelvis is within this fraction of the
 #: repetition's depth of its standing level just before (after) it.
 REP_EDGE_FRACTION = 0.03
@@ -137,15 +141,38 @@ def detect_stance(pose: PoseSequence, task: str, config: EventConfig) -> dict[st
     return out
 
 
+def _long_enough(swing_times_s: FloatArray) -> bool:
+    """A swing at the clip's edge long enough to show a real heel-off or heel strike."""
+    return (
+        swing_times_s.size >= EDGE_SWING_MIN_FRAMES
+        and swing_times_s[-1] - swing_times_s[0] >= EDGE_SWING_MIN_S
+    )
+
+
 def stance_spans(
     stance: dict[str, BoolArray], time_s: FloatArray, config: EventConfig
 ) -> list[Span]:
-    """Stance phases as spans, dropping those cut by the clip's start or end or too long."""
+    """Stance phases as spans, dropping those cut by the clip's start or end or too long.
+
+    Notes
+    -----
+    A stance phase is complete when the swing before and after it is seen. A swing that
+    runs into the clip's first or last frame must last at least :data:`EDGE_SWING_MIN_S`
+    and :data:`EDGE_SWING_MIN_FRAMES` frames: a shorter one is more often the filter's
+    edge or a landmark's last jump than a real heel-off, and the phase would be reported
+    shorter than it is.
+    """
     spans = []
     n = len(time_s)
     for side, mask in stance.items():
         for start, stop in true_runs(mask):
             if start == 0 or stop == n:
+                continue
+            swing_to_end = not mask[stop:].any()
+            swing_from_start = not mask[:start].any()
+            if swing_to_end and not _long_enough(time_s[stop:]):
+                continue
+            if swing_from_start and not _long_enough(time_s[:start]):
                 continue
             duration = time_s[stop - 1] - time_s[start]
             if duration > config.max_stance_s:

@@ -120,3 +120,23 @@ def test_dominant_frequency_of_an_irregularly_sampled_sine_with_gaps(freq_hz):
 
 def test_dominant_frequency_needs_samples():
     assert np.isnan(dominant_frequency_hz(np.full(20, np.nan), np.arange(20) / 30))
+
+
+@pytest.mark.parametrize(
+    ("swing_frames", "kept"),
+    [(1, False), (2, False), (3, True), (6, True)],
+)
+def test_stance_closed_by_a_swing_at_the_clip_edge_needs_a_real_swing(swing_frames, kept):
+    """At 30 fps a swing of 1-2 frames running into the clip's end does not close the
+    last stance phase; one of 3 frames (67 ms) does. The same holds at the start."""
+    n = 60
+    t = np.arange(n) / 30.0
+    mask = np.zeros(n, bool)
+    mask[10:25] = True  # a complete phase, swings on both sides
+    mask[35 : n - swing_frames] = True
+    spans = stance_spans({"left": mask}, t, CFG)
+    assert (10, 25) in [(s.start, s.stop) for s in spans]
+    assert ((35, n - swing_frames) in [(s.start, s.stop) for s in spans]) is kept
+    flipped = mask[::-1].copy()
+    spans = stance_spans({"left": flipped}, t, CFG)
+    assert ((swing_frames, n - 35) in [(s.start, s.stop) for s in spans]) is kept

@@ -1,0 +1,260 @@
+"""End to end on the committed sample videos: MediaPipe on real files, scored against truth.
+
+Each clip in ``sample_videos/`` is a rendered person with exact joint-centre truth
+(``NAME.truth.json`` / ``NAME.truth.csv``). Pose runs once per clip per test session (a
+session keypoint cache); the tests then check what a PT and a researcher rely on: the
+task, view and stance leg found without being told, the stance phases and repetitions
+found, the angles' error against the joint centres, the flags on faulty and normal
+clips, and the CLI's files and columns.
+
+The accuracy tolerances are the figures measured on these clips by ``bench/accuracy.py``
+(see ``docs/accuracy.md``) plus a margin of about 15 % for MediaPipe's small differences
+between CPUs. They are not targets: the targets of the accuracy issue are stricter and
+are reported, met or not, in ``docs/accuracy.md``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import screener
+from bench.accuracy import Tally, compare_events, compare_flags, compare_frames, stats
+from screener.cli import main as cli_main
+from screener.config import AnalysisConfig
+from screener.result import AnalysisResult
+
+pytestmark = pytest.mark.video
+
+SAMPLES = Path(__file__).resolve().parents[1] / "sample_videos"
+
+#: Measured on the eight sample clips (bench/accuracy.py), with a ~15 % margin.
+#: metric -> (measured RMSE deg, tolerance deg)
+EVENT_RMSE_DEG = {
+    "knee_fppa_deg": (4.5, 5.2),
+    "pelvic_drop_deg": (4.8, 5.6),
+    "hip_adduction_deg": (7.9, 9.0),
+}
+#: Share of true stance phases and repetitions found: measured 49/53 (92 %).
+EVENTS_FOUND_MIN = 0.90
+
+
+@dataclass(frozen=True)
+class Clip:
+    """A sample clip, its truth and the screener's results (task given, and auto)."""
+
+    video: Path
+    truth_json: dict
+    truth: pd.DataFrame
+    given: AnalysisResult
+    auto: AnalysisResult
+
+    @property
+    def name(self) -> str:
+        return self.video.stem
+
+
+def _sample_names() -> list[str]:
+    return sorted(p.name[: -len(".truth.json")] for p in SAMPLES.glob("*.truth.json"))
+
+
+@pytest.fixture(scope="session")
+def pose_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One keypoint cache for the session: each clip goes through MediaPipe once."""
+    return tmp_path_factory.mktemp("pose_cache")
+
+
+@pytest.fixture(scope="session")
+def clips(pose_cache: Path) -> dict[str, Clip]:
+    names = _sample_names()
+    assert len(names) >= 8, f"expected the eight sample clips in {SAMPLES}, found {names}"
+    config = AnalysisConfig(cache_dir=pose_cache)
+    out = {}
+    for name in names:
+        truth_json = json.loads((SAMPLES / f"{name}.truth.json").read_text())
+        video = SAMPLES / truth_json["video"]
+        given = screener.analyze(
+            video,
+            task=truth_json["task"],
+            side=truth_json.get("stance_side") or "auto",
+            config=config,
+        )
+        auto = screener.analyze(video, config=config)
+        truth = pd.read_csv(SAMPLES / f"{name}.truth.csv")
+        out[name] = Clip(video, truth_json, truth, given, auto)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tally(clips: dict[str, Clip]) -> Tally:
+    t = Tally()
+    for clip in clips.values():
+        compare_frames(t, clip.given.frames, clip.truth)
+        compare_events(t, clip.given.events, clip.truth_json, clip.truth)
+        compare_flags(t, clip.name, clip.given.summary, clip.truth_json)
+    return t
+
+
+def test_the_sample_set_covers_every_task_side_and_state(clips: dict[str, Clip]) -> None:
+    kinds = set()
+    for clip in clips.values():
+        task = clip.truth_json["task"]
+        side = clip.truth_json.get("stance_side") if task == "sls" else None
+        kinds.add((task, side, bool(clip.truth_json["expected_faults"])))
+    for state in (False, True):
+        assert ("walk", None, state) in kinds
+        assert ("jog", None, state) in kinds
+        assert ("sls", "left", state) in kinds
+        assert ("sls", "right", state) in kinds
+
+
+@pytest.mark.parametrize("name", _sample_names())
+def test_task_view_and_stance_leg_found_without_being_told(
+    clips: dict[str, Clip], name: str
+) -> None:
+    clip = clips[name]
+    summary = clip.auto.summary
+    assert summary["task"] == clip.truth_json["task"], summary["task_detection"]
+    assert summary["view"] == clip.truth_json["view"], summary["view_detection"]
+    if clip.truth_json["task"] == "sls":
+        assert summary["stance_side"] == clip.truth_json["stance_side"]
+        assert set(clip.auto.events["side"]) == {clip.truth_json["stance_side"]}
+
+
+@pytest.mark.parametrize("name", _sample_names())
+def test_every_event_found_is_a_true_one(clips: dict[str, Clip], name: str) -> None:
+    """No invented stance phase or repetition: each found event overlaps a true event of
+    the same leg, and an SLS clip has all its repetitions."""
+    clip = clips[name]
+    true_events = clip.truth_json["events"]
+    assert len(clip.given.events) > 0
+    for ev in clip.given.events.itertuples():
+        overlaps = [
+            t
+            for t in true_events
+            if t["side"] == ev.side
+            and min(t["t_end_s"], ev.t_end_s) - max(t["t_start_s"], ev.t_start_s) > 0
+        ]
+        assert overlaps, f"{name}: {ev.side} event at {ev.t_start_s:.2f}-{ev.t_end_s:.2f} s"
+    if clip.truth_json["task"] == "sls":
+        assert len(clip.given.events) == len(true_events)
+
+
+def test_events_found_share(tally: Tally) -> None:
+    assert tally.events_true >= 50
+    assert tally.events_found / tally.events_true >= EVENTS_FOUND_MIN
+
+
+@pytest.mark.parametrize("metric", sorted(EVENT_RMSE_DEG))
+def test_event_values_against_joint_centre_truth(tally: Tally, metric: str) -> None:
+    pairs = np.array(tally.event_pairs[metric], dtype=float)
+    pairs = pairs[np.isfinite(pairs).all(axis=1)]
+    n, rmse, _bias, r = stats(pairs)
+    _measured, tolerance = EVENT_RMSE_DEG[metric]
+    assert n >= 45
+    assert rmse <= tolerance, f"{metric}: RMSE {rmse:.2f} deg"
+    assert r >= 0.5, f"{metric}: r {r:.2f}"
+
+
+def test_knee_valgus_flagged_on_every_faulty_leg_and_no_normal_one(tally: Tally) -> None:
+    flags = pd.DataFrame(tally.flags, columns=["clip", "fault", "side", "planted", "flagged"])
+    valgus = flags[flags.fault == "knee_valgus"]
+    assert valgus.planted.sum() >= 5
+    assert (valgus.planted == valgus.flagged).all(), valgus[valgus.planted != valgus.flagged]
+
+
+def test_no_fault_flagged_on_a_normal_clip(clips: dict[str, Clip]) -> None:
+    normal = [c for c in clips.values() if not c.truth_json["expected_faults"]]
+    assert len(normal) >= 4
+    for clip in normal:
+        raised = [
+            (f["fault"], f["side"], f["severity"])
+            for f in clip.given.summary["faults"]
+            if f["severity"] != "none"
+        ]
+        assert raised == [], f"{clip.name}: {raised}"
+
+
+def test_single_leg_squat_pelvic_drop_flagged_on_the_faulty_leg(clips: dict[str, Clip]) -> None:
+    faulty = [
+        c
+        for c in clips.values()
+        if c.truth_json["task"] == "sls" and c.truth_json["expected_faults"]
+    ]
+    assert len(faulty) >= 2
+    for clip in faulty:
+        side = clip.truth_json["stance_side"]
+        drop = next(
+            f
+            for f in clip.given.summary["faults"]
+            if f["fault"] == "pelvic_drop" and f["side"] == side
+        )
+        assert drop["severity"] != "none", (clip.name, drop["value"])
+
+
+def test_rotated_portrait_clip_reads_like_the_others(clips: dict[str, Clip]) -> None:
+    """The clip stored landscape with rotation metadata is analysed upright."""
+    rotated = [c for c in clips.values() if c.truth_json.get("rotation_meta_deg")]
+    assert rotated, "a sample clip carries rotation metadata"
+    for clip in rotated:
+        decoded = clip.given.summary["video"]
+        assert decoded["rotation_deg"] % 360 == clip.truth_json["rotation_meta_deg"] % 360
+        width, height = clip.truth_json["frame_size_upright"]
+        assert (decoded["width_px"], decoded["height_px"]) == (width, height)
+        assert clip.auto.summary["view"] == clip.truth_json["view"]
+
+
+def test_cli_writes_the_spec_files_and_columns(
+    clips: dict[str, Clip], pose_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SCREENER_CACHE_DIR", str(pose_cache))
+    clip = next(c for c in clips.values() if c.truth_json["task"] == "jog")
+    out = tmp_path / "out"
+    code = cli_main(
+        ["analyze", str(clip.video), "--pain", "5", "--first-line-done", "-o", str(out)]
+    )
+    assert code == 0
+    frames = pd.read_csv(out / "frames.csv")
+    spec_frames = [
+        "frame", "time_s", "detected", "quality", "pelvic_obliquity_deg",
+        "left_knee_fppa_deg", "right_knee_fppa_deg", "left_hip_adduction_deg",
+        "right_hip_adduction_deg", "left_femoral_ir_deg", "right_femoral_ir_deg",
+        "trunk_lean_deg", "left_knee_flexion_deg", "right_knee_flexion_deg",
+        "left_in_stance", "right_in_stance",
+    ]  # fmt: skip
+    assert set(spec_frames) <= set(frames.columns)
+    assert len(frames) == clip.truth_json["n_frames"]
+    assert np.all(np.diff(frames["time_s"]) > 0)
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(out / "frames.parquet")[spec_frames].reset_index(drop=True),
+        frames[spec_frames],
+        check_dtype=False,
+        atol=1e-6,
+    )
+    events = pd.read_csv(out / "events.csv")
+    spec_events = [
+        "event_id", "kind", "side", "t_start_s", "t_peak_s", "t_end_s", "pelvic_drop_deg",
+        "knee_fppa_deg", "hip_adduction_deg", "femoral_ir_deg", "knee_flexion_deg",
+        "trunk_lean_deg", "confidence",
+    ]  # fmt: skip
+    assert set(spec_events) <= set(events.columns)
+    assert set(events["kind"]) == {"stance"}
+    assert len(events) == len(clip.given.events)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["task"] == "jog"
+    assert {"left", "right"} <= set(summary["sides"])
+    assert summary["sides"]["left"]["n_events"] == int((events["side"] == "left").sum())
+    for fault in summary["faults"]:
+        assert {"fault", "side", "value", "threshold", "severity", "confidence", "source"} <= set(
+            fault
+        )
+    assert summary["plan"]["status"] == "second-line protocol"
+    provenance = summary["provenance"]
+    assert provenance["mediapipe"] == "0.10.21"
+    assert provenance["pose_model"] and provenance["config_sha256"]
+    assert (out / "report.html").stat().st_size > 10_000
