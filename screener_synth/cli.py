@@ -15,25 +15,29 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     gen = sub.add_parser("generate", help="render a set of clips with truth files")
     gen.add_argument("--out", type=Path, required=True, help="output folder")
-    gen.add_argument("--set", choices=("samples", "holdout"), default="samples")
-    gen.add_argument("--seed", type=int, default=None, help="default: 1 (samples), 100 (holdout)")
+    gen.add_argument("--set", choices=("samples", "holdout", "tune"), default="samples")
+    gen.add_argument(
+        "--seed", type=int, default=None, help="default: 1 (samples), 100 (holdout), 200 (tune)"
+    )
     gen.add_argument(
         "--only", nargs="*", default=None, help="render only clips whose name contains one of these"
     )
     gen.add_argument(
-        "--per-task", type=int, default=4, help="holdout: clips per task configuration"
+        "--per-task", type=int, default=4, help="holdout, tune: clips per task configuration"
     )
     gen.add_argument("--crf", type=int, default=26, help="x264 CRF (higher = smaller files)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     os.environ.setdefault("PYOPENGL_PLATFORM", "osmesa")
     from screener_synth.clips import render_clip
-    from screener_synth.sets import holdout_specs, sample_specs
+    from screener_synth.sets import holdout_specs, sample_specs, tune_specs
 
     if args.set == "samples":
         specs = sample_specs(1 if args.seed is None else args.seed)
-    else:
+    elif args.set == "holdout":
         specs = holdout_specs(100 if args.seed is None else args.seed, per_task=args.per_task)
+    else:
+        specs = tune_specs(200 if args.seed is None else args.seed, per_task=args.per_task)
     if args.only:
         specs = [s for s in specs if any(o in s.name for o in args.only)]
     if not specs:

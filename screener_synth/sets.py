@@ -7,6 +7,8 @@ validated on the other.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from screener_synth import kinematics as kin
@@ -26,6 +28,8 @@ WALK_FAULTY = kin.SideFaults(
 SAMPLE_RANGES = {"height": (0.40, 0.62), "camera_height_m": (0.85, 1.15), "yfov_deg": (44.0, 56.0)}
 #: The hold-out set's ranges, disjoint from the samples'.
 HOLDOUT_RANGES = {"height": (0.25, 0.38), "camera_height_m": (1.20, 1.45), "yfov_deg": (58.0, 68.0)}
+#: The tuning set's ranges (corrections are fitted on it), disjoint from both others.
+TUNE_RANGES = {"height": (0.12, 0.24), "camera_height_m": (0.65, 0.82), "yfov_deg": (36.0, 43.0)}
 
 _SAMPLE_LOOKS = [
     {"shirt": (0.15, 0.35, 0.70), "shorts": (0.12, 0.12, 0.14), "skin": (0.80, 0.60, 0.48)},
@@ -172,8 +176,45 @@ def holdout_specs(seed: int = 100, per_task: int = 4) -> list[ClipSpec]:
     per_task
         Clips per task and stance configuration; half normal, half faulty.
     """
+    return random_specs(HOLDOUT_RANGES, "holdout", seed, per_task)
+
+
+def tune_specs(seed: int = 200, per_task: int = 4) -> list[ClipSpec]:
+    """A tuning set: bodies and cameras from :data:`TUNE_RANGES`, faults of varied size.
+
+    Corrections of MediaPipe's under-reading are fitted on this set and validated on the
+    hold-out set and the samples, whose bodies and cameras it shares none of. The
+    faulty sides' planted values are scaled by a factor drawn from 0.4-1.2, so a fit
+    sees more than two magnitudes.
+    """
+    return random_specs(TUNE_RANGES, "tune", seed, per_task, fault_scale=(0.4, 1.2))
+
+
+def random_specs(
+    ranges: dict[str, tuple[float, float]],
+    split: str,
+    seed: int,
+    per_task: int,
+    fault_scale: tuple[float, float] | None = None,
+) -> list[ClipSpec]:
+    """Clips of every task and stance configuration with bodies and cameras from ``ranges``.
+
+    Parameters
+    ----------
+    ranges
+        ``height`` (anny 0-1), ``camera_height_m`` and ``yfov_deg`` intervals.
+    split
+        Name of the set, recorded in each truth file and used as the name's suffix letter.
+    seed
+        Random seed (clip parameters and looks).
+    per_task
+        Clips per task and stance configuration; half normal, half faulty.
+    fault_scale
+        Interval of a random factor applied to the faulty side's planted values; None
+        keeps the task's fixed faulty values.
+    """
     rng = np.random.default_rng(seed)
-    r = HOLDOUT_RANGES
+    r = ranges
     specs: list[ClipSpec] = []
     configs = [("walk", None), ("jog", None), ("sls", "left"), ("sls", "right")]
     k = 0
@@ -196,6 +237,8 @@ def holdout_specs(seed: int = 100, per_task: int = 4) -> list[ClipSpec]:
                 float(rng.uniform(-0.3, 0.3)),
             )
             bad = {"sls": SLS_FAULTY, "jog": JOG_FAULTY, "walk": WALK_FAULTY}[task]
+            if fault_scale is not None and faulty:
+                bad = _scaled(bad, float(rng.uniform(*fault_scale)))
             faults = {"left": NORMAL_FAULTS, "right": NORMAL_FAULTS}
             if faulty:
                 sides = [side] if side else [["left", "right"][int(rng.integers(0, 2))]]
@@ -208,7 +251,7 @@ def holdout_specs(seed: int = 100, per_task: int = 4) -> list[ClipSpec]:
             }
             state = "faulty" if faulty else "normal"
             task_name = f"{task}_{side}" if side else task
-            name = f"{task_name}_{state}_{view[:4]}_{int(fps)}fps_h{k:02d}"
+            name = f"{task_name}_{state}_{view[:4]}_{int(fps)}fps_{split[0]}{k:02d}"
             specs.append(
                 ClipSpec(
                     name,
@@ -227,11 +270,19 @@ def holdout_specs(seed: int = 100, per_task: int = 4) -> list[ClipSpec]:
                     n_reps=int(rng.integers(3, 5)),
                     look=look,
                     seed=seed + k,
-                    split="holdout",
+                    split=split,
                 )
             )
             k += 1
     return specs
+
+
+def _scaled(faults: kin.SideFaults, factor: float) -> kin.SideFaults:
+    """Every planted value of ``faults`` times ``factor``."""
+    return dataclasses.replace(
+        faults,
+        **{f.name: getattr(faults, f.name) * factor for f in dataclasses.fields(faults)},
+    )
 
 
 def _rgb(values: np.ndarray) -> tuple[float, float, float]:

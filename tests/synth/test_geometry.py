@@ -158,8 +158,15 @@ def test_gait_cadence_and_stance_phases(make, cadence: float, stance_fraction: f
         assert not flight.any()  # walking always has a foot down
 
 
-def test_holdout_bodies_and_cameras_are_disjoint_from_the_samples() -> None:
-    from screener_synth.sets import HOLDOUT_RANGES, SAMPLE_RANGES, holdout_specs, sample_specs
+def test_sample_holdout_and_tune_bodies_and_cameras_are_disjoint() -> None:
+    from screener_synth.sets import (
+        HOLDOUT_RANGES,
+        SAMPLE_RANGES,
+        TUNE_RANGES,
+        holdout_specs,
+        sample_specs,
+        tune_specs,
+    )
 
     def values(specs):
         return {
@@ -168,15 +175,37 @@ def test_holdout_bodies_and_cameras_are_disjoint_from_the_samples() -> None:
             "yfov_deg": [s.camera.yfov_deg for s in specs],
         }
 
-    for ranges, specs in ((SAMPLE_RANGES, sample_specs()), (HOLDOUT_RANGES, holdout_specs())):
+    sets = {
+        "samples": (SAMPLE_RANGES, sample_specs()),
+        "holdout": (HOLDOUT_RANGES, holdout_specs()),
+        "tune": (TUNE_RANGES, tune_specs()),
+    }
+    for ranges, specs in sets.values():
         for key, vals in values(specs).items():
             lo, hi = ranges[key]
             assert all(lo <= v <= hi for v in vals), (key, vals)
-    for key in SAMPLE_RANGES:
-        (a0, a1), (b0, b1) = SAMPLE_RANGES[key], HOLDOUT_RANGES[key]
-        assert a1 < b0 or b1 < a0, key
-    holdout = holdout_specs()
-    assert {s.task for s in holdout} == {"walk", "sls", "jog"}
-    assert {s.view for s in holdout} == {"anterior", "posterior"}
-    assert all(s.split == "holdout" for s in holdout)
-    assert len({s.name for s in holdout}) == len(holdout)
+    names = list(sets)
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            for key in SAMPLE_RANGES:
+                (a0, a1), (b0, b1) = sets[a][0][key], sets[b][0][key]
+                assert a1 < b0 or b1 < a0, (a, b, key)
+    for split in ("holdout", "tune"):
+        specs = sets[split][1]
+        assert {s.task for s in specs} == {"walk", "sls", "jog"}
+        assert {s.view for s in specs} == {"anterior", "posterior"}
+        assert all(s.split == split for s in specs)
+        assert len({s.name for s in specs}) == len(specs)
+
+
+def test_tune_set_plants_faults_of_varied_size() -> None:
+    from screener_synth.sets import tune_specs
+
+    drops = {
+        round(f.pelvic_drop, 3)
+        for s in tune_specs()
+        for f in s.faults.values()
+        if f.pelvic_drop > 1.0
+    }
+    assert len(drops) >= 4
+    assert min(drops) < 6.0 < max(drops)
