@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that print figures (speed, memory, accuracy); they assert nothing."""
