@@ -106,6 +106,12 @@ class EventConfig(_Frozen):
         description="A heel moving slower than this (leg lengths per second, in the image) may "
         "be in stance. Chosen on rendered clips with known contact times (bench/accuracy.py).",
     )
+    stance_gap_max_s: float = Field(
+        0.034,
+        ge=0,
+        description="Breaks in a stance phase up to this long (a heel landmark's jitter) are "
+        "closed; no real swing is this short.",
+    )
     stance_height_max_leg: float = Field(
         0.1,
         gt=0,
@@ -135,6 +141,10 @@ class AnalysisConfig(_Frozen):
     plan_path: Path = Field(
         MODELS_DIR / "exercises.toml", description="Fault-to-exercise mapping and dosage."
     )
+    corrections_path: Path | None = Field(
+        MODELS_DIR / "corrections.toml",
+        description="Corrections of MediaPipe's under-reading fitted on renders; None: off.",
+    )
     sex: Sex | None = Field(None, description="Selects sex-specific norms where they exist.")
     cache_dir: Path | None = Field(
         default_factory=default_cache_dir,
@@ -149,9 +159,14 @@ class AnalysisConfig(_Frozen):
         The cache folder does not affect results and is left out; file paths are replaced
         by the SHA-256 of the files' contents, so the same settings hash alike on any machine.
         """
-        data = self.model_dump(mode="json", exclude={"cache_dir", "norms_path", "plan_path"})
+        data = self.model_dump(
+            mode="json", exclude={"cache_dir", "norms_path", "plan_path", "corrections_path"}
+        )
         data["norms_sha256"] = _file_sha256(self.norms_path)
         data["plan_sha256"] = _file_sha256(self.plan_path)
+        data["corrections_sha256"] = (
+            _file_sha256(self.corrections_path) if self.corrections_path else "off"
+        )
         return data
 
     def sha256(self) -> str:

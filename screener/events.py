@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.ndimage import maximum_filter1d, median_filter
+from scipy.ndimage import median_filter
 from scipy.signal import find_peaks
 
 from screener.cleaning import true_runs
@@ -114,10 +114,13 @@ def detect_stance(pose: PoseSequence, task: str, config: EventConfig) -> dict[st
     subject's distance. From heel strike to heel-off the heel is still; stance is where
     the heel's speed stays below ``stance_heel_speed_max_leg_per_s`` leg lengths per
     second (the foot's mean position stands in where the heel is not seen). Jogging in
-    place adds a second condition: the foot is within ``stance_height_max_leg`` of the
-    lowest position it reached in the last second, which excludes the instant of zero
-    speed at the top of the swing. Runs shorter than ``min_stance_s`` are dropped and
-    swing gaps of up to two frames are closed.
+    place adds a second condition: the foot is within ``stance_height_max_leg`` of its
+    ground level (its height during its longest rest within the surrounding second),
+    which excludes the instant of zero speed at the top of the swing. The ground
+    level is not the foot's lowest point in the image: a foot kicked back toward a camera
+    behind and above the subject looks lower than the planted one. Breaks of up to two
+    frames or ``stance_gap_max_s`` are closed, then runs shorter than ``min_stance_s``
+    are dropped.
     """
     t = pose.time_s
     scale = leg_length_px(pose)
@@ -131,13 +134,11 @@ def detect_stance(pose: PoseSequence, task: str, config: EventConfig) -> dict[st
             speed = np.linalg.norm(np.gradient(heel, t, axis=0), axis=1) / scale
             stance = speed < speed_max
             if task == "jog":
-                window = max(3, round(1.0 * pose.fps))
-                y = np.where(np.isfinite(foot[:, 1]), foot[:, 1], -np.inf)
-                ground = maximum_filter1d(y, size=window, mode="nearest")
-                height = (ground - foot[:, 1]) / scale
-                stance &= height < config.stance_height_max_leg
+                ground = _ground_level_px(foot[:, 1], stance, t)
+                height = np.abs(foot[:, 1] - ground)
+                stance &= height / scale < config.stance_height_max_leg
         stance &= np.isfinite(speed)
-        out[side] = _tidy_mask(stance, t, config.min_stance_s, max_gap_frames=2)
+        out[side] = _tidy_mask(stance, t, config.min_stance_s, config.stance_gap_max_s)
     return out
 
 
@@ -352,11 +353,40 @@ def dominant_frequency_hz(signal: FloatArray, time_s: FloatArray) -> float:
     return float(freq[band][np.argmax(power[band])])
 
 
-def _tidy_mask(mask: BoolArray, t: FloatArray, min_true_s: float, max_gap_frames: int) -> BoolArray:
+def _ground_level_px(foot_y: FloatArray, still: BoolArray, time_s: FloatArray) -> FloatArray:
+    """Image height at which a foot rests: its height during its longest rest nearby.
+
+    For every frame, among the runs of still frames that overlap the surrounding second,
+    the longest is taken and its median height is the ground. A planted foot rests for
+    the whole stance at one height; a swinging foot is slow only for a few frames at a
+    time, however low it looks in the image.
+    """
+    ok = still & np.isfinite(foot_y)
+    out = np.full(foot_y.shape, np.nan)
+    runs = [(a, b, b - a, float(np.median(foot_y[a:b]))) for a, b in true_runs(ok)]
+    if not runs:
+        return out
+    starts = np.array([time_s[a] for a, _, _, _ in runs])
+    stops = np.array([time_s[b - 1] for _, b, _, _ in runs])
+    lengths = np.array([n for _, _, n, _ in runs])
+    heights = np.array([h for _, _, _, h in runs])
+    for i, t in enumerate(time_s):
+        near = (stops >= t - 0.5) & (starts <= t + 0.5)
+        if near.any():
+            k = np.flatnonzero(near)[int(np.argmax(lengths[near]))]
+            out[i] = heights[k]
+    return out
+
+
+def _tidy_mask(mask: BoolArray, t: FloatArray, min_true_s: float, max_gap_s: float) -> BoolArray:
+    """Close inner gaps of at most ``max_gap_s`` (or two frames), then drop short runs."""
     out = mask.copy()
     n = len(out)
     for start, stop in true_runs(~out):
-        if start > 0 and stop < n and stop - start <= max_gap_frames:
+        if start == 0 or stop == n:
+            continue
+        gap_s = t[stop] - t[start - 1]  # from the last True before to the first True after
+        if stop - start <= 2 or gap_s <= max_gap_s + 1e-9:
             out[start:stop] = True
     for start, stop in true_runs(out):
         if t[stop - 1] - t[start] < min_true_s:

@@ -215,13 +215,17 @@ def _figure_from_feet(
 
 
 def jog_in_place(
-    step_hz: float = 2.8, stance_fraction: float = 0.35, drop_deg: dict[str, float] | None = None
+    step_hz: float = 2.8,
+    stance_fraction: float = 0.35,
+    drop_deg: dict[str, float] | None = None,
+    swing_toward_camera_m: float = 0.0,
 ) -> tuple[Callable[[float], dict[str, np.ndarray]], Callable[[float], dict[str, bool]]]:
     """Jogging in place: each foot is on the ground for ``stance_fraction`` of its stride.
 
     Returns the figure as a function of time and the true stance of each foot. The
     pelvis drops on the side opposite the stance leg by ``drop_deg[stance side]`` at
-    mid-stance.
+    mid-stance. ``swing_toward_camera_m`` moves the swinging foot that far toward a
+    camera at +X (a kick seen by a camera on that side).
     """
     drop = drop_deg or {"left": 0.0, "right": 0.0}
     stride_s = 2.0 / step_hz
@@ -241,14 +245,16 @@ def jog_in_place(
             ph = phase(t, side)
             z = -HIP_HALF_WIDTH if side == "left" else HIP_HALF_WIDTH
             lift = 0.0
+            forward = 0.0
             if ph >= stance_fraction:
                 s = (ph - stance_fraction) / (1 - stance_fraction)
                 lift = 0.25 * np.sin(np.pi * s) ** 2
+                forward = swing_toward_camera_m * np.sin(np.pi * s)
             else:
                 s = ph / stance_fraction
                 sign = 1.0 if side == "right" else -1.0  # right stance: left hip drops (+)
                 obliquity += sign * drop[side] * np.sin(np.pi * s)
-            ankles[side] = np.array([-0.05 * (lift > 0) * 0, 0.06 + lift, z])
+            ankles[side] = np.array([forward, 0.06 + lift, z])
         return _figure_from_feet(centre, ankles, obliquity)
 
     return figure, in_stance

@@ -44,6 +44,25 @@ def test_jog_stance_phases_found_within_two_frames(view):
         assert err.max() <= 2.5 / 60
 
 
+def test_jog_stance_found_when_the_swinging_foot_looks_lower_than_the_planted_one():
+    """A high camera close to the subject: the foot swinging toward it projects lower in
+    the image than the planted foot, so the planted foot is not the lowest point."""
+    figure, in_stance = jog_in_place(swing_toward_camera_m=0.45)
+    pose = perspective_sequence(
+        figure, fps=60, duration_s=5, camera_distance_m=1.8, camera_height_m=1.4
+    )
+    ankle_y = pose.xy("left_ankle")[:, 1]
+    stance_truth = np.array([in_stance(t)["left"] for t in pose.time_s])
+    assert ankle_y[~stance_truth].max() > ankle_y[stance_truth].max() + 5  # the premise
+    spans = stance_spans(detect_stance(pose, "jog", CFG), pose.time_s, CFG)
+    for side in ("left", "right"):
+        truth = _truth_runs(pose.time_s, in_stance, side)
+        found = [(pose.time_s[s.start], pose.time_s[s.stop - 1]) for s in spans if s.side == side]
+        assert len(found) == len(truth) >= 6
+        err = np.abs(np.array(found) - np.array(truth))
+        assert err.max() <= 2.5 / 60
+
+
 def test_walk_toward_camera_stance_phases_found():
     figure, in_stance = walk_toward_camera()
     pose = perspective_sequence(figure, fps=30, duration_s=5)
