@@ -111,15 +111,16 @@ def detect_stance(pose: PoseSequence, task: str, config: EventConfig) -> dict[st
     Notes
     -----
     A loaded foot does not move in the image (the camera is still), whatever the
-    subject's distance. From heel strike to heel-off the heel is still; stance is where
-    the heel's speed stays below ``stance_heel_speed_max_leg_per_s`` leg lengths per
-    second (the foot's mean position stands in where the heel is not seen). Jogging in
+    subject's distance. From heel strike to heel-off the heel is still, and the toe
+    until toe-off; stance is where the slower of heel and toe moves at less than
+    ``stance_heel_speed_max_leg_per_s`` leg lengths per second (the foot's mean position
+    stands in where either is not seen). Jogging in
     place adds a second condition: the foot is within ``stance_height_max_leg`` of its
     ground level (its height during its longest rest within the surrounding second),
     which excludes the instant of zero speed at the top of the swing. The ground
     level is not the foot's lowest point in the image: a foot kicked back toward a camera
     behind and above the subject looks lower than the planted one. Breaks of up to two
-    frames or ``stance_gap_max_s`` are closed, then runs shorter than ``min_stance_s``
+    frames or ``stance_gap_max_s`` are closed, then runs shorter than the task's ``min_stance_s``
     are dropped.
     """
     t = pose.time_s
@@ -130,15 +131,20 @@ def detect_stance(pose: PoseSequence, task: str, config: EventConfig) -> dict[st
         foot = foot_point_px(pose, side)
         heel = pose.xy(f"{side}_heel")
         heel = np.where(np.isfinite(heel), heel, foot)
+        toe = pose.xy(f"{side}_foot_index")
+        toe = np.where(np.isfinite(toe), toe, foot)
         with np.errstate(all="ignore"):
-            speed = np.linalg.norm(np.gradient(heel, t, axis=0), axis=1) / scale
+            heel_speed = np.linalg.norm(np.gradient(heel, t, axis=0), axis=1) / scale
+            toe_speed = np.linalg.norm(np.gradient(toe, t, axis=0), axis=1) / scale
+            speed = np.fmin(heel_speed, toe_speed)
             stance = speed < speed_max
             if task == "jog":
                 ground = _ground_level_px(foot[:, 1], stance, t)
                 height = np.abs(foot[:, 1] - ground)
                 stance &= height / scale < config.stance_height_max_leg
         stance &= np.isfinite(speed)
-        out[side] = _tidy_mask(stance, t, config.min_stance_s, config.stance_gap_max_s)
+        min_stance_s = config.min_stance_s.get(task, 0.08)
+        out[side] = _tidy_mask(stance, t, min_stance_s, config.stance_gap_max_s)
     return out
 
 
