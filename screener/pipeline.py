@@ -18,9 +18,14 @@ import numpy as np
 import pandas as pd
 
 from screener import __version__
-from screener.angles import compute_frame_angles
+from screener.angles import (
+    THIGH_MIN_VISIBLE_FRACTION,
+    compute_frame_angles,
+    foreshortened_thigh,
+)
 from screener.cleaning import CleanedPose, clean_pose, mirror_all_labels
 from screener.config import AnalysisConfig, SideChoice, TaskChoice, ViewChoice
+from screener.corrections import apply_corrections, load_corrections
 from screener.errors import NoPersonError, TooFewEventsError, ViewError
 from screener.events import (
     Span,
@@ -164,8 +169,16 @@ def analyze_pose(
     pose = cleaned.pose
     warnings.extend(cleaned.notes)
 
-    frames = compute_frame_angles(pose)
+    corrections = load_corrections(config.corrections_path) if config.corrections_path else None
+    frames, corrections_applied = apply_corrections(
+        compute_frame_angles(pose), task_est.task, corrections
+    )
     quality, flags = frame_quality(raw, cleaned)
+    foreshortened = foreshortened_thigh(pose)
+    for s in SIDES:
+        frames.loc[foreshortened[s], [f"{s}_knee_fppa_deg", f"{s}_hip_adduction_deg"]] = np.nan
+        for i in np.flatnonzero(foreshortened[s]):
+            flags[i] = ";".join(f for f in (flags[i], f"{s}_thigh_foreshortened") if f)
     frames.insert(0, "time_s", pose.time_s)
     frames.insert(0, "frame", np.arange(pose.n_frames))
     frames.insert(2, "detected", raw.detected)
@@ -183,6 +196,7 @@ def analyze_pose(
     asym = asymmetry(sides)
     fps = float(pose.fps)
     warnings.extend(_recording_warnings(task_est.task, fps, sides, raw, pose))
+    warnings.extend(_foreshortening_warnings(events, frames, foreshortened))
 
     from screener.faults import flag_faults
     from screener.norms import load_norms
@@ -240,7 +254,11 @@ def analyze_pose(
         "plan": plan,
         "quality": quality_summary,
         "video": video_info or {},
-        "provenance": _provenance(config, raw, cleaned.cutoff_hz),
+        "provenance": {
+            **_provenance(config, raw, cleaned.cutoff_hz),
+            "corrections_file": str(config.corrections_path) if config.corrections_path else None,
+            "corrections": corrections_applied,
+        },
     }
     return AnalysisResult(
         frames=frames,
@@ -420,6 +438,29 @@ def _recording_warnings(
             f"the tracked body jumped {jumps} time(s) between frames: another person may "
             "be in view (the pose model follows one person); check the stills"
         )
+    return out
+
+
+def _foreshortening_warnings(
+    events: pd.DataFrame, frames: pd.DataFrame, foreshortened: dict[str, BoolArray]
+) -> list[str]:
+    """Say where the knee and hip frontal-plane angles were left empty, and why."""
+    out = []
+    for s in SIDES:
+        sel = events[events["side"] == s]
+        if sel.empty:
+            continue
+        peaks = np.searchsorted(frames["time_s"].to_numpy(), sel["t_peak_s"].to_numpy())
+        peaks = np.clip(peaks, 0, len(frames) - 1)
+        n = int(foreshortened[s][peaks].sum())
+        if n:
+            out.append(
+                f"{s} thigh foreshortened at {n} of {len(sel)} event(s) (under "
+                f"{THIGH_MIN_VISIBLE_FRACTION:.0%} of its standing length in the image): "
+                "knee valgus (FPPA) and hip adduction are left empty there. The camera is "
+                "probably above knee height or close to the subject; film square to the "
+                "subject with the lens at knee height"
+            )
     return out
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import screener
+from screener.angles import THIGH_MIN_VISIBLE_FRACTION
 from screener.cleaning import mirror_all_labels
 from screener.config import AnalysisConfig
 from screener.errors import NoPersonError, TooFewEventsError, ViewError
@@ -125,3 +126,25 @@ def test_standing_still_has_no_events_and_says_so():
     still = make_sequence(lambda t: figure(0.1), fps=30, duration_s=3)
     with pytest.raises(TooFewEventsError, match="no complete"):
         screener.analyze_pose(still, task="jog", config=CFG)
+
+
+@pytest.mark.parametrize(("depth_m", "blanked"), [(0.15, False), (0.3, True)])
+def test_knee_angles_left_empty_where_the_thigh_is_foreshortened(depth_m, blanked):
+    """A deep squat seen square on: the flexed thigh shrinks to under 60 % of its
+    standing length at the bottom, where FPPA and hip adduction are not trusted."""
+    figure, _ = single_leg_squat("left", depth_m=depth_m)
+    pose = make_sequence(figure, fps=30, duration_s=8.0, view="posterior")
+    length = np.linalg.norm(pose.xy("left_hip") - pose.xy("left_knee"), axis=1)
+    expected = length < THIGH_MIN_VISIBLE_FRACTION * np.percentile(length, 90)
+    assert bool(expected.any()) == blanked
+    result = screener.analyze_pose(pose, task="sls", side="left", config=CFG)
+    frames = result.frames
+    np.testing.assert_array_equal(frames["left_knee_fppa_deg"].isna().to_numpy(), expected)
+    np.testing.assert_array_equal(frames["left_hip_adduction_deg"].isna().to_numpy(), expected)
+    assert frames["pelvic_obliquity_deg"].notna().all()
+    flagged = frames["quality_flags"].str.contains("left_thigh_foreshortened").to_numpy()
+    np.testing.assert_array_equal(flagged, expected)
+    warned = any("thigh foreshortened" in w for w in result.summary["quality"]["warnings"])
+    assert warned is blanked
+    if blanked:
+        assert result.events["knee_fppa_deg"].isna().all()
