@@ -33,6 +33,8 @@ FEMORAL_IR_MIN_FLEXION_DEG = 10.0
 FEMORAL_IR_FULL_CONFIDENCE_FLEXION_DEG = 40.0
 
 
+#: Femoral rotation beyond this either way is outside the hip's range of motion.
+FEMORAL_IR_PLAUSIBLE_MAX_DEG = 60.0
 #: A thigh shorter than this fraction of its standing length in the image is too
 #: foreshortened for the knee's and hip's frontal-plane angles (see
 #: :func:`foreshortened_thigh`).
@@ -192,6 +194,10 @@ def femoral_internal_rotation_deg(
     system). Internal rotation turns the left knee's axis forward and the right knee's
     backward, hence the side-dependent sign.
 
+    Values beyond :data:`FEMORAL_IR_PLAUSIBLE_MAX_DEG` either way are outside the hip's
+    range of motion (about 35-45 deg each way): they come from a failed depth estimate
+    (seen on renders filmed from behind) and are left empty.
+
     No validated method exists for femoral rotation from one 2D view: this rests on
     MediaPipe's estimated depth, which is the least reliable of its outputs, and on a
     flexed knee. Report it with its confidence.
@@ -210,7 +216,8 @@ def femoral_internal_rotation_deg(
     confidence = np.clip((flexion - FEMORAL_IR_MIN_FLEXION_DEG) / span, 0.0, 1.0)
     with np.errstate(invalid="ignore"):
         unmeasurable = ~(flexion >= FEMORAL_IR_MIN_FLEXION_DEG)
-    ir = np.where(unmeasurable, np.nan, ir)
+        implausible = np.abs(ir) > FEMORAL_IR_PLAUSIBLE_MAX_DEG
+    ir = np.where(unmeasurable | implausible, np.nan, ir)
     confidence = np.where(np.isfinite(ir), confidence, 0.0)
     return np.asarray(ir), np.asarray(confidence)
 

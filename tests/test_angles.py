@@ -118,12 +118,25 @@ def test_femoral_rotation_empty_for_straight_knee_and_confidence_rises_with_flex
     hip = np.zeros((3, 3))
     knee = np.array([[0, 0.45, 0]] * 3, dtype=float)
     flexions = np.radians([0.0, 20.0, 60.0])
-    ankle = knee + np.stack([np.zeros(3), 0.43 * np.cos(flexions), -0.43 * np.sin(flexions)], 1)
+    ankle = knee + np.stack([np.zeros(3), 0.43 * np.cos(flexions), 0.43 * np.sin(flexions)], 1)
     lh, rh = np.array([[0.1, 0, 0]] * 3), np.array([[-0.1, 0, 0]] * 3)
     ir, conf = femoral_internal_rotation_deg(hip, knee, ankle, lh, rh, "left")
     assert np.isnan(ir[0]) and conf[0] == 0.0
-    assert np.isfinite(ir[1:]).all()
+    np.testing.assert_allclose(ir[1:], 0.0, atol=1e-6)  # knee axis along the pelvis' axis
     assert 0.0 < conf[1] < conf[2] <= 1.0
+
+
+@pytest.mark.parametrize(("rotation", "kept"), [(55.0, True), (-55.0, True), (70.0, False)])
+def test_femoral_rotation_beyond_the_hips_range_is_left_empty(rotation, kept):
+    row = _angles(
+        "anterior",
+        left={"knee_flexion_deg": 60.0, "flexion_hip_deg": 30.0, "internal_rotation_deg": rotation},
+    )
+    assert bool(np.isfinite(row["left_femoral_ir_deg"])) is kept
+    if kept:
+        assert row["left_femoral_ir_deg"] == pytest.approx(rotation, abs=0.5)
+    else:
+        assert row["left_femoral_ir_confidence"] == 0.0
 
 
 def test_missing_landmarks_give_nan_not_numbers():
