@@ -282,6 +282,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--csv", type=Path, default=None, help="write the per-metric table here")
     parser.add_argument("--no-cache", action="store_true", help="run pose estimation again")
     parser.add_argument("--skip-auto", action="store_true", help="do not score task detection")
+    parser.add_argument(
+        "--no-corrections",
+        action="store_true",
+        help="measured angles as MediaPipe gives them (screener/models/corrections.toml off)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
 
@@ -289,7 +294,12 @@ def main(argv: list[str] | None = None) -> int:
     from screener.config import AnalysisConfig
     from screener.errors import ScreenerError
 
-    config = AnalysisConfig() if not args.no_cache else AnalysisConfig(cache_dir=None)
+    settings: dict[str, Any] = {}
+    if args.no_cache:
+        settings["cache_dir"] = None
+    if args.no_corrections:
+        settings["corrections_path"] = None
+    config = AnalysisConfig(**settings)
     clips = find_clips(args.folders)
     if not clips:
         print(f"no *.truth.json under {', '.join(map(str, args.folders))}", file=sys.stderr)

@@ -1,0 +1,132 @@
+"""Corrections file: loading, validation, application, provenance, fitting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import screener
+from screener.config import MODELS_DIR, AnalysisConfig
+from screener.corrections import apply_corrections, fit_linear, load_corrections
+from screener.errors import ConfigError
+from tests.synthetic import make_sequence, single_leg_squat
+
+HEADER = 'schema_version = 1\nmethod = "least squares on renders, for a test"\n'
+FPPA = """
+[tasks.sls.knee_fppa_deg]
+gain = 1.5
+offset_deg = 2.0
+fitted_on = "test renders"
+n_frames = 100
+fit_rmse_before_deg = 4.0
+fit_rmse_after_deg = 2.0
+"""
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "corrections.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_shipped_file_is_valid_and_says_where_its_figures_come_from():
+    corrections = load_corrections(MODELS_DIR / "corrections.toml")
+    assert corrections.schema_version == 1
+    text = (MODELS_DIR / "corrections.toml").read_text()
+    assert "bench/fit_corrections.py" in text and "validated on" in text
+    for metrics in corrections.tasks.values():
+        for corr in metrics.values():
+            assert corr.validated_on and corr.validation_rmse_after_deg is not None
+            assert corr.validation_rmse_after_deg < corr.validation_rmse_before_deg
+
+
+def test_correction_applies_per_frame_and_keeps_the_measured_value(tmp_path):
+    corrections = load_corrections(_write(tmp_path, HEADER + FPPA))
+    frames = pd.DataFrame(
+        {
+            "left_knee_fppa_deg": [0.0, 10.0, np.nan],
+            "right_knee_fppa_deg": [4.0, -2.0, 1.0],
+            "pelvic_obliquity_deg": [1.0, 2.0, 3.0],
+        }
+    )
+    out, applied = apply_corrections(frames, "sls", corrections)
+    np.testing.assert_allclose(out["left_knee_fppa_deg"], [2.0, 17.0, np.nan])
+    np.testing.assert_allclose(out["right_knee_fppa_deg"], [8.0, -1.0, 3.5])
+    np.testing.assert_allclose(out["left_knee_fppa_uncorrected_deg"], [0.0, 10.0, np.nan])
+    pd.testing.assert_series_equal(out["pelvic_obliquity_deg"], frames["pelvic_obliquity_deg"])
+    assert "pelvic_obliquity_uncorrected_deg" not in out
+    assert applied == [
+        {
+            "metric": "knee_fppa_deg",
+            "gain": 1.5,
+            "offset_deg": 2.0,
+            "fitted_on": "test renders",
+            "n_frames": 100,
+            "fit_rmse_before_deg": 4.0,
+            "fit_rmse_after_deg": 2.0,
+            "validated_on": "",
+            "validation_rmse_before_deg": None,
+            "validation_rmse_after_deg": None,
+        }
+    ]
+    assert frames["left_knee_fppa_deg"].iloc[1] == 10.0  # the input is not changed
+    untouched, none = apply_corrections(frames, "walk", corrections)
+    pd.testing.assert_frame_equal(untouched, frames)
+    assert none == []
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("schema_version = 1\nmethod = [", "not valid TOML"),
+        (HEADER.replace("= 1", "= 9") + FPPA, "schema_version 9"),
+        (HEADER + FPPA.replace("knee_fppa_deg]", "femoral_ir_deg]"), "cannot be corrected"),
+        (HEADER + FPPA.replace("gain = 1.5", "gain = 12.0"), "gain"),
+        (HEADER + FPPA.replace('fitted_on = "test renders"\n', ""), "fitted_on"),
+    ],
+)
+def test_bad_corrections_file_is_a_clear_error(tmp_path, text, message):
+    path = _write(tmp_path, text)
+    with pytest.raises(ConfigError) as err:
+        load_corrections(path)
+    assert str(path) in str(err.value) and message in str(err.value)
+
+
+def test_missing_corrections_file_is_a_clear_error(tmp_path):
+    with pytest.raises(ConfigError, match="not found"):
+        load_corrections(tmp_path / "absent.toml")
+
+
+def test_analysis_applies_corrections_and_records_them(tmp_path):
+    figure, _ = single_leg_squat("left", n_reps=3)
+    pose = make_sequence(figure, fps=30, duration_s=8.0)
+    plain_config = AnalysisConfig(cache_dir=None, corrections_path=None)
+    plain = screener.analyze_pose(pose, task="sls", side="left", config=plain_config)
+    config = AnalysisConfig(cache_dir=None, corrections_path=_write(tmp_path, HEADER + FPPA))
+    corrected = screener.analyze_pose(pose, task="sls", side="left", config=config)
+    np.testing.assert_allclose(
+        corrected.frames["left_knee_fppa_deg"],
+        2.0 + 1.5 * plain.frames["left_knee_fppa_deg"],
+    )
+    np.testing.assert_allclose(
+        corrected.frames["left_knee_fppa_uncorrected_deg"], plain.frames["left_knee_fppa_deg"]
+    )
+    provenance = corrected.summary["provenance"]
+    assert [c["metric"] for c in provenance["corrections"]] == ["knee_fppa_deg"]
+    assert provenance["corrections_file"] == str(config.corrections_path)
+    assert plain.summary["provenance"]["corrections"] == []
+    assert provenance["config_sha256"] != plain.summary["provenance"]["config_sha256"]
+
+
+def test_fit_recovers_a_known_line():
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-10, 20, 500)
+    gain, offset = fit_linear(x, 1.7 * x + 2.5, through_origin=False)
+    assert gain == pytest.approx(1.7) and offset == pytest.approx(2.5)
+    gain, offset = fit_linear(x, 1.7 * x, through_origin=True)
+    assert gain == pytest.approx(1.7) and offset == 0.0
+    with pytest.raises(ValueError, match="too few"):
+        fit_linear(np.full(5, np.nan), np.zeros(5), through_origin=True)
