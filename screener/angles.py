@@ -235,7 +235,8 @@ def foreshortened_thigh(pose: PoseSequence) -> dict[str, BoolArray]:
     dict
         ``{"left": mask, "right": mask}``: True where the hip-knee segment is shorter
         than :data:`THIGH_MIN_VISIBLE_FRACTION` of its standing length (its 90th
-        percentile over the clip).
+        percentile over the clip), both measured in hip widths in the same frame so
+        that walking toward the camera does not count.
 
     Notes
     -----
@@ -248,8 +249,11 @@ def foreshortened_thigh(pose: PoseSequence) -> dict[str, BoolArray]:
     0.7 and more errors of 1-3 deg (docs/accuracy.md).
     """
     out: dict[str, BoolArray] = {}
+    hip_width = np.linalg.norm(pose.xy("left_hip") - pose.xy("right_hip"), axis=1)
     for side in SIDES:
-        length = np.linalg.norm(pose.xy(f"{side}_hip") - pose.xy(f"{side}_knee"), axis=1)
+        thigh = np.linalg.norm(pose.xy(f"{side}_hip") - pose.xy(f"{side}_knee"), axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            length = thigh / hip_width  # in hip widths: the subject's distance cancels
         finite = np.isfinite(length)
         if not finite.any():
             out[side] = np.zeros(pose.n_frames, dtype=bool)
