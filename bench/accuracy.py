@@ -9,8 +9,8 @@ Each FOLDER holds clips ``NAME.mp4``/``.mov`` with ``NAME.truth.json`` and
 ``screener.analyze`` with the clip's task given (and again with ``task="auto"`` to score
 task detection) and prints:
 
-- per metric, over all frames where both are present: RMSE, bias (screener - truth) and
-  Pearson r against the joint-centre truth;
+- per metric, over the frames where both are present (a leg's metrics over its stance
+  frames): RMSE, bias (screener - truth) and Pearson r against the joint-centre truth;
 - events: the share of true stance phases / repetitions found and the timing error of
   their start, peak and end;
 - per-event values (peak in stance, deepest point in a rep) against the same rule applied
@@ -69,6 +69,8 @@ class Tally:
     flags: list[tuple[str, str, str, bool, bool]] = field(default_factory=list)
     task_hits: list[tuple[str, str, str]] = field(default_factory=list)
     unjudged: list[tuple[str, str, str]] = field(default_factory=list)
+    #: (clip, fault, side, the norm applied to truth says flag, verdict) per judged side
+    rule_flags: list[tuple[str, str, str, bool, str]] = field(default_factory=list)
     failures: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -81,7 +83,12 @@ def find_clips(folders: list[Path]) -> list[Path]:
 
 
 def compare_frames(tally: Tally, frames: pd.DataFrame, truth: pd.DataFrame) -> None:
-    """Pair every frame metric with its truth."""
+    """Pair every frame metric with its truth.
+
+    A leg's metrics are compared over that leg's stance frames (the supporting leg of a
+    squat), where they are read; a swinging knee flexed toward the camera has no
+    meaningful frontal-plane angle. Whole-body metrics use every frame.
+    """
     merged = frames.merge(truth, on="frame", suffixes=("", "_true"))
     for metric, cols in FRAME_METRICS.items():
         for col in cols:
@@ -90,6 +97,9 @@ def compare_frames(tally: Tally, frames: pd.DataFrame, truth: pd.DataFrame) -> N
             est = merged[col].to_numpy(float)
             ref = merged[f"{col}_true"].to_numpy(float)
             ok = np.isfinite(est) & np.isfinite(ref)
+            side = col.split("_", 1)[0]
+            if side in ("left", "right") and f"{side}_in_stance_true" in merged:
+                ok &= merged[f"{side}_in_stance_true"].to_numpy() > 0
             tally.frame_pairs.setdefault(metric, []).append(np.column_stack([est[ok], ref[ok]]))
 
 
@@ -192,6 +202,40 @@ def compare_flags(tally: Tally, name: str, summary: dict, truth_json: dict) -> N
             tally.flags.append((name, fault, side, key in expected, key in raised))
 
 
+#: Faults whose metric the truth holds per event, for :func:`compare_flags_to_truth`.
+RULE_FAULTS = {"pelvic_drop": "pelvic_drop_deg", "knee_valgus": "knee_fppa_deg"}
+
+
+def compare_flags_to_truth(
+    tally: Tally, name: str, summary: dict, truth_json: dict, truth: pd.DataFrame
+) -> None:
+    """Flags against the screener's own norm applied to the joint-centre truth.
+
+    Planted faults say what the generator meant; this says what a perfect measurement
+    would have flagged with the same threshold (the mean over a side's true events
+    against the mild band's edge), which separates measurement error from the choice of
+    threshold. Sides where the screener gave no verdict (too few events, values left
+    empty) are counted apart.
+    """
+    for entry in summary.get("faults", []):
+        metric = RULE_FAULTS.get(entry["fault"])
+        if metric is None or entry.get("status") == "no_norm" or entry.get("threshold") is None:
+            continue
+        side = entry["side"]
+        values = [
+            truth_event_value(truth, ev, metric)
+            for ev in truth_json.get("events", [])
+            if ev["side"] == side
+        ]
+        values = [v for v in values if np.isfinite(v)]
+        if not values:
+            continue
+        mean = float(np.mean(values))
+        above = entry.get("direction", "above") == "above"
+        should = mean >= entry["threshold"] if above else mean <= entry["threshold"]
+        tally.rule_flags.append((name, entry["fault"], side, bool(should), entry["verdict"]))
+
+
 def _edge_fraction() -> float:
     from screener.events import REP_EDGE_FRACTION
 
@@ -259,6 +303,24 @@ def report(tally: Tally, n_clips: int) -> pd.DataFrame:
                 f"flagged {int(sub.flagged.sum())}, "
                 f"agree {int((sub.planted == sub.flagged).sum())}/{len(sub)}"
             )
+    if tally.rule_flags:
+        rule = pd.DataFrame(
+            tally.rule_flags, columns=["clip", "fault", "side", "should", "verdict"]
+        )
+        judged = rule[rule.verdict.isin(["flag", "no flag"])]
+        flagged = judged.verdict == "flag"
+        tp = int((judged.should & flagged).sum())
+        fn = int((judged.should & ~flagged).sum())
+        tn = int((~judged.should & ~flagged).sum())
+        fp = int((~judged.should & flagged).sum())
+        print(
+            "against the norm applied to joint-centre truth (pelvic drop, knee valgus): "
+            f"sensitivity {tp / max(tp + fn, 1):.0%} ({tp}/{tp + fn}), "
+            f"specificity {tn / max(tn + fp, 1):.0%} ({tn}/{tn + fp}); "
+            f"no verdict given: {len(rule) - len(judged)}"
+        )
+        for row in rule[~rule.verdict.isin(["flag", "no flag"])].itertuples():
+            print(f"  no verdict: {row.clip} {row.fault} {row.side} ({row.verdict})")
     if tally.unjudged:
         print(f"planted faults without a verdict (no norm for the task): {len(tally.unjudged)}")
         for name, fault, side in tally.unjudged:
@@ -321,6 +383,7 @@ def main(argv: list[str] | None = None) -> int:
         compare_frames(tally, result.frames, truth)
         compare_events(tally, result.events, truth_json, truth)
         compare_flags(tally, name, result.summary, truth_json)
+        compare_flags_to_truth(tally, name, result.summary, truth_json, truth)
         if not args.skip_auto:
             try:
                 auto = screener.analyze(video, config=config)

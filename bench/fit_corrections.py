@@ -13,7 +13,9 @@ per-frame angle is paired with the joint-centre truth on the frames that matter:
   fitted through the origin (left and right drop alike);
 - ``knee_fppa_deg``, ``hip_adduction_deg``: the stance leg's frames, both sides pooled.
 
-``truth = offset + gain * measured`` is fitted by least squares. The same pairs on the
+``truth = offset + gain * measured`` is fitted by least squares, and, for the per-leg
+metrics, ``truth = offset + measured`` (a landmark sitting off the joint centre shifts a
+reading without scaling it); the first model that passes is kept. The same pairs on the
 validation folders (other bodies and cameras) give RMSE before and after. A correction
 is written only where
 
@@ -129,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     val = collect(args.validate)
     kept: dict[str, dict[str, dict[str, object]]] = {}
     print(
-        f"\n{'task':5s} {'metric':22s} {'n fit':>6s} {'gain':>5s} {'offset':>6s} "
+        f"\n{'task':5s} {'metric':22s} {'model':6s} {'n fit':>6s} {'gain':>5s} {'offset':>6s} "
         f"{'fit before/after':>17s} {'n val':>6s} {'val before/after':>17s}  decision"
     )
     for task in sorted({t for t, _ in fit.values}):
@@ -137,39 +139,49 @@ def main(argv: list[str] | None = None) -> int:
             p_fit, p_val = fit.get(task, metric), val.get(task, metric)
             if len(p_fit) < 10:
                 continue
-            gain, offset = fit_linear(
-                p_fit[:, 0], p_fit[:, 1], through_origin=metric == "pelvic_obliquity_deg"
-            )
-            fb, fa = rmse(p_fit), rmse(p_fit, gain, offset)
-            vb, va = rmse(p_val), rmse(p_val, gain, offset)
-            if gain >= MAX_GAIN:
-                decision = f"not kept: gain >= {MAX_GAIN}"
-            elif gain < MIN_GAIN:
-                decision = f"not kept: gain < {MIN_GAIN} (reading replaced by a constant)"
-            elif not va <= (1 - MIN_GAIN_IN_RMSE) * vb:
-                decision = f"not kept: validation RMSE not {MIN_GAIN_IN_RMSE:.0%} lower"
-            else:
-                decision = "kept"
-                kept.setdefault(task, {})[metric] = {
-                    "gain": round(gain, 3),
-                    "offset_deg": round(offset, 2),
-                    "fitted_on": f"{args.fit.name}: {len(fit.clips.get(task, ()))} clips",
-                    "n_frames": len(p_fit),
-                    "fit_rmse_before_deg": round(fb, 2),
-                    "fit_rmse_after_deg": round(fa, 2),
-                    "validated_on": ", ".join(f"{v.name}" for v in args.validate)
-                    + f": {len(val.clips.get(task, ()))} clips",
-                    "validation_rmse_before_deg": round(vb, 2),
-                    "validation_rmse_after_deg": round(va, 2),
-                }
-            print(
-                f"{task:5s} {metric:22s} {len(p_fit):6d} {gain:5.2f} {offset:+6.1f} "
-                f"{fb:8.2f}/{fa:<8.2f} {len(p_val):6d} {vb:8.2f}/{va:<8.2f}  {decision}"
-            )
+            symmetric = metric == "pelvic_obliquity_deg"
+            models = [("linear", *fit_linear(p_fit[:, 0], p_fit[:, 1], through_origin=symmetric))]
+            if not symmetric:  # the same reading shifted: a landmark offset from the joint
+                models.append(("offset", 1.0, float(np.mean(p_fit[:, 1] - p_fit[:, 0]))))
+            for model, gain, offset in models:
+                fb, fa = rmse(p_fit), rmse(p_fit, gain, offset)
+                vb, va = rmse(p_val), rmse(p_val, gain, offset)
+                decision = _decide(gain, vb, va)
+                if decision == "kept" and metric not in kept.get(task, {}):
+                    kept.setdefault(task, {})[metric] = {
+                        "gain": round(gain, 3),
+                        "offset_deg": round(offset, 2),
+                        "fitted_on": f"{args.fit.name}: {len(fit.clips.get(task, ()))} clips",
+                        "n_frames": len(p_fit),
+                        "fit_rmse_before_deg": round(fb, 2),
+                        "fit_rmse_after_deg": round(fa, 2),
+                        "validated_on": ", ".join(f"{v.name}" for v in args.validate)
+                        + f": {len(val.clips.get(task, ()))} clips",
+                        "validation_rmse_before_deg": round(vb, 2),
+                        "validation_rmse_after_deg": round(va, 2),
+                    }
+                elif decision == "kept":
+                    decision = "not kept: a model above was kept"
+                print(
+                    f"{task:5s} {metric:22s} {model:6s} {len(p_fit):6d} {gain:5.2f} "
+                    f"{offset:+6.1f} {fb:8.2f}/{fa:<8.2f} {len(p_val):6d} {vb:8.2f}/{va:<8.2f}"
+                    f"  {decision}"
+                )
     if args.out:
         args.out.write_text(_toml(kept, args), encoding="utf-8")
         print(f"\nwrote {args.out}")
     return 0
+
+
+def _decide(gain: float, val_before: float, val_after: float) -> str:
+    """Whether a fitted correction is kept, or why not."""
+    if gain >= MAX_GAIN:
+        return f"not kept: gain >= {MAX_GAIN}"
+    if gain < MIN_GAIN:
+        return f"not kept: gain < {MIN_GAIN} (reading replaced by a constant)"
+    if not val_after <= (1 - MIN_GAIN_IN_RMSE) * val_before:
+        return f"not kept: validation RMSE not {MIN_GAIN_IN_RMSE:.0%} lower"
+    return "kept"
 
 
 def _toml(kept: dict[str, dict[str, dict[str, object]]], args: argparse.Namespace) -> str:
@@ -186,9 +198,9 @@ def _toml(kept: dict[str, dict[str, dict[str, object]]], args: argparse.Namespac
         "# Regenerate with the same command after any change to pose, cleaning or angles.",
         "",
         "schema_version = 1",
-        'method = "least squares truth = offset + gain * measured on per-frame angles of '
-        "rendered clips (screener_synth), joint-centre truth; pelvic obliquity through the "
-        'origin"',
+        'method = "least squares truth = offset + gain * measured, or truth = offset + '
+        "measured, on per-frame angles of rendered clips (screener_synth) against "
+        'joint-centre truth; pelvic obliquity through the origin"',
         "",
     ]
     for task, metrics in sorted(kept.items()):
