@@ -10,7 +10,9 @@ Each FOLDER holds clips ``NAME.mp4``/``.mov`` with ``NAME.truth.json`` and
 task detection) and prints:
 
 - per metric, over the frames where both are present (a leg's metrics over its stance
-  frames): RMSE, bias (screener - truth) and Pearson r against the joint-centre truth;
+  frames): RMSE, bias (screener - truth) and Pearson r against the joint-centre truth,
+  and the RMSE against the same angles from the rendered body's surface keypoints
+  (what a camera can see: a skinned body's surface follows its bones only in part);
 - events: the share of true stance phases / repetitions found and the timing error of
   their start, peak and end;
 - per-event values (peak in stance, deepest point in a rep) against the same rule applied
@@ -59,6 +61,8 @@ class Tally:
     """Accumulated comparisons over clips."""
 
     frame_pairs: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    #: the same frames against the truth's 2D angles from the body's surface keypoints
+    surface_pairs: dict[str, list[np.ndarray]] = field(default_factory=dict)
     event_pairs: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
     timing: dict[str, list[float]] = field(
         default_factory=lambda: {"start": [], "peak": [], "end": []}
@@ -101,6 +105,12 @@ def compare_frames(tally: Tally, frames: pd.DataFrame, truth: pd.DataFrame) -> N
             if side in ("left", "right") and f"{side}_in_stance_true" in merged:
                 ok &= merged[f"{side}_in_stance_true"].to_numpy() > 0
             tally.frame_pairs.setdefault(metric, []).append(np.column_stack([est[ok], ref[ok]]))
+            if f"{col}_surface" in merged:
+                surf = merged[f"{col}_surface"].to_numpy(float)
+                both = ok & np.isfinite(surf)
+                tally.surface_pairs.setdefault(metric, []).append(
+                    np.column_stack([est[both], surf[both]])
+                )
 
 
 def truth_event_value(truth: pd.DataFrame, event: dict, metric: str) -> float:
@@ -254,17 +264,24 @@ def stats(pairs: np.ndarray) -> tuple[int, float, float, float]:
 def report(tally: Tally, n_clips: int) -> pd.DataFrame:
     """Print the tables and return the per-metric one."""
     rows = []
+    nan = float("nan")
     for metric, chunks in tally.frame_pairs.items():
         n, rmse, bias, r = stats(np.vstack(chunks) if chunks else np.empty((0, 2)))
-        rows.append(("frame", metric, n, rmse, bias, r, TARGETS.get(metric)))
+        surface = tally.surface_pairs.get(metric)
+        rmse_surface = stats(np.vstack(surface))[1] if surface else nan
+        rows.append(("frame", metric, n, rmse, bias, r, TARGETS.get(metric), rmse_surface))
     for metric, pairs in tally.event_pairs.items():
         arr = np.array(pairs, dtype=float)
         arr = arr[np.isfinite(arr).all(axis=1)] if len(arr) else np.empty((0, 2))
         n, rmse, bias, r = stats(arr)
-        rows.append(("event", metric, n, rmse, bias, r, TARGETS.get(metric)))
+        rows.append(("event", metric, n, rmse, bias, r, TARGETS.get(metric), nan))
     table = pd.DataFrame(
-        rows, columns=["level", "metric", "n", "rmse_deg", "bias_deg", "r", "target_rmse"]
-    )
+        rows,
+        columns=[
+            "level", "metric", "n", "rmse_deg", "bias_deg", "r", "target_rmse",
+            "rmse_vs_surface_deg",
+        ],
+    )  # fmt: skip
     print(f"\n== accuracy over {n_clips} clip(s) ==")
     print(table.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
     found = tally.events_found / tally.events_true if tally.events_true else float("nan")
