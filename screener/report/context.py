@@ -183,8 +183,11 @@ def caveats(result: AnalysisResult, norms: Norms, faults: list[dict[str, Any]]) 
         "height, distance and how square the subject stands to the camera. The pose model "
         "(MediaPipe) has no published validation against motion capture for these angles.",
         "Knee FPPA is a composite of hip adduction, hip internal rotation and knee rotation, "
-        "not a pure knee angle. On rendered bodies it tracks true changes closely but reads "
-        "25-30 % low at large valgus; pelvic drop is under-read when large.",
+        "not a pure knee angle. On rendered bodies with exact truth (docs/accuracy.md), "
+        "per-event knee FPPA was within about 5 deg RMSE of the joint centres; pelvic drop "
+        "within about 4 deg but read 2-3 deg low on average and more when the drop is large, "
+        "so a real drop can be missed; hip adduction is corrected for a 4-6 deg offset of "
+        "the pose model's hip landmarks.",
     ]
     ir = [f for f in faults if f["metric"] == "femoral_ir_deg"]
     conf = ", ".join(
@@ -195,7 +198,8 @@ def caveats(result: AnalysisResult, norms: Norms, faults: list[dict[str, Any]]) 
     out.append(
         "Femoral internal rotation from a single 2D view has no validated method. The value "
         "rests on MediaPipe's estimated depth of hip, knee and ankle (its least reliable "
-        "output) and on a flexed knee; it is shown without a verdict"
+        "output) and on a flexed knee; on rendered bodies its error was about 20 deg RMSE, "
+        "so it is a research value, shown without a verdict"
         + (f"; confidence {conf}." if conf else ".")
     )
     if s.get("task") == "walk":
