@@ -2,7 +2,7 @@
 
 Usage::
 
-    python bench/fit_corrections.py FIT_FOLDER --validate FOLDER [FOLDER ...]
+    python -m bench.fit_corrections FIT_FOLDER --validate FOLDER [FOLDER ...]
         [--out screener/models/corrections.toml]
 
 Every clip of FIT_FOLDER (rendered with truth, format of docs/ARCHITECTURE.md) is
@@ -11,7 +11,9 @@ per-frame angle is paired with the joint-centre truth on the frames that matter:
 
 - ``pelvic_obliquity_deg``: frames where a foot is in stance (all frames of a squat);
   fitted through the origin (left and right drop alike);
-- ``knee_fppa_deg``, ``hip_adduction_deg``: the stance leg's frames, both sides pooled.
+- ``knee_fppa_deg``, ``hip_adduction_deg``: the stance leg's frames, both sides pooled;
+- ``pelvic_drop_deg`` (event level): each found stance phase or rep's peak contralateral
+  drop against the truth read with the same rule (``bench/accuracy.py``).
 
 ``truth = offset + gain * measured`` is fitted by least squares, and, for the per-leg
 metrics, ``truth = offset + measured`` (a landmark sitting off the joint centre shifts a
@@ -40,12 +42,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from bench.accuracy import Tally, compare_events
+
 #: Gains written to the corrections file lie in [MIN_GAIN, MAX_GAIN).
 MIN_GAIN = 0.8
 MAX_GAIN = 3.0
 #: Smallest relative fall of the validation RMSE for a correction to be kept.
 MIN_GAIN_IN_RMSE = 0.10
-METRICS = ("pelvic_obliquity_deg", "knee_fppa_deg", "hip_adduction_deg")
+#: The event-level metric: the peak contralateral pelvic drop of a stance phase or rep.
+EVENT_DROP = "pelvic_drop_deg"
+METRICS = ("pelvic_obliquity_deg", "knee_fppa_deg", "hip_adduction_deg", EVENT_DROP)
 
 
 @dataclass
@@ -105,6 +111,11 @@ def collect(folders: list[Path]) -> Pairs:
                         merged[c].to_numpy(float)[stance[side]],
                         merged[f"{c}_true"].to_numpy(float)[stance[side]],
                     )
+            tally = Tally()
+            compare_events(tally, result.events, meta, truth)
+            drop = np.array(tally.event_pairs.get("pelvic_drop_deg", []), dtype=float)
+            if len(drop):
+                pairs.add(task, EVENT_DROP, drop[:, 0], drop[:, 1])
             print(f"{video.name}: paired", file=sys.stderr)
     return pairs
 
@@ -140,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
             if len(p_fit) < 10:
                 continue
             symmetric = metric == "pelvic_obliquity_deg"
+            level = "event" if metric == EVENT_DROP else "frame"
             models = [("linear", *fit_linear(p_fit[:, 0], p_fit[:, 1], through_origin=symmetric))]
             if not symmetric:  # the same reading shifted: a landmark offset from the joint
                 models.append(("offset", 1.0, float(np.mean(p_fit[:, 1] - p_fit[:, 0]))))
@@ -149,10 +161,11 @@ def main(argv: list[str] | None = None) -> int:
                 decision = _decide(gain, vb, va)
                 if decision == "kept" and metric not in kept.get(task, {}):
                     kept.setdefault(task, {})[metric] = {
+                        "level": level,
                         "gain": round(gain, 3),
                         "offset_deg": round(offset, 2),
                         "fitted_on": f"{args.fit.name}: {len(fit.clips.get(task, ()))} clips",
-                        "n_frames": len(p_fit),
+                        "n_frames": len(p_fit),  # events, at event level
                         "fit_rmse_before_deg": round(fb, 2),
                         "fit_rmse_after_deg": round(fa, 2),
                         "validated_on": ", ".join(f"{v.name}" for v in args.validate)

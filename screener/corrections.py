@@ -1,9 +1,11 @@
 """Corrections of MediaPipe's systematic under-reading, fitted on rendered clips.
 
-MediaPipe reads large pelvic drop, knee valgus and hip adduction low: its hip landmarks
-follow the pelvis' surface, not the hip joint centres. A correction maps a per-frame
-angle to ``offset_deg + gain * measured``, per task, with figures fitted on one set of
-rendered bodies and cameras (``bench/fit_corrections.py``) and validated on others
+MediaPipe reads pelvic drop and hip adduction low: its hip landmarks follow the pelvis'
+surface, not the hip joint centres. A correction maps a per-frame angle (``level =
+"frame"``) or an event's value (``level = "event"``, e.g. the peak pelvic drop of a
+stance phase, whose signed per-frame series cannot take an offset) to
+``offset_deg + gain * measured``, per task, with figures fitted on one set of rendered
+bodies and cameras (``bench/fit_corrections.py``) and validated on others
 (``bench/accuracy.py``). The figures live in ``screener/models/corrections.toml`` with
 where they come from; :attr:`screener.config.AnalysisConfig.corrections_path` set to
 None turns them off. The uncorrected values are kept beside the corrected ones.
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -28,6 +30,8 @@ CORRECTABLE: dict[str, tuple[str, ...]] = {
     "knee_fppa_deg": tuple(f"{s}_knee_fppa_deg" for s in SIDES),
     "hip_adduction_deg": tuple(f"{s}_hip_adduction_deg" for s in SIDES),
 }
+#: Event values a correction may apply to (``level = "event"``).
+EVENT_CORRECTABLE: tuple[str, ...] = ("pelvic_drop_deg",)
 SUPPORTED_SCHEMA_VERSIONS: tuple[int, ...] = (1,)
 
 
@@ -38,6 +42,7 @@ class _Strict(BaseModel):
 class Correction(_Strict):
     """``corrected = offset_deg + gain * measured`` for one metric of one task."""
 
+    level: Literal["frame", "event"] = "frame"
     gain: float = Field(gt=0.2, lt=5.0)
     offset_deg: float = Field(ge=-15.0, le=15.0)
     fitted_on: str = Field(min_length=3, description="Which clips the figures come from.")
@@ -88,12 +93,13 @@ def load_corrections(path: Path) -> Corrections:
             f"(this screener reads {SUPPORTED_SCHEMA_VERSIONS})"
         )
     for task, metrics in corrections.tasks.items():
-        unknown = set(metrics) - set(CORRECTABLE)
-        if unknown:
-            raise ConfigError(
-                f"{path}: tasks.{task}: {sorted(unknown)} cannot be corrected "
-                f"(known: {sorted(CORRECTABLE)})"
-            )
+        for metric, corr in metrics.items():
+            known = CORRECTABLE if corr.level == "frame" else EVENT_CORRECTABLE
+            if metric not in known:
+                raise ConfigError(
+                    f"{path}: tasks.{task}.{metric}: cannot be corrected at {corr.level} level "
+                    f"(known: {sorted(known)})"
+                )
     return corrections
 
 
@@ -130,12 +136,49 @@ def apply_corrections(
     if corrections is None:
         return out, applied
     for metric, corr in sorted(corrections.for_task(task).items()):
+        if corr.level != "frame":
+            continue
         for col in CORRECTABLE[metric]:
             if col not in out:
                 continue
             measured = out[col].to_numpy(dtype=float)
             out[col.removesuffix("_deg") + "_uncorrected_deg"] = measured
             out[col] = corr.offset_deg + corr.gain * measured
+        applied.append({"metric": metric, **corr.model_dump()})
+    return out, applied
+
+
+def apply_event_corrections(
+    events: pd.DataFrame, task: str, corrections: Corrections | None
+) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """Correct a task's event values (``level = "event"``), keeping the measured ones.
+
+    Parameters
+    ----------
+    events
+        The events table (:func:`screener.metrics.event_table`), whose
+        ``{metric without _deg}_uncorrected_deg`` columns hold the measured values.
+    task
+        ``walk``, ``sls`` or ``jog``.
+    corrections
+        Loaded corrections, or None for none.
+
+    Returns
+    -------
+    events
+        A copy with each corrected metric set to ``offset + gain * measured``.
+    applied
+        One record per corrected metric, for the provenance.
+    """
+    out = events.copy()
+    applied: list[dict[str, Any]] = []
+    if corrections is None:
+        return out, applied
+    for metric, corr in sorted(corrections.for_task(task).items()):
+        if corr.level != "event":
+            continue
+        measured = out[metric.removesuffix("_deg") + "_uncorrected_deg"].to_numpy(dtype=float)
+        out[metric] = corr.offset_deg + corr.gain * measured
         applied.append({"metric": metric, **corr.model_dump()})
     return out, applied
 

@@ -39,6 +39,7 @@ EVENT_COLUMNS: tuple[str, ...] = (
     "frame_peak",
     "frame_end",
     "pelvic_drop_deg",
+    "pelvic_drop_uncorrected_deg",
     "knee_fppa_deg",
     "hip_adduction_deg",
     "femoral_ir_deg",
@@ -197,6 +198,7 @@ def event_table(spans: list[Span], frames: pd.DataFrame, pose: PoseSequence) -> 
         row["step_width_hip_ratio"] = ratio
     table = pd.DataFrame(rows, columns=[c for c in EVENT_COLUMNS if c != "event_id"])
     table.insert(0, "event_id", np.arange(len(table), dtype=int))
+    table["pelvic_drop_uncorrected_deg"] = table["pelvic_drop_deg"]  # until corrected
     return table
 
 

@@ -25,7 +25,7 @@ from screener.angles import (
 )
 from screener.cleaning import CleanedPose, clean_pose, mirror_all_labels
 from screener.config import AnalysisConfig, SideChoice, TaskChoice, ViewChoice
-from screener.corrections import apply_corrections, load_corrections
+from screener.corrections import apply_corrections, apply_event_corrections, load_corrections
 from screener.errors import NoPersonError, TooFewEventsError, ViewError
 from screener.events import (
     Span,
@@ -189,7 +189,9 @@ def analyze_pose(
     spans, stance_masks, stance_side = _find_events(pose, task_est.task, side, config, name)
     for s in SIDES:
         frames[f"{s}_in_stance"] = stance_masks[s].astype(int)
-    events = event_table(spans, frames, pose)
+    events, event_corrections = apply_event_corrections(
+        event_table(spans, frames, pose), task_est.task, corrections
+    )
     _check_events(events, task_est.task, name, config.events.min_events_per_side)
 
     sides = side_statistics(events)
@@ -257,7 +259,7 @@ def analyze_pose(
         "provenance": {
             **_provenance(config, raw, cleaned.cutoff_hz),
             "corrections_file": str(config.corrections_path) if config.corrections_path else None,
-            "corrections": corrections_applied,
+            "corrections": corrections_applied + event_corrections,
         },
     }
     return AnalysisResult(

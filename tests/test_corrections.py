@@ -10,7 +10,12 @@ import pytest
 
 import screener
 from screener.config import MODELS_DIR, AnalysisConfig
-from screener.corrections import apply_corrections, fit_linear, load_corrections
+from screener.corrections import (
+    apply_corrections,
+    apply_event_corrections,
+    fit_linear,
+    load_corrections,
+)
 from screener.errors import ConfigError
 from tests.synthetic import make_sequence, single_leg_squat
 
@@ -62,6 +67,7 @@ def test_correction_applies_per_frame_and_keeps_the_measured_value(tmp_path):
     assert applied == [
         {
             "metric": "knee_fppa_deg",
+            "level": "frame",
             "gain": 1.5,
             "offset_deg": 2.0,
             "fitted_on": "test renders",
@@ -86,6 +92,8 @@ def test_correction_applies_per_frame_and_keeps_the_measured_value(tmp_path):
         (HEADER.replace("= 1", "= 9") + FPPA, "schema_version 9"),
         (HEADER + FPPA.replace("knee_fppa_deg]", "femoral_ir_deg]"), "cannot be corrected"),
         (HEADER + FPPA.replace("gain = 1.5", "gain = 12.0"), "gain"),
+        (HEADER + FPPA.replace("knee_fppa_deg]", "pelvic_drop_deg]"), "at frame level"),
+        (HEADER + FPPA.replace("gain = 1.5", 'level = "event"\ngain = 1.5'), "at event level"),
         (HEADER + FPPA.replace('fitted_on = "test renders"\n', ""), "fitted_on"),
     ],
 )
@@ -120,6 +128,51 @@ def test_analysis_applies_corrections_and_records_them(tmp_path):
     assert provenance["corrections_file"] == str(config.corrections_path)
     assert plain.summary["provenance"]["corrections"] == []
     assert provenance["config_sha256"] != plain.summary["provenance"]["config_sha256"]
+
+
+DROP = """
+[tasks.jog.pelvic_drop_deg]
+level = "event"
+gain = 1.0
+offset_deg = 2.0
+fitted_on = "test renders"
+n_frames = 50
+fit_rmse_before_deg = 4.0
+fit_rmse_after_deg = 3.0
+"""
+
+
+def test_event_correction_applies_to_event_values_only(tmp_path):
+    corrections = load_corrections(_write(tmp_path, HEADER + DROP))
+    events = pd.DataFrame(
+        {"pelvic_drop_deg": [1.0, 4.0], "pelvic_drop_uncorrected_deg": [1.0, 4.0]}
+    )
+    out, applied = apply_event_corrections(events, "jog", corrections)
+    np.testing.assert_allclose(out["pelvic_drop_deg"], [3.0, 6.0])
+    np.testing.assert_allclose(out["pelvic_drop_uncorrected_deg"], [1.0, 4.0])
+    assert [a["metric"] for a in applied] == ["pelvic_drop_deg"] and applied[0]["level"] == "event"
+    frames = pd.DataFrame({"pelvic_obliquity_deg": [1.0, -2.0]})
+    same, none = apply_corrections(frames, "jog", corrections)
+    pd.testing.assert_frame_equal(same, frames)
+    assert none == []
+
+
+def test_analysis_corrects_event_pelvic_drop_and_keeps_the_measured_value(tmp_path):
+    from tests.synthetic import jog_in_place
+
+    pose = make_sequence(
+        jog_in_place(drop_deg={"left": 6.0, "right": 6.0})[0], fps=60, duration_s=4.0
+    )
+    config = AnalysisConfig(cache_dir=None, corrections_path=_write(tmp_path, HEADER + DROP))
+    result = screener.analyze_pose(pose, task="jog", config=config)
+    events = result.events
+    assert len(events) >= 6
+    np.testing.assert_allclose(
+        events["pelvic_drop_deg"], events["pelvic_drop_uncorrected_deg"] + 2.0
+    )
+    mean_left = events.loc[events.side == "left", "pelvic_drop_deg"].mean()
+    assert result.summary["sides"]["left"]["pelvic_drop_deg"]["mean"] == pytest.approx(mean_left)
+    assert [c["metric"] for c in result.summary["provenance"]["corrections"]] == ["pelvic_drop_deg"]
 
 
 def test_fit_recovers_a_known_line():
