@@ -20,13 +20,16 @@ from screener.config import AnalysisConfig
 from screener.result import AnalysisResult
 from tests.synthetic import jog_in_place, make_sequence, single_leg_squat
 
+#: Exact synthetic landmarks with known answers: no MediaPipe corrections.
+EXACT = AnalysisConfig(cache_dir=None, corrections_path=None)
+
 
 @pytest.fixture(scope="session")
 def jog_result() -> AnalysisResult:
     """Jogging in place, anterior view, 8 deg pelvic drop in left stance, 2 deg in right."""
     figure, _ = jog_in_place(drop_deg={"left": 8.0, "right": 2.0})
     seq = make_sequence(figure, fps=60.0, duration_s=5.0)
-    return screener.analyze_pose(seq, task="auto", config=AnalysisConfig(cache_dir=None))
+    return screener.analyze_pose(seq, task="auto", config=EXACT)
 
 
 @pytest.fixture(scope="session")
@@ -34,7 +37,7 @@ def sls_result() -> AnalysisResult:
     """Single-leg squats on the right leg (events on one side only)."""
     figure = single_leg_squat("right")[0]
     seq = make_sequence(figure, fps=30.0, duration_s=8.0)
-    return screener.analyze_pose(seq, task="sls", config=AnalysisConfig(cache_dir=None))
+    return screener.analyze_pose(seq, task="sls", config=EXACT)
 
 
 @pytest.fixture()
