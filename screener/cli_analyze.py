@@ -60,6 +60,11 @@ def register(subparsers: Any) -> None:
         help="output folder (default: ./screener-results/<video name>)",
     )
     p.add_argument("--pdf", action="store_true", help="also write report.pdf")
+    p.add_argument(
+        "--annotated-video",
+        action="store_true",
+        help="also write annotated.mp4 (faces blurred, skeleton and live angles drawn)",
+    )
     p.add_argument("--no-report", action="store_true", help="skip report.html")
     p.add_argument(
         "--config",
@@ -90,7 +95,9 @@ def run(args: argparse.Namespace) -> int:
         sex=args.sex,
         config=config,
     )
-    result.write(outdir, report=not args.no_report, pdf=args.pdf)
+    result.write(
+        outdir, report=not args.no_report, pdf=args.pdf, annotated_video=args.annotated_video
+    )
     summary = result.summary
     flagged = [f for f in summary["faults"] if f.get("severity") not in (None, "none")]
     sys.stdout.write(

@@ -49,7 +49,14 @@ class AnalysisResult:
     config: AnalysisConfig
     video_path: Path | None = None
 
-    def write(self, outdir: str | Path, *, report: bool = True, pdf: bool = False) -> list[Path]:
+    def write(
+        self,
+        outdir: str | Path,
+        *,
+        report: bool = True,
+        pdf: bool = False,
+        annotated_video: bool = False,
+    ) -> list[Path]:
         """Write the output files of the spec to ``outdir``.
 
         Parameters
@@ -60,6 +67,9 @@ class AnalysisResult:
             Also write ``report.html``.
         pdf
             Also write ``report.pdf``.
+        annotated_video
+            Also write ``annotated.mp4``: the video with faces blurred and the skeleton
+            and each frame's angles drawn (needs the analysed video file).
 
         Returns
         -------
@@ -86,6 +96,10 @@ class AnalysisResult:
             from screener.report import write_report
 
             written.extend(write_report(self, out, html=report, pdf=pdf))
+        if annotated_video:
+            from screener.report.annotated import write_annotated_video
+
+            written.append(write_annotated_video(self, out / "annotated.mp4"))
         log.info("wrote %d files to %s", len(written), out)
         return written
 

@@ -157,7 +157,8 @@ def draw_skeleton(
                 cv2.circle(image, p, w + 2, rgb, -1, cv2.LINE_AA)
 
 
-def _label(image: Image, text: str, at: tuple[int, int], scale: float) -> None:
+def draw_label(image: Image, text: str, at: tuple[int, int], scale: float) -> None:
+    """Write ``text`` in place on a black box with its baseline near ``at``, kept inside."""
     import cv2
 
     font, size, thick = cv2.FONT_HERSHEY_SIMPLEX, 0.6 * scale, max(1, round(1.5 * scale))
@@ -182,7 +183,7 @@ def draw_angle(
             ext = knee + 0.6 * (knee - hip)
             _dashed(image, knee, ext, REFERENCE_RGB, w)
             _line(image, _pt(xy, f"{side}_knee"), _pt(xy, f"{side}_ankle"), ANGLE_RGB, w + 1)
-            _label(image, text, (int(knee[0]) + 12, int(knee[1])), scale)
+            draw_label(image, text, (int(knee[0]) + 12, int(knee[1])), scale)
             return
     if metric == "pelvic_drop_deg":
         lh, rh = xy[INDEX["left_hip"]], xy[INDEX["right_hip"]]
@@ -193,7 +194,7 @@ def draw_angle(
             _dashed(image, anchor, level, REFERENCE_RGB, w)
             _line(image, _pt(xy, "left_hip"), _pt(xy, "right_hip"), ANGLE_RGB, w + 1)
             top = int(min(lh[1], rh[1])) - 20
-            _label(image, text, (int(min(lh[0], rh[0])), top), scale)
+            draw_label(image, text, (int(min(lh[0], rh[0])), top), scale)
             return
     if metric == "trunk_lean_deg":
         mid_hip = 0.5 * (xy[INDEX["left_hip"]] + xy[INDEX["right_hip"]])
@@ -203,11 +204,11 @@ def draw_angle(
             _dashed(image, mid_hip, mid_hip - np.array([0.0, length]), REFERENCE_RGB, w)
             a, b = tuple(int(v) for v in mid_hip), tuple(int(v) for v in mid_sh)
             cv2.line(image, a, b, ANGLE_RGB, w + 1, cv2.LINE_AA)
-            _label(image, text, (int(mid_sh[0]) + 12, int(mid_sh[1])), scale)
+            draw_label(image, text, (int(mid_sh[0]) + 12, int(mid_sh[1])), scale)
             return
     hip = xy[INDEX[f"{side}_hip"]]
     at = (int(hip[0]) + 12, int(hip[1])) if np.isfinite(hip).all() else (10, 30)
-    _label(image, text, at, scale)
+    draw_label(image, text, at, scale)
 
 
 def _dashed(image: Image, a: Any, b: Any, rgb: Any, w: int, dash_px: float = 10.0) -> None:
