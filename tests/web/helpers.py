@@ -27,7 +27,6 @@ PASSWORD = "correct horse battery staple"
 MP4_HEAD = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 64
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "sample_videos"
-REAL_DEMO = ROOT.parent / "shared" / "real_videos" / "sports2d_demo" / "demo.mp4"
 
 
 def csrf_of(html: str) -> str:

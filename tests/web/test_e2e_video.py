@@ -1,6 +1,6 @@
 """End to end with the real analysis: a worker process killed mid-job, a new one finishes it.
 
-A sample video and a real side-view video (which the analysis refuses) are uploaded through
+A sample video and a video without a person (which the analysis refuses) are uploaded through
 the API; a ``screener worker`` process claims the first job and is killed with SIGKILL;
 the server is "restarted" (a new app on the same data folder); a second worker re-queues
 the job once its lease runs out and finishes both. The pages then show the flags of the
@@ -24,7 +24,8 @@ from fastapi.testclient import TestClient
 from screener.web.app import create_app
 from screener.web.models import Job
 from screener.web.settings import WebSettings
-from tests.web.helpers import REAL_DEMO, SAMPLES, add_user, sign_in
+from tests.conftest import write_video
+from tests.web.helpers import SAMPLES, add_user, sign_in
 
 pytestmark = pytest.mark.video
 
@@ -63,6 +64,7 @@ def test_killed_worker_and_server_lose_nothing(tmp_path: Path) -> None:
     sessions = first_app.state.sessions
     add_user(sessions, "alice")
     clip = sample_video("walk")
+    no_person = write_video(tmp_path / "no-person.mp4", n_frames=90, size=(320, 240))
     with TestClient(first_app) as client:
         csrf = sign_in(client, "alice")
         headers = {"X-CSRF-Token": csrf}
@@ -78,10 +80,10 @@ def test_killed_worker_and_server_lose_nothing(tmp_path: Path) -> None:
             files={"video": (clip.name, clip.read_bytes(), "video/mp4")},
             headers=headers,
         ).json()["id"]
-        side_view = client.post(
+        refused_id = client.post(
             f"/api/visits/{vid}/recordings",
             data={"kind": "jog"},
-            files={"video": ("side-view.mp4", REAL_DEMO.read_bytes(), "video/mp4")},
+            files={"video": ("no-person.mp4", no_person.read_bytes(), "video/mp4")},
             headers=headers,
         ).json()["id"]
     del first_app, client  # the server is gone; everything is in the data folder
@@ -117,7 +119,7 @@ def test_killed_worker_and_server_lose_nothing(tmp_path: Path) -> None:
     assert finished.attempts == 2 and finished.worker_id != killed.worker_id
     refused = job(2)
     assert refused.status == "failed"
-    assert refused.error is not None and refused.error.startswith("side-view.mp4: ")
+    assert refused.error is not None and refused.error.startswith("no-person.mp4: ")
     assert "\n" not in refused.error and "Traceback" not in refused.error
 
     folder = settings.results_dir / str(finished.result_dir)
@@ -141,7 +143,7 @@ def test_killed_worker_and_server_lose_nothing(tmp_path: Path) -> None:
         pdf = client.get(f"/recordings/{good}/report.pdf")
         assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
         assert pdf.content == (folder / "report.pdf").read_bytes()
-        failed_page = client.get(f"/recordings/{side_view}").text
-        assert "side-view.mp4: " in failed_page and "frontal view" in failed_page
+        failed_page = client.get(f"/recordings/{refused_id}").text
+        assert "no-person.mp4: " in failed_page and "no person was found" in failed_page
         history = client.get(f"/api/patients/{pid}/trends").json()
         assert any(t["task"] == "walk" and t["sdc"] for t in history)

@@ -16,7 +16,7 @@ from screener.web.models import Job, Recording
 from screener.web.settings import WebSettings
 from tests.web.helpers import (
     MP4_HEAD,
-    REAL_DEMO,
+    SAMPLES,
     Clinician,
     World,
     add_user,
@@ -108,7 +108,7 @@ def test_empty_file_is_refused(
 def test_real_video_with_a_wrong_name_is_accepted_by_content(
     alice: Clinician, world: World, settings: WebSettings, sessions: Any
 ) -> None:
-    data = REAL_DEMO.read_bytes()
+    data = (SAMPLES / "sls_right_normal_post_30fps.mp4").read_bytes()
     response = _upload(alice, world.visit_id, "holiday-photo.jpg", data, api=True)
     assert response.status_code == 201, response.text
     body = response.json()
@@ -156,7 +156,7 @@ def small_limit(tmp_path: Path) -> Iterator[tuple[Clinician, WebSettings, Any, W
 
 def test_file_over_the_limit_is_refused(small_limit: Any) -> None:
     who, settings, sessions, world = small_limit
-    data = REAL_DEMO.read_bytes()  # ~4 MB: passes the body cap, fails the exact limit
+    data = MP4_HEAD + b"\0" * 3_900_000  # passes the body cap, fails the exact limit
     assert settings.max_upload_bytes < len(data) < settings.max_upload_bytes + 1_000_000
     for api in (False, True):
         response = _upload(who, world.visit_id, "big.mp4", data, api)
