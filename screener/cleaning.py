@@ -262,8 +262,19 @@ def filter_butterworth(
         notes.append("variable frame rate: resampled to a uniform grid for filtering")
     image = pose.image_xy_px.copy()
     world = pose.world_xyz_m.copy()
-    for lm in range(image.shape[1]):
-        valid = np.isfinite(image[:, lm, 0]) & np.isfinite(world[:, lm, 0])
+    valid_all = np.isfinite(image[:, :, 0]) & np.isfinite(world[:, :, 0])
+    whole = np.flatnonzero(valid_all.all(axis=0))  # seen in every frame: one call for all
+    if whole.size:
+        n = len(t)
+        stacked = np.concatenate(
+            [image[:, whole].reshape(n, -1), world[:, whole].reshape(n, -1)], axis=1
+        )
+        smooth = _filter_segment(t, stacked, sos, fs, padlen, irregular)
+        split = whole.size * 2
+        image[:, whole] = smooth[:, :split].reshape(n, whole.size, 2)
+        world[:, whole] = smooth[:, split:].reshape(n, whole.size, 3)
+    for lm in np.flatnonzero(~valid_all.all(axis=0)):
+        valid = valid_all[:, lm]
         for start, stop in true_runs(valid):
             seg_t = t[start:stop]
             for arr in (image, world):

@@ -165,7 +165,10 @@ def analyze_pose(
         )
 
     task_est = detect_task(first.pose) if task == "auto" else TaskEstimate(task, 1.0, ("given",))
-    cleaned = clean_pose(raw, config.cleaning, config.cutoff_for(task_est.task))
+    same_cutoff = config.cutoff_for(task_est.task) == config.cutoff_for("walk")
+    cleaned = (
+        first if same_cutoff else clean_pose(raw, config.cleaning, config.cutoff_for(task_est.task))
+    )
     pose = cleaned.pose
     warnings.extend(cleaned.notes)
 
