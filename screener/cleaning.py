@@ -337,6 +337,7 @@ def true_runs(mask: BoolArray) -> list[tuple[int, int]]:
 
 def _mean_distance(a: FloatArray, b: FloatArray) -> float:
     """Mean distance between corresponding points, over the pairs present in both."""
-    d = np.linalg.norm(a - b, axis=-1)
-    d = d[np.isfinite(d)]
-    return float(d.mean()) if d.size else float("nan")
+    diff = a - b
+    d = np.hypot(diff[:, 0], diff[:, 1]) if diff.shape[-1] == 2 else np.linalg.norm(diff, axis=-1)
+    d = d[~np.isnan(d)]
+    return float(d.sum() / d.size) if d.size else float("nan")

@@ -22,6 +22,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from screener.errors import ConfigError
+from screener.fileio import cached_by_file
 from screener.landmarks import SIDES
 
 #: Metrics a correction may apply to, with the frame columns each covers.
@@ -66,6 +67,7 @@ class Corrections(_Strict):
         return dict(self.tasks.get(task, {}))
 
 
+@cached_by_file
 def load_corrections(path: Path) -> Corrections:
     """Read and validate a corrections file.
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 def atomic_write(path: Path, write: Callable[[Path], object]) -> Path:
@@ -46,3 +50,32 @@ def _umask() -> int:
     current = os.umask(0)
     os.umask(current)
     return current
+
+
+def cached_by_file(load: Callable[[Path], T]) -> Callable[[str | Path], T]:
+    """Wrap a loader of a (frozen, validated) data file so each version is parsed once.
+
+    The cache key is the file's resolved path, modification time and size: an edited
+    file is read again. A file that cannot be stat'ed goes straight to ``load``, which
+    raises its own clear error.
+
+    Notes
+    -----
+    Only for loaders that return immutable objects (the pydantic models of the norms,
+    the exercise plan and the corrections are frozen): callers share one instance.
+    """
+
+    @functools.lru_cache(maxsize=32)
+    def by_key(path: Path, mtime_ns: int, size: int) -> T:
+        return load(path)
+
+    @functools.wraps(load)
+    def wrapper(path: str | Path) -> T:
+        resolved = Path(path).resolve()
+        try:
+            st = resolved.stat()
+        except OSError:
+            return load(resolved)
+        return by_key(resolved, st.st_mtime_ns, st.st_size)
+
+    return wrapper

@@ -16,6 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from screener.errors import ConfigError
+from screener.fileio import cached_by_file
 
 #: Schema versions this code understands.
 SUPPORTED_SCHEMA_VERSIONS: tuple[int, ...] = (1,)
@@ -237,6 +238,7 @@ class Norms(_Strict):
         return self.sources[key].short()
 
 
+@cached_by_file
 def load_norms(path: str | Path) -> Norms:
     """Read and validate a norms file.
 

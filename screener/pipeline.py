@@ -179,7 +179,10 @@ def analyze_pose(
     quality, flags = frame_quality(raw, cleaned)
     foreshortened = foreshortened_thigh(pose)
     for s in SIDES:
-        frames.loc[foreshortened[s], [f"{s}_knee_fppa_deg", f"{s}_hip_adduction_deg"]] = np.nan
+        if not foreshortened[s].any():
+            continue
+        for col in (f"{s}_knee_fppa_deg", f"{s}_hip_adduction_deg"):
+            frames[col] = np.where(foreshortened[s], np.nan, frames[col].to_numpy(float))
         for i in np.flatnonzero(foreshortened[s]):
             flags[i] = ";".join(f for f in (flags[i], f"{s}_thigh_foreshortened") if f)
     frames.insert(0, "time_s", pose.time_s)

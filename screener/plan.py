@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from screener.errors import ConfigError
 from screener.faults import severity_rank
+from screener.fileio import cached_by_file
 
 FIRST_LINE = "first-line care"
 SECOND_LINE = "second-line protocol"
@@ -115,6 +116,7 @@ class Protocol(_Strict):
         return self
 
 
+@cached_by_file
 def load_protocol(path: str | Path) -> Protocol:
     """Read and validate an exercises file.
 

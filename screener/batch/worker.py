@@ -167,7 +167,8 @@ def _process(job: VideoJob, options: BatchOptions, run_id: str) -> dict[str, Any
         result, pose_from = _analyse(job, options, video_sha, done, folder)
         analysis_s = time.perf_counter() - started
         staging = state.new_staging_dir(outdir, job.video_id)
-        files = _write_result(result, job, options, staging)
+        reused = folder / state.KEYPOINTS_FILE if pose_from == "result_folder" else None
+        files = _write_result(result, job, options, staging, keypoints_from=reused)
         marker = {
             "status": "ok",
             "video_id": job.video_id,
@@ -328,10 +329,23 @@ def _from_pose_cache(path: Path, config: AnalysisConfig) -> PoseSequence | None:
 
 
 def _write_result(
-    result: AnalysisResult, job: VideoJob, options: BatchOptions, outdir: Path
+    result: AnalysisResult,
+    job: VideoJob,
+    options: BatchOptions,
+    outdir: Path,
+    *,
+    keypoints_from: Path | None = None,
 ) -> list[Path]:
+    """Write a video's result files into ``outdir`` (a staging folder).
+
+    ``keypoints_from``: the saved keypoints the analysis was re-run from; they are
+    copied as they are instead of compressed again.
+    """
     files = list(result.write(outdir, report=options.report, pdf=False))
-    result.raw_pose.save(outdir / state.KEYPOINTS_FILE)
+    if keypoints_from is not None:
+        shutil.copy2(keypoints_from, outdir / state.KEYPOINTS_FILE)
+    else:
+        result.raw_pose.save(outdir / state.KEYPOINTS_FILE)
     files.append(outdir / state.KEYPOINTS_FILE)
     files.extend(
         write_exports(
