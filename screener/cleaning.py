@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 from scipy.signal import butter, sosfiltfilt
 
 from screener.config import CleaningConfig
@@ -123,6 +124,8 @@ def repair_swaps(pose: PoseSequence) -> tuple[PoseSequence, BoolArray]:
     xy = pose.image_xy_px
     n = pose.n_frames
     swapped = np.zeros(n, dtype=bool)
+    if not _any_swap_against_last_known(xy, left, right):
+        return pose, swapped  # the loop below would swap nothing: skip it
     ref_left: FloatArray | None = None
     ref_right: FloatArray | None = None
     for t in range(n):
@@ -146,6 +149,42 @@ def repair_swaps(pose: PoseSequence) -> tuple[PoseSequence, BoolArray]:
         return pose, swapped
     log.info("repaired left/right leg swaps in %d frames", int(swapped.sum()))
     return swap_leg_labels(pose, swapped), swapped
+
+
+def _any_swap_against_last_known(
+    xy: FloatArray, left: npt.NDArray[np.intp], right: npt.NDArray[np.intp]
+) -> bool:
+    """Whether any frame passes the swap test against the last earlier frame whose legs
+    are fully seen (the reference of :func:`repair_swaps` while nothing is swapped)."""
+    with np.errstate(invalid="ignore"):
+        cur_l, cur_r = xy[:, left], xy[:, right]
+        known = np.isfinite(cur_l).all(axis=(1, 2)) & np.isfinite(cur_r).all(axis=(1, 2))
+        idx = np.where(known, np.arange(len(xy)), -1)
+        last = np.maximum.accumulate(idx)  # last known frame up to and including t
+        ref = np.concatenate([[-1], last[:-1]])  # ... strictly before t
+        has_ref = ref >= 0
+        if not has_ref.any():
+            return False
+        r = np.where(has_ref, ref, 0)
+        ref_l, ref_r = xy[r][:, left], xy[r][:, right]
+
+        def mean_dist(a: FloatArray, b: FloatArray) -> FloatArray:
+            d = np.hypot(a[..., 0] - b[..., 0], a[..., 1] - b[..., 1])
+            count = (~np.isnan(d)).sum(axis=1)
+            return np.where(count > 0, np.nansum(d, axis=1) / np.maximum(count, 1), np.nan)
+
+        keep = mean_dist(cur_l, ref_l) + mean_dist(cur_r, ref_r)
+        swap = mean_dist(cur_l, ref_r) + mean_dist(cur_r, ref_l)
+        separation = mean_dist(ref_l, ref_r)
+        test = (
+            has_ref
+            & np.isfinite(keep)
+            & np.isfinite(swap)
+            & (separation > 0)
+            & (swap < 0.5 * keep)
+            & (keep - swap > 0.5 * separation)
+        )
+    return bool(test.any())
 
 
 def swap_leg_labels(pose: PoseSequence, frames: BoolArray) -> PoseSequence:
