@@ -201,3 +201,34 @@ def test_report_renders_in_headless_chromium(report_dir):
             assert "Side-lying clamshell" in page.locator("#plan").inner_text()
         finally:
             browser.close()
+
+
+def test_charts_draw_a_legs_angles_only_while_it_is_in_stance():
+    import pandas as pd
+
+    from screener.report.plots import time_series_figure
+
+    t = np.arange(60) / 30.0
+    right_stance = (t > 0.5) & (t < 1.5)
+    frames = pd.DataFrame(
+        {
+            "time_s": t,
+            "pelvic_obliquity_deg": np.sin(t),
+            "left_knee_fppa_deg": np.full(60, -100.0),  # a free leg flexed in the air
+            "right_knee_fppa_deg": np.full(60, 12.0),
+            "left_in_stance": np.zeros(60, int),
+            "right_in_stance": right_stance.astype(int),
+        }
+    )
+    events = pd.DataFrame(
+        {"t_start_s": [0.53], "t_end_s": [1.47], "t_peak_s": [1.0], "side": ["right"]}
+    )
+    fig = time_series_figure(frames, events)
+    knee = next(ax for ax in fig.axes if ax.get_title(loc="left").startswith("Knee FPPA"))
+    lines = [ln for ln in knee.get_lines() if ln.get_label() in ("left", "right")]
+    assert [ln.get_label() for ln in lines] == ["right"]
+    y = np.asarray(lines[0].get_ydata(), float)
+    assert np.isfinite(y).sum() == right_stance.sum()
+    assert knee.get_ylim()[0] > -20  # the free leg's -100 does not squash the axis
+    pelvis = next(ax for ax in fig.axes if ax.get_title(loc="left").startswith("Pelvic"))
+    assert np.isfinite(np.asarray(pelvis.get_lines()[0].get_ydata(), float)).all()

@@ -50,6 +50,9 @@ def time_series_figure(
 ) -> Figure:
     """Stacked time series of the frame angles with each event shaded by stance side.
 
+    A leg's angles (knee FPPA, hip adduction, femoral rotation) are drawn only while
+    that leg is in stance.
+
     Parameters
     ----------
     frames
@@ -73,7 +76,10 @@ def time_series_figure(
         _shade_events(ax, events)
         for column, label, side in lines:
             colour = SIDE_COLOURS[side] if side else "#333333"
-            ax.plot(t, frames[column].to_numpy(float), color=colour, lw=1.3, label=label)
+            values = _in_stance_only(frames, column, side)
+            if not np.isfinite(values).any():
+                continue  # e.g. the free leg of a single-leg squat
+            ax.plot(t, values, color=colour, lw=1.3, label=label)
         ax.axhline(0.0, color="#999999", lw=0.6)
         low, high = ax.get_ylim()
         ax.set_ylim(min(low, -MIN_HALF_RANGE_DEG), max(high, MIN_HALF_RANGE_DEG))
@@ -83,10 +89,22 @@ def time_series_figure(
         if len(lines) > 1:
             ax.legend(fontsize=7, loc="upper right", frameon=False, ncol=2)
     axes[-1, 0].set_xlabel(
-        "time (s)   shaded: stance phases / repetitions (blue left, orange right)", fontsize=8
+        "time (s)   shaded: stance phases / repetitions (blue left, orange right); "
+        "a leg's angles are drawn while it is in stance",
+        fontsize=8,
     )
     fig.tight_layout()
     return fig
+
+
+def _in_stance_only(frames: pd.DataFrame, column: str, side: str | None) -> np.ndarray:
+    """A leg's series where that leg is in stance (its frontal-plane angles mean nothing
+    for a knee flexed in the air); whole-body series as they are."""
+    values = frames[column].to_numpy(float)
+    flag = f"{side}_in_stance"
+    if side is None or flag not in frames:
+        return values
+    return np.where(frames[flag].to_numpy() > 0, values, np.nan)
 
 
 def _shade_events(ax: Axes, events: pd.DataFrame) -> None:
