@@ -50,8 +50,6 @@ MIN_DURATION_S = 1.0
 MIN_DETECTED_FRACTION = 0.3
 #: Fraction of frames with a person in which both feet must be in view.
 MIN_FEET_FRACTION = 0.5
-#: Running: fewer events per side than this gives a warning (Dingenen 2018: average >= 7).
-RECOMMENDED_RUNNING_STEPS = 7
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -203,14 +201,15 @@ def analyze_pose(
     sides = side_statistics(events)
     asym = asymmetry(sides)
     fps = float(pose.fps)
-    warnings.extend(_recording_warnings(task_est.task, fps, sides, raw, pose))
-    warnings.extend(_foreshortening_warnings(events, frames, foreshortened))
-
     from screener.faults import flag_faults
     from screener.norms import load_norms
     from screener.plan import build_plan
 
     norms = load_norms(config.norms_path)
+    warnings.extend(
+        _recording_warnings(task_est.task, fps, sides, raw, norms.task(task_est.task).min_events)
+    )
+    warnings.extend(_foreshortening_warnings(events, frames, foreshortened))
     quality_summary = {
         "detected_fraction": float(raw.detected.mean()),
         "mean_quality": float(np.mean(quality)),
@@ -423,23 +422,27 @@ def _recording_warnings(
     fps: float,
     sides: dict[str, dict[str, object]],
     raw: PoseSequence,
-    pose: PoseSequence,
+    min_events: int,
 ) -> list[str]:
+    """Warnings on how the clip was recorded: frame rate, events per side (fewer than the
+    norms file's ``min_events`` for the task), another person in view."""
     out = []
     if task == "jog" and fps < 60:
         out.append(
             f"jogging filmed at {fps:.0f} fps: fast movement is blurred and under-sampled "
             "below 60 fps; clinical running video guidance asks for 120 fps or more"
         )
-    if task in ("walk", "jog"):
-        for s in SIDES:
-            n = sides[s]["n_events"]
-            assert isinstance(n, int)
-            if n < RECOMMENDED_RUNNING_STEPS:
-                out.append(
-                    f"{n} {s} stance phase(s): averages of fewer than "
-                    f"{RECOMMENDED_RUNNING_STEPS} steps are less repeatable (Dingenen 2018)"
-                )
+    kind = "repetition(s)" if task == "sls" else "stance phase(s)"
+    for s in SIDES:
+        n = sides[s]["n_events"]
+        assert isinstance(n, int)
+        if task == "sls" and n == 0:
+            continue  # the free leg of a squat has no repetitions
+        if n < min_events:
+            out.append(
+                f"{n} {s} {kind}: fewer than the {min_events} a confident call needs "
+                "(norms file); record a longer clip, the values are less repeatable"
+            )
     jumps = _count_person_jumps(raw)
     if jumps:
         out.append(

@@ -151,3 +151,27 @@ def test_knee_angles_left_empty_where_the_thigh_is_foreshortened(depth_m, blanke
     assert warned is blanked
     if blanked:
         assert result.events["knee_fppa_deg"].isna().all()
+
+
+def test_too_few_repetitions_or_steps_for_a_confident_call_are_warned():
+    figure, _ = single_leg_squat("left", n_reps=2)
+    squat = screener.analyze_pose(
+        make_sequence(figure, fps=30, duration_s=6.0), task="sls", side="left", config=CFG
+    )
+    warnings = squat.summary["quality"]["warnings"]
+    assert any(w.startswith("2 left repetition(s): fewer than the 3") for w in warnings)
+    assert not any("right repetition" in w for w in warnings)  # the free leg has none
+    jog = screener.analyze_pose(_jog(duration_s=2.5), config=CFG)
+    n_left = jog.summary["sides"]["left"]["n_events"]
+    assert 1 <= n_left < 7
+    assert any(
+        w.startswith(f"{n_left} left stance phase(s): fewer than the 7")
+        for w in jog.summary["quality"]["warnings"]
+    )
+    long_squat = screener.analyze_pose(
+        make_sequence(single_leg_squat("left", n_reps=3)[0], fps=30, duration_s=8.0),
+        task="sls",
+        side="left",
+        config=CFG,
+    )
+    assert not any("repetition(s)" in w for w in long_squat.summary["quality"]["warnings"])
