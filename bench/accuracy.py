@@ -37,6 +37,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from screener.events import REP_EDGE_FRACTION
+
 FRAME_METRICS = {
     "pelvic_obliquity_deg": ["pelvic_obliquity_deg"],
     "knee_fppa_deg": ["left_knee_fppa_deg", "right_knee_fppa_deg"],
@@ -137,8 +139,6 @@ def truth_rep_edges(truth: pd.DataFrame, event: dict) -> tuple[float, float] | N
     The generator's start and end are where a smooth curve leaves and regains standing,
     with zero speed: no detector sees motion there. This rule says how far the detector
     is from the same definition applied to the truth."""
-    from screener.events import REP_EDGE_FRACTION
-
     cols = ("left_hip_y_px", "right_hip_y_px")
     if not all(c in truth.columns for c in cols):
         return None
@@ -246,10 +246,14 @@ def compare_flags_to_truth(
         tally.rule_flags.append((name, entry["fault"], side, bool(should), entry["verdict"]))
 
 
-def _edge_fraction() -> float:
-    from screener.events import REP_EDGE_FRACTION
-
-    return REP_EDGE_FRACTION
+def _sensitivity_specificity(truth: pd.Series, flagged: pd.Series) -> str:
+    """``sensitivity S% (tp/positives), specificity P% (tn/negatives)``."""
+    truth, flagged = truth.astype(bool), flagged.astype(bool)
+    tp, fn = int((truth & flagged).sum()), int((truth & ~flagged).sum())
+    tn, fp = int((~truth & ~flagged).sum()), int((~truth & flagged).sum())
+    sens = tp / (tp + fn) if tp + fn else float("nan")
+    spec = tn / (tn + fp) if tn + fp else float("nan")
+    return f"sensitivity {sens:.0%} ({tp}/{tp + fn}), specificity {spec:.0%} ({tn}/{tn + fp})"
 
 
 def stats(pairs: np.ndarray) -> tuple[int, float, float, float]:
@@ -298,20 +302,14 @@ def report(tally: Tally, n_clips: int) -> pd.DataFrame:
         if errs:
             e = np.abs(np.array(errs))
             print(
-                f"  rep {key:5s} vs the same {100 * _edge_fraction():.0f} % rule on the truth: "
+                f"  rep {key:5s} vs the same {100 * REP_EDGE_FRACTION:.0f} % rule on the truth: "
                 f"mean {1000 * e.mean():.0f} ms, within 50 ms: {np.mean(e <= 0.05):.0%}"
             )
     if tally.flags:
         flags = pd.DataFrame(tally.flags, columns=["clip", "fault", "side", "planted", "flagged"])
-        tp = int((flags.planted & flags.flagged).sum())
-        fn = int((flags.planted & ~flags.flagged).sum())
-        tn = int((~flags.planted & ~flags.flagged).sum())
-        fp = int((~flags.planted & flags.flagged).sum())
-        sens = tp / (tp + fn) if tp + fn else float("nan")
-        spec = tn / (tn + fp) if tn + fp else float("nan")
         print(
-            f"\nfault flags: sensitivity {sens:.0%} ({tp}/{tp + fn}), "
-            f"specificity {spec:.0%} ({tn}/{tn + fp}); target >= 90 %"
+            f"\nfault flags: {_sensitivity_specificity(flags.planted, flags.flagged)}; "
+            "target >= 90 %"
         )
         for fault in FAULTS:
             sub = flags[flags.fault == fault]
@@ -325,15 +323,9 @@ def report(tally: Tally, n_clips: int) -> pd.DataFrame:
             tally.rule_flags, columns=["clip", "fault", "side", "should", "verdict"]
         )
         judged = rule[rule.verdict.isin(["flag", "no flag"])]
-        flagged = judged.verdict == "flag"
-        tp = int((judged.should & flagged).sum())
-        fn = int((judged.should & ~flagged).sum())
-        tn = int((~judged.should & ~flagged).sum())
-        fp = int((~judged.should & flagged).sum())
         print(
             "against the norm applied to joint-centre truth (pelvic drop, knee valgus): "
-            f"sensitivity {tp / max(tp + fn, 1):.0%} ({tp}/{tp + fn}), "
-            f"specificity {tn / max(tn + fp, 1):.0%} ({tn}/{tn + fp}); "
+            f"{_sensitivity_specificity(judged.should, judged.verdict == 'flag')}; "
             f"no verdict given: {len(rule) - len(judged)}"
         )
         for row in rule[~rule.verdict.isin(["flag", "no flag"])].itertuples():

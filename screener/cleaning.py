@@ -134,13 +134,7 @@ def repair_swaps(pose: PoseSequence) -> tuple[PoseSequence, BoolArray]:
             keep = _mean_distance(cur_left, ref_left) + _mean_distance(cur_right, ref_right)
             swap = _mean_distance(cur_left, ref_right) + _mean_distance(cur_right, ref_left)
             separation = _mean_distance(ref_left, ref_right)
-            if (
-                np.isfinite(keep)
-                and np.isfinite(swap)
-                and separation > 0
-                and swap < 0.5 * keep
-                and keep - swap > 0.5 * separation
-            ):
+            if _swap_test(keep, swap, separation):
                 swapped[t] = True
                 cur_left, cur_right = cur_right, cur_left
         if np.isfinite(cur_left).all() and np.isfinite(cur_right).all():
@@ -176,15 +170,24 @@ def _any_swap_against_last_known(
         keep = mean_dist(cur_l, ref_l) + mean_dist(cur_r, ref_r)
         swap = mean_dist(cur_l, ref_r) + mean_dist(cur_r, ref_l)
         separation = mean_dist(ref_l, ref_r)
-        test = (
-            has_ref
-            & np.isfinite(keep)
+        test = has_ref & _swap_test(keep, swap, separation)
+    return bool(np.any(test))
+
+
+def _swap_test(
+    keep: FloatArray | float, swap: FloatArray | float, separation: FloatArray | float
+) -> BoolArray | np.bool_:
+    """The swap rule of :func:`repair_swaps`, for scalars or arrays of distances: the
+    exchanged labels fit the reference at least twice as well, by half the legs'
+    separation."""
+    with np.errstate(invalid="ignore"):
+        return (
+            np.isfinite(keep)
             & np.isfinite(swap)
             & (separation > 0)
             & (swap < 0.5 * keep)
             & (keep - swap > 0.5 * separation)
         )
-    return bool(test.any())
 
 
 def swap_leg_labels(pose: PoseSequence, frames: BoolArray) -> PoseSequence:

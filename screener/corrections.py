@@ -133,21 +133,7 @@ def apply_corrections(
     A pelvic obliquity correction has no offset by symmetry (left and right drop alike);
     the file's loader does not enforce it, the fitting script does.
     """
-    out = frames.copy()
-    applied: list[dict[str, Any]] = []
-    if corrections is None:
-        return out, applied
-    for metric, corr in sorted(corrections.for_task(task).items()):
-        if corr.level != "frame":
-            continue
-        for col in CORRECTABLE[metric]:
-            if col not in out:
-                continue
-            measured = out[col].to_numpy(dtype=float)
-            out[col.removesuffix("_deg") + "_uncorrected_deg"] = measured
-            out[col] = corr.offset_deg + corr.gain * measured
-        applied.append({"metric": metric, **corr.model_dump()})
-    return out, applied
+    return _apply(frames, task, corrections, "frame")
 
 
 def apply_event_corrections(
@@ -172,15 +158,32 @@ def apply_event_corrections(
     applied
         One record per corrected metric, for the provenance.
     """
-    out = events.copy()
+    return _apply(events, task, corrections, "event")
+
+
+def _apply(
+    table: pd.DataFrame, task: str, corrections: Corrections | None, level: str
+) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """Apply a task's corrections of one level to a copy of ``table``.
+
+    Each corrected column gets ``offset + gain * measured``; the measured value is read
+    from, or kept in, ``{column without _deg}_uncorrected_deg``.
+    """
+    out = table.copy()
     applied: list[dict[str, Any]] = []
     if corrections is None:
         return out, applied
     for metric, corr in sorted(corrections.for_task(task).items()):
-        if corr.level != "event":
+        if corr.level != level:
             continue
-        measured = out[metric.removesuffix("_deg") + "_uncorrected_deg"].to_numpy(dtype=float)
-        out[metric] = corr.offset_deg + corr.gain * measured
+        columns = CORRECTABLE[metric] if level == "frame" else (metric,)
+        for col in columns:
+            if col not in out:
+                continue
+            kept = col.removesuffix("_deg") + "_uncorrected_deg"
+            measured = out[kept if kept in out else col].to_numpy(dtype=float)
+            out[kept] = measured
+            out[col] = corr.offset_deg + corr.gain * measured
         applied.append({"metric": metric, **corr.model_dump()})
     return out, applied
 

@@ -369,18 +369,12 @@ def _ground_level_px(foot_y: FloatArray, still: BoolArray, time_s: FloatArray) -
     """
     ok = still & np.isfinite(foot_y)
     out = np.full(foot_y.shape, np.nan)
-    runs = [(a, b, b - a, float(np.median(foot_y[a:b]))) for a, b in true_runs(ok)]
-    if not runs:
-        return out
-    starts = np.array([time_s[a] for a, _, _, _ in runs])
-    stops = np.array([time_s[b - 1] for _, b, _, _ in runs])
-    lengths = np.array([n for _, _, n, _ in runs])
-    heights = np.array([h for _, _, _, h in runs])
-    for i, t in enumerate(time_s):
-        near = (stops >= t - 0.5) & (starts <= t + 0.5)
-        if near.any():
-            k = np.flatnonzero(near)[int(np.argmax(lengths[near]))]
-            out[i] = heights[k]
+    longest = np.zeros(foot_y.shape, dtype=int)  # length of the run giving ``out``
+    for a, b in true_runs(ok):  # in time order: the earliest of equally long runs wins
+        near = (time_s >= time_s[a] - 0.5) & (time_s <= time_s[b - 1] + 0.5)
+        better = near & (b - a > longest)
+        out[better] = float(np.median(foot_y[a:b]))
+        longest[better] = b - a
     return out
 
 

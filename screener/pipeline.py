@@ -209,7 +209,7 @@ def analyze_pose(
     warnings.extend(
         _recording_warnings(task_est.task, fps, sides, raw, norms.task(task_est.task).min_events)
     )
-    warnings.extend(_foreshortening_warnings(events, frames, foreshortened))
+    warnings.extend(_foreshortening_warnings(events, foreshortened))
     quality_summary = {
         "detected_fraction": float(raw.detected.mean()),
         "mean_quality": float(np.mean(quality)),
@@ -453,7 +453,7 @@ def _recording_warnings(
 
 
 def _foreshortening_warnings(
-    events: pd.DataFrame, frames: pd.DataFrame, foreshortened: dict[str, BoolArray]
+    events: pd.DataFrame, foreshortened: dict[str, BoolArray]
 ) -> list[str]:
     """Say where the knee and hip frontal-plane angles were left empty, and why."""
     out = []
@@ -461,9 +461,7 @@ def _foreshortening_warnings(
         sel = events[events["side"] == s]
         if sel.empty:
             continue
-        peaks = np.searchsorted(frames["time_s"].to_numpy(), sel["t_peak_s"].to_numpy())
-        peaks = np.clip(peaks, 0, len(frames) - 1)
-        n = int(foreshortened[s][peaks].sum())
+        n = int(foreshortened[s][sel["frame_peak"].to_numpy(dtype=int)].sum())
         if n:
             out.append(
                 f"{s} thigh foreshortened at {n} of {len(sel)} event(s) (under "

@@ -28,6 +28,7 @@ from bench.accuracy import Tally, compare_events, compare_flags, compare_frames,
 from screener.cli import main as cli_main
 from screener.config import AnalysisConfig
 from screener.result import AnalysisResult
+from tests.test_pipeline import SPEC_FRAME_COLUMNS
 
 pytestmark = pytest.mark.video
 
@@ -221,13 +222,7 @@ def test_cli_writes_the_spec_files_and_columns(
     )
     assert code == 0
     frames = pd.read_csv(out / "frames.csv")
-    spec_frames = [
-        "frame", "time_s", "detected", "quality", "pelvic_obliquity_deg",
-        "left_knee_fppa_deg", "right_knee_fppa_deg", "left_hip_adduction_deg",
-        "right_hip_adduction_deg", "left_femoral_ir_deg", "right_femoral_ir_deg",
-        "trunk_lean_deg", "left_knee_flexion_deg", "right_knee_flexion_deg",
-        "left_in_stance", "right_in_stance",
-    ]  # fmt: skip
+    spec_frames = SPEC_FRAME_COLUMNS
     assert set(spec_frames) <= set(frames.columns)
     assert len(frames) == clip.truth_json["n_frames"]
     assert np.all(np.diff(frames["time_s"]) > 0)
