@@ -78,6 +78,8 @@ class Tally:
     #: (clip, fault, side, the norm applied to truth says flag, verdict) per judged side
     rule_flags: list[tuple[str, str, str, bool, str]] = field(default_factory=list)
     failures: list[tuple[str, str]] = field(default_factory=list)
+    #: one row per matched event and metric: task, view, conditions, measured, truth
+    event_rows: list[dict[str, Any]] = field(default_factory=list)
 
 
 def find_clips(folders: list[Path]) -> list[Path]:
@@ -86,6 +88,31 @@ def find_clips(folders: list[Path]) -> list[Path]:
     for folder in folders:
         out.extend(sorted(folder.rglob("*.truth.json")))
     return out
+
+
+def load_truth(truth_path: Path) -> tuple[dict, pd.DataFrame]:
+    """A clip's truth summary and per-frame truth (``.truth.csv`` or ``.truth.csv.gz``)."""
+    truth_json = json.loads(truth_path.read_text())
+    stem = truth_path.name.removesuffix(".truth.json")
+    table = truth_path.with_name(f"{stem}.truth.csv")
+    if not table.exists():
+        table = truth_path.with_name(f"{stem}.truth.csv.gz")
+    return truth_json, pd.read_csv(table)
+
+
+def analyze_clip(truth_path: Path, truth_json: dict, config: Any, **choices: Any) -> Any:
+    """Screen one clip: its video when present, else its stored landmarks (a corpus).
+
+    ``choices`` are :func:`screener.analyze`'s ``task``, ``side`` and ``view``.
+    """
+    import screener
+    from screener.keypoints import PoseSequence
+
+    video = truth_path.parent / truth_json["video"]
+    if video.exists() or "keypoints" not in truth_json:
+        return screener.analyze(video, config=config, **choices)
+    raw = PoseSequence.load(truth_path.parent / truth_json["keypoints"])
+    return screener.analyze_pose(raw, config=config, video_path=video, **choices)
 
 
 def compare_frames(tally: Tally, frames: pd.DataFrame, truth: pd.DataFrame) -> None:
@@ -158,22 +185,76 @@ def truth_rep_edges(truth: pd.DataFrame, event: dict) -> tuple[float, float] | N
     return out[0], out[1]
 
 
-def compare_events(
-    tally: Tally, events: pd.DataFrame, truth_json: dict, truth: pd.DataFrame
-) -> None:
-    """Match true events to found ones (same side, overlapping) and pair their values."""
+def clip_conditions(truth_json: dict) -> dict[str, Any]:
+    """The capture conditions of a rendered clip, for per-condition figures."""
+    cam = truth_json.get("camera", {})
+    look = truth_json.get("look") or {}
+    return {
+        "yaw_deg": float(cam.get("yaw_deg", 0.0)),
+        "roll_deg": float(cam.get("roll_deg", 0.0)),
+        "camera_height_m": float(cam.get("height_m", np.nan)),
+        "fill": float(cam.get("fill", np.nan)),
+        "fps": float(truth_json.get("fps", np.nan)),
+        "trousers": bool(look.get("trousers", False)),
+        "long_top": bool(look.get("long_top", False)),
+        "orientation": truth_json.get("orientation", ""),
+    }
+
+
+def by_condition(rows: pd.DataFrame, values: np.ndarray) -> pd.DataFrame:
+    """RMSE of ``values`` against truth per metric and capture condition."""
+    frame = rows.assign(err=values - rows.truth.to_numpy())
+    bins = {
+        "yaw": pd.cut(frame.yaw_deg.abs(), [0, 10, 20, 36], right=False),
+        "roll": pd.cut(frame.roll_deg.abs(), [0, 2, 4, 6], right=False),
+        "camera_height_m": pd.cut(frame.camera_height_m, [0.3, 0.7, 1.1, 1.5, 1.9]),
+        "fps": frame.fps,
+        "trousers": frame.trousers,
+        "view": frame.view,
+    }
+    out = []
+    for name, key in bins.items():
+        for (metric, level), sub in frame.groupby([frame.metric, key], observed=True):
+            out.append(
+                {
+                    "condition": name,
+                    "level": str(level),
+                    "metric": metric,
+                    "n": len(sub),
+                    "rmse_deg": float(np.sqrt(np.mean(sub.err**2))),
+                    "bias_deg": float(sub.err.mean()),
+                }
+            )
+    return pd.DataFrame(out)
+
+
+def match_events(events: pd.DataFrame, truth_json: dict) -> list[tuple[dict, pd.Series | None]]:
+    """Each true event with the found one it matches (same side and kind, largest
+    overlap, each found event used once), or None when none overlaps."""
     used: set[int] = set()
+    out: list[tuple[dict, pd.Series | None]] = []
     for ev in truth_json.get("events", []):
-        tally.events_true += 1
         cands = events[(events["side"] == ev["side"]) & (events["kind"] == ev["kind"])]
         best, best_overlap = None, 0.0
         for idx, row in cands.iterrows():
             overlap = min(row["t_end_s"], ev["t_end_s"]) - max(row["t_start_s"], ev["t_start_s"])
             if overlap > best_overlap and int(str(idx)) not in used:
                 best, best_overlap = row, overlap
+        if best is not None:
+            used.add(int(str(best.name)))
+        out.append((ev, best))
+    return out
+
+
+def compare_events(
+    tally: Tally, events: pd.DataFrame, truth_json: dict, truth: pd.DataFrame
+) -> None:
+    """Match true events to found ones (same side, overlapping) and pair their values."""
+    conditions = clip_conditions(truth_json)
+    for ev, best in match_events(events, truth_json):
+        tally.events_true += 1
         if best is None:
             continue
-        used.add(int(str(best.name)))
         tally.events_found += 1
         tally.timing["start"].append(best["t_start_s"] - ev["t_start_s"])
         tally.timing["peak"].append(best["t_peak_s"] - ev["t_peak_s"])
@@ -186,6 +267,17 @@ def compare_events(
         for metric in EVENT_METRICS:
             true_value = truth_event_value(truth, ev, metric)
             tally.event_pairs.setdefault(metric, []).append((float(best[metric]), true_value))
+            tally.event_rows.append(
+                {
+                    "clip": truth_json["video"],
+                    "task": truth_json["task"],
+                    "view": truth_json["view"],
+                    "metric": metric,
+                    "measured": float(best[metric]),
+                    "truth": true_value,
+                    **conditions,
+                }
+            )
 
 
 def compare_flags(tally: Tally, name: str, summary: dict, truth_json: dict) -> None:
@@ -335,7 +427,9 @@ def report(tally: Tally, n_clips: int) -> pd.DataFrame:
         for name, fault, side in tally.unjudged:
             print(f"  {name}: {fault} {side}")
     if tally.task_hits:
-        hits = sum(1 for _, t, d in tally.task_hits if t == d)
+        hits = sum(
+            1 for _, t, d in tally.task_hits if t == d or (t == "stand" and d.startswith("ref"))
+        )
         print(f"\ntask detection (--task auto): {hits}/{len(tally.task_hits)} correct")
         for name, t, d in tally.task_hits:
             if t != d:
@@ -343,6 +437,61 @@ def report(tally: Tally, n_clips: int) -> pd.DataFrame:
     for name, reason in tally.failures:
         print(f"FAILED {name}: {reason}")
     return table
+
+
+def report_by_condition(tally: Tally) -> pd.DataFrame:
+    """Print and return event RMSE per task and view, and per capture condition."""
+    rows = pd.DataFrame(tally.event_rows)
+    if rows.empty:
+        return rows
+    rows = rows[np.isfinite(rows.measured) & np.isfinite(rows.truth)]
+    err = rows.measured - rows.truth
+    per_task = (
+        rows.assign(err=err, sq=err**2)
+        .groupby(["task", "view", "metric"])
+        .agg(n=("err", "size"), clips=("clip", "nunique"), rmse_deg=("sq", "mean"),
+             bias_deg=("err", "mean"))
+    )  # fmt: skip
+    per_task["rmse_deg"] = np.sqrt(per_task["rmse_deg"])
+    print("\n== event RMSE per task and view ==")
+    print(per_task.to_string(float_format=lambda v: f"{v:.2f}"))
+    conditions = by_condition(rows, rows.measured.to_numpy())
+    print("\n== event RMSE per capture condition ==")
+    print(conditions.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+    return per_task.reset_index()
+
+
+def write_measured_errors(per_task: pd.DataFrame, folders: list[Path], path: Path) -> None:
+    """Per task, view and metric event RMSE as ``measurement_errors.toml``."""
+    from datetime import UTC, datetime
+
+    names = ", ".join(str(f) for f in folders)
+    lines = [
+        "# The screener's own measured event errors (RMSE against exact truth).",
+        f"# Written by bench/accuracy.py --write-errors on {datetime.now(UTC).date()}",
+        f"# from {names}: rendered clips that trained nothing (docs/accuracy.md).",
+        "# The verdicts use them: a value below a threshold by less than rule_out_z",
+        "# errors is 'cannot rule out'; a metric whose error exceeds",
+        "# max_reportable_error_deg gets no clinical verdict.",
+        "",
+        "schema_version = 1",
+        f'measured_on = "{names}"',
+        'method = "RMSE of event values (peak in stance, deepest point of a rep) against '
+        'joint-centre truth read with the same rule, per task and view (bench/accuracy.py)"',
+        "max_reportable_error_deg = 8.0",
+        "rule_out_z = 1.0",
+        "",
+    ]
+    for row in per_task.itertuples():
+        lines += [
+            f'[tasks."{row.task}.{row.view}".{row.metric}]',
+            f"rmse_deg = {row.rmse_deg:.2f}",
+            f"bias_deg = {row.bias_deg:.2f}",
+            f"n_events = {row.n}",
+            f"n_clips = {row.clips}",
+            "",
+        ]
+    path.write_text("\n".join(lines))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -354,6 +503,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-cache", action="store_true", help="run pose estimation again")
     parser.add_argument("--skip-auto", action="store_true", help="do not score task detection")
     parser.add_argument(
+        "--write-errors",
+        type=Path,
+        default=None,
+        help="write the per task/view event errors here (screener/models/measurement_errors.toml)",
+    )
+    parser.add_argument(
         "--no-corrections",
         action="store_true",
         help="measured angles as MediaPipe gives them (screener/models/corrections.toml off)",
@@ -361,7 +516,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
 
-    import screener
     from screener.config import AnalysisConfig
     from screener.errors import ScreenerError
 
@@ -377,15 +531,20 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     tally = Tally()
     for truth_path in clips:
-        truth_json = json.loads(truth_path.read_text())
-        video = truth_path.parent / truth_json["video"]
-        truth = pd.read_csv(
-            truth_path.with_name(truth_path.name.replace(".truth.json", ".truth.csv"))
-        )
-        name = video.name
+        truth_json, truth = load_truth(truth_path)
+        name = truth_json["video"]
         side: Any = truth_json.get("stance_side") or "auto"
+        if truth_json["task"] == "stand":  # no task of ours: only what auto makes of it
+            try:
+                auto = analyze_clip(truth_path, truth_json, config)
+                tally.task_hits.append((name, "stand", auto.summary["task"]))
+            except ScreenerError as exc:
+                tally.task_hits.append((name, "stand", f"refused: {exc.code}"))
+            continue
         try:
-            result = screener.analyze(video, task=truth_json["task"], side=side, config=config)
+            result = analyze_clip(
+                truth_path, truth_json, config, task=truth_json["task"], side=side
+            )
         except ScreenerError as exc:
             tally.failures.append((name, exc.one_line()))
             continue
@@ -395,12 +554,16 @@ def main(argv: list[str] | None = None) -> int:
         compare_flags_to_truth(tally, name, result.summary, truth_json, truth)
         if not args.skip_auto:
             try:
-                auto = screener.analyze(video, config=config)
+                auto = analyze_clip(truth_path, truth_json, config)
                 tally.task_hits.append((name, truth_json["task"], auto.summary["task"]))
             except ScreenerError as exc:
                 tally.task_hits.append((name, truth_json["task"], f"error: {exc.code}"))
         print(f"{name}: {len(result.events)} events, task {truth_json['task']}", file=sys.stderr)
     table = report(tally, len(clips))
+    per_task = report_by_condition(tally)
+    if args.write_errors and not per_task.empty:
+        write_measured_errors(per_task, args.folders, args.write_errors)
+        print(f"wrote {args.write_errors}")
     if args.csv:
         table.to_csv(args.csv, index=False)
     return 0

@@ -148,7 +148,17 @@ class AnalysisConfig(_Frozen):
     )
     corrections_path: Path | None = Field(
         MODELS_DIR / "corrections.toml",
-        description="Corrections of MediaPipe's under-reading fitted on renders; None: off.",
+        description="Calibrations of MediaPipe's errors fitted on renders; None: off.",
+    )
+    measurement_errors_path: Path | None = Field(
+        MODELS_DIR / "measurement_errors.toml",
+        description="The screener's measured event errors (validation renders), used by the "
+        "verdicts; None: the norms' literature figures.",
+    )
+    corrections_include_unverified: bool = Field(
+        False,
+        description="Also apply calibrations checked on renders only, not yet on real video "
+        "(status renders_only in the corrections file): for research, never the default.",
     )
     sex: Sex | None = Field(None, description="Selects sex-specific norms where they exist.")
     cache_dir: Path | None = Field(
@@ -165,12 +175,21 @@ class AnalysisConfig(_Frozen):
         by the SHA-256 of the files' contents, so the same settings hash alike on any machine.
         """
         data = self.model_dump(
-            mode="json", exclude={"cache_dir", "norms_path", "plan_path", "corrections_path"}
+            mode="json", exclude={
+                "cache_dir",
+                "norms_path",
+                "plan_path",
+                "corrections_path",
+                "measurement_errors_path",
+            },
         )
         data["norms_sha256"] = _file_sha256(self.norms_path)
         data["plan_sha256"] = _file_sha256(self.plan_path)
         data["corrections_sha256"] = (
             _file_sha256(self.corrections_path) if self.corrections_path else "off"
+        )
+        data["measurement_errors_sha256"] = (
+            _file_sha256(self.measurement_errors_path) if self.measurement_errors_path else "off"
         )
         return data
 

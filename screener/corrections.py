@@ -1,14 +1,19 @@
-"""Corrections of MediaPipe's systematic under-reading, fitted on rendered clips.
+"""Calibrations of MediaPipe's systematic errors, fitted on rendered clips.
 
 MediaPipe reads pelvic drop and hip adduction low: its hip landmarks follow the pelvis'
-surface, not the hip joint centres. A correction maps a per-frame angle (``level =
-"frame"``) or an event's value (``level = "event"``, e.g. the peak pelvic drop of a
-stance phase, whose signed per-frame series cannot take an offset) to
-``offset_deg + gain * measured``, per task, with figures fitted on one set of rendered
-bodies and cameras (``bench/fit_corrections.py``) and validated on others
-(``bench/accuracy.py``). The figures live in ``screener/models/corrections.toml`` with
-where they come from; :attr:`screener.config.AnalysisConfig.corrections_path` set to
-None turns them off. The uncorrected values are kept beside the corrected ones.
+surface, not the hip joint centres, and in a squat they follow the flexing thigh. A
+correction maps a per-frame angle (``level = "frame"``) or an event's value (``level =
+"event"``: the peak of a stance phase or the deepest point of a repetition) to
+``offset_deg + gain * measured``, per task and optionally per view (a table named
+``"TASK.VIEW"`` overrides the task's own), with figures fitted on one corpus of rendered
+bodies and cameras and chosen on another (``bench/calibrate.py``). The figures live in
+``screener/models/corrections.toml`` with where they come from.
+
+Each entry has a ``status``: ``"verified"`` entries were also checked on real video and
+are applied by default; ``"renders_only"`` entries are applied only when
+:attr:`screener.config.AnalysisConfig.corrections_include_unverified` is set (research).
+:attr:`screener.config.AnalysisConfig.corrections_path` set to None turns every
+correction off. The uncorrected values are kept beside the corrected ones.
 """
 
 from __future__ import annotations
@@ -32,8 +37,10 @@ CORRECTABLE: dict[str, tuple[str, ...]] = {
     "hip_adduction_deg": tuple(f"{s}_hip_adduction_deg" for s in SIDES),
 }
 #: Event values a correction may apply to (``level = "event"``).
-EVENT_CORRECTABLE: tuple[str, ...] = ("pelvic_drop_deg",)
-SUPPORTED_SCHEMA_VERSIONS: tuple[int, ...] = (1,)
+EVENT_CORRECTABLE: tuple[str, ...] = ("pelvic_drop_deg", "knee_fppa_deg", "hip_adduction_deg")
+SUPPORTED_SCHEMA_VERSIONS: tuple[int, ...] = (1, 2)
+#: Views a ``"TASK.VIEW"`` table may name.
+VIEWS: tuple[str, ...] = ("anterior", "posterior")
 
 
 class _Strict(BaseModel):
@@ -53,6 +60,12 @@ class Correction(_Strict):
     validated_on: str = ""
     validation_rmse_before_deg: float | None = None
     validation_rmse_after_deg: float | None = None
+    status: Literal["verified", "renders_only"] = Field(
+        "verified",
+        description="verified: also checked on real video, applied by default; "
+        "renders_only: applied only on request (research).",
+    )
+    real_video_check: str = ""
 
 
 class Corrections(_Strict):
@@ -62,9 +75,22 @@ class Corrections(_Strict):
     method: str = Field(min_length=10)
     tasks: dict[str, dict[str, Correction]]
 
-    def for_task(self, task: str) -> dict[str, Correction]:
-        """The corrections of one task (empty when there are none)."""
-        return dict(self.tasks.get(task, {}))
+    def for_task(
+        self, task: str, view: str | None = None, include_unverified: bool = False
+    ) -> dict[str, Correction]:
+        """The corrections of one task and view (empty when there are none).
+
+        A ``"TASK.VIEW"`` table's entries replace the task's own for that metric;
+        ``renders_only`` entries are left out unless ``include_unverified``.
+        """
+        merged = dict(self.tasks.get(task, {}))
+        if view is not None:
+            merged.update(self.tasks.get(f"{task}.{view}", {}))
+        return {
+            metric: corr
+            for metric, corr in merged.items()
+            if include_unverified or corr.status == "verified"
+        }
 
 
 @cached_by_file
@@ -95,6 +121,11 @@ def load_corrections(path: Path) -> Corrections:
             f"(this screener reads {SUPPORTED_SCHEMA_VERSIONS})"
         )
     for task, metrics in corrections.tasks.items():
+        if "." in task and task.split(".", 1)[1] not in VIEWS:
+            raise ConfigError(
+                f"{path}: tasks.{task}: a view-specific table is named TASK.VIEW with VIEW "
+                f"one of {list(VIEWS)}"
+            )
         for metric, corr in metrics.items():
             known = CORRECTABLE if corr.level == "frame" else EVENT_CORRECTABLE
             if metric not in known:
@@ -106,7 +137,11 @@ def load_corrections(path: Path) -> Corrections:
 
 
 def apply_corrections(
-    frames: pd.DataFrame, task: str, corrections: Corrections | None
+    frames: pd.DataFrame,
+    task: str,
+    corrections: Corrections | None,
+    view: str | None = None,
+    include_unverified: bool = False,
 ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """Correct a task's per-frame angles, keeping the measured ones.
 
@@ -118,6 +153,8 @@ def apply_corrections(
         ``walk``, ``sls`` or ``jog``.
     corrections
         Loaded corrections, or None for none.
+    view, include_unverified
+        See :meth:`Corrections.for_task`.
 
     Returns
     -------
@@ -133,11 +170,15 @@ def apply_corrections(
     A pelvic obliquity correction has no offset by symmetry (left and right drop alike);
     the file's loader does not enforce it, the fitting script does.
     """
-    return _apply(frames, task, corrections, "frame")
+    return _apply(frames, task, corrections, "frame", view, include_unverified)
 
 
 def apply_event_corrections(
-    events: pd.DataFrame, task: str, corrections: Corrections | None
+    events: pd.DataFrame,
+    task: str,
+    corrections: Corrections | None,
+    view: str | None = None,
+    include_unverified: bool = False,
 ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """Correct a task's event values (``level = "event"``), keeping the measured ones.
 
@@ -150,6 +191,8 @@ def apply_event_corrections(
         ``walk``, ``sls`` or ``jog``.
     corrections
         Loaded corrections, or None for none.
+    view, include_unverified
+        See :meth:`Corrections.for_task`.
 
     Returns
     -------
@@ -158,11 +201,16 @@ def apply_event_corrections(
     applied
         One record per corrected metric, for the provenance.
     """
-    return _apply(events, task, corrections, "event")
+    return _apply(events, task, corrections, "event", view, include_unverified)
 
 
 def _apply(
-    table: pd.DataFrame, task: str, corrections: Corrections | None, level: str
+    table: pd.DataFrame,
+    task: str,
+    corrections: Corrections | None,
+    level: str,
+    view: str | None,
+    include_unverified: bool,
 ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """Apply a task's corrections of one level to a copy of ``table``.
 
@@ -173,7 +221,8 @@ def _apply(
     applied: list[dict[str, Any]] = []
     if corrections is None:
         return out, applied
-    for metric, corr in sorted(corrections.for_task(task).items()):
+    chosen = corrections.for_task(task, view, include_unverified)
+    for metric, corr in sorted(chosen.items()):
         if corr.level != level:
             continue
         columns = CORRECTABLE[metric] if level == "frame" else (metric,)

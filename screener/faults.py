@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from screener.accuracy import MeasuredError
 from screener.norms import SEVERITIES, Bands, MetricNorm, Norms, Severity, TaskNorms
 
 SIDES: tuple[str, str] = ("left", "right")
@@ -98,6 +99,39 @@ def side_probability(
     return 0.5 * (1.0 + math.erf(margin / (u * math.sqrt(2.0))))
 
 
+def straddles(
+    mean: float,
+    threshold: float,
+    sd: float,
+    n: int,
+    error: float | None,
+    direction: str,
+    z: float,
+) -> bool:
+    """Whether the uncertainty of a mean on the safe side reaches the threshold.
+
+    Parameters
+    ----------
+    mean, threshold, sd, n, error
+        As in :func:`side_probability`.
+    direction
+        ``"above"`` (larger is worse) or ``"below"``.
+    z
+        Multiple of the uncertainty that must clear the threshold (1.0: one error).
+
+    Returns
+    -------
+    bool
+        True when ``mean + z * u`` (``"above"``; ``mean - z * u`` for ``"below"``)
+        reaches the threshold: the measurement cannot rule the fault out.
+    """
+    spread = sd if math.isfinite(sd) else 0.0
+    u = math.sqrt(spread**2 / max(n, 1) + (error or 0.0) ** 2)
+    if direction == "above":
+        return mean + z * u >= threshold
+    return mean - z * u <= threshold
+
+
 def _side_events(events: pd.DataFrame | None, side: str) -> pd.DataFrame | None:
     if events is None or len(events) == 0 or "side" not in events:
         return None
@@ -149,8 +183,22 @@ def assess_metric(
     quality: dict[str, Any],
     sex: str | None,
     asymmetry: float | None,
+    measured: MeasuredError | None = None,
+    max_error: float = math.inf,
+    rule_out_z: float = 1.0,
 ) -> dict[str, Any]:
     """Judge one side's metric against its norm.
+
+    Parameters
+    ----------
+    measured
+        The screener's own measured error for this task, view and metric (hold-out
+        renders, :mod:`screener.accuracy`); it replaces the norm's literature figure.
+    max_error
+        A metric whose measured error exceeds this gets verdict ``"withheld"``.
+    rule_out_z
+        A value below the threshold is ``"no flag"`` only when ``value + z * u`` stays
+        below it too (``u`` the uncertainty of the mean); else ``"cannot rule out"``.
 
     Returns
     -------
@@ -161,7 +209,13 @@ def assess_metric(
     bands, group = norm.band_for(sex)
     events_factor = min(1.0, n / task_norms.min_events)
     quality_factor = _quality_factor(side_events, quality)
-    accuracy_factor = 1.0 if norm.measurement_error else norms.defaults.unknown_accuracy_factor
+    error = measured.rmse_deg if measured is not None else norm.measurement_error
+    error_source = (
+        "screener hold-out renders (screener/models/measurement_errors.toml)"
+        if measured is not None
+        else (norm.measurement_error_source or None)
+    )
+    accuracy_factor = 1.0 if error else norms.defaults.unknown_accuracy_factor
     parts: dict[str, float] = {
         "events": round(events_factor, 3),
         "landmark_quality": round(quality_factor, 3),
@@ -177,12 +231,16 @@ def assess_metric(
         verdict = "no norm"
     elif n < task_norms.min_events_verdict:
         verdict = "insufficient events"
+    elif error is not None and error > max_error:
+        verdict = "withheld"
     else:
         severity = classify_severity(mean, bands, norm.direction)
         verdict = "flag" if severity != "none" else "no flag"
-        parts["margin"] = round(
-            side_probability(mean, bands.mild, sd, n, norm.measurement_error), 3
-        )
+        if verdict == "no flag" and straddles(
+            mean, bands.mild, sd, n, error, norm.direction, rule_out_z
+        ):
+            verdict = "cannot rule out"
+        parts["margin"] = round(side_probability(mean, bands.mild, sd, n, error), 3)
     confidence = float(np.prod(list(parts.values()))) if n else 0.0
     sdc = norm.sdc
     asym_exceeds = (
@@ -217,6 +275,8 @@ def assess_metric(
         "sdc": sdc,
         "source": norms.cite(bands.source) if bands else _no_norm_source(norm, norms),
         "basis": bands.basis if bands else norm.note,
+        "measurement_error": error,
+        "measurement_error_source": error_source,
     }
     entry["note"] = describe_fault(entry, norm, task_norms)
     return entry
@@ -268,7 +328,21 @@ def describe_fault(entry: dict[str, Any], norm: MetricNorm, task_norms: TaskNorm
             f"{side.capitalize()}: mean {value} over {n} event(s), shown without a "
             f"verdict. {norm.note}"
         )
+    if verdict == "withheld":
+        error = _fmt(entry["measurement_error"], unit)
+        return (
+            f"{side.capitalize()}: mean {value} over {n} event(s), not judged: this "
+            f"measurement's error on our validation clips ({error}) is too large for a "
+            "screening verdict. Assess it clinically."
+        )
     threshold = _fmt(entry["threshold"], unit)
+    if verdict == "cannot rule out":
+        return (
+            f"{side.capitalize()}: mean {value} over {n} event(s), below the screening "
+            f"threshold of {threshold}, but within this measurement's uncertainty "
+            f"(about ±{_fmt(entry['measurement_error'], unit)}) of it: the video cannot rule "
+            "this pattern out. Check it clinically."
+        )
     provisional = {
         "provisional": " (provisional project threshold)",
         "extrapolated": " (threshold extrapolated from a related task)",
@@ -298,6 +372,9 @@ def flag_faults(
     norms: Norms,
     sex: str | None = None,
     asymmetry: dict[str, float] | None = None,
+    measured_errors: dict[str, MeasuredError] | None = None,
+    max_error: float = math.inf,
+    rule_out_z: float = 1.0,
 ) -> list[dict[str, Any]]:
     """Grade each side's movement faults against the norms.
 
@@ -319,6 +396,9 @@ def flag_faults(
         ``"female"``, ``"male"`` or None: selects sex-specific bands where they exist.
     asymmetry
         ``summary["asymmetry"]``: left minus right mean per metric.
+    measured_errors, max_error, rule_out_z
+        The screener's measured error per metric for this task and view, and the rules
+        that use it (:func:`assess_metric`); None: the norms' literature figures.
 
     Returns
     -------
@@ -327,8 +407,10 @@ def flag_faults(
         (``fault``, ``side``, ``value``, ``threshold``, ``severity``, ``confidence``,
         ``source``) and ``metric``, ``label``, ``n_events``, ``sd``, ``worst``,
         ``asymmetry``, ``asymmetry_exceeds_sdc``, ``sdc``, ``status``, ``norm_group``,
-        ``bands``, ``verdict`` (``"flag"``, ``"no flag"``, ``"no norm"`` or
-        ``"insufficient events"``), ``confidence_parts`` and a plain-language ``note``.
+        ``bands``, ``verdict`` (``"flag"``, ``"no flag"``, ``"cannot rule out"``,
+        ``"withheld"``, ``"no norm"`` or ``"insufficient events"``),
+        ``measurement_error`` and its source, ``confidence_parts`` and a plain-language
+        ``note``.
 
     Notes
     -----
@@ -363,6 +445,9 @@ def flag_faults(
                     quality=quality,
                     sex=sex,
                     asymmetry=(asymmetry or {}).get(metric),
+                    measured=(measured_errors or {}).get(metric),
+                    max_error=max_error,
+                    rule_out_z=rule_out_z,
                 )
             )
     return out

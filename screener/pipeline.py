@@ -172,7 +172,11 @@ def analyze_pose(
 
     corrections = load_corrections(config.corrections_path) if config.corrections_path else None
     frames, corrections_applied = apply_corrections(
-        compute_frame_angles(pose), task_est.task, corrections
+        compute_frame_angles(pose),
+        task_est.task,
+        corrections,
+        chosen_view,
+        config.corrections_include_unverified,
     )
     quality, flags = frame_quality(raw, cleaned)
     foreshortened = foreshortened_thigh(pose)
@@ -194,7 +198,11 @@ def analyze_pose(
     for s in SIDES:
         frames[f"{s}_in_stance"] = stance_masks[s].astype(int)
     events, event_corrections = apply_event_corrections(
-        event_table(spans, frames, pose), task_est.task, corrections
+        event_table(spans, frames, pose),
+        task_est.task,
+        corrections,
+        chosen_view,
+        config.corrections_include_unverified,
     )
     _check_events(events, task_est.task, name, config.events.min_events_per_side)
 
@@ -227,6 +235,7 @@ def analyze_pose(
         norms,
         sex=sex or config.sex,
         asymmetry=asym,
+        **_measured_error_rules(config, task_est.task, chosen_view),
     )
     plan = build_plan(faults, pain, first_line_done, config.plan_path)
     summary: dict[str, Any] = {
@@ -485,6 +494,20 @@ def _count_person_jumps(raw: PoseSequence) -> int:
     return int(np.sum(step > 0.5 * torso))
 
 
+def _measured_error_rules(config: AnalysisConfig, task: str, view: str) -> dict[str, Any]:
+    """The screener's own measured errors and the verdict rules that use them."""
+    if config.measurement_errors_path is None:
+        return {}
+    from screener.accuracy import load_measured_errors
+
+    errors = load_measured_errors(config.measurement_errors_path)
+    return {
+        "measured_errors": errors.for_task(task, view),
+        "max_error": errors.max_reportable_error_deg,
+        "rule_out_z": errors.rule_out_z,
+    }
+
+
 def _provenance(config: AnalysisConfig, raw: PoseSequence, cutoff_hz: float) -> dict[str, Any]:
     pose_source = raw.source.get("pose", {}) if isinstance(raw.source.get("pose"), dict) else {}
     return {
@@ -500,6 +523,9 @@ def _provenance(config: AnalysisConfig, raw: PoseSequence, cutoff_hz: float) -> 
         f"(effective order {2 * config.cleaning.filter_order}, zero lag)",
         "norms_file": str(config.norms_path),
         "plan_file": str(config.plan_path),
+        "measurement_errors_file": (
+            str(config.measurement_errors_path) if config.measurement_errors_path else None
+        ),
         "python": platform.python_version(),
         "analysed_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }

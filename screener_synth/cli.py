@@ -26,9 +26,24 @@ def main(argv: list[str] | None = None) -> int:
         "--per-task", type=int, default=4, help="holdout, tune: clips per task configuration"
     )
     gen.add_argument("--crf", type=int, default=26, help="x264 CRF (higher = smaller files)")
+    corp = sub.add_parser("corpus", help="render a training/validation/final corpus of landmarks")
+    corp.add_argument("--split", choices=("train", "val", "final"), required=True)
+    corp.add_argument("--n", type=int, required=True, help="clips in the split")
+    corp.add_argument("--out", type=Path, default=Path("corpus"), help="corpus folder")
+    corp.add_argument("--scratch", type=Path, default=Path("corpus_videos"), help="video folder")
+    corp.add_argument("--seed", type=int, default=None)
+    corp.add_argument("--shard", default="0/1", help="K/N: build every N-th clip from the K-th")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     os.environ.setdefault("PYOPENGL_PLATFORM", "osmesa")
+    if args.command == "corpus":
+        from screener_synth.corpus import build_corpus
+        from screener_synth.sets import corpus_specs
+
+        index, count = (int(v) for v in args.shard.split("/"))
+        specs = corpus_specs(args.split, args.n, args.seed)
+        build_corpus(specs, args.out / args.split, args.scratch / args.split, (index, count))
+        return 0
     from screener_synth.clips import render_clip
     from screener_synth.sets import holdout_specs, sample_specs, tune_specs
 

@@ -7,6 +7,7 @@ import logging
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -38,12 +39,20 @@ class CameraSpec:
         (sets the distance).
     lateral_m
         Sideways offset of the camera from the subject's line (m).
+    yaw_deg
+        Azimuth of the camera about the vertical through the subject, positive = toward
+        the subject's LEFT (for either view); 0 = straight in front of or behind them.
+    roll_deg
+        Rotation of the camera about its viewing axis (see
+        :class:`~screener_synth.geometry.PinholeCamera`); 0 = level.
     """
 
     height_m: float = 1.0
     yfov_deg: float = 50.0
     fill: float = 0.7
     lateral_m: float = 0.0
+    yaw_deg: float = 0.0
+    roll_deg: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -63,9 +72,18 @@ class ClipSpec:
     duration_s: float = 5.0
     cadence_spm: float = 170.0
     n_reps: int = 3
-    look: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+    look: dict[str, Any] = field(default_factory=dict)
     seed: int = 1
     split: str = "sample"
+    #: single-leg squat: peak knee flexion, duration of one rep, arms ("out" or "hips")
+    depth_deg: float = 62.0
+    rep_s: float = 1.6
+    arms: str = "out"
+    #: "camera": the truth's 2D columns through the render camera (samples, hold-out);
+    #: "level_frontal": through a level camera straight in front of (behind) the subject
+    #: at hip height, whatever the render camera's yaw, roll and height: what a screener
+    #: should report however the phone was placed.
+    truth_view: str = "camera"
 
 
 def build_motion(spec: ClipSpec) -> kin.Motion:
@@ -73,42 +91,78 @@ def build_motion(spec: ClipSpec) -> kin.Motion:
     if spec.task == "sls":
         assert spec.stance_side is not None
         return kin.single_leg_squat(
-            spec.stance_side, spec.faults[spec.stance_side], spec.fps, n_reps=spec.n_reps
+            spec.stance_side,
+            spec.faults[spec.stance_side],
+            spec.fps,
+            n_reps=spec.n_reps,
+            rep_s=spec.rep_s,
+            depth_deg=spec.depth_deg,
+            arms=spec.arms,
         )
+    if spec.task == "stand":
+        return kin.standing(spec.fps, spec.duration_s)
     if spec.task == "jog":
         return kin.jog_in_place(spec.faults, spec.fps, spec.duration_s, spec.cadence_spm)
     if spec.task == "walk":
         return kin.walk(spec.faults, spec.fps, spec.duration_s, spec.cadence_spm)
-    raise ValueError(f"unknown task {spec.task!r}: expected walk, sls or jog")
+    raise ValueError(f"unknown task {spec.task!r}: expected walk, sls, jog or stand")
 
 
 def place_camera(spec: ClipSpec, pelvis_xy: np.ndarray, stature: float) -> PinholeCamera:
     """Camera in front of (anterior) or behind (posterior) the subject's path.
 
     The distance makes the standing body fill ``spec.camera.fill`` of the frame height at
-    the closest point of the path.
+    the closest point of the path. A yawed camera is swung about the vertical through
+    the point it looks at; a rolled one is turned about its viewing axis.
     """
     width, height = FRAME_SIZE[spec.orientation]
     cam = spec.camera
-    half = np.radians(cam.yfov_deg) / 2
-    distance = (stature / cam.fill) / (2 * np.tan(half))
-    x0 = float(np.mean(pelvis_xy[:, 0]))
-    if spec.view == "anterior":
-        y_near = float(pelvis_xy[:, 1].min())
-        y_cam = y_near - distance
-        target_y = y_near + (1.0 if spec.task == "walk" else 0.0)
-    else:
-        y_near = float(pelvis_xy[:, 1].max())
-        y_cam = y_near + distance
-        target_y = y_near - (1.0 if spec.task == "walk" else 0.0)
+    x0, y_cam, target_y = _frontal_line(spec, pelvis_xy, stature)
     target_z = 0.5 * stature if spec.task != "walk" else 0.45 * stature
+    # yaw toward the subject's left (+X) whichever side of the subject the camera is on
+    yaw = np.radians(cam.yaw_deg if spec.view == "anterior" else -cam.yaw_deg)
+    dy = y_cam - target_y
+    pos_x = x0 + cam.lateral_m - np.sin(yaw) * dy
+    pos_y = target_y + np.cos(yaw) * dy
     return PinholeCamera(
-        position=(x0 + cam.lateral_m, y_cam, cam.height_m),
+        position=(float(pos_x), float(pos_y), cam.height_m),
         target=(x0, target_y, target_z),
         yfov_deg=cam.yfov_deg,
         width=width,
         height=height,
+        roll_deg=cam.roll_deg,
     )
+
+
+def level_frontal_camera(
+    spec: ClipSpec, pelvis_xy: np.ndarray, stature: float, hip_height_m: float
+) -> PinholeCamera:
+    """The reference camera of ``truth_view="level_frontal"``: straight in front (behind),
+    level, lens at hip height, at the render camera's distance, looking horizontally."""
+    width, height = FRAME_SIZE[spec.orientation]
+    x0, y_cam, target_y = _frontal_line(spec, pelvis_xy, stature)
+    return PinholeCamera(
+        position=(x0, y_cam, hip_height_m),
+        target=(x0, target_y, hip_height_m),
+        yfov_deg=spec.camera.yfov_deg,
+        width=width,
+        height=height,
+    )
+
+
+def _frontal_line(
+    spec: ClipSpec, pelvis_xy: np.ndarray, stature: float
+) -> tuple[float, float, float]:
+    """``(x0, y_camera, y_target)`` of an unyawed camera for the clip."""
+    half = np.radians(spec.camera.yfov_deg) / 2
+    distance = (stature / spec.camera.fill) / (2 * np.tan(half))
+    x0 = float(np.mean(pelvis_xy[:, 0]))
+    ahead = 1.0 if spec.task == "walk" else 0.0
+    if spec.view == "anterior":
+        y_near = float(pelvis_xy[:, 1].min())
+        return x0, y_near - distance, y_near + ahead
+    y_near = float(pelvis_xy[:, 1].max())
+    return x0, y_near + distance, y_near - ahead
 
 
 def _check_in_frame(vertices: np.ndarray, camera: PinholeCamera, name: str) -> float:
@@ -155,7 +209,16 @@ def render_clip(spec: ClipSpec, outdir: Path, crf: int = 29) -> Path:
     below = float(posed.vertices[:, :, 2].min())
     if below < -0.02:
         LOGGER.warning("%s: a vertex goes %.0f mm below the floor", spec.name, -1000 * below)
-    frames = truth_frames(motion, posed, camera)
+    truth_camera = camera
+    if spec.truth_view == "level_frontal":
+        hips = 0.5 * (posed.joints["left_hip"] + posed.joints["right_hip"])
+        hip_z = float(np.median(hips[:, 2]))
+        truth_camera = level_frontal_camera(spec, pelvis[:, :2], body.stature, hip_z)
+    frames = truth_frames(motion, posed, truth_camera)
+    # the body's extent in the rendered image (for the subject's size in the frame)
+    body_y = camera.project(posed.vertices[:, ::9])[..., 1]
+    frames["body_top_px"] = body_y.min(axis=1)
+    frames["body_bottom_px"] = body_y.max(axis=1)
     events = event_rows(motion, frames)
     planted = {s: asdict(f) for s, f in spec.faults.items()}
     planted_values, expected = planted_summary(motion, frames, events, planted)
@@ -212,7 +275,17 @@ def render_clip(spec: ClipSpec, outdir: Path, crf: int = 29) -> Path:
                 3,
             ),
             "fraction_frames_body_in_view": round(frac, 3),
+            "yaw_deg": spec.camera.yaw_deg,
+            "roll_deg": spec.camera.roll_deg,
+            "fill": spec.camera.fill,
         },
+        "truth_view": spec.truth_view,
+        "look": {k: (list(v) if isinstance(v, tuple) else v) for k, v in spec.look.items()},
+        "squat": (
+            {"depth_deg": spec.depth_deg, "rep_s": spec.rep_s, "arms": spec.arms}
+            if spec.task == "sls"
+            else None
+        ),
         "seed": spec.seed,
         "generator": {"name": "screener_synth", "version": __version__},
         "planted": planted_values,

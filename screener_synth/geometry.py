@@ -127,6 +127,10 @@ class PinholeCamera:
         Vertical field of view of the rendered (upright) frame, degrees.
     width, height
         Upright frame size in pixels.
+    roll_deg
+        Rotation of the camera about its viewing axis, positive = the camera's top turned
+        toward its right (a phone held tilted clockwise from the user's view): the world's
+        vertical then appears turned counter-clockwise in the image. 0 = level.
     """
 
     position: tuple[float, float, float]
@@ -134,6 +138,7 @@ class PinholeCamera:
     yfov_deg: float
     width: int
     height: int
+    roll_deg: float = 0.0
 
     def pose(self) -> FloatArray:
         """Camera-to-world 4x4 matrix (pyrender's ``camera_pose``)."""
@@ -143,6 +148,9 @@ class PinholeCamera:
         x = np.cross([0.0, 0.0, 1.0], z)
         x /= np.linalg.norm(x)
         y = np.cross(z, x)
+        if self.roll_deg:
+            a = np.radians(self.roll_deg)
+            x, y = np.cos(a) * x - np.sin(a) * y, np.sin(a) * x + np.cos(a) * y
         m = np.eye(4)
         m[:3, 0], m[:3, 1], m[:3, 2], m[:3, 3] = x, y, z, pos
         return m

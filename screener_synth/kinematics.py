@@ -192,6 +192,7 @@ def single_leg_squat(
     pause_s: float = 0.25,
     lead_s: float = 0.4,
     depth_deg: float = 62.0,
+    arms: str = "out",
 ) -> Motion:
     """Single-leg squat on ``stance_side``: ``n_reps`` reps, the other leg lifted behind.
 
@@ -208,6 +209,9 @@ def single_leg_squat(
         standing time before the first and after the last.
     depth_deg
         Peak stance knee flexion added to the standing 4°.
+    arms
+        ``"out"`` (arms forward and out for balance) or ``"hips"`` (hands on the hips, as
+        the single-leg squat norms were measured).
 
     Returns
     -------
@@ -234,14 +238,44 @@ def single_leg_squat(
     angles[f"{swing}_hip_flexion"] += 20.0 + 22.0 * depth
     angles[f"{swing}_knee_flexion"] += 75.0 + 25.0 * depth
     angles[f"{swing}_ankle_plantar"] += 25.0
-    for s in SIDES:  # arms out for balance, away from the hips
-        angles[f"{s}_shoulder_abduction"] += 18.0 + 6.0 * depth
-        angles[f"{s}_shoulder_flexion"] += 10.0 + 25.0 * depth
-        angles[f"{s}_elbow_flexion"] += 10.0
+    for s in SIDES:
+        if arms == "hips":  # hands on the hips: elbows out and bent
+            angles[f"{s}_shoulder_abduction"] += 30.0
+            angles[f"{s}_shoulder_flexion"] += -10.0
+            angles[f"{s}_elbow_flexion"] += 95.0
+        else:  # arms out for balance, away from the hips
+            angles[f"{s}_shoulder_abduction"] += 18.0 + 6.0 * depth
+            angles[f"{s}_shoulder_flexion"] += 10.0 + 25.0 * depth
+            angles[f"{s}_elbow_flexion"] += 10.0
     _plant_faults(angles, stance_side, depth, faults)
     in_stance = {s: np.full(n, s == stance_side) for s in SIDES}
     anchor = np.full(n, SIDES.index(stance_side))
     return Motion("sls", t, angles, in_stance, anchor, True, events, {stance_side: depth})
+
+
+def standing(fps: float, duration_s: float = 3.0, sway_deg: float = 1.5) -> Motion:
+    """Quiet standing on both feet with a slow weight shift: no stance phase, no repetition.
+
+    A screener must never read this as a single-leg squat or a gait.
+
+    Parameters
+    ----------
+    fps, duration_s
+        Frame rate and clip length.
+    sway_deg
+        Peak pelvic obliquity of the side-to-side weight shift.
+    """
+    t = frame_times(duration_s, fps)
+    n = t.size
+    angles = _zeros(n)
+    shift = np.sin(2 * np.pi * t / max(duration_s, 1.0))
+    angles["pelvis_obliquity"] += sway_deg * shift
+    for s in SIDES:
+        angles[f"{s}_foot_plant"][:] = 1.0
+        angles[f"{s}_knee_flexion"] += 2.0 + 2.0 * np.abs(shift)
+        angles[f"{s}_hip_flexion"] += 2.0
+    in_stance = {s: np.ones(n, dtype=bool) for s in SIDES}
+    return Motion("stand", t, angles, in_stance, np.zeros(n, dtype=int), True, [], {})
 
 
 _JOG_STANCE_FRACTION = 0.36

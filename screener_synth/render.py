@@ -36,6 +36,14 @@ class Look:
         Body colours.
     floor, wall
         Base colours of the floor tiles and the wall.
+    trousers
+        Long trousers (the shorts' colour down to the ankles) instead of shorts.
+    long_top
+        A long, loose-looking top: the shirt's colour down over the hips to mid-thigh.
+    light
+        Scale of the key and fill lights (1 = the studio of the samples).
+    ambient
+        Ambient light level (0-1).
     """
 
     skin: tuple[float, float, float] = (0.80, 0.60, 0.48)
@@ -45,6 +53,10 @@ class Look:
     hair: tuple[float, float, float] = (0.18, 0.12, 0.08)
     floor: tuple[float, float, float] = (0.55, 0.50, 0.45)
     wall: tuple[float, float, float] = (0.78, 0.78, 0.74)
+    trousers: bool = False
+    long_top: bool = False
+    light: float = 1.0
+    ambient: float = 0.35
 
 
 def vertex_colours(
@@ -78,6 +90,11 @@ def vertex_colours(
         rgb[mask] = colour
     shirt = np.array([n.startswith(_GARMENTS[2][1]) for n in names])
     rgb[shirt & (neutral_vertices[:, 2] < hip_z + 0.08)] = look.shorts
+    if look.trousers:
+        rgb[np.array([n.startswith("lowerleg") for n in names])] = look.shorts
+    if look.long_top:
+        torso = np.array([n.startswith(("pelvis.", "upperleg01.", "root", "spine")) for n in names])
+        rgb[torso & (neutral_vertices[:, 2] > hip_z - 0.12)] = look.shirt
     head = names == "head"
     z = neutral_vertices[:, 2]
     y = neutral_vertices[:, 1]
@@ -163,7 +180,7 @@ class SceneRenderer:
         self.colours = colours
         self.camera = camera
         rng = np.random.default_rng(seed)
-        scene = pyrender.Scene(bg_color=[0.6, 0.65, 0.7, 1.0], ambient_light=[0.35, 0.35, 0.35])
+        scene = pyrender.Scene(bg_color=[0.6, 0.65, 0.7, 1.0], ambient_light=[look.ambient] * 3)
         cam_pos = np.asarray(camera.position)
         cx, cy = room_centre
         away = np.sign(cy - cam_pos[1]) or 1.0
@@ -194,14 +211,14 @@ class SceneRenderer:
             yfov=np.radians(camera.yfov_deg), aspectRatio=camera.width / camera.height
         )
         scene.add(cam, pose=camera.pose())
-        key = pyrender.DirectionalLight(color=np.ones(3), intensity=2.6)
+        key = pyrender.DirectionalLight(color=np.ones(3), intensity=2.6 * look.light)
         scene.add(
             key,
             pose=PinholeCamera(
                 (cam_pos[0] + 1.5, cam_pos[1], cam_pos[2] + 2.5), (cx, cy, 0.8), 50, 2, 2
             ).pose(),
         )
-        fill = pyrender.PointLight(color=np.ones(3), intensity=6.0)
+        fill = pyrender.PointLight(color=np.ones(3), intensity=6.0 * look.light)
         scene.add(
             fill,
             pose=PinholeCamera((cam_pos[0] - 1.5, cam_pos[1], 2.2), (cx, cy, 1.0), 50, 2, 2).pose(),

@@ -289,3 +289,143 @@ def _rgb(values: np.ndarray) -> tuple[float, float, float]:
     """Three colour channels as a tuple of floats."""
     r, g, b = (float(v) for v in values)
     return (r, g, b)
+
+
+# --------------------------------------------------------------------------- corpus
+#: Ranges of the training corpus: wider than any clinic should film with, so that the
+#: validated envelope (docs/accuracy.md) lies well inside what the method was fitted on.
+CORPUS_RANGES: dict[str, tuple[float, float]] = {
+    "yaw_deg": (-35.0, 35.0),
+    "roll_deg": (-5.0, 5.0),
+    "camera_height_m": (0.4, 1.8),
+    "fill": (0.45, 0.9),
+    "yfov_deg": (40.0, 70.0),
+    "lateral_m": (-0.3, 0.3),
+    "age": (0.5, 1.0),
+    "height": (0.0, 1.0),
+    "muscle": (0.0, 1.0),
+    "weight": (0.0, 1.0),
+    "proportions": (0.3, 0.7),
+    "light": (0.55, 1.4),
+    "ambient": (0.2, 0.5),
+}
+#: Largest planted value per fault; each side's value of each fault is drawn on its own.
+CORPUS_FAULT_MAX = {
+    "pelvic_drop": 12.0,
+    "hip_adduction": 14.0,
+    "femoral_ir": 18.0,
+    "knee_abduction": 15.0,
+    "trunk_lean": 8.0,
+}
+#: Task mix of the corpus (weights).
+CORPUS_TASKS = (("walk", 0.25), ("jog", 0.25), ("sls", 0.40), ("stand", 0.10))
+CORPUS_FPS = (24.0, 25.0, 30.0, 30.0, 50.0, 60.0)
+#: Seeds of the corpus splits; the final hold-out is drawn from its own seed only after
+#: the method is frozen.
+CORPUS_SEEDS = {"train": 1000, "val": 2000, "final": 3000}
+_SKIN_LIGHT = np.array([0.92, 0.76, 0.64])
+_SKIN_DARK = np.array([0.30, 0.19, 0.13])
+
+
+def corpus_specs(split: str, n: int, seed: int | None = None) -> list[ClipSpec]:
+    """Clips of a training, validation or final hold-out corpus with wide randomisation.
+
+    Every factor is drawn independently of every other: body (sex, age, height, muscle,
+    weight, proportions), clothing (shorts or long trousers, short or long top), skin
+    tone, lighting, floor and wall; camera yaw, roll, height, distance, field of view,
+    orientation and frame rate; task (walk, single-leg squat with its depth, tempo and
+    arm position, jog in place with its cadence, quiet standing); and each planted fault
+    on each side (so that no model can infer one fault from another).
+
+    Parameters
+    ----------
+    split
+        ``"train"``, ``"val"`` or ``"final"``: names the clips and picks the default seed.
+    n
+        Number of clips.
+    seed
+        Random seed; :data:`CORPUS_SEEDS` by default.
+
+    Notes
+    -----
+    The 2D truth of these clips is read through a level camera straight in front of
+    (behind) the subject at hip height (``truth_view="level_frontal"``): what the
+    screener should report however the phone was placed.
+    """
+    rng = np.random.default_rng(CORPUS_SEEDS[split] if seed is None else seed)
+    r = CORPUS_RANGES
+    tasks = [t for t, _ in CORPUS_TASKS]
+    weights = np.array([w for _, w in CORPUS_TASKS])
+    specs: list[ClipSpec] = []
+    for k in range(n):
+        u = {key: float(rng.uniform(*bounds)) for key, bounds in r.items()}
+        task = str(rng.choice(tasks, p=weights / weights.sum()))
+        side = str(rng.choice(["left", "right"])) if task == "sls" else None
+        view = "anterior" if rng.random() < 0.6 else "posterior"
+        fps = float(rng.choice(CORPUS_FPS))
+        orientation = "portrait" if rng.random() < 0.7 else "landscape"
+        body = {
+            "gender": float(rng.choice([0.0, 1.0, rng.uniform(0, 1)], p=[0.45, 0.45, 0.1])),
+            "age": u["age"],
+            "height": u["height"],
+            "muscle": u["muscle"],
+            "weight": u["weight"],
+            "proportions": u["proportions"],
+        }
+        camera = CameraSpec(
+            height_m=u["camera_height_m"],
+            yfov_deg=u["yfov_deg"],
+            fill=u["fill"],
+            lateral_m=u["lateral_m"],
+            yaw_deg=u["yaw_deg"],
+            roll_deg=u["roll_deg"],
+        )
+        faults = {s: _random_faults(rng) for s in ("left", "right")}
+        tone = float(rng.uniform(0, 1))
+        look = {
+            "skin": _rgb(_SKIN_LIGHT + tone * (_SKIN_DARK - _SKIN_LIGHT)),
+            "shirt": _rgb(rng.uniform(0.05, 0.95, 3)),
+            "shorts": _rgb(rng.uniform(0.05, 0.6, 3)),
+            "floor": _rgb(rng.uniform(0.25, 0.8, 3)),
+            "wall": _rgb(rng.uniform(0.35, 0.95, 3)),
+            "trousers": bool(rng.random() < 0.35),
+            "long_top": bool(rng.random() < 0.25),
+            "light": u["light"],
+            "ambient": u["ambient"],
+        }
+        task_name = f"{task}_{side}" if side else task
+        specs.append(
+            ClipSpec(
+                f"{task_name}_{view[:4]}_{int(fps)}fps_{split}{k:03d}",
+                task,
+                view,
+                fps,
+                orientation,
+                body,
+                camera,
+                faults,
+                stance_side=side,
+                duration_s={"walk": 3.6, "jog": 3.2, "stand": 2.5}.get(task, 5.0),
+                cadence_spm=float(
+                    rng.uniform(95, 120) if task == "walk" else rng.uniform(150, 190)
+                ),
+                n_reps=int(rng.integers(2, 4)),
+                look=look,
+                seed=int(rng.integers(0, 2**31 - 1)),
+                split=split,
+                depth_deg=float(rng.uniform(40.0, 75.0)),
+                rep_s=float(rng.uniform(1.2, 2.2)),
+                arms="hips" if rng.random() < 0.5 else "out",
+                truth_view="level_frontal",
+            )
+        )
+    return specs
+
+
+def _random_faults(rng: np.random.Generator) -> kin.SideFaults:
+    """Each fault drawn on its own: half the time near normal, else up to its maximum."""
+    values = {}
+    for name, top in CORPUS_FAULT_MAX.items():
+        normal = getattr(NORMAL_FAULTS, name)
+        values[name] = float(rng.uniform(0.0, top)) if rng.random() < 0.5 else normal
+    return kin.SideFaults(**values)

@@ -77,6 +77,8 @@ def test_correction_applies_per_frame_and_keeps_the_measured_value(tmp_path):
             "validated_on": "",
             "validation_rmse_before_deg": None,
             "validation_rmse_after_deg": None,
+            "status": "verified",
+            "real_video_check": "",
         }
     ]
     assert frames["left_knee_fppa_deg"].iloc[1] == 10.0  # the input is not changed
@@ -93,7 +95,13 @@ def test_correction_applies_per_frame_and_keeps_the_measured_value(tmp_path):
         (HEADER + FPPA.replace("knee_fppa_deg]", "femoral_ir_deg]"), "cannot be corrected"),
         (HEADER + FPPA.replace("gain = 1.5", "gain = 12.0"), "gain"),
         (HEADER + FPPA.replace("knee_fppa_deg]", "pelvic_drop_deg]"), "at frame level"),
-        (HEADER + FPPA.replace("gain = 1.5", 'level = "event"\ngain = 1.5'), "at event level"),
+        (
+            HEADER
+            + FPPA.replace("knee_fppa_deg]", "femoral_ir_deg]").replace(
+                "gain = 1.5", 'level = "event"\ngain = 1.5'
+            ),
+            "at event level",
+        ),
         (HEADER + FPPA.replace('fitted_on = "test renders"\n', ""), "fitted_on"),
     ],
 )

@@ -1,0 +1,166 @@
+"""Honest verdicts: the screener's measured error decides 'no flag' against 'cannot rule
+out', and a metric whose error is too large gets no verdict; view-specific calibrations."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from screener.accuracy import MeasuredError, load_measured_errors
+from screener.config import MODELS_DIR
+from screener.corrections import apply_event_corrections, load_corrections
+from screener.errors import ConfigError
+from screener.faults import flag_faults, straddles
+from screener.norms import load_norms
+from tests.report_fixtures import NORMS_PATH, make_events, make_summary
+
+
+@pytest.fixture(scope="module")
+def norms():
+    return load_norms(NORMS_PATH)
+
+
+def _drop_entry(norms, value, error, *, side="left", max_error=math.inf, n=8):
+    events = make_events({side: {"pelvic_drop_deg": value}}, task="sls", n=n)
+    summary = make_summary(events, task="sls")
+    faults = flag_faults(
+        "sls",
+        events,
+        summary["sides"],
+        summary["quality"],
+        norms,
+        asymmetry=summary["asymmetry"],
+        measured_errors={"pelvic_drop_deg": MeasuredError(rmse_deg=error, n_events=40, n_clips=10)},
+        max_error=max_error,
+    )
+    (entry,) = [f for f in faults if f["fault"] == "pelvic_drop" and f["side"] == side]
+    return entry
+
+
+@pytest.mark.parametrize(
+    ("mean", "error", "expected"),
+    [(4.0, 1.0, True), (2.0, 1.0, False), (2.0, 2.0, True), (6.0, 0.0, True), (4.99, 0.0, False)],
+)
+def test_straddles_uses_the_one_sided_interval(mean, error, expected):
+    assert straddles(mean, 5.0, float("nan"), 8, error, "above", 1.645) is expected
+
+
+def test_straddles_below_direction_mirrors_above():
+    assert straddles(0.5, 0.25, 0.0, 8, 0.2, "below", 1.645) is True
+    assert straddles(1.0, 0.25, 0.0, 8, 0.2, "below", 1.645) is False
+
+
+def test_value_just_under_threshold_with_large_error_cannot_be_ruled_out(norms):
+    threshold = _drop_entry(norms, 0.0, 0.5)["threshold"]
+    entry = _drop_entry(norms, threshold - 1.0, 3.0)
+    assert entry["verdict"] == "cannot rule out"
+    assert entry["severity"] == "none"
+    assert "cannot rule this pattern out" in entry["note"]
+    assert entry["measurement_error"] == 3.0
+    assert "hold-out" in entry["measurement_error_source"]
+
+
+def test_value_far_under_threshold_is_no_flag(norms):
+    threshold = _drop_entry(norms, 0.0, 0.5)["threshold"]
+    entry = _drop_entry(norms, threshold - 6.0, 1.0)
+    assert entry["verdict"] == "no flag"
+
+
+def test_value_over_threshold_is_flagged_whatever_the_error(norms):
+    threshold = _drop_entry(norms, 0.0, 0.5)["threshold"]
+    assert _drop_entry(norms, threshold + 0.5, 4.0)["verdict"] == "flag"
+
+
+def test_metric_with_error_over_the_limit_is_withheld(norms):
+    threshold = _drop_entry(norms, 0.0, 0.5)["threshold"]
+    entry = _drop_entry(norms, threshold + 5.0, 9.0, max_error=8.0)
+    assert entry["verdict"] == "withheld"
+    assert entry["severity"] == "none"
+    assert "too large" in entry["note"]
+
+
+def test_shipped_measurement_errors_file_is_valid():
+    errors = load_measured_errors(MODELS_DIR / "measurement_errors.toml")
+    assert errors.max_reportable_error_deg == 8.0
+    assert errors.tasks, "the file lists measured errors"
+    for metrics in errors.tasks.values():
+        for err in metrics.values():
+            assert err.rmse_deg >= 0 and err.n_clips >= 1
+
+
+def test_bad_measurement_errors_file_is_a_clear_error(tmp_path):
+    path = tmp_path / "errors.toml"
+    path.write_text('schema_version = 1\nmeasured_on = "x"\nmethod = "short"\n')
+    with pytest.raises(ConfigError, match="method"):
+        load_measured_errors(path)
+
+
+CALIBRATIONS = """schema_version = 2
+method = "least squares on renders, for a test"
+
+[tasks.sls.knee_fppa_deg]
+level = "event"
+gain = 1.2
+offset_deg = 1.0
+fitted_on = "test renders"
+n_frames = 100
+fit_rmse_before_deg = 4.0
+fit_rmse_after_deg = 2.0
+
+[tasks."sls.posterior".knee_fppa_deg]
+level = "event"
+gain = 1.0
+offset_deg = 5.0
+fitted_on = "test renders"
+n_frames = 100
+fit_rmse_before_deg = 4.0
+fit_rmse_after_deg = 2.0
+
+[tasks.sls.hip_adduction_deg]
+level = "event"
+gain = 1.0
+offset_deg = 3.0
+fitted_on = "test renders"
+n_frames = 100
+fit_rmse_before_deg = 4.0
+fit_rmse_after_deg = 2.0
+status = "renders_only"
+"""
+
+
+def _calibrations(tmp_path: Path) -> Path:
+    path = tmp_path / "corrections.toml"
+    path.write_text(CALIBRATIONS)
+    return path
+
+
+def test_view_specific_calibration_overrides_the_tasks(tmp_path):
+    corrections = load_corrections(_calibrations(tmp_path))
+    events = pd.DataFrame({"knee_fppa_deg": [10.0], "hip_adduction_deg": [4.0]})
+    anterior, _ = apply_event_corrections(events, "sls", corrections, "anterior")
+    posterior, applied = apply_event_corrections(events, "sls", corrections, "posterior")
+    assert anterior.knee_fppa_deg.iloc[0] == pytest.approx(13.0)
+    assert posterior.knee_fppa_deg.iloc[0] == pytest.approx(15.0)
+    assert posterior.knee_fppa_uncorrected_deg.iloc[0] == 10.0
+    assert [a["metric"] for a in applied] == ["knee_fppa_deg"]
+
+
+def test_calibration_checked_on_renders_only_is_off_unless_asked(tmp_path):
+    corrections = load_corrections(_calibrations(tmp_path))
+    events = pd.DataFrame({"knee_fppa_deg": [10.0], "hip_adduction_deg": [4.0]})
+    default, _ = apply_event_corrections(events, "sls", corrections, "anterior")
+    research, _ = apply_event_corrections(
+        events, "sls", corrections, "anterior", include_unverified=True
+    )
+    assert default.hip_adduction_deg.iloc[0] == 4.0
+    assert research.hip_adduction_deg.iloc[0] == pytest.approx(7.0)
+
+
+def test_view_table_with_unknown_view_is_refused(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text(CALIBRATIONS.replace('"sls.posterior"', '"sls.lateral"'))
+    with pytest.raises(ConfigError, match=r"TASK\.VIEW"):
+        load_corrections(path)
