@@ -62,12 +62,23 @@ CANDIDATES = ("none", "offset", "linear", "linear_view")
 OUT = Path("screener/models/corrections.toml")
 
 
-def collect(folder: Path) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
-    """One row per (found true event, metric): measured and true values, conditions."""
+def collect(
+    folder: Path, frame_model: Path | None = None
+) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
+    """One row per (found true event, metric): measured and true values, conditions.
+
+    ``frame_model``: analyse with this learned frame model applied (else without one).
+    """
     from screener.config import AnalysisConfig
     from screener.errors import ScreenerError
 
-    config = AnalysisConfig(cache_dir=None, corrections_path=None)
+    config = AnalysisConfig(
+        cache_dir=None,
+        corrections_path=None,
+        measurement_errors_path=None,
+        frame_model_path=frame_model,
+        frame_model_include_unverified=True,
+    )
     rows: list[dict[str, Any]] = []
     failures: list[tuple[str, str]] = []
     for truth_path in find_clips([folder]):
@@ -211,8 +222,8 @@ def write_corrections(
     lines = [
         "# Calibrations of MediaPipe's event values, fitted on rendered clips.",
         f"# Written by bench/calibrate.py on {datetime.now(UTC).date().isoformat()}:",
-        f"#   fitted on {train_dir} ({train.clip.nunique()} clips), chosen on {val_dir} "
-        f"({val.clip.nunique()} clips); every clip its own body and camera.",
+        f"#   fitted on {train_dir} ({train['clip'].nunique()} clips), chosen on {val_dir} "
+        f"({val['clip'].nunique()} clips); every clip its own body and camera.",
         "# corrected = offset_deg + gain * measured, per task (TASK) or task and view",
         "# (TASK.VIEW), at event level (peak of a stance phase, deepest point of a rep).",
         "# status: verified = also checked on real video and on by default;",
@@ -241,12 +252,12 @@ def write_corrections(
                 'level = "event"',
                 f"gain = {gain:.4f}",
                 f"offset_deg = {offset:.3f}",
-                f'fitted_on = "{train_dir}: {tr.clip.nunique()} clips"',
+                f'fitted_on = "{train_dir}: {tr["clip"].nunique()} clips"',
                 f"n_frames = {max(len(tr), 10)}",
                 f"fit_rmse_before_deg = {rmse(tr.measured.to_numpy(), tr.truth.to_numpy()):.3f}",
                 "fit_rmse_after_deg = "
                 f"{rmse(offset + gain * tr.measured.to_numpy(), tr.truth.to_numpy()):.3f}",
-                f'validated_on = "{val_dir}: {va.clip.nunique()} clips"',
+                f'validated_on = "{val_dir}: {va["clip"].nunique()} clips"',
                 "validation_rmse_before_deg = "
                 f"{rmse(va.measured.to_numpy(), va.truth.to_numpy()):.3f}",
                 "validation_rmse_after_deg = "
@@ -267,10 +278,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write", action="store_true", help=f"write {OUT}")
     parser.add_argument("--real-check", type=Path, default=None)
     parser.add_argument("--pairs", type=Path, default=None, help="also write the pairs here (CSV)")
+    parser.add_argument(
+        "--frame-model",
+        type=Path,
+        default=None,
+        help="calibrate the values of this learned frame model (default: geometric angles)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
-    train, fail_train = collect(args.train)
-    val, fail_val = collect(args.val)
+    train, fail_train = collect(args.train, args.frame_model)
+    val, fail_val = collect(args.val, args.frame_model)
     for name, reason in fail_train + fail_val:
         print(f"not analysed: {name}: {reason}")
     if train.empty or val.empty:
@@ -282,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     scores, chosen = choose(train, val)
     pd.set_option("display.width", 160)
-    print(f"training: {train.clip.nunique()} clips, validation: {val.clip.nunique()} clips")
+    print(f"training: {train['clip'].nunique()} clips, validation: {val['clip'].nunique()} clips")
     print(scores.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
     print("\nchosen per task and metric (validation RMSE before -> after):")
     for (task, metric), best in sorted(chosen.items()):

@@ -155,6 +155,15 @@ class AnalysisConfig(_Frozen):
         description="The screener's measured event errors (validation renders), used by the "
         "verdicts; None: the norms' literature figures.",
     )
+    frame_model_path: Path | None = Field(
+        MODELS_DIR / "frame_model.npz",
+        description="Learned correction of the frontal angles (screener.frame_model); "
+        "None: off. Applied by default only if its card says verified.",
+    )
+    frame_model_include_unverified: bool = Field(
+        False,
+        description="Also apply a frame model checked on renders only (research).",
+    )
     corrections_include_unverified: bool = Field(
         False,
         description="Also apply calibrations checked on renders only, not yet on real video "
@@ -175,18 +184,25 @@ class AnalysisConfig(_Frozen):
         by the SHA-256 of the files' contents, so the same settings hash alike on any machine.
         """
         data = self.model_dump(
-            mode="json", exclude={
+            mode="json",
+            exclude={
                 "cache_dir",
                 "norms_path",
                 "plan_path",
                 "corrections_path",
                 "measurement_errors_path",
+                "frame_model_path",
             },
         )
         data["norms_sha256"] = _file_sha256(self.norms_path)
         data["plan_sha256"] = _file_sha256(self.plan_path)
         data["corrections_sha256"] = (
             _file_sha256(self.corrections_path) if self.corrections_path else "off"
+        )
+        data["frame_model_sha256"] = (
+            _file_sha256(self.frame_model_path)
+            if self.frame_model_path and self.frame_model_path.exists()
+            else "off"
         )
         data["measurement_errors_sha256"] = (
             _file_sha256(self.measurement_errors_path) if self.measurement_errors_path else "off"

@@ -171,8 +171,9 @@ def analyze_pose(
     warnings.extend(cleaned.notes)
 
     corrections = load_corrections(config.corrections_path) if config.corrections_path else None
+    frames, frame_model = _learned_angles(compute_frame_angles(pose), pose, chosen_view, config)
     frames, corrections_applied = apply_corrections(
-        compute_frame_angles(pose),
+        frames,
         task_est.task,
         corrections,
         chosen_view,
@@ -274,6 +275,7 @@ def analyze_pose(
             **_provenance(config, raw, cleaned.cutoff_hz),
             "corrections_file": str(config.corrections_path) if config.corrections_path else None,
             "corrections": corrections_applied + event_corrections,
+            "frame_model": frame_model,
         },
     }
     return AnalysisResult(
@@ -492,6 +494,21 @@ def _count_person_jumps(raw: PoseSequence) -> int:
     if not np.isfinite(torso) or torso <= 0:
         return 0
     return int(np.sum(step > 0.5 * torso))
+
+
+def _learned_angles(
+    frames: pd.DataFrame, pose: PoseSequence, view: str, config: AnalysisConfig
+) -> tuple[pd.DataFrame, dict[str, Any] | None]:
+    """The frame model's angles where one ships and may be applied (else unchanged)."""
+    path = config.frame_model_path
+    if path is None or not path.exists():
+        return frames, None
+    from screener.frame_model import apply_frame_model, load_frame_model
+
+    model = load_frame_model(path)
+    if model.status != "verified" and not config.frame_model_include_unverified:
+        return frames, None
+    return apply_frame_model(frames, pose, view, model)
 
 
 def _measured_error_rules(config: AnalysisConfig, task: str, view: str) -> dict[str, Any]:

@@ -33,6 +33,12 @@ def main(argv: list[str] | None = None) -> int:
     corp.add_argument("--scratch", type=Path, default=Path("corpus_videos"), help="video folder")
     corp.add_argument("--seed", type=int, default=None)
     corp.add_argument("--shard", default="0/1", help="K/N: build every N-th clip from the K-th")
+    corp.add_argument(
+        "--envelope",
+        choices=("wide", "inside", "outside"),
+        default="wide",
+        help="camera ranges: the corpus' wide ones, or inside/outside the validated envelope",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     os.environ.setdefault("PYOPENGL_PLATFORM", "osmesa")
@@ -41,8 +47,9 @@ def main(argv: list[str] | None = None) -> int:
         from screener_synth.sets import corpus_specs
 
         index, count = (int(v) for v in args.shard.split("/"))
-        specs = corpus_specs(args.split, args.n, args.seed)
-        build_corpus(specs, args.out / args.split, args.scratch / args.split, (index, count))
+        specs = corpus_specs(args.split, args.n, args.seed, args.envelope)
+        folder = args.split if args.envelope == "wide" else f"{args.split}_{args.envelope}"
+        build_corpus(specs, args.out / folder, args.scratch / folder, (index, count))
         return 0
     from screener_synth.clips import render_clip
     from screener_synth.sets import holdout_specs, sample_specs, tune_specs

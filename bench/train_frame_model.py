@@ -1,0 +1,222 @@
+"""Train the learned frame model (screener/frame_model.py) on a corpus; score it on another.
+
+Usage (needs the synth extra's torch for training; the model runs with numpy)::
+
+    python -m bench.train_frame_model --train corpus/train --val corpus/val
+        [--write models/frame_model.npz] [--members 5] [--epochs 300]
+
+Every clip is analysed with its true task, side and view, no correction and no frame
+model; each frame gives the features of :func:`screener.frame_model.frame_features` and,
+as targets, the difference between the truth (joint centres through a level frontal
+camera) and the geometric angle. A leg's targets count only while that leg bears weight
+(the truth's stance), where its angles are read; pelvic obliquity counts in every frame
+with a foot down. Each clip is also used mirrored (left and right exchanged), so the
+model treats both legs alike. An ensemble of small MLPs (tanh) is trained by Adam with
+weight decay; a split by clip is leave-body-out and leave-camera-out (each clip has its
+own body and camera). Prints per-frame RMSE on the validation corpus before and after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from bench.accuracy import analyze_clip, find_clips, load_truth
+from screener.frame_model import FEATURE_LANDMARKS, TARGETS, frame_features
+
+#: Feature blocks that exchange left and right when a clip is mirrored.
+_N_LM = len(FEATURE_LANDMARKS)
+
+
+def _mirror_index() -> np.ndarray:
+    """Permutation of the landmarks that exchanges left and right."""
+    swap = [
+        FEATURE_LANDMARKS.index(
+            n.replace("left_", "tmp_").replace("right_", "left_").replace("tmp_", "right_")
+        )
+        for n in FEATURE_LANDMARKS
+    ]
+    return np.asarray(swap)
+
+
+def mirror(features: np.ndarray, targets: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The same frames with the subject's left and right exchanged (a mirror image)."""
+    n = features.shape[0]
+    perm = _mirror_index()
+    xy = features[:, : 2 * _N_LM].reshape(n, _N_LM, 2)[:, perm] * np.array([-1.0, 1.0])
+    w0 = 2 * _N_LM
+    world = features[:, w0 : w0 + 3 * _N_LM].reshape(n, _N_LM, 3)[:, perm]
+    world = world * np.array([-1.0, 1.0, 1.0])
+    v0 = w0 + 3 * _N_LM
+    vis = features[:, v0 : v0 + _N_LM][:, perm]
+    angles = features[:, v0 + _N_LM :]
+    # obliquity changes sign; left and right FPPA and adduction exchange
+    order = [0, 2, 1, 4, 3]
+    sign = np.array([-1.0, 1, 1, 1, 1])
+    out_features = np.hstack(
+        [xy.reshape(n, -1), world.reshape(n, -1), vis, angles[:, order] * sign]
+    )
+    return out_features, targets[:, order] * sign, mask[:, order]
+
+
+def collect(folder: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """Features, targets (truth - geometric, degrees), loss mask and clip names per frame."""
+    from screener.config import AnalysisConfig
+    from screener.errors import ScreenerError
+
+    config = AnalysisConfig(
+        cache_dir=None, corrections_path=None, measurement_errors_path=None, frame_model_path=None
+    )
+    feats, targs, masks, clips = [], [], [], []
+    for truth_path in find_clips([folder]):
+        truth_json, truth = load_truth(truth_path)
+        if truth_json["task"] not in ("walk", "jog", "sls"):
+            continue
+        try:
+            result = analyze_clip(
+                truth_path,
+                truth_json,
+                config,
+                task=truth_json["task"],
+                side=truth_json.get("stance_side") or "auto",
+                view=truth_json["view"],
+            )
+        except ScreenerError as exc:
+            logging.warning("%s: %s", truth_json["video"], exc.one_line())
+            continue
+        frames = result.frames
+        x = frame_features(result.pose, frames, truth_json["view"])
+        merged = frames[["frame"]].merge(truth, on="frame", how="left")
+        geometric = np.column_stack([frames[c].to_numpy(float) for c in TARGETS])
+        true = np.column_stack([merged[c].to_numpy(float) for c in TARGETS])
+        stance = {s: merged[f"{s}_in_stance"].to_numpy() > 0 for s in ("left", "right")}
+        mask = np.column_stack(
+            [
+                stance["left"] | stance["right"],
+                stance["left"],
+                stance["right"],
+                stance["left"],
+                stance["right"],
+            ]
+        )
+        mask &= np.isfinite(geometric) & np.isfinite(true)
+        feats.append(x)
+        targs.append(np.where(mask, true - geometric, 0.0))
+        masks.append(mask)
+        clips += [truth_json["video"]] * len(x)
+    return np.vstack(feats), np.vstack(targs), np.vstack(masks), clips
+
+
+def train_member(
+    x: np.ndarray, y: np.ndarray, m: np.ndarray, seed: int, hidden: int, epochs: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """One MLP (two tanh hidden layers) trained on standardised features; returns weights."""
+    import torch
+
+    torch.manual_seed(seed)
+    xt = torch.tensor(x, dtype=torch.float32)
+    yt = torch.tensor(y / 30.0, dtype=torch.float32)
+    mt = torch.tensor(m, dtype=torch.float32)
+    net = torch.nn.Sequential(
+        torch.nn.Linear(x.shape[1], hidden),
+        torch.nn.Tanh(),
+        torch.nn.Linear(hidden, hidden),
+        torch.nn.Tanh(),
+        torch.nn.Linear(hidden, y.shape[1]),
+    )
+    opt = torch.optim.Adam(net.parameters(), lr=3e-3, weight_decay=1e-4)
+    gen = torch.Generator().manual_seed(seed)
+    n = xt.shape[0]
+    for _ in range(epochs):
+        perm = torch.randperm(n, generator=gen)
+        for start in range(0, n, 512):
+            idx = perm[start : start + 512]
+            pred = net(xt[idx])
+            loss = ((pred - yt[idx]) ** 2 * mt[idx]).sum() / mt[idx].sum().clamp(min=1.0)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    layers = [mod for mod in net if isinstance(mod, torch.nn.Linear)]
+    return [
+        (lin.weight.detach().numpy().T.copy(), lin.bias.detach().numpy().copy()) for lin in layers
+    ]
+
+
+def masked_rmse(pred: np.ndarray, y: np.ndarray, m: np.ndarray) -> list[float]:
+    """RMSE per target over the masked frames."""
+    return [
+        float(np.sqrt(np.mean((pred[m[:, k], k] - y[m[:, k], k]) ** 2)))
+        for k in range(len(TARGETS))
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--train", type=Path, required=True)
+    parser.add_argument("--val", type=Path, required=True)
+    parser.add_argument("--write", type=Path, default=None)
+    parser.add_argument("--members", type=int, default=5)
+    parser.add_argument("--hidden", type=int, default=64)
+    parser.add_argument("--epochs", type=int, default=150)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    from screener.frame_model import FrameModel
+
+    x, y, m, clips = collect(args.train)
+    xm, ym, mm = mirror(x, y, m)
+    x_all, y_all, m_all = np.vstack([x, xm]), np.vstack([y, ym]), np.vstack([m, mm])
+    mean = np.nanmean(x_all, axis=0)
+    std = np.nanstd(x_all, axis=0)
+    std = np.where(std > 1e-6, std, 1.0)
+    xs = np.where(np.isfinite(x_all), (x_all - mean) / std, 0.0)
+    members = [
+        train_member(xs, y_all, m_all, seed, args.hidden, args.epochs)
+        for seed in range(args.members)
+    ]
+    card = {
+        "name": "screener frame model",
+        "version": datetime.now(UTC).strftime("%Y.%m.%d"),
+        "targets": list(TARGETS),
+        "n_members": args.members,
+        "n_layers": 3,
+        "hidden": args.hidden,
+        "epochs": args.epochs,
+        "trained_on": f"{args.train}: {len(set(clips))} clips, {len(x)} frames (+ mirrored)",
+        "validated_on": str(args.val),
+        "status": "renders_only",
+    }
+    model = FrameModel(mean=mean, std=std, layers=tuple(tuple(mem) for mem in members), card=card)
+    xv, yv, mv, vclips = collect(args.val)
+    pred, _ = model.predict(xv)
+    before = masked_rmse(np.zeros_like(yv), yv, mv)
+    after = masked_rmse(pred, yv, mv)
+    table = pd.DataFrame({"target": TARGETS, "val_rmse_geometric": before, "val_rmse_model": after})
+    print(f"train {len(set(clips))} clips / {len(x)} frames; val {len(set(vclips))} clips")
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+    card["validation_frame_rmse_deg"] = {
+        t: round(a, 2) for t, a in zip(TARGETS, after, strict=True)
+    }
+    card["validation_frame_rmse_geometric_deg"] = {
+        t: round(b, 2) for t, b in zip(TARGETS, before, strict=True)
+    }
+    if args.write:
+        arrays = {"mean": mean, "std": std, "card": np.asarray(json.dumps(card))}
+        for i, member in enumerate(members):
+            for k, (w, b) in enumerate(member):
+                arrays[f"m{i}_w{k}"] = w
+                arrays[f"m{i}_b{k}"] = b
+        np.savez_compressed(args.write, **arrays)
+        print(f"wrote {args.write}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,176 @@
+"""A learned correction of the frontal-plane angles from MediaPipe's landmarks (numpy only).
+
+MediaPipe's hip landmarks sit on the pelvis' surface and, in a squat, follow the flexing
+thigh; a camera turned off the frontal axis, rolled or high changes every 2D angle. This
+model learns, on rendered clips with exact truth (``bench/train_frame_model.py``), the
+difference between the angles a level frontal camera would give from the joint centres
+and the geometric angles of :mod:`screener.angles`, from the frame's landmarks (image
+and world, with visibility). It is a small ensemble of multilayer perceptrons whose
+weights ship as ``.npz`` with a model card; the ensemble's spread is each frame's
+uncertainty.
+
+Notes
+-----
+The model is fitted on renders. It is applied by default only when its card's
+``status`` is ``verified`` (also checked on real video); otherwise only on request
+(:attr:`screener.config.AnalysisConfig.frame_model_include_unverified`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from screener.errors import ConfigError
+from screener.fileio import cached_by_file
+from screener.keypoints import FloatArray, PoseSequence
+from screener.landmarks import INDEX, SIDES
+
+#: Landmarks the model reads.
+FEATURE_LANDMARKS: tuple[str, ...] = tuple(
+    f"{s}_{p}" for p in ("shoulder", "hip", "knee", "ankle", "heel", "foot_index") for s in SIDES
+)
+#: Frame columns the model corrects.
+TARGETS: tuple[str, ...] = (
+    "pelvic_obliquity_deg",
+    "left_knee_fppa_deg",
+    "right_knee_fppa_deg",
+    "left_hip_adduction_deg",
+    "right_hip_adduction_deg",
+)
+#: Scale of the angle features and outputs (degrees per unit).
+ANGLE_SCALE_DEG = 30.0
+
+
+def frame_features(pose: PoseSequence, frames: pd.DataFrame, view: str) -> FloatArray:
+    """Per-frame inputs: landmarks normalised to the body, visibility, geometric angles.
+
+    Parameters
+    ----------
+    pose
+        Cleaned landmarks.
+    frames
+        The geometric angles of :func:`screener.angles.compute_frame_angles`.
+    view
+        ``"anterior"`` or ``"posterior"``: a back view is mirrored so that the subject's
+        left is always on the same side of the inputs.
+
+    Returns
+    -------
+    ndarray
+        ``(n_frames, n_features)``; NaN where a landmark or angle is missing.
+
+    Notes
+    -----
+    Image points are taken relative to the mid-hip and divided by the clip's median
+    mid-shoulder to mid-ankle distance (the body's length in the image), so the inputs do
+    not depend on the frame size or the distance.
+    """
+    idx = [INDEX[name] for name in FEATURE_LANDMARKS]
+    xy = pose.image_xy_px[:, idx, :]
+    world = pose.world_xyz_m[:, idx, :]
+    vis = pose.visibility[:, idx]
+    hip_mid = 0.5 * (pose.xy("left_hip") + pose.xy("right_hip"))
+    with np.errstate(invalid="ignore"):
+        shoulder_mid = 0.5 * (pose.xy("left_shoulder") + pose.xy("right_shoulder"))
+        ankle_mid = 0.5 * (pose.xy("left_ankle") + pose.xy("right_ankle"))
+        length = np.linalg.norm(shoulder_mid - ankle_mid, axis=1)
+    scale = float(np.nanmedian(length)) if np.isfinite(length).any() else float("nan")
+    rel = (xy - hip_mid[:, None, :]) / scale
+    world_rel = world - 0.5 * (pose.xyz("left_hip") + pose.xyz("right_hip"))[:, None, :]
+    if view == "posterior":
+        rel = rel * np.array([-1.0, 1.0])
+        world_rel = world_rel * np.array([-1.0, 1.0, -1.0])
+    angles = np.column_stack([frames[c].to_numpy(float) for c in TARGETS]) / ANGLE_SCALE_DEG
+    n = pose.n_frames
+    return np.hstack([rel.reshape(n, -1), world_rel.reshape(n, -1), vis, angles])
+
+
+@dataclass(frozen=True)
+class FrameModel:
+    """An ensemble of MLPs: standardised features -> angle corrections (degrees / 30)."""
+
+    mean: FloatArray
+    std: FloatArray
+    layers: tuple[tuple[tuple[FloatArray, FloatArray], ...], ...]
+    card: dict[str, Any]
+
+    @property
+    def status(self) -> str:
+        """``verified`` (on by default) or ``renders_only``."""
+        return str(self.card.get("status", "renders_only"))
+
+    def predict(self, features: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Corrections in degrees ``(n, len(TARGETS))`` and their ensemble spread."""
+        x = (features - self.mean) / self.std
+        x = np.where(np.isfinite(x), x, 0.0)
+        outs = []
+        for member in self.layers:
+            h = x
+            for k, (w, b) in enumerate(member):
+                h = h @ w + b
+                if k < len(member) - 1:
+                    h = np.tanh(h)
+            outs.append(h * ANGLE_SCALE_DEG)
+        stack = np.stack(outs)
+        return stack.mean(axis=0), stack.std(axis=0)
+
+
+@cached_by_file
+def load_frame_model(path: Path) -> FrameModel:
+    """Read a model written by ``bench/train_frame_model.py``.
+
+    Raises
+    ------
+    ConfigError
+        The file is missing or not such a model.
+    """
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            card = json.loads(str(data["card"]))
+            members = []
+            for m in range(int(card["n_members"])):
+                layers = []
+                for k in range(int(card["n_layers"])):
+                    layers.append((data[f"m{m}_w{k}"], data[f"m{m}_b{k}"]))
+                members.append(tuple(layers))
+            mean, std = data["mean"], data["std"]
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: frame model not found") from exc
+    except (KeyError, ValueError, OSError) as exc:
+        raise ConfigError(
+            f"{path}: not a frame model written by bench/train_frame_model.py ({exc})"
+        ) from exc
+    if tuple(card.get("targets", ())) != TARGETS:
+        raise ConfigError(f"{path}: the model's targets {card.get('targets')} are not {TARGETS}")
+    return FrameModel(mean=mean, std=std, layers=tuple(members), card=card)
+
+
+def apply_frame_model(
+    frames: pd.DataFrame, pose: PoseSequence, view: str, model: FrameModel
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Replace the frontal angles by the model's, keeping the geometric ones.
+
+    Returns
+    -------
+    frames
+        A copy: each target column holds the learned value, ``{name}_geometric_deg``
+        the geometric one and ``{name}_model_sd_deg`` the ensemble's spread.
+    applied
+        The model card's name, version, training data and status, for the provenance.
+    """
+    out = frames.copy()
+    correction, spread = model.predict(frame_features(pose, frames, view))
+    for k, col in enumerate(TARGETS):
+        geometric = out[col].to_numpy(float)
+        base = col.removesuffix("_deg")
+        out[f"{base}_geometric_deg"] = geometric
+        out[col] = geometric + correction[:, k]
+        out[f"{base}_model_sd_deg"] = np.where(np.isfinite(geometric), spread[:, k], np.nan)
+    keys = ("name", "version", "trained_on", "validated_on", "status")
+    return out, {k: model.card.get(k) for k in keys}

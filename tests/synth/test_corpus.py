@@ -1,0 +1,94 @@
+"""The training corpus' randomisation and camera placement (pure NumPy, no torch)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from screener_synth import geometry as geo
+from screener_synth.clips import CameraSpec, ClipSpec, level_frontal_camera, place_camera
+from screener_synth.kinematics import SideFaults, standing
+from screener_synth.sets import CORPUS_FAULT_MAX, CORPUS_RANGES, corpus_specs
+
+
+def test_corpus_is_reproducible_and_splits_differ() -> None:
+    a, b = corpus_specs("train", 20), corpus_specs("train", 30)
+    assert a == b[:20]  # a longer corpus extends the shorter one
+    names = {s.name for s in corpus_specs("val", 20)} | {s.name for s in a}
+    assert len(names) == 40
+    assert corpus_specs("final", 5)[0].seed != a[0].seed
+
+
+def test_corpus_ranges_are_respected_and_covered() -> None:
+    specs = corpus_specs("train", 200)
+    yaw = np.array([s.camera.yaw_deg for s in specs])
+    roll = np.array([s.camera.roll_deg for s in specs])
+    height = np.array([s.camera.height_m for s in specs])
+    for values, key in ((yaw, "yaw_deg"), (roll, "roll_deg"), (height, "camera_height_m")):
+        lo, hi = CORPUS_RANGES[key]
+        assert values.min() >= lo and values.max() <= hi
+        assert values.min() < lo + 0.15 * (hi - lo) and values.max() > hi - 0.15 * (hi - lo)
+    assert {s.task for s in specs} == {"walk", "jog", "sls", "stand"}
+    assert {s.fps for s in specs} >= {24.0, 30.0, 60.0}
+    assert any(s.look["trousers"] for s in specs) and not all(s.look["trousers"] for s in specs)
+    assert {s.truth_view for s in specs} == {"level_frontal"}
+
+
+def test_planted_faults_are_drawn_independently() -> None:
+    specs = corpus_specs("train", 400)
+    names = list(CORPUS_FAULT_MAX)
+    values = np.array(
+        [[getattr(s.faults[side], n) for n in names] for s in specs for side in ("left", "right")]
+    )
+    corr = np.corrcoef(values.T)
+    off_diagonal = corr[~np.eye(len(names), dtype=bool)]
+    assert np.abs(off_diagonal).max() < 0.15
+    left = np.array([s.faults["left"].pelvic_drop for s in specs])
+    right = np.array([s.faults["right"].pelvic_drop for s in specs])
+    assert abs(np.corrcoef(left, right)[0, 1]) < 0.15
+    for k, name in enumerate(names):
+        assert values[:, k].max() <= CORPUS_FAULT_MAX[name]
+
+
+def test_camera_roll_turns_the_vertical_in_the_image() -> None:
+    for roll in (-5.0, 3.0):
+        cam = geo.PinholeCamera((0, -4, 1.0), (0, 0, 1.0), 50, 360, 640, roll_deg=roll)
+        top, bottom = cam.project(np.array([[0, 0, 1.5], [0, 0, 0.5]]))
+        d = top - bottom
+        seen = np.degrees(np.arctan2(-d[0], -d[1]))  # counter-clockwise from image up
+        assert seen == pytest.approx(roll, abs=0.05)
+
+
+def _spec(view: str, yaw: float) -> ClipSpec:
+    return ClipSpec(
+        "t", "sls", view, 30.0, "portrait", {}, CameraSpec(1.0, 50.0, 0.7, 0.0, yaw, 0.0),
+        {"left": SideFaults(), "right": SideFaults()}, stance_side="left",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("view", ["anterior", "posterior"])
+def test_positive_yaw_puts_the_camera_on_the_subjects_left(view: str) -> None:
+    pelvis = np.zeros((5, 2))
+    straight = place_camera(_spec(view, 0.0), pelvis, 1.7)
+    yawed = place_camera(_spec(view, 30.0), pelvis, 1.7)
+    assert straight.position[0] == pytest.approx(0.0)
+    assert yawed.position[0] > 0.5  # +X is the subject's left
+    d0 = np.hypot(straight.position[0], straight.position[1])
+    d1 = np.hypot(yawed.position[0], yawed.position[1])
+    assert d1 == pytest.approx(d0)  # swung about the subject, same distance
+    azimuth = np.degrees(np.arctan2(yawed.position[0], abs(yawed.position[1])))
+    assert azimuth == pytest.approx(30.0, abs=1e-6)
+
+
+def test_level_frontal_camera_is_level_and_in_line() -> None:
+    spec = _spec("anterior", 25.0)
+    cam = level_frontal_camera(spec, np.zeros((5, 2)), 1.7, 0.9)
+    assert cam.position[0] == pytest.approx(0.0) and cam.position[2] == pytest.approx(0.9)
+    assert cam.target[2] == pytest.approx(0.9) and cam.roll_deg == 0.0
+
+
+def test_standing_has_no_event_and_both_feet_down() -> None:
+    motion = standing(30.0, 2.0)
+    assert motion.events == []
+    assert motion.in_stance["left"].all() and motion.in_stance["right"].all()
+    assert np.abs(motion.angles["pelvis_obliquity"]).max() <= 1.5 + 1e-9
