@@ -78,6 +78,8 @@ class Tally:
     #: (clip, fault, side, the norm applied to truth says flag, verdict) per judged side
     rule_flags: list[tuple[str, str, str, bool, str]] = field(default_factory=list)
     failures: list[tuple[str, str]] = field(default_factory=list)
+    #: (clip, fault, side, planted) of every "cannot rule out" verdict
+    cannot_rule_out: list[tuple[str, str, str, bool]] = field(default_factory=list)
     #: one row per matched event and metric: task, view, conditions, measured, truth
     event_rows: list[dict[str, Any]] = field(default_factory=list)
 
@@ -292,6 +294,10 @@ def compare_flags(tally: Tally, name: str, summary: dict, truth_json: dict) -> N
         (f["fault"], f["side"]) for f in summary.get("faults", []) if f.get("status") == "no_norm"
     }
     measured = {(f["fault"], f["side"]) for f in summary.get("faults", [])}
+    for f in summary.get("faults", []):
+        if f.get("verdict") == "cannot rule out":
+            key = (f["fault"], f["side"])
+            tally.cannot_rule_out.append((name, key[0], key[1], key in expected))
     for fault in FAULTS:
         for side in ("left", "right"):
             key = (fault, side)
@@ -410,6 +416,12 @@ def report(tally: Tally, n_clips: int) -> pd.DataFrame:
                 f"flagged {int(sub.flagged.sum())}, "
                 f"agree {int((sub.planted == sub.flagged).sum())}/{len(sub)}"
             )
+    if tally.cannot_rule_out:
+        planted = sum(1 for *_, p in tally.cannot_rule_out if p)
+        print(
+            f"'cannot rule out' verdicts (counted as not flagged above): "
+            f"{len(tally.cannot_rule_out)}, of which {planted} on a planted fault"
+        )
     if tally.rule_flags:
         rule = pd.DataFrame(
             tally.rule_flags, columns=["clip", "fault", "side", "should", "verdict"]
