@@ -268,6 +268,13 @@ def _qca_camera(node: ET.Element, name: str) -> Camera:
 # --------------------------------------------------------------------------- triangulation
 
 
+def _nanmax(values: FloatArray) -> FloatArray:
+    """Maximum over the first axis ignoring NaN; NaN where all are NaN."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.asarray(np.nanmax(values, axis=0))
+
+
 def nanmedian(values: FloatArray, axis: int) -> FloatArray:
     """Median over ``axis`` ignoring NaN; NaN (and no warning) where all are NaN."""
     with warnings.catch_warnings():
@@ -345,7 +352,9 @@ def triangulate_robust(
         ``(n_views, n_points)`` view weights (visibility); 0 = unused.
     max_error_px
         While a point's worst used view reprojects farther than this and more than two
-        views remain, that view is dropped and the point triangulated again.
+        views remain, one view is dropped and the point triangulated again: the view
+        without which the others agree best (a wrong view pulls the point, so the worst
+        reprojecting view is not always the wrong one).
 
     Returns
     -------
@@ -361,14 +370,22 @@ def triangulate_robust(
     extr = np.stack([cam.extrinsic for cam in cameras])
     used = (np.asarray(weights) > 0) & np.isfinite(pixels).all(axis=-1)
     points = triangulate(norm, extr, np.where(used, weights, 0.0))
-    for _ in range(len(cameras) - 2):
-        error = reprojection_error_px(points, cameras, pixels)
-        worst_err = np.where(used, np.nan_to_num(error, nan=np.inf), -np.inf)
-        worst = np.argmax(worst_err, axis=0)
-        bad = (worst_err.max(axis=0) > max_error_px) & (used.sum(axis=0) > 2)
+    n_views = len(cameras)
+    for _ in range(n_views - 2):
+        error = np.where(used, reprojection_error_px(points, cameras, pixels), np.nan)
+        bad = (_nanmax(error) > max_error_px) & (used.sum(axis=0) > 2)
         if not bad.any():
             break
-        used[worst[bad], np.flatnonzero(bad)] = False
+        # leave each view out in turn; drop the one whose absence fits the rest best
+        residual = np.full((n_views, points.shape[0]), np.inf)
+        for v in range(n_views):
+            keep = used.copy()
+            keep[v] = False
+            trial = triangulate(norm, extr, np.where(keep, weights, 0.0))
+            err_v = np.where(keep, reprojection_error_px(trial, cameras, pixels), np.nan)
+            residual[v] = np.where(used[v], np.nan_to_num(_nanmax(err_v), nan=np.inf), np.inf)
+        drop = np.argmin(residual, axis=0)
+        used[drop[bad], np.flatnonzero(bad)] = False
         points = triangulate(norm, extr, np.where(used, weights, 0.0))
     return points, used, reprojection_error_px(points, cameras, pixels)
 

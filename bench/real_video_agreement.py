@@ -358,11 +358,17 @@ def compare_frames(
 
 
 def compare_events(
-    events: pd.DataFrame, reference: pd.DataFrame, time_s: np.ndarray, lag: int = 0
+    events: pd.DataFrame,
+    reference: pd.DataFrame,
+    time_s: np.ndarray,
+    tracked: np.ndarray,
+    lag: int = 0,
 ) -> list[dict[str, Any]]:
     """Each event of a camera against the reference read with the screener's own rule.
 
-    ``lag``: the camera's frame ``f + lag`` is the reference's frame ``f``.
+    ``tracked``: frames where the camera follows the reference person (each event says
+    in which share of its frames it does); ``lag``: the camera's frame ``f + lag`` is
+    the reference's frame ``f``.
     """
     ref = reference.copy()
     ref["time_s"] = time_s
@@ -382,6 +388,7 @@ def compare_events(
             "side": span.side,
             "frames": [span.start, span.stop - 1],
             "frame_peak": int(ev["frame_peak"]) - lag,
+            "tracked_fraction": float(tracked[span.start : span.stop].mean()),
         }
         for metric in EVENT_METRICS:
             row[metric] = {
@@ -688,7 +695,14 @@ def format_report(result: dict[str, Any]) -> str:
                     f" (uncorr {v['camera_uncorrected']:.1f})" if "camera_uncorrected" in v else ""
                 )
                 vals.append(f"{metric} {v['camera']:.1f}{unc} vs {v['reference']:.1f}")
-            lines.append(f"  {name} {ev['kind']} {ev['side']} {ev['frames']}: " + "; ".join(vals))
+            who = (
+                ""
+                if ev["tracked_fraction"] >= 0.8
+                else f" [tracks the reference person in {100 * ev['tracked_fraction']:.0f}%]"
+            )
+            lines.append(
+                f"  {name} {ev['kind']} {ev['side']} {ev['frames']}{who}: " + "; ".join(vals)
+            )
     return "\n".join(lines)
 
 
