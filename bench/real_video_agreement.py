@@ -522,7 +522,9 @@ def run(
                 "frames": compare_frames(
                     _shift_frames(res.frames, lags[cam.name]), reference, tracked, stance
                 ),
-                "events": compare_events(res.events, reference, poses[c].time_s, lags[cam.name]),
+                "events": compare_events(
+                    res.events, reference, poses[c].time_s, tracked, lags[cam.name]
+                ),
             }
         cams_out[cam.name] = entry
 
