@@ -9,6 +9,7 @@ heading. ``*_real_videos`` tests read the Pose2Sim 4-camera clip from
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -345,3 +346,12 @@ def test_real_videos_triangulation_reprojects_within_15_px(pose2sim_dir, tmp_pat
     forward = np.cross(hips, LAB_UP)
     mid = 0.5 * (pts[:, INDEX["left_hip"]] + pts[:, INDEX["right_hip"]])
     assert np.nanmedian(np.sum((pts[:, INDEX["nose"]] - mid) * forward, axis=1)) > 0
+    # the other reading of the file's rotation (M transposed) does not fit the video
+    flip = np.diag([1.0, -1.0, -1.0])
+    wrong = []
+    for cam in cams:
+        r = flip @ (flip @ cam.rotation).T
+        wrong.append(dataclasses.replace(cam, rotation=r, translation_m=-r @ cam.position_m))
+    bad = triangulate_person(poses, wrong, members, option, np.inf)
+    bad_err = np.where(bad["used"], bad["error_px"], np.nan)[:, :, joints]
+    assert np.nanmedian(bad_err) > 5 * REAL_MAX_MEDIAN_ERROR_PX
