@@ -2,9 +2,9 @@
 
 * ``sample_videos_dir``: the repository's committed sample videos (the real-video fixtures).
 * ``real_videos_dir``: ``../shared/real_videos`` beside the repository; tests using it have
-  ``real_videos`` in their name and carry ``@pytest.mark.real_videos``. They repeat checks
-  that also run on the committed sample videos, and are not run by default (a clean
-  clone has no such folder): ``pytest -m real_videos`` runs them where it exists.
+  ``real_videos`` in their name and carry ``@pytest.mark.real_videos``. They run by
+  default (CI has the folder beside its clone) and are skipped, with that reason, where
+  the folder is absent (a user's machine); ``-m 'not real_videos'`` leaves them out.
 * ``make_video``: writes a small synthetic video with known frame times, size, codec,
   container and rotation metadata (PyAV), for the decoding tests.
 * ``slice_video``: re-encodes the first seconds of a video into a short test clip.

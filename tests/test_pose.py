@@ -1,8 +1,8 @@
 """Pose estimation: real MediaPipe on short slices of real videos, the cache and errors.
 
 The person videos are the committed sample videos (``sample_clip``); the same checks also
-run on a real recording from ``../shared/real_videos`` with ``pytest -m real_videos``
-(``*_real_videos`` tests; not run by default).
+run on a real recording from ``../shared/real_videos`` (``*_real_videos`` tests, skipped
+where that folder is absent).
 """
 
 from __future__ import annotations

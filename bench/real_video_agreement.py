@@ -1,0 +1,728 @@
+"""Each camera's monocular readings against a 4-camera triangulation of real video.
+
+Usage::
+
+    python -m bench.real_video_agreement [--folder DIR] [--json OUT.json] [--cache-dir DIR]
+
+``DIR`` (default ``../shared/real_videos/pose2sim_multiperson``) holds ``cam01.mp4`` ...
+and their Qualisys calibration ``Calib.qca.txt``. The benchmark
+
+1. runs the screener's pose stage on every camera (``screener.pose.estimate_pose``, its
+   keypoint cache makes re-runs quick);
+2. checks the cameras' synchronisation: for each camera, the frame lag against the
+   first that minimises the reprojection error of pairwise triangulations;
+3. decides per frame which cameras track the same person (MediaPipe follows one person
+   per camera and two are in view) and whether a camera's left/right labels are
+   mirrored, by reprojection consistency (:func:`bench.multiview.consistent_views`);
+4. triangulates all 33 landmarks from those views (DLT weighted by visibility, a view
+   reprojecting worse than ``--max-error-px`` dropped point by point), fills short
+   gaps and low-passes the 3D paths like the screener (Butterworth, zero lag);
+5. computes the output spec's angles from the 3D joints in the body frame (the lab's
+   vertical from the calibration, the frontal plane through the inter-hip line), with
+   the screener's own angle definitions (:func:`bench.multiview.reference_angles`);
+6. runs the screener as a user gets it (``screener.pipeline.analyze_pose``, task,
+   side and view detected) on each camera alone, with and without the corrections of
+   ``screener/models/corrections.toml``, and compares its ``frames.csv`` values with
+   the reference: RMSE, bias (camera - reference) and Pearson r per metric, over the
+   frames where that camera tracks the reference person (a leg's metrics over the
+   frames its foot is on the floor in 3D); its events against the same rule applied to
+   the reference series; and where the camera stands relative to the subject.
+
+It prints a table, writes everything as JSON with ``--json``, and asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.signal import butter, sosfiltfilt
+
+from bench.multiview import (
+    Camera,
+    body_axes,
+    camera_placement,
+    consistent_views,
+    nanmedian,
+    read_qca,
+    reference_angles,
+    triangulate_robust,
+)
+from screener.cleaning import mirror_all_labels
+from screener.config import AnalysisConfig
+from screener.errors import ScreenerError
+from screener.events import Span
+from screener.keypoints import PoseSequence
+from screener.landmarks import INDEX, LANDMARK_NAMES, SIDES
+from screener.metrics import event_row
+from screener.pipeline import analyze_pose
+from screener.pose import estimate_pose
+
+REPO_DIR = Path(__file__).resolve().parents[1]
+DEFAULT_FOLDER = REPO_DIR.parent / "shared" / "real_videos" / "pose2sim_multiperson"
+CALIBRATION = "Calib.qca.txt"
+#: The lab's vertical in the calibration's world frame (z up; checked on the body).
+LAB_UP = np.array([0.0, 0.0, 1.0])
+#: Landmarks that decide which cameras see the same person.
+ASSOCIATION_LANDMARKS = tuple(
+    f"{s}_{p}" for s in SIDES for p in ("shoulder", "hip", "knee", "ankle")
+)
+JOINTS = tuple(f"{s}_{p}" for s in SIDES for p in ("shoulder", "hip", "knee", "ankle"))
+FRAME_METRICS: dict[str, tuple[str, ...]] = {
+    "pelvic_obliquity_deg": ("pelvic_obliquity_deg",),
+    "hip_adduction_deg": ("left_hip_adduction_deg", "right_hip_adduction_deg"),
+    "knee_fppa_deg": ("left_knee_fppa_deg", "right_knee_fppa_deg"),
+    "knee_flexion_deg": ("left_knee_flexion_deg", "right_knee_flexion_deg"),
+    "trunk_lean_deg": ("trunk_lean_deg",),
+    "femoral_ir_deg": ("left_femoral_ir_deg", "right_femoral_ir_deg"),
+}
+EVENT_METRICS = ("pelvic_drop_deg", "knee_fppa_deg", "hip_adduction_deg", "trunk_lean_deg")
+#: A foot is on the floor when its lowest point is this close to the floor (m) ...
+STANCE_HEIGHT_M = 0.06
+#: ... and its ankle moves slower than this (m/s).
+STANCE_SPEED_M_S = 0.3
+#: The triangulated mid-hip farther than this from its median is another person.
+SAME_PERSON_RADIUS_M = 0.5
+#: Gaps in a triangulated path up to this many frames are interpolated.
+MAX_GAP_FRAMES = 6
+#: Landmarks (those moving most) and frames in common a lag is estimated from.
+SYNC_LANDMARK_COUNT = 6
+MIN_SYNC_FRAMES = 20
+#: Fewer frame pairs than this are not summarised in the printed table.
+MIN_PAIRS = 10
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--folder", type=Path, default=DEFAULT_FOLDER)
+    parser.add_argument("--json", type=Path, default=None, help="write the results here")
+    parser.add_argument("--cache-dir", type=Path, default=None, help="keypoint cache")
+    parser.add_argument("--max-error-px", type=float, default=20.0)
+    parser.add_argument("--max-lag-frames", type=int, default=8)
+    parser.add_argument("--cutoff-hz", type=float, default=6.0)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.ERROR)
+    calib = args.folder / CALIBRATION
+    if not calib.is_file():
+        print(f"{calib}: calibration not found; give --folder", file=sys.stderr)
+        return 2
+    config = AnalysisConfig()
+    if args.cache_dir is not None:
+        config = config.model_copy(update={"cache_dir": args.cache_dir})
+    result = run(
+        args.folder,
+        config,
+        max_error_px=args.max_error_px,
+        max_lag=args.max_lag_frames,
+        cutoff_hz=args.cutoff_hz,
+    )
+    print(format_report(result))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(_jsonable(result), indent=2), encoding="utf-8")
+        print(f"\nwritten: {args.json}")
+    return 0
+
+
+# --------------------------------------------------------------------------- the stages
+
+
+def load_poses(folder: Path, cameras: list[Camera], config: AnalysisConfig) -> list[PoseSequence]:
+    """MediaPipe landmarks of every camera's video (``{camera name}.mp4``), cached."""
+    poses = []
+    for cam in cameras:
+        video = folder / f"{cam.name}.mp4"
+        pose = estimate_pose(video, config.pose, config.cache_dir)
+        if pose.image_size_px != cam.size_px:
+            raise ValueError(
+                f"{video}: frames are {pose.image_size_px} px but the calibration says "
+                f"{cam.size_px}; use the videos the calibration was made for"
+            )
+        poses.append(pose)
+    return poses
+
+
+def estimate_lags(
+    poses: list[PoseSequence], cameras: list[Camera], members: np.ndarray, max_lag: int
+) -> dict[str, Any]:
+    """Frame lag between every pair of cameras that track the reference person.
+
+    For a pair (a, b) and each lag in ``-max_lag..max_lag`` (frame ``f`` of a against
+    frame ``f + lag`` of b), the pair is triangulated over the frames where both track
+    the person, using the :data:`SYNC_LANDMARK_COUNT` landmarks that move most in the
+    images (a static landmark cannot show a lag); the lag with the smallest median
+    reprojection error wins, refined to a fraction of a frame by a parabola through its
+    neighbours. ``gain`` is how much lower that error is than at lag 0.
+    """
+    tracked = [int(c) for c in np.flatnonzero(members.sum(axis=1) >= MIN_SYNC_FRAMES)]
+    speed = np.nanmedian(
+        np.concatenate(
+            [
+                np.linalg.norm(np.diff(poses[c].image_xy_px, axis=0), axis=2)[members[c, 1:]]
+                for c in tracked
+            ]
+        ),
+        axis=0,
+    )
+    cols = [int(i) for i in np.argsort(-np.nan_to_num(speed))[:SYNC_LANDMARK_COUNT]]
+    out: dict[str, Any] = {
+        "landmarks": [LANDMARK_NAMES[i] for i in cols],
+        "cameras_tracking": [cameras[c].name for c in tracked],
+        "pairs": {},
+    }
+    for a, b in itertools.combinations(tracked, 2):
+        errors = []
+        for lag in range(-max_lag, max_lag + 1):
+            fa = np.arange(poses[a].n_frames)
+            fb = fa + lag
+            ok = (fb >= 0) & (fb < poses[b].n_frames)
+            fa, fb = fa[ok], fb[ok]
+            both = members[a, fa] & members[b, fb]
+            fa, fb = fa[both], fb[both]
+            px = np.stack(
+                [poses[a].image_xy_px[fa][:, cols], poses[b].image_xy_px[fb][:, cols]]
+            ).reshape(2, -1, 2)
+            w = np.stack(
+                [poses[a].visibility[fa][:, cols], poses[b].visibility[fb][:, cols]]
+            ).reshape(2, -1)
+            _, _, err = triangulate_robust(px, [cameras[a], cameras[b]], w, np.inf)
+            errors.append(float(np.nanmedian(err)) if fa.size else np.nan)
+        e = np.array(errors)
+        k = int(np.nanargmin(e))
+        best = float(k - max_lag)
+        if 0 < k < e.size - 1 and e[k - 1] - 2 * e[k] + e[k + 1] > 0:
+            best += 0.5 * (e[k - 1] - e[k + 1]) / (e[k - 1] - 2 * e[k] + e[k + 1])
+        out["pairs"][f"{cameras[a].name}-{cameras[b].name}"] = {
+            "lag_frames": int(k - max_lag),
+            "lag_frames_subframe": best,
+            "gain_vs_lag0": float(1.0 - e[k] / e[max_lag]),
+            "median_error_px_by_lag": dict(zip(range(-max_lag, max_lag + 1), errors, strict=True)),
+        }
+    # shift a camera only on clear evidence: 2+ frames and 10 % lower error than in sync
+    ref = tracked[0]
+    shifts = {}
+    for c in tracked[1:]:
+        pair = out["pairs"][f"{cameras[ref].name}-{cameras[c].name}"]
+        clear = abs(pair["lag_frames"]) >= 2 and pair["gain_vs_lag0"] >= 0.1
+        shifts[cameras[c].name] = pair["lag_frames"] if clear else 0
+    out["reference_camera"] = cameras[ref].name
+    out["applied_lag_frames"] = shifts
+    return out
+
+
+def associate(
+    poses: list[PoseSequence], cameras: list[Camera], max_error_px: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which cameras track the same person in each frame, and with mirrored labels or not."""
+    cols = [INDEX[n] for n in ASSOCIATION_LANDMARKS]
+    px, w = [], []
+    for pose in poses:
+        mirrored = mirror_all_labels(pose)
+        px.append([pose.image_xy_px[:, cols], mirrored.image_xy_px[:, cols]])
+        w.append([pose.visibility[:, cols], mirrored.visibility[:, cols]])
+    return consistent_views(np.array(px), cameras, np.array(w), max_error_px)
+
+
+def triangulate_person(
+    poses: list[PoseSequence],
+    cameras: list[Camera],
+    members: np.ndarray,
+    option: np.ndarray,
+    max_error_px: float,
+) -> dict[str, Any]:
+    """All 33 landmarks in 3D from the member views, with their chosen labelling."""
+    n_frames = poses[0].n_frames
+    px = np.full((len(cameras), n_frames, len(LANDMARK_NAMES), 2), np.nan)
+    w = np.zeros((len(cameras), n_frames, len(LANDMARK_NAMES)))
+    for c, pose in enumerate(poses):
+        mirrored = mirror_all_labels(pose)
+        for opt, seq in ((0, pose), (1, mirrored)):
+            sel = members[c] & (option[c] == opt)
+            px[c, sel] = seq.image_xy_px[sel]
+            w[c, sel] = seq.visibility[sel]
+    flat_px = px.reshape(len(cameras), -1, 2)
+    points, used, err = triangulate_robust(
+        flat_px, cameras, w.reshape(len(cameras), -1), max_error_px
+    )
+    shape = (n_frames, len(LANDMARK_NAMES))
+    return {
+        "points": points.reshape(*shape, 3),
+        "used": used.reshape(len(cameras), *shape),
+        "error_px": err.reshape(len(cameras), *shape),
+    }
+
+
+def smooth_paths(points: np.ndarray, fps: float, cutoff_hz: float) -> tuple[np.ndarray, int]:
+    """Fill gaps up to :data:`MAX_GAP_FRAMES` and low-pass each coordinate (zero lag).
+
+    Returns the smoothed ``(n_frames, n_landmarks, 3)`` and the number of values filled.
+    Runs shorter than the filter's padding are left unfiltered.
+    """
+    out = points.copy()
+    filled = 0
+    sos = butter(2, cutoff_hz, output="sos", fs=fps)
+    t = np.arange(points.shape[0])
+    for j in range(points.shape[1]):
+        for k in range(3):
+            y = out[:, j, k]
+            ok = np.isfinite(y)
+            if ok.sum() < 2:
+                continue
+            gaps = _short_gaps(~ok, MAX_GAP_FRAMES)
+            y[gaps] = np.interp(t[gaps], t[ok], y[ok])
+            filled += int(gaps.sum())
+            for start, stop in _runs(np.isfinite(y)):
+                if stop - start > 15:
+                    y[start:stop] = sosfiltfilt(sos, y[start:stop])
+    return out, filled // 3
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    edges = np.diff(np.concatenate([[0], mask.astype(int), [0]]))
+    return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True))
+
+
+def _short_gaps(missing: np.ndarray, max_len: int) -> np.ndarray:
+    out = np.zeros_like(missing)
+    for start, stop in _runs(missing):
+        if start > 0 and stop < missing.size and stop - start <= max_len:
+            out[start:stop] = True
+    return out
+
+
+def stance_masks(points: np.ndarray, fps: float, floor_m: float) -> dict[str, np.ndarray]:
+    """Frames where each foot is on the floor (low and slow) in the triangulated body."""
+    out = {}
+    for s in SIDES:
+        feet = np.stack([points[:, INDEX[f"{s}_{p}"]] @ LAB_UP for p in ("heel", "foot_index")])
+        low = np.min(np.where(np.isfinite(feet), feet, np.inf), axis=0)
+        ankle = points[:, INDEX[f"{s}_ankle"]]
+        speed = np.linalg.norm(np.gradient(ankle, axis=0), axis=1) * fps
+        with np.errstate(invalid="ignore"):
+            out[s] = (low - floor_m < STANCE_HEIGHT_M) & (speed < STANCE_SPEED_M_S)
+    return out
+
+
+def agreement(measured: np.ndarray, reference: np.ndarray) -> dict[str, float]:
+    """RMSE, bias (measured - reference), Pearson r and n over pairs where both exist."""
+    ok = np.isfinite(measured) & np.isfinite(reference)
+    m, r = measured[ok], reference[ok]
+    if m.size == 0:
+        nan = float("nan")
+        return {"n": 0, "rmse_deg": nan, "bias_deg": nan, "r": nan, "reference_sd_deg": nan}
+    d = m - r
+    corr = float(np.corrcoef(m, r)[0, 1]) if m.size > 2 and m.std() > 0 and r.std() > 0 else None
+    return {
+        "n": int(m.size),
+        "rmse_deg": float(np.sqrt(np.mean(d**2))),
+        "bias_deg": float(d.mean()),
+        "r": float("nan") if corr is None else corr,
+        "reference_sd_deg": float(r.std()),
+    }
+
+
+def compare_frames(
+    frames: pd.DataFrame,
+    reference: pd.DataFrame,
+    tracked: np.ndarray,
+    stance: dict[str, np.ndarray],
+    column_suffix: str = "",
+) -> dict[str, dict[str, float]]:
+    """Per metric: a camera's frame values against the reference on the tracked frames.
+
+    Whole-body metrics over every tracked frame, a leg's metrics over the tracked frames
+    in which that foot is on the floor. ``column_suffix`` picks e.g. the uncorrected
+    columns (``{col without _deg}_uncorrected_deg``) when present.
+    """
+    out = {}
+    for metric, cols in FRAME_METRICS.items():
+        m_all, r_all = [], []
+        for col in cols:
+            side = col.split("_")[0] if col.startswith(("left_", "right_")) else None
+            sel = tracked & (stance[side] if side else True)
+            src = col
+            if column_suffix:
+                alt = col.removesuffix("_deg") + column_suffix
+                src = alt if alt in frames else col
+            m_all.append(frames[src].to_numpy(float)[sel])
+            r_all.append(reference[col].to_numpy(float)[sel])
+        out[metric] = agreement(np.concatenate(m_all), np.concatenate(r_all))
+    return out
+
+
+def compare_events(
+    events: pd.DataFrame,
+    reference: pd.DataFrame,
+    time_s: np.ndarray,
+    tracked: np.ndarray,
+    lag: int = 0,
+) -> list[dict[str, Any]]:
+    """Each event of a camera against the reference read with the screener's own rule.
+
+    ``tracked``: frames where the camera follows the reference person (each event says
+    in which share of its frames it does); ``lag``: the camera's frame ``f + lag`` is
+    the reference's frame ``f``.
+    """
+    ref = reference.copy()
+    ref["time_s"] = time_s
+    ref["quality"] = 1.0
+    rows = []
+    for _, ev in events.iterrows():
+        span = Span(
+            kind=str(ev["kind"]),
+            side=str(ev["side"]),
+            start=max(0, int(ev["frame_start"]) - lag),
+            stop=min(len(ref), int(ev["frame_end"]) + 1 - lag),
+            peak=int(ev["frame_peak"]) - lag if ev["kind"] == "rep" else None,
+        )
+        truth = event_row(span, ref)
+        row: dict[str, Any] = {
+            "kind": span.kind,
+            "side": span.side,
+            "frames": [span.start, span.stop - 1],
+            "frame_peak": int(ev["frame_peak"]) - lag,
+            "tracked_fraction": float(tracked[span.start : span.stop].mean()),
+        }
+        for metric in EVENT_METRICS:
+            row[metric] = {
+                "camera": float(ev[metric]),
+                "reference": float(np.asarray(truth[metric])),
+            }
+            unc = metric.removesuffix("_deg") + "_uncorrected_deg"
+            if unc in ev and np.isfinite(ev[unc]) and ev[unc] != ev[metric]:
+                row[metric]["camera_uncorrected"] = float(ev[unc])
+        rows.append(row)
+    return rows
+
+
+def run(
+    folder: Path,
+    config: AnalysisConfig,
+    *,
+    max_error_px: float = 20.0,
+    max_lag: int = 8,
+    cutoff_hz: float = 6.0,
+) -> dict[str, Any]:
+    """The whole benchmark; returns every figure (see the module docstring)."""
+    cameras = read_qca(folder / CALIBRATION)
+    poses = load_poses(folder, cameras, config)
+    n_frames = min(p.n_frames for p in poses)
+    poses = [_first_frames(p, n_frames) for p in poses]
+    fps = poses[0].fps
+
+    originals = poses
+    members, option, assoc_err = associate(poses, cameras, 2 * max_error_px)
+    sync = estimate_lags(poses, cameras, members, max_lag)
+    lags = {cam.name: sync["applied_lag_frames"].get(cam.name, 0) for cam in cameras}
+    if any(lags.values()):
+        poses = [_shift(p, lags[cam.name]) for p, cam in zip(poses, cameras, strict=True)]
+        members, option, assoc_err = associate(poses, cameras, 2 * max_error_px)
+
+    tri = triangulate_person(poses, cameras, members, option, max_error_px)
+    raw_points = tri["points"]
+    mid_hip = 0.5 * (raw_points[:, INDEX["left_hip"]] + raw_points[:, INDEX["right_hip"]])
+    centre = nanmedian(mid_hip, axis=0)
+    with np.errstate(invalid="ignore"):
+        same_person = np.linalg.norm(mid_hip - centre, axis=1) < SAME_PERSON_RADIUS_M
+    same_person &= members.sum(axis=0) >= 2
+    raw_points[~same_person] = np.nan
+    members = members & same_person
+
+    points, n_filled = smooth_paths(raw_points, fps, cutoff_hz)
+    # the lab's vertical: the head must be above the feet along LAB_UP
+    height = nanmedian((points[:, INDEX["nose"]] - points[:, INDEX["left_ankle"]]) @ LAB_UP, axis=0)
+    if not float(height) > 1.0:
+        raise ValueError(f"{folder}: the triangulated body is not upright along z ({height:.2f} m)")
+    # anatomical labels: the nose is in front of the frontal plane
+    left, forward = body_axes(points[:, INDEX["left_hip"]], points[:, INDEX["right_hip"]], LAB_UP)
+    nose_ahead = np.sum((points[:, INDEX["nose"]] - mid_hip) * forward, axis=1)
+    labels_mirrored = bool(np.nanmedian(nose_ahead) < 0)
+    if labels_mirrored:
+        points = points[:, [INDEX[_other(n)] for n in LANDMARK_NAMES]]
+        option = np.where(members, 1 - option, 0)
+        left = -left
+    joints = {n: points[:, INDEX[n]] for n in JOINTS}
+    reference = reference_angles(joints, LAB_UP)
+    floor = float(
+        np.nanpercentile(
+            points[:, [INDEX[f"{s}_{p}"] for s in SIDES for p in ("heel", "foot_index")]] @ LAB_UP,
+            2,
+        )
+    )
+    stance = stance_masks(points, fps, floor)
+    pelvis = nanmedian(0.5 * (joints["left_hip"] + joints["right_hip"]), axis=0)
+    left_axis = nanmedian(left, axis=0)
+    left_axis /= np.linalg.norm(left_axis)
+
+    # how far the reference itself moves when triangulated from two cameras only
+    pair_spread: dict[str, Any] = {}
+    tracked_cams = [c for c in range(len(cameras)) if members[c].sum() >= MIN_SYNC_FRAMES]
+    for a, b in itertools.combinations(tracked_cams, 2):
+        both = members[a] & members[b]
+        pair_members = members & both & np.isin(np.arange(len(cameras)), [a, b])[:, None]
+        pair_tri = triangulate_person(poses, cameras, pair_members, option, np.inf)
+        pair_points, _ = smooth_paths(pair_tri["points"], fps, cutoff_hz)
+        if labels_mirrored:
+            pair_points = pair_points[:, [INDEX[_other(n)] for n in LANDMARK_NAMES]]
+        pair_ref = reference_angles({n: pair_points[:, INDEX[n]] for n in JOINTS}, LAB_UP)
+        name = f"{cameras[a].name}+{cameras[b].name}"
+        pair_spread[name] = compare_frames(pair_ref, reference, both, stance)
+
+    used = tri["used"]
+    err = tri["error_px"]
+    cams_out: dict[str, Any] = {}
+    for c, cam in enumerate(cameras):
+        tracked = members[c]
+        seen = used[c] & members[c][:, None]
+        cam_err = np.where(seen, err[c], np.nan)
+        entry: dict[str, Any] = {
+            "placement": camera_placement(cam, pelvis, left_axis, LAB_UP, floor),
+            "frames_tracking_reference_person": int(tracked.sum()),
+            "frames_labels_mirrored": int((tracked & (option[c] == 1)).sum()),
+            "reprojection_error_px": {
+                "median": float(np.nanmedian(cam_err)) if seen.any() else float("nan"),
+                "p90": float(np.nanpercentile(cam_err, 90)) if seen.any() else float("nan"),
+                "joints_median": float(np.nanmedian(cam_err[:, [INDEX[n] for n in JOINTS]]))
+                if seen.any()
+                else float("nan"),
+            },
+        }
+        tilt = entry["placement"]["image_tilt_deg"]
+        for label, corrections, raw in (
+            ("with_corrections", config.corrections_path, originals[c]),
+            ("without_corrections", None, originals[c]),
+            ("tilt_removed", config.corrections_path, rotate_image(originals[c], tilt)),
+        ):
+            cfg = config.model_copy(update={"corrections_path": corrections})
+            try:
+                res = analyze_pose(raw, config=cfg, video_path=folder / f"{cam.name}.mp4")
+            except ScreenerError as exc:
+                entry[label] = {"error": str(exc)}
+                continue
+            s = res.summary
+            entry[label] = {
+                "task": s["task"],
+                "view": s["view"],
+                "view_confidence": s["view_detection"]["confidence"],
+                "stance_side": s["stance_side"],
+                "faults": [
+                    {k: f[k] for k in ("fault", "side", "severity", "value")}
+                    for f in s["faults"]
+                    if f["severity"] != "none"
+                ],
+                "warnings": s["quality"]["warnings"],
+                "corrections": sorted({c_["metric"] for c_ in s["provenance"]["corrections"]}),
+                "frames": compare_frames(
+                    _shift_frames(res.frames, lags[cam.name]), reference, tracked, stance
+                ),
+                "events": compare_events(
+                    res.events, reference, poses[c].time_s, tracked, lags[cam.name]
+                ),
+            }
+        cams_out[cam.name] = entry
+
+    return {
+        "folder": str(folder),
+        "n_frames": n_frames,
+        "fps": fps,
+        "frames_used": int(same_person.sum()),
+        "frames_stance": {s: int((stance[s] & same_person).sum()) for s in SIDES},
+        "sync": sync,
+        "association": {
+            "max_error_px": 2 * max_error_px,
+            "cameras_per_frame": np.bincount(members.sum(axis=0), minlength=len(cameras) + 1)
+            .astype(int)
+            .tolist(),
+            "median_worst_camera_error_px": float(np.nanmedian(assoc_err)),
+        },
+        "triangulation": {
+            "max_error_px": max_error_px,
+            "values_gap_filled": n_filled,
+            "cutoff_hz": cutoff_hz,
+            "labels_mirrored_in_all_views": labels_mirrored,
+            "floor_m": floor,
+            "pelvis_m": pelvis.tolist(),
+            "subject_height_nose_to_ankle_m": float(height),
+        },
+        "reference_pair_spread": pair_spread,
+        "reference_ranges_deg": {
+            col: [float(np.nanmin(reference[col])), float(np.nanmax(reference[col]))]
+            for col in reference.columns
+            if np.isfinite(reference[col]).any()
+        },
+        "cameras": cams_out,
+    }
+
+
+def rotate_image(pose: PoseSequence, tilt_deg: float) -> PoseSequence:
+    """The landmarks as a camera rolled by ``-tilt_deg`` would see them (about the centre).
+
+    With the calibration's ``image_tilt_deg`` this levels the lab vertical at the
+    subject: what a perfect roll correction could give a single camera.
+    """
+    w, h = pose.image_size_px
+    centre = np.array([w / 2.0, h / 2.0])
+    a = np.radians(tilt_deg)
+    # rotate counter-clockwise on screen (y down) by the tilt: the vertical's top goes left
+    rot = np.array([[np.cos(a), np.sin(a)], [-np.sin(a), np.cos(a)]])
+    xy = (pose.image_xy_px - centre) @ rot.T + centre
+    return pose.with_arrays(image_xy_px=xy)
+
+
+def _other(name: str) -> str:
+    if name.startswith("left_"):
+        return "right_" + name.removeprefix("left_")
+    if name.startswith("right_"):
+        return "left_" + name.removeprefix("right_")
+    return name
+
+
+def _first_frames(pose: PoseSequence, n: int) -> PoseSequence:
+    if pose.n_frames == n:
+        return pose
+    return pose.with_arrays(
+        time_s=pose.time_s[:n],
+        image_xy_px=pose.image_xy_px[:n],
+        world_xyz_m=pose.world_xyz_m[:n],
+        visibility=pose.visibility[:n],
+        detected=pose.detected[:n],
+    )
+
+
+def _shift(pose: PoseSequence, lag: int) -> PoseSequence:
+    """Frame ``f`` of the result is frame ``f + lag`` of ``pose`` (empty outside)."""
+    if lag == 0:
+        return pose
+    idx = np.arange(pose.n_frames) + lag
+    ok = (idx >= 0) & (idx < pose.n_frames)
+    idx = np.clip(idx, 0, pose.n_frames - 1)
+    xy = np.where(ok[:, None, None], pose.image_xy_px[idx], np.nan)
+    xyz = np.where(ok[:, None, None], pose.world_xyz_m[idx], np.nan)
+    vis = np.where(ok[:, None], pose.visibility[idx], 0.0)
+    return pose.with_arrays(
+        image_xy_px=xy, world_xyz_m=xyz, visibility=vis, detected=pose.detected[idx] & ok
+    )
+
+
+def _shift_frames(frames: pd.DataFrame, lag: int) -> pd.DataFrame:
+    """Row ``f`` of the result is row ``f + lag`` of ``frames`` (NaN outside)."""
+    if lag == 0:
+        return frames
+    idx = np.arange(len(frames)) + lag
+    ok = (idx >= 0) & (idx < len(frames))
+    out = frames.iloc[np.clip(idx, 0, len(frames) - 1)].reset_index(drop=True)
+    numeric = out.select_dtypes("number").columns
+    out.loc[~ok, numeric] = np.nan
+    return out
+
+
+# --------------------------------------------------------------------------- report
+
+
+def format_report(result: dict[str, Any]) -> str:
+    """The printed table."""
+    lines = [
+        f"{result['folder']}: {result['n_frames']} frames at {result['fps']:.0f} fps; "
+        f"{result['frames_used']} triangulated from >= 2 cameras tracking the same person; "
+        f"feet on the floor: {result['frames_stance']}",
+    ]
+    sync = result["sync"]
+    lags = ", ".join(
+        f"{k} {v['lag_frames']:+d} ({v['lag_frames_subframe']:+.2f}, "
+        f"error {100 * v['gain_vs_lag0']:.0f}% below lag 0)"
+        for k, v in sync["pairs"].items()
+    )
+    lines.append(f"sync, lag in frames by pair (landmarks {', '.join(sync['landmarks'])}): {lags}")
+    lines.append(f"applied: {sync['applied_lag_frames']}")
+    tri = result["triangulation"]
+    lines.append(
+        f"body: nose-ankle {tri['subject_height_nose_to_ankle_m']:.2f} m, floor at "
+        f"{tri['floor_m']:.3f} m, labels mirrored in every view: "
+        f"{tri['labels_mirrored_in_all_views']}"
+    )
+    lines.append(
+        "reference ranges (deg): "
+        + ", ".join(
+            f"{k} {lo:.1f}..{hi:.1f}" for k, (lo, hi) in result["reference_ranges_deg"].items()
+        )
+    )
+    lines.append("")
+    lines.append(
+        f"{'camera':7} {'frames':>6} {'reproj px':>9} {'yaw':>6} {'off-axis':>8} "
+        f"{'pitch':>6} {'lens m':>6} {'dist m':>6} {'tilt':>5}  task/view (auto)"
+    )
+    for name, cam in result["cameras"].items():
+        p = cam["placement"]
+        wc = cam["with_corrections"]
+        tv = wc.get("error") or f"{wc['task']} {wc['view']} side={wc['stance_side']}"
+        lines.append(
+            f"{name:7} {cam['frames_tracking_reference_person']:6d} "
+            f"{cam['reprojection_error_px']['median']:9.1f} {p['yaw_deg']:6.0f} "
+            f"{p['off_axis_deg']:8.0f} {p['pitch_deg']:6.0f} {p['lens_height_m']:6.2f} "
+            f"{p['distance_m']:6.2f} {p['image_tilt_deg']:5.1f}  {tv}"
+        )
+    lines.append("")
+    lines.append(
+        "frame values, camera - reference: RMSE / bias / r (n)   "
+        "[with corrections | without | with, image tilt removed]"
+    )
+    for metric in FRAME_METRICS:
+        lines.append(f"  {metric}")
+        for name, cam in result["cameras"].items():
+            parts = []
+            for label in ("with_corrections", "without_corrections", "tilt_removed"):
+                fr = cam[label].get("frames", {}).get(metric)
+                if not fr or fr["n"] < MIN_PAIRS:
+                    parts.append(f"{'-':^28}")
+                    continue
+                parts.append(_fmt(fr))
+            lines.append(f"    {name:7} " + " | ".join(parts))
+        for pair, spread in result["reference_pair_spread"].items():
+            lines.append(f"    ref {pair}: {_fmt(spread[metric])}")
+    lines.append("")
+    lines.append("events (screener's own rule on the reference): camera vs reference")
+    for name, cam in result["cameras"].items():
+        for ev in cam["with_corrections"].get("events", []):
+            vals = []
+            for metric in EVENT_METRICS:
+                v = ev[metric]
+                unc = (
+                    f" (uncorr {v['camera_uncorrected']:.1f})" if "camera_uncorrected" in v else ""
+                )
+                vals.append(f"{metric} {v['camera']:.1f}{unc} vs {v['reference']:.1f}")
+            who = (
+                ""
+                if ev["tracked_fraction"] >= 0.8
+                else f" [tracks the reference person in {100 * ev['tracked_fraction']:.0f}%]"
+            )
+            lines.append(
+                f"  {name} {ev['kind']} {ev['side']} {ev['frames']}{who}: " + "; ".join(vals)
+            )
+    return "\n".join(lines)
+
+
+def _fmt(fr: dict[str, float]) -> str:
+    return f"{fr['rmse_deg']:5.1f} / {fr['bias_deg']:+5.1f} / {fr['r']:+.2f} ({fr['n']:3d})"
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not np.isfinite(obj):
+        return None
+    return obj
+
+
+if __name__ == "__main__":
+    sys.exit(main())
