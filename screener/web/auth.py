@@ -16,6 +16,7 @@ import logging
 import math
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -242,6 +243,8 @@ class LoginLimiter:
     ----------
     settings
         The web settings (the ``login_*`` values).
+    clock
+        Seconds since the epoch (``time.time``; a test may pass its own).
     """
 
     #: How often (seconds) a process prunes forgotten rows.
@@ -249,9 +252,10 @@ class LoginLimiter:
     #: Compare-and-swap rounds before an attempt is refused as contended.
     MAX_ROUNDS = 50
 
-    def __init__(self, settings: WebSettings) -> None:
+    def __init__(self, settings: WebSettings, clock: Callable[[], float] = time.time) -> None:
         self.settings = settings
-        self._last_prune = 0.0
+        self.clock = clock
+        self._last_prune = -math.inf
 
     def backoff(self, extra_failures: int) -> float:
         """Wait after ``extra_failures`` failures beyond the free ones (1 = the first wait)."""
@@ -305,7 +309,7 @@ class LoginLimiter:
         db.commit()
         self._prune(db)
         for _ in range(self.MAX_ROUNDS):
-            now = time.time()
+            now = self.clock()
             rules = self._rules(db, account, addr, now)
             keys = [key for key, _ in rules]
             rows = {
@@ -377,7 +381,7 @@ class LoginLimiter:
                 .values(failures=LoginThrottle.failures - 1, version=LoginThrottle.version + 1)
                 .execution_options(synchronize_session=False)
             )
-        now = time.time()
+        now = self.clock()
         known = db.get(KnownAddress, (user.id, attempt.address))
         if known is None:
             db.add(KnownAddress(user_id=user.id, address=attempt.address, seen_at=now))
@@ -386,7 +390,7 @@ class LoginLimiter:
         db.commit()
 
     def _prune(self, db: Session) -> None:
-        now = time.time()
+        now = self.clock()
         if now - self._last_prune < self.PRUNE_EVERY_S:
             return
         self._last_prune = now
