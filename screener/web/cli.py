@@ -221,7 +221,6 @@ class WorkerSupervisor:
         self.settings = settings
         self.sessions = sessions
         self.process: subprocess.Popen[bytes] | None = None
-        self.restarts = 0
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._watch, name="worker-supervisor", daemon=True)
@@ -258,7 +257,7 @@ class WorkerSupervisor:
                 with self.sessions() as db:
                     released = jobs.release_jobs_of(db, f"{socket.gethostname()}:{process.pid}")
                 if released:
-                    log.warning("%d job(s) of the dead worker queued again", released)
+                    log.warning("%d job(s) of the dead worker released to the queue", released)
             except Exception:
                 log.exception("could not release the dead worker's jobs (their leases will end)")
             if self._stopping.wait(pause):
@@ -267,8 +266,10 @@ class WorkerSupervisor:
             with self._lock:
                 if self._stopping.is_set():
                     return
-                self.process = _spawn_worker(self.settings)
-                self.restarts += 1
+                try:
+                    self.process = _spawn_worker(self.settings)
+                except OSError:
+                    log.exception("could not start the analysis worker; trying again")
 
     def stop(self) -> None:
         """Stop watching and stop the worker (a running job is handed back to the queue)."""

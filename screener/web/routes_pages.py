@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy import delete, select
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.background import BackgroundTask
 
 from screener.web import auth, jobs, services, storage, trends
@@ -74,7 +75,11 @@ def home(request: Request) -> RedirectResponse:
 @router.get("/healthz")
 def healthz(db: Db, settings: Settings) -> JSONResponse:
     """Health probe (no authentication, no patient data): 503 when jobs wait for no worker."""
-    health = jobs.queue_health(db, settings)
+    try:
+        health = jobs.queue_health(db, settings)
+    except SQLAlchemyError:
+        log.exception("health probe: the database did not answer")
+        return JSONResponse({"status": "database unavailable"}, status_code=503)
     body = {
         "status": "no worker" if health.stalled else "ok",
         "live_workers": health.live_workers,

@@ -144,3 +144,14 @@ def test_a_starting_worker_removes_folders_of_interrupted_attempts(
         s.commit()
         assert jobs.clean_attempt_folders(s, settings) == 2
     assert not live_tmp.exists() and not live_staging.exists()
+
+
+def test_healthz_says_when_the_database_does_not_answer(app: Any, tmp_path: Any) -> None:
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import sessionmaker
+
+    app.state.sessions = sessionmaker(create_engine(f"sqlite:///{tmp_path}/no/such/dir/x.db"))
+    with TestClient(app) as client:
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "database unavailable"}
