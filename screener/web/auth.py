@@ -214,6 +214,11 @@ class SignInAttempt:
     address: str
     counted: tuple[str, ...] = ()
 
+    @property
+    def retry_after_header(self) -> str:
+        """Whole seconds to wait, rounded up (the ``Retry-After`` header)."""
+        return str(max(1, math.ceil(self.retry_after)))
+
 
 class _ConflictError(Exception):
     """Another request changed a counter between our read and our write."""
@@ -297,7 +302,9 @@ class LoginLimiter:
         username
             The user name as typed.
         address
-            The client address (see :func:`screener.web.app.client_address`).
+            The client's address (``request.client.host``, which
+            :class:`~screener.web.app.TrustedProxyHeaders` set from a trusted proxy's
+            ``X-Forwarded-For``).
 
         Returns
         -------
@@ -381,12 +388,18 @@ class LoginLimiter:
                 .values(failures=LoginThrottle.failures - 1, version=LoginThrottle.version + 1)
                 .execution_options(synchronize_session=False)
             )
+        db.commit()
         now = self.clock()
-        known = db.get(KnownAddress, (user.id, attempt.address))
-        if known is None:
-            db.add(KnownAddress(user_id=user.id, address=attempt.address, seen_at=now))
-        else:
-            known.seen_at = now
+        seen = update(KnownAddress).where(
+            KnownAddress.user_id == user.id, KnownAddress.address == attempt.address
+        )
+        if int(getattr(db.execute(seen.values(seen_at=now)), "rowcount", 0) or 0) == 0:
+            try:
+                db.add(KnownAddress(user_id=user.id, address=attempt.address, seen_at=now))
+                db.commit()
+            except IntegrityError:  # the same account signed in from there at the same time
+                db.rollback()
+                return
         db.commit()
 
     def _prune(self, db: Session) -> None:

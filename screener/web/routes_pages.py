@@ -144,7 +144,7 @@ def login(
             f"Too many failed sign-ins. Try again in {auth.describe_wait(attempt.retry_after)}.",
             429,
         )
-        refused.headers["Retry-After"] = str(max(1, round(attempt.retry_after)))
+        refused.headers["Retry-After"] = attempt.retry_after_header
         return refused
     user = auth.authenticate(db, username, password)
     if user is None:

@@ -71,8 +71,11 @@ def attempt(app: Any, address: str, password: str, username: str = "alice") -> A
 
 
 def test_twenty_concurrent_wrong_passwords_evaluate_at_most_five(
-    limited_app: Any, monkeypatch: pytest.MonkeyPatch
+    limited_app: Any, limits: WebSettings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # two apps with their own engines and limiters stand for two server processes
+    apps = [limited_app, create_app(limits)]
+    apps[1].state.limiter.clock = limited_app.state.clock
     evaluated = Counter[str]()
     lock = threading.Lock()
     hasher = auth._hasher
@@ -94,7 +97,7 @@ def test_twenty_concurrent_wrong_passwords_evaluate_at_most_five(
     statuses: list[int] = []
 
     def guess(i: int) -> None:
-        with TestClient(limited_app, client=("203.0.113.7", 40000 + i)) as client:
+        with TestClient(apps[i % 2], client=("203.0.113.7", 40000 + i)) as client:
             token = csrf_of(client.get("/login").text)
             barrier.wait()
             response = client.post(
