@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+from collections.abc import Sequence
+from ipaddress import IPv4Network, IPv6Network
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
@@ -43,6 +46,63 @@ class BodyTooLarge(HTTPException):
         )
 
 
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+
+
+class TrustedProxyHeaders:
+    """ASGI middleware: believe ``X-Forwarded-For``/``-Proto`` only from named proxies.
+
+    When the connection comes from one of ``trusted`` (the operator's reverse proxies),
+    the client is the right-most address of ``X-Forwarded-For`` that is not itself a
+    trusted proxy, and the scheme is the last value of ``X-Forwarded-Proto`` (``http`` or
+    ``https``). From any other peer both headers are ignored: a client cannot choose the
+    address the sign-in limits count, nor claim https.
+
+    Parameters
+    ----------
+    app
+        The wrapped application.
+    trusted
+        Networks of the trusted proxies (none: the headers are never used).
+    """
+
+    def __init__(self, app: ASGIApp, trusted: Sequence[IPv4Network | IPv6Network]) -> None:
+        self.app = app
+        self.trusted = tuple(trusted)
+
+    def _is_trusted(self, address: str) -> bool:
+        ip = _ip(address)
+        return ip is not None and any(ip in net for net in self.trusted)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        client = scope.get("client")
+        if scope["type"] in ("http", "websocket") and client and self._is_trusted(client[0]):
+            headers = {k.lower(): v for k, v in scope.get("headers") or []}
+            scope = dict(scope)
+            forwarded = headers.get(b"x-forwarded-for")
+            if forwarded is not None:
+                hops = [h.strip() for h in forwarded.decode("latin-1").split(",")]
+                address = client[0]
+                for hop in reversed(hops):
+                    if _ip(hop) is None:
+                        break  # garbage: keep the last address we can vouch for
+                    address = hop
+                    if not self._is_trusted(hop):
+                        break
+                scope["client"] = (str(_ip(address)), 0)
+            proto = headers.get(b"x-forwarded-proto")
+            if proto is not None:
+                last = proto.decode("latin-1").split(",")[-1].strip().lower()
+                if last in ("http", "https"):
+                    websocket = scope["type"] == "websocket"
+                    scope["scheme"] = last.replace("http", "ws") if websocket else last
+        await self.app(scope, receive, send)
+
+
 class LimitsAndHeaders:
     """ASGI middleware: caps request bodies and adds security headers to every response.
 
@@ -52,11 +112,14 @@ class LimitsAndHeaders:
         The wrapped application.
     upload_limit
         Largest body of an upload request (``.../recordings``), bytes.
+    hsts_seconds
+        ``max-age`` of the Strict-Transport-Security header on https requests (0: none).
     """
 
-    def __init__(self, app: ASGIApp, upload_limit: int) -> None:
+    def __init__(self, app: ASGIApp, upload_limit: int, hsts_seconds: int = 0) -> None:
         self.app = app
         self.upload_limit = upload_limit
+        self.hsts = f"max-age={hsts_seconds}".encode() if hsts_seconds > 0 else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -65,10 +128,11 @@ class LimitsAndHeaders:
         path: str = scope["path"]
         limit = self.upload_limit if path.endswith("/recordings") else SMALL_BODY_BYTES
         headers = dict(scope.get("headers") or [])
+        hsts = self.hsts if scope.get("scheme") == "https" else None
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             response = JSONResponse({"detail": BodyTooLarge(limit).detail}, status_code=413)
-            await response(scope, receive, self._with_headers(send))
+            await response(scope, receive, self._with_headers(send, hsts))
             return
         received = 0
 
@@ -81,10 +145,10 @@ class LimitsAndHeaders:
                     raise BodyTooLarge(limit)
             return message
 
-        await self.app(scope, limited, self._with_headers(send))
+        await self.app(scope, limited, self._with_headers(send, hsts))
 
     @staticmethod
-    def _with_headers(send: Send) -> Send:
+    def _with_headers(send: Send, hsts: bytes | None) -> Send:
         async def wrapped(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {k.lower() for k, _ in message.get("headers", [])}
@@ -95,6 +159,8 @@ class LimitsAndHeaders:
                     (b"cache-control", b"no-store"),
                     (b"content-security-policy", CSP.encode()),
                 ]
+                if hsts is not None:
+                    extra.append((b"strict-transport-security", hsts))
                 message["headers"] = list(message.get("headers", [])) + [
                     (k, v) for k, v in extra if k not in present
                 ]
@@ -161,12 +227,15 @@ def create_app(
     )
     app.state.settings = settings
     app.state.sessions = sessions
-    app.state.limiter = auth.LoginLimiter(
-        settings.login_max_failures, settings.login_window_seconds
-    )
+    app.state.limiter = auth.LoginLimiter(settings)
     app.add_middleware(
-        LimitsAndHeaders, upload_limit=settings.max_upload_bytes + MULTIPART_OVERHEAD_BYTES
+        LimitsAndHeaders,
+        upload_limit=settings.max_upload_bytes + MULTIPART_OVERHEAD_BYTES,
+        hsts_seconds=settings.hsts_seconds,
     )
+    # Added last, so it runs first: the client address and scheme are settled before
+    # anything reads them.
+    app.add_middleware(TrustedProxyHeaders, trusted=settings.trusted_proxy_networks)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(routes_pages.router)
     app.include_router(routes_api.router)

@@ -64,6 +64,14 @@ def register(subparsers: Any) -> None:
         help="mark cookies Secure: auto = when the request came over https (default)",
     )
     p.add_argument(
+        "--trusted-proxies",
+        default=None,
+        metavar="ADDRESSES",
+        help="comma-separated addresses or networks of reverse proxies whose "
+        "X-Forwarded-For/-Proto headers are believed (default: $SCREENER_TRUSTED_PROXIES "
+        "or none)",
+    )
+    p.add_argument(
         "--no-worker",
         action="store_true",
         help="do not start a worker process (run `screener worker` separately)",
@@ -156,7 +164,12 @@ def _serve(args: argparse.Namespace) -> int:
     from screener.web.app import create_app
     from screener.web.models import Job, Recording
 
-    settings = _load(args, max_upload_mb=args.max_upload_mb, secure_cookies=args.secure_cookies)
+    settings = _load(
+        args,
+        max_upload_mb=args.max_upload_mb,
+        secure_cookies=args.secure_cookies,
+        trusted_proxies=args.trusted_proxies,
+    )
     _contain(settings, "server")
     sessions = _database(settings)
     with sessions() as db:
@@ -164,21 +177,115 @@ def _serve(args: argparse.Namespace) -> int:
         results = {n for n in db.scalars(select(Job.result_dir)) if n}
     storage.sweep_orphans(settings, uploads, results)
     app = create_app(settings, sessions=sessions)
-    worker = None if args.no_worker else _spawn_worker(settings)
+    supervisor = None if args.no_worker else WorkerSupervisor(settings, sessions)
+    if supervisor is not None:
+        supervisor.start()
     sys.stderr.write(
         f"screener serve: http://{args.host}:{args.port}/ (data folder: "
-        f"{settings.data_dir.resolve()}; {'no worker' if worker is None else 'worker started'})\n"
+        f"{settings.data_dir.resolve()}; "
+        f"{'no worker' if supervisor is None else 'worker started and supervised'})\n"
     )
     try:
-        uvicorn.run(app, host=args.host, port=args.port, log_config=None, proxy_headers=True)
+        # Forwarded headers are handled by the app, only from settings.trusted_proxies.
+        uvicorn.run(app, host=args.host, port=args.port, log_config=None, proxy_headers=False)
     finally:
-        if worker is not None:
-            worker.terminate()
-            try:
-                worker.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+        if supervisor is not None:
+            supervisor.stop()
     return 0
+
+
+class WorkerSupervisor:
+    """Runs the ``screener worker`` process of ``screener serve`` and restarts it if it dies.
+
+    A worker that exits while the server runs (crash, out of memory, killed) is started
+    again after a pause that doubles while it keeps dying quickly (1 s up to
+    :attr:`MAX_PAUSE_S`); the jobs the dead process held are released at once, so the
+    new worker re-queues them without waiting for their leases to run out.
+
+    Parameters
+    ----------
+    settings
+        The web settings (data folder, database, keep_videos).
+    sessions
+        Session factory, to release the dead worker's jobs.
+    """
+
+    MIN_PAUSE_S = 1.0
+    MAX_PAUSE_S = 60.0
+    #: A worker that ran this long before dying is restarted after the shortest pause.
+    HEALTHY_AFTER_S = 60.0
+
+    def __init__(self, settings: Any, sessions: Any) -> None:
+        import threading
+
+        self.settings = settings
+        self.sessions = sessions
+        self.process: subprocess.Popen[bytes] | None = None
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._watch, name="worker-supervisor", daemon=True)
+
+    def start(self) -> None:
+        """Start the worker and the thread that watches it."""
+        with self._lock:
+            self.process = _spawn_worker(self.settings)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        import socket
+        import time
+
+        from screener.web import jobs
+
+        pause = self.MIN_PAUSE_S
+        while not self._stopping.is_set():
+            process = self.process
+            assert process is not None
+            started = time.monotonic()
+            code = process.wait()
+            if self._stopping.is_set():
+                return
+            if time.monotonic() - started >= self.HEALTHY_AFTER_S:
+                pause = self.MIN_PAUSE_S
+            log.error(
+                "the analysis worker (pid %d) exited with code %s; restarting it in %.0f s",
+                process.pid,
+                code,
+                pause,
+            )
+            try:
+                with self.sessions() as db:
+                    released = jobs.release_jobs_of(db, f"{socket.gethostname()}:{process.pid}")
+                if released:
+                    log.warning("%d job(s) of the dead worker released to the queue", released)
+            except Exception:
+                log.exception("could not release the dead worker's jobs (their leases will end)")
+            if self._stopping.wait(pause):
+                return
+            pause = min(pause * 2, self.MAX_PAUSE_S)
+            with self._lock:
+                if self._stopping.is_set():
+                    return
+                try:
+                    self.process = _spawn_worker(self.settings)
+                except OSError:
+                    log.exception("could not start the analysis worker; trying again")
+
+    def stop(self) -> None:
+        """Stop watching and stop the worker (a running job is handed back to the queue)."""
+        self._stopping.set()
+        with self._lock:
+            process = self.process
+        if process is None:
+            return
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self._thread.join(timeout=5)
 
 
 def _spawn_worker(settings: Any) -> subprocess.Popen[bytes]:

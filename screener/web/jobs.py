@@ -7,6 +7,11 @@ lease ran out (at start and on every poll), so the job runs again to the end. Ev
 update of a running job is fenced by its lease token, so a worker that lost its lease
 cannot overwrite the outcome of the one that took over. Results are written to a staging
 folder in the data folder and renamed into place before the job is marked done.
+
+Each worker also records a heartbeat of its own (table ``worker_heartbeats``) every
+``worker_heartbeat_seconds``: /healthz and the job page use it to say when jobs wait and
+no worker is alive. When a worker starts it removes the attempt folders (``tmp/jobN-...``,
+``results/.staging-N-...``) of attempts no live lease holds any more.
 """
 
 from __future__ import annotations
@@ -24,18 +29,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, cast
 
-from sqlalchemy import CursorResult, and_, select, update
+from sqlalchemy import CursorResult, and_, delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from screener.errors import ScreenerError
 from screener.web import storage
 from screener.web.models import RECORDING_KINDS, Job, Patient, Recording, Visit, utcnow
+from screener.web.runtime_models import WorkerHeartbeat
 from screener.web.settings import WebSettings
 
 log = logging.getLogger(__name__)
 
 #: Share of the progress bar given to pose estimation (the slow part).
 POSE_SHARE = 0.85
+#: Heartbeat rows of workers silent for this long are deleted (they are long dead).
+FORGET_WORKER_AFTER = dt.timedelta(days=1)
+#: Attempt folders: ``tmp/job<id>-<token8>`` and ``results/.staging-<id>-<token8>``.
+_ATTEMPT_DIR = re.compile(r"^(?:job|\.staging-)(\d+)-([0-9a-f]{8})$")
 
 
 class AnalysisOutput(Protocol):
@@ -336,7 +346,7 @@ def process_job(
             raise WorkerStoppingError(f"job {claim.job_id}")
         beat.progress = POSE_SHARE * done / total if total else 0.0
 
-    workdir = settings.tmp_dir / f"job{claim.job_id}-{claim.lease_token[:8]}"
+    workdir = attempt_workdir(settings, claim)
     beat.start()
     try:
         video = _named_copy(_video_of(claim, settings), claim.original_name, workdir)
@@ -403,6 +413,176 @@ def process_job(
         _delete_video(sessions, claim, settings)
     log.info("job %d: %s", claim.job_id, outcome)
     return outcome
+
+
+def attempt_workdir(settings: WebSettings, claim: ClaimedJob) -> Path:
+    """The private folder of one attempt (the video under its original name)."""
+    return settings.tmp_dir / f"job{claim.job_id}-{claim.lease_token[:8]}"
+
+
+def clean_attempt_folders(db: Session, settings: WebSettings) -> int:
+    """Delete the folders of attempts that no live lease holds (left by killed workers).
+
+    Parameters
+    ----------
+    db
+        A session.
+    settings
+        The data folder.
+
+    Returns
+    -------
+    int
+        Folders removed.
+
+    Notes
+    -----
+    A folder is kept while its job is running under a lease token that starts with the
+    folder's 8 characters and has not expired: another worker may be using it.
+    """
+    now = utcnow()
+    held = {
+        (job_id, token[:8])
+        for job_id, token in db.execute(
+            select(Job.id, Job.lease_token).where(
+                Job.status == "running",
+                Job.lease_token.is_not(None),
+                Job.lease_expires_at >= now,
+            )
+        )
+        if token
+    }
+    removed = 0
+    for folder in (settings.tmp_dir, settings.results_dir):
+        if not folder.is_dir():
+            continue
+        for path in folder.iterdir():
+            match = _ATTEMPT_DIR.match(path.name)
+            if not match or not path.is_dir():
+                continue
+            if (int(match.group(1)), match.group(2)) in held:
+                continue
+            shutil.rmtree(path, ignore_errors=True)
+            removed += 1
+    if removed:
+        log.info("removed %d folder(s) of interrupted attempts", removed)
+    return removed
+
+
+def record_heartbeat(db: Session, worker_id: str) -> None:
+    """Record that a worker is alive now (commits)."""
+    now = utcnow()
+    updated = rowcount(
+        db.execute(
+            update(WorkerHeartbeat)
+            .where(WorkerHeartbeat.worker_id == worker_id)
+            .values(seen_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    if not updated:
+        db.add(WorkerHeartbeat(worker_id=worker_id, started_at=now, seen_at=now))
+    db.execute(delete(WorkerHeartbeat).where(WorkerHeartbeat.seen_at < now - FORGET_WORKER_AFTER))
+    db.commit()
+
+
+def forget_worker(db: Session, worker_id: str) -> None:
+    """Remove a worker's heartbeat (it stopped; commits)."""
+    db.execute(delete(WorkerHeartbeat).where(WorkerHeartbeat.worker_id == worker_id))
+    db.commit()
+
+
+def release_jobs_of(db: Session, worker_id: str) -> int:
+    """End the leases of a worker known to be dead, so its jobs are re-queued at once.
+
+    Parameters
+    ----------
+    db
+        A session (committed here).
+    worker_id
+        The dead worker's id (:func:`make_worker_id` of its process).
+
+    Returns
+    -------
+    int
+        Jobs released (the next poll of any worker re-queues them).
+    """
+    now = utcnow()
+    released = rowcount(
+        db.execute(
+            update(Job)
+            .where(Job.worker_id == worker_id, Job.status == "running")
+            .values(lease_expires_at=now - dt.timedelta(seconds=1))
+            .execution_options(synchronize_session=False)
+        )
+    )
+    forget_worker(db, worker_id)
+    return released
+
+
+@dataclass(frozen=True)
+class QueueHealth:
+    """Live workers and the jobs that need one."""
+
+    live_workers: int
+    waiting_jobs: int
+
+    @property
+    def stalled(self) -> bool:
+        """Jobs wait and no worker is alive to run them."""
+        return self.waiting_jobs > 0 and self.live_workers == 0
+
+
+def queue_health(db: Session, settings: WebSettings) -> QueueHealth:
+    """Count the workers seen within ``worker_stale_seconds`` and the queued or running jobs."""
+    since = utcnow() - dt.timedelta(seconds=settings.worker_stale_seconds)
+    live = db.scalar(
+        select(func.count()).select_from(WorkerHeartbeat).where(WorkerHeartbeat.seen_at >= since)
+    )
+    waiting = db.scalar(
+        select(func.count()).select_from(Job).where(Job.status.in_(("queued", "running")))
+    )
+    return QueueHealth(int(live or 0), int(waiting or 0))
+
+
+def worker_alive(db: Session, settings: WebSettings) -> bool:
+    """Whether any worker sent a heartbeat within ``worker_stale_seconds``."""
+    return queue_health(db, settings).live_workers > 0
+
+
+class _WorkerHeartbeatThread:
+    """Records the worker's heartbeat every ``worker_heartbeat_seconds`` in a thread."""
+
+    def __init__(
+        self, sessions: sessionmaker[Session], settings: WebSettings, worker_id: str
+    ) -> None:
+        self.sessions = sessions
+        self.interval = settings.worker_heartbeat_seconds
+        self.worker_id = worker_id
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="worker-heartbeat", daemon=True)
+
+    def start(self) -> None:
+        with self.sessions() as db:
+            record_heartbeat(db, self.worker_id)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                with self.sessions() as db:
+                    record_heartbeat(db, self.worker_id)
+            except Exception:
+                log.exception("worker heartbeat failed; retrying")
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        try:
+            with self.sessions() as db:
+                forget_worker(db, self.worker_id)
+        except Exception:
+            log.exception("could not remove the worker heartbeat")
 
 
 def _video_of(claim: ClaimedJob, settings: WebSettings) -> Path:
@@ -530,19 +710,27 @@ def run_worker(
     worker_id = make_worker_id()
     fn = analyze or default_analyze()
     processed = 0
+    heartbeat = _WorkerHeartbeatThread(sessions, settings, worker_id)
+    heartbeat.start()
     log.info("worker %s started", worker_id)
-    while not stop.is_set():
+    try:
         with sessions() as db:
             requeue_stale(db, settings)
-            claim = claim_next(db, settings, worker_id)
-        if claim is None:
-            if once:
+            clean_attempt_folders(db, settings)
+        while not stop.is_set():
+            with sessions() as db:
+                requeue_stale(db, settings)
+                claim = claim_next(db, settings, worker_id)
+            if claim is None:
+                if once:
+                    break
+                stop.wait(settings.poll_seconds)
+                continue
+            process_job(claim, sessions, settings, fn, stop)
+            processed += 1
+            if max_jobs is not None and processed >= max_jobs:
                 break
-            stop.wait(settings.poll_seconds)
-            continue
-        process_job(claim, sessions, settings, fn, stop)
-        processed += 1
-        if max_jobs is not None and processed >= max_jobs:
-            break
+    finally:
+        heartbeat.stop()
     log.info("worker %s stopped after %d job(s)", worker_id, processed)
     return processed

@@ -14,9 +14,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy import delete, select
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.background import BackgroundTask
 
-from screener.web import auth, services, storage, trends
+from screener.web import auth, jobs, services, storage, trends
 from screener.web.access import (
     CurrentUser,
     Db,
@@ -72,9 +73,19 @@ def home(request: Request) -> RedirectResponse:
 
 
 @router.get("/healthz")
-def healthz() -> dict[str, str]:
-    """Liveness probe (no authentication, no data)."""
-    return {"status": "ok"}
+def healthz(db: Db, settings: Settings) -> JSONResponse:
+    """Health probe (no authentication, no patient data): 503 when jobs wait for no worker."""
+    try:
+        health = jobs.queue_health(db, settings)
+    except SQLAlchemyError:
+        log.exception("health probe: the database did not answer")
+        return JSONResponse({"status": "database unavailable"}, status_code=503)
+    body = {
+        "status": "no worker" if health.stalled else "ok",
+        "live_workers": health.live_workers,
+        "waiting_jobs": health.waiting_jobs,
+    }
+    return JSONResponse(body, status_code=503 if health.stalled else 200)
 
 
 @router.get("/login")
@@ -127,18 +138,19 @@ def login(
         return again("The sign-in form expired; please try again.", 403)
     limiter: auth.LoginLimiter = request.app.state.limiter
     client = request.client.host if request.client else "unknown"
-    keys = (f"user:{username.strip().lower()}", f"addr:{client}")
-    wait = limiter.retry_after(*keys)
-    if wait > 0:
-        return again(
-            f"Too many failed sign-ins. Try again in {max(1, round(wait / 60))} minute(s).", 429
+    attempt = limiter.reserve(db, username, client)
+    if not attempt.admitted:
+        refused = again(
+            f"Too many failed sign-ins. Try again in {auth.describe_wait(attempt.retry_after)}.",
+            429,
         )
+        refused.headers["Retry-After"] = attempt.retry_after_header
+        return refused
     user = auth.authenticate(db, username, password)
     if user is None:
-        limiter.record_failure(*keys)
         log.info("failed sign-in from %s", client)
         return again("Wrong user name or password.", 401)
-    limiter.reset(*keys)
+    limiter.succeeded(db, attempt, user)
     token, _ = auth.start_session(db, user, settings.session_hours)
     db.commit()
     response = _see(_safe_next(next))
@@ -342,7 +354,7 @@ def recording_upload(
 # ------------------------------------------------------------------ recordings
 @router.get("/recordings/{recording_id}")
 def recording_page(
-    request: Request, who: CurrentUser, rec: OwnedRecording, settings: Settings
+    request: Request, who: CurrentUser, db: Db, rec: OwnedRecording, settings: Settings
 ) -> Response:
     """Progress of the analysis, then its flags, plan and the embedded report."""
     summary = services.read_summary(settings, rec)
@@ -353,6 +365,7 @@ def recording_page(
         who,
         rec=rec,
         job=rec.latest_job,
+        no_worker=not jobs.worker_alive(db, settings),
         summary=summary,
         has_html=bool(folder and (folder / "report.html").is_file()),
         has_pdf=bool(folder and (folder / "report.pdf").is_file()),
@@ -360,9 +373,13 @@ def recording_page(
 
 
 @router.get("/recordings/{recording_id}/status")
-def recording_status(who: CurrentUser, rec: OwnedRecording) -> JSONResponse:
-    """The job's state, for the progress bar."""
-    return JSONResponse(services.job_dict(rec.latest_job) or {"status": "none"})
+def recording_status(
+    who: CurrentUser, db: Db, rec: OwnedRecording, settings: Settings
+) -> JSONResponse:
+    """The job's state, for the progress bar (and whether any worker is alive to run it)."""
+    state = services.job_dict(rec.latest_job) or {"status": "none"}
+    state["worker_running"] = jobs.worker_alive(db, settings)
+    return JSONResponse(state)
 
 
 def _report_file(settings: WebSettings, rec: Any, name: str) -> Any:

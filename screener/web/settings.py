@@ -16,17 +16,28 @@ lease_seconds               SCREENER_LEASE_SECONDS              60
 poll_seconds                SCREENER_POLL_SECONDS               2
 max_attempts                SCREENER_MAX_ATTEMPTS               3
 login_max_failures          SCREENER_LOGIN_MAX_FAILURES         5
-login_window_seconds        SCREENER_LOGIN_WINDOW_SECONDS       900
+login_address_max_failures  SCREENER_LOGIN_ADDRESS_MAX_FAILURES 20
+login_backoff_seconds       SCREENER_LOGIN_BACKOFF_SECONDS      30
+login_backoff_max_seconds   SCREENER_LOGIN_BACKOFF_MAX_SECONDS  900
+login_window_seconds        SCREENER_LOGIN_WINDOW_SECONDS       3600
+login_known_address_days    SCREENER_LOGIN_KNOWN_ADDRESS_DAYS   90
+trusted_proxies             SCREENER_TRUSTED_PROXIES            none
+hsts_seconds                SCREENER_HSTS_SECONDS               31536000 (one year)
+worker_heartbeat_seconds    SCREENER_WORKER_HEARTBEAT_SECONDS   5
 ==========================  ==================================  =========================
+
+List settings (``trusted_proxies``) are given in the environment as comma-separated text.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from screener.errors import ConfigError
 
@@ -62,8 +73,31 @@ class WebSettings(BaseModel):
         How often an idle worker looks for work.
     max_attempts
         A job whose worker died this many times is marked failed instead of re-queued.
-    login_max_failures, login_window_seconds
-        Failed sign-ins allowed per user name and per client address within the window.
+    login_max_failures
+        Failed sign-ins allowed, without delay, per account from one address, and per
+        account from addresses it never signed in from; further attempts wait
+        (exponential back-off). See ``screener/web/README.md`` (Sign-in limits).
+    login_address_max_failures
+        Failed sign-ins allowed, without delay, from one address over all accounts.
+    login_backoff_seconds, login_backoff_max_seconds
+        The first wait after the allowed failures, doubled after every further failure,
+        up to the maximum.
+    login_window_seconds
+        Failures are forgotten after this long without a new one.
+    login_known_address_days
+        An address an account signed in from is "known" to it for this long; the
+        account-wide back-off does not apply there (attackers elsewhere cannot delay the
+        owner at the clinic).
+    trusted_proxies
+        Addresses or networks (``10.0.0.5``, ``10.0.0.0/24``) of reverse proxies whose
+        ``X-Forwarded-For`` and ``X-Forwarded-Proto`` headers are believed. Empty: the
+        headers are ignored and the peer address of the connection is the client.
+    hsts_seconds
+        ``max-age`` of the ``Strict-Transport-Security`` header sent on https requests
+        (directly or through a trusted proxy saying https); 0 sends none.
+    worker_heartbeat_seconds
+        How often a worker records that it is alive; it counts as gone after three
+        missed heartbeats (shown on /healthz and on the job page).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -78,7 +112,43 @@ class WebSettings(BaseModel):
     poll_seconds: float = Field(2.0, gt=0)
     max_attempts: int = Field(3, ge=1)
     login_max_failures: int = Field(5, ge=1)
-    login_window_seconds: float = Field(900.0, gt=0)
+    login_address_max_failures: int = Field(20, ge=1)
+    login_backoff_seconds: float = Field(30.0, gt=0)
+    login_backoff_max_seconds: float = Field(900.0, gt=0)
+    login_window_seconds: float = Field(3600.0, gt=0)
+    login_known_address_days: float = Field(90.0, ge=0)
+    trusted_proxies: tuple[str, ...] = ()
+    hsts_seconds: int = Field(31_536_000, ge=0)
+    worker_heartbeat_seconds: float = Field(5.0, gt=0)
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part for part in value.replace(" ", ",").split(",") if part]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _valid_networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError as exc:
+                raise ValueError(
+                    f"{item!r} is not an IP address or network (e.g. 10.0.0.5 or 10.0.0.0/24)"
+                ) from exc
+        return value
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        """The trusted proxies as networks."""
+        return tuple(ipaddress.ip_network(item, strict=False) for item in self.trusted_proxies)
+
+    @property
+    def worker_stale_seconds(self) -> float:
+        """A worker without a heartbeat for this long counts as gone."""
+        return 3 * self.worker_heartbeat_seconds
 
     @property
     def max_upload_bytes(self) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
+from screener.web import runtime_models  # noqa: F401  (registers its tables)
 from screener.web.models import Base
 
 target_metadata = Base.metadata

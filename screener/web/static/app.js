@@ -21,6 +21,8 @@
           else if (job.status === "queued") { text += " — " + job.stage; }
           stage.textContent = text;
         }
+        const noWorker = el.querySelector(".js-no-worker");
+        if (noWorker && typeof job.worker_running === "boolean") { noWorker.hidden = job.worker_running; }
         if (job.status === "done" || job.status === "failed") {
           window.location.reload();
           return;
