@@ -495,12 +495,15 @@ def run(
             },
         }
         tilt = entry["placement"]["image_tilt_deg"]
-        for label, corrections, raw in (
-            ("with_corrections", config.corrections_path, originals[c]),
-            ("without_corrections", None, originals[c]),
-            ("tilt_removed", config.corrections_path, rotate_image(originals[c], tilt)),
+        plain = {"corrections_path": None, "frame_model_path": None}
+        learned = {"corrections_path": None, "frame_model_include_unverified": True}
+        for label, update, raw in (
+            ("with_corrections", {"frame_model_path": None}, originals[c]),
+            ("without_corrections", plain, originals[c]),
+            ("frame_model", learned, originals[c]),
+            ("tilt_removed", {"frame_model_path": None}, rotate_image(originals[c], tilt)),
         ):
-            cfg = config.model_copy(update={"corrections_path": corrections})
+            cfg = config.model_copy(update=update)
             try:
                 res = analyze_pose(raw, config=cfg, video_path=folder / f"{cam.name}.mp4")
             except ScreenerError as exc:
@@ -671,13 +674,13 @@ def format_report(result: dict[str, Any]) -> str:
     lines.append("")
     lines.append(
         "frame values, camera - reference: RMSE / bias / r (n)   "
-        "[with corrections | without | with, image tilt removed]"
+        "[with corrections | without | learned frame model | with, image tilt removed]"
     )
     for metric in FRAME_METRICS:
         lines.append(f"  {metric}")
         for name, cam in result["cameras"].items():
             parts = []
-            for label in ("with_corrections", "without_corrections", "tilt_removed"):
+            for label in ("with_corrections", "without_corrections", "frame_model", "tilt_removed"):
                 fr = cam[label].get("frames", {}).get(metric)
                 if not fr or fr["n"] < MIN_PAIRS:
                     parts.append(f"{'-':^28}")
