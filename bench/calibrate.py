@@ -67,7 +67,8 @@ def collect(
 ) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
     """One row per (found true event, metric): measured and true values, conditions.
 
-    ``frame_model``: analyse with this learned frame model applied (else without one).
+    ``frame_model``: the learned frame model as shipped (its verified targets), or None
+    for the geometric angles.
     """
     from screener.config import AnalysisConfig
     from screener.errors import ScreenerError
@@ -77,7 +78,6 @@ def collect(
         corrections_path=None,
         measurement_errors_path=None,
         frame_model_path=frame_model,
-        frame_model_include_unverified=True,
     )
     rows: list[dict[str, Any]] = []
     failures: list[tuple[str, str]] = []
@@ -247,6 +247,7 @@ def write_corrections(
                 tr, va = tr[tr.view == view], va[va.view == view]
             check = real.get(metric, "")
             status = "verified" if check.startswith("better") else "renders_only"
+            check = check or "event values cannot be checked on the real clip (no clinical task)"
             lines += [
                 f'[tasks."{table}".{metric}]',
                 'level = "event"',
@@ -263,7 +264,7 @@ def write_corrections(
                 "validation_rmse_after_deg = "
                 f"{rmse(offset + gain * va.measured.to_numpy(), va.truth.to_numpy()):.3f}",
                 f'status = "{status}"',
-                f'real_video_check = "{check or "not checked on real video"}"',
+                f'real_video_check = "{check}"',
                 "",
             ]
     out.write_text("\n".join(lines))
@@ -279,15 +280,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--real-check", type=Path, default=None)
     parser.add_argument("--pairs", type=Path, default=None, help="also write the pairs here (CSV)")
     parser.add_argument(
-        "--frame-model",
-        type=Path,
-        default=None,
-        help="calibrate the values of this learned frame model (default: geometric angles)",
+        "--no-frame-model",
+        action="store_true",
+        help="calibrate the geometric angles (default: with the shipped frame model)",
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
-    train, fail_train = collect(args.train, args.frame_model)
-    val, fail_val = collect(args.val, args.frame_model)
+    from screener.config import MODELS_DIR
+
+    model = None if args.no_frame_model else MODELS_DIR / "frame_model.npz"
+    train, fail_train = collect(args.train, model)
+    val, fail_val = collect(args.val, model)
     for name, reason in fail_train + fail_val:
         print(f"not analysed: {name}: {reason}")
     if train.empty or val.empty:

@@ -158,7 +158,7 @@ class AnalysisConfig(_Frozen):
     frame_model_path: Path | None = Field(
         MODELS_DIR / "frame_model.npz",
         description="Learned correction of the frontal angles (screener.frame_model); "
-        "None: off. Applied by default only if its card says verified.",
+        "None: off. By default only the angles its card lists as verified on real video.",
     )
     frame_model_include_unverified: bool = Field(
         False,

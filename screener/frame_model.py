@@ -11,8 +11,9 @@ uncertainty.
 
 Notes
 -----
-The model is fitted on renders. It is applied by default only when its card's
-``status`` is ``verified`` (also checked on real video); otherwise only on request
+The model is fitted on renders. By default it corrects only the targets its card lists
+as ``verified_targets`` (those it also brought closer to a multi-camera reference on
+real video); the others only on request
 (:attr:`screener.config.AnalysisConfig.frame_model_include_unverified`).
 """
 
@@ -100,10 +101,12 @@ class FrameModel:
     layers: tuple[tuple[tuple[FloatArray, FloatArray], ...], ...]
     card: dict[str, Any]
 
-    @property
-    def status(self) -> str:
-        """``verified`` (on by default) or ``renders_only``."""
-        return str(self.card.get("status", "renders_only"))
+    def targets(self, include_unverified: bool) -> tuple[str, ...]:
+        """The targets this model corrects: the verified ones, or all on request."""
+        if include_unverified:
+            return TARGETS
+        verified = set(self.card.get("verified_targets", ()))
+        return tuple(t for t in TARGETS if t in verified)
 
     def predict(self, features: FloatArray) -> tuple[FloatArray, FloatArray]:
         """Corrections in degrees ``(n, len(TARGETS))`` and their ensemble spread."""
@@ -152,9 +155,18 @@ def load_frame_model(path: Path) -> FrameModel:
 
 
 def apply_frame_model(
-    frames: pd.DataFrame, pose: PoseSequence, view: str, model: FrameModel
-) -> tuple[pd.DataFrame, dict[str, Any]]:
+    frames: pd.DataFrame,
+    pose: PoseSequence,
+    view: str,
+    model: FrameModel,
+    include_unverified: bool = False,
+) -> tuple[pd.DataFrame, dict[str, Any] | None]:
     """Replace the frontal angles by the model's, keeping the geometric ones.
+
+    Parameters
+    ----------
+    include_unverified
+        Also correct the targets not verified on real video (research).
 
     Returns
     -------
@@ -162,15 +174,21 @@ def apply_frame_model(
         A copy: each target column holds the learned value, ``{name}_geometric_deg``
         the geometric one and ``{name}_model_sd_deg`` the ensemble's spread.
     applied
-        The model card's name, version, training data and status, for the provenance.
+        The model card's name, version, training data and the targets corrected, for
+        the provenance; None when no target is corrected.
     """
+    chosen = model.targets(include_unverified)
+    if not chosen:
+        return frames, None
     out = frames.copy()
     correction, spread = model.predict(frame_features(pose, frames, view))
     for k, col in enumerate(TARGETS):
+        if col not in chosen:
+            continue
         geometric = out[col].to_numpy(float)
         base = col.removesuffix("_deg")
         out[f"{base}_geometric_deg"] = geometric
         out[col] = geometric + correction[:, k]
         out[f"{base}_model_sd_deg"] = np.where(np.isfinite(geometric), spread[:, k], np.nan)
-    keys = ("name", "version", "trained_on", "validated_on", "status")
-    return out, {k: model.card.get(k) for k in keys}
+    keys = ("name", "version", "trained_on", "validated_on", "real_video_check")
+    return out, {**{k: model.card.get(k) for k in keys}, "targets_corrected": list(chosen)}

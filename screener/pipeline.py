@@ -506,9 +506,7 @@ def _learned_angles(
     from screener.frame_model import apply_frame_model, load_frame_model
 
     model = load_frame_model(path)
-    if model.status != "verified" and not config.frame_model_include_unverified:
-        return frames, None
-    return apply_frame_model(frames, pose, view, model)
+    return apply_frame_model(frames, pose, view, model, config.frame_model_include_unverified)
 
 
 def _measured_error_rules(config: AnalysisConfig, task: str, view: str) -> dict[str, Any]:

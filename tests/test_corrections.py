@@ -39,14 +39,17 @@ def _write(tmp_path: Path, text: str) -> Path:
 
 def test_shipped_file_is_valid_and_says_where_its_figures_come_from():
     corrections = load_corrections(MODELS_DIR / "corrections.toml")
-    assert corrections.schema_version == 1
+    assert corrections.schema_version == 2
     text = (MODELS_DIR / "corrections.toml").read_text()
-    assert "bench/fit_corrections.py" in text and "validated on" in text
+    assert "bench/calibrate.py" in text
     for metrics in corrections.tasks.values():
         for corr in metrics.values():
             before, after = corr.validation_rmse_before_deg, corr.validation_rmse_after_deg
             assert corr.validated_on and before is not None and after is not None
             assert after < before
+            # a calibration fitted on renders is on by default only if real video agreed
+            if corr.status == "verified":
+                assert corr.real_video_check.startswith("better")
 
 
 def test_correction_applies_per_frame_and_keeps_the_measured_value(tmp_path):
