@@ -3,28 +3,28 @@
 Every setting can be given as an environment variable (``SCREENER_<NAME>``, upper case)
 or, for the commands, as an option; options win over the environment.
 
-==========================  ==================================  =========================
-setting                     environment variable                default
-==========================  ==================================  =========================
-data_dir                    SCREENER_DATA_DIR                   ``./screener-data``
-database_url                SCREENER_DATABASE_URL               SQLite file in data_dir
-max_upload_mb               SCREENER_MAX_UPLOAD_MB              500
-keep_videos                 SCREENER_KEEP_VIDEOS                true
-secure_cookies              SCREENER_SECURE_COOKIES             auto (Secure over https)
-session_hours               SCREENER_SESSION_HOURS              12
-lease_seconds               SCREENER_LEASE_SECONDS              60
-poll_seconds                SCREENER_POLL_SECONDS               2
-max_attempts                SCREENER_MAX_ATTEMPTS               3
-login_max_failures          SCREENER_LOGIN_MAX_FAILURES         5
-login_address_max_failures  SCREENER_LOGIN_ADDRESS_MAX_FAILURES 20
-login_backoff_seconds       SCREENER_LOGIN_BACKOFF_SECONDS      30
-login_backoff_max_seconds   SCREENER_LOGIN_BACKOFF_MAX_SECONDS  900
-login_window_seconds        SCREENER_LOGIN_WINDOW_SECONDS       3600
-login_known_address_days    SCREENER_LOGIN_KNOWN_ADDRESS_DAYS   90
-trusted_proxies             SCREENER_TRUSTED_PROXIES            none
-hsts_seconds                SCREENER_HSTS_SECONDS               31536000 (one year)
-worker_heartbeat_seconds    SCREENER_WORKER_HEARTBEAT_SECONDS   5
-==========================  ==================================  =========================
+==========================  ===================================  ===============================
+setting                     environment variable                 default
+==========================  ===================================  ===============================
+data_dir                    SCREENER_DATA_DIR                    ``./screener-data``
+database_url                SCREENER_DATABASE_URL                SQLite file in data_dir
+max_upload_mb               SCREENER_MAX_UPLOAD_MB               500
+keep_videos                 SCREENER_KEEP_VIDEOS                 true
+secure_cookies              SCREENER_SECURE_COOKIES              auto (Secure over https)
+session_hours               SCREENER_SESSION_HOURS               12
+lease_seconds               SCREENER_LEASE_SECONDS               60
+poll_seconds                SCREENER_POLL_SECONDS                2
+max_attempts                SCREENER_MAX_ATTEMPTS                3
+login_max_failures          SCREENER_LOGIN_MAX_FAILURES          5
+login_address_max_failures  SCREENER_LOGIN_ADDRESS_MAX_FAILURES  20
+login_backoff_seconds       SCREENER_LOGIN_BACKOFF_SECONDS       30
+login_backoff_max_seconds   SCREENER_LOGIN_BACKOFF_MAX_SECONDS   900
+login_window_seconds        SCREENER_LOGIN_WINDOW_SECONDS        3600
+login_known_address_days    SCREENER_LOGIN_KNOWN_ADDRESS_DAYS    90
+trusted_proxies             SCREENER_TRUSTED_PROXIES             none
+hsts_seconds                SCREENER_HSTS_SECONDS                31536000 (one year)
+worker_heartbeat_seconds    SCREENER_WORKER_HEARTBEAT_SECONDS    5
+==========================  ===================================  ===============================
 
 List settings (``trusted_proxies``) are given in the environment as comma-separated text.
 """

@@ -75,6 +75,7 @@ def test_web_commands_are_registered(capsys: pytest.CaptureFixture[str]) -> None
         ("serve", "--database-url"),
         ("serve", "--no-worker"),
         ("serve", "--max-upload-mb"),
+        ("serve", "--trusted-proxies"),
         ("worker", "--lease-seconds"),
         ("worker", "--keep-videos"),
         ("create-user", "--password-stdin"),
