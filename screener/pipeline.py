@@ -23,6 +23,14 @@ from screener.angles import (
     compute_frame_angles,
     foreshortened_thigh,
 )
+from screener.capture import (
+    CameraEstimate,
+    EnvelopeCheck,
+    check_envelope,
+    correct_roll,
+    estimate_camera,
+    load_envelope,
+)
 from screener.cleaning import CleanedPose, clean_pose, mirror_all_labels
 from screener.config import AnalysisConfig, SideChoice, TaskChoice, ViewChoice
 from screener.corrections import apply_corrections, apply_event_corrections, load_corrections
@@ -163,6 +171,11 @@ def analyze_pose(
         )
 
     task_est = detect_task(first.pose) if task == "auto" else TaskEstimate(task, 1.0, ("given",))
+    camera, capture = check_capture(first.pose, task_est.task, chosen_view, config, name)
+    warnings.extend(capture.warnings)
+    if capture.roll_correction_deg:
+        raw = correct_roll(raw, -capture.roll_correction_deg)
+        first = clean_pose(raw, config.cleaning, config.cutoff_for("walk"))
     same_cutoff = config.cutoff_for(task_est.task) == config.cutoff_for("walk")
     cleaned = (
         first if same_cutoff else clean_pose(raw, config.cleaning, config.cutoff_for(task_est.task))
@@ -244,6 +257,7 @@ def analyze_pose(
             "labels_mirrored": mirrored,
         },
         "stance_side": stance_side,
+        "capture": camera.as_dict(),
         "sex": sex or config.sex,
         "pain": pain,
         "first_line_done": first_line_done,
@@ -265,8 +279,18 @@ def analyze_pose(
             **_provenance(config, raw, cleaned.cutoff_hz),
             "corrections_file": str(config.corrections_path) if config.corrections_path else None,
             "corrections": corrections_applied + event_corrections,
+            "roll_correction": {
+                "applied_deg": capture.roll_correction_deg,
+                "estimated_roll_deg": camera.as_dict()["roll_deg"],
+                "method": "image landmarks rotated about the image centre before any angle",
+            },
+            "envelope_file": str(config.capture.envelope_path),
         },
     }
+    if capture.roll_correction_deg:
+        # the stored landmarks stay in the video's pixels (report stills, annotated video)
+        pose = correct_roll(pose, capture.roll_correction_deg)
+        raw = correct_roll(raw, capture.roll_correction_deg)
     return AnalysisResult(
         frames=frames,
         events=events,
@@ -471,6 +495,36 @@ def _foreshortening_warnings(
                 "subject with the lens at knee height"
             )
     return out
+
+
+def check_capture(
+    pose: PoseSequence, task: str, view: str, config: AnalysisConfig, name: str
+) -> tuple[CameraEstimate, EnvelopeCheck]:
+    """Estimate the camera's placement and compare it with the validated envelope.
+
+    Raises
+    ------
+    ViewError
+        The camera is too far outside the envelope to measure (tilted beyond the
+        correctable roll, far off the frontal axis, subject too small).
+    """
+    camera = estimate_camera(
+        pose,
+        task,
+        long_side_fov_deg=config.capture.assumed_long_side_fov_deg,
+        fov_sensitivity_deg=config.capture.fov_sensitivity_deg,
+    )
+    envelope = load_envelope(config.capture.envelope_path)
+    check = check_envelope(
+        camera, envelope, view, float(pose.fps), correct=config.capture.correct_roll
+    )
+    if check.refusal:
+        raise ViewError(
+            f"the camera is outside the range the screener was validated for: {check.refusal}",
+            path=name,
+            remedy="Record again as described, or see docs/accuracy.md for the envelope.",
+        )
+    return camera, check
 
 
 def _count_person_jumps(raw: PoseSequence) -> int:

@@ -1,0 +1,626 @@
+"""Capture checks: where the camera stood, how large the subject is, and who else is in view.
+
+Every frontal-plane angle the screener reports is a 2D angle in the image, so it holds
+only for a camera square to the subject, level, at about knee-to-hip height. This module
+estimates, per clip, what the camera did:
+
+- **roll**: the tilt of the subject's long axis (mid-ankle to mid-shoulder) from the
+  image vertical while both feet are on the ground (all frames for walking and jogging,
+  whose sway averages out); it can be undone by rotating the image landmarks
+  (:func:`correct_roll`);
+- **yaw**: the camera's azimuth around the subject, from the subject's frontal axis:
+  the hip and shoulder lines of MediaPipe's metric world landmarks, placed in the
+  camera's frame by fitting their projection to the image landmarks;
+- **lens height**: the height on the body (MediaPipe's metric world landmarks) that the
+  image's centre row crosses, which is the lens height of a camera held level. The
+  camera's pitch is not estimated: a high camera tilted down is read as the height it
+  aims at (see :func:`level_camera_height`);
+- **subject size**: the standing body's height as a fraction of the frame height, and
+  the distance to the camera.
+
+The focal length of the phone is not known; a long-side field of view of
+``AnalysisConfig.capture.assumed_long_side_fov_deg`` is assumed and the estimates are
+recomputed at the two ends of ``fov_sensitivity_deg``, whose spread is reported.
+
+:func:`check_envelope` compares the estimates with the validated envelope
+(``models/envelope.toml``) and returns warnings and refusals worded as instructions.
+:func:`detect_other_people` looks for a second person on a few frames of the video
+(OpenCV's HOG people detector, offline).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import tomllib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from screener.errors import ConfigError
+from screener.keypoints import BoolArray, FloatArray, PoseSequence
+from screener.landmarks import INDEX, SIDES
+
+log = logging.getLogger(__name__)
+
+#: Landmarks used to place the body in the camera's frame.
+PNP_LANDMARKS: tuple[str, ...] = tuple(
+    f"{s}_{p}" for s in SIDES for p in ("shoulder", "hip", "knee", "ankle", "heel", "foot_index")
+)
+#: Landmarks below this visibility are left out of the fit.
+PNP_MIN_VISIBILITY = 0.5
+#: At most this many frames are posed (evenly spread over the usable ones).
+PNP_MAX_FRAMES = 60
+#: Feet whose image heights differ by less than this (leg lengths) are both on the ground.
+BOTH_FEET_DOWN_MAX_LEG = 0.05
+#: Eye height and shoulder height as fractions of stature (adult anthropometry,
+#: e.g. Drillis & Contini 1966): the head's top is above the eyes by
+#: (1 - 0.936) / (0.936 - 0.818) = 0.54 of the eye-to-shoulder height.
+HEAD_TOP_OVER_EYE_SHOULDER = 0.54
+#: Height of MediaPipe's heel landmark above the floor, metres (back of the heel).
+HEEL_ABOVE_FLOOR_M = 0.03
+
+
+@dataclass(frozen=True)
+class CameraEstimate:
+    """Where the camera was relative to the subject, for one clip.
+
+    Attributes
+    ----------
+    roll_deg
+        Image rotation: the angle of the subject's upward axis from the image's upward
+        direction, positive clockwise as seen on screen (the head toward the image's
+        right). Rotating the image landmarks by ``-roll_deg`` about the image centre
+        makes the subject upright.
+    roll_source
+        Which frames gave the roll (``"both feet down"``, ``"all frames"``...).
+    yaw_deg
+        Camera azimuth around the subject from the frontal axis it films (anterior or
+        posterior), positive when the camera is toward the SUBJECT's left. NaN if unknown.
+    camera_height_m
+        Lens height above the floor, metres (scaled by MediaPipe's metric body).
+    camera_height_landmark
+        The body level the lens is at: ``"below the knee"``, ``"knee to hip"``,
+        ``"hip to shoulder"`` or ``"above the shoulder"``.
+    knee_height_m, hip_height_m
+        The subject's knee and hip heights above the floor, metres (world landmarks).
+    distance_m
+        Camera to mid-hip, metres.
+    subject_height_fraction
+        Standing body height (floor to top of head) over the frame height; the 90th
+        percentile over frames (the nearest point of a walk).
+    subject_height_fraction_min
+        The 10th percentile over frames (the farthest point of a walk).
+    assumed_long_side_fov_deg
+        Field of view assumed for the frame's long side.
+    sensitivity
+        The yaw, pitch, height and distance recomputed at other fields of view.
+    n_frames_posed
+        Frames whose camera pose was fitted.
+    """
+
+    roll_deg: float
+    roll_source: str
+    yaw_deg: float
+    camera_height_m: float
+    camera_height_landmark: str
+    knee_height_m: float
+    hip_height_m: float
+    distance_m: float
+    subject_height_fraction: float
+    subject_height_fraction_min: float
+    assumed_long_side_fov_deg: float
+    sensitivity: dict[str, dict[str, float]] = field(default_factory=dict)
+    n_frames_posed: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready fields (NaN becomes None)."""
+        return _jsonable(asdict(self))
+
+
+# --- roll -----------------------------------------------------------------------------
+
+
+def both_feet_down(pose: PoseSequence) -> BoolArray:
+    """Frames in which both feet are at the same image height (both on the ground)."""
+    from screener.events import foot_point_px, leg_length_px
+
+    scale = leg_length_px(pose)
+    with np.errstate(invalid="ignore"):
+        diff = np.abs(foot_point_px(pose, "left")[:, 1] - foot_point_px(pose, "right")[:, 1])
+        return np.asarray(diff / scale < BOTH_FEET_DOWN_MAX_LEG)
+
+
+def estimate_roll_deg(pose: PoseSequence, task: str | None = None) -> tuple[float, str]:
+    """The image's roll from the subject's long axis.
+
+    Parameters
+    ----------
+    pose
+        Cleaned (or raw) landmarks.
+    task
+        ``"walk"``, ``"jog"`` or ``"sls"`` if known. A single-leg squat uses only frames
+        with both feet down (on the rendered squats the stance foot to mid-shoulder
+        line leaned 4-6° with a level camera, so it is not used).
+
+    Returns
+    -------
+    roll_deg
+        See :attr:`CameraEstimate.roll_deg`; NaN if no frame shows the whole body.
+    source
+        Which frames were used.
+
+    Notes
+    -----
+    Standing on both feet, the line from the mid-ankle to the mid-shoulder is vertical
+    within a degree or two; walking and jogging sway it both ways and the median over
+    the clip is vertical. A real, constant lateral lean of the subject is read as roll:
+    that is why only standing frames are used when there are enough of them, and why
+    the correction is bounded (``models/envelope.toml``).
+    """
+    ls, rs = pose.xy("left_shoulder"), pose.xy("right_shoulder")
+    la, ra = pose.xy("left_ankle"), pose.xy("right_ankle")
+    shoulder = 0.5 * (ls + rs)
+    down = both_feet_down(pose)
+    min_frames = max(5, int(0.3 * pose.fps)) if np.isfinite(pose.fps) else 5
+    candidates: list[tuple[BoolArray, FloatArray, str]] = [
+        (down, 0.5 * (la + ra), "both feet down")
+    ]
+    if task != "sls":
+        candidates.append((np.ones(pose.n_frames, bool), 0.5 * (la + ra), "all frames"))
+    for use, base, source in candidates:
+        d = shoulder - base
+        ok = use & np.isfinite(d).all(axis=1)
+        if ok.sum() >= min_frames:
+            tilt = np.degrees(np.arctan2(d[ok, 0], -d[ok, 1]))
+            return float(np.median(tilt)), source
+    return float("nan"), "no frames with both feet on the ground"
+
+
+def rotation_about_centre(pose: PoseSequence, angle_deg: float) -> FloatArray:
+    """Image landmarks rotated by ``angle_deg`` about the image centre (clockwise on
+    screen for a positive angle, image y pointing down)."""
+    a = math.radians(angle_deg)
+    rot = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
+    width, height = pose.image_size_px
+    centre = np.array([width / 2.0, height / 2.0])
+    return np.asarray((pose.image_xy_px - centre) @ rot.T + centre)
+
+
+def correct_roll(pose: PoseSequence, roll_deg: float) -> PoseSequence:
+    """Undo a roll of the camera: rotate the image landmarks by ``-roll_deg``.
+
+    The world landmarks are left as they are (they are used for depth only).
+    """
+    if not np.isfinite(roll_deg) or roll_deg == 0.0:
+        return pose
+    return pose.with_arrays(image_xy_px=rotation_about_centre(pose, -roll_deg))
+
+
+# --- camera pose ----------------------------------------------------------------------
+
+
+def focal_px(image_size_px: tuple[int, int], long_side_fov_deg: float) -> float:
+    """Focal length in pixels for a field of view across the frame's long side."""
+    return 0.5 * max(image_size_px) / math.tan(math.radians(long_side_fov_deg) / 2.0)
+
+
+def _unit(v: FloatArray) -> FloatArray:
+    n = np.linalg.norm(v, axis=-1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.asarray(v / n)
+
+
+def pose_in_camera(
+    pose: PoseSequence, frames: np.ndarray, focal: float
+) -> tuple[FloatArray, np.ndarray]:
+    """MediaPipe's world landmarks placed in the camera's frame.
+
+    MediaPipe's world axes follow the camera's (the model rotates them back from its
+    upright crop), so only the translation is fitted: linear least squares of the
+    pinhole projection, ``(u - cx)(Z + tz) = f (X + tx)`` and the same for ``v``.
+    A full :func:`cv2.solvePnP` (rotation too) was measured on the sample renders and
+    gave worse yaw (errors up to 13° against up to 12° here, and 9° instead of 1° on
+    the anterior jog), so it is not used.
+
+    Parameters
+    ----------
+    pose
+        Landmarks.
+    frames
+        Indices of the frames to pose.
+    focal
+        Assumed focal length, pixels (principal point at the image centre).
+
+    Returns
+    -------
+    points
+        ``(n, 33, 3)`` camera coordinates (x right, y down, z forward, metres) of the
+        landmarks of the given frames; NaN where not posed.
+    posed
+        Indices (into ``frames``) of the frames whose fit succeeded.
+    """
+    width, height = pose.image_size_px
+    centre = np.array([width / 2.0, height / 2.0])
+    cols = np.array([INDEX[n] for n in PNP_LANDMARKS])
+    out = np.full((len(frames), pose.world_xyz_m.shape[1], 3), np.nan)
+    posed = []
+    for j, i in enumerate(frames):
+        world = pose.world_xyz_m[i]
+        img = pose.image_xy_px[i]
+        use = cols[
+            (pose.visibility[i, cols] >= PNP_MIN_VISIBILITY)
+            & np.isfinite(world[cols]).all(axis=1)
+            & np.isfinite(img[cols]).all(axis=1)
+        ]
+        if use.size < 6:
+            continue
+        obj, uv = world[use].astype(np.float64), img[use].astype(np.float64) - centre
+        # (u - cx) (Z + tz) = f (X + tx), and the same for v: linear in t
+        n = len(use)
+        a = np.zeros((2 * n, 3))
+        b = np.zeros(2 * n)
+        a[:n, 0] = focal
+        a[:n, 2] = -uv[:, 0]
+        b[:n] = uv[:, 0] * obj[:, 2] - focal * obj[:, 0]
+        a[n:, 1] = focal
+        a[n:, 2] = -uv[:, 1]
+        b[n:] = uv[:, 1] * obj[:, 2] - focal * obj[:, 1]
+        t, *_ = np.linalg.lstsq(a, b, rcond=None)
+        if not np.isfinite(t).all() or t[2] <= 0:
+            continue
+        out[j] = world + t
+        posed.append(j)
+    return out, np.asarray(posed, dtype=int)
+
+
+def _height_landmark(camera_h: float, knee_h: float, hip_h: float, shoulder_h: float) -> str:
+    if not np.isfinite(camera_h):
+        return "unknown"
+    if camera_h < knee_h:
+        return "below the knee"
+    if camera_h <= hip_h:
+        return "knee to hip"
+    if camera_h <= shoulder_h:
+        return "hip to shoulder"
+    return "above the shoulder"
+
+
+def _yaw_and_distance(pose: PoseSequence, frames: np.ndarray, focal: float) -> tuple[float, float]:
+    """Camera azimuth around the subject (degrees, + toward the subject's left) and the
+    lens to mid-hip distance (metres), from the frames posed at one focal length."""
+    pts, posed = pose_in_camera(pose, frames, focal)
+    if posed.size == 0:
+        return float("nan"), float("nan")
+    pts = pts[posed]
+
+    def p(name: str) -> FloatArray:
+        return pts[:, INDEX[name]]
+
+    lateral = _unit(p("left_hip") - p("right_hip")) + _unit(
+        p("left_shoulder") - p("right_shoulder")
+    )
+    lateral = np.nanmean(_unit(lateral), axis=0)  # toward the subject's left
+    up = np.array([0.0, -1.0, 0.0])  # MediaPipe's world axes follow the (upright) camera
+    lateral = _unit(lateral - np.dot(lateral, up) * up)
+    anterior = np.cross(lateral, up)
+    hip = np.nanmedian(0.5 * (p("left_hip") + p("right_hip")), axis=0)
+    to_camera = -hip
+    az = math.degrees(math.atan2(float(to_camera @ lateral), float(to_camera @ anterior)))
+    yaw = az if abs(az) <= 90 else math.copysign(180.0 - abs(az), az)
+    return yaw, float(np.linalg.norm(hip))
+
+
+def level_camera_height(pose: PoseSequence, frames: np.ndarray) -> dict[str, float]:
+    """Lens height for a camera held level: the height on the body that the image's
+    centre row crosses.
+
+    Per frame, the image rows of the heels, ankles, knees, hips and shoulders are
+    fitted linearly against their heights above the floor (MediaPipe's metric world
+    landmarks; the floor just below the lowest heel or toe); the fit is solved for the
+    centre row. Returns the median lens, knee, hip and shoulder heights (metres).
+    """
+    cy = pose.image_size_px[1] / 2.0
+    parts = ("heel", "ankle", "knee", "hip", "shoulder")
+    cols = np.array([INDEX[f"{s}_{q}"] for q in parts for s in SIDES])
+    feet = np.array([INDEX[f"{s}_{q}"] for s in SIDES for q in ("heel", "foot_index")])
+    out: dict[str, list[float]] = {"height": [], "knee": [], "hip": [], "sh": []}
+    for i in frames:
+        world_y = pose.world_xyz_m[i, :, 1]
+        if not np.isfinite(world_y[feet]).any():
+            continue
+        floor = float(np.nanmax(world_y[feet])) + HEEL_ABOVE_FLOOR_M
+        h = floor - world_y[cols]
+        y = pose.image_xy_px[i, cols, 1]
+        ok = np.isfinite(h) & np.isfinite(y)
+        if ok.sum() < 6 or np.ptp(h[ok]) < 0.3:
+            continue
+        slope, intercept = np.polyfit(h[ok], y[ok], 1)
+        if slope >= 0:
+            continue  # higher on the body must be higher in the image
+        out["height"].append((cy - intercept) / slope)
+        for key, part in (("knee", "knee"), ("hip", "hip"), ("sh", "shoulder")):
+            out[key].append(
+                float(np.nanmean(floor - world_y[[INDEX[f"{s}_{part}"] for s in SIDES]]))
+            )
+    return {k: float(np.median(v)) if v else float("nan") for k, v in out.items()}
+
+
+def subject_height_fraction(pose: PoseSequence) -> tuple[float, float]:
+    """The standing body's height in the image over the frame height.
+
+    Returns the 90th and 10th percentiles over frames (NaN without a whole body). The
+    top of the head is extrapolated above the eyes (:data:`HEAD_TOP_OVER_EYE_SHOULDER`).
+    """
+    eye = 0.5 * (pose.xy("left_eye")[:, 1] + pose.xy("right_eye")[:, 1])
+    sh = 0.5 * (pose.xy("left_shoulder")[:, 1] + pose.xy("right_shoulder")[:, 1])
+    feet = np.stack(
+        [pose.xy(f"{s}_{q}")[:, 1] for s in SIDES for q in ("heel", "foot_index")], axis=1
+    )
+    with np.errstate(invalid="ignore"):
+        floor = np.nanmax(feet, axis=1) if feet.size else np.full(pose.n_frames, np.nan)
+        top = eye - HEAD_TOP_OVER_EYE_SHOULDER * (sh - eye)
+        frac = (floor - top) / pose.image_size_px[1]
+    frac = frac[np.isfinite(frac)]
+    if frac.size == 0:
+        return float("nan"), float("nan")
+    return float(np.percentile(frac, 90)), float(np.percentile(frac, 10))
+
+
+def estimate_camera(
+    pose: PoseSequence,
+    task: str | None = None,
+    *,
+    long_side_fov_deg: float = 65.0,
+    fov_sensitivity_deg: tuple[float, ...] = (55.0, 75.0),
+) -> CameraEstimate:
+    """Estimate the camera's roll, yaw, lens height and distance, and the subject's size
+    in the frame.
+
+    Parameters
+    ----------
+    pose
+        Landmarks as MediaPipe gave them, or cleaned (not roll-corrected).
+    task
+        The task if known (selects the frames that give the roll).
+    long_side_fov_deg
+        Assumed field of view across the frame's long side (phones: 60-75°).
+    fov_sensitivity_deg
+        Other fields of view at which yaw and distance are recomputed.
+
+    Returns
+    -------
+    CameraEstimate
+
+    Notes
+    -----
+    The camera is placed on at most :data:`PNP_MAX_FRAMES` frames with both feet on the
+    ground (all frames if there are too few): :func:`pose_in_camera` puts each frame's
+    world landmarks (metric, centred on the hips) in camera coordinates. The lateral
+    axis is the mean of the hip and shoulder lines; the yaw is the azimuth of the lens
+    around the camera's vertical from the subject's frontal axis. The lens height is
+    :func:`level_camera_height`. MediaPipe scales every body to an average adult, so
+    heights and the distance scale with the subject's true size, and the distance with
+    the assumed focal length.
+    """
+    roll, source = estimate_roll_deg(pose, task)
+    fill, fill_min = subject_height_fraction(pose)
+    usable = pose.detected & np.isfinite(pose.world_xyz_m[:, INDEX["left_hip"], 0])
+    down = usable & both_feet_down(pose)
+    pool = np.flatnonzero(down) if down.sum() >= 10 else np.flatnonzero(usable)
+    if pool.size > PNP_MAX_FRAMES:
+        pool = pool[np.linspace(0, pool.size - 1, PNP_MAX_FRAMES).round().astype(int)]
+    heights = level_camera_height(pose, pool)
+    yaw, distance = _yaw_and_distance(pose, pool, focal_px(pose.image_size_px, long_side_fov_deg))
+    sensitivity = {}
+    for fov in fov_sensitivity_deg:
+        y, d = _yaw_and_distance(pose, pool, focal_px(pose.image_size_px, fov))
+        sensitivity[f"fov_{fov:g}_deg"] = {"yaw_deg": y, "distance_m": d}
+    return CameraEstimate(
+        roll_deg=roll,
+        roll_source=source,
+        yaw_deg=yaw,
+        camera_height_m=heights["height"],
+        camera_height_landmark=_height_landmark(
+            heights["height"], heights["knee"], heights["hip"], heights["sh"]
+        ),
+        knee_height_m=heights["knee"],
+        hip_height_m=heights["hip"],
+        distance_m=distance,
+        subject_height_fraction=fill,
+        subject_height_fraction_min=fill_min,
+        assumed_long_side_fov_deg=long_side_fov_deg,
+        sensitivity=sensitivity,
+        n_frames_posed=int(pool.size),
+    )
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """The validated capture envelope (``models/envelope.toml``)."""
+
+    yaw_warn_abs_deg: float
+    yaw_refuse_abs_deg: float
+    roll_min_correct_abs_deg: float
+    roll_correct_abs_deg: float
+    roll_refuse_abs_deg: float
+    camera_height_min_m: float
+    camera_height_max_m: float
+    fill_min: float
+    fill_max: float
+    fill_refuse_min: float
+    fps_min: float
+    fps_max: float
+    source: str
+    path: str
+
+
+def load_envelope(path: Path) -> Envelope:
+    """Read the envelope file.
+
+    Raises
+    ------
+    ConfigError
+        The file is missing, not TOML, or lacks a limit.
+    """
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        return Envelope(
+            yaw_warn_abs_deg=float(data["yaw_deg"]["warn_abs"]),
+            yaw_refuse_abs_deg=float(data["yaw_deg"]["refuse_abs"]),
+            roll_min_correct_abs_deg=float(data["roll_deg"]["min_correct_abs"]),
+            roll_correct_abs_deg=float(data["roll_deg"]["correct_abs"]),
+            roll_refuse_abs_deg=float(data["roll_deg"]["refuse_abs"]),
+            camera_height_min_m=float(data["camera_height_m"]["min"]),
+            camera_height_max_m=float(data["camera_height_m"]["max"]),
+            fill_min=float(data["subject_height_fraction"]["min"]),
+            fill_max=float(data["subject_height_fraction"]["max"]),
+            fill_refuse_min=float(data["subject_height_fraction"]["refuse_min"]),
+            fps_min=float(data["fps"]["min"]),
+            fps_max=float(data["fps"]["max"]),
+            source=str(data["source"]["text"]),
+            path=str(path),
+        )
+    except OSError as exc:
+        raise ConfigError(f"cannot read the envelope file ({exc})", path=path) from exc
+    except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(
+            f"invalid envelope file ({type(exc).__name__}: {exc})",
+            path=path,
+            remedy="See screener/models/envelope.toml for the expected keys.",
+        ) from exc
+
+
+@dataclass(frozen=True)
+class EnvelopeCheck:
+    """What the capture checks decided for one clip.
+
+    Attributes
+    ----------
+    roll_correction_deg
+        The rotation applied to the image landmarks (``-roll``), 0 if none.
+    warnings
+        Sentences for the summary's warnings and the report, each with an instruction.
+    refusal
+        Why the clip cannot be measured, with the instruction; None if it can.
+    """
+
+    roll_correction_deg: float
+    warnings: tuple[str, ...]
+    refusal: str | None
+
+
+def _place(view: str) -> str:
+    return (
+        "straight behind the patient" if view == "posterior" else "straight in front of the patient"
+    )
+
+
+def check_envelope(
+    camera: CameraEstimate, envelope: Envelope, view: str, fps: float, *, correct: bool = True
+) -> EnvelopeCheck:
+    """Compare a clip's camera with the validated envelope.
+
+    Parameters
+    ----------
+    camera
+        The estimate of :func:`estimate_camera`.
+    envelope
+        The limits (:func:`load_envelope`).
+    view
+        ``"anterior"`` or ``"posterior"``: where the camera should be.
+    fps
+        The clip's frame rate.
+    correct
+        Whether a roll within the envelope is corrected.
+
+    Returns
+    -------
+    EnvelopeCheck
+    """
+    warnings: list[str] = []
+    refusals: list[str] = []
+    place = _place(view)
+    yaw = camera.yaw_deg
+    if np.isfinite(yaw) and abs(yaw) > envelope.yaw_warn_abs_deg:
+        side = "left" if yaw > 0 else "right"
+        text = (
+            f"the camera is about {abs(yaw):.0f}° to the patient's {side} (validated within "
+            f"±{envelope.yaw_warn_abs_deg:.0f}°): place it {place}, lens at knee height"
+        )
+        (refusals if abs(yaw) > envelope.yaw_refuse_abs_deg else warnings).append(text)
+    roll = camera.roll_deg
+    correction = 0.0
+    if not np.isfinite(roll):
+        warnings.append(
+            "the camera's tilt could not be checked (no frames with both feet on the "
+            "ground): hold the phone upright and level, and have the patient stand on both "
+            "feet for a second before starting"
+        )
+    elif abs(roll) > envelope.roll_refuse_abs_deg:
+        refusals.append(
+            f"the picture is tilted about {abs(roll):.0f}° (more than "
+            f"{envelope.roll_refuse_abs_deg:.0f}°, too much to correct): hold the phone "
+            "upright and level, on a tripod if possible"
+        )
+    elif abs(roll) >= envelope.roll_min_correct_abs_deg and correct:
+        correction = -roll
+        if abs(roll) > envelope.roll_correct_abs_deg:
+            warnings.append(
+                f"the picture was tilted about {abs(roll):.0f}° and was straightened "
+                f"(validated up to {envelope.roll_correct_abs_deg:.0f}°): hold the phone "
+                "level next time, on a tripod if possible"
+            )
+    height = camera.camera_height_m
+    lo, hi = envelope.camera_height_min_m, envelope.camera_height_max_m
+    if np.isfinite(height) and not lo <= height <= hi:
+        where = "lower it" if height > hi else "raise it"
+        warnings.append(
+            f"the lens is about {height:.1f} m above the floor ({camera.camera_height_landmark}; "
+            f"validated {lo:.1f}-{hi:.1f} m): {where} to between the patient's knee and hip "
+            "height, the phone level"
+        )
+    fill, fill_min = camera.subject_height_fraction, camera.subject_height_fraction_min
+    if np.isfinite(fill):
+        if fill < envelope.fill_refuse_min:
+            refusals.append(
+                f"the patient fills only {fill:.0%} of the frame height: move the camera "
+                "closer so that head to feet fill most of the frame"
+            )
+        elif fill < envelope.fill_min:
+            warnings.append(
+                f"the patient fills only {fill:.0%} of the frame height (validated "
+                f"{envelope.fill_min:.0%}-{envelope.fill_max:.0%}): move the camera closer, "
+                "head to feet filling about three quarters of the frame"
+            )
+        elif fill > envelope.fill_max:
+            warnings.append(
+                f"the patient fills {fill:.0%} of the frame height (validated up to "
+                f"{envelope.fill_max:.0%}): move the camera back so that the head and feet "
+                "stay in view with some floor below the feet"
+            )
+    if np.isfinite(fill_min) and fill_min < envelope.fill_refuse_min and not refusals:
+        warnings.append(
+            f"at its farthest the patient fills only {fill_min:.0%} of the frame height: "
+            "those frames are less accurate; start the walk closer to the camera"
+        )
+    if np.isfinite(fps) and not envelope.fps_min <= fps <= envelope.fps_max:
+        warnings.append(
+            f"the clip is {fps:.0f} fps (validated {envelope.fps_min:.0f}-"
+            f"{envelope.fps_max:.0f} fps): record at 30-60 fps, 120 fps or more for jogging"
+        )
+    return EnvelopeCheck(
+        roll_correction_deg=correction,
+        warnings=tuple(warnings),
+        refusal="; ".join(refusals) if refusals else None,
+    )
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
