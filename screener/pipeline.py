@@ -26,8 +26,10 @@ from screener.angles import (
 from screener.capture import (
     CameraEstimate,
     EnvelopeCheck,
+    OtherPeople,
     check_envelope,
     correct_roll,
+    detect_other_people,
     estimate_camera,
     load_envelope,
 )
@@ -117,6 +119,11 @@ def analyze(
     path = Path(video)
     info = probe_video(path, min_fps=config.min_fps, max_fps=config.max_fps)
     raw = estimate_pose(path, config.pose, config.cache_dir, progress=progress)
+    others = (
+        detect_other_people(path, raw, config.capture.other_people_frames)
+        if config.capture.check_other_people
+        else None
+    )
     return analyze_pose(
         raw,
         task=task,
@@ -128,6 +135,7 @@ def analyze(
         config=config,
         video_path=path,
         video_info=_jsonable_info(info),
+        other_people=others,
     )
 
 
@@ -143,11 +151,13 @@ def analyze_pose(
     config: AnalysisConfig | None = None,
     video_path: Path | None = None,
     video_info: dict[str, Any] | None = None,
+    other_people: OtherPeople | None = None,
 ) -> AnalysisResult:
     """Screen from landmarks already estimated (e.g. cached keypoints).
 
     Parameters are those of :func:`analyze`; ``raw`` is the pose as estimated,
-    ``video_path`` and ``video_info`` are carried into the report and provenance.
+    ``video_path`` and ``video_info`` are carried into the report and provenance,
+    ``other_people`` is the search for a second person in the video (None: not searched).
 
     Returns
     -------
@@ -156,7 +166,7 @@ def analyze_pose(
     config = config or AnalysisConfig()
     name = str(video_path) if video_path else str(raw.source.get("video", "landmarks"))
     _check_person(raw, name)
-    warnings: list[str] = []
+    warnings: list[str] = other_people_warnings(other_people, raw, name)
 
     first = clean_pose(raw, config.cleaning, config.cutoff_for("walk"))
     view_est = detect_view(first.pose)
@@ -257,7 +267,10 @@ def analyze_pose(
             "labels_mirrored": mirrored,
         },
         "stance_side": stance_side,
-        "capture": camera.as_dict(),
+        "capture": {
+            **camera.as_dict(),
+            "other_people": other_people.as_dict() if other_people else {"checked": False},
+        },
         "sex": sex or config.sex,
         "pain": pain,
         "first_line_done": first_line_done,
@@ -495,6 +508,34 @@ def _foreshortening_warnings(
                 "subject with the lens at knee height"
             )
     return out
+
+
+def other_people_warnings(others: OtherPeople | None, raw: PoseSequence, name: str) -> list[str]:
+    """A warning when someone else is in view; a refusal when the tracking switched.
+
+    Raises
+    ------
+    NoPersonError
+        Another person is in view and the tracked body jumped between frames: the pose
+        model followed one person, then another.
+    """
+    if others is None or not others.found:
+        return []
+    jumps = _count_person_jumps(raw)
+    if jumps:
+        raise NoPersonError(
+            f"another person is in view and the tracked body jumped {jumps} time(s): the "
+            "pose model switched from one person to another",
+            path=name,
+            remedy="Film the patient alone, with nobody else in the frame.",
+        )
+    return [
+        f"another person was seen in {len(others.frames_with_other)} of "
+        f"{len(others.frames_checked)} checked frames (frames "
+        f"{', '.join(str(i) for i in others.frames_with_other[:5])}): the pose model "
+        "follows one person; check in the stills that the patient was the one measured, "
+        "and film the patient alone next time"
+    ]
 
 
 def check_capture(

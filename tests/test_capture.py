@@ -21,15 +21,19 @@ import pytest
 import screener
 from screener.capture import (
     CameraEstimate,
+    OtherPeople,
     check_envelope,
     correct_roll,
+    detect_other_people,
     estimate_camera,
     load_envelope,
 )
-from screener.config import AnalysisConfig, CaptureConfig
-from screener.errors import ConfigError, ViewError
+from screener.config import AnalysisConfig, CaptureConfig, PoseConfig
+from screener.errors import ConfigError, NoPersonError, ViewError
 from screener.keypoints import PoseSequence
 from screener.landmarks import INDEX, N_LANDMARKS
+from screener.pipeline import other_people_warnings
+from screener.pose import estimate_pose
 from tests.synthetic import jog_in_place, standing_figure
 
 IMAGE_W, IMAGE_H = 1080, 1920
@@ -133,7 +137,7 @@ def test_correct_roll_undoes_a_rotation_exactly() -> None:
 
 
 def _estimate(**kw: Any) -> CameraEstimate:
-    base = {
+    base: dict[str, Any] = {
         "roll_deg": 0.0,
         "roll_source": "both feet down",
         "yaw_deg": 0.0,
@@ -314,7 +318,7 @@ def test_a_sample_video_rolled_3_degrees_reads_as_the_level_one(
         return {s: float(result.summary["sides"][s][key]["mean"]) for s in ("left", "right")}
 
     for key in ("pelvic_drop_deg", "knee_fppa_deg"):
-        ref, corrected, uncorrected = (per_side(r, key) for r in (level, after, before))
+        ref, corrected = per_side(level, key), per_side(after, key)
         for side in ("left", "right"):
             assert abs(corrected[side] - ref[side]) < 1.0, (key, side, corrected, ref)
     drop_ref, drop_before = per_side(level, "pelvic_drop_deg"), per_side(before, "pelvic_drop_deg")
@@ -323,3 +327,54 @@ def test_a_sample_video_rolled_3_degrees_reads_as_the_level_one(
     obliquity = "pelvic_obliquity_deg"
     diff = np.nanmedian(after.frames[obliquity]) - np.nanmedian(level.frames[obliquity])
     assert abs(diff) < 1.0
+
+
+# --- a second person in view -------------------------------------------------------
+
+
+def test_another_person_is_a_warning_and_a_switch_is_refused() -> None:
+    pose = camera_sequence(standing)
+    nobody = OtherPeople((0, 10, 20), ())
+    somebody = OtherPeople((0, 10, 20), (10, 20))
+    fluke = OtherPeople((0, 10, 20), (10,))
+    assert other_people_warnings(nobody, pose, "clip.mp4") == []
+    assert other_people_warnings(fluke, pose, "clip.mp4") == []
+    assert other_people_warnings(None, pose, "clip.mp4") == []
+    (text,) = other_people_warnings(somebody, pose, "clip.mp4")
+    assert "another person was seen in 2 of 3 checked frames" in text
+    jumped = pose.image_xy_px.copy()
+    jumped[45:] += np.array([500.0, 0.0])  # the tracking moves to someone else
+    switched = pose.with_arrays(image_xy_px=jumped)
+    with pytest.raises(NoPersonError, match="switched from one person to another"):
+        other_people_warnings(somebody, switched, "clip.mp4")
+    assert other_people_warnings(nobody, switched, "clip.mp4") == []
+
+
+@pytest.fixture(scope="module")
+def pose_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("capture_pose_cache")
+
+
+def _others(video: Path, cache: Path) -> OtherPeople:
+    raw = estimate_pose(video, PoseConfig(), cache)
+    return detect_other_people(video, raw, n_frames=8)
+
+
+@pytest.mark.video
+def test_nobody_else_is_found_in_the_sample_videos(
+    sample_videos_dir: Path, pose_cache: Path
+) -> None:
+    for name in ("sls_right_normal_post_30fps.mp4", "walk_normal_ant_30fps.mp4"):
+        others = _others(sample_videos_dir / name, pose_cache)
+        assert len(others.frames_checked) == 8
+        assert not others.frames_with_other, name
+        assert not others.found
+
+
+@pytest.mark.real_videos
+@pytest.mark.parametrize("clip", ["pose2sim_multiperson/cam01.mp4", "sports2d_demo/demo.mp4"])
+def test_real_videos_a_second_person_is_found(
+    real_videos_dir: Path, pose_cache: Path, clip: str
+) -> None:
+    others = _others(real_videos_dir / clip, pose_cache)
+    assert others.found
