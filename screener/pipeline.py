@@ -181,6 +181,7 @@ def analyze_pose(
         )
 
     task_est = detect_task(first.pose) if task == "auto" else TaskEstimate(task, 1.0, ("given",))
+    require_confident_task(task_est, name)
     camera, capture = check_capture(first.pose, task_est.task, chosen_view, config, name)
     warnings.extend(capture.warnings)
     if capture.roll_correction_deg:
@@ -536,6 +537,29 @@ def other_people_warnings(others: OtherPeople | None, raw: PoseSequence, name: s
         "follows one person; check in the stills that the patient was the one measured, "
         "and film the patient alone next time"
     ]
+
+
+#: Below this confidence an automatic task is not guessed: the user is asked for --task.
+MIN_TASK_CONFIDENCE = 0.25
+
+
+def require_confident_task(estimate: TaskEstimate, name: str) -> None:
+    """Refuse to guess the task when the evidence is too weak.
+
+    Raises
+    ------
+    TooFewEventsError
+        The task could not be told (e.g. the subject stands still); the message asks
+        for ``--task``.
+    """
+    if estimate.confidence >= MIN_TASK_CONFIDENCE:
+        return
+    raise TooFewEventsError(
+        f"could not tell which task this clip shows ({'; '.join(estimate.reasons)})",
+        path=name,
+        remedy="Record the task (walking toward the camera, single-leg squats or jogging "
+        "in place), or give it with --task walk, --task sls or --task jog.",
+    )
 
 
 def check_capture(
