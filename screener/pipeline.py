@@ -33,7 +33,7 @@ from screener.capture import (
     estimate_camera,
     load_envelope,
 )
-from screener.cleaning import CleanedPose, clean_pose, mirror_all_labels
+from screener.cleaning import CleanedPose, clean_pose, mirror_all_labels, swap_leg_labels
 from screener.config import AnalysisConfig, SideChoice, TaskChoice, ViewChoice
 from screener.corrections import apply_corrections, apply_event_corrections, load_corrections
 from screener.errors import NoPersonError, TooFewEventsError, ViewError
@@ -169,6 +169,13 @@ def analyze_pose(
     warnings: list[str] = other_people_warnings(other_people, raw, name)
 
     first = clean_pose(raw, config.cleaning, config.cutoff_for("walk"))
+    raw, relabelled = relabel_legs_by_majority(raw, first.swapped)
+    if relabelled:
+        first = clean_pose(raw, config.cleaning, config.cutoff_for("walk"))
+        warnings.append(
+            f"the pose model's leg labels disagreed with most of the clip in {relabelled} "
+            "frame(s) at its start; those frames were relabelled to match the rest"
+        )
     view_est = detect_view(first.pose)
     chosen_view, mirrored = _resolve_view(view_est, view, name)
     if mirrored:
@@ -537,6 +544,29 @@ def other_people_warnings(others: OtherPeople | None, raw: PoseSequence, name: s
         "follows one person; check in the stills that the patient was the one measured, "
         "and film the patient alone next time"
     ]
+
+
+def relabel_legs_by_majority(raw: PoseSequence, swapped: BoolArray) -> tuple[PoseSequence, int]:
+    """Keep the pose model's leg labels where most frames have them.
+
+    The swap repair makes every frame agree with the first frames whose legs are seen.
+    If it had to exchange the legs in most frames, the first frames were the mislabelled
+    ones (e.g. a squat whose first frames had the legs' labels exchanged, after which
+    the whole clip was read as the other leg's squat): the frames it left alone are
+    relabelled instead, so that the majority's labels win.
+
+    Returns
+    -------
+    raw
+        The landmarks, relabelled if needed.
+    n_relabelled
+        Frames whose leg labels were exchanged (0: nothing done).
+    """
+    seen = raw.detected
+    if not seen.any() or swapped[seen].mean() <= 0.5:
+        return raw, 0
+    frames = seen & ~swapped
+    return swap_leg_labels(raw, frames), int(frames.sum())
 
 
 #: Below this confidence an automatic task is not guessed: the user is asked for --task.

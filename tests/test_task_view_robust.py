@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 
 import screener
-from screener.cleaning import clean_pose
+from screener.cleaning import clean_pose, swap_leg_labels
 from screener.config import AnalysisConfig, CleaningConfig, PoseConfig
 from screener.errors import TooFewEventsError
 from screener.events import detect_task
 from screener.pose import estimate_pose
-from tests.synthetic import make_sequence, perspective_sequence, standing_figure
+from tests.synthetic import make_sequence, perspective_sequence, single_leg_squat, standing_figure
 
 
 def _staggered(t: float) -> dict[str, np.ndarray]:
@@ -59,3 +59,24 @@ def test_real_videos_pose2sim_cam01_standing_is_not_a_single_leg_squat(
     assert estimate.task != "sls" and estimate.confidence == 0.0
     with pytest.raises(TooFewEventsError, match="stand still"):
         screener.analyze(video, config=AnalysisConfig(cache_dir=tmp_path))
+
+
+def test_a_right_leg_squat_whose_first_frames_are_mislabelled_stays_a_right_leg_squat() -> None:
+    """MediaPipe exchanged the legs' labels in the first frames only: the swap repair
+    used to make the whole clip agree with them (a right-leg squat read as left, most
+    frames "swap repaired")."""
+    figure, _ = single_leg_squat("right", n_reps=3)
+    pose = make_sequence(figure, fps=30.0, duration_s=8.0)
+    first = np.zeros(pose.n_frames, bool)
+    first[:6] = True
+    mislabelled = swap_leg_labels(pose, first)
+    config = AnalysisConfig(cache_dir=None, corrections_path=None)
+    result = screener.analyze_pose(mislabelled, view="anterior", config=config)
+    assert result.summary["task"] == "sls"
+    assert result.summary["stance_side"] == "right"
+    assert result.summary["quality"]["frames_swap_repaired"] <= 6
+    assert any("relabelled" in w for w in result.summary["quality"]["warnings"])
+    # a clip whose labels are right throughout is left alone
+    plain = screener.analyze_pose(pose, view="anterior", config=config)
+    assert plain.summary["stance_side"] == "right"
+    assert not any("relabelled" in w for w in plain.summary["quality"]["warnings"])
