@@ -159,6 +159,11 @@ class CaptureConfig(_Frozen):
         True, description="Look for a second person on a few frames (HOG people detector)."
     )
     other_people_frames: int = Field(8, ge=1, le=50, description="Frames searched for people.")
+    check_face: bool = Field(
+        True,
+        description="Look for the subject's face in the pixels (OpenCV Haar cascade) to tell "
+        "anterior from posterior independently of the pose model's labels.",
+    )
 
 
 class AnalysisConfig(_Frozen):

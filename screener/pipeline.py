@@ -50,7 +50,14 @@ from screener.keypoints import BoolArray, FloatArray, PoseSequence
 from screener.landmarks import INDEX, LOWER_BODY, SIDES
 from screener.metrics import asymmetry, event_table, side_statistics
 from screener.result import AnalysisResult
-from screener.view import ViewEstimate, detect_view
+from screener.view import (
+    FaceEvidence,
+    ViewEstimate,
+    decide_view,
+    detect_faces,
+    detect_view,
+    mirror_labels_in,
+)
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +143,7 @@ def analyze(
         video_path=path,
         video_info=_jsonable_info(info),
         other_people=others,
+        faces=detect_faces(path, raw) if config.capture.check_face else None,
     )
 
 
@@ -152,12 +160,14 @@ def analyze_pose(
     video_path: Path | None = None,
     video_info: dict[str, Any] | None = None,
     other_people: OtherPeople | None = None,
+    faces: FaceEvidence | None = None,
 ) -> AnalysisResult:
     """Screen from landmarks already estimated (e.g. cached keypoints).
 
     Parameters are those of :func:`analyze`; ``raw`` is the pose as estimated,
     ``video_path`` and ``video_info`` are carried into the report and provenance,
-    ``other_people`` is the search for a second person in the video (None: not searched).
+    ``other_people`` is the search for a second person in the video and ``faces`` the
+    search for the subject's face (None: not searched).
 
     Returns
     -------
@@ -177,7 +187,17 @@ def analyze_pose(
             "frame(s) at its start; those frames were relabelled to match the rest"
         )
     view_est = detect_view(first.pose)
-    chosen_view, mirrored = _resolve_view(view_est, view, name)
+    chosen_view, mirrored, mirror_frames, view_confidence = choose_view(
+        first.pose, view_est, view, faces, name
+    )
+    if mirror_frames.any():
+        raw = mirror_labels_in(raw, mirror_frames)
+        first = clean_pose(raw, config.cleaning, config.cutoff_for("walk"))
+        warnings.append(
+            f"the pose model's left/right labels contradicted the {chosen_view} view (a face "
+            f"was {'seen' if chosen_view == 'anterior' else 'not seen'}) in "
+            f"{int(mirror_frames.sum())} frame(s); their labels were exchanged"
+        )
     if mirrored:
         raw = mirror_all_labels(raw)
         first = clean_pose(raw, config.cleaning, config.cutoff_for("walk"))
@@ -270,8 +290,15 @@ def analyze_pose(
         "view": chosen_view,
         "view_detection": {
             "given": view != "auto",
-            "confidence": view_est.confidence,
+            "confidence": view_confidence,
             "width_ratio": view_est.width_ratio,
+            "labels_facing_fraction": view_est.facing_fraction,
+            "face_frames": (
+                {"checked": faces.frames_checked, "with_face": faces.frames_with_face}
+                if faces
+                else None
+            ),
+            "frames_relabelled": int(mirror_frames.sum()),
             "labels_mirrored": mirrored,
         },
         "stance_side": stance_side,
@@ -410,8 +437,22 @@ def _check_person(raw: PoseSequence, name: str) -> None:
         )
 
 
-def _resolve_view(estimate: ViewEstimate, given: ViewChoice, name: str) -> tuple[str, bool]:
-    """The view to report and whether every left/right label must be exchanged."""
+def choose_view(
+    pose: PoseSequence,
+    estimate: ViewEstimate,
+    given: ViewChoice,
+    faces: FaceEvidence | None,
+    name: str,
+) -> tuple[str, bool, BoolArray, float]:
+    """The view to report, whether every left/right label must be exchanged, the frames
+    whose labels must be exchanged, and the view's confidence.
+
+    Raises
+    ------
+    ViewError
+        A side view; or, with ``view="auto"``, labels and face that contradict each
+        other or are both unclear (the message asks for ``--view``).
+    """
     if estimate.view == "sagittal":
         raise ViewError(
             f"this is a side (sagittal) view (shoulder/hip width {estimate.width_ratio:.2f} of "
@@ -419,9 +460,19 @@ def _resolve_view(estimate: ViewEstimate, given: ViewChoice, name: str) -> tuple
             path=name,
             remedy="Film from the front or from behind, the camera square to the subject.",
         )
-    if given == "auto":
-        return estimate.view, False
-    return given, given != estimate.view
+    none = np.zeros(pose.n_frames, dtype=bool)
+    if given != "auto":
+        return given, given != estimate.view, none, 1.0
+    decision = decide_view(pose, estimate, faces)
+    if decision.problem:
+        raise ViewError(
+            f"could not tell whether the subject faces the camera or turns their back to it: "
+            f"{decision.problem}",
+            path=name,
+            remedy="Give the view: --view anterior (filmed from the front) or --view posterior "
+            "(from behind).",
+        )
+    return decision.view, False, decision.mirror_frames, decision.confidence
 
 
 def _find_events(
