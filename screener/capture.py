@@ -11,10 +11,12 @@ estimates, per clip, what the camera did:
 - **yaw**: the camera's azimuth around the subject, from the subject's frontal axis:
   the hip and shoulder lines of MediaPipe's metric world landmarks, placed in the
   camera's frame by fitting their projection to the image landmarks;
+- **pitch**: the lean of the body's vertical toward the lens in MediaPipe's world
+  landmarks (whose axes follow the camera's);
 - **lens height**: the height on the body (MediaPipe's metric world landmarks) that the
-  image's centre row crosses, which is the lens height of a camera held level. The
-  camera's pitch is not estimated: a high camera tilted down is read as the height it
-  aims at (see :func:`level_camera_height`);
+  horizon's image row crosses: the centre row for a level camera, higher up the image
+  for a camera looking down (used only when the pitch estimate is large, see
+  :func:`camera_height`);
 - **subject size**: the standing body's height as a fraction of the frame height, and
   the distance to the camera.
 
@@ -59,6 +61,10 @@ BOTH_FEET_DOWN_MAX_LEG = 0.05
 #: e.g. Drillis & Contini 1966): the head's top is above the eyes by
 #: (1 - 0.936) / (0.936 - 0.818) = 0.54 of the eye-to-shoulder height.
 HEAD_TOP_OVER_EYE_SHOULDER = 0.54
+#: A pitch estimate smaller than this is not used to place the horizon (on the sample
+#: renders, pitched 1-2° down, it read -4 to +9°: using it would add up to 0.3 m of
+#: error to the lens height of a level camera).
+PITCH_APPLY_MIN_DEG = 12.0
 #: Height of MediaPipe's heel landmark above the floor, metres (back of the heel).
 HEEL_ABOVE_FLOOR_M = 0.03
 
@@ -79,8 +85,13 @@ class CameraEstimate:
     yaw_deg
         Camera azimuth around the subject from the frontal axis it films (anterior or
         posterior), positive when the camera is toward the SUBJECT's left. NaN if unknown.
+    pitch_deg
+        The camera's downward tilt (:func:`estimate_pitch_deg`); NaN for a squat with no
+        frames standing on both feet.
     camera_height_m
-        Lens height above the floor, metres (scaled by MediaPipe's metric body).
+        Lens height above the floor, metres (scaled by MediaPipe's metric body): the
+        height the horizon crosses on the body, the horizon taken at the image's centre
+        row unless the pitch is at least :data:`PITCH_APPLY_MIN_DEG`.
     camera_height_landmark
         The body level the lens is at: ``"below the knee"``, ``"knee to hip"``,
         ``"hip to shoulder"`` or ``"above the shoulder"``.
@@ -96,7 +107,7 @@ class CameraEstimate:
     assumed_long_side_fov_deg
         Field of view assumed for the frame's long side.
     sensitivity
-        The yaw, pitch, height and distance recomputed at other fields of view.
+        The yaw and distance recomputed at other fields of view.
     n_frames_posed
         Frames whose camera pose was fitted.
     """
@@ -104,6 +115,7 @@ class CameraEstimate:
     roll_deg: float
     roll_source: str
     yaw_deg: float
+    pitch_deg: float
     camera_height_m: float
     camera_height_landmark: str
     knee_height_m: float
@@ -156,22 +168,25 @@ def estimate_roll_deg(pose: PoseSequence, task: str | None = None) -> tuple[floa
     -----
     Standing on both feet, the line from the mid-ankle to the mid-shoulder is vertical
     within a degree or two; walking and jogging sway it both ways and the median over
-    the clip is vertical. A real, constant lateral lean of the subject is read as roll:
-    that is why only standing frames are used when there are enough of them, and why
-    the correction is bounded (``models/envelope.toml``).
+    the clip is vertical: all their frames are used (the frames of a walk with both
+    feet at one image height are mid-swing, not double support, and leaned 3° on the
+    sample walk with a one-sided fault). A squat uses only frames standing on both
+    feet. A real, constant lateral lean of the subject is read as roll: that is why the
+    correction is bounded (``models/envelope.toml``).
     """
     ls, rs = pose.xy("left_shoulder"), pose.xy("right_shoulder")
     la, ra = pose.xy("left_ankle"), pose.xy("right_ankle")
     shoulder = 0.5 * (ls + rs)
     down = both_feet_down(pose)
     min_frames = max(5, int(0.3 * pose.fps)) if np.isfinite(pose.fps) else 5
-    candidates: list[tuple[BoolArray, FloatArray, str]] = [
-        (down, 0.5 * (la + ra), "both feet down")
-    ]
-    if task != "sls":
-        candidates.append((np.ones(pose.n_frames, bool), 0.5 * (la + ra), "all frames"))
-    for use, base, source in candidates:
-        d = shoulder - base
+    every = np.ones(pose.n_frames, dtype=bool)
+    candidates: list[tuple[BoolArray, str]] = {
+        "walk": [(every, "all frames")],
+        "jog": [(every, "all frames")],
+        "sls": [(down, "both feet down")],
+    }.get(task or "", [(down, "both feet down"), (every, "all frames")])
+    for use, source in candidates:
+        d = shoulder - 0.5 * (la + ra)
         ok = use & np.isfinite(d).all(axis=1)
         if ok.sum() >= min_frames:
             tilt = np.degrees(np.arctan2(d[ok, 0], -d[ok, 1]))
@@ -313,38 +328,70 @@ def _yaw_and_distance(pose: PoseSequence, frames: np.ndarray, focal: float) -> t
     return yaw, float(np.linalg.norm(hip))
 
 
-def level_camera_height(pose: PoseSequence, frames: np.ndarray) -> dict[str, float]:
-    """Lens height for a camera held level: the height on the body that the image's
-    centre row crosses.
+def estimate_pitch_deg(pose: PoseSequence, frames: np.ndarray) -> float:
+    """The camera's downward tilt from the body's vertical in MediaPipe's world landmarks.
 
-    Per frame, the image rows of the heels, ankles, knees, hips and shoulders are
-    fitted linearly against their heights above the floor (MediaPipe's metric world
-    landmarks; the floor just below the lowest heel or toe); the fit is solved for the
-    centre row. Returns the median lens, knee, hip and shoulder heights (metres).
+    MediaPipe's world axes follow the camera, so a camera looking down by ``p`` degrees
+    sees the body's mid-ankle to mid-shoulder axis leaning its top toward the lens by
+    ``p``. Measured on the Pose2Sim lab cameras (pitched down 18-25°): 19-26°, within
+    4°; on the sample renders (pitched down 1-2°): -4 to +9°. A squat's forward trunk
+    lean reads as pitch, so only upright frames should be given.
+
+    Returns
+    -------
+    float
+        Degrees, positive looking down; NaN without usable frames.
     """
+    w = pose.world_xyz_m[frames]
+
+    def mid(part: str) -> FloatArray:
+        return 0.5 * (w[:, INDEX[f"left_{part}"]] + w[:, INDEX[f"right_{part}"]])
+
+    d = mid("shoulder") - mid("ankle")
+    tilt = np.degrees(np.arctan2(-d[:, 2], -d[:, 1]))
+    tilt = tilt[np.isfinite(tilt)]
+    return float(np.median(tilt)) if tilt.size else float("nan")
+
+
+def camera_height(
+    pose: PoseSequence, frames: np.ndarray, pitch_deg: float = 0.0, focal: float = 1.0
+) -> dict[str, float]:
+    """Lens height: the height on the body that the horizon crosses.
+
+    A point ``h`` above the floor at horizontal distance ``D`` is seen
+    ``atan((H - h) / D)`` below the horizontal from a lens at height ``H``: its image
+    row gives that angle (``atan((y - cy) / focal)`` plus the camera's pitch), so the
+    tangents of the angles of the heels, ankles, knees, hips and shoulders are linear in
+    their heights above the floor (MediaPipe's metric world landmarks along the body's
+    vertical, tilted by the pitch; the floor just below the lowest heel or toe), and the
+    fit's zero is the lens height. For a level camera this is the height the image's
+    centre row crosses, whatever the focal length. Returns the median lens, knee, hip
+    and shoulder heights (metres).
+    """
+    p = math.radians(pitch_deg) if np.isfinite(pitch_deg) else 0.0
     cy = pose.image_size_px[1] / 2.0
+    up = np.array([0.0, -math.cos(p), -math.sin(p)])
     parts = ("heel", "ankle", "knee", "hip", "shoulder")
     cols = np.array([INDEX[f"{s}_{q}"] for q in parts for s in SIDES])
     feet = np.array([INDEX[f"{s}_{q}"] for s in SIDES for q in ("heel", "foot_index")])
     out: dict[str, list[float]] = {"height": [], "knee": [], "hip": [], "sh": []}
     for i in frames:
-        world_y = pose.world_xyz_m[i, :, 1]
-        if not np.isfinite(world_y[feet]).any():
+        level = pose.world_xyz_m[i] @ up
+        if not np.isfinite(level[feet]).any():
             continue
-        floor = float(np.nanmax(world_y[feet])) + HEEL_ABOVE_FLOOR_M
-        h = floor - world_y[cols]
-        y = pose.image_xy_px[i, cols, 1]
-        ok = np.isfinite(h) & np.isfinite(y)
+        floor = float(np.nanmin(level[feet])) - HEEL_ABOVE_FLOOR_M
+        h = level[cols] - floor
+        # tangent of each point's angle below the horizontal: (H - h) / D
+        below = np.tan(np.arctan((pose.image_xy_px[i, cols, 1] - cy) / focal) + p)
+        ok = np.isfinite(h) & np.isfinite(below)
         if ok.sum() < 6 or np.ptp(h[ok]) < 0.3:
             continue
-        slope, intercept = np.polyfit(h[ok], y[ok], 1)
+        slope, intercept = np.polyfit(h[ok], below[ok], 1)
         if slope >= 0:
             continue  # higher on the body must be higher in the image
-        out["height"].append((cy - intercept) / slope)
+        out["height"].append(-intercept / slope)
         for key, part in (("knee", "knee"), ("hip", "hip"), ("sh", "shoulder")):
-            out[key].append(
-                float(np.nanmean(floor - world_y[[INDEX[f"{s}_{part}"] for s in SIDES]]))
-            )
+            out[key].append(float(np.nanmean(level[[INDEX[f"{s}_{part}"] for s in SIDES]])) - floor)
     return {k: float(np.median(v)) if v else float("nan") for k, v in out.items()}
 
 
@@ -401,7 +448,7 @@ def estimate_camera(
     world landmarks (metric, centred on the hips) in camera coordinates. The lateral
     axis is the mean of the hip and shoulder lines; the yaw is the azimuth of the lens
     around the camera's vertical from the subject's frontal axis. The lens height is
-    :func:`level_camera_height`. MediaPipe scales every body to an average adult, so
+    :func:`camera_height`. MediaPipe scales every body to an average adult, so
     heights and the distance scale with the subject's true size, and the distance with
     the assumed focal length.
     """
@@ -412,8 +459,11 @@ def estimate_camera(
     pool = np.flatnonzero(down) if down.sum() >= 10 else np.flatnonzero(usable)
     if pool.size > PNP_MAX_FRAMES:
         pool = pool[np.linspace(0, pool.size - 1, PNP_MAX_FRAMES).round().astype(int)]
-    heights = level_camera_height(pose, pool)
-    yaw, distance = _yaw_and_distance(pose, pool, focal_px(pose.image_size_px, long_side_fov_deg))
+    focal = focal_px(pose.image_size_px, long_side_fov_deg)
+    pitch = estimate_pitch_deg(pose, pool) if down.sum() >= 10 or task != "sls" else float("nan")
+    applied = pitch if np.isfinite(pitch) and abs(pitch) >= PITCH_APPLY_MIN_DEG else 0.0
+    heights = camera_height(pose, pool, applied, focal)
+    yaw, distance = _yaw_and_distance(pose, pool, focal)
     sensitivity = {}
     for fov in fov_sensitivity_deg:
         y, d = _yaw_and_distance(pose, pool, focal_px(pose.image_size_px, fov))
@@ -422,6 +472,7 @@ def estimate_camera(
         roll_deg=roll,
         roll_source=source,
         yaw_deg=yaw,
+        pitch_deg=pitch,
         camera_height_m=heights["height"],
         camera_height_landmark=_height_landmark(
             heights["height"], heights["knee"], heights["hip"], heights["sh"]
@@ -443,6 +494,7 @@ class Envelope:
 
     yaw_warn_abs_deg: float
     yaw_refuse_abs_deg: float
+    pitch_warn_abs_deg: float
     roll_min_correct_abs_deg: float
     roll_correct_abs_deg: float
     roll_refuse_abs_deg: float
@@ -470,6 +522,7 @@ def load_envelope(path: Path) -> Envelope:
         return Envelope(
             yaw_warn_abs_deg=float(data["yaw_deg"]["warn_abs"]),
             yaw_refuse_abs_deg=float(data["yaw_deg"]["refuse_abs"]),
+            pitch_warn_abs_deg=float(data["pitch_deg"]["warn_abs"]),
             roll_min_correct_abs_deg=float(data["roll_deg"]["min_correct_abs"]),
             roll_correct_abs_deg=float(data["roll_deg"]["correct_abs"]),
             roll_refuse_abs_deg=float(data["roll_deg"]["refuse_abs"]),
@@ -551,6 +604,14 @@ def check_envelope(
             f"±{envelope.yaw_warn_abs_deg:.0f}°): place it {place}, lens at knee height"
         )
         (refusals if abs(yaw) > envelope.yaw_refuse_abs_deg else warnings).append(text)
+    pitch = camera.pitch_deg
+    if np.isfinite(pitch) and abs(pitch) > envelope.pitch_warn_abs_deg:
+        way = "down" if pitch > 0 else "up"
+        warnings.append(
+            f"the camera looks {way} at the patient by about {abs(pitch):.0f}° (validated "
+            f"within ±{envelope.pitch_warn_abs_deg:.0f}°): hold the phone upright and level, "
+            "lens at knee height, rather than tilting it"
+        )
     roll = camera.roll_deg
     correction = 0.0
     if not np.isfinite(roll):
@@ -578,7 +639,8 @@ def check_envelope(
     if np.isfinite(height) and not lo <= height <= hi:
         where = "lower it" if height > hi else "raise it"
         warnings.append(
-            f"the lens is about {height:.1f} m above the floor ({camera.camera_height_landmark}; "
+            f"the lens is about {max(height, 0.0):.1f} m above the floor "
+            f"({camera.camera_height_landmark}; "
             f"validated {lo:.1f}-{hi:.1f} m): {where} to between the patient's knee and hip "
             "height, the phone level"
         )

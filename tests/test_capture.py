@@ -45,6 +45,7 @@ def camera_sequence(
     *,
     yaw_deg: float = 0.0,
     roll_deg: float = 0.0,
+    pitch_deg: float = 0.0,
     height_m: float = 0.8,
     distance_m: float = 3.0,
     view: str = "anterior",
@@ -53,16 +54,18 @@ def camera_sequence(
 ) -> PoseSequence:
     """The figure (subject frame: X anterior, Y up, Z right) filmed by a level pinhole
     camera ``distance_m`` from the subject, at ``yaw_deg`` toward the subject's left of
-    the frontal axis of ``view``, lens ``height_m`` above the floor, rolled ``roll_deg``
-    (clockwise on screen). World landmarks are in the camera's axes, centred on the hips,
-    as MediaPipe gives them."""
+    the frontal axis of ``view``, lens ``height_m`` above the floor, looking down by
+    ``pitch_deg``, rolled ``roll_deg`` (clockwise on screen). World landmarks are in the
+    camera's axes, centred on the hips, as MediaPipe gives them."""
     psi = math.radians(yaw_deg)
     front = 1.0 if view == "anterior" else -1.0
     cam = np.array([front * distance_m * math.cos(psi), height_m, -distance_m * math.sin(psi)])
     forward = np.array([0.0, height_m, 0.0]) - cam
     forward /= np.linalg.norm(forward)
-    down = np.array([0.0, -1.0, 0.0])
-    right = np.cross(down, forward)
+    right = np.cross(np.array([0.0, -1.0, 0.0]), forward)
+    p = math.radians(pitch_deg)  # looking down
+    forward = math.cos(p) * forward + math.sin(p) * np.array([0.0, -1.0, 0.0])
+    down = np.cross(forward, right)
     a = math.radians(roll_deg)
     roll = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
     centre = np.array([IMAGE_W / 2, IMAGE_H / 2])
@@ -104,12 +107,26 @@ def test_yaw_roll_and_height_of_a_known_camera_are_recovered(
     view: str, yaw: float, roll: float, height: float
 ) -> None:
     pose = camera_sequence(standing, yaw_deg=yaw, roll_deg=roll, height_m=height, view=view)
-    est = estimate_camera(pose, "walk")
+    est = estimate_camera(pose)
     assert est.roll_source == "both feet down"
+    assert est.pitch_deg == pytest.approx(0.0, abs=0.5)
     assert est.roll_deg == pytest.approx(roll, abs=0.3)
     assert est.yaw_deg == pytest.approx(yaw, abs=2.0)
     assert est.camera_height_m == pytest.approx(height, abs=0.05)
     assert est.distance_m == pytest.approx(3.0, rel=0.1)
+
+
+def test_a_high_camera_looking_down_is_placed_by_its_pitch() -> None:
+    """As the Pose2Sim lab cameras: 1.9 m high, looking down 22°."""
+    pose = camera_sequence(standing, height_m=1.9, pitch_deg=22.0, distance_m=3.0)
+    est = estimate_camera(pose)
+    assert est.pitch_deg == pytest.approx(22.0, abs=0.5)
+    assert est.camera_height_m == pytest.approx(1.9, abs=0.1)
+    assert est.camera_height_landmark == "above the shoulder"
+    # a small pitch is not used to move the horizon (it is within the estimate's error)
+    slight = estimate_camera(camera_sequence(standing, height_m=0.9, pitch_deg=5.0))
+    assert slight.pitch_deg == pytest.approx(5.0, abs=0.5)
+    assert slight.camera_height_m < 0.9  # read as the height it aims at, not corrected
 
 
 def test_subject_size_follows_the_distance() -> None:
@@ -141,6 +158,7 @@ def _estimate(**kw: Any) -> CameraEstimate:
         "roll_deg": 0.0,
         "roll_source": "both feet down",
         "yaw_deg": 0.0,
+        "pitch_deg": 2.0,
         "camera_height_m": 0.8,
         "camera_height_landmark": "knee to hip",
         "knee_height_m": 0.5,
@@ -209,6 +227,8 @@ def test_height_size_and_frame_rate_outside_the_envelope_are_warned(envelope: An
     assert tiny.refusal and "fills only 10%" in tiny.refusal
     big = check_envelope(_estimate(subject_height_fraction=0.98), envelope, "anterior", 30.0)
     assert "move the camera back" in big.warnings[0]
+    tilted = check_envelope(_estimate(pitch_deg=22.0), envelope, "anterior", 30.0)
+    assert "looks down at the patient by about 22°" in tilted.warnings[0]
     slow = check_envelope(_estimate(), envelope, "anterior", 15.0)
     assert "15 fps" in slow.warnings[0]
 
