@@ -398,3 +398,22 @@ def test_real_videos_a_second_person_is_found(
 ) -> None:
     others = _others(real_videos_dir / clip, pose_cache)
     assert others.found
+
+
+def test_the_report_states_where_the_camera_was() -> None:
+    from screener.report.context import capture_sentence
+
+    text = capture_sentence(
+        {
+            "yaw_deg": -25.2,
+            "camera_height_m": 1.62,
+            "camera_height_landmark": "above the shoulder",
+            "pitch_deg": 21.0,
+            "roll_deg": 2.5,
+            "subject_height_fraction": 0.71,
+        }
+    )
+    assert "about 25° to the patient's right" in text
+    assert "lens about 1.6 m high (above the shoulder)" in text
+    assert "tilted 21° down" in text and "rolled +2.5°" in text and "71%" in text
+    assert capture_sentence({}) == ""
