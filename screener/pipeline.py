@@ -36,7 +36,7 @@ from screener.capture import (
 from screener.cleaning import CleanedPose, clean_pose, mirror_all_labels, swap_leg_labels
 from screener.config import AnalysisConfig, SideChoice, TaskChoice, ViewChoice
 from screener.corrections import apply_corrections, apply_event_corrections, load_corrections
-from screener.errors import NoPersonError, TooFewEventsError, ViewError
+from screener.errors import NoPersonError, ScreenerError, TooFewEventsError, ViewError
 from screener.events import (
     Span,
     TaskEstimate,
@@ -480,6 +480,14 @@ def _find_events(
 ) -> tuple[list[Span], dict[str, BoolArray], str | None]:
     if task == "sls":
         detected_side, lift = detect_sls_side(pose)
+        if side == "auto" and lift < SLS_SIDE_MIN_LIFT_LEG:
+            raise ScreenerError(
+                f"could not tell the stance leg of the single-leg squat (the feet are at "
+                f"one height in the image: median difference {lift:.2f} leg length)",
+                path=name,
+                remedy="Give it with --side left or --side right (the leg the patient "
+                "stands on), or film with the lifted foot clear of the floor.",
+            )
         stance_side = detected_side if side == "auto" else side
         if side != "auto" and side != detected_side and lift > 0.1:
             log.warning(
@@ -619,6 +627,11 @@ def relabel_legs_by_majority(raw: PoseSequence, swapped: BoolArray) -> tuple[Pos
     frames = seen & ~swapped
     return swap_leg_labels(raw, frames), int(frames.sum())
 
+
+#: A squat's lifted foot must be at least this much higher (median, leg lengths) than the
+#: stance foot for the stance leg to be found without --side (sample renders: 0.05 for a
+#: foot bent behind the body filmed from behind, 0.36-0.39 from the front).
+SLS_SIDE_MIN_LIFT_LEG = 0.02
 
 #: Below this confidence an automatic task is not guessed: the user is asked for --task.
 MIN_TASK_CONFIDENCE = 0.25

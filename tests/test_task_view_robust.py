@@ -12,7 +12,7 @@ import pytest
 import screener
 from screener.cleaning import clean_pose, swap_leg_labels
 from screener.config import AnalysisConfig, CleaningConfig, PoseConfig
-from screener.errors import TooFewEventsError, ViewError
+from screener.errors import ScreenerError, TooFewEventsError, ViewError
 from screener.events import detect_task
 from screener.keypoints import PoseSequence
 from screener.pose import estimate_pose
@@ -183,3 +183,14 @@ def test_real_videos_pose2sim_faces_follow_the_cameras(
         video = real_videos_dir / "pose2sim_multiperson" / f"{cam}.mp4"
         raw = estimate_pose(video, PoseConfig(), tmp_path)
         assert detect_faces(video, raw).says == view, cam
+
+
+def test_a_squat_whose_feet_are_at_one_height_asks_for_side() -> None:
+    figure, _ = single_leg_squat("right", n_reps=3, lifted_ankle_height_m=0.06)
+    pose = make_sequence(figure, fps=30.0, duration_s=8.0)
+    config = AnalysisConfig(cache_dir=None, corrections_path=None)
+    with pytest.raises(ScreenerError) as err:
+        screener.analyze_pose(pose, task="sls", view="anterior", config=config)
+    assert "--side left or --side right" in str(err.value) and "\n" not in str(err.value)
+    given = screener.analyze_pose(pose, task="sls", side="right", view="anterior", config=config)
+    assert given.summary["stance_side"] == "right"
