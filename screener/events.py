@@ -313,8 +313,8 @@ def detect_task(pose: PoseSequence) -> TaskEstimate:
             "jog",
             0.0,
             (
-                f"the subject seems to stand still (feet move {max(foot_ranges):.2f} leg, "
-                f"pelvis {pelvis_range:.2f} leg)",
+                f"the subject seems to stand still: feet move {max(foot_ranges):.2f} and "
+                f"the pelvis {pelvis_range:.2f} leg length",
             ),
         )
     _, lift = detect_sls_side(pose)

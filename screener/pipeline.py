@@ -649,7 +649,7 @@ def require_confident_task(estimate: TaskEstimate, name: str) -> None:
     if estimate.confidence >= MIN_TASK_CONFIDENCE:
         return
     raise TooFewEventsError(
-        f"could not tell which task this clip shows ({'; '.join(estimate.reasons)})",
+        f"could not tell which task this clip shows: {'; '.join(estimate.reasons)}",
         path=name,
         remedy="Record the task (walking toward the camera, single-leg squats or jogging "
         "in place), or give it with --task walk, --task sls or --task jog.",
@@ -681,7 +681,7 @@ def check_capture(
         raise ViewError(
             f"the camera is outside the range the screener was validated for: {check.refusal}",
             path=name,
-            remedy="Record again as described, or see docs/accuracy.md for the envelope.",
+            remedy="Record again as described (docs/capture.md gives the validated range).",
         )
     return camera, check
 
