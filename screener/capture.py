@@ -498,8 +498,6 @@ class Envelope:
     roll_min_correct_abs_deg: float
     roll_correct_abs_deg: float
     roll_refuse_abs_deg: float
-    camera_height_min_m: float
-    camera_height_max_m: float
     fill_min: float
     fill_max: float
     fill_refuse_min: float
@@ -526,8 +524,6 @@ def load_envelope(path: Path) -> Envelope:
             roll_min_correct_abs_deg=float(data["roll_deg"]["min_correct_abs"]),
             roll_correct_abs_deg=float(data["roll_deg"]["correct_abs"]),
             roll_refuse_abs_deg=float(data["roll_deg"]["refuse_abs"]),
-            camera_height_min_m=float(data["camera_height_m"]["min"]),
-            camera_height_max_m=float(data["camera_height_m"]["max"]),
             fill_min=float(data["subject_height_fraction"]["min"]),
             fill_max=float(data["subject_height_fraction"]["max"]),
             fill_refuse_min=float(data["subject_height_fraction"]["refuse_min"]),
@@ -634,16 +630,6 @@ def check_envelope(
                 f"(validated up to {envelope.roll_correct_abs_deg:.0f}°): hold the phone "
                 "level next time, on a tripod if possible"
             )
-    height = camera.camera_height_m
-    lo, hi = envelope.camera_height_min_m, envelope.camera_height_max_m
-    if np.isfinite(height) and not lo <= height <= hi:
-        where = "lower it" if height > hi else "raise it"
-        warnings.append(
-            f"the lens is about {max(height, 0.0):.1f} m above the floor "
-            f"({camera.camera_height_landmark}; "
-            f"validated {lo:.1f}-{hi:.1f} m): {where} to between the patient's knee and hip "
-            "height, the phone level"
-        )
     fill, fill_min = camera.subject_height_fraction, camera.subject_height_fraction_min
     if np.isfinite(fill):
         if fill < envelope.fill_refuse_min:
@@ -758,8 +744,9 @@ def detect_other_people(video: Path, pose: PoseSequence, n_frames: int = 8) -> O
     with mp.solutions.pose.Pose(
         static_image_mode=True, model_complexity=1, min_detection_confidence=0.5
     ) as detector:
+        last = max(wanted)
         for index, frame in enumerate(iter_frames(video, max_long_side_px=640)):
-            if index > max(wanted):
+            if index > last:
                 break
             if index not in wanted:
                 continue

@@ -177,8 +177,9 @@ def detect_faces(video: str | Path, pose: PoseSequence, n_frames: int = 12) -> F
     head_cols = [INDEX[n] for n in ("nose", "left_eye", "right_eye", "left_ear", "right_ear")]
     checked = found = 0
     width, height = pose.image_size_px
+    last = max(wanted)
     for index, frame in enumerate(iter_frames(video)):
-        if index > max(wanted):
+        if index > last:
             break
         if index not in wanted:
             continue

@@ -211,16 +211,10 @@ def test_roll_is_corrected_warned_or_refused_by_size(envelope: Any) -> None:
     assert "could not be checked" in unknown.warnings[0]
 
 
-def test_height_size_and_frame_rate_outside_the_envelope_are_warned(envelope: Any) -> None:
-    high = check_envelope(
-        _estimate(camera_height_m=1.6, camera_height_landmark="above the shoulder"),
-        envelope,
-        "anterior",
-        30.0,
-    )
-    assert "about 1.6 m above the floor" in high.warnings[0] and "lower it" in high.warnings[0]
-    low = check_envelope(_estimate(camera_height_m=0.2), envelope, "anterior", 30.0)
-    assert "raise it" in low.warnings[0]
+def test_size_pitch_and_frame_rate_outside_the_envelope_are_warned(envelope: Any) -> None:
+    # the lens height estimate is reported, not checked (its error exceeds the envelope)
+    high = check_envelope(_estimate(camera_height_m=1.6), envelope, "anterior", 30.0)
+    assert high.warnings == ()
     small = check_envelope(_estimate(subject_height_fraction=0.3), envelope, "anterior", 30.0)
     assert "fills only 30%" in small.warnings[0] and "closer" in small.warnings[0]
     tiny = check_envelope(_estimate(subject_height_fraction=0.1), envelope, "anterior", 30.0)
