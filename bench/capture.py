@@ -41,6 +41,14 @@ def _truth(truth: dict) -> dict[str, float]:
     yaw = front * math.degrees(math.atan2(pos[0], abs(pos[1])))
     distance = abs(pos[1]) if truth["task"] != "walk" else cam["distance_to_nearest_m"]
     fill = truth["body"]["stature_m"] / (2 * distance * math.tan(math.radians(cam["yfov_deg"] / 2)))
+    if "yaw_deg" in cam:  # the corpus states its camera (roll: the camera's, opposite sign)
+        return {
+            "yaw": float(cam["yaw_deg"]),
+            "pitch": math.degrees(math.atan2(pos[2] - tgt[2], horizontal)),
+            "height": float(cam["height_m"]),
+            "fill": float(cam["fill"]),
+            "roll": -float(cam["roll_deg"]),
+        }
     return {
         "yaw": yaw,
         "pitch": math.degrees(math.atan2(pos[2] - tgt[2], horizontal)),
@@ -99,28 +107,37 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     config = AnalysisConfig()
     errors: dict[str, list[float]] = {k: [] for k in ("yaw", "pitch", "height", "fill", "roll")}
+    truths: dict[str, list[float]] = {k: [] for k in errors}
     for folder in args.folders:
         for tj in sorted(folder.glob("*.truth.json")):
             truth = json.loads(tj.read_text())
-            pose = estimate_pose(folder / truth["video"], config.pose, config.cache_dir)
-            est, t = _estimate(pose, truth["task"]), _truth(truth)
+            keypoints = folder / str(truth.get("keypoints", ""))
+            if truth.get("keypoints") and keypoints.is_file():
+                pose = PoseSequence.load(keypoints)  # landmarks stored beside the truth
+            else:
+                pose = estimate_pose(folder / truth["video"], config.pose, config.cache_dir)
+            task = truth["task"] if truth["task"] in ("walk", "jog", "sls") else None
+            est, t = _estimate(pose, task), _truth(truth)
             sys.stdout.write(_row(tj.name[: -len(".truth.json")], est, t) + "\n")
             for k in errors:
                 if np.isfinite(est[k]) and np.isfinite(t[k]):
                     errors[k].append(est[k] - t[k])
+                    truths[k].append(t[k])
             if args.rolled:
                 rolled = pose.with_arrays(image_xy_px=rotation_about_centre(pose, args.rolled))
-                r = _estimate(rolled, truth["task"])["roll"]
+                r = _estimate(rolled, task)["roll"]
                 sys.stdout.write(
                     f"    rotated {args.rolled:+.1f}°: roll read {r:+.2f}° "
                     f"(change {r - est['roll']:+.2f}°)\n"
                 )
     for k, v in errors.items():
         if v:
-            a = np.asarray(v)
+            a, t_ = np.asarray(v), np.asarray(truths[k])
+            r = np.corrcoef(a + t_, t_)[0, 1] if a.size > 2 and np.ptp(t_) > 0 else float("nan")
             sys.stdout.write(
-                f"renders {k}: n={a.size} mean error {a.mean():+.2f}, "
-                f"range {a.min():+.2f} to {a.max():+.2f}\n"
+                f"renders {k}: n={a.size} mean error {a.mean():+.2f}, RMSE "
+                f"{np.sqrt(np.mean(a**2)):.2f}, range {a.min():+.2f} to {a.max():+.2f}, "
+                f"r {r:.2f}\n"
             )
     if args.pose2sim:
         for cam, t in _pose2sim_truth(args.pose2sim).items():

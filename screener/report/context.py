@@ -244,10 +244,6 @@ def capture_sentence(capture: dict[str, Any]) -> str:
     if yaw is not None:
         side = "left" if yaw > 0 else "right"
         parts.append(f"about {abs(yaw):.0f}° to the patient's {side} of square")
-    height = capture.get("camera_height_m")
-    if height is not None:
-        where = capture.get("camera_height_landmark", "")
-        parts.append(f"lens about {max(height, 0.0):.1f} m high ({where})")
     pitch = capture.get("pitch_deg")
     if pitch is not None:
         parts.append(f"tilted {abs(pitch):.0f}° {'down' if pitch >= 0 else 'up'}")
