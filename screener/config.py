@@ -134,12 +134,45 @@ class EventConfig(_Frozen):
     )
 
 
+class CaptureConfig(_Frozen):
+    """Capture checks: camera placement, roll correction, other people in view."""
+
+    envelope_path: Path = Field(
+        MODELS_DIR / "envelope.toml",
+        description="The validated envelope (camera yaw, roll, height, subject size, fps).",
+    )
+    correct_roll: bool = Field(
+        True,
+        description="Rotate the image landmarks to undo a rolled camera (within the envelope).",
+    )
+    assumed_long_side_fov_deg: float = Field(
+        65.0,
+        gt=10,
+        lt=150,
+        description="Phone field of view across the frame's long side, for the camera's "
+        "distance and yaw (phone main cameras: 60-75 deg).",
+    )
+    fov_sensitivity_deg: tuple[float, ...] = Field(
+        (55.0, 75.0), description="Other fields of view at which the estimates are recomputed."
+    )
+    check_other_people: bool = Field(
+        True, description="Look for a second person on a few frames (HOG people detector)."
+    )
+    other_people_frames: int = Field(8, ge=1, le=50, description="Frames searched for people.")
+    check_face: bool = Field(
+        True,
+        description="Look for the subject's face in the pixels (OpenCV Haar cascade) to tell "
+        "anterior from posterior independently of the pose model's labels.",
+    )
+
+
 class AnalysisConfig(_Frozen):
     """All settings of one analysis. Defaults are the documented, recommended values."""
 
     pose: PoseConfig = Field(default_factory=PoseConfig)
     cleaning: CleaningConfig = Field(default_factory=CleaningConfig)
     events: EventConfig = Field(default_factory=EventConfig)
+    capture: CaptureConfig = Field(default_factory=CaptureConfig)
     norms_path: Path = Field(
         MODELS_DIR / "norms.toml", description="Thresholds file (a clinic may use its own)."
     )
@@ -186,14 +219,16 @@ class AnalysisConfig(_Frozen):
         data = self.model_dump(
             mode="json",
             exclude={
-                "cache_dir",
-                "norms_path",
-                "plan_path",
-                "corrections_path",
-                "measurement_errors_path",
-                "frame_model_path",
+                "cache_dir": True,
+                "norms_path": True,
+                "plan_path": True,
+                "corrections_path": True,
+                "measurement_errors_path": True,
+                "frame_model_path": True,
+                "capture": {"envelope_path"},
             },
         )
+        data["envelope_sha256"] = _file_sha256(self.capture.envelope_path)
         data["norms_sha256"] = _file_sha256(self.norms_path)
         data["plan_sha256"] = _file_sha256(self.plan_path)
         data["corrections_sha256"] = (

@@ -30,6 +30,12 @@ SQUAT_PELVIS_RANGE_MIN_LEG = 0.15
 #: ... at a dominant frequency below this (repetitions take 1-4 s; jogging in place
 #: bounces at the step rate, 2.3-3.3 Hz).
 SQUAT_RHYTHM_MAX_HZ = 1.2
+#: Standing still: neither foot moves up or down by more than this (leg lengths, 5th to
+#: 95th percentile of its image height) and the pelvis by less than
+#: :data:`SQUAT_PELVIS_RANGE_MIN_LEG`. Measured: 0.04-0.10 for people standing in the
+#: Pose2Sim lab clips; at least 0.16 for a foot of the jogs, 0.98 of the walks of the
+#: sample renders (a squat's stance foot moves 0.01-0.12, but its pelvis 0.23 or more).
+STANDING_FOOT_RANGE_MAX_LEG = 0.12
 #: Shortest swing that, running into the clip's edge, still closes a stance phase
 #: (and at least :data:`EDGE_SWING_MIN_FRAMES` frames).
 EDGE_SWING_MIN_S = 0.05
@@ -285,17 +291,43 @@ def detect_task(pose: PoseSequence) -> TaskEstimate:
       the body and seen from behind by a camera above the floor): the pelvis goes down and
       up by 0.15 leg or more at the slow rhythm of repetitions (dominant frequency below
       1.2 Hz), where jogging in place bounces at the step rate;
-    - jog in place: none of these — the feet alternate on the spot.
+    - jog in place: none of these — the feet alternate on the spot;
+    - none of the three (confidence 0): the subject stands still, both feet and the
+      pelvis nearly motionless. A person standing on both feet is never a single-leg
+      squat: a squat must also lower the pelvis (the first rule asks for the squatting
+      rhythm's pelvis range too), since a staggered stance seen from above also shows
+      one foot higher than the other.
     """
     reasons = []
     scale = leg_length_px(pose)
+    typical = float(np.nanmedian(scale)) if np.isfinite(scale).any() else float("nan")
+    with np.errstate(all="ignore"):
+        hip_y = 0.5 * (pose.xy("left_hip")[:, 1] + pose.xy("right_hip")[:, 1]) / typical
+        pelvis_range = float(np.nanpercentile(hip_y, 95) - np.nanpercentile(hip_y, 5))
+        foot_ranges = [
+            float(np.nanpercentile(y, 95) - np.nanpercentile(y, 5)) / typical
+            for y in (foot_point_px(pose, s)[:, 1] for s in SIDES)
+        ]
+    if max(foot_ranges) < STANDING_FOOT_RANGE_MAX_LEG and pelvis_range < SQUAT_PELVIS_RANGE_MIN_LEG:
+        return TaskEstimate(
+            "jog",
+            0.0,
+            (
+                f"the subject seems to stand still: feet move {max(foot_ranges):.2f} and "
+                f"the pelvis {pelvis_range:.2f} leg length",
+            ),
+        )
     _, lift = detect_sls_side(pose)
     with np.errstate(all="ignore"):
         diff = (foot_point_px(pose, "left")[:, 1] - foot_point_px(pose, "right")[:, 1]) / scale
     diff = diff[np.isfinite(diff)]
     same_foot_up = float(max(np.mean(diff > 0.03), np.mean(diff < -0.03))) if diff.size else 0.0
     reasons.append(f"one foot higher in {same_foot_up:.0%} of frames (median lift {lift:.2f} leg)")
-    if lift >= SLS_FOOT_LIFT_MIN_LEG and same_foot_up >= 0.8:
+    if (
+        lift >= SLS_FOOT_LIFT_MIN_LEG
+        and same_foot_up >= 0.8
+        and pelvis_range >= SQUAT_PELVIS_RANGE_MIN_LEG
+    ):
         confidence = float(np.clip((same_foot_up - 0.8) / 0.15, 0.3, 1.0))
         return TaskEstimate("sls", confidence, tuple(reasons))
     valid = np.isfinite(scale)

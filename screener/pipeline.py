@@ -23,10 +23,20 @@ from screener.angles import (
     compute_frame_angles,
     foreshortened_thigh,
 )
-from screener.cleaning import CleanedPose, clean_pose, mirror_all_labels
+from screener.capture import (
+    CameraEstimate,
+    EnvelopeCheck,
+    OtherPeople,
+    check_envelope,
+    correct_roll,
+    detect_other_people,
+    estimate_camera,
+    load_envelope,
+)
+from screener.cleaning import CleanedPose, clean_pose, mirror_all_labels, swap_leg_labels
 from screener.config import AnalysisConfig, SideChoice, TaskChoice, ViewChoice
 from screener.corrections import apply_corrections, apply_event_corrections, load_corrections
-from screener.errors import NoPersonError, TooFewEventsError, ViewError
+from screener.errors import NoPersonError, ScreenerError, TooFewEventsError, ViewError
 from screener.events import (
     Span,
     TaskEstimate,
@@ -40,7 +50,14 @@ from screener.keypoints import BoolArray, FloatArray, PoseSequence
 from screener.landmarks import INDEX, LOWER_BODY, SIDES
 from screener.metrics import asymmetry, event_table, side_statistics
 from screener.result import AnalysisResult
-from screener.view import ViewEstimate, detect_view
+from screener.view import (
+    FaceEvidence,
+    ViewEstimate,
+    decide_view,
+    detect_faces,
+    detect_view,
+    mirror_labels_in,
+)
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +126,11 @@ def analyze(
     path = Path(video)
     info = probe_video(path, min_fps=config.min_fps, max_fps=config.max_fps)
     raw = estimate_pose(path, config.pose, config.cache_dir, progress=progress)
+    others = (
+        detect_other_people(path, raw, config.capture.other_people_frames)
+        if config.capture.check_other_people
+        else None
+    )
     return analyze_pose(
         raw,
         task=task,
@@ -120,6 +142,8 @@ def analyze(
         config=config,
         video_path=path,
         video_info=_jsonable_info(info),
+        other_people=others,
+        faces=detect_faces(path, raw) if config.capture.check_face else None,
     )
 
 
@@ -135,11 +159,15 @@ def analyze_pose(
     config: AnalysisConfig | None = None,
     video_path: Path | None = None,
     video_info: dict[str, Any] | None = None,
+    other_people: OtherPeople | None = None,
+    faces: FaceEvidence | None = None,
 ) -> AnalysisResult:
     """Screen from landmarks already estimated (e.g. cached keypoints).
 
     Parameters are those of :func:`analyze`; ``raw`` is the pose as estimated,
-    ``video_path`` and ``video_info`` are carried into the report and provenance.
+    ``video_path`` and ``video_info`` are carried into the report and provenance,
+    ``other_people`` is the search for a second person in the video and ``faces`` the
+    search for the subject's face (None: not searched).
 
     Returns
     -------
@@ -148,11 +176,28 @@ def analyze_pose(
     config = config or AnalysisConfig()
     name = str(video_path) if video_path else str(raw.source.get("video", "landmarks"))
     _check_person(raw, name)
-    warnings: list[str] = []
+    warnings: list[str] = other_people_warnings(other_people, raw, name)
 
     first = clean_pose(raw, config.cleaning, config.cutoff_for("walk"))
+    raw, relabelled = relabel_legs_by_majority(raw, first.swapped)
+    if relabelled:
+        first = clean_pose(raw, config.cleaning, config.cutoff_for("walk"))
+        warnings.append(
+            f"the pose model's leg labels disagreed with most of the clip in {relabelled} "
+            "frame(s) at its start; those frames were relabelled to match the rest"
+        )
     view_est = detect_view(first.pose)
-    chosen_view, mirrored = _resolve_view(view_est, view, name)
+    chosen_view, mirrored, mirror_frames, view_confidence = choose_view(
+        first.pose, view_est, view, faces, name
+    )
+    if mirror_frames.any():
+        raw = mirror_labels_in(raw, mirror_frames)
+        first = clean_pose(raw, config.cleaning, config.cutoff_for("walk"))
+        warnings.append(
+            f"the pose model's left/right labels contradicted the {chosen_view} view (a face "
+            f"was {'seen' if chosen_view == 'anterior' else 'not seen'}) in "
+            f"{int(mirror_frames.sum())} frame(s); their labels were exchanged"
+        )
     if mirrored:
         raw = mirror_all_labels(raw)
         first = clean_pose(raw, config.cleaning, config.cutoff_for("walk"))
@@ -163,6 +208,12 @@ def analyze_pose(
         )
 
     task_est = detect_task(first.pose) if task == "auto" else TaskEstimate(task, 1.0, ("given",))
+    require_confident_task(task_est, name)
+    camera, capture = check_capture(first.pose, task_est.task, chosen_view, config, name)
+    warnings.extend(capture.warnings)
+    if capture.roll_correction_deg:
+        raw = correct_roll(raw, -capture.roll_correction_deg)
+        first = clean_pose(raw, config.cleaning, config.cutoff_for("walk"))
     same_cutoff = config.cutoff_for(task_est.task) == config.cutoff_for("walk")
     cleaned = (
         first if same_cutoff else clean_pose(raw, config.cleaning, config.cutoff_for(task_est.task))
@@ -249,11 +300,22 @@ def analyze_pose(
         "view": chosen_view,
         "view_detection": {
             "given": view != "auto",
-            "confidence": view_est.confidence,
+            "confidence": view_confidence,
             "width_ratio": view_est.width_ratio,
+            "labels_facing_fraction": view_est.facing_fraction,
+            "face_frames": (
+                {"checked": faces.frames_checked, "with_face": faces.frames_with_face}
+                if faces
+                else None
+            ),
+            "frames_relabelled": int(mirror_frames.sum()),
             "labels_mirrored": mirrored,
         },
         "stance_side": stance_side,
+        "capture": {
+            **camera.as_dict(),
+            "other_people": other_people.as_dict() if other_people else {"checked": False},
+        },
         "sex": sex or config.sex,
         "pain": pain,
         "first_line_done": first_line_done,
@@ -276,8 +338,18 @@ def analyze_pose(
             "corrections_file": str(config.corrections_path) if config.corrections_path else None,
             "corrections": corrections_applied + event_corrections,
             "frame_model": frame_model,
+            "roll_correction": {
+                "applied_deg": capture.roll_correction_deg,
+                "estimated_roll_deg": camera.as_dict()["roll_deg"],
+                "method": "image landmarks rotated about the image centre before any angle",
+            },
+            "envelope_file": str(config.capture.envelope_path),
         },
     }
+    if capture.roll_correction_deg:
+        # the stored landmarks stay in the video's pixels (report stills, annotated video)
+        pose = correct_roll(pose, capture.roll_correction_deg)
+        raw = correct_roll(raw, capture.roll_correction_deg)
     return AnalysisResult(
         frames=frames,
         events=events,
@@ -376,8 +448,22 @@ def _check_person(raw: PoseSequence, name: str) -> None:
         )
 
 
-def _resolve_view(estimate: ViewEstimate, given: ViewChoice, name: str) -> tuple[str, bool]:
-    """The view to report and whether every left/right label must be exchanged."""
+def choose_view(
+    pose: PoseSequence,
+    estimate: ViewEstimate,
+    given: ViewChoice,
+    faces: FaceEvidence | None,
+    name: str,
+) -> tuple[str, bool, BoolArray, float]:
+    """The view to report, whether every left/right label must be exchanged, the frames
+    whose labels must be exchanged, and the view's confidence.
+
+    Raises
+    ------
+    ViewError
+        A side view; or, with ``view="auto"``, labels and face that contradict each
+        other or are both unclear (the message asks for ``--view``).
+    """
     if estimate.view == "sagittal":
         raise ViewError(
             f"this is a side (sagittal) view (shoulder/hip width {estimate.width_ratio:.2f} of "
@@ -385,9 +471,19 @@ def _resolve_view(estimate: ViewEstimate, given: ViewChoice, name: str) -> tuple
             path=name,
             remedy="Film from the front or from behind, the camera square to the subject.",
         )
-    if given == "auto":
-        return estimate.view, False
-    return given, given != estimate.view
+    none = np.zeros(pose.n_frames, dtype=bool)
+    if given != "auto":
+        return given, given != estimate.view, none, 1.0
+    decision = decide_view(pose, estimate, faces)
+    if decision.problem:
+        raise ViewError(
+            f"could not tell whether the subject faces the camera or turns their back to it: "
+            f"{decision.problem}",
+            path=name,
+            remedy="Give the view: --view anterior (filmed from the front) or --view posterior "
+            "(from behind).",
+        )
+    return decision.view, False, decision.mirror_frames, decision.confidence
 
 
 def _find_events(
@@ -395,6 +491,14 @@ def _find_events(
 ) -> tuple[list[Span], dict[str, BoolArray], str | None]:
     if task == "sls":
         detected_side, lift = detect_sls_side(pose)
+        if side == "auto" and lift < SLS_SIDE_MIN_LIFT_LEG:
+            raise ScreenerError(
+                f"could not tell the stance leg of the single-leg squat (the feet are at "
+                f"one height in the image: median difference {lift:.2f} leg length)",
+                path=name,
+                remedy="Give it with --side left or --side right (the leg the patient "
+                "stands on), or film with the lifted foot clear of the floor.",
+            )
         stance_side = detected_side if side == "auto" else side
         if side != "auto" and side != detected_side and lift > 0.1:
             log.warning(
@@ -482,6 +586,115 @@ def _foreshortening_warnings(
                 "subject with the lens at knee height"
             )
     return out
+
+
+def other_people_warnings(others: OtherPeople | None, raw: PoseSequence, name: str) -> list[str]:
+    """A warning when someone else is in view; a refusal when the tracking switched.
+
+    Raises
+    ------
+    NoPersonError
+        Another person is in view and the tracked body jumped between frames: the pose
+        model followed one person, then another.
+    """
+    if others is None or not others.found:
+        return []
+    jumps = _count_person_jumps(raw)
+    if jumps:
+        raise NoPersonError(
+            f"another person is in view and the tracked body jumped {jumps} time(s): the "
+            "pose model switched from one person to another",
+            path=name,
+            remedy="Film the patient alone, with nobody else in the frame.",
+        )
+    return [
+        f"another person was seen in {len(others.frames_with_other)} of "
+        f"{len(others.frames_checked)} checked frames (frames "
+        f"{', '.join(str(i) for i in others.frames_with_other[:5])}): the pose model "
+        "follows one person; check in the stills that the patient was the one measured, "
+        "and film the patient alone next time"
+    ]
+
+
+def relabel_legs_by_majority(raw: PoseSequence, swapped: BoolArray) -> tuple[PoseSequence, int]:
+    """Keep the pose model's leg labels where most frames have them.
+
+    The swap repair makes every frame agree with the first frames whose legs are seen.
+    If it had to exchange the legs in most frames, the first frames were the mislabelled
+    ones (e.g. a squat whose first frames had the legs' labels exchanged, after which
+    the whole clip was read as the other leg's squat): the frames it left alone are
+    relabelled instead, so that the majority's labels win.
+
+    Returns
+    -------
+    raw
+        The landmarks, relabelled if needed.
+    n_relabelled
+        Frames whose leg labels were exchanged (0: nothing done).
+    """
+    seen = raw.detected
+    if not seen.any() or swapped[seen].mean() <= 0.5:
+        return raw, 0
+    frames = seen & ~swapped
+    return swap_leg_labels(raw, frames), int(frames.sum())
+
+
+#: A squat's lifted foot must be at least this much higher (median, leg lengths) than the
+#: stance foot for the stance leg to be found without --side (sample renders: 0.05 for a
+#: foot bent behind the body filmed from behind, 0.36-0.39 from the front).
+SLS_SIDE_MIN_LIFT_LEG = 0.02
+
+#: Below this confidence an automatic task is not guessed: the user is asked for --task.
+MIN_TASK_CONFIDENCE = 0.25
+
+
+def require_confident_task(estimate: TaskEstimate, name: str) -> None:
+    """Refuse to guess the task when the evidence is too weak.
+
+    Raises
+    ------
+    TooFewEventsError
+        The task could not be told (e.g. the subject stands still); the message asks
+        for ``--task``.
+    """
+    if estimate.confidence >= MIN_TASK_CONFIDENCE:
+        return
+    raise TooFewEventsError(
+        f"could not tell which task this clip shows: {'; '.join(estimate.reasons)}",
+        path=name,
+        remedy="Record the task (walking toward the camera, single-leg squats or jogging "
+        "in place), or give it with --task walk, --task sls or --task jog.",
+    )
+
+
+def check_capture(
+    pose: PoseSequence, task: str, view: str, config: AnalysisConfig, name: str
+) -> tuple[CameraEstimate, EnvelopeCheck]:
+    """Estimate the camera's placement and compare it with the validated envelope.
+
+    Raises
+    ------
+    ViewError
+        The camera is too far outside the envelope to measure (tilted beyond the
+        correctable roll, far off the frontal axis, subject too small).
+    """
+    camera = estimate_camera(
+        pose,
+        task,
+        long_side_fov_deg=config.capture.assumed_long_side_fov_deg,
+        fov_sensitivity_deg=config.capture.fov_sensitivity_deg,
+    )
+    envelope = load_envelope(config.capture.envelope_path)
+    check = check_envelope(
+        camera, envelope, view, float(pose.fps), correct=config.capture.correct_roll
+    )
+    if check.refusal:
+        raise ViewError(
+            f"the camera is outside the range the screener was validated for: {check.refusal}",
+            path=name,
+            remedy="Record again as described (docs/capture.md gives the validated range).",
+        )
+    return camera, check
 
 
 def _count_person_jumps(raw: PoseSequence) -> int:

@@ -7,10 +7,13 @@ side (sagittal) view is refused for them with a clear message.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from screener.keypoints import PoseSequence
+from screener.landmarks import INDEX
 
 #: Median (shoulder + hip width) / 2 divided by torso length below which the view is
 #: taken as sagittal. Frontal views give about 0.45-0.7, side views about 0.05-0.2.
@@ -88,3 +91,231 @@ def detect_view(pose: PoseSequence) -> ViewEstimate:
     confidence = float(abs(facing_fraction - 0.5) * 2.0)
     confidence *= float(np.clip((width_ratio - SAGITTAL_WIDTH_RATIO) / 0.15, 0.0, 1.0))
     return ViewEstimate(view, confidence, width_ratio, facing_fraction, face_vis)
+
+
+#: A frontal face in at least this share of the searched frames says the subject faces
+#: the camera; in at most :data:`FACE_ABSENT_MAX`, that they turn their back to it.
+FACE_PRESENT_MIN = 0.5
+FACE_ABSENT_MAX = 0.15
+#: Fewer searchable frames than this give no face evidence.
+FACE_MIN_FRAMES = 4
+#: Shoulders narrower than this in the image leave the face too small to look for.
+FACE_MIN_SHOULDER_PX = 24.0
+#: Labels this consistent (confidence) that contradict the face are a mirrored skeleton.
+LABELS_CONSISTENT_MIN = 0.8
+#: Below this confidence, and without face evidence, the view is not guessed.
+MIN_VIEW_CONFIDENCE = 0.5
+
+
+@dataclass(frozen=True)
+class FaceEvidence:
+    """Frontal faces found in the video near the tracked head.
+
+    Attributes
+    ----------
+    frames_checked
+        Frames whose head region was large enough to search.
+    frames_with_face
+        Those in which a frontal face was found.
+    """
+
+    frames_checked: int
+    frames_with_face: int
+
+    @property
+    def fraction(self) -> float:
+        """Share of searched frames with a face (NaN if none was searched)."""
+        return self.frames_with_face / self.frames_checked if self.frames_checked else float("nan")
+
+    @property
+    def says(self) -> str | None:
+        """``"anterior"``, ``"posterior"`` or None (not enough evidence either way)."""
+        if self.frames_checked < FACE_MIN_FRAMES:
+            return None
+        if self.fraction >= FACE_PRESENT_MIN:
+            return "anterior"
+        if self.fraction <= FACE_ABSENT_MAX:
+            return "posterior"
+        return None
+
+
+def detect_faces(video: str | Path, pose: PoseSequence, n_frames: int = 12) -> FaceEvidence:
+    """Look for the subject's face in the pixels, independently of the pose model's labels.
+
+    Parameters
+    ----------
+    video
+        The video the pose was estimated from.
+    pose
+        Its landmarks (the head's position and the shoulders' width set the crop).
+    n_frames
+        Frames searched, evenly spread over the clip.
+
+    Returns
+    -------
+    FaceEvidence
+
+    Notes
+    -----
+    The head region (centred on the face landmarks, 1.2 shoulder widths across) is
+    scaled to 160 px, its histogram equalised, and OpenCV's frontal-face Haar cascade
+    (shipped with OpenCV, offline) is run on it. The pose model labels left and right
+    by what it believes, so on a back view with the face hidden it can believe the
+    subject faces the camera, consistently; the pixels are a second opinion. Measured:
+    a face in 12 of 12 frames of each anterior sample render and 10 of 12 of the
+    Pose2Sim camera facing the subjects; in 0 of 12 of each posterior render and of the
+    Pose2Sim camera behind the subject.
+    """
+    import cv2
+
+    from screener.video import iter_frames
+
+    cascade = cv2.CascadeClassifier(
+        str(Path(cv2.data.haarcascades) / "haarcascade_frontalface_default.xml")  # type: ignore[attr-defined]
+    )
+    wanted = set(np.linspace(0, pose.n_frames - 1, n_frames).round().astype(int).tolist())
+    head_cols = [INDEX[n] for n in ("nose", "left_eye", "right_eye", "left_ear", "right_ear")]
+    checked = found = 0
+    width, height = pose.image_size_px
+    last = max(wanted)
+    for index, frame in enumerate(iter_frames(video)):
+        if index > last:
+            break
+        if index not in wanted:
+            continue
+        head = pose.image_xy_px[index, head_cols]
+        ls, rs = (
+            pose.image_xy_px[index, INDEX["left_shoulder"]],
+            pose.image_xy_px[index, INDEX["right_shoulder"]],
+        )
+        head = head[np.isfinite(head).all(axis=1)]
+        if head.size == 0 or not (np.isfinite(ls).all() and np.isfinite(rs).all()):
+            continue
+        img = frame.rgb
+        sx, sy = img.shape[1] / width, img.shape[0] / height
+        size = float(np.linalg.norm(ls - rs)) * sx
+        if size < FACE_MIN_SHOULDER_PX:
+            continue
+        cx, cy = head.mean(axis=0) * (sx, sy)
+        crop = img[
+            max(0, int(cy - 0.7 * size)) : max(0, int(cy + 0.6 * size)),
+            max(0, int(cx - 0.6 * size)) : max(0, int(cx + 0.6 * size)),
+        ]
+        if min(crop.shape[:2]) < 8:
+            continue
+        scale = 160.0 / max(crop.shape[:2])
+        big = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+        grey = cv2.equalizeHist(cv2.cvtColor(big, cv2.COLOR_RGB2GRAY))
+        faces = cascade.detectMultiScale(grey, scaleFactor=1.05, minNeighbors=4, minSize=(20, 20))
+        checked += 1
+        found += int(len(faces) > 0)
+    return FaceEvidence(checked, found)
+
+
+@dataclass(frozen=True)
+class ViewDecision:
+    """The view chosen from the pose model's labels and the face in the pixels.
+
+    Attributes
+    ----------
+    view
+        ``"anterior"`` or ``"posterior"``.
+    confidence
+        0-1.
+    mirror_frames
+        Frames whose every left/right label must be exchanged (their labels contradict
+        the view), empty if none.
+    problem
+        Set when the view cannot be decided: what contradicts what (the caller asks the
+        user for ``--view``).
+    """
+
+    view: str
+    confidence: float
+    mirror_frames: npt.NDArray[np.bool_]
+    problem: str | None = None
+
+
+def facing_per_frame(pose: PoseSequence) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Per frame, whether the labels place the subject's left on the image's right (as
+    when facing the camera), and whether the frame is clear enough to say (hips and
+    shoulders each at least a fifth of the torso length wide, in the same order)."""
+    lh, rh = pose.xy("left_hip"), pose.xy("right_hip")
+    ls, rs = pose.xy("left_shoulder"), pose.xy("right_shoulder")
+    with np.errstate(invalid="ignore"):
+        torso = np.linalg.norm(0.5 * (ls + rs) - 0.5 * (lh + rh), axis=1)
+        hip = (lh[:, 0] - rh[:, 0]) / torso
+        sh = (ls[:, 0] - rs[:, 0]) / torso
+        clear = (np.abs(hip) > 0.2) & (np.abs(sh) > 0.2) & (np.sign(hip) == np.sign(sh))
+    return np.asarray(hip + sh > 0), np.asarray(clear & np.isfinite(torso))
+
+
+def decide_view(
+    pose: PoseSequence, labels: ViewEstimate, faces: FaceEvidence | None
+) -> ViewDecision:
+    """Combine the labels' view with the face evidence and the frames' consistency.
+
+    Parameters
+    ----------
+    pose
+        The landmarks the labels' estimate came from.
+    labels
+        :func:`detect_view`'s estimate (not sagittal).
+    faces
+        :func:`detect_faces`' evidence, or None (no video).
+
+    Returns
+    -------
+    ViewDecision
+
+    Notes
+    -----
+    - labels and face agree, or there is no face evidence and the labels are consistent
+      (confidence at least :data:`MIN_VIEW_CONFIDENCE`): the labels' view;
+    - the face says one view and consistent labels (confidence at least
+      :data:`LABELS_CONSISTENT_MIN`) the other: a mirrored skeleton (the pose model
+      believes a subject seen from behind faces the camera, or the reverse) or a face
+      the detector missed; the view is not guessed;
+    - the face says one view and the labels are inconsistent (they flip from frame to
+      frame): the face's view, and the frames whose labels contradict it are mirrored;
+    - neither is clear: the view is not guessed.
+    """
+    facing, clear = facing_per_frame(pose)
+    none = np.zeros(pose.n_frames, dtype=bool)
+    face = faces.says if faces is not None else None
+    if face is None or face == labels.view:
+        if face is None and labels.confidence < MIN_VIEW_CONFIDENCE:
+            return ViewDecision(
+                labels.view,
+                labels.confidence,
+                none,
+                f"the pose model's left/right labels flip between frames (view confidence "
+                f"{labels.confidence:.2f}) and no face evidence settles it",
+            )
+        conf = labels.confidence if face is None else max(labels.confidence, 0.9)
+        return ViewDecision(labels.view, conf, none)
+    assert faces is not None
+    seen = f"a face in {faces.frames_with_face} of {faces.frames_checked} frames"
+    if labels.confidence >= LABELS_CONSISTENT_MIN:
+        return ViewDecision(
+            labels.view,
+            0.0,
+            none,
+            f"the pose model's left/right labels say {labels.view} but the pixels show {seen} "
+            f"(the skeleton may be mirrored)",
+        )
+    contradict = clear & (facing != (face == "anterior"))
+    return ViewDecision(face, 0.7, contradict)
+
+
+def mirror_labels_in(pose: PoseSequence, frames: npt.NDArray[np.bool_]) -> PoseSequence:
+    """Exchange every left/right label (face, arms and legs) in the given frames."""
+    from screener.landmarks import mirror_indices
+
+    order = np.asarray(mirror_indices())
+    arrays = {}
+    for name in ("image_xy_px", "world_xyz_m", "visibility"):
+        values = getattr(pose, name).copy()
+        values[frames] = values[frames][:, order]
+        arrays[name] = values
+    return pose.with_arrays(**arrays)

@@ -230,8 +230,35 @@ def caveats(result: AnalysisResult, norms: Norms, faults: list[dict[str, Any]]) 
                 f"{side.capitalize()}: {n} event(s), fewer than the {task_norms.min_events} "
                 "recommended for a repeatable mean; confidence is reduced."
             )
+    camera = capture_sentence(s.get("capture") or {})
+    if camera:
+        out.append(camera)
     out.extend(str(w) for w in s.get("quality", {}).get("warnings", []))
     return out
+
+
+def capture_sentence(capture: dict[str, Any]) -> str:
+    """One sentence on where the camera was, as estimated from the landmarks."""
+    parts = []
+    yaw = capture.get("yaw_deg")
+    if yaw is not None:
+        side = "left" if yaw > 0 else "right"
+        parts.append(f"about {abs(yaw):.0f}° to the patient's {side} of square")
+    pitch = capture.get("pitch_deg")
+    if pitch is not None:
+        parts.append(f"tilted {abs(pitch):.0f}° {'down' if pitch >= 0 else 'up'}")
+    roll = capture.get("roll_deg")
+    if roll is not None:
+        parts.append(f"rolled {roll:+.1f}°")
+    fill = capture.get("subject_height_fraction")
+    if fill is not None:
+        parts.append(f"the patient filling {fill:.0%} of the frame height")
+    if not parts:
+        return ""
+    return (
+        "Camera, as estimated from the pose (see docs/accuracy.md for the estimates' "
+        "errors): " + ", ".join(parts) + "."
+    )
 
 
 def provenance(result: AnalysisResult, norms: Norms) -> list[tuple[str, str]]:

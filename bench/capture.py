@@ -1,0 +1,150 @@
+"""How well the capture checks estimate the camera: yaw, pitch, lens height, roll and the
+subject's size, against rendered clips' truth and the Pose2Sim lab calibration.
+
+Usage::
+
+    python -m bench.capture [FOLDER ...] [--pose2sim DIR] [--rolled DEG]
+
+Each FOLDER holds clips ``NAME.mp4`` with ``NAME.truth.json`` (camera position, target,
+field of view; format: docs/ARCHITECTURE.md). ``--pose2sim`` points at the Pose2Sim
+multi-person folder (``cam01-04.mp4`` and ``Calib.qca.txt``): the lens heights and
+pitches of its four calibrated cameras are known (QCA: lab metres, z up; the optical
+axis is minus the third row of the rotation). ``--rolled DEG`` also rotates each clip's
+image landmarks by DEG about the image centre and prints the roll read on it.
+
+Prints figures and asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from screener.capture import estimate_camera, rotation_about_centre
+from screener.config import AnalysisConfig
+from screener.keypoints import PoseSequence
+from screener.pose import estimate_pose
+
+
+def _truth(truth: dict) -> dict[str, float]:
+    cam = truth["camera"]
+    pos, tgt = np.array(cam["position_m"]), np.array(cam["target_m"])
+    horizontal = float(np.hypot(*(tgt - pos)[:2]))
+    front = 1.0 if truth["view"] == "anterior" else -1.0
+    # renders: the subject at the origin facing -Y (anterior camera at -Y), +X its left
+    yaw = front * math.degrees(math.atan2(pos[0], abs(pos[1])))
+    distance = abs(pos[1]) if truth["task"] != "walk" else cam["distance_to_nearest_m"]
+    fill = truth["body"]["stature_m"] / (2 * distance * math.tan(math.radians(cam["yfov_deg"] / 2)))
+    if "yaw_deg" in cam:  # the corpus states its camera (roll: the camera's, opposite sign)
+        return {
+            "yaw": float(cam["yaw_deg"]),
+            "pitch": math.degrees(math.atan2(pos[2] - tgt[2], horizontal)),
+            "height": float(cam["height_m"]),
+            "fill": float(cam["fill"]),
+            "roll": -float(cam["roll_deg"]),
+        }
+    return {
+        "yaw": yaw,
+        "pitch": math.degrees(math.atan2(pos[2] - tgt[2], horizontal)),
+        "height": float(cam["height_m"]),
+        "fill": fill if truth["task"] != "walk" else float("nan"),
+        "roll": 0.0,
+    }
+
+
+def _row(name: str, est: dict[str, float], truth: dict[str, float]) -> str:
+    cells = [f"{name:34s}"]
+    for key, fmt in (
+        ("yaw", "{:6.1f}"),
+        ("pitch", "{:6.1f}"),
+        ("height", "{:5.2f}"),
+        ("fill", "{:5.2f}"),
+        ("roll", "{:6.2f}"),
+    ):
+        e, t = est.get(key, float("nan")), truth.get(key, float("nan"))
+        err = e - t if np.isfinite(e) and np.isfinite(t) else float("nan")
+        cells.append(f"{key} {fmt.format(e)} (truth {fmt.format(t)}, err {fmt.format(err)})")
+    return " | ".join(cells)
+
+
+def _estimate(pose: PoseSequence, task: str | None) -> dict[str, float]:
+    e = estimate_camera(pose, task)
+    return {
+        "yaw": e.yaw_deg,
+        "pitch": e.pitch_deg,
+        "height": e.camera_height_m,
+        "fill": e.subject_height_fraction,
+        "roll": e.roll_deg,
+    }
+
+
+def _pose2sim_truth(folder: Path) -> dict[str, dict[str, float]]:
+    text = (folder / "Calib.qca.txt").read_text()
+    out = {}
+    for m in re.finditer(r'serial="(cam\d+)".*?<transform (.*?)/>', text, re.S):
+        d = dict(re.findall(r'(\w+)="([-\d.e]+)"', m.group(2)))
+        rot = np.array([[float(d[f"r{i}{j}"]) for j in (1, 2, 3)] for i in (1, 2, 3)])
+        axis = -rot[2]
+        out[m.group(1)] = {
+            "height": float(d["z"]) / 1000.0,
+            "pitch": math.degrees(math.asin(-axis[2])),
+        }
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the capture estimates against the truth."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folders", nargs="*", type=Path, default=[Path("sample_videos")])
+    parser.add_argument("--pose2sim", type=Path, default=None)
+    parser.add_argument("--rolled", type=float, default=0.0)
+    args = parser.parse_args(argv)
+    config = AnalysisConfig()
+    errors: dict[str, list[float]] = {k: [] for k in ("yaw", "pitch", "height", "fill", "roll")}
+    truths: dict[str, list[float]] = {k: [] for k in errors}
+    for folder in args.folders:
+        for tj in sorted(folder.glob("*.truth.json")):
+            truth = json.loads(tj.read_text())
+            keypoints = folder / str(truth.get("keypoints", ""))
+            if truth.get("keypoints") and keypoints.is_file():
+                pose = PoseSequence.load(keypoints)  # landmarks stored beside the truth
+            else:
+                pose = estimate_pose(folder / truth["video"], config.pose, config.cache_dir)
+            task = truth["task"] if truth["task"] in ("walk", "jog", "sls") else None
+            est, t = _estimate(pose, task), _truth(truth)
+            sys.stdout.write(_row(tj.name[: -len(".truth.json")], est, t) + "\n")
+            for k in errors:
+                if np.isfinite(est[k]) and np.isfinite(t[k]):
+                    errors[k].append(est[k] - t[k])
+                    truths[k].append(t[k])
+            if args.rolled:
+                rolled = pose.with_arrays(image_xy_px=rotation_about_centre(pose, args.rolled))
+                r = _estimate(rolled, task)["roll"]
+                sys.stdout.write(
+                    f"    rotated {args.rolled:+.1f}°: roll read {r:+.2f}° "
+                    f"(change {r - est['roll']:+.2f}°)\n"
+                )
+    for k, v in errors.items():
+        if v:
+            a, t_ = np.asarray(v), np.asarray(truths[k])
+            r = np.corrcoef(a + t_, t_)[0, 1] if a.size > 2 and np.ptp(t_) > 0 else float("nan")
+            sys.stdout.write(
+                f"renders {k}: n={a.size} mean error {a.mean():+.2f}, RMSE "
+                f"{np.sqrt(np.mean(a**2)):.2f}, range {a.min():+.2f} to {a.max():+.2f}, "
+                f"r {r:.2f}\n"
+            )
+    if args.pose2sim:
+        for cam, t in _pose2sim_truth(args.pose2sim).items():
+            pose = estimate_pose(args.pose2sim / f"{cam}.mp4", config.pose, config.cache_dir)
+            sys.stdout.write(_row(f"pose2sim {cam}", _estimate(pose, None), t) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,783 @@
+"""Capture checks: where the camera stood, how large the subject is, and who else is in view.
+
+Every frontal-plane angle the screener reports is a 2D angle in the image, so it holds
+only for a camera square to the subject, level, at about knee-to-hip height. This module
+estimates, per clip, what the camera did:
+
+- **roll**: the tilt of the subject's long axis (mid-ankle to mid-shoulder) from the
+  image vertical while both feet are on the ground (the trunk over all frames for
+  walking and jogging, whose sway averages out); it can be undone by rotating the image
+  landmarks
+  (:func:`correct_roll`);
+- **yaw**: the camera's azimuth around the subject, from the subject's frontal axis:
+  the hip and shoulder lines of MediaPipe's metric world landmarks, placed in the
+  camera's frame by fitting their projection to the image landmarks;
+- **pitch**: the lean of the body's vertical toward the lens in MediaPipe's world
+  landmarks (whose axes follow the camera's);
+- **lens height**: the height on the body (MediaPipe's metric world landmarks) that the
+  horizon's image row crosses: the centre row for a level camera, higher up the image
+  for a camera looking down (used only when the pitch estimate is large, see
+  :func:`camera_height`);
+- **subject size**: the standing body's height as a fraction of the frame height, and
+  the distance to the camera.
+
+The focal length of the phone is not known; a long-side field of view of
+``AnalysisConfig.capture.assumed_long_side_fov_deg`` is assumed and the estimates are
+recomputed at the two ends of ``fov_sensitivity_deg``, whose spread is reported.
+
+:func:`check_envelope` compares the estimates with the validated envelope
+(``models/envelope.toml``) and returns warnings and refusals worded as instructions.
+:func:`detect_other_people` looks for a second person on a few frames of the video
+(OpenCV's HOG people detector, offline).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import tomllib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from screener.errors import ConfigError
+from screener.keypoints import BoolArray, FloatArray, PoseSequence
+from screener.landmarks import INDEX, SIDES
+
+log = logging.getLogger(__name__)
+
+#: Landmarks used to place the body in the camera's frame.
+PNP_LANDMARKS: tuple[str, ...] = tuple(
+    f"{s}_{p}" for s in SIDES for p in ("shoulder", "hip", "knee", "ankle", "heel", "foot_index")
+)
+#: Landmarks below this visibility are left out of the fit.
+PNP_MIN_VISIBILITY = 0.5
+#: At most this many frames are posed (evenly spread over the usable ones).
+PNP_MAX_FRAMES = 60
+#: Feet whose image heights differ by less than this (leg lengths) are both on the ground.
+BOTH_FEET_DOWN_MAX_LEG = 0.05
+#: Eye height and shoulder height as fractions of stature (adult anthropometry,
+#: e.g. Drillis & Contini 1966): the head's top is above the eyes by
+#: (1 - 0.936) / (0.936 - 0.818) = 0.54 of the eye-to-shoulder height.
+HEAD_TOP_OVER_EYE_SHOULDER = 0.54
+#: A pitch estimate smaller than this is not used to place the horizon (on the sample
+#: renders, pitched 1-2° down, it read -4 to +9°: using it would add up to 0.3 m of
+#: error to the lens height of a level camera).
+PITCH_APPLY_MIN_DEG = 12.0
+#: Height of MediaPipe's heel landmark above the floor, metres (back of the heel).
+HEEL_ABOVE_FLOOR_M = 0.03
+
+
+@dataclass(frozen=True)
+class CameraEstimate:
+    """Where the camera was relative to the subject, for one clip.
+
+    Attributes
+    ----------
+    roll_deg
+        Image rotation: the angle of the subject's upward axis from the image's upward
+        direction, positive clockwise as seen on screen (the head toward the image's
+        right). Rotating the image landmarks by ``-roll_deg`` about the image centre
+        makes the subject upright.
+    roll_source
+        Which frames gave the roll (``"both feet down"``, ``"all frames"``...).
+    yaw_deg
+        Camera azimuth around the subject from the frontal axis it films (anterior or
+        posterior), positive when the camera is toward the SUBJECT's left. NaN if unknown.
+    pitch_deg
+        The camera's downward tilt (:func:`estimate_pitch_deg`); NaN for a squat with no
+        frames standing on both feet.
+    camera_height_m
+        Lens height above the floor, metres (scaled by MediaPipe's metric body): the
+        height the horizon crosses on the body, the horizon taken at the image's centre
+        row unless the pitch is at least :data:`PITCH_APPLY_MIN_DEG`.
+    camera_height_landmark
+        The body level the lens is at: ``"below the knee"``, ``"knee to hip"``,
+        ``"hip to shoulder"`` or ``"above the shoulder"``.
+    knee_height_m, hip_height_m
+        The subject's knee and hip heights above the floor, metres (world landmarks).
+    distance_m
+        Camera to mid-hip, metres.
+    subject_height_fraction
+        Standing body height (floor to top of head) over the frame height; the 90th
+        percentile over frames (the nearest point of a walk).
+    subject_height_fraction_min
+        The 10th percentile over frames (the farthest point of a walk).
+    assumed_long_side_fov_deg
+        Field of view assumed for the frame's long side.
+    sensitivity
+        The yaw and distance recomputed at other fields of view.
+    n_frames_posed
+        Frames whose camera pose was fitted.
+    """
+
+    roll_deg: float
+    roll_source: str
+    yaw_deg: float
+    pitch_deg: float
+    camera_height_m: float
+    camera_height_landmark: str
+    knee_height_m: float
+    hip_height_m: float
+    distance_m: float
+    subject_height_fraction: float
+    subject_height_fraction_min: float
+    assumed_long_side_fov_deg: float
+    sensitivity: dict[str, dict[str, float]] = field(default_factory=dict)
+    n_frames_posed: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready fields (NaN becomes None)."""
+        return _jsonable(asdict(self))
+
+
+# --- roll -----------------------------------------------------------------------------
+
+
+def both_feet_down(pose: PoseSequence) -> BoolArray:
+    """Frames in which both feet are at the same image height (both on the ground)."""
+    from screener.events import foot_point_px, leg_length_px
+
+    scale = leg_length_px(pose)
+    with np.errstate(invalid="ignore"):
+        diff = np.abs(foot_point_px(pose, "left")[:, 1] - foot_point_px(pose, "right")[:, 1])
+        return np.asarray(diff / scale < BOTH_FEET_DOWN_MAX_LEG)
+
+
+def estimate_roll_deg(pose: PoseSequence, task: str | None = None) -> tuple[float, str]:
+    """The image's roll from the subject's long axis.
+
+    Parameters
+    ----------
+    pose
+        Cleaned (or raw) landmarks.
+    task
+        ``"walk"``, ``"jog"`` or ``"sls"`` if known. A single-leg squat uses only frames
+        with both feet down (on the rendered squats the stance foot to mid-shoulder
+        line leaned 4-6° with a level camera, so it is not used).
+
+    Returns
+    -------
+    roll_deg
+        See :attr:`CameraEstimate.roll_deg`; NaN if no frame shows the whole body.
+    source
+        Which frames were used.
+
+    Notes
+    -----
+    Standing on both feet, the line from the mid-ankle to the mid-shoulder is vertical
+    within a degree or two: a squat (and a clip of unknown task) uses the frames with
+    both feet at one image height. Walking and jogging sway the trunk both ways and its
+    median over the clip is vertical: the mid-hip to mid-shoulder line over all frames
+    is used. The mid-ankle line of a walk or jog is not: filmed off axis, the legs'
+    forward and backward reach tilts it (on the rendered corpus its error followed the
+    camera's yaw, r = -0.94, SD 3° for jogging; the trunk's SD was 1.0°). A real,
+    constant lateral lean of the subject is read as roll: that is why the correction is
+    bounded (``models/envelope.toml``).
+    """
+    shoulder = 0.5 * (pose.xy("left_shoulder") + pose.xy("right_shoulder"))
+    ankle = 0.5 * (pose.xy("left_ankle") + pose.xy("right_ankle"))
+    hip = 0.5 * (pose.xy("left_hip") + pose.xy("right_hip"))
+    down = both_feet_down(pose)
+    min_frames = max(5, int(0.3 * pose.fps)) if np.isfinite(pose.fps) else 5
+    every = np.ones(pose.n_frames, dtype=bool)
+    standing = (down, ankle, "both feet down")
+    trunk = (every, hip, "trunk, all frames")
+    candidates: list[tuple[BoolArray, FloatArray, str]] = {
+        "walk": [trunk],
+        "jog": [trunk],
+        "sls": [standing],
+    }.get(task or "", [standing, trunk])
+    for use, base, source in candidates:
+        d = shoulder - base
+        ok = use & np.isfinite(d).all(axis=1)
+        if ok.sum() >= min_frames:
+            tilt = np.degrees(np.arctan2(d[ok, 0], -d[ok, 1]))
+            return float(np.median(tilt)), source
+    return float("nan"), "no frames with both feet on the ground"
+
+
+def rotation_about_centre(pose: PoseSequence, angle_deg: float) -> FloatArray:
+    """Image landmarks rotated by ``angle_deg`` about the image centre (clockwise on
+    screen for a positive angle, image y pointing down)."""
+    a = math.radians(angle_deg)
+    rot = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
+    width, height = pose.image_size_px
+    centre = np.array([width / 2.0, height / 2.0])
+    return np.asarray((pose.image_xy_px - centre) @ rot.T + centre)
+
+
+def correct_roll(pose: PoseSequence, roll_deg: float) -> PoseSequence:
+    """Undo a roll of the camera: rotate the image landmarks by ``-roll_deg``.
+
+    The world landmarks are left as they are (they are used for depth only).
+    """
+    if not np.isfinite(roll_deg) or roll_deg == 0.0:
+        return pose
+    return pose.with_arrays(image_xy_px=rotation_about_centre(pose, -roll_deg))
+
+
+# --- camera pose ----------------------------------------------------------------------
+
+
+def focal_px(image_size_px: tuple[int, int], long_side_fov_deg: float) -> float:
+    """Focal length in pixels for a field of view across the frame's long side."""
+    return 0.5 * max(image_size_px) / math.tan(math.radians(long_side_fov_deg) / 2.0)
+
+
+def _unit(v: FloatArray) -> FloatArray:
+    n = np.linalg.norm(v, axis=-1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.asarray(v / n)
+
+
+def pose_in_camera(
+    pose: PoseSequence, frames: np.ndarray, focal: float
+) -> tuple[FloatArray, np.ndarray]:
+    """MediaPipe's world landmarks placed in the camera's frame.
+
+    MediaPipe's world axes follow the camera's (the model rotates them back from its
+    upright crop), so only the translation is fitted: linear least squares of the
+    pinhole projection, ``(u - cx)(Z + tz) = f (X + tx)`` and the same for ``v``.
+    A full :func:`cv2.solvePnP` (rotation too) was measured on the sample renders and
+    gave worse yaw (errors up to 13° against up to 12° here, and 9° instead of 1° on
+    the anterior jog), so it is not used.
+
+    Parameters
+    ----------
+    pose
+        Landmarks.
+    frames
+        Indices of the frames to pose.
+    focal
+        Assumed focal length, pixels (principal point at the image centre).
+
+    Returns
+    -------
+    points
+        ``(n, 33, 3)`` camera coordinates (x right, y down, z forward, metres) of the
+        landmarks of the given frames; NaN where not posed.
+    posed
+        Indices (into ``frames``) of the frames whose fit succeeded.
+    """
+    width, height = pose.image_size_px
+    centre = np.array([width / 2.0, height / 2.0])
+    cols = np.array([INDEX[n] for n in PNP_LANDMARKS])
+    out = np.full((len(frames), pose.world_xyz_m.shape[1], 3), np.nan)
+    posed = []
+    for j, i in enumerate(frames):
+        world = pose.world_xyz_m[i]
+        img = pose.image_xy_px[i]
+        use = cols[
+            (pose.visibility[i, cols] >= PNP_MIN_VISIBILITY)
+            & np.isfinite(world[cols]).all(axis=1)
+            & np.isfinite(img[cols]).all(axis=1)
+        ]
+        if use.size < 6:
+            continue
+        obj, uv = world[use].astype(np.float64), img[use].astype(np.float64) - centre
+        # (u - cx) (Z + tz) = f (X + tx), and the same for v: linear in t
+        n = len(use)
+        a = np.zeros((2 * n, 3))
+        b = np.zeros(2 * n)
+        a[:n, 0] = focal
+        a[:n, 2] = -uv[:, 0]
+        b[:n] = uv[:, 0] * obj[:, 2] - focal * obj[:, 0]
+        a[n:, 1] = focal
+        a[n:, 2] = -uv[:, 1]
+        b[n:] = uv[:, 1] * obj[:, 2] - focal * obj[:, 1]
+        t, *_ = np.linalg.lstsq(a, b, rcond=None)
+        if not np.isfinite(t).all() or t[2] <= 0:
+            continue
+        out[j] = world + t
+        posed.append(j)
+    return out, np.asarray(posed, dtype=int)
+
+
+def _height_landmark(camera_h: float, knee_h: float, hip_h: float, shoulder_h: float) -> str:
+    if not np.isfinite(camera_h):
+        return "unknown"
+    if camera_h < knee_h:
+        return "below the knee"
+    if camera_h <= hip_h:
+        return "knee to hip"
+    if camera_h <= shoulder_h:
+        return "hip to shoulder"
+    return "above the shoulder"
+
+
+def _yaw_and_distance(pose: PoseSequence, frames: np.ndarray, focal: float) -> tuple[float, float]:
+    """Camera azimuth around the subject (degrees, + toward the subject's left) and the
+    lens to mid-hip distance (metres), from the frames posed at one focal length."""
+    pts, posed = pose_in_camera(pose, frames, focal)
+    if posed.size == 0:
+        return float("nan"), float("nan")
+    pts = pts[posed]
+
+    def p(name: str) -> FloatArray:
+        return pts[:, INDEX[name]]
+
+    lateral = _unit(p("left_hip") - p("right_hip")) + _unit(
+        p("left_shoulder") - p("right_shoulder")
+    )
+    lateral = np.nanmean(_unit(lateral), axis=0)  # toward the subject's left
+    up = np.array([0.0, -1.0, 0.0])  # MediaPipe's world axes follow the (upright) camera
+    lateral = _unit(lateral - np.dot(lateral, up) * up)
+    anterior = np.cross(lateral, up)
+    hip = np.nanmedian(0.5 * (p("left_hip") + p("right_hip")), axis=0)
+    to_camera = -hip
+    az = math.degrees(math.atan2(float(to_camera @ lateral), float(to_camera @ anterior)))
+    yaw = az if abs(az) <= 90 else math.copysign(180.0 - abs(az), az)
+    return yaw, float(np.linalg.norm(hip))
+
+
+def estimate_pitch_deg(pose: PoseSequence, frames: np.ndarray) -> float:
+    """The camera's downward tilt from the body's vertical in MediaPipe's world landmarks.
+
+    MediaPipe's world axes follow the camera, so a camera looking down by ``p`` degrees
+    sees the body's mid-ankle to mid-shoulder axis leaning its top toward the lens by
+    ``p``. Measured on the Pose2Sim lab cameras (pitched down 18-25°): 19-26°, within
+    4°; on the sample renders (pitched down 1-2°): -4 to +9°. A squat's forward trunk
+    lean reads as pitch, so only upright frames should be given.
+
+    Returns
+    -------
+    float
+        Degrees, positive looking down; NaN without usable frames.
+    """
+    w = pose.world_xyz_m[frames]
+
+    def mid(part: str) -> FloatArray:
+        return 0.5 * (w[:, INDEX[f"left_{part}"]] + w[:, INDEX[f"right_{part}"]])
+
+    d = mid("shoulder") - mid("ankle")
+    tilt = np.degrees(np.arctan2(-d[:, 2], -d[:, 1]))
+    tilt = tilt[np.isfinite(tilt)]
+    return float(np.median(tilt)) if tilt.size else float("nan")
+
+
+def camera_height(
+    pose: PoseSequence, frames: np.ndarray, pitch_deg: float = 0.0, focal: float = 1.0
+) -> dict[str, float]:
+    """Lens height: the height on the body that the horizon crosses.
+
+    A point ``h`` above the floor at horizontal distance ``D`` is seen
+    ``atan((H - h) / D)`` below the horizontal from a lens at height ``H``: its image
+    row gives that angle (``atan((y - cy) / focal)`` plus the camera's pitch), so the
+    tangents of the angles of the heels, ankles, knees, hips and shoulders are linear in
+    their heights above the floor (MediaPipe's metric world landmarks along the body's
+    vertical, tilted by the pitch; the floor just below the lowest heel or toe), and the
+    fit's zero is the lens height. For a level camera this is the height the image's
+    centre row crosses, whatever the focal length. Returns the median lens, knee, hip
+    and shoulder heights (metres).
+    """
+    p = math.radians(pitch_deg) if np.isfinite(pitch_deg) else 0.0
+    cy = pose.image_size_px[1] / 2.0
+    up = np.array([0.0, -math.cos(p), -math.sin(p)])
+    parts = ("heel", "ankle", "knee", "hip", "shoulder")
+    cols = np.array([INDEX[f"{s}_{q}"] for q in parts for s in SIDES])
+    feet = np.array([INDEX[f"{s}_{q}"] for s in SIDES for q in ("heel", "foot_index")])
+    out: dict[str, list[float]] = {"height": [], "knee": [], "hip": [], "sh": []}
+    for i in frames:
+        level = pose.world_xyz_m[i] @ up
+        if not np.isfinite(level[feet]).any():
+            continue
+        floor = float(np.nanmin(level[feet])) - HEEL_ABOVE_FLOOR_M
+        h = level[cols] - floor
+        # tangent of each point's angle below the horizontal: (H - h) / D
+        below = np.tan(np.arctan((pose.image_xy_px[i, cols, 1] - cy) / focal) + p)
+        ok = np.isfinite(h) & np.isfinite(below)
+        if ok.sum() < 6 or np.ptp(h[ok]) < 0.3:
+            continue
+        slope, intercept = np.polyfit(h[ok], below[ok], 1)
+        if slope >= 0:
+            continue  # higher on the body must be higher in the image
+        out["height"].append(-intercept / slope)
+        for key, part in (("knee", "knee"), ("hip", "hip"), ("sh", "shoulder")):
+            out[key].append(float(np.nanmean(level[[INDEX[f"{s}_{part}"] for s in SIDES]])) - floor)
+    return {k: float(np.median(v)) if v else float("nan") for k, v in out.items()}
+
+
+def subject_height_fraction(pose: PoseSequence) -> tuple[float, float]:
+    """The standing body's height in the image over the frame height.
+
+    Returns the 90th and 10th percentiles over frames (NaN without a whole body). The
+    top of the head is extrapolated above the eyes (:data:`HEAD_TOP_OVER_EYE_SHOULDER`).
+    """
+    eye = 0.5 * (pose.xy("left_eye")[:, 1] + pose.xy("right_eye")[:, 1])
+    sh = 0.5 * (pose.xy("left_shoulder")[:, 1] + pose.xy("right_shoulder")[:, 1])
+    feet = np.stack(
+        [pose.xy(f"{s}_{q}")[:, 1] for s in SIDES for q in ("heel", "foot_index")], axis=1
+    )
+    with np.errstate(invalid="ignore"):
+        floor = np.nanmax(feet, axis=1) if feet.size else np.full(pose.n_frames, np.nan)
+        top = eye - HEAD_TOP_OVER_EYE_SHOULDER * (sh - eye)
+        frac = (floor - top) / pose.image_size_px[1]
+    frac = frac[np.isfinite(frac)]
+    if frac.size == 0:
+        return float("nan"), float("nan")
+    return float(np.percentile(frac, 90)), float(np.percentile(frac, 10))
+
+
+def estimate_camera(
+    pose: PoseSequence,
+    task: str | None = None,
+    *,
+    long_side_fov_deg: float = 65.0,
+    fov_sensitivity_deg: tuple[float, ...] = (55.0, 75.0),
+) -> CameraEstimate:
+    """Estimate the camera's roll, yaw, lens height and distance, and the subject's size
+    in the frame.
+
+    Parameters
+    ----------
+    pose
+        Landmarks as MediaPipe gave them, or cleaned (not roll-corrected).
+    task
+        The task if known (selects the frames that give the roll).
+    long_side_fov_deg
+        Assumed field of view across the frame's long side (phones: 60-75°).
+    fov_sensitivity_deg
+        Other fields of view at which yaw and distance are recomputed.
+
+    Returns
+    -------
+    CameraEstimate
+
+    Notes
+    -----
+    The camera is placed on at most :data:`PNP_MAX_FRAMES` frames with both feet on the
+    ground (all frames if there are too few): :func:`pose_in_camera` puts each frame's
+    world landmarks (metric, centred on the hips) in camera coordinates. The lateral
+    axis is the mean of the hip and shoulder lines; the yaw is the azimuth of the lens
+    around the camera's vertical from the subject's frontal axis. The lens height is
+    :func:`camera_height`. MediaPipe scales every body to an average adult, so
+    heights and the distance scale with the subject's true size, and the distance with
+    the assumed focal length.
+    """
+    roll, source = estimate_roll_deg(pose, task)
+    fill, fill_min = subject_height_fraction(pose)
+    usable = pose.detected & np.isfinite(pose.world_xyz_m[:, INDEX["left_hip"], 0])
+    down = usable & both_feet_down(pose)
+    pool = np.flatnonzero(down) if down.sum() >= 10 else np.flatnonzero(usable)
+    if pool.size > PNP_MAX_FRAMES:
+        pool = pool[np.linspace(0, pool.size - 1, PNP_MAX_FRAMES).round().astype(int)]
+    focal = focal_px(pose.image_size_px, long_side_fov_deg)
+    pitch = estimate_pitch_deg(pose, pool) if down.sum() >= 10 or task != "sls" else float("nan")
+    applied = pitch if np.isfinite(pitch) and abs(pitch) >= PITCH_APPLY_MIN_DEG else 0.0
+    heights = camera_height(pose, pool, applied, focal)
+    yaw, distance = _yaw_and_distance(pose, pool, focal)
+    sensitivity = {}
+    for fov in fov_sensitivity_deg:
+        y, d = _yaw_and_distance(pose, pool, focal_px(pose.image_size_px, fov))
+        sensitivity[f"fov_{fov:g}_deg"] = {"yaw_deg": y, "distance_m": d}
+    return CameraEstimate(
+        roll_deg=roll,
+        roll_source=source,
+        yaw_deg=yaw,
+        pitch_deg=pitch,
+        camera_height_m=heights["height"],
+        camera_height_landmark=_height_landmark(
+            heights["height"], heights["knee"], heights["hip"], heights["sh"]
+        ),
+        knee_height_m=heights["knee"],
+        hip_height_m=heights["hip"],
+        distance_m=distance,
+        subject_height_fraction=fill,
+        subject_height_fraction_min=fill_min,
+        assumed_long_side_fov_deg=long_side_fov_deg,
+        sensitivity=sensitivity,
+        n_frames_posed=int(pool.size),
+    )
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """The validated capture envelope (``models/envelope.toml``)."""
+
+    yaw_warn_abs_deg: float
+    yaw_refuse_abs_deg: float
+    pitch_warn_abs_deg: float
+    roll_min_correct_abs_deg: float
+    roll_correct_abs_deg: float
+    roll_refuse_abs_deg: float
+    fill_min: float
+    fill_max: float
+    fill_refuse_min: float
+    fps_min: float
+    fps_max: float
+    source: str
+    path: str
+
+
+def load_envelope(path: Path) -> Envelope:
+    """Read the envelope file.
+
+    Raises
+    ------
+    ConfigError
+        The file is missing, not TOML, or lacks a limit.
+    """
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        return Envelope(
+            yaw_warn_abs_deg=float(data["yaw_deg"]["warn_abs"]),
+            yaw_refuse_abs_deg=float(data["yaw_deg"]["refuse_abs"]),
+            pitch_warn_abs_deg=float(data["pitch_deg"]["warn_abs"]),
+            roll_min_correct_abs_deg=float(data["roll_deg"]["min_correct_abs"]),
+            roll_correct_abs_deg=float(data["roll_deg"]["correct_abs"]),
+            roll_refuse_abs_deg=float(data["roll_deg"]["refuse_abs"]),
+            fill_min=float(data["subject_height_fraction"]["min"]),
+            fill_max=float(data["subject_height_fraction"]["max"]),
+            fill_refuse_min=float(data["subject_height_fraction"]["refuse_min"]),
+            fps_min=float(data["fps"]["min"]),
+            fps_max=float(data["fps"]["max"]),
+            source=str(data["source"]["text"]),
+            path=str(path),
+        )
+    except OSError as exc:
+        raise ConfigError(f"cannot read the envelope file ({exc})", path=path) from exc
+    except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(
+            f"invalid envelope file ({type(exc).__name__}: {exc})",
+            path=path,
+            remedy="See screener/models/envelope.toml for the expected keys.",
+        ) from exc
+
+
+@dataclass(frozen=True)
+class EnvelopeCheck:
+    """What the capture checks decided for one clip.
+
+    Attributes
+    ----------
+    roll_correction_deg
+        The rotation applied to the image landmarks (``-roll``), 0 if none.
+    warnings
+        Sentences for the summary's warnings and the report, each with an instruction.
+    refusal
+        Why the clip cannot be measured, with the instruction; None if it can.
+    """
+
+    roll_correction_deg: float
+    warnings: tuple[str, ...]
+    refusal: str | None
+
+
+def _place(view: str) -> str:
+    return (
+        "straight behind the patient" if view == "posterior" else "straight in front of the patient"
+    )
+
+
+def check_envelope(
+    camera: CameraEstimate, envelope: Envelope, view: str, fps: float, *, correct: bool = True
+) -> EnvelopeCheck:
+    """Compare a clip's camera with the validated envelope.
+
+    Parameters
+    ----------
+    camera
+        The estimate of :func:`estimate_camera`.
+    envelope
+        The limits (:func:`load_envelope`).
+    view
+        ``"anterior"`` or ``"posterior"``: where the camera should be.
+    fps
+        The clip's frame rate.
+    correct
+        Whether a roll within the envelope is corrected.
+
+    Returns
+    -------
+    EnvelopeCheck
+    """
+    warnings: list[str] = []
+    refusals: list[str] = []
+    place = _place(view)
+    yaw = camera.yaw_deg
+    if np.isfinite(yaw) and abs(yaw) > envelope.yaw_warn_abs_deg:
+        side = "left" if yaw > 0 else "right"
+        text = (
+            f"the camera is about {abs(yaw):.0f}° to the patient's {side} (validated within "
+            f"±{envelope.yaw_warn_abs_deg:.0f}°): place it {place}, lens at knee height"
+        )
+        (refusals if abs(yaw) > envelope.yaw_refuse_abs_deg else warnings).append(text)
+    pitch = camera.pitch_deg
+    if np.isfinite(pitch) and abs(pitch) > envelope.pitch_warn_abs_deg:
+        way = "down" if pitch > 0 else "up"
+        warnings.append(
+            f"the camera looks {way} at the patient by about {abs(pitch):.0f}° (validated "
+            f"within ±{envelope.pitch_warn_abs_deg:.0f}°): hold the phone upright and level, "
+            "lens at knee height, rather than tilting it"
+        )
+    roll = camera.roll_deg
+    correction = 0.0
+    if not np.isfinite(roll):
+        warnings.append(
+            "the camera's tilt could not be checked (no frames with both feet on the "
+            "ground): hold the phone upright and level, and have the patient stand on both "
+            "feet for a second before starting"
+        )
+    elif abs(roll) > envelope.roll_refuse_abs_deg:
+        refusals.append(
+            f"the picture is tilted about {abs(roll):.0f}° (more than "
+            f"{envelope.roll_refuse_abs_deg:.0f}°, too much to correct): hold the phone "
+            "upright and level, on a tripod if possible"
+        )
+    elif abs(roll) >= envelope.roll_min_correct_abs_deg and correct:
+        correction = -roll
+        if abs(roll) > envelope.roll_correct_abs_deg:
+            warnings.append(
+                f"the picture was tilted about {abs(roll):.0f}° and was straightened "
+                f"(validated up to {envelope.roll_correct_abs_deg:.0f}°): hold the phone "
+                "level next time, on a tripod if possible"
+            )
+    fill, fill_min = camera.subject_height_fraction, camera.subject_height_fraction_min
+    if np.isfinite(fill):
+        if fill < envelope.fill_refuse_min:
+            refusals.append(
+                f"the patient fills only {fill:.0%} of the frame height: move the camera "
+                "closer so that head to feet fill most of the frame"
+            )
+        elif fill < envelope.fill_min:
+            warnings.append(
+                f"the patient fills only {fill:.0%} of the frame height (validated "
+                f"{envelope.fill_min:.0%}-{envelope.fill_max:.0%}): move the camera closer, "
+                "head to feet filling about three quarters of the frame"
+            )
+        elif fill > envelope.fill_max:
+            warnings.append(
+                f"the patient fills {fill:.0%} of the frame height (validated up to "
+                f"{envelope.fill_max:.0%}): move the camera back so that the head and feet "
+                "stay in view with some floor below the feet"
+            )
+    if np.isfinite(fill_min) and fill_min < envelope.fill_refuse_min and not refusals:
+        warnings.append(
+            f"at its farthest the patient fills only {fill_min:.0%} of the frame height: "
+            "those frames are less accurate; start the walk closer to the camera"
+        )
+    if np.isfinite(fps) and not envelope.fps_min <= fps <= envelope.fps_max:
+        warnings.append(
+            f"the clip is {fps:.0f} fps (validated {envelope.fps_min:.0f}-"
+            f"{envelope.fps_max:.0f} fps): record at 30-60 fps, 120 fps or more for jogging"
+        )
+    return EnvelopeCheck(
+        roll_correction_deg=correction,
+        warnings=tuple(warnings),
+        refusal="; ".join(refusals) if refusals else None,
+    )
+
+
+@dataclass(frozen=True)
+class OtherPeople:
+    """Whether someone besides the tracked subject is in view.
+
+    Attributes
+    ----------
+    frames_checked
+        Frame indices searched.
+    frames_with_other
+        Those in which a second person was found.
+    """
+
+    frames_checked: tuple[int, ...]
+    frames_with_other: tuple[int, ...]
+
+    @property
+    def found(self) -> bool:
+        """A second person in at least :data:`OTHER_PERSON_MIN_FRAMES` searched frames."""
+        return len(self.frames_with_other) >= OTHER_PERSON_MIN_FRAMES
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready summary."""
+        return {
+            "checked": True,
+            "found": self.found,
+            "frames_checked": list(self.frames_checked),
+            "frames_with_other": list(self.frames_with_other),
+            "method": "MediaPipe pose detector re-run with the tracked person masked out",
+        }
+
+
+#: A second person must be found in this many searched frames (one can be a fluke).
+OTHER_PERSON_MIN_FRAMES = 2
+#: The tracked person's box is widened by these fractions of its width and height
+#: before it is masked (hands and hair stray beyond the landmarks).
+MASK_MARGIN_X, MASK_MARGIN_TOP, MASK_MARGIN_BOTTOM = 0.15, 0.12, 0.05
+
+
+def detect_other_people(video: Path, pose: PoseSequence, n_frames: int = 8) -> OtherPeople:
+    """Look for a second person on a few frames of the video.
+
+    Parameters
+    ----------
+    video
+        The video the pose was estimated from.
+    pose
+        Its landmarks as MediaPipe gave them (the tracked person).
+    n_frames
+        Frames searched, evenly spread over those with a pose.
+
+    Returns
+    -------
+    OtherPeople
+
+    Notes
+    -----
+    MediaPipe's pose solution follows one person. Each searched frame is blanked over
+    the tracked person's landmarks' box (with a margin) and given to MediaPipe's pose
+    detector again, as a still image: whatever it finds there is someone else. On the
+    project's sample renders (one person) it found nobody in 32 of 32 frames; on the
+    Pose2Sim lab clips (two people) and the Sports2D demo (several) it found the other
+    person in 5-8 of 8 frames.
+    """
+    import mediapipe as mp
+
+    from screener.video import iter_frames
+
+    with_pose = np.flatnonzero(pose.detected)
+    if with_pose.size == 0:
+        return OtherPeople((), ())
+    wanted = set(
+        int(i) for i in with_pose[np.linspace(0, with_pose.size - 1, n_frames).round().astype(int)]
+    )
+    width, height = pose.image_size_px
+    found = []
+    with mp.solutions.pose.Pose(
+        static_image_mode=True, model_complexity=1, min_detection_confidence=0.5
+    ) as detector:
+        last = max(wanted)
+        for index, frame in enumerate(iter_frames(video, max_long_side_px=640)):
+            if index > last:
+                break
+            if index not in wanted:
+                continue
+            rgb = frame.rgb.copy()
+            h, w = rgb.shape[:2]
+            xy = pose.image_xy_px[index]
+            xy = xy[np.isfinite(xy).all(axis=1)]
+            if xy.size:
+                (x0, y0), (x1, y1) = xy.min(axis=0), xy.max(axis=0)
+                bw, bh = x1 - x0, y1 - y0
+                x0, x1 = x0 - MASK_MARGIN_X * bw, x1 + MASK_MARGIN_X * bw
+                y0, y1 = y0 - MASK_MARGIN_TOP * bh, y1 + MASK_MARGIN_BOTTOM * bh
+                sx, sy = w / width, h / height
+                rgb[
+                    max(0, int(y0 * sy)) : max(0, int(y1 * sy) + 1),
+                    max(0, int(x0 * sx)) : max(0, int(x1 * sx) + 1),
+                ] = 0
+            if detector.process(rgb).pose_landmarks is not None:
+                found.append(index)
+    log.info("another person found in %d of %d frames", len(found), len(wanted))
+    return OtherPeople(tuple(sorted(wanted)), tuple(found))
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj

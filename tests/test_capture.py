@@ -1,0 +1,413 @@
+"""Capture checks: camera yaw, roll, lens height and subject size, roll correction and
+the validated envelope.
+
+Synthetic landmarks are seen through a pinhole camera placed at a known yaw, roll and
+height (and MediaPipe-style world landmarks in the camera's axes), so every estimate has
+a known answer. The roll correction is also checked end to end on a sample video whose
+frames are rotated by 3°.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import screener
+from screener.capture import (
+    CameraEstimate,
+    OtherPeople,
+    check_envelope,
+    correct_roll,
+    detect_other_people,
+    estimate_camera,
+    load_envelope,
+)
+from screener.config import AnalysisConfig, CaptureConfig, PoseConfig
+from screener.errors import ConfigError, NoPersonError, ViewError
+from screener.keypoints import PoseSequence
+from screener.landmarks import INDEX, N_LANDMARKS
+from screener.pipeline import other_people_warnings
+from screener.pose import estimate_pose
+from tests.synthetic import jog_in_place, standing_figure
+
+IMAGE_W, IMAGE_H = 1080, 1920
+FOCAL_PX = 0.5 * IMAGE_H / math.tan(math.radians(65.0) / 2)  # the assumed field of view
+
+
+def camera_sequence(
+    figure_at: Callable[[float], dict[str, np.ndarray]],
+    *,
+    yaw_deg: float = 0.0,
+    roll_deg: float = 0.0,
+    pitch_deg: float = 0.0,
+    height_m: float = 0.8,
+    distance_m: float = 3.0,
+    view: str = "anterior",
+    fps: float = 30.0,
+    duration_s: float = 3.0,
+) -> PoseSequence:
+    """The figure (subject frame: X anterior, Y up, Z right) filmed by a level pinhole
+    camera ``distance_m`` from the subject, at ``yaw_deg`` toward the subject's left of
+    the frontal axis of ``view``, lens ``height_m`` above the floor, looking down by
+    ``pitch_deg``, rolled ``roll_deg`` (clockwise on screen). World landmarks are in the
+    camera's axes, centred on the hips, as MediaPipe gives them."""
+    psi = math.radians(yaw_deg)
+    front = 1.0 if view == "anterior" else -1.0
+    cam = np.array([front * distance_m * math.cos(psi), height_m, -distance_m * math.sin(psi)])
+    forward = np.array([0.0, height_m, 0.0]) - cam
+    forward /= np.linalg.norm(forward)
+    right = np.cross(np.array([0.0, -1.0, 0.0]), forward)
+    p = math.radians(pitch_deg)  # looking down
+    forward = math.cos(p) * forward + math.sin(p) * np.array([0.0, -1.0, 0.0])
+    down = np.cross(forward, right)
+    a = math.radians(roll_deg)
+    roll = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
+    centre = np.array([IMAGE_W / 2, IMAGE_H / 2])
+    t = np.arange(0.0, duration_s, 1.0 / fps)
+    image = np.full((len(t), N_LANDMARKS, 2), np.nan)
+    world = np.full((len(t), N_LANDMARKS, 3), np.nan)
+    vis = np.zeros((len(t), N_LANDMARKS))
+    for i, ti in enumerate(t):
+        pts = figure_at(float(ti))
+        cam_xyz = {
+            n: np.array([(p - cam) @ right, (p - cam) @ down, (p - cam) @ forward])
+            for n, p in pts.items()
+        }
+        hips = 0.5 * (cam_xyz["left_hip"] + cam_xyz["right_hip"])
+        for name, c in cam_xyz.items():
+            uv = FOCAL_PX * c[:2] / c[2]
+            image[i, INDEX[name]] = centre + roll @ uv
+            rolled = np.array([*(roll @ c[:2]), c[2]])
+            world[i, INDEX[name]] = rolled - np.array([*(roll @ hips[:2]), hips[2]])
+            vis[i, INDEX[name]] = 0.99
+    return PoseSequence(
+        time_s=t,
+        image_xy_px=image,
+        world_xyz_m=world,
+        visibility=vis,
+        detected=np.ones(len(t), bool),
+        image_size_px=(IMAGE_W, IMAGE_H),
+        source={"generator": "tests.test_capture"},
+    )
+
+
+def standing(_: float) -> dict[str, np.ndarray]:
+    return standing_figure()
+
+
+@pytest.mark.parametrize("view", ["anterior", "posterior"])
+@pytest.mark.parametrize(("yaw", "roll", "height"), [(0, 0, 0.8), (20, 3, 0.5), (-25, -4, 1.1)])
+def test_yaw_roll_and_height_of_a_known_camera_are_recovered(
+    view: str, yaw: float, roll: float, height: float
+) -> None:
+    pose = camera_sequence(standing, yaw_deg=yaw, roll_deg=roll, height_m=height, view=view)
+    est = estimate_camera(pose)
+    assert est.roll_source == "both feet down"
+    assert est.pitch_deg == pytest.approx(0.0, abs=0.5)
+    assert est.roll_deg == pytest.approx(roll, abs=0.3)
+    assert est.yaw_deg == pytest.approx(yaw, abs=2.0)
+    assert est.camera_height_m == pytest.approx(height, abs=0.05)
+    assert est.distance_m == pytest.approx(3.0, rel=0.1)
+
+
+def test_a_high_camera_looking_down_is_placed_by_its_pitch() -> None:
+    """As the Pose2Sim lab cameras: 1.9 m high, looking down 22°."""
+    pose = camera_sequence(standing, height_m=1.9, pitch_deg=22.0, distance_m=3.0)
+    est = estimate_camera(pose)
+    assert est.pitch_deg == pytest.approx(22.0, abs=0.5)
+    assert est.camera_height_m == pytest.approx(1.9, abs=0.1)
+    assert est.camera_height_landmark == "above the shoulder"
+    # a small pitch is not used to move the horizon (it is within the estimate's error)
+    slight = estimate_camera(camera_sequence(standing, height_m=0.9, pitch_deg=5.0))
+    assert slight.pitch_deg == pytest.approx(5.0, abs=0.5)
+    assert slight.camera_height_m < 0.9  # read as the height it aims at, not corrected
+
+
+def test_subject_size_follows_the_distance() -> None:
+    near = estimate_camera(camera_sequence(standing, distance_m=2.5), "walk")
+    far = estimate_camera(camera_sequence(standing, distance_m=5.0), "walk")
+    assert 0.4 < near.subject_height_fraction < 0.95
+    assert far.subject_height_fraction == pytest.approx(near.subject_height_fraction / 2, rel=0.05)
+
+
+def test_the_lens_height_is_placed_against_the_knee_and_hip() -> None:
+    low = estimate_camera(camera_sequence(standing, height_m=0.3), "walk")
+    mid = estimate_camera(camera_sequence(standing, height_m=0.7), "walk")
+    high = estimate_camera(camera_sequence(standing, height_m=1.6), "walk")
+    assert low.camera_height_landmark == "below the knee"
+    assert mid.camera_height_landmark == "knee to hip"
+    assert high.camera_height_landmark in ("hip to shoulder", "above the shoulder")
+
+
+def test_correct_roll_undoes_a_rotation_exactly() -> None:
+    level = camera_sequence(standing)
+    rolled = camera_sequence(standing, roll_deg=3.0)
+    back = correct_roll(rolled, 3.0)
+    np.testing.assert_allclose(back.image_xy_px, level.image_xy_px, atol=1e-6)
+    assert correct_roll(rolled, float("nan")) is rolled
+
+
+def _estimate(**kw: Any) -> CameraEstimate:
+    base: dict[str, Any] = {
+        "roll_deg": 0.0,
+        "roll_source": "both feet down",
+        "yaw_deg": 0.0,
+        "pitch_deg": 2.0,
+        "camera_height_m": 0.8,
+        "camera_height_landmark": "knee to hip",
+        "knee_height_m": 0.5,
+        "hip_height_m": 0.9,
+        "distance_m": 3.0,
+        "subject_height_fraction": 0.7,
+        "subject_height_fraction_min": 0.6,
+        "assumed_long_side_fov_deg": 65.0,
+    }
+    base.update(kw)
+    return CameraEstimate(**base)
+
+
+@pytest.fixture(scope="module")
+def envelope() -> Any:
+    return load_envelope(CaptureConfig().envelope_path)
+
+
+def test_inside_the_envelope_nothing_is_said(envelope: Any) -> None:
+    check = check_envelope(_estimate(), envelope, "anterior", 30.0)
+    assert check.warnings == () and check.refusal is None and check.roll_correction_deg == 0.0
+
+
+def test_a_yawed_camera_gets_an_instruction(envelope: Any) -> None:
+    check = check_envelope(_estimate(yaw_deg=25.0), envelope, "anterior", 30.0)
+    assert check.refusal is None
+    (text,) = check.warnings
+    assert "about 25° to the patient's left" in text
+    assert "place it straight in front of the patient, lens at knee height" in text
+    behind = check_envelope(_estimate(yaw_deg=-20.0), envelope, "posterior", 30.0)
+    assert "to the patient's right" in behind.warnings[0]
+    assert "straight behind the patient" in behind.warnings[0]
+    far = check_envelope(_estimate(yaw_deg=50.0), envelope, "anterior", 30.0)
+    assert far.refusal and "50° to the patient's left" in far.refusal
+
+
+def test_roll_is_corrected_warned_or_refused_by_size(envelope: Any) -> None:
+    small = check_envelope(_estimate(roll_deg=3.0), envelope, "anterior", 30.0)
+    assert small.roll_correction_deg == -3.0 and small.warnings == ()
+    tiny = check_envelope(_estimate(roll_deg=0.3), envelope, "anterior", 30.0)
+    assert tiny.roll_correction_deg == 0.0
+    off = check_envelope(_estimate(roll_deg=3.0), envelope, "anterior", 30.0, correct=False)
+    assert off.roll_correction_deg == 0.0
+    mid = check_envelope(_estimate(roll_deg=-7.0), envelope, "anterior", 30.0)
+    assert mid.roll_correction_deg == 7.0
+    assert "tilted about 7° and was straightened" in mid.warnings[0]
+    big = check_envelope(_estimate(roll_deg=12.0), envelope, "anterior", 30.0)
+    assert big.refusal and "tilted about 12°" in big.refusal
+    unknown = check_envelope(_estimate(roll_deg=float("nan")), envelope, "anterior", 30.0)
+    assert "could not be checked" in unknown.warnings[0]
+
+
+def test_size_pitch_and_frame_rate_outside_the_envelope_are_warned(envelope: Any) -> None:
+    # the lens height estimate is reported, not checked (its error exceeds the envelope)
+    high = check_envelope(_estimate(camera_height_m=1.6), envelope, "anterior", 30.0)
+    assert high.warnings == ()
+    small = check_envelope(_estimate(subject_height_fraction=0.3), envelope, "anterior", 30.0)
+    assert "fills only 30%" in small.warnings[0] and "closer" in small.warnings[0]
+    tiny = check_envelope(_estimate(subject_height_fraction=0.1), envelope, "anterior", 30.0)
+    assert tiny.refusal and "fills only 10%" in tiny.refusal
+    big = check_envelope(_estimate(subject_height_fraction=0.98), envelope, "anterior", 30.0)
+    assert "move the camera back" in big.warnings[0]
+    tilted = check_envelope(_estimate(pitch_deg=22.0), envelope, "anterior", 30.0)
+    assert "looks down at the patient by about 22°" in tilted.warnings[0]
+    slow = check_envelope(_estimate(), envelope, "anterior", 15.0)
+    assert "15 fps" in slow.warnings[0]
+
+
+def test_a_broken_envelope_file_is_a_config_error(tmp_path: Path) -> None:
+    bad = tmp_path / "envelope.toml"
+    bad.write_text("[yaw_deg]\nwarn_abs = 15\n")
+    with pytest.raises(ConfigError, match="invalid envelope file"):
+        load_envelope(bad)
+
+
+def _jog(roll_deg: float) -> PoseSequence:
+    figure, _ = jog_in_place(drop_deg={"left": 3.0, "right": 3.0})
+    return camera_sequence(figure, roll_deg=roll_deg, fps=60.0, duration_s=5.0, distance_m=3.5)
+
+
+def _quiet() -> AnalysisConfig:
+    return AnalysisConfig(cache_dir=None, corrections_path=None)
+
+
+def test_a_rolled_phone_does_not_turn_a_symmetric_drop_into_an_asymmetric_one() -> None:
+    """A symmetric 3° drop, filmed level and with the phone rolled 3°: after the
+    correction both sides read as when level; without it they split by about 3° each way."""
+    config = _quiet()
+    level = screener.analyze_pose(_jog(0.0), task="jog", view="anterior", config=config)
+    rolled = screener.analyze_pose(_jog(3.0), task="jog", view="anterior", config=config)
+    off = config.model_copy(update={"capture": CaptureConfig(correct_roll=False)})
+    raw = screener.analyze_pose(_jog(3.0), task="jog", view="anterior", config=off)
+
+    def drop(result: Any, side: str) -> float:
+        return float(result.summary["sides"][side]["pelvic_drop_deg"]["mean"])
+
+    for side in ("left", "right"):
+        assert abs(drop(rolled, side) - drop(level, side)) < 0.5
+    assert abs(drop(raw, "left") - drop(raw, "right")) > 4.0
+    applied = rolled.summary["provenance"]["roll_correction"]["applied_deg"]
+    assert applied == pytest.approx(-3.0, abs=0.3)
+    assert level.summary["provenance"]["roll_correction"]["applied_deg"] == 0.0
+    # the stored landmarks stay in the video's pixels
+    np.testing.assert_allclose(
+        rolled.raw_pose.image_xy_px, _jog(3.0).image_xy_px, atol=1e-6, equal_nan=True
+    )
+
+
+def test_a_phone_rolled_beyond_the_envelope_is_refused_in_one_line() -> None:
+    with pytest.raises(ViewError, match="tilted about 12°") as err:
+        screener.analyze_pose(_jog(12.0), task="jog", view="anterior", config=_quiet())
+    assert "\n" not in str(err.value)
+
+
+# --- a sample video filmed with the phone rolled 3° -----------------------------------
+
+
+def _rotate_video(src: Path, dst: Path, angle_deg: float) -> Path:
+    """Re-encode ``src`` with every frame rotated by ``angle_deg`` (clockwise on screen)
+    about its centre (cv2.warpAffine), as a phone rolled that way would film it."""
+    import av
+    import cv2
+
+    from screener.video import iter_frames
+
+    with av.open(str(dst), "w") as out:
+        stream: Any = None
+        for frame in iter_frames(src):
+            h, w = frame.rgb.shape[:2]
+            if stream is None:
+                stream = out.add_stream("libx264", rate=30)
+                stream.width, stream.height = w - w % 2, h - h % 2
+                stream.pix_fmt = "yuv420p"
+                stream.options = {"preset": "veryfast", "crf": "18"}
+                stream.time_base = Fraction(1, 1000)
+                stream.codec_context.time_base = Fraction(1, 1000)
+            m = cv2.getRotationMatrix2D((w / 2, h / 2), -angle_deg, 1.0)
+            rgb = cv2.warpAffine(frame.rgb, m, (w, h), borderMode=cv2.BORDER_REPLICATE)
+            vf = av.VideoFrame.from_ndarray(
+                np.ascontiguousarray(rgb[: stream.height, : stream.width]), format="rgb24"
+            )
+            vf.pts = round(frame.time_s * 1000)
+            vf.time_base = Fraction(1, 1000)
+            for packet in stream.encode(vf):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return dst
+
+
+@pytest.mark.video
+def test_a_sample_video_rolled_3_degrees_reads_as_the_level_one(
+    sample_videos_dir: Path, tmp_path: Path
+) -> None:
+    src = sample_videos_dir / "walk_normal_ant_30fps.mp4"
+    rolled = _rotate_video(src, tmp_path / "rolled.mp4", 3.0)
+    config = AnalysisConfig(cache_dir=tmp_path / "cache")
+    level = screener.analyze(src, task="walk", config=config)
+    after = screener.analyze(rolled, task="walk", config=config)
+    off = config.model_copy(update={"capture": CaptureConfig(correct_roll=False)})
+    before = screener.analyze(rolled, task="walk", config=off)
+
+    est_level = level.summary["capture"]["roll_deg"]
+    est_rolled = after.summary["capture"]["roll_deg"]
+    assert est_rolled - est_level == pytest.approx(3.0, abs=0.5)
+    assert after.summary["provenance"]["roll_correction"]["applied_deg"] == pytest.approx(
+        -est_rolled
+    )
+
+    def per_side(result: Any, key: str) -> dict[str, float]:
+        return {s: float(result.summary["sides"][s][key]["mean"]) for s in ("left", "right")}
+
+    for key in ("pelvic_drop_deg", "knee_fppa_deg"):
+        ref, corrected = per_side(level, key), per_side(after, key)
+        for side in ("left", "right"):
+            assert abs(corrected[side] - ref[side]) < 1.0, (key, side, corrected, ref)
+    drop_ref, drop_before = per_side(level, "pelvic_drop_deg"), per_side(before, "pelvic_drop_deg")
+    # without the correction the roll splits the two sides' drops apart
+    assert max(abs(drop_before[s] - drop_ref[s]) for s in ("left", "right")) > 1.5
+    obliquity = "pelvic_obliquity_deg"
+    diff = np.nanmedian(after.frames[obliquity]) - np.nanmedian(level.frames[obliquity])
+    assert abs(diff) < 1.0
+
+
+# --- a second person in view -------------------------------------------------------
+
+
+def test_another_person_is_a_warning_and_a_switch_is_refused() -> None:
+    pose = camera_sequence(standing)
+    nobody = OtherPeople((0, 10, 20), ())
+    somebody = OtherPeople((0, 10, 20), (10, 20))
+    fluke = OtherPeople((0, 10, 20), (10,))
+    assert other_people_warnings(nobody, pose, "clip.mp4") == []
+    assert other_people_warnings(fluke, pose, "clip.mp4") == []
+    assert other_people_warnings(None, pose, "clip.mp4") == []
+    (text,) = other_people_warnings(somebody, pose, "clip.mp4")
+    assert "another person was seen in 2 of 3 checked frames" in text
+    jumped = pose.image_xy_px.copy()
+    jumped[45:] += np.array([500.0, 0.0])  # the tracking moves to someone else
+    switched = pose.with_arrays(image_xy_px=jumped)
+    with pytest.raises(NoPersonError, match="switched from one person to another"):
+        other_people_warnings(somebody, switched, "clip.mp4")
+    assert other_people_warnings(nobody, switched, "clip.mp4") == []
+
+
+@pytest.fixture(scope="module")
+def pose_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("capture_pose_cache")
+
+
+def _others(video: Path, cache: Path) -> OtherPeople:
+    raw = estimate_pose(video, PoseConfig(), cache)
+    return detect_other_people(video, raw, n_frames=8)
+
+
+@pytest.mark.video
+def test_nobody_else_is_found_in_the_sample_videos(
+    sample_videos_dir: Path, pose_cache: Path
+) -> None:
+    for name in ("sls_right_normal_post_30fps.mp4", "walk_normal_ant_30fps.mp4"):
+        others = _others(sample_videos_dir / name, pose_cache)
+        assert len(others.frames_checked) == 8
+        assert not others.frames_with_other, name
+        assert not others.found
+
+
+@pytest.mark.real_videos
+@pytest.mark.parametrize("clip", ["pose2sim_multiperson/cam01.mp4", "sports2d_demo/demo.mp4"])
+def test_real_videos_a_second_person_is_found(
+    real_videos_dir: Path, pose_cache: Path, clip: str
+) -> None:
+    others = _others(real_videos_dir / clip, pose_cache)
+    assert others.found
+
+
+def test_the_report_states_where_the_camera_was() -> None:
+    from screener.report.context import capture_sentence
+
+    text = capture_sentence(
+        {
+            "yaw_deg": -25.2,
+            "camera_height_m": 1.62,
+            "camera_height_landmark": "above the shoulder",
+            "pitch_deg": 21.0,
+            "roll_deg": 2.5,
+            "subject_height_fraction": 0.71,
+        }
+    )
+    assert "about 25° to the patient's right" in text
+    assert "1.6 m" not in text  # the lens height estimate is not reliable enough to state
+    assert "tilted 21° down" in text and "rolled +2.5°" in text and "71%" in text
+    assert capture_sentence({}) == ""
