@@ -62,6 +62,12 @@ class PoseConfig(_Frozen):
         description="Frames larger than this are downscaled before pose estimation "
         "(MediaPipe works on 256 px crops; this only saves decoding and colour conversion).",
     )
+    rotate_cw_deg: Literal[0, 90, 180, 270] = Field(
+        0,
+        description="Extra clockwise turn of every frame, on top of the file's rotation tag. "
+        "Set by the upright check when a clip without a tag shows the subject upside down "
+        "or lying (recorded in the summary's warnings); 0 otherwise.",
+    )
 
 
 class CleaningConfig(_Frozen):
@@ -134,12 +140,38 @@ class EventConfig(_Frozen):
     )
 
 
+class ChecksConfig(_Frozen):
+    """Checks that a clip can be analysed at all (each failure is a clear error)."""
+
+    min_duration_s: float = Field(
+        1.0, gt=0, description="A shorter clip cannot hold a repetition or two steps."
+    )
+    min_detected_fraction: float = Field(
+        0.3, ge=0, le=1, description="Fraction of frames that must show a person."
+    )
+    min_feet_fraction: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Fraction of the frames with a person in which both feet must be in view.",
+    )
+    upright_max_tilt_deg: float = Field(
+        30.0,
+        gt=0,
+        le=45,
+        description="Largest angle between the body axis (mid-hip to mid-shoulder) and the "
+        "nearest quarter turn of the image that is accepted. A subject upside down or lying "
+        "within it is turned upright (with a warning); beyond it the clip is refused.",
+    )
+
+
 class AnalysisConfig(_Frozen):
     """All settings of one analysis. Defaults are the documented, recommended values."""
 
     pose: PoseConfig = Field(default_factory=PoseConfig)
     cleaning: CleaningConfig = Field(default_factory=CleaningConfig)
     events: EventConfig = Field(default_factory=EventConfig)
+    checks: ChecksConfig = Field(default_factory=ChecksConfig)
     norms_path: Path = Field(
         MODELS_DIR / "norms.toml", description="Thresholds file (a clinic may use its own)."
     )
@@ -167,6 +199,8 @@ class AnalysisConfig(_Frozen):
         data = self.model_dump(
             mode="json", exclude={"cache_dir", "norms_path", "plan_path", "corrections_path"}
         )
+        if not self.pose.rotate_cw_deg:  # hashes of unrotated settings stay as they were
+            del data["pose"]["rotate_cw_deg"]
         data["norms_sha256"] = _file_sha256(self.norms_path)
         data["plan_sha256"] = _file_sha256(self.plan_path)
         data["corrections_sha256"] = (

@@ -40,16 +40,10 @@ from screener.keypoints import BoolArray, FloatArray, PoseSequence
 from screener.landmarks import INDEX, LOWER_BODY, SIDES
 from screener.metrics import asymmetry, event_table, side_statistics
 from screener.result import AnalysisResult
+from screener.upright import check_upright, pose_rotation_cw
 from screener.view import ViewEstimate, detect_view
 
 log = logging.getLogger(__name__)
-
-#: A clip shorter than this cannot hold a repetition or two steps.
-MIN_DURATION_S = 1.0
-#: Fraction of frames that must show a person.
-MIN_DETECTED_FRACTION = 0.3
-#: Fraction of frames with a person in which both feet must be in view.
-MIN_FEET_FRACTION = 0.5
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -109,6 +103,14 @@ def analyze(
     path = Path(video)
     info = probe_video(path, min_fps=config.min_fps, max_fps=config.max_fps)
     raw = estimate_pose(path, config.pose, config.cache_dir, progress=progress)
+    turn = check_upright(raw, str(path), config.checks.upright_max_tilt_deg).rotate_cw_deg
+    if turn:
+        log.warning("%s: the subject is not upright; turning the frames %d° clockwise", path, turn)
+        pose_config = config.pose.model_copy(
+            update={"rotate_cw_deg": (config.pose.rotate_cw_deg + turn) % 360}
+        )
+        config = config.model_copy(update={"pose": pose_config})
+        raw = estimate_pose(path, config.pose, config.cache_dir, progress=progress)
     return analyze_pose(
         raw,
         task=task,
@@ -147,8 +149,8 @@ def analyze_pose(
     """
     config = config or AnalysisConfig()
     name = str(video_path) if video_path else str(raw.source.get("video", "landmarks"))
-    _check_person(raw, name)
-    warnings: list[str] = []
+    _check_person(raw, name, config)
+    warnings = _upright_warnings(raw, name, config)
 
     first = clean_pose(raw, config.cleaning, config.cutoff_for("walk"))
     view_est = detect_view(first.pose)
@@ -210,6 +212,8 @@ def analyze_pose(
         _recording_warnings(task_est.task, fps, sides, raw, norms.task(task_est.task).min_events)
     )
     warnings.extend(_foreshortening_warnings(events, foreshortened))
+    decode = decode_quality(raw)
+    warnings[:0] = decode_warnings(decode)
     quality_summary = {
         "detected_fraction": float(raw.detected.mean()),
         "mean_quality": float(np.mean(quality)),
@@ -217,6 +221,7 @@ def analyze_pose(
         "landmark_values_gap_filled": int(cleaned.filled.sum()),
         "landmark_values_masked": int(cleaned.masked.sum()),
         "low_frame_rate": bool(task_est.task == "jog" and fps < 60),
+        "decode": decode,
         "warnings": warnings,
     }
     faults = flag_faults(
@@ -323,12 +328,35 @@ def _blank_untrusted(frames: pd.DataFrame, pose: PoseSequence) -> None:
     frames.loc[undetected, angle_cols] = np.nan
 
 
-def _check_person(raw: PoseSequence, name: str) -> None:
+def _upright_warnings(raw: PoseSequence, name: str, config: AnalysisConfig) -> list[str]:
+    """Refuse landmarks of a subject who is not upright; say so when the frames were turned."""
+    estimate = check_upright(raw, name, config.checks.upright_max_tilt_deg)
+    if estimate.rotate_cw_deg:
+        raise ViewError(
+            f"the subject is not upright in these landmarks (head toward {estimate.axis_deg:.0f}° "
+            "from the image's up direction); they were estimated from frames not turned upright",
+            path=name,
+            remedy="Analyse the video itself (screener analyze), which turns such clips "
+            "upright, or rotate the video to upright first.",
+        )
+    turned = pose_rotation_cw(raw)
+    if not turned:
+        return []
+    return [
+        f"the subject was {'upside down' if turned == 180 else 'lying on the side'} in the "
+        f"video as stored (no rotation tag says so); its frames were turned {turned}° "
+        "clockwise before pose estimation. Check in the stills that the subject is upright "
+        "and that left and right are right"
+    ]
+
+
+def _check_person(raw: PoseSequence, name: str, config: AnalysisConfig) -> None:
+    checks = config.checks
     duration = float(raw.time_s[-1] - raw.time_s[0]) if raw.n_frames > 1 else 0.0
-    if raw.n_frames < 2 or duration < MIN_DURATION_S:
+    if raw.n_frames < 2 or duration < checks.min_duration_s:
         raise TooFewEventsError(
             f"the clip is {duration:.1f} s long ({raw.n_frames} frames); at least "
-            f"{MIN_DURATION_S:.0f} s is needed",
+            f"{checks.min_duration_s:.0f} s is needed",
             path=name,
             remedy="Record the whole task: 3+ squats, or 5+ s of walking or jogging.",
         )
@@ -339,7 +367,7 @@ def _check_person(raw: PoseSequence, name: str) -> None:
             path=name,
             remedy="Film the whole body, well lit, with one person in view.",
         )
-    if detected < MIN_DETECTED_FRACTION:
+    if detected < checks.min_detected_fraction:
         raise NoPersonError(
             f"a person was found in only {detected:.0%} of frames",
             path=name,
@@ -357,7 +385,7 @@ def _check_person(raw: PoseSequence, name: str) -> None:
         per_side.append(seen.any(axis=1))
     seen = np.column_stack(per_side)
     feet_fraction = float(seen.all(axis=1).mean())
-    if feet_fraction < MIN_FEET_FRACTION:
+    if feet_fraction < checks.min_feet_fraction:
         raise NoPersonError(
             f"both feet are in view in only {feet_fraction:.0%} of the frames with a person",
             path=name,
@@ -448,6 +476,47 @@ def _recording_warnings(
         out.append(
             f"the tracked body jumped {jumps} time(s) between frames: another person may "
             "be in view (the pose model follows one person); check the stills"
+        )
+    return out
+
+
+def decode_quality(raw: PoseSequence) -> dict[str, Any]:
+    """What decoding the video found: truncation, frame counts, repaired timestamps.
+
+    Read from ``raw.source["decode"]`` (filled by :func:`screener.pose.estimate_pose`);
+    landmarks without that record (e.g. made in a test) give ``known: False``.
+    """
+    decode = raw.source.get("decode")
+    if not isinstance(decode, dict):
+        return {"known": False, "truncated": False}
+    return {
+        "known": True,
+        "truncated": bool(decode.get("truncated", False)),
+        "error": str(decode.get("error", "")),
+        "frames_decoded": int(decode.get("n_decoded", raw.n_frames)),
+        "frames_in_header": int(decode.get("n_frames_header", 0)),
+        "timestamps_repaired": int(decode.get("n_times_repaired", 0)),
+        "notes": [str(n) for n in decode.get("notes", [])],
+    }
+
+
+def decode_warnings(decode: dict[str, Any]) -> list[str]:
+    """Warnings for the summary and the report from :func:`decode_quality`."""
+    out = []
+    if decode.get("truncated"):
+        header = decode.get("frames_in_header", 0)
+        of_header = f" of the {header} the file announces" if header else ""
+        out.append(
+            f"the video file is truncated or damaged: only {decode['frames_decoded']} "
+            f"frames{of_header} could be decoded ({decode.get('error') or 'decoding stopped'}); "
+            "the analysis covers only that part, so steps or repetitions after it are "
+            "missing. Export or copy the original recording again"
+        )
+    repaired = decode.get("timestamps_repaired", 0)
+    if repaired:
+        out.append(
+            f"{repaired} frame timestamp(s) were missing, repeated or went backwards and "
+            "were replaced by the nominal frame interval; event times near them are less exact"
         )
     return out
 
