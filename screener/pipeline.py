@@ -18,11 +18,7 @@ import numpy as np
 import pandas as pd
 
 from screener import __version__
-from screener.angles import (
-    THIGH_MIN_VISIBLE_FRACTION,
-    compute_frame_angles,
-    foreshortened_thigh,
-)
+from screener.angles import compute_frame_angles, foreshortened_thigh
 from screener.cleaning import CleanedPose, clean_pose, mirror_all_labels
 from screener.config import AnalysisConfig, SideChoice, TaskChoice, ViewChoice
 from screener.corrections import apply_corrections, apply_event_corrections, load_corrections
@@ -164,7 +160,11 @@ def analyze_pose(
             "left and right were exchanged to match the view you gave"
         )
 
-    task_est = detect_task(first.pose) if task == "auto" else TaskEstimate(task, 1.0, ("given",))
+    task_est = (
+        detect_task(first.pose, config.events)
+        if task == "auto"
+        else TaskEstimate(task, 1.0, ("given",))
+    )
     same_cutoff = config.cutoff_for(task_est.task) == config.cutoff_for("walk")
     cleaned = (
         first if same_cutoff else clean_pose(raw, config.cleaning, config.cutoff_for(task_est.task))
@@ -174,10 +174,10 @@ def analyze_pose(
 
     corrections = load_corrections(config.corrections_path) if config.corrections_path else None
     frames, corrections_applied = apply_corrections(
-        compute_frame_angles(pose), task_est.task, corrections
+        compute_frame_angles(pose, config.angles), task_est.task, corrections
     )
     quality, flags = frame_quality(raw, cleaned)
-    foreshortened = foreshortened_thigh(pose)
+    foreshortened = foreshortened_thigh(pose, config.angles)
     for s in SIDES:
         if not foreshortened[s].any():
             continue
@@ -185,6 +185,11 @@ def analyze_pose(
             frames[col] = np.where(foreshortened[s], np.nan, frames[col].to_numpy(float))
         for i in np.flatnonzero(foreshortened[s]):
             flags[i] = ";".join(f for f in (flags[i], f"{s}_thigh_foreshortened") if f)
+    # Trunk lean is empty (never 0) where the hips overlap in the image: say why.
+    with np.errstate(invalid="ignore"):
+        hips_overlap = pose.xy("left_hip")[:, 0] == pose.xy("right_hip")[:, 0]
+    for i in np.flatnonzero(hips_overlap):
+        flags[i] = ";".join(f for f in (flags[i], "hips_overlap") if f)
     frames.insert(0, "time_s", pose.time_s)
     frames.insert(0, "frame", np.arange(pose.n_frames))
     frames.insert(2, "detected", raw.detected)
@@ -209,9 +214,13 @@ def analyze_pose(
 
     norms = load_norms(config.norms_path)
     warnings.extend(
-        _recording_warnings(task_est.task, fps, sides, raw, norms.task(task_est.task).min_events)
+        _recording_warnings(
+            task_est.task, fps, sides, raw, norms.task(task_est.task).min_events, config
+        )
     )
-    warnings.extend(_foreshortening_warnings(events, foreshortened))
+    warnings.extend(
+        _foreshortening_warnings(events, foreshortened, config.angles.thigh_min_visible_fraction)
+    )
     decode = decode_quality(raw)
     warnings[:0] = decode_warnings(decode)
     quality_summary = {
@@ -220,7 +229,7 @@ def analyze_pose(
         "frames_swap_repaired": int(cleaned.swapped.sum()),
         "landmark_values_gap_filled": int(cleaned.filled.sum()),
         "landmark_values_masked": int(cleaned.masked.sum()),
-        "low_frame_rate": bool(task_est.task == "jog" and fps < 60),
+        "low_frame_rate": bool(task_est.task == "jog" and fps < config.checks.jog_min_fps),
         "decode": decode,
         "warnings": warnings,
     }
@@ -374,14 +383,15 @@ def _check_person(raw: PoseSequence, name: str, config: AnalysisConfig) -> None:
             remedy="Keep the whole body in view for the whole clip, well lit.",
         )
     width, height = raw.image_size_px
+    margin = config.cleaning.image_margin_fraction
     per_side = []
     for s in SIDES:
         cols = [INDEX[f"{s}_{p}"] for p in ("ankle", "heel", "foot_index")]
         xy = raw.image_xy_px[raw.detected][:, cols]
         with np.errstate(invalid="ignore"):
-            inside = (xy[..., 1] <= 1.02 * height) & (xy[..., 0] >= -0.02 * width)
-            inside &= xy[..., 0] <= 1.02 * width
-        seen = (raw.visibility[raw.detected][:, cols] >= 0.3) & inside
+            inside = (xy[..., 1] <= (1 + margin) * height) & (xy[..., 0] >= -margin * width)
+            inside &= xy[..., 0] <= (1 + margin) * width
+        seen = (raw.visibility[raw.detected][:, cols] >= checks.feet_visibility_min) & inside
         per_side.append(seen.any(axis=1))
     seen = np.column_stack(per_side)
     feet_fraction = float(seen.all(axis=1).mean())
@@ -412,8 +422,17 @@ def _find_events(
 ) -> tuple[list[Span], dict[str, BoolArray], str | None]:
     if task == "sls":
         detected_side, lift = detect_sls_side(pose)
+        if detected_side is None and side == "auto":
+            raise NoPersonError(
+                "the feet are not seen together in any frame, so the stance leg of the "
+                "single-leg squat cannot be told",
+                path=name,
+                remedy="Give the stance leg with --side, or film the feet in view.",
+            )
         stance_side = detected_side if side == "auto" else side
-        if side != "auto" and side != detected_side and lift > 0.1:
+        assert stance_side is not None
+        lifted = lift > config.checks.sls_side_lift_min_leg
+        if side != "auto" and detected_side is not None and side != detected_side and lifted:
             log.warning(
                 "%s: the %s foot looks lifted but --side %s was given; using %s",
                 name,
@@ -451,14 +470,16 @@ def _recording_warnings(
     sides: dict[str, dict[str, object]],
     raw: PoseSequence,
     min_events: int,
+    config: AnalysisConfig,
 ) -> list[str]:
     """Warnings on how the clip was recorded: frame rate, events per side (fewer than the
     norms file's ``min_events`` for the task), another person in view."""
     out = []
-    if task == "jog" and fps < 60:
+    min_fps = config.checks.jog_min_fps
+    if task == "jog" and fps < min_fps:
         out.append(
             f"jogging filmed at {fps:.0f} fps: fast movement is blurred and under-sampled "
-            "below 60 fps; clinical running video guidance asks for 120 fps or more"
+            f"below {min_fps:.0f} fps; clinical running video guidance asks for 120 fps or more"
         )
     kind = "repetition(s)" if task == "sls" else "stance phase(s)"
     for s in SIDES:
@@ -522,7 +543,7 @@ def decode_warnings(decode: dict[str, Any]) -> list[str]:
 
 
 def _foreshortening_warnings(
-    events: pd.DataFrame, foreshortened: dict[str, BoolArray]
+    events: pd.DataFrame, foreshortened: dict[str, BoolArray], min_fraction: float
 ) -> list[str]:
     """Say where the knee and hip frontal-plane angles were left empty, and why."""
     out = []
@@ -534,7 +555,7 @@ def _foreshortening_warnings(
         if n:
             out.append(
                 f"{s} thigh foreshortened at {n} of {len(sel)} event(s) (under "
-                f"{THIGH_MIN_VISIBLE_FRACTION:.0%} of its standing length in the image): "
+                f"{min_fraction:.0%} of its standing length in the image): "
                 "knee valgus (FPPA) and hip adduction are left empty there. The camera is "
                 "probably above knee height or close to the subject; film square to the "
                 "subject with the lens at knee height"

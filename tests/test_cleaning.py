@@ -30,7 +30,7 @@ def test_low_visibility_and_out_of_frame_landmarks_are_masked():
     image = pose.image_xy_px.copy()
     image[30, INDEX["right_heel"]] = [-200.0, 100.0]
     masked_pose, masked = mask_low_visibility(
-        pose.with_arrays(visibility=vis, image_xy_px=image), 0.5
+        pose.with_arrays(visibility=vis, image_xy_px=image), 0.5, 0.02
     )
     assert np.isnan(masked_pose.xy("left_ankle")[10:20]).all()
     assert np.isnan(masked_pose.xyz("left_ankle")[10:20]).all()

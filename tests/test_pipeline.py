@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 import screener
-from screener.angles import THIGH_MIN_VISIBLE_FRACTION
 from screener.cleaning import mirror_all_labels
 from screener.config import AnalysisConfig
 from screener.errors import NoPersonError, TooFewEventsError, ViewError
@@ -138,7 +137,7 @@ def test_knee_angles_left_empty_where_the_thigh_is_foreshortened(depth_m, blanke
     pose = make_sequence(figure, fps=30, duration_s=8.0, view="posterior")
     length = np.linalg.norm(pose.xy("left_hip") - pose.xy("left_knee"), axis=1)
     length /= np.linalg.norm(pose.xy("left_hip") - pose.xy("right_hip"), axis=1)
-    expected = length < THIGH_MIN_VISIBLE_FRACTION * np.percentile(length, 90)
+    expected = length < CFG.angles.thigh_min_visible_fraction * np.percentile(length, 90)
     assert bool(expected.any()) == blanked
     result = screener.analyze_pose(pose, task="sls", side="left", config=CFG)
     frames = result.frames
