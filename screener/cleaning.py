@@ -8,7 +8,7 @@ tested and its effect reported per frame.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -377,14 +377,44 @@ def clean_pose(raw: PoseSequence, config: CleaningConfig, cutoff_hz: float) -> C
     CleanedPose
         The cleaned landmarks and what was done to them.
     """
+    return filter_cleaned(prepare_pose(raw, config), cutoff_hz, config.filter_order)
+
+
+def prepare_pose(raw: PoseSequence, config: CleaningConfig) -> CleanedPose:
+    """Every cleaning step but the low-pass filter: mask, repair swaps, fill gaps.
+
+    These steps do not depend on the cut-off, so a clip cleaned at two cut-offs runs
+    them once (see :func:`filter_cleaned`). ``cutoff_hz`` of the result is NaN (unfiltered).
+    """
     pose, masked = mask_low_visibility(raw, config.visibility_min, config.image_margin_fraction)
     swapped = np.zeros(raw.n_frames, dtype=bool)
     if config.repair_swaps:
         pose, swapped = repair_swaps(pose, config)
     pose, filled = fill_gaps(pose, config.max_gap_s)
-    pose, applied, notes = filter_butterworth(pose, cutoff_hz, config.filter_order)
     return CleanedPose(
-        pose=pose, masked=masked, filled=filled, swapped=swapped, cutoff_hz=applied, notes=notes
+        pose=pose, masked=masked, filled=filled, swapped=swapped, cutoff_hz=np.nan, notes=()
+    )
+
+
+def filter_cleaned(prepared: CleanedPose, cutoff_hz: float, order: int) -> CleanedPose:
+    """Low-pass filter a :func:`prepare_pose` result: the last step of :func:`clean_pose`."""
+    pose, applied, notes = filter_butterworth(prepared.pose, cutoff_hz, order)
+    return replace(prepared, pose=pose, cutoff_hz=applied, notes=tuple(notes))
+
+
+def mirror_cleaned(cleaned: CleanedPose) -> CleanedPose:
+    """Exchange every left/right label of a cleaned sequence and of its per-landmark records.
+
+    Cleaning treats left and right alike (masking, gap filling and filtering act on each
+    landmark alone; the swap rule is symmetric), so this equals cleaning the mirrored raw
+    landmarks, without running the chain again.
+    """
+    order = np.asarray(mirror_indices())
+    return replace(
+        cleaned,
+        pose=mirror_all_labels(cleaned.pose),
+        masked=cleaned.masked[:, order],
+        filled=cleaned.filled[:, order],
     )
 
 

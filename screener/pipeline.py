@@ -19,9 +19,20 @@ import pandas as pd
 
 from screener import __version__
 from screener.angles import compute_frame_angles, foreshortened_thigh
-from screener.cleaning import CleanedPose, clean_pose, mirror_all_labels
+from screener.cleaning import (
+    CleanedPose,
+    filter_cleaned,
+    mirror_all_labels,
+    mirror_cleaned,
+    prepare_pose,
+)
 from screener.config import AnalysisConfig, SideChoice, TaskChoice, ViewChoice
-from screener.corrections import apply_corrections, apply_event_corrections, load_corrections
+from screener.corrections import (
+    Corrections,
+    apply_corrections,
+    apply_event_corrections,
+    load_corrections,
+)
 from screener.errors import NoPersonError, TooFewEventsError, ViewError
 from screener.events import (
     Span,
@@ -147,102 +158,22 @@ def analyze_pose(
     name = str(video_path) if video_path else str(raw.source.get("video", "landmarks"))
     _check_person(raw, name, config)
     warnings = _upright_warnings(raw, name, config)
-
-    first = clean_pose(raw, config.cleaning, config.cutoff_for("walk"))
-    view_est = detect_view(first.pose)
-    chosen_view, mirrored = _resolve_view(view_est, view, name)
-    if mirrored:
-        raw = mirror_all_labels(raw)
-        first = clean_pose(raw, config.cleaning, config.cutoff_for("walk"))
-        facing = "away from" if view == "anterior" else "toward"
-        warnings.append(
-            f"the pose model labelled the subject as facing {facing} the camera; "
-            "left and right were exchanged to match the view you gave"
-        )
-
-    task_est = (
-        detect_task(first.pose, config.events)
-        if task == "auto"
-        else TaskEstimate(task, 1.0, ("given",))
-    )
-    same_cutoff = config.cutoff_for(task_est.task) == config.cutoff_for("walk")
-    cleaned = (
-        first if same_cutoff else clean_pose(raw, config.cleaning, config.cutoff_for(task_est.task))
-    )
-    pose = cleaned.pose
+    cleaning = _Cleaning(raw, config)
+    view_est, chosen_view, mirrored = _choose_view(cleaning, view, config, name, warnings)
+    task_est = _choose_task(cleaning, task, config)
+    raw, cleaned = cleaning.raw, cleaning.at(config.cutoff_for(task_est.task))
     warnings.extend(cleaned.notes)
 
     corrections = load_corrections(config.corrections_path) if config.corrections_path else None
-    frames, corrections_applied = apply_corrections(
-        compute_frame_angles(pose, config.angles), task_est.task, corrections
+    frames, corrections_applied, foreshortened = _frame_table(
+        raw, cleaned, task_est.task, config, corrections
     )
-    quality, flags = frame_quality(raw, cleaned)
-    foreshortened = foreshortened_thigh(pose, config.angles)
-    for s in SIDES:
-        if not foreshortened[s].any():
-            continue
-        for col in (f"{s}_knee_fppa_deg", f"{s}_hip_adduction_deg"):
-            frames[col] = np.where(foreshortened[s], np.nan, frames[col].to_numpy(float))
-        for i in np.flatnonzero(foreshortened[s]):
-            flags[i] = ";".join(f for f in (flags[i], f"{s}_thigh_foreshortened") if f)
-    # Trunk lean is empty (never 0) where the hips overlap in the image: say why.
-    with np.errstate(invalid="ignore"):
-        hips_overlap = pose.xy("left_hip")[:, 0] == pose.xy("right_hip")[:, 0]
-    for i in np.flatnonzero(hips_overlap):
-        flags[i] = ";".join(f for f in (flags[i], "hips_overlap") if f)
-    frames.insert(0, "time_s", pose.time_s)
-    frames.insert(0, "frame", np.arange(pose.n_frames))
-    frames.insert(2, "detected", raw.detected)
-    frames.insert(3, "quality", quality)
-    frames.insert(4, "quality_flags", flags)
-    _blank_untrusted(frames, pose)
-
-    spans, stance_masks, stance_side = _find_events(pose, task_est.task, side, config, name)
-    for s in SIDES:
-        frames[f"{s}_in_stance"] = stance_masks[s].astype(int)
-    events, event_corrections = apply_event_corrections(
-        event_table(spans, frames, pose), task_est.task, corrections
+    events, stance_side, event_corrections = _event_table(
+        frames, cleaned.pose, task_est.task, side, config, corrections, name
     )
-    _check_events(events, task_est.task, name, config.events.min_events_per_side)
-
-    sides = side_statistics(events)
-    asym = asymmetry(sides)
-    fps = float(pose.fps)
-    from screener.faults import flag_faults
-    from screener.norms import load_norms
-    from screener.plan import build_plan
-
-    norms = load_norms(config.norms_path)
-    warnings.extend(
-        _recording_warnings(
-            task_est.task, fps, sides, raw, norms.task(task_est.task).min_events, config
-        )
+    sides, asym, quality_summary, faults = _assess(
+        raw, cleaned, frames, events, foreshortened, task_est.task, sex, config, warnings
     )
-    warnings.extend(
-        _foreshortening_warnings(events, foreshortened, config.angles.thigh_min_visible_fraction)
-    )
-    decode = decode_quality(raw)
-    warnings[:0] = decode_warnings(decode)
-    quality_summary = {
-        "detected_fraction": float(raw.detected.mean()),
-        "mean_quality": float(np.mean(quality)),
-        "frames_swap_repaired": int(cleaned.swapped.sum()),
-        "landmark_values_gap_filled": int(cleaned.filled.sum()),
-        "landmark_values_masked": int(cleaned.masked.sum()),
-        "low_frame_rate": bool(task_est.task == "jog" and fps < config.checks.jog_min_fps),
-        "decode": decode,
-        "warnings": warnings,
-    }
-    faults = flag_faults(
-        task_est.task,
-        events,
-        sides,
-        quality_summary,
-        norms,
-        sex=sex or config.sex,
-        asymmetry=asym,
-    )
-    plan = build_plan(faults, pain, first_line_done, config.plan_path)
     summary: dict[str, Any] = {
         "task": task_est.task,
         "task_detection": {
@@ -261,9 +192,7 @@ def analyze_pose(
         "sex": sex or config.sex,
         "pain": pain,
         "first_line_done": first_line_done,
-        "fps": fps,
-        "n_frames": pose.n_frames,
-        "duration_s": float(pose.time_s[-1] - pose.time_s[0]) if pose.n_frames else 0.0,
+        **_timing(cleaned.pose),
         "event_values": (
             "stance: peak of each metric over the stance phase (t_peak_s: peak pelvic drop)"
             if task_est.task != "sls"
@@ -272,7 +201,7 @@ def analyze_pose(
         "sides": sides,
         "asymmetry": asym,
         "faults": faults,
-        "plan": plan,
+        "plan": _plan(faults, pain, first_line_done, config),
         "quality": quality_summary,
         "video": video_info or {},
         "provenance": {
@@ -285,11 +214,191 @@ def analyze_pose(
         frames=frames,
         events=events,
         summary=summary,
-        pose=pose,
+        pose=cleaned.pose,
         raw_pose=raw,
         config=config,
         video_path=video_path,
     )
+
+
+def _assess(
+    raw: PoseSequence,
+    cleaned: CleanedPose,
+    frames: pd.DataFrame,
+    events: pd.DataFrame,
+    foreshortened: dict[str, BoolArray],
+    task: str,
+    sex: str | None,
+    config: AnalysisConfig,
+    warnings: list[str],
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
+    """Per-side statistics, asymmetry, the quality record (with every warning) and the
+    fault flags against the norms.
+
+    Returns
+    -------
+    sides, asymmetry, quality, faults
+    """
+    from screener.faults import flag_faults
+    from screener.norms import load_norms
+
+    sides = side_statistics(events)
+    asym = asymmetry(sides)
+    norms = load_norms(config.norms_path)
+    fps = float(cleaned.pose.fps)
+    warnings.extend(_recording_warnings(task, fps, sides, raw, norms.task(task).min_events, config))
+    warnings.extend(
+        _foreshortening_warnings(events, foreshortened, config.angles.thigh_min_visible_fraction)
+    )
+    decode = decode_quality(raw)
+    warnings[:0] = decode_warnings(decode)
+    quality = {
+        "detected_fraction": float(raw.detected.mean()),
+        "mean_quality": float(np.mean(frames["quality"].to_numpy(float))),
+        "frames_swap_repaired": int(cleaned.swapped.sum()),
+        "landmark_values_gap_filled": int(cleaned.filled.sum()),
+        "landmark_values_masked": int(cleaned.masked.sum()),
+        "low_frame_rate": bool(task == "jog" and fps < config.checks.jog_min_fps),
+        "decode": decode,
+        "warnings": warnings,
+    }
+    faults = flag_faults(task, events, sides, quality, norms, sex=sex or config.sex, asymmetry=asym)
+    return sides, asym, quality, faults
+
+
+def _plan(
+    faults: list[dict[str, Any]], pain: float | None, first_line_done: bool, config: AnalysisConfig
+) -> dict[str, Any]:
+    from screener.plan import build_plan
+
+    return build_plan(faults, pain, first_line_done, config.plan_path)
+
+
+class _Cleaning:
+    """A clip's landmarks cleaned once, low-pass filtered once per cut-off asked for.
+
+    Masking, swap repair and gap filling do not depend on the cut-off; the view and task
+    are detected at walking's cut-off and the task's own cut-off may differ, so only the
+    filter runs twice. Mirroring the labels (a view given against the model's) mirrors the
+    cleaned data instead of cleaning again (:func:`screener.cleaning.mirror_cleaned`).
+    """
+
+    def __init__(self, raw: PoseSequence, config: AnalysisConfig) -> None:
+        self.raw = raw
+        self._order = config.cleaning.filter_order
+        self._prepared = prepare_pose(raw, config.cleaning)
+        self._filtered: dict[float, CleanedPose] = {}
+
+    def at(self, cutoff_hz: float) -> CleanedPose:
+        """The cleaned landmarks, filtered at ``cutoff_hz``."""
+        if cutoff_hz not in self._filtered:
+            self._filtered[cutoff_hz] = filter_cleaned(self._prepared, cutoff_hz, self._order)
+        return self._filtered[cutoff_hz]
+
+    def mirror(self) -> None:
+        """Exchange every left/right label, raw and cleaned."""
+        self.raw = mirror_all_labels(self.raw)
+        self._prepared = mirror_cleaned(self._prepared)
+        self._filtered = {hz: mirror_cleaned(c) for hz, c in self._filtered.items()}
+
+
+def _choose_view(
+    cleaning: _Cleaning, given: ViewChoice, config: AnalysisConfig, name: str, warnings: list[str]
+) -> tuple[ViewEstimate, str, bool]:
+    """Detect the view (at walking's cut-off); mirror the labels if the user's view says so.
+
+    Returns
+    -------
+    estimate, view, mirrored
+    """
+    estimate = detect_view(cleaning.at(config.cutoff_for("walk")).pose)
+    chosen, mirrored = _resolve_view(estimate, given, name)
+    if mirrored:
+        cleaning.mirror()
+        facing = "away from" if given == "anterior" else "toward"
+        warnings.append(
+            f"the pose model labelled the subject as facing {facing} the camera; "
+            "left and right were exchanged to match the view you gave"
+        )
+    return estimate, chosen, mirrored
+
+
+def _choose_task(cleaning: _Cleaning, given: TaskChoice, config: AnalysisConfig) -> TaskEstimate:
+    """The task given, or the one detected (at walking's cut-off)."""
+    if given != "auto":
+        return TaskEstimate(given, 1.0, ("given",))
+    return detect_task(cleaning.at(config.cutoff_for("walk")).pose, config.events)
+
+
+def _frame_table(
+    raw: PoseSequence,
+    cleaned: CleanedPose,
+    task: str,
+    config: AnalysisConfig,
+    corrections: Corrections | None,
+) -> tuple[pd.DataFrame, list[dict[str, Any]], dict[str, BoolArray]]:
+    """The spec's per-frame table (without stance columns), its corrections and the
+    frames where each thigh is too foreshortened for frontal-plane angles."""
+    pose = cleaned.pose
+    frames, corrections_applied = apply_corrections(
+        compute_frame_angles(pose, config.angles), task, corrections
+    )
+    quality, flags = frame_quality(raw, cleaned)
+    foreshortened = foreshortened_thigh(pose, config.angles)
+    for s in SIDES:
+        if not foreshortened[s].any():
+            continue
+        for col in (f"{s}_knee_fppa_deg", f"{s}_hip_adduction_deg"):
+            frames[col] = np.where(foreshortened[s], np.nan, frames[col].to_numpy(float))
+        _add_flag(flags, foreshortened[s], f"{s}_thigh_foreshortened")
+    # Trunk lean is empty (never 0) where the hips overlap in the image: say why.
+    with np.errstate(invalid="ignore"):
+        _add_flag(flags, pose.xy("left_hip")[:, 0] == pose.xy("right_hip")[:, 0], "hips_overlap")
+    frames.insert(0, "time_s", pose.time_s)
+    frames.insert(0, "frame", np.arange(pose.n_frames))
+    frames.insert(2, "detected", raw.detected)
+    frames.insert(3, "quality", quality)
+    frames.insert(4, "quality_flags", flags)
+    _blank_untrusted(frames, pose)
+    return frames, corrections_applied, foreshortened
+
+
+def _add_flag(flags: list[str], where: BoolArray, flag: str) -> None:
+    for i in np.flatnonzero(where):
+        flags[i] = ";".join(f for f in (flags[i], flag) if f)
+
+
+def _event_table(
+    frames: pd.DataFrame,
+    pose: PoseSequence,
+    task: str,
+    side: SideChoice,
+    config: AnalysisConfig,
+    corrections: Corrections | None,
+    name: str,
+) -> tuple[pd.DataFrame, str | None, list[dict[str, Any]]]:
+    """Find the events, add the stance columns to ``frames``, tabulate and check them.
+
+    Returns
+    -------
+    events, stance_side, event_corrections
+    """
+    spans, stance_masks, stance_side = _find_events(pose, task, side, config, name)
+    for s in SIDES:
+        frames[f"{s}_in_stance"] = stance_masks[s].astype(int)
+    events, event_corrections = apply_event_corrections(
+        event_table(spans, frames, pose), task, corrections
+    )
+    _check_events(events, task, name, config.events.min_events_per_side)
+    return events, stance_side, event_corrections
+
+
+def _timing(pose: PoseSequence) -> dict[str, Any]:
+    return {
+        "fps": float(pose.fps),
+        "n_frames": pose.n_frames,
+        "duration_s": float(pose.time_s[-1] - pose.time_s[0]) if pose.n_frames else 0.0,
+    }
 
 
 def frame_quality(raw: PoseSequence, cleaned: CleanedPose) -> tuple[FloatArray, list[str]]:

@@ -174,3 +174,29 @@ def test_too_few_repetitions_or_steps_for_a_confident_call_are_warned():
         config=CFG,
     )
     assert not any("repetition(s)" in w for w in long_squat.summary["quality"]["warnings"])
+
+
+def test_cleaning_chain_runs_once_and_the_filter_once_per_cut_off(monkeypatch):
+    """A jog with a view given against the model's labels: detection at walking's 6 Hz,
+    mirroring, analysis at jogging's 10 Hz; mask/swap/gap-fill run once."""
+    import screener.pipeline as pipeline
+
+    calls = {"prepare": 0, "filter": []}
+    real_prepare, real_filter = pipeline.prepare_pose, pipeline.filter_cleaned
+
+    def prepare(raw, config):
+        calls["prepare"] += 1
+        return real_prepare(raw, config)
+
+    def filter_(prepared, cutoff_hz, order):
+        calls["filter"].append(cutoff_hz)
+        return real_filter(prepared, cutoff_hz, order)
+
+    monkeypatch.setattr(pipeline, "prepare_pose", prepare)
+    monkeypatch.setattr(pipeline, "filter_cleaned", filter_)
+    result = screener.analyze_pose(_jog("posterior"), view="anterior", config=CFG)
+    assert result.summary["view_detection"]["labels_mirrored"]
+    assert result.summary["task"] == "jog"
+    assert calls["prepare"] == 1
+    assert sorted(calls["filter"]) == [6.0, 10.0]
+    assert result.summary["provenance"]["lowpass_cutoff_hz"] == 10.0

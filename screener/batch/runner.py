@@ -490,7 +490,7 @@ def _outcome_of(
     if marker is not None:
         state.clear_running(options.outdir, job.video_id)
         log.warning("the worker analysing %s died (%s)", job.video_id, detail)
-        return _lost_outcome(job, marker, detail)
+        return _lost_outcome(job, marker, type(exc).__name__ if exc else future.status)
     return None
 
 
