@@ -26,7 +26,7 @@ def _normal(name: str) -> str:
 
 
 def _top_level_imports(package: Path) -> set[str]:
-    found = set()
+    found: set[str] = set()
     for source in package.rglob("*.py"):
         for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Import):

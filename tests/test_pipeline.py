@@ -181,15 +181,16 @@ def test_cleaning_chain_runs_once_and_the_filter_once_per_cut_off(monkeypatch):
     mirroring, analysis at jogging's 10 Hz; mask/swap/gap-fill run once."""
     import screener.pipeline as pipeline
 
-    calls = {"prepare": 0, "filter": []}
+    prepared: list[int] = []
+    filtered: list[float] = []
     real_prepare, real_filter = pipeline.prepare_pose, pipeline.filter_cleaned
 
     def prepare(raw, config):
-        calls["prepare"] += 1
+        prepared.append(1)
         return real_prepare(raw, config)
 
     def filter_(prepared, cutoff_hz, order):
-        calls["filter"].append(cutoff_hz)
+        filtered.append(cutoff_hz)
         return real_filter(prepared, cutoff_hz, order)
 
     monkeypatch.setattr(pipeline, "prepare_pose", prepare)
@@ -197,6 +198,6 @@ def test_cleaning_chain_runs_once_and_the_filter_once_per_cut_off(monkeypatch):
     result = screener.analyze_pose(_jog("posterior"), view="anterior", config=CFG)
     assert result.summary["view_detection"]["labels_mirrored"]
     assert result.summary["task"] == "jog"
-    assert calls["prepare"] == 1
-    assert sorted(calls["filter"]) == [6.0, 10.0]
+    assert len(prepared) == 1
+    assert sorted(filtered) == [6.0, 10.0]
     assert result.summary["provenance"]["lowpass_cutoff_hz"] == 10.0
