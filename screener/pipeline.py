@@ -103,21 +103,12 @@ def analyze(
         A subclass naming the file, the problem and what to do, whenever the video
         cannot be analysed (not a video, no person, wrong view, too short...).
     """
-    from screener.pose import estimate_pose
     from screener.video import probe_video
 
     config = config or AnalysisConfig()
     path = Path(video)
     info = probe_video(path, min_fps=config.min_fps, max_fps=config.max_fps)
-    raw = estimate_pose(path, config.pose, config.cache_dir, progress=progress)
-    turn = check_upright(raw, str(path), config.checks.upright_max_tilt_deg).rotate_cw_deg
-    if turn:
-        log.warning("%s: the subject is not upright; turning the frames %d° clockwise", path, turn)
-        pose_config = config.pose.model_copy(
-            update={"rotate_cw_deg": (config.pose.rotate_cw_deg + turn) % 360}
-        )
-        config = config.model_copy(update={"pose": pose_config})
-        raw = estimate_pose(path, config.pose, config.cache_dir, progress=progress)
+    raw, config = _upright_pose(path, config, progress)
     return analyze_pose(
         raw,
         task=task,
@@ -130,6 +121,61 @@ def analyze(
         video_path=path,
         video_info=_jsonable_info(info),
     )
+
+
+def _upright_pose(
+    path: Path, config: AnalysisConfig, progress: ProgressCallback | None
+) -> tuple[PoseSequence, AnalysisConfig]:
+    """Estimate the pose, turning the frames first when the subject is not upright.
+
+    The subject is upside down or lying when the body axis in the landmarks points down
+    or sideways (then the frames are turned by the quarter turn that makes it upright),
+    or when MediaPipe finds a person in too few frames as decoded but does when they are
+    turned half a turn (a phone held upside down, with no rotation tag).
+
+    Returns
+    -------
+    raw, config
+        The landmarks, and the settings with the turn applied (``pose.rotate_cw_deg``).
+    """
+    from screener.pose import estimate_pose
+
+    def turned(by_deg: int) -> AnalysisConfig:
+        pose = config.pose.model_copy(
+            update={"rotate_cw_deg": (config.pose.rotate_cw_deg + by_deg) % 360}
+        )
+        return config.model_copy(update={"pose": pose})
+
+    raw: PoseSequence | None = None
+    missed: NoPersonError | None = None
+    try:
+        raw = estimate_pose(path, config.pose, config.cache_dir, progress=progress)
+    except NoPersonError as exc:
+        missed = exc
+    if raw is None or raw.detected.mean() < config.checks.min_detected_fraction:
+        # Perhaps upside down: MediaPipe often misses a head-down body. Try it turned.
+        half = turned(180)
+        try:
+            again = estimate_pose(path, half.pose, half.cache_dir, progress=progress)
+        except NoPersonError:
+            again = None
+        better = again is not None and again.detected.mean() > (
+            0.0 if raw is None else raw.detected.mean()
+        )
+        if again is not None and better:
+            estimate = check_upright(again, str(path), config.checks.upright_max_tilt_deg)
+            if estimate.rotate_cw_deg == 0:
+                log.warning("%s: a person is found only with the frames turned 180°", path)
+                return again, half
+        if raw is None:
+            assert missed is not None
+            raise missed
+    turn = check_upright(raw, str(path), config.checks.upright_max_tilt_deg).rotate_cw_deg
+    if not turn:
+        return raw, config
+    log.warning("%s: the subject is not upright; turning the frames %d° clockwise", path, turn)
+    config = turned(turn)
+    return estimate_pose(path, config.pose, config.cache_dir, progress=progress), config
 
 
 def analyze_pose(

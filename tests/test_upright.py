@@ -178,3 +178,45 @@ def test_complete_video_has_no_decode_warning(upright_walk):
     assert decode["known"] and not decode["truncated"]
     assert decode["frames_decoded"] == len(upright.frames)
     assert not any("truncated" in w for w in upright.summary["quality"]["warnings"])
+
+
+def test_person_found_only_when_turned_half_a_turn_is_analysed_turned(make_video, monkeypatch):
+    """MediaPipe misses the head-down body as decoded and finds it turned: the turned
+    landmarks are used, with the warning (pose estimation itself is replaced here: the
+    sample clip it would need does not make MediaPipe miss)."""
+    import screener.pose
+    from screener.errors import NoPersonError
+
+    video = make_video("clip.mp4", n_frames=30)
+    upright = _jog()
+    calls = []
+
+    def fake_estimate(path, pose_config, cache_dir, *, progress=None):
+        calls.append(pose_config.rotate_cw_deg)
+        if pose_config.rotate_cw_deg != 180:
+            raise NoPersonError("no person was found in any of the 30 frames", path=path)
+        settings = pose_config.model_dump(mode="json")
+        return upright.with_arrays(source={"video": str(path), "pose": {"settings": settings}})
+
+    monkeypatch.setattr(screener.pose, "estimate_pose", fake_estimate)
+    result = screener.analyze(video, config=CFG)
+    assert calls == [0, 180]
+    assert result.config.pose.rotate_cw_deg == 180
+    assert any("upside down" in w for w in result.summary["quality"]["warnings"])
+
+
+def test_no_person_either_way_is_the_original_error(make_video, monkeypatch):
+    import screener.pose
+    from screener.errors import NoPersonError
+
+    video = make_video("clip.mp4", n_frames=30)
+    calls = []
+
+    def fake_estimate(path, pose_config, cache_dir, *, progress=None):
+        calls.append(pose_config.rotate_cw_deg)
+        raise NoPersonError(f"no person (turned {pose_config.rotate_cw_deg})", path=path)
+
+    monkeypatch.setattr(screener.pose, "estimate_pose", fake_estimate)
+    with pytest.raises(NoPersonError, match=r"no person \(turned 0\)"):
+        screener.analyze(video, config=CFG)
+    assert calls == [0, 180]
