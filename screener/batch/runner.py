@@ -109,16 +109,16 @@ def make_client(
     -----
     A local worker runs one task at a time (``threads_per_worker=1``) and Dask sets
     ``OMP_NUM_THREADS=1`` in it. A worker process that dies on a video (e.g. a decoder
-    crash) fails that video only: the scheduler does not retry the task, instead of
-    retrying it on every worker (``allowed-failures`` 0); the videos that were only queued
-    on that worker are submitted again by the driver (see :func:`run_batch`).
+    crash) fails that video only: the scheduler retries the tasks of a dead worker as
+    usual, and the retried task of the video that was running returns ``worker_lost`` at
+    once (its started marker, see :func:`screener.batch.worker.process_video`) instead of
+    crashing another worker; videos that were only queued there simply run.
 
     Raises
     ------
     ClusterLostError
         The scheduler cannot be reached within ``timeout_s``.
     """
-    import dask
     from distributed import Client, LocalCluster
 
     if scheduler:
@@ -132,14 +132,13 @@ def make_client(
                 "--scheduler to use a local cluster.",
             ) from None
     n = workers or os.cpu_count() or 1
-    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
-        cluster = LocalCluster(
-            n_workers=n,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=":0",  # a free port: never clashes with another cluster
-            silence_logs=logging.ERROR,
-        )
+    cluster = LocalCluster(
+        n_workers=n,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=":0",  # a free port: never clashes with another cluster
+        silence_logs=logging.ERROR,
+    )
     return Client(cluster), cluster
 
 
@@ -303,18 +302,20 @@ class _ClusterWatch:
     def __init__(self, client: Client, timeout_s: float) -> None:
         self.client = client
         self.timeout_s = timeout_s
-        self.workers = self._workers()
+        self.workers = self._workers() or set()
         self.trouble_since: float | None = None
 
-    def _workers(self) -> set[str]:
-        with suppress(OSError, RuntimeError, TimeoutError, AttributeError, KeyError):
-            return set(self.client.scheduler_info().get("workers", {}))
-        return set()
+    def _workers(self) -> set[str] | None:
+        """Addresses of the scheduler's workers; None if the scheduler did not answer."""
+        with suppress(OSError, RuntimeError, TimeoutError, ValueError):
+            return set(self.client.nthreads())
+        return None
 
     def check(self) -> None:
         """Log workers that left or joined; raise :class:`ClusterLostError` on a timeout."""
-        connected = self.client.status == "running"
-        workers = self._workers() if connected else set()
+        answer = self._workers() if self.client.status == "running" else None
+        connected = answer is not None
+        workers = answer or set()
         if connected:
             for address in sorted(self.workers - workers):
                 log.warning("worker %s left the cluster (crashed, killed or shut down)", address)
