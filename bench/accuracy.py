@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from screener.events import REP_EDGE_FRACTION
+from screener.config import EventConfig
 
 FRAME_METRICS = {
     "pelvic_obliquity_deg": ["pelvic_obliquity_deg"],
@@ -47,6 +47,8 @@ FRAME_METRICS = {
     "knee_flexion_deg": ["left_knee_flexion_deg", "right_knee_flexion_deg"],
     "trunk_lean_deg": ["trunk_lean_deg"],
 }
+#: The repetition edge rule of the screener's event settings, applied to the truth.
+REP_EDGE = EventConfig().rep_edge_fraction
 EVENT_METRICS = ("pelvic_drop_deg", "knee_fppa_deg", "hip_adduction_deg", "femoral_ir_deg")
 FAULTS = ("pelvic_drop", "knee_valgus", "femoral_ir", "trunk_lean")
 TARGETS = {
@@ -163,7 +165,7 @@ def truth_event_value(truth: pd.DataFrame, event: dict, metric: str) -> float:
 
 def truth_rep_edges(truth: pd.DataFrame, event: dict) -> tuple[float, float] | None:
     """Start and end of a true repetition by the screener's own rule (pelvis within
-    ``REP_EDGE_FRACTION`` of the rep's depth of standing), on the joint-centre pelvis.
+    ``rep_edge_fraction`` of the rep's depth of standing), on the joint-centre pelvis.
 
     The generator's start and end are where a smooth curve leaves and regains standing,
     with zero speed: no detector sees motion there. This rule says how far the detector
@@ -179,7 +181,7 @@ def truth_rep_edges(truth: pd.DataFrame, event: dict) -> tuple[float, float] | N
     out = []
     for window, pick in ((before, -1), (after, 0)):
         base = float(np.min(y[window]))
-        level = base + REP_EDGE_FRACTION * (y[k] - base)
+        level = base + REP_EDGE * (y[k] - base)
         idx = np.flatnonzero(window & (y <= level))
         if idx.size == 0:
             return None
@@ -400,7 +402,7 @@ def report(tally: Tally, n_clips: int) -> pd.DataFrame:
         if errs:
             e = np.abs(np.array(errs))
             print(
-                f"  rep {key:5s} vs the same {100 * REP_EDGE_FRACTION:.0f} % rule on the truth: "
+                f"  rep {key:5s} vs the same {100 * REP_EDGE:.0f} % rule on the truth: "
                 f"mean {1000 * e.mean():.0f} ms, within 50 ms: {np.mean(e <= 0.05):.0%}"
             )
     if tally.flags:

@@ -23,22 +23,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from screener.config import AngleConfig
 from screener.keypoints import BoolArray, FloatArray, PoseSequence
 from screener.landmarks import SIDES
-
-#: Below this knee flexion the femur's axial rotation is not measurable (the knee's
-#: flexion axis is undefined for a straight leg); femoral IR is left empty.
-FEMORAL_IR_MIN_FLEXION_DEG = 10.0
-#: Knee flexion at which femoral IR confidence reaches its maximum.
-FEMORAL_IR_FULL_CONFIDENCE_FLEXION_DEG = 40.0
-
-
-#: Femoral rotation beyond this either way is outside the hip's range of motion.
-FEMORAL_IR_PLAUSIBLE_MAX_DEG = 60.0
-#: A thigh shorter than this fraction of its standing length in the image is too
-#: foreshortened for the knee's and hip's frontal-plane angles (see
-#: :func:`foreshortened_thigh`).
-THIGH_MIN_VISIBLE_FRACTION = 0.6
 
 
 def _unit(v: FloatArray) -> FloatArray:
@@ -142,10 +129,12 @@ def trunk_lean_deg(
     Returns
     -------
     ndarray
-        Degrees of the mid-hip to mid-shoulder line from vertical.
+        Degrees of the mid-hip to mid-shoulder line from vertical; NaN where the two hips
+        are at the same image x, so the subject's left is unknown (never 0).
     """
     v = 0.5 * (left_shoulder + right_shoulder) - 0.5 * (left_hip + right_hip)
     left_dir = np.sign(left_hip[:, 0] - right_hip[:, 0])
+    left_dir = np.where(left_dir == 0, np.nan, left_dir)
     return np.degrees(np.arctan2(v[:, 0] * left_dir, -v[:, 1]))
 
 
@@ -163,6 +152,7 @@ def femoral_internal_rotation_deg(
     left_hip: FloatArray,
     right_hip: FloatArray,
     side: str,
+    config: AngleConfig | None = None,
 ) -> tuple[FloatArray, FloatArray]:
     """Axial rotation of the femur relative to the pelvis from 3D landmarks.
 
@@ -174,15 +164,18 @@ def femoral_internal_rotation_deg(
         World coordinates of both hips (the pelvis' medio-lateral axis).
     side
         ``"left"`` or ``"right"``: the leg measured.
+    config
+        Where the angle is measurable (:class:`~screener.config.AngleConfig`); the
+        defaults if None.
 
     Returns
     -------
     ir_deg
         Femoral internal rotation in degrees (positive = internal); NaN where the knee is
-        flexed less than :data:`FEMORAL_IR_MIN_FLEXION_DEG`.
+        flexed less than ``femoral_ir_min_flexion_deg``.
     confidence
         0-1, rising linearly with knee flexion from the minimum to
-        :data:`FEMORAL_IR_FULL_CONFIDENCE_FLEXION_DEG`.
+        ``femoral_ir_full_confidence_flexion_deg``.
 
     Notes
     -----
@@ -194,7 +187,7 @@ def femoral_internal_rotation_deg(
     system). Internal rotation turns the left knee's axis forward and the right knee's
     backward, hence the side-dependent sign.
 
-    Values beyond :data:`FEMORAL_IR_PLAUSIBLE_MAX_DEG` either way are outside the hip's
+    Values beyond ``femoral_ir_plausible_max_deg`` either way are outside the hip's
     range of motion (about 35-45 deg each way): they come from a failed depth estimate
     (seen on renders filmed from behind) and are left empty.
 
@@ -202,6 +195,7 @@ def femoral_internal_rotation_deg(
     MediaPipe's estimated depth, which is the least reliable of its outputs, and on a
     flexed knee. Report it with its confidence.
     """
+    config = config or AngleConfig()
     thigh = knee - hip
     shank = ankle - knee
     up = _unit(hip - knee)
@@ -212,29 +206,34 @@ def femoral_internal_rotation_deg(
     phi = np.degrees(np.arctan2(_dot(np.cross(a, b), up), _dot(a, b)))
     ir = -phi if side == "left" else phi
     flexion = knee_flexion_deg(hip, knee, ankle)
-    span = FEMORAL_IR_FULL_CONFIDENCE_FLEXION_DEG - FEMORAL_IR_MIN_FLEXION_DEG
-    confidence = np.clip((flexion - FEMORAL_IR_MIN_FLEXION_DEG) / span, 0.0, 1.0)
+    lowest = config.femoral_ir_min_flexion_deg
+    span = config.femoral_ir_full_confidence_flexion_deg - lowest
+    confidence = np.clip((flexion - lowest) / span, 0.0, 1.0)
     with np.errstate(invalid="ignore"):
-        unmeasurable = ~(flexion >= FEMORAL_IR_MIN_FLEXION_DEG)
-        implausible = np.abs(ir) > FEMORAL_IR_PLAUSIBLE_MAX_DEG
+        unmeasurable = ~(flexion >= lowest)
+        implausible = np.abs(ir) > config.femoral_ir_plausible_max_deg
     ir = np.where(unmeasurable | implausible, np.nan, ir)
     confidence = np.where(np.isfinite(ir), confidence, 0.0)
     return np.asarray(ir), np.asarray(confidence)
 
 
-def foreshortened_thigh(pose: PoseSequence) -> dict[str, BoolArray]:
+def foreshortened_thigh(
+    pose: PoseSequence, config: AngleConfig | None = None
+) -> dict[str, BoolArray]:
     """Frames where a thigh looks too short in the image for frontal-plane angles.
 
     Parameters
     ----------
     pose
         Cleaned landmarks.
+    config
+        ``thigh_min_visible_fraction``; the defaults if None.
 
     Returns
     -------
     dict
         ``{"left": mask, "right": mask}``: True where the hip-knee segment is shorter
-        than :data:`THIGH_MIN_VISIBLE_FRACTION` of its standing length (its 90th
+        than ``thigh_min_visible_fraction`` of its standing length (its 90th
         percentile over the clip), both measured in hip widths in the same frame so
         that walking toward the camera does not count.
 
@@ -248,6 +247,7 @@ def foreshortened_thigh(pose: PoseSequence) -> dict[str, BoolArray]:
     thighs under half their standing length gave FPPA errors of 10-22 deg, thighs at
     0.7 and more errors of 1-3 deg (docs/accuracy.md).
     """
+    config = config or AngleConfig()
     out: dict[str, BoolArray] = {}
     hip_width = np.linalg.norm(pose.xy("left_hip") - pose.xy("right_hip"), axis=1)
     for side in SIDES:
@@ -260,17 +260,19 @@ def foreshortened_thigh(pose: PoseSequence) -> dict[str, BoolArray]:
             continue
         standing = float(np.percentile(length[finite], 90))
         with np.errstate(invalid="ignore"):
-            out[side] = finite & (length < THIGH_MIN_VISIBLE_FRACTION * standing)
+            out[side] = finite & (length < config.thigh_min_visible_fraction * standing)
     return out
 
 
-def compute_frame_angles(pose: PoseSequence) -> pd.DataFrame:
+def compute_frame_angles(pose: PoseSequence, config: AngleConfig | None = None) -> pd.DataFrame:
     """Every per-frame angle column of the output spec.
 
     Parameters
     ----------
     pose
         Cleaned landmarks (labels anatomically correct).
+    config
+        Where femoral rotation is measurable; the defaults if None.
 
     Returns
     -------
@@ -300,7 +302,7 @@ def compute_frame_angles(pose: PoseSequence) -> pd.DataFrame:
             )
             hip3, knee3, ankle3 = (pose.xyz(f"{side}_{p}") for p in ("hip", "knee", "ankle"))
             ir, ir_conf = femoral_internal_rotation_deg(
-                hip3, knee3, ankle3, pose.xyz("left_hip"), pose.xyz("right_hip"), side
+                hip3, knee3, ankle3, pose.xyz("left_hip"), pose.xyz("right_hip"), side, config
             )
             columns[f"{side}_femoral_ir_deg"] = ir
             columns[f"{side}_femoral_ir_confidence"] = ir_conf

@@ -8,7 +8,7 @@ tested and its effect reported per frame.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -53,7 +53,7 @@ class CleanedPose:
 
 
 def mask_low_visibility(
-    pose: PoseSequence, visibility_min: float, margin_frac: float = 0.02
+    pose: PoseSequence, visibility_min: float, margin_frac: float
 ) -> tuple[PoseSequence, BoolArray]:
     """Drop landmarks that are not visible enough or lie outside the image.
 
@@ -65,7 +65,8 @@ def mask_low_visibility(
         Landmarks with a lower visibility become NaN.
     margin_frac
         Landmarks further outside the image than this fraction of its size become NaN
-        (MediaPipe extrapolates body parts it cannot see).
+        (MediaPipe extrapolates body parts it cannot see); ``image_margin_fraction`` of
+        :class:`~screener.config.CleaningConfig`.
 
     Returns
     -------
@@ -93,13 +94,18 @@ def mask_low_visibility(
     return pose.with_arrays(image_xy_px=image, world_xyz_m=world), drop
 
 
-def repair_swaps(pose: PoseSequence) -> tuple[PoseSequence, BoolArray]:
+def repair_swaps(
+    pose: PoseSequence, config: CleaningConfig | None = None
+) -> tuple[PoseSequence, BoolArray]:
     """Undo frames where the model swapped the labels of the two legs.
 
     Parameters
     ----------
     pose
         Landmarks (masked or raw).
+    config
+        The swap rule's ``swap_max_distance_ratio`` and ``swap_min_separation_fraction``;
+        the defaults if None.
 
     Returns
     -------
@@ -119,12 +125,13 @@ def repair_swaps(pose: PoseSequence) -> tuple[PoseSequence, BoolArray]:
     wrong for the whole clip (the model believing a subject seen from behind faces the
     camera) cannot be seen from continuity and is handled by the view stage.
     """
+    rule = _SwapRule.of(config or CleaningConfig())
     left = np.array([INDEX[f"left_{p}"] for p in _SWAP_PARTS])
     right = np.array([INDEX[f"right_{p}"] for p in _SWAP_PARTS])
     xy = pose.image_xy_px
     n = pose.n_frames
     swapped = np.zeros(n, dtype=bool)
-    if not _any_swap_against_last_known(xy, left, right):
+    if not _any_swap_against_last_known(xy, left, right, rule):
         return pose, swapped  # the loop below would swap nothing: skip it
     ref_left: FloatArray | None = None
     ref_right: FloatArray | None = None
@@ -134,7 +141,7 @@ def repair_swaps(pose: PoseSequence) -> tuple[PoseSequence, BoolArray]:
             keep = _mean_distance(cur_left, ref_left) + _mean_distance(cur_right, ref_right)
             swap = _mean_distance(cur_left, ref_right) + _mean_distance(cur_right, ref_left)
             separation = _mean_distance(ref_left, ref_right)
-            if _swap_test(keep, swap, separation):
+            if rule.test(keep, swap, separation):
                 swapped[t] = True
                 cur_left, cur_right = cur_right, cur_left
         if np.isfinite(cur_left).all() and np.isfinite(cur_right).all():
@@ -146,7 +153,7 @@ def repair_swaps(pose: PoseSequence) -> tuple[PoseSequence, BoolArray]:
 
 
 def _any_swap_against_last_known(
-    xy: FloatArray, left: npt.NDArray[np.intp], right: npt.NDArray[np.intp]
+    xy: FloatArray, left: npt.NDArray[np.intp], right: npt.NDArray[np.intp], rule: _SwapRule
 ) -> bool:
     """Whether any frame passes the swap test against the last earlier frame whose legs
     are fully seen (the reference of :func:`repair_swaps` while nothing is swapped)."""
@@ -170,24 +177,37 @@ def _any_swap_against_last_known(
         keep = mean_dist(cur_l, ref_l) + mean_dist(cur_r, ref_r)
         swap = mean_dist(cur_l, ref_r) + mean_dist(cur_r, ref_l)
         separation = mean_dist(ref_l, ref_r)
-        test = has_ref & _swap_test(keep, swap, separation)
+        test = has_ref & rule.test(keep, swap, separation)
     return bool(np.any(test))
 
 
-def _swap_test(
-    keep: FloatArray | float, swap: FloatArray | float, separation: FloatArray | float
-) -> BoolArray | np.bool_:
+@dataclass(frozen=True)
+class _SwapRule:
     """The swap rule of :func:`repair_swaps`, for scalars or arrays of distances: the
-    exchanged labels fit the reference at least twice as well, by half the legs'
-    separation."""
-    with np.errstate(invalid="ignore"):
-        return (
-            np.isfinite(keep)
-            & np.isfinite(swap)
-            & (separation > 0)
-            & (swap < 0.5 * keep)
-            & (keep - swap > 0.5 * separation)
-        )
+    exchanged labels fit the reference ``max_ratio`` times as closely (by default at
+    least twice as well), and better by ``min_separation`` of the legs' separation."""
+
+    max_ratio: float
+    min_separation: float
+
+    @classmethod
+    def of(cls, config: CleaningConfig) -> _SwapRule:
+        return cls(config.swap_max_distance_ratio, config.swap_min_separation_fraction)
+
+    def test(
+        self,
+        keep: FloatArray | float,
+        swap: FloatArray | float,
+        separation: FloatArray | float,
+    ) -> BoolArray | np.bool_:
+        with np.errstate(invalid="ignore"):
+            return (
+                np.isfinite(keep)
+                & np.isfinite(swap)
+                & (separation > 0)
+                & (swap < self.max_ratio * keep)
+                & (keep - swap > self.min_separation * separation)
+            )
 
 
 def swap_leg_labels(pose: PoseSequence, frames: BoolArray) -> PoseSequence:
@@ -357,14 +377,44 @@ def clean_pose(raw: PoseSequence, config: CleaningConfig, cutoff_hz: float) -> C
     CleanedPose
         The cleaned landmarks and what was done to them.
     """
-    pose, masked = mask_low_visibility(raw, config.visibility_min)
+    return filter_cleaned(prepare_pose(raw, config), cutoff_hz, config.filter_order)
+
+
+def prepare_pose(raw: PoseSequence, config: CleaningConfig) -> CleanedPose:
+    """Every cleaning step but the low-pass filter: mask, repair swaps, fill gaps.
+
+    These steps do not depend on the cut-off, so a clip cleaned at two cut-offs runs
+    them once (see :func:`filter_cleaned`). ``cutoff_hz`` of the result is NaN (unfiltered).
+    """
+    pose, masked = mask_low_visibility(raw, config.visibility_min, config.image_margin_fraction)
     swapped = np.zeros(raw.n_frames, dtype=bool)
     if config.repair_swaps:
-        pose, swapped = repair_swaps(pose)
+        pose, swapped = repair_swaps(pose, config)
     pose, filled = fill_gaps(pose, config.max_gap_s)
-    pose, applied, notes = filter_butterworth(pose, cutoff_hz, config.filter_order)
     return CleanedPose(
-        pose=pose, masked=masked, filled=filled, swapped=swapped, cutoff_hz=applied, notes=notes
+        pose=pose, masked=masked, filled=filled, swapped=swapped, cutoff_hz=np.nan, notes=()
+    )
+
+
+def filter_cleaned(prepared: CleanedPose, cutoff_hz: float, order: int) -> CleanedPose:
+    """Low-pass filter a :func:`prepare_pose` result: the last step of :func:`clean_pose`."""
+    pose, applied, notes = filter_butterworth(prepared.pose, cutoff_hz, order)
+    return replace(prepared, pose=pose, cutoff_hz=applied, notes=tuple(notes))
+
+
+def mirror_cleaned(cleaned: CleanedPose) -> CleanedPose:
+    """Exchange every left/right label of a cleaned sequence and of its per-landmark records.
+
+    Cleaning treats left and right alike (masking, gap filling and filtering act on each
+    landmark alone; the swap rule is symmetric), so this equals cleaning the mirrored raw
+    landmarks, without running the chain again.
+    """
+    order = np.asarray(mirror_indices())
+    return replace(
+        cleaned,
+        pose=mirror_all_labels(cleaned.pose),
+        masked=cleaned.masked[:, order],
+        filled=cleaned.filled[:, order],
     )
 
 

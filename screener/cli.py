@@ -11,8 +11,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from screener.errors import ScreenerError
 
@@ -63,15 +66,78 @@ def configure_logging(verbose: int, quiet: bool) -> None:
     )
 
 
+#: Sub-commands whose native libraries' start-up lines are hidden unless ``-v``.
+_QUIET_NATIVE_COMMANDS = frozenset({"analyze", "batch"})
+
+
+@contextmanager
+def native_stderr_hidden(enabled: bool = True) -> Iterator[None]:
+    """Hide what native code (MediaPipe's C++ glog/absl, TensorFlow Lite) writes to stderr.
+
+    File descriptor 2 is pointed at a temporary file for the duration; Python's
+    ``sys.stderr`` (logging, error lines, progress bars) keeps writing to the terminal.
+    Nothing happens when ``enabled`` is False or ``sys.stderr`` is not descriptor 2 (e.g.
+    under a test runner's capture).
+
+    Notes
+    -----
+    Child processes started meanwhile (Dask workers) inherit the hidden descriptor 2:
+    their native lines are hidden too. What was hidden is logged at DEBUG level.
+    """
+    try:
+        real = enabled and sys.stderr.fileno() == 2
+    except (AttributeError, OSError, ValueError):
+        real = False
+    if not real:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    python_stderr = sys.stderr
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), 2)
+        terminal = open(  # noqa: SIM115 - closed below, after fd 2 is restored
+            saved, "w", encoding="utf-8", errors="backslashreplace", buffering=1, closefd=False
+        )
+        sys.stderr = terminal
+        try:
+            yield
+        finally:
+            terminal.flush()
+            os.dup2(saved, 2)
+            sys.stderr = python_stderr
+            for handler in logging.getLogger().handlers:
+                if isinstance(handler, logging.StreamHandler) and handler.stream is terminal:
+                    handler.setStream(python_stderr)
+            terminal.close()
+            os.close(saved)
+            capture.seek(0)
+            hidden = capture.read(64 * 1024).decode("utf-8", "replace").strip()
+            if hidden:
+                log.debug("native libraries wrote to stderr:\n%s", hidden)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``screener`` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    configure_logging(args.verbose, args.quiet)
+    quiet_native = args.verbose == 0 and args.command in _QUIET_NATIVE_COMMANDS
+    with native_stderr_hidden(quiet_native):
+        configure_logging(args.verbose, args.quiet)
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the chosen sub-command; expected failures become one line on stderr."""
     try:
         code = int(args.func(args))
     except ScreenerError as exc:
         sys.stderr.write(f"screener: error: {exc.one_line()}\n")
+        return 2
+    except OSError as exc:
+        # A file-system failure no ScreenerError describes: one line, no traceback.
+        where = f"{exc.filename}: " if exc.filename else ""
+        sys.stderr.write(f"screener: error: {where}{exc.strerror or exc}\n")
         return 2
     except KeyboardInterrupt:
         sys.stderr.write("screener: interrupted\n")

@@ -80,11 +80,15 @@ def run(args: argparse.Namespace) -> int:
     """Run ``screener analyze``."""
     import screener
     from screener.config import load_config
+    from screener.fileio import check_output_dir
+    from screener.result import OUTPUT_FILES
 
     config = load_config(args.config)
     if args.no_cache:
         config = config.model_copy(update={"cache_dir": None})
     outdir = args.outdir or Path("screener-results") / args.video.stem
+    # Where the results go is checked before the (long) analysis, not after it.
+    check_output_dir(outdir, OUTPUT_FILES)
     result = screener.analyze(
         args.video,
         task=args.task,

@@ -38,6 +38,33 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+TASKS: tuple[str, ...] = ("walk", "sls", "jog")
+#: Defaults of the per-task settings (merged under what a settings file gives).
+_CUTOFF_HZ = {"walk": 6.0, "sls": 6.0, "jog": 10.0}
+_MIN_STANCE_S = {"walk": 0.25, "jog": 0.08}
+_STANCE_SPEED_MAX = {"walk": 0.4, "jog": 0.3}
+
+
+def _per_task(value: object, defaults: dict[str, float], what: str) -> dict[str, float]:
+    """A per-task setting: the given tasks over the defaults, unknown tasks refused.
+
+    A settings file that gives only ``walk`` keeps the defaults of the other tasks; it
+    never leaves them to a silent fallback.
+    """
+    if value is None:
+        return dict(defaults)
+    if not isinstance(value, dict):
+        raise ValueError(f"{what} must be a table of task = value, got {value!r}")
+    unknown = sorted(set(value) - set(defaults))
+    if unknown:
+        raise ValueError(f"{what}: unknown task(s) {unknown}; known: {sorted(defaults)}")
+    merged = {**defaults, **value}
+    for task, number in merged.items():
+        if not isinstance(number, int | float) or isinstance(number, bool) or number <= 0:
+            raise ValueError(f"{what} for {task} must be a positive number, got {number!r}")
+    return {task: float(number) for task, number in merged.items()}
+
+
 class PoseConfig(_Frozen):
     """MediaPipe settings. Any change here invalidates the keypoint cache."""
 
@@ -62,6 +89,12 @@ class PoseConfig(_Frozen):
         description="Frames larger than this are downscaled before pose estimation "
         "(MediaPipe works on 256 px crops; this only saves decoding and colour conversion).",
     )
+    rotate_cw_deg: Literal[0, 90, 180, 270] = Field(
+        0,
+        description="Extra clockwise turn of every frame, on top of the file's rotation tag. "
+        "Set by the upright check when a clip without a tag shows the subject upside down "
+        "or lying (recorded in the summary's warnings); 0 otherwise.",
+    )
 
 
 class CleaningConfig(_Frozen):
@@ -82,31 +115,48 @@ class CleaningConfig(_Frozen):
         "so the effective order is twice this (default: 4th-order zero-lag).",
     )
     cutoff_hz: dict[str, float] = Field(
-        default_factory=lambda: {"walk": 6.0, "sls": 6.0, "jog": 10.0},
+        default_factory=lambda: dict(_CUTOFF_HZ),
         description="Low-pass cut-off per task, Hz. 6 Hz is the field's default for walking; "
-        "6-15 Hz for running (see shared clinical evidence). Recorded in provenance.",
+        "6-15 Hz for running (see shared clinical evidence). Recorded in provenance. Tasks a "
+        "settings file leaves out keep their defaults.",
+    )
+    image_margin_fraction: float = Field(
+        0.02,
+        ge=0,
+        description="A landmark farther outside the image than this fraction of its size is "
+        "masked (the model guesses points it cannot see).",
+    )
+    swap_max_distance_ratio: float = Field(
+        0.5,
+        gt=0,
+        lt=1,
+        description="Leg labels are exchanged only when the exchanged labels fit the last "
+        "known frame at least this much closer (swapped distance / kept distance) ...",
+    )
+    swap_min_separation_fraction: float = Field(
+        0.5,
+        ge=0,
+        description="... and better by at least this fraction of the legs' separation (a "
+        "crossover step, where the legs overlap, is never swapped on a whim).",
     )
 
-    @field_validator("cutoff_hz")
+    @field_validator("cutoff_hz", mode="before")
     @classmethod
-    def _positive_cutoffs(cls, value: dict[str, float]) -> dict[str, float]:
-        for task, hz in value.items():
-            if hz <= 0:
-                raise ValueError(f"cut-off for {task} must be positive, got {hz}")
-        return value
+    def _cutoffs(cls, value: object) -> dict[str, float]:
+        return _per_task(value, _CUTOFF_HZ, "cutoff_hz")
 
 
 class EventConfig(_Frozen):
     """Event detection settings."""
 
     min_stance_s: dict[str, float] = Field(
-        default_factory=lambda: {"walk": 0.25, "jog": 0.08},
+        default_factory=lambda: dict(_MIN_STANCE_S),
         description="Shorter stance phases are dropped (a swinging foot slows for a moment; "
         "walking stance lasts about 0.6 s, jogging stance 0.15-0.3 s).",
     )
     max_stance_s: float = Field(2.0, gt=0, description="Longer 'stance phases' are dropped.")
     stance_heel_speed_max_leg_per_s: dict[str, float] = Field(
-        default_factory=lambda: {"walk": 0.4, "jog": 0.3},
+        default_factory=lambda: dict(_STANCE_SPEED_MAX),
         description="A heel or toe moving slower than this (leg lengths per second, in the "
         "image) may be in stance. Chosen on the rendered tuning set and the samples, checked "
         "on the hold-out set (docs/accuracy.md).",
@@ -131,6 +181,163 @@ class EventConfig(_Frozen):
     )
     min_events_per_side: int = Field(
         1, ge=1, description="Fewer events than this on both sides is an error."
+    )
+    min_rep_interval_s: float = Field(
+        0.8, gt=0, description="Deepest points of two squat repetitions are at least this apart."
+    )
+    rep_edge_fraction: float = Field(
+        0.03,
+        gt=0,
+        lt=1,
+        description="A repetition starts (ends) where the pelvis is within this fraction of "
+        "the repetition's depth of its standing level just before (after) it.",
+    )
+    edge_swing_min_s: float = Field(
+        0.05,
+        ge=0,
+        description="Shortest swing that, running into the clip's edge, still closes a stance "
+        "phase (a shorter one is more often the filter's edge than a real heel-off) ...",
+    )
+    edge_swing_min_frames: int = Field(3, ge=1, description="... and at least this many frames.")
+    sls_foot_lift_min_leg: float = Field(
+        0.06,
+        gt=0,
+        description="Task detection: a median height difference of the feet (leg lengths) "
+        "that shows one foot is off the ground (a single-leg squat) ...",
+    )
+    sls_foot_up_leg: float = Field(
+        0.03, gt=0, description="... a foot this much higher (leg lengths) counts as up ..."
+    )
+    sls_same_foot_up_fraction: float = Field(
+        0.8,
+        gt=0,
+        le=1,
+        description="... and the same foot must be up in at least this fraction of frames.",
+    )
+    walk_size_change_min: float = Field(
+        0.15,
+        gt=0,
+        description="Task detection: a walk toward the camera changes the body's size in the "
+        "image by more than this (log ratio) ...",
+    )
+    walk_travel_min_leg: float = Field(
+        1.0, gt=0, description="... or moves the pelvis by more than this (leg lengths)."
+    )
+    squat_pelvis_range_min_leg: float = Field(
+        0.15,
+        gt=0,
+        description="Task detection, squat rhythm: the pelvis rises and falls by at least "
+        "this much (leg lengths, 5th to 95th percentile) ...",
+    )
+    squat_rhythm_max_hz: float = Field(
+        1.2,
+        gt=0,
+        description="... at a dominant frequency below this (repetitions take 1-4 s; "
+        "jogging in place bounces at the step rate, 2.3-3.3 Hz).",
+    )
+    standing_foot_range_max_leg: float = Field(
+        0.12,
+        gt=0,
+        description="Task detection, standing still: neither foot moves up or down by more "
+        "than this (leg lengths, 5th to 95th percentile) while the pelvis moves less than "
+        "squat_pelvis_range_min_leg. Measured: 0.04-0.10 for people standing in the "
+        "Pose2Sim lab clips; at least 0.16 for a jog's foot, 0.98 for a walk's.",
+    )
+
+    @field_validator("min_stance_s", mode="before")
+    @classmethod
+    def _min_stance(cls, value: object) -> dict[str, float]:
+        return _per_task(value, _MIN_STANCE_S, "min_stance_s")
+
+    @field_validator("stance_heel_speed_max_leg_per_s", mode="before")
+    @classmethod
+    def _stance_speed(cls, value: object) -> dict[str, float]:
+        return _per_task(value, _STANCE_SPEED_MAX, "stance_heel_speed_max_leg_per_s")
+
+
+class AngleConfig(_Frozen):
+    """Where an angle is measurable at all (outside, it is left empty with a reason)."""
+
+    femoral_ir_min_flexion_deg: float = Field(
+        10.0,
+        ge=0,
+        description="Below this knee flexion the femur's axial rotation is not measurable "
+        "(the knee's flexion axis is undefined for a straight leg); femoral IR is left empty.",
+    )
+    femoral_ir_full_confidence_flexion_deg: float = Field(
+        40.0, gt=0, description="Knee flexion at which femoral IR confidence reaches 1."
+    )
+    femoral_ir_plausible_max_deg: float = Field(
+        60.0,
+        gt=0,
+        description="Femoral rotation beyond this either way is outside the hip's range of "
+        "motion: left empty.",
+    )
+    thigh_min_visible_fraction: float = Field(
+        0.6,
+        gt=0,
+        le=1,
+        description="A thigh shorter than this fraction of its standing length in the image "
+        "is too foreshortened for the knee's and hip's frontal-plane angles (left empty).",
+    )
+
+
+class ChecksConfig(_Frozen):
+    """Checks that a clip can be analysed at all (each failure is a clear error)."""
+
+    min_duration_s: float = Field(
+        1.0, gt=0, description="A shorter clip cannot hold a repetition or two steps."
+    )
+    min_detected_fraction: float = Field(
+        0.3, ge=0, le=1, description="Fraction of frames that must show a person."
+    )
+    min_feet_fraction: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Fraction of the frames with a person in which both feet must be in view.",
+    )
+    feet_visibility_min: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="A foot counts as in view when one of its landmarks is this visible and "
+        "inside the image.",
+    )
+    jog_min_fps: float = Field(
+        60.0,
+        gt=0,
+        description="Jogging filmed below this frame rate is warned about (blur, "
+        "under-sampling); clinical running video guidance asks for 120 fps or more.",
+    )
+    sls_side_auto_min_lift_leg: float = Field(
+        0.02,
+        ge=0,
+        description="A squat's lifted foot must be at least this much higher (median, leg "
+        "lengths) than the stance foot for the stance leg to be found without --side "
+        "(sample renders: 0.05 for a foot bent behind the body filmed from behind, "
+        "0.36-0.39 from the front).",
+    )
+    min_task_confidence: float = Field(
+        0.25,
+        ge=0,
+        le=1,
+        description="Below this confidence an automatic task is not guessed: the user is "
+        "asked for --task.",
+    )
+    sls_side_lift_min_leg: float = Field(
+        0.1,
+        ge=0,
+        description="A --side that contradicts a foot lifted by more than this (leg lengths) "
+        "is logged as a warning.",
+    )
+    upright_max_tilt_deg: float = Field(
+        30.0,
+        gt=0,
+        le=45,
+        description="Largest angle between the body axis (mid-hip to mid-shoulder) and the "
+        "nearest quarter turn of the image that is accepted. A subject upside down or lying "
+        "within it is turned upright (with a warning); beyond it the clip is refused.",
     )
 
 
@@ -173,6 +380,8 @@ class AnalysisConfig(_Frozen):
     cleaning: CleaningConfig = Field(default_factory=CleaningConfig)
     events: EventConfig = Field(default_factory=EventConfig)
     capture: CaptureConfig = Field(default_factory=CaptureConfig)
+    angles: AngleConfig = Field(default_factory=AngleConfig)
+    checks: ChecksConfig = Field(default_factory=ChecksConfig)
     norms_path: Path = Field(
         MODELS_DIR / "norms.toml", description="Thresholds file (a clinic may use its own)."
     )
@@ -229,6 +438,8 @@ class AnalysisConfig(_Frozen):
             },
         )
         data["envelope_sha256"] = _file_sha256(self.capture.envelope_path)
+        if not self.pose.rotate_cw_deg:  # hashes of unrotated settings stay as they were
+            del data["pose"]["rotate_cw_deg"]
         data["norms_sha256"] = _file_sha256(self.norms_path)
         data["plan_sha256"] = _file_sha256(self.plan_path)
         data["corrections_sha256"] = (
@@ -250,8 +461,8 @@ class AnalysisConfig(_Frozen):
         return hashlib.sha256(text.encode()).hexdigest()
 
     def cutoff_for(self, task: str) -> float:
-        """Low-pass cut-off for a task, Hz."""
-        return self.cleaning.cutoff_hz.get(task, 6.0)
+        """Low-pass cut-off for a task, Hz (every task has one: see :class:`CleaningConfig`)."""
+        return self.cleaning.cutoff_hz[task]
 
 
 def _file_sha256(path: Path) -> str:

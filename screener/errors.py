@@ -68,3 +68,9 @@ class ConfigError(ScreenerError):
     """A configuration, norms or plan file is invalid."""
 
     code = "bad_config"
+
+
+class OutputError(ScreenerError):
+    """The results cannot be written where asked (not a folder, read-only, disk full)."""
+
+    code = "bad_output"

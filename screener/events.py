@@ -21,29 +21,6 @@ from screener.landmarks import SIDES
 
 log = logging.getLogger(__name__)
 
-#: Single-leg squat: median height difference of the feet (leg lengths) that shows one
-#: foot is off the ground.
-SLS_FOOT_LIFT_MIN_LEG = 0.06
-#: Squatting rhythm: the pelvis rises and falls by at least this much (leg lengths, 5th to
-#: 95th percentile) ...
-SQUAT_PELVIS_RANGE_MIN_LEG = 0.15
-#: ... at a dominant frequency below this (repetitions take 1-4 s; jogging in place
-#: bounces at the step rate, 2.3-3.3 Hz).
-SQUAT_RHYTHM_MAX_HZ = 1.2
-#: Standing still: neither foot moves up or down by more than this (leg lengths, 5th to
-#: 95th percentile of its image height) and the pelvis by less than
-#: :data:`SQUAT_PELVIS_RANGE_MIN_LEG`. Measured: 0.04-0.10 for people standing in the
-#: Pose2Sim lab clips; at least 0.16 for a foot of the jogs, 0.98 of the walks of the
-#: sample renders (a squat's stance foot moves 0.01-0.12, but its pelvis 0.23 or more).
-STANDING_FOOT_RANGE_MAX_LEG = 0.12
-#: Shortest swing that, running into the clip's edge, still closes a stance phase
-#: (and at least :data:`EDGE_SWING_MIN_FRAMES` frames).
-EDGE_SWING_MIN_S = 0.05
-EDGE_SWING_MIN_FRAMES = 3
-#: A repetition starts (ends) where the pelvis is within this fraction of the
-#: repetition's depth of its standing level just before (after) it.
-REP_EDGE_FRACTION = 0.03
-
 
 @dataclass(frozen=True)
 class Span:
@@ -131,7 +108,7 @@ def detect_stance(pose: PoseSequence, task: str, config: EventConfig) -> dict[st
     """
     t = pose.time_s
     scale = leg_length_px(pose)
-    speed_max = config.stance_heel_speed_max_leg_per_s.get(task, 0.5)
+    speed_max = config.stance_heel_speed_max_leg_per_s[task]
     out: dict[str, BoolArray] = {}
     for side in SIDES:
         foot = foot_point_px(pose, side)
@@ -149,16 +126,16 @@ def detect_stance(pose: PoseSequence, task: str, config: EventConfig) -> dict[st
                 height = np.abs(foot[:, 1] - ground)
                 stance &= height / scale < config.stance_height_max_leg
         stance &= np.isfinite(speed)
-        min_stance_s = config.min_stance_s.get(task, 0.08)
+        min_stance_s = config.min_stance_s[task]
         out[side] = _tidy_mask(stance, t, min_stance_s, config.stance_gap_max_s)
     return out
 
 
-def _long_enough(swing_times_s: FloatArray) -> bool:
+def _long_enough(swing_times_s: FloatArray, config: EventConfig) -> bool:
     """A swing at the clip's edge long enough to show a real heel-off or heel strike."""
     return (
-        swing_times_s.size >= EDGE_SWING_MIN_FRAMES
-        and swing_times_s[-1] - swing_times_s[0] >= EDGE_SWING_MIN_S
+        swing_times_s.size >= config.edge_swing_min_frames
+        and swing_times_s[-1] - swing_times_s[0] >= config.edge_swing_min_s
     )
 
 
@@ -170,8 +147,8 @@ def stance_spans(
     Notes
     -----
     A stance phase is complete when the swing before and after it is seen. A swing that
-    runs into the clip's first or last frame must last at least :data:`EDGE_SWING_MIN_S`
-    and :data:`EDGE_SWING_MIN_FRAMES` frames: a shorter one is more often the filter's
+    runs into the clip's first or last frame must last at least ``edge_swing_min_s``
+    and ``edge_swing_min_frames`` frames: a shorter one is more often the filter's
     edge or a landmark's last jump than a real heel-off, and the phase would be reported
     shorter than it is.
     """
@@ -183,9 +160,9 @@ def stance_spans(
                 continue
             swing_to_end = not mask[stop:].any()
             swing_from_start = not mask[:start].any()
-            if swing_to_end and not _long_enough(time_s[stop:]):
+            if swing_to_end and not _long_enough(time_s[stop:], config):
                 continue
-            if swing_from_start and not _long_enough(time_s[:start]):
+            if swing_from_start and not _long_enough(time_s[:start], config):
                 continue
             duration = time_s[stop - 1] - time_s[start]
             if duration > config.max_stance_s:
@@ -194,23 +171,23 @@ def stance_spans(
     return sorted(spans, key=lambda s: s.start)
 
 
-def detect_sls_side(pose: PoseSequence) -> tuple[str, float]:
+def detect_sls_side(pose: PoseSequence) -> tuple[str | None, float]:
     """The stance leg of a single-leg squat: the foot that stays lower in the image.
 
     Returns
     -------
     side
-        ``"left"`` or ``"right"``.
+        ``"left"`` or ``"right"``; None when no frame shows both feet (never a guess).
     lift_leg
         Median height of the lifted foot above the stance foot, in leg lengths (a
-        measure of how clearly one foot is off the ground).
+        measure of how clearly one foot is off the ground); 0 when ``side`` is None.
     """
     scale = leg_length_px(pose)
     with np.errstate(all="ignore"):
         diff = (foot_point_px(pose, "left")[:, 1] - foot_point_px(pose, "right")[:, 1]) / scale
     diff = diff[np.isfinite(diff)]
     if diff.size == 0:
-        return "left", 0.0
+        return None, 0.0
     median = float(np.median(diff))
     return ("left" if median > 0 else "right"), abs(median)
 
@@ -235,9 +212,9 @@ def detect_sls_reps(pose: PoseSequence, side: str, config: EventConfig) -> list[
     Notes
     -----
     Depth is the pelvis' descent in the image (mid-hip y below its standing level) in
-    leg lengths. Peaks at least ``min_rep_depth_leg`` deep and 0.8 s apart are
-    repetitions; each starts and ends where the pelvis is within
-    :data:`REP_EDGE_FRACTION` of the depth of its standing level on that side of the
+    leg lengths. Peaks at least ``min_rep_depth_leg`` deep and ``min_rep_interval_s``
+    apart are repetitions; each starts and ends where the pelvis is within
+    ``rep_edge_fraction`` of the depth of its standing level on that side of the
     repetition (the lowest descent between it and its neighbour or the clip's edge).
     """
     scale = leg_length_px(pose)
@@ -249,7 +226,7 @@ def detect_sls_reps(pose: PoseSequence, side: str, config: EventConfig) -> list[
     y = np.interp(idx, idx[valid], mid_hip_y[valid])
     standing = float(np.percentile(y[valid], 5))
     depth = (y - standing) / scale
-    distance = max(1, round(0.8 * pose.fps))
+    distance = max(1, round(config.min_rep_interval_s * pose.fps))
     peaks, _ = find_peaks(depth, prominence=config.min_rep_depth_leg, distance=distance)
     spans = []
     for k, peak in enumerate(peaks):
@@ -257,7 +234,7 @@ def detect_sls_reps(pose: PoseSequence, side: str, config: EventConfig) -> list[
         hi = peaks[k + 1] if k + 1 < len(peaks) else pose.n_frames - 1
         base_before = float(np.min(depth[lo : peak + 1]))
         base_after = float(np.min(depth[peak : hi + 1]))
-        frac = REP_EDGE_FRACTION
+        frac = config.rep_edge_fraction
         before = np.flatnonzero(depth[lo:peak] <= base_before + frac * (depth[peak] - base_before))
         start = lo + int(before[-1]) if before.size else lo + int(np.argmin(depth[lo:peak]))
         after = np.flatnonzero(
@@ -270,13 +247,15 @@ def detect_sls_reps(pose: PoseSequence, side: str, config: EventConfig) -> list[
     return spans
 
 
-def detect_task(pose: PoseSequence) -> TaskEstimate:
+def detect_task(pose: PoseSequence, config: EventConfig | None = None) -> TaskEstimate:
     """Tell a walk toward the camera, a single-leg squat and jogging in place apart.
 
     Parameters
     ----------
     pose
         Cleaned landmarks of a frontal view.
+    config
+        Event settings (the task detection thresholds); the defaults if None.
 
     Returns
     -------
@@ -284,20 +263,24 @@ def detect_task(pose: PoseSequence) -> TaskEstimate:
 
     Notes
     -----
-    - single-leg squat: one foot stays clearly higher than the other for most of the clip;
+    - single-leg squat: one foot stays clearly higher than the other for most of the clip
+      (``sls_foot_lift_min_leg``, ``sls_same_foot_up_fraction``);
     - walk: the subject comes toward (or goes away from) the camera, so the body's size
-      in the image changes by more than 15 %, or the pelvis travels more than a leg length;
+      in the image changes by more than ``walk_size_change_min`` (15 %), or the pelvis
+      travels more than ``walk_travel_min_leg`` (a leg length);
     - single-leg squat, second chance (the lifted foot can look low, e.g. bent behind
       the body and seen from behind by a camera above the floor): the pelvis goes down and
-      up by 0.15 leg or more at the slow rhythm of repetitions (dominant frequency below
-      1.2 Hz), where jogging in place bounces at the step rate;
+      up by ``squat_pelvis_range_min_leg`` or more at the slow rhythm of repetitions
+      (dominant frequency below ``squat_rhythm_max_hz``), where jogging in place bounces
+      at the step rate;
     - jog in place: none of these — the feet alternate on the spot;
-    - none of the three (confidence 0): the subject stands still, both feet and the
-      pelvis nearly motionless. A person standing on both feet is never a single-leg
-      squat: a squat must also lower the pelvis (the first rule asks for the squatting
-      rhythm's pelvis range too), since a staggered stance seen from above also shows
-      one foot higher than the other.
+    - none of the three (confidence 0): the subject stands still, both feet
+      (``standing_foot_range_max_leg``) and the pelvis nearly motionless. A person
+      standing on both feet is never a single-leg squat: a squat must also lower the
+      pelvis (the first rule asks for the squatting rhythm's pelvis range too), since a
+      staggered stance seen from above also shows one foot higher than the other.
     """
+    config = config or EventConfig()
     reasons = []
     scale = leg_length_px(pose)
     typical = float(np.nanmedian(scale)) if np.isfinite(scale).any() else float("nan")
@@ -308,7 +291,10 @@ def detect_task(pose: PoseSequence) -> TaskEstimate:
             float(np.nanpercentile(y, 95) - np.nanpercentile(y, 5)) / typical
             for y in (foot_point_px(pose, s)[:, 1] for s in SIDES)
         ]
-    if max(foot_ranges) < STANDING_FOOT_RANGE_MAX_LEG and pelvis_range < SQUAT_PELVIS_RANGE_MIN_LEG:
+    if (
+        max(foot_ranges) < config.standing_foot_range_max_leg
+        and pelvis_range < config.squat_pelvis_range_min_leg
+    ):
         return TaskEstimate(
             "jog",
             0.0,
@@ -321,14 +307,17 @@ def detect_task(pose: PoseSequence) -> TaskEstimate:
     with np.errstate(all="ignore"):
         diff = (foot_point_px(pose, "left")[:, 1] - foot_point_px(pose, "right")[:, 1]) / scale
     diff = diff[np.isfinite(diff)]
-    same_foot_up = float(max(np.mean(diff > 0.03), np.mean(diff < -0.03))) if diff.size else 0.0
+    up = config.sls_foot_up_leg
+    same_foot_up = float(max(np.mean(diff > up), np.mean(diff < -up))) if diff.size else 0.0
     reasons.append(f"one foot higher in {same_foot_up:.0%} of frames (median lift {lift:.2f} leg)")
     if (
-        lift >= SLS_FOOT_LIFT_MIN_LEG
-        and same_foot_up >= 0.8
-        and pelvis_range >= SQUAT_PELVIS_RANGE_MIN_LEG
+        lift >= config.sls_foot_lift_min_leg
+        and same_foot_up >= config.sls_same_foot_up_fraction
+        and pelvis_range >= config.squat_pelvis_range_min_leg
     ):
-        confidence = float(np.clip((same_foot_up - 0.8) / 0.15, 0.3, 1.0))
+        confidence = float(
+            np.clip((same_foot_up - config.sls_same_foot_up_fraction) / 0.15, 0.3, 1.0)
+        )
         return TaskEstimate("sls", confidence, tuple(reasons))
     valid = np.isfinite(scale)
     n = int(valid.sum())
@@ -343,16 +332,23 @@ def detect_task(pose: PoseSequence) -> TaskEstimate:
         / np.median(s)
     )
     reasons.append(f"body size changes by {np.expm1(growth):+.0%}, pelvis travels {travel:.2f} leg")
-    if abs(growth) > 0.15 or travel > 1.0:
-        confidence = float(np.clip(max(abs(growth) / 0.3, travel / 2.0), 0.3, 1.0))
+    if abs(growth) > config.walk_size_change_min or travel > config.walk_travel_min_leg:
+        margin = max(
+            abs(growth) / (2 * config.walk_size_change_min),
+            travel / (2 * config.walk_travel_min_leg),
+        )
+        confidence = float(np.clip(margin, 0.3, 1.0))
         return TaskEstimate("walk", confidence, tuple(reasons))
     height = 0.5 * (pose.xy("left_hip")[:, 1] + pose.xy("right_hip")[:, 1]) / np.median(s)
     rhythm_hz = dominant_frequency_hz(height, pose.time_s)
     pelvis_range = float(np.nanpercentile(height, 95) - np.nanpercentile(height, 5))
     reasons.append(f"pelvis moves {pelvis_range:.2f} leg up and down at {rhythm_hz:.1f} Hz")
-    if pelvis_range >= SQUAT_PELVIS_RANGE_MIN_LEG and rhythm_hz < SQUAT_RHYTHM_MAX_HZ:
+    if pelvis_range >= config.squat_pelvis_range_min_leg and rhythm_hz < config.squat_rhythm_max_hz:
         return TaskEstimate("sls", 0.5, tuple(reasons))
-    confidence = float(np.clip(1.0 - max(abs(growth) / 0.15, travel), 0.3, 1.0))
+    walk_likeness = max(
+        abs(growth) / config.walk_size_change_min, travel / config.walk_travel_min_leg
+    )
+    confidence = float(np.clip(1.0 - walk_likeness, 0.3, 1.0))
     return TaskEstimate("jog", confidence, tuple(reasons))
 
 

@@ -18,11 +18,7 @@ import numpy as np
 import pandas as pd
 
 from screener import __version__
-from screener.angles import (
-    THIGH_MIN_VISIBLE_FRACTION,
-    compute_frame_angles,
-    foreshortened_thigh,
-)
+from screener.angles import compute_frame_angles, foreshortened_thigh
 from screener.capture import (
     CameraEstimate,
     EnvelopeCheck,
@@ -33,9 +29,21 @@ from screener.capture import (
     estimate_camera,
     load_envelope,
 )
-from screener.cleaning import CleanedPose, clean_pose, mirror_all_labels, swap_leg_labels
+from screener.cleaning import (
+    CleanedPose,
+    filter_cleaned,
+    mirror_all_labels,
+    mirror_cleaned,
+    prepare_pose,
+    swap_leg_labels,
+)
 from screener.config import AnalysisConfig, SideChoice, TaskChoice, ViewChoice
-from screener.corrections import apply_corrections, apply_event_corrections, load_corrections
+from screener.corrections import (
+    Corrections,
+    apply_corrections,
+    apply_event_corrections,
+    load_corrections,
+)
 from screener.errors import NoPersonError, ScreenerError, TooFewEventsError, ViewError
 from screener.events import (
     Span,
@@ -50,6 +58,7 @@ from screener.keypoints import BoolArray, FloatArray, PoseSequence
 from screener.landmarks import INDEX, LOWER_BODY, SIDES
 from screener.metrics import asymmetry, event_table, side_statistics
 from screener.result import AnalysisResult
+from screener.upright import check_upright, pose_rotation_cw
 from screener.view import (
     FaceEvidence,
     ViewEstimate,
@@ -60,13 +69,6 @@ from screener.view import (
 )
 
 log = logging.getLogger(__name__)
-
-#: A clip shorter than this cannot hold a repetition or two steps.
-MIN_DURATION_S = 1.0
-#: Fraction of frames that must show a person.
-MIN_DETECTED_FRACTION = 0.3
-#: Fraction of frames with a person in which both feet must be in view.
-MIN_FEET_FRACTION = 0.5
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -119,13 +121,12 @@ def analyze(
         A subclass naming the file, the problem and what to do, whenever the video
         cannot be analysed (not a video, no person, wrong view, too short...).
     """
-    from screener.pose import estimate_pose
     from screener.video import probe_video
 
     config = config or AnalysisConfig()
     path = Path(video)
     info = probe_video(path, min_fps=config.min_fps, max_fps=config.max_fps)
-    raw = estimate_pose(path, config.pose, config.cache_dir, progress=progress)
+    raw, config = _upright_pose(path, config, progress)
     others = (
         detect_other_people(path, raw, config.capture.other_people_frames)
         if config.capture.check_other_people
@@ -145,6 +146,61 @@ def analyze(
         other_people=others,
         faces=detect_faces(path, raw) if config.capture.check_face else None,
     )
+
+
+def _upright_pose(
+    path: Path, config: AnalysisConfig, progress: ProgressCallback | None
+) -> tuple[PoseSequence, AnalysisConfig]:
+    """Estimate the pose, turning the frames first when the subject is not upright.
+
+    The subject is upside down or lying when the body axis in the landmarks points down
+    or sideways (then the frames are turned by the quarter turn that makes it upright),
+    or when MediaPipe finds a person in too few frames as decoded but does when they are
+    turned half a turn (a phone held upside down, with no rotation tag).
+
+    Returns
+    -------
+    raw, config
+        The landmarks, and the settings with the turn applied (``pose.rotate_cw_deg``).
+    """
+    from screener.pose import estimate_pose
+
+    def turned(by_deg: int) -> AnalysisConfig:
+        pose = config.pose.model_copy(
+            update={"rotate_cw_deg": (config.pose.rotate_cw_deg + by_deg) % 360}
+        )
+        return config.model_copy(update={"pose": pose})
+
+    raw: PoseSequence | None = None
+    missed: NoPersonError | None = None
+    try:
+        raw = estimate_pose(path, config.pose, config.cache_dir, progress=progress)
+    except NoPersonError as exc:
+        missed = exc
+    if raw is None or raw.detected.mean() < config.checks.min_detected_fraction:
+        # Perhaps upside down: MediaPipe often misses a head-down body. Try it turned.
+        half = turned(180)
+        try:
+            again = estimate_pose(path, half.pose, half.cache_dir, progress=progress)
+        except NoPersonError:
+            again = None
+        better = again is not None and again.detected.mean() > (
+            0.0 if raw is None else raw.detected.mean()
+        )
+        if again is not None and better:
+            estimate = check_upright(again, str(path), config.checks.upright_max_tilt_deg)
+            if estimate.rotate_cw_deg == 0:
+                log.warning("%s: a person is found only with the frames turned 180°", path)
+                return again, half
+        if raw is None:
+            assert missed is not None
+            raise missed
+    turn = check_upright(raw, str(path), config.checks.upright_max_tilt_deg).rotate_cw_deg
+    if not turn:
+        return raw, config
+    log.warning("%s: the subject is not upright; turning the frames %d° clockwise", path, turn)
+    config = turned(turn)
+    return estimate_pose(path, config.pose, config.cache_dir, progress=progress), config
 
 
 def analyze_pose(
@@ -175,121 +231,62 @@ def analyze_pose(
     """
     config = config or AnalysisConfig()
     name = str(video_path) if video_path else str(raw.source.get("video", "landmarks"))
-    _check_person(raw, name)
-    warnings: list[str] = other_people_warnings(other_people, raw, name)
-
-    first = clean_pose(raw, config.cleaning, config.cutoff_for("walk"))
-    raw, relabelled = relabel_legs_by_majority(raw, first.swapped)
+    _check_person(raw, name, config)
+    warnings = _upright_warnings(raw, name, config)
+    warnings.extend(other_people_warnings(other_people, raw, name))
+    walk_hz = config.cutoff_for("walk")
+    cleaning = _Cleaning(raw, config)
+    raw, relabelled = relabel_legs_by_majority(raw, cleaning.at(walk_hz).swapped)
     if relabelled:
-        first = clean_pose(raw, config.cleaning, config.cutoff_for("walk"))
+        cleaning = _Cleaning(raw, config)
         warnings.append(
             f"the pose model's leg labels disagreed with most of the clip in {relabelled} "
             "frame(s) at its start; those frames were relabelled to match the rest"
         )
-    view_est = detect_view(first.pose)
+    view_est = detect_view(cleaning.at(walk_hz).pose)
     chosen_view, mirrored, mirror_frames, view_confidence = choose_view(
-        first.pose, view_est, view, faces, name
+        cleaning.at(walk_hz).pose, view_est, view, faces, name
     )
     if mirror_frames.any():
         raw = mirror_labels_in(raw, mirror_frames)
-        first = clean_pose(raw, config.cleaning, config.cutoff_for("walk"))
+        cleaning = _Cleaning(raw, config)
         warnings.append(
             f"the pose model's left/right labels contradicted the {chosen_view} view (a face "
             f"was {'seen' if chosen_view == 'anterior' else 'not seen'}) in "
             f"{int(mirror_frames.sum())} frame(s); their labels were exchanged"
         )
     if mirrored:
-        raw = mirror_all_labels(raw)
-        first = clean_pose(raw, config.cleaning, config.cutoff_for("walk"))
+        cleaning.mirror()
+        raw = cleaning.raw
         facing = "away from" if view == "anterior" else "toward"
         warnings.append(
             f"the pose model labelled the subject as facing {facing} the camera; "
             "left and right were exchanged to match the view you gave"
         )
 
-    task_est = detect_task(first.pose) if task == "auto" else TaskEstimate(task, 1.0, ("given",))
-    require_confident_task(task_est, name)
-    camera, capture = check_capture(first.pose, task_est.task, chosen_view, config, name)
+    task_est = _choose_task(cleaning, task, config)
+    require_confident_task(task_est, name, config.checks.min_task_confidence)
+    camera, capture = check_capture(
+        cleaning.at(walk_hz).pose, task_est.task, chosen_view, config, name
+    )
     warnings.extend(capture.warnings)
     if capture.roll_correction_deg:
         raw = correct_roll(raw, -capture.roll_correction_deg)
-        first = clean_pose(raw, config.cleaning, config.cutoff_for("walk"))
-    same_cutoff = config.cutoff_for(task_est.task) == config.cutoff_for("walk")
-    cleaned = (
-        first if same_cutoff else clean_pose(raw, config.cleaning, config.cutoff_for(task_est.task))
-    )
-    pose = cleaned.pose
+        cleaning = _Cleaning(raw, config)
+    cleaned = cleaning.at(config.cutoff_for(task_est.task))
     warnings.extend(cleaned.notes)
 
     corrections = load_corrections(config.corrections_path) if config.corrections_path else None
-    frames, frame_model = _learned_angles(compute_frame_angles(pose), pose, chosen_view, config)
-    frames, corrections_applied = apply_corrections(
-        frames,
-        task_est.task,
-        corrections,
-        chosen_view,
-        config.corrections_include_unverified,
+    frames, corrections_applied, foreshortened, frame_model = _frame_table(
+        raw, cleaned, task_est.task, chosen_view, config, corrections
     )
-    quality, flags = frame_quality(raw, cleaned)
-    foreshortened = foreshortened_thigh(pose)
-    for s in SIDES:
-        if not foreshortened[s].any():
-            continue
-        for col in (f"{s}_knee_fppa_deg", f"{s}_hip_adduction_deg"):
-            frames[col] = np.where(foreshortened[s], np.nan, frames[col].to_numpy(float))
-        for i in np.flatnonzero(foreshortened[s]):
-            flags[i] = ";".join(f for f in (flags[i], f"{s}_thigh_foreshortened") if f)
-    frames.insert(0, "time_s", pose.time_s)
-    frames.insert(0, "frame", np.arange(pose.n_frames))
-    frames.insert(2, "detected", raw.detected)
-    frames.insert(3, "quality", quality)
-    frames.insert(4, "quality_flags", flags)
-    _blank_untrusted(frames, pose)
-
-    spans, stance_masks, stance_side = _find_events(pose, task_est.task, side, config, name)
-    for s in SIDES:
-        frames[f"{s}_in_stance"] = stance_masks[s].astype(int)
-    events, event_corrections = apply_event_corrections(
-        event_table(spans, frames, pose),
-        task_est.task,
-        corrections,
-        chosen_view,
-        config.corrections_include_unverified,
+    events, stance_side, event_corrections = _event_table(
+        frames, cleaned.pose, task_est.task, chosen_view, side, config, corrections, name
     )
-    _check_events(events, task_est.task, name, config.events.min_events_per_side)
-
-    sides = side_statistics(events)
-    asym = asymmetry(sides)
-    fps = float(pose.fps)
-    from screener.faults import flag_faults
-    from screener.norms import load_norms
-    from screener.plan import build_plan
-
-    norms = load_norms(config.norms_path)
-    warnings.extend(
-        _recording_warnings(task_est.task, fps, sides, raw, norms.task(task_est.task).min_events)
-    )
-    warnings.extend(_foreshortening_warnings(events, foreshortened))
-    quality_summary = {
-        "detected_fraction": float(raw.detected.mean()),
-        "mean_quality": float(np.mean(quality)),
-        "frames_swap_repaired": int(cleaned.swapped.sum()),
-        "landmark_values_gap_filled": int(cleaned.filled.sum()),
-        "landmark_values_masked": int(cleaned.masked.sum()),
-        "low_frame_rate": bool(task_est.task == "jog" and fps < 60),
-        "warnings": warnings,
-    }
-    faults = flag_faults(
-        task_est.task,
-        events,
-        sides,
-        quality_summary,
-        norms,
-        sex=sex or config.sex,
-        asymmetry=asym,
-        **_measured_error_rules(config, task_est.task, chosen_view),
-    )
-    plan = build_plan(faults, pain, first_line_done, config.plan_path)
+    sides, asym, quality_summary, faults = _assess(
+        raw, cleaned, frames, events, foreshortened, task_est.task, chosen_view, sex, config,
+        warnings,
+    )  # fmt: skip
     summary: dict[str, Any] = {
         "task": task_est.task,
         "task_detection": {
@@ -319,9 +316,7 @@ def analyze_pose(
         "sex": sex or config.sex,
         "pain": pain,
         "first_line_done": first_line_done,
-        "fps": fps,
-        "n_frames": pose.n_frames,
-        "duration_s": float(pose.time_s[-1] - pose.time_s[0]) if pose.n_frames else 0.0,
+        **_timing(cleaned.pose),
         "event_values": (
             "stance: peak of each metric over the stance phase (t_peak_s: peak pelvic drop)"
             if task_est.task != "sls"
@@ -330,7 +325,7 @@ def analyze_pose(
         "sides": sides,
         "asymmetry": asym,
         "faults": faults,
-        "plan": plan,
+        "plan": _plan(faults, pain, first_line_done, config),
         "quality": quality_summary,
         "video": video_info or {},
         "provenance": {
@@ -346,6 +341,7 @@ def analyze_pose(
             "envelope_file": str(config.capture.envelope_path),
         },
     }
+    pose = cleaned.pose
     if capture.roll_correction_deg:
         # the stored landmarks stay in the video's pixels (report stills, annotated video)
         pose = correct_roll(pose, capture.roll_correction_deg)
@@ -359,6 +355,185 @@ def analyze_pose(
         config=config,
         video_path=video_path,
     )
+
+
+def _assess(
+    raw: PoseSequence,
+    cleaned: CleanedPose,
+    frames: pd.DataFrame,
+    events: pd.DataFrame,
+    foreshortened: dict[str, BoolArray],
+    task: str,
+    view: str,
+    sex: str | None,
+    config: AnalysisConfig,
+    warnings: list[str],
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
+    """Per-side statistics, asymmetry, the quality record (with every warning) and the
+    fault flags against the norms.
+
+    Returns
+    -------
+    sides, asymmetry, quality, faults
+    """
+    from screener.faults import flag_faults
+    from screener.norms import load_norms
+
+    sides = side_statistics(events)
+    asym = asymmetry(sides)
+    norms = load_norms(config.norms_path)
+    fps = float(cleaned.pose.fps)
+    warnings.extend(_recording_warnings(task, fps, sides, raw, norms.task(task).min_events, config))
+    warnings.extend(
+        _foreshortening_warnings(events, foreshortened, config.angles.thigh_min_visible_fraction)
+    )
+    decode = decode_quality(raw)
+    warnings[:0] = decode_warnings(decode)
+    quality = {
+        "detected_fraction": float(raw.detected.mean()),
+        "mean_quality": float(np.mean(frames["quality"].to_numpy(float))),
+        "frames_swap_repaired": int(cleaned.swapped.sum()),
+        "landmark_values_gap_filled": int(cleaned.filled.sum()),
+        "landmark_values_masked": int(cleaned.masked.sum()),
+        "low_frame_rate": bool(task == "jog" and fps < config.checks.jog_min_fps),
+        "decode": decode,
+        "warnings": warnings,
+    }
+    faults = flag_faults(
+        task,
+        events,
+        sides,
+        quality,
+        norms,
+        sex=sex or config.sex,
+        asymmetry=asym,
+        **_measured_error_rules(config, task, view),
+    )
+    return sides, asym, quality, faults
+
+
+def _plan(
+    faults: list[dict[str, Any]], pain: float | None, first_line_done: bool, config: AnalysisConfig
+) -> dict[str, Any]:
+    from screener.plan import build_plan
+
+    return build_plan(faults, pain, first_line_done, config.plan_path)
+
+
+class _Cleaning:
+    """A clip's landmarks cleaned once, low-pass filtered once per cut-off asked for.
+
+    Masking, swap repair and gap filling do not depend on the cut-off; the view and task
+    are detected at walking's cut-off and the task's own cut-off may differ, so only the
+    filter runs twice. Mirroring the labels (a view given against the model's) mirrors the
+    cleaned data instead of cleaning again (:func:`screener.cleaning.mirror_cleaned`).
+    """
+
+    def __init__(self, raw: PoseSequence, config: AnalysisConfig) -> None:
+        self.raw = raw
+        self._order = config.cleaning.filter_order
+        self._prepared = prepare_pose(raw, config.cleaning)
+        self._filtered: dict[float, CleanedPose] = {}
+
+    def at(self, cutoff_hz: float) -> CleanedPose:
+        """The cleaned landmarks, filtered at ``cutoff_hz``."""
+        if cutoff_hz not in self._filtered:
+            self._filtered[cutoff_hz] = filter_cleaned(self._prepared, cutoff_hz, self._order)
+        return self._filtered[cutoff_hz]
+
+    def mirror(self) -> None:
+        """Exchange every left/right label, raw and cleaned."""
+        self.raw = mirror_all_labels(self.raw)
+        self._prepared = mirror_cleaned(self._prepared)
+        self._filtered = {hz: mirror_cleaned(c) for hz, c in self._filtered.items()}
+
+
+def _choose_task(cleaning: _Cleaning, given: TaskChoice, config: AnalysisConfig) -> TaskEstimate:
+    """The task given, or the one detected (at walking's cut-off)."""
+    if given != "auto":
+        return TaskEstimate(given, 1.0, ("given",))
+    return detect_task(cleaning.at(config.cutoff_for("walk")).pose, config.events)
+
+
+def _frame_table(
+    raw: PoseSequence,
+    cleaned: CleanedPose,
+    task: str,
+    view: str,
+    config: AnalysisConfig,
+    corrections: Corrections | None,
+) -> tuple[pd.DataFrame, list[dict[str, Any]], dict[str, BoolArray], dict[str, Any] | None]:
+    """The spec's per-frame table (without stance columns), its corrections, the frames
+    where each thigh is too foreshortened for frontal-plane angles, and the frame model
+    applied (None: none)."""
+    pose = cleaned.pose
+    frames, frame_model = _learned_angles(
+        compute_frame_angles(pose, config.angles), pose, view, config
+    )
+    frames, corrections_applied = apply_corrections(
+        frames, task, corrections, view, config.corrections_include_unverified
+    )
+    quality, flags = frame_quality(raw, cleaned)
+    foreshortened = foreshortened_thigh(pose, config.angles)
+    for s in SIDES:
+        if not foreshortened[s].any():
+            continue
+        for col in (f"{s}_knee_fppa_deg", f"{s}_hip_adduction_deg"):
+            frames[col] = np.where(foreshortened[s], np.nan, frames[col].to_numpy(float))
+        _add_flag(flags, foreshortened[s], f"{s}_thigh_foreshortened")
+    # Trunk lean is empty (never 0) where the hips overlap in the image: say why.
+    with np.errstate(invalid="ignore"):
+        _add_flag(flags, pose.xy("left_hip")[:, 0] == pose.xy("right_hip")[:, 0], "hips_overlap")
+    frames.insert(0, "time_s", pose.time_s)
+    frames.insert(0, "frame", np.arange(pose.n_frames))
+    frames.insert(2, "detected", raw.detected)
+    frames.insert(3, "quality", quality)
+    frames.insert(4, "quality_flags", flags)
+    _blank_untrusted(frames, pose)
+    return frames, corrections_applied, foreshortened, frame_model
+
+
+def _add_flag(flags: list[str], where: BoolArray, flag: str) -> None:
+    for i in np.flatnonzero(where):
+        flags[i] = ";".join(f for f in (flags[i], flag) if f)
+
+
+def _event_table(
+    frames: pd.DataFrame,
+    pose: PoseSequence,
+    task: str,
+    view: str,
+    side: SideChoice,
+    config: AnalysisConfig,
+    corrections: Corrections | None,
+    name: str,
+) -> tuple[pd.DataFrame, str | None, list[dict[str, Any]]]:
+    """Find the events, add the stance columns to ``frames``, tabulate and check them.
+
+    Returns
+    -------
+    events, stance_side, event_corrections
+    """
+    spans, stance_masks, stance_side = _find_events(pose, task, side, config, name)
+    for s in SIDES:
+        frames[f"{s}_in_stance"] = stance_masks[s].astype(int)
+    events, event_corrections = apply_event_corrections(
+        event_table(spans, frames, pose),
+        task,
+        corrections,
+        view,
+        config.corrections_include_unverified,
+    )
+    _check_events(events, task, name, config.events.min_events_per_side)
+    return events, stance_side, event_corrections
+
+
+def _timing(pose: PoseSequence) -> dict[str, Any]:
+    return {
+        "fps": float(pose.fps),
+        "n_frames": pose.n_frames,
+        "duration_s": float(pose.time_s[-1] - pose.time_s[0]) if pose.n_frames else 0.0,
+    }
 
 
 def frame_quality(raw: PoseSequence, cleaned: CleanedPose) -> tuple[FloatArray, list[str]]:
@@ -406,12 +581,35 @@ def _blank_untrusted(frames: pd.DataFrame, pose: PoseSequence) -> None:
     frames.loc[undetected, angle_cols] = np.nan
 
 
-def _check_person(raw: PoseSequence, name: str) -> None:
+def _upright_warnings(raw: PoseSequence, name: str, config: AnalysisConfig) -> list[str]:
+    """Refuse landmarks of a subject who is not upright; say so when the frames were turned."""
+    estimate = check_upright(raw, name, config.checks.upright_max_tilt_deg)
+    if estimate.rotate_cw_deg:
+        raise ViewError(
+            f"the subject is not upright in these landmarks (head toward {estimate.axis_deg:.0f}° "
+            "from the image's up direction); they were estimated from frames not turned upright",
+            path=name,
+            remedy="Analyse the video itself (screener analyze), which turns such clips "
+            "upright, or rotate the video to upright first.",
+        )
+    turned = pose_rotation_cw(raw)
+    if not turned:
+        return []
+    return [
+        f"the subject was {'upside down' if turned == 180 else 'lying on the side'} in the "
+        f"video as stored (no rotation tag says so); its frames were turned {turned}° "
+        "clockwise before pose estimation. Check in the stills that the subject is upright "
+        "and that left and right are right"
+    ]
+
+
+def _check_person(raw: PoseSequence, name: str, config: AnalysisConfig) -> None:
+    checks = config.checks
     duration = float(raw.time_s[-1] - raw.time_s[0]) if raw.n_frames > 1 else 0.0
-    if raw.n_frames < 2 or duration < MIN_DURATION_S:
+    if raw.n_frames < 2 or duration < checks.min_duration_s:
         raise TooFewEventsError(
             f"the clip is {duration:.1f} s long ({raw.n_frames} frames); at least "
-            f"{MIN_DURATION_S:.0f} s is needed",
+            f"{checks.min_duration_s:.0f} s is needed",
             path=name,
             remedy="Record the whole task: 3+ squats, or 5+ s of walking or jogging.",
         )
@@ -422,25 +620,26 @@ def _check_person(raw: PoseSequence, name: str) -> None:
             path=name,
             remedy="Film the whole body, well lit, with one person in view.",
         )
-    if detected < MIN_DETECTED_FRACTION:
+    if detected < checks.min_detected_fraction:
         raise NoPersonError(
             f"a person was found in only {detected:.0%} of frames",
             path=name,
             remedy="Keep the whole body in view for the whole clip, well lit.",
         )
     width, height = raw.image_size_px
+    margin = config.cleaning.image_margin_fraction
     per_side = []
     for s in SIDES:
         cols = [INDEX[f"{s}_{p}"] for p in ("ankle", "heel", "foot_index")]
         xy = raw.image_xy_px[raw.detected][:, cols]
         with np.errstate(invalid="ignore"):
-            inside = (xy[..., 1] <= 1.02 * height) & (xy[..., 0] >= -0.02 * width)
-            inside &= xy[..., 0] <= 1.02 * width
-        seen = (raw.visibility[raw.detected][:, cols] >= 0.3) & inside
+            inside = (xy[..., 1] <= (1 + margin) * height) & (xy[..., 0] >= -margin * width)
+            inside &= xy[..., 0] <= (1 + margin) * width
+        seen = (raw.visibility[raw.detected][:, cols] >= checks.feet_visibility_min) & inside
         per_side.append(seen.any(axis=1))
     seen = np.column_stack(per_side)
     feet_fraction = float(seen.all(axis=1).mean())
-    if feet_fraction < MIN_FEET_FRACTION:
+    if feet_fraction < checks.min_feet_fraction:
         raise NoPersonError(
             f"both feet are in view in only {feet_fraction:.0%} of the frames with a person",
             path=name,
@@ -491,7 +690,14 @@ def _find_events(
 ) -> tuple[list[Span], dict[str, BoolArray], str | None]:
     if task == "sls":
         detected_side, lift = detect_sls_side(pose)
-        if side == "auto" and lift < SLS_SIDE_MIN_LIFT_LEG:
+        if detected_side is None and side == "auto":
+            raise NoPersonError(
+                "the feet are not seen together in any frame, so the stance leg of the "
+                "single-leg squat cannot be told",
+                path=name,
+                remedy="Give the stance leg with --side, or film the feet in view.",
+            )
+        if side == "auto" and lift < config.checks.sls_side_auto_min_lift_leg:
             raise ScreenerError(
                 f"could not tell the stance leg of the single-leg squat (the feet are at "
                 f"one height in the image: median difference {lift:.2f} leg length)",
@@ -500,7 +706,9 @@ def _find_events(
                 "stands on), or film with the lifted foot clear of the floor.",
             )
         stance_side = detected_side if side == "auto" else side
-        if side != "auto" and side != detected_side and lift > 0.1:
+        assert stance_side is not None
+        lifted = lift > config.checks.sls_side_lift_min_leg
+        if side != "auto" and detected_side is not None and side != detected_side and lifted:
             log.warning(
                 "%s: the %s foot looks lifted but --side %s was given; using %s",
                 name,
@@ -538,14 +746,16 @@ def _recording_warnings(
     sides: dict[str, dict[str, object]],
     raw: PoseSequence,
     min_events: int,
+    config: AnalysisConfig,
 ) -> list[str]:
     """Warnings on how the clip was recorded: frame rate, events per side (fewer than the
     norms file's ``min_events`` for the task), another person in view."""
     out = []
-    if task == "jog" and fps < 60:
+    min_fps = config.checks.jog_min_fps
+    if task == "jog" and fps < min_fps:
         out.append(
             f"jogging filmed at {fps:.0f} fps: fast movement is blurred and under-sampled "
-            "below 60 fps; clinical running video guidance asks for 120 fps or more"
+            f"below {min_fps:.0f} fps; clinical running video guidance asks for 120 fps or more"
         )
     kind = "repetition(s)" if task == "sls" else "stance phase(s)"
     for s in SIDES:
@@ -567,8 +777,49 @@ def _recording_warnings(
     return out
 
 
+def decode_quality(raw: PoseSequence) -> dict[str, Any]:
+    """What decoding the video found: truncation, frame counts, repaired timestamps.
+
+    Read from ``raw.source["decode"]`` (filled by :func:`screener.pose.estimate_pose`);
+    landmarks without that record (e.g. made in a test) give ``known: False``.
+    """
+    decode = raw.source.get("decode")
+    if not isinstance(decode, dict):
+        return {"known": False, "truncated": False}
+    return {
+        "known": True,
+        "truncated": bool(decode.get("truncated", False)),
+        "error": str(decode.get("error", "")),
+        "frames_decoded": int(decode.get("n_decoded", raw.n_frames)),
+        "frames_in_header": int(decode.get("n_frames_header", 0)),
+        "timestamps_repaired": int(decode.get("n_times_repaired", 0)),
+        "notes": [str(n) for n in decode.get("notes", [])],
+    }
+
+
+def decode_warnings(decode: dict[str, Any]) -> list[str]:
+    """Warnings for the summary and the report from :func:`decode_quality`."""
+    out = []
+    if decode.get("truncated"):
+        header = decode.get("frames_in_header", 0)
+        of_header = f" of the {header} the file announces" if header else ""
+        out.append(
+            f"the video file is truncated or damaged: only {decode['frames_decoded']} "
+            f"frames{of_header} could be decoded ({decode.get('error') or 'decoding stopped'}); "
+            "the analysis covers only that part, so steps or repetitions after it are "
+            "missing. Export or copy the original recording again"
+        )
+    repaired = decode.get("timestamps_repaired", 0)
+    if repaired:
+        out.append(
+            f"{repaired} frame timestamp(s) were missing, repeated or went backwards and "
+            "were replaced by the nominal frame interval; event times near them are less exact"
+        )
+    return out
+
+
 def _foreshortening_warnings(
-    events: pd.DataFrame, foreshortened: dict[str, BoolArray]
+    events: pd.DataFrame, foreshortened: dict[str, BoolArray], min_fraction: float
 ) -> list[str]:
     """Say where the knee and hip frontal-plane angles were left empty, and why."""
     out = []
@@ -580,7 +831,7 @@ def _foreshortening_warnings(
         if n:
             out.append(
                 f"{s} thigh foreshortened at {n} of {len(sel)} event(s) (under "
-                f"{THIGH_MIN_VISIBLE_FRACTION:.0%} of its standing length in the image): "
+                f"{min_fraction:.0%} of its standing length in the image): "
                 "knee valgus (FPPA) and hip adduction are left empty there. The camera is "
                 "probably above knee height or close to the subject; film square to the "
                 "subject with the lens at knee height"
@@ -639,17 +890,9 @@ def relabel_legs_by_majority(raw: PoseSequence, swapped: BoolArray) -> tuple[Pos
     return swap_leg_labels(raw, frames), int(frames.sum())
 
 
-#: A squat's lifted foot must be at least this much higher (median, leg lengths) than the
-#: stance foot for the stance leg to be found without --side (sample renders: 0.05 for a
-#: foot bent behind the body filmed from behind, 0.36-0.39 from the front).
-SLS_SIDE_MIN_LIFT_LEG = 0.02
-
-#: Below this confidence an automatic task is not guessed: the user is asked for --task.
-MIN_TASK_CONFIDENCE = 0.25
-
-
-def require_confident_task(estimate: TaskEstimate, name: str) -> None:
-    """Refuse to guess the task when the evidence is too weak.
+def require_confident_task(estimate: TaskEstimate, name: str, minimum: float) -> None:
+    """Refuse to guess the task when the evidence is too weak (confidence below
+    ``minimum``).
 
     Raises
     ------
@@ -657,7 +900,7 @@ def require_confident_task(estimate: TaskEstimate, name: str) -> None:
         The task could not be told (e.g. the subject stands still); the message asks
         for ``--task``.
     """
-    if estimate.confidence >= MIN_TASK_CONFIDENCE:
+    if estimate.confidence >= minimum:
         return
     raise TooFewEventsError(
         f"could not tell which task this clip shows: {'; '.join(estimate.reasons)}",

@@ -45,7 +45,7 @@ import os
 import threading
 import zipfile
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,7 @@ from screener.config import PoseConfig
 from screener.errors import ConfigError, NoPersonError
 from screener.keypoints import PoseSequence
 from screener.landmarks import N_LANDMARKS
+from screener.upright import rotate_image
 from screener.video import DecodeStats, VideoInfo, iter_frames, probe_video
 
 log = logging.getLogger(__name__)
@@ -124,6 +125,8 @@ def pose_settings_sha256(pose_config: PoseConfig) -> str:
     MediaPipe version and :data:`CACHE_VERSION`.
     """
     settings = pose_config.model_dump(mode="json")
+    if not settings["rotate_cw_deg"]:  # keys of unrotated keypoints stay as they were
+        del settings["rotate_cw_deg"]
     prov = pose_provenance(pose_config)
     settings["task_model_path"] = prov.get("task_model_sha256")
     payload = {
@@ -213,7 +216,7 @@ def estimate_pose(
     path = Path(path)
     if pose_config.task_model_path is not None:
         _check_task_model(pose_config.task_model_path)
-    info = probe_video(path, min_fps=0.0, max_fps=math.inf)
+    info = _turned(probe_video(path, min_fps=0.0, max_fps=math.inf), pose_config.rotate_cw_deg)
     digest = video_sha256(path)
     if cache_dir is not None:
         cached = _load_cache(path, digest, pose_config, Path(cache_dir))
@@ -288,9 +291,8 @@ def _run_pose(
                 i = frame.index
                 out.ensure(i + 1)
                 out.time_s[i] = frame.time_s
-                found = runner.process(
-                    frame.rgb, frame.time_s, out.image[i], out.world[i], out.vis[i]
-                )
+                rgb = rotate_image(frame.rgb, config.rotate_cw_deg)
+                found = runner.process(rgb, frame.time_s, out.image[i], out.world[i], out.vis[i])
                 out.detected[i] = found
                 if progress is not None and (i + 1) % step == 0:
                     progress(i + 1, max(expected, i + 1))
@@ -563,6 +565,19 @@ def _save_cache(sequence: PoseSequence, file: Path) -> None:
 
 
 # --------------------------------------------------------------------------- misc
+
+
+def _turned(info: VideoInfo, cw_deg: int) -> VideoInfo:
+    """The video's information after an extra clockwise turn of its frames."""
+    if not cw_deg:
+        return info
+    quarter = cw_deg in (90, 270)
+    return replace(
+        info,
+        width_px=info.height_px if quarter else info.width_px,
+        height_px=info.width_px if quarter else info.height_px,
+        rotation_deg=(info.rotation_deg + cw_deg) % 360,
+    )
 
 
 def _info_dict(info: VideoInfo) -> dict[str, Any]:

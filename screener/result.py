@@ -12,10 +12,21 @@ from typing import Any
 import pandas as pd
 
 from screener.config import AnalysisConfig
-from screener.fileio import atomic_write
+from screener.fileio import atomic_write, staged_output
 from screener.keypoints import PoseSequence
 
 log = logging.getLogger(__name__)
+
+#: Every file :meth:`AnalysisResult.write` may write into an output folder.
+OUTPUT_FILES: tuple[str, ...] = (
+    "frames.csv",
+    "frames.parquet",
+    "events.csv",
+    "summary.json",
+    "report.html",
+    "report.pdf",
+    "annotated.mp4",
+)
 
 
 @dataclass(frozen=True)
@@ -76,13 +87,29 @@ class AnalysisResult:
         list of Path
             The files written.
 
+        Raises
+        ------
+        OutputError
+            The folder cannot be written (a file in the way, read-only, disk full); then
+            nothing in ``outdir`` has changed.
+
         Notes
         -----
-        Each file is written to a temporary name in ``outdir`` and renamed into place, so
-        an interrupted write never leaves a half-written file under a final name.
+        Every file is first written to a temporary folder beside ``outdir``; only when all
+        are complete are they moved into ``outdir`` (renames, which need no disk space).
+        A full disk or an interruption never leaves ``frames.csv`` without
+        ``summary.json``. Output files of an earlier run that this call does not write
+        (e.g. ``report.pdf``) are removed, so the folder never mixes two analyses.
         """
         out = Path(outdir)
-        out.mkdir(parents=True, exist_ok=True)
+        with staged_output(out, stale=OUTPUT_FILES) as staging:
+            names = [p.name for p in self._write_files(staging, report, pdf, annotated_video)]
+        written = [out / name for name in names]
+        log.info("wrote %d files to %s", len(written), out)
+        return written
+
+    def _write_files(self, out: Path, report: bool, pdf: bool, annotated_video: bool) -> list[Path]:
+        """Write every requested file into ``out`` (a temporary folder)."""
         written = [
             atomic_write(out / "frames.csv", lambda p: self.frames.to_csv(p, index=False)),
             atomic_write(out / "frames.parquet", lambda p: self.frames.to_parquet(p, index=False)),
@@ -100,7 +127,6 @@ class AnalysisResult:
             from screener.report.annotated import write_annotated_video
 
             written.append(write_annotated_video(self, out / "annotated.mp4"))
-        log.info("wrote %d files to %s", len(written), out)
         return written
 
 

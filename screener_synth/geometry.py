@@ -5,9 +5,9 @@ Pure NumPy, vectorised over frames. World frame (anny's): +X = the subject's lef
 x right, y down, pixels, continuous coordinates (pixel ``i`` covers ``[i, i + 1)``), the
 convention of MediaPipe's normalised landmarks times the frame size.
 
-The 2D definitions are those of ``shared/spec/outputs.md`` as the screener implements them
-(``screener/angles.py``); they are re-implemented here so that the truth does not depend on
-the code it checks.
+The angle definitions are those of ``shared/spec/outputs.md``, computed here with other
+constructions than the screener's (``screener/angles.py``), so that the truth neither
+depends on the code it checks nor shares a wrong formula with it.
 """
 
 from __future__ import annotations
@@ -171,47 +171,53 @@ class PinholeCamera:
 
 
 # --------------------------------------------------------------------------- 2D angles
-def _unit(v: FloatArray) -> FloatArray:
-    return v / np.linalg.norm(v, axis=-1, keepdims=True)
+# Written from the definitions of ``shared/spec/outputs.md``, deliberately NOT with the
+# screener's formulas (``screener/angles.py``): other constructions of the same quantities
+# (arcsine of the rise, the turning angle between segments, sides of a line, angles
+# against the vertical), so that a wrong formula in either does not cancel out in the
+# bench. ``tests/synth/test_geometry.py`` checks the two agree on the committed truth files.
 
 
-def _dot(a: FloatArray, b: FloatArray) -> FloatArray:
-    return np.sum(a * b, axis=-1)
+def _angle_between_deg(a: FloatArray, b: FloatArray) -> FloatArray:
+    """Unsigned angle between vectors, ``atan2(|a x b|, a . b)`` (2D or 3D), degrees."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.shape[-1] == 2:
+        cross = np.abs(a[..., 0] * b[..., 1] - a[..., 1] * b[..., 0])
+    else:
+        cross = np.linalg.norm(np.cross(a, b), axis=-1)
+    return np.degrees(np.arctan2(cross, np.sum(a * b, axis=-1)))
+
+
+def _side_of_line(start: FloatArray, end: FloatArray, point: FloatArray) -> FloatArray:
+    """Sign of the 2D cross product: which side of the line start->end ``point`` lies on."""
+    d, e = end - start, point - start
+    return np.sign(d[..., 0] * e[..., 1] - d[..., 1] * e[..., 0])
 
 
 def pelvic_obliquity_deg(left_hip: FloatArray, right_hip: FloatArray) -> FloatArray:
-    """``atan2(yL - yR, |xL - xR|)`` in degrees: positive when the LEFT hip is lower."""
-    d = np.asarray(left_hip) - np.asarray(right_hip)
-    return np.degrees(np.arctan2(d[..., 1], np.abs(d[..., 0])))
+    """Hip line against the horizontal: ``asin(rise / length)``, positive when the subject's
+    LEFT hip is lower (larger image y), in any view."""
+    d = np.asarray(left_hip, dtype=float) - np.asarray(right_hip, dtype=float)
+    length = np.hypot(d[..., 0], d[..., 1])
+    return np.degrees(np.arcsin(np.clip(d[..., 1] / length, -1.0, 1.0)))
 
 
 def knee_fppa_deg(
     hip: FloatArray, knee: FloatArray, ankle: FloatArray, other_hip: FloatArray
 ) -> FloatArray:
-    """Frontal plane projection angle ``180 - angle(hip, knee, ankle)``, positive = valgus.
-
-    The sign is that of ``e · u``, ``e`` the knee's offset from the hip-ankle line and
-    ``u`` the unit vector from this hip to the other hip (medial).
-    """
-    inner = np.degrees(np.arccos(np.clip(_dot(_unit(hip - knee), _unit(ankle - knee)), -1.0, 1.0)))
-    line = ankle - hip
-    t = _dot(knee - hip, line) / _dot(line, line)
-    offset = knee - (hip + t[..., None] * line)
-    sign = np.sign(_dot(offset, _unit(other_hip - hip)))
-    return np.where(sign < 0, -(180.0 - inner), 180.0 - inner)
+    """``180 - angle(hip, knee, ankle)``: the turn from the thigh's direction to the shank's,
+    positive = valgus, i.e. the knee on the same side of the hip-ankle line as the other
+    hip (medial)."""
+    turn = _angle_between_deg(knee - hip, ankle - knee)
+    medial = _side_of_line(hip, ankle, knee) * _side_of_line(hip, ankle, other_hip)
+    return np.where(medial < 0, -turn, turn)
 
 
 def hip_adduction_2d_deg(hip: FloatArray, knee: FloatArray, other_hip: FloatArray) -> FloatArray:
-    """Femur against the perpendicular of the inter-hip line (pointing down the image).
-
-    ``u`` = unit(other_hip - hip) (medial), ``n`` ⟂ ``u`` with a positive y component,
-    ``t`` = knee - hip; adduction = ``atan2(t·u, t·n)``, positive toward the midline.
-    """
-    u = _unit(other_hip - hip)
-    n = np.stack([-u[..., 1], u[..., 0]], axis=-1)
-    n = np.where((n[..., 1] < 0)[..., None], -n, n)
-    t = knee - hip
-    return np.degrees(np.arctan2(_dot(t, u), _dot(t, n)))
+    """Femur against the pelvis in the image: 90° minus the angle between the thigh
+    (hip -> knee) and the direction to the other hip; positive = adduction (knee toward
+    the midline), 0 when the thigh is perpendicular to the hip line."""
+    return 90.0 - _angle_between_deg(knee - hip, other_hip - hip)
 
 
 def trunk_lean_deg(
@@ -220,17 +226,29 @@ def trunk_lean_deg(
     left_shoulder: FloatArray,
     right_shoulder: FloatArray,
 ) -> FloatArray:
-    """Mid-hip to mid-shoulder line from the image vertical, positive toward the subject's LEFT."""
-    v = 0.5 * (left_shoulder + right_shoulder) - 0.5 * (left_hip + right_hip)
-    lx = np.sign(left_hip[..., 0] - right_hip[..., 0])
-    return np.degrees(np.arctan2(v[..., 0] * lx, -v[..., 1]))
+    """Mid-hip to mid-shoulder line against the image's up direction, positive when it
+    leans toward the subject's LEFT (the side of the left hip); empty (NaN) when the hips
+    coincide in x, so that the subject's left is unknown."""
+    trunk = 0.5 * (left_shoulder + right_shoulder) - 0.5 * (left_hip + right_hip)
+    up = np.broadcast_to(np.array([0.0, -1.0]), trunk.shape)
+    leftward = np.sign(left_hip[..., 0] - right_hip[..., 0])
+    toward_left = np.sign(trunk[..., 0]) * leftward
+    lean = _angle_between_deg(trunk, up)
+    return np.where(leftward == 0, np.nan, np.where(toward_left < 0, -lean, lean))
 
 
 # --------------------------------------------------------------------------- 3D angles
 def knee_flexion_deg(hip: FloatArray, knee: FloatArray, ankle: FloatArray) -> FloatArray:
-    """``180 - angle(hip, knee, ankle)`` from 3D joint centres; 0 = straight."""
-    inner = np.degrees(np.arccos(np.clip(_dot(_unit(hip - knee), _unit(ankle - knee)), -1.0, 1.0)))
-    return 180.0 - inner
+    """Angle between the thigh's and the shank's directions in 3D; 0 = straight knee."""
+    return _angle_between_deg(knee - hip, ankle - knee)
+
+
+def _unit(v: FloatArray) -> FloatArray:
+    return v / np.linalg.norm(v, axis=-1, keepdims=True)
+
+
+def _dot(a: FloatArray, b: FloatArray) -> FloatArray:
+    return np.sum(a * b, axis=-1)
 
 
 def femoral_ir_plane_deg(

@@ -11,6 +11,7 @@ from screener.cleaning import (
     filter_butterworth,
     mask_low_visibility,
     mirror_all_labels,
+    mirror_cleaned,
     repair_swaps,
     swap_leg_labels,
 )
@@ -30,7 +31,7 @@ def test_low_visibility_and_out_of_frame_landmarks_are_masked():
     image = pose.image_xy_px.copy()
     image[30, INDEX["right_heel"]] = [-200.0, 100.0]
     masked_pose, masked = mask_low_visibility(
-        pose.with_arrays(visibility=vis, image_xy_px=image), 0.5
+        pose.with_arrays(visibility=vis, image_xy_px=image), 0.5, 0.02
     )
     assert np.isnan(masked_pose.xy("left_ankle")[10:20]).all()
     assert np.isnan(masked_pose.xyz("left_ankle")[10:20]).all()
@@ -121,3 +122,19 @@ def test_clean_pose_runs_the_chain_and_keeps_shape():
     assert cleaned.pose.image_xy_px.shape == pose.image_xy_px.shape
     assert cleaned.cutoff_hz == 10.0
     assert not cleaned.swapped.any() and not cleaned.filled.any()
+
+
+def test_mirroring_a_cleaned_clip_equals_cleaning_the_mirrored_clip():
+    raw = _jog()
+    vis = raw.visibility.copy()
+    vis[5:9, INDEX["left_knee"]] = 0.1  # something to mask and fill on one side only
+    raw = raw.with_arrays(visibility=vis)
+    config = CleaningConfig()
+    direct = clean_pose(mirror_all_labels(raw), config, 6.0)
+    mirrored = mirror_cleaned(clean_pose(raw, config, 6.0))
+    np.testing.assert_array_equal(direct.pose.image_xy_px, mirrored.pose.image_xy_px)
+    np.testing.assert_array_equal(direct.pose.world_xyz_m, mirrored.pose.world_xyz_m)
+    np.testing.assert_array_equal(direct.masked, mirrored.masked)
+    np.testing.assert_array_equal(direct.filled, mirrored.filled)
+    np.testing.assert_array_equal(direct.swapped, mirrored.swapped)
+    assert direct.masked[:, INDEX["right_knee"]].any()

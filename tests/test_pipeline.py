@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 import screener
-from screener.angles import THIGH_MIN_VISIBLE_FRACTION
 from screener.cleaning import mirror_all_labels
 from screener.config import AnalysisConfig
 from screener.errors import NoPersonError, TooFewEventsError, ViewError
@@ -138,7 +137,7 @@ def test_knee_angles_left_empty_where_the_thigh_is_foreshortened(depth_m, blanke
     pose = make_sequence(figure, fps=30, duration_s=8.0, view="posterior")
     length = np.linalg.norm(pose.xy("left_hip") - pose.xy("left_knee"), axis=1)
     length /= np.linalg.norm(pose.xy("left_hip") - pose.xy("right_hip"), axis=1)
-    expected = length < THIGH_MIN_VISIBLE_FRACTION * np.percentile(length, 90)
+    expected = length < CFG.angles.thigh_min_visible_fraction * np.percentile(length, 90)
     assert bool(expected.any()) == blanked
     result = screener.analyze_pose(pose, task="sls", side="left", config=CFG)
     frames = result.frames
@@ -175,3 +174,30 @@ def test_too_few_repetitions_or_steps_for_a_confident_call_are_warned():
         config=CFG,
     )
     assert not any("repetition(s)" in w for w in long_squat.summary["quality"]["warnings"])
+
+
+def test_cleaning_chain_runs_once_and_the_filter_once_per_cut_off(monkeypatch):
+    """A jog with a view given against the model's labels: detection at walking's 6 Hz,
+    mirroring, analysis at jogging's 10 Hz; mask/swap/gap-fill run once."""
+    import screener.pipeline as pipeline
+
+    prepared: list[int] = []
+    filtered: list[float] = []
+    real_prepare, real_filter = pipeline.prepare_pose, pipeline.filter_cleaned
+
+    def prepare(raw, config):
+        prepared.append(1)
+        return real_prepare(raw, config)
+
+    def filter_(prepared, cutoff_hz, order):
+        filtered.append(cutoff_hz)
+        return real_filter(prepared, cutoff_hz, order)
+
+    monkeypatch.setattr(pipeline, "prepare_pose", prepare)
+    monkeypatch.setattr(pipeline, "filter_cleaned", filter_)
+    result = screener.analyze_pose(_jog("posterior"), view="anterior", config=CFG)
+    assert result.summary["view_detection"]["labels_mirrored"]
+    assert result.summary["task"] == "jog"
+    assert len(prepared) == 1
+    assert sorted(filtered) == [6.0, 10.0]
+    assert result.summary["provenance"]["lowpass_cutoff_hz"] == 10.0

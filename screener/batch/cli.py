@@ -44,6 +44,16 @@ def _workers(value: str) -> int:
     return n
 
 
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {value!r}") from exc
+    if seconds < 0:
+        raise argparse.ArgumentTypeError(f"a time-out cannot be negative, got {value}")
+    return seconds
+
+
 def register(subparsers: Any) -> None:
     """Add the ``batch`` sub-command."""
     p = subparsers.add_parser(
@@ -76,6 +86,15 @@ def register(subparsers: Any) -> None:
         metavar="ADDRESS",
         help="address of a running Dask scheduler (e.g. tcp://10.0.0.1:8786) instead of a "
         "local cluster",
+    )
+    p.add_argument(
+        "--cluster-timeout",
+        type=_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="stop (finished videos kept) when the scheduler is unreachable or the cluster "
+        "has no worker for this long (default 300; 0: wait for ever, e.g. SLURM workers "
+        "still queued)",
     )
     p.add_argument(
         "--task",
@@ -162,7 +181,7 @@ def run(args: argparse.Namespace) -> int:
             remedy="pip install 'screener[batch]'",
         ) from exc
     from screener.batch.inputs import JobDefaults, discover_videos, read_manifest
-    from screener.batch.runner import run_batch
+    from screener.batch.runner import CLUSTER_TIMEOUT_S, run_batch
     from screener.batch.worker import BatchOptions
     from screener.config import load_config
 
@@ -209,6 +228,9 @@ def run(args: argparse.Namespace) -> int:
         scheduler=args.scheduler,
         progress=not args.no_progress,
         input_description=str(source),
+        cluster_timeout_s=CLUSTER_TIMEOUT_S
+        if args.cluster_timeout is None
+        else args.cluster_timeout,
     )
     c = report.counts
     sys.stdout.write(

@@ -6,6 +6,8 @@ Layout of a batch's output folder::
                                         exports) and done.json, written last
     OUTDIR/videos/.tmp-<video_id>-*/   a result being written (renamed into place when done)
     OUTDIR/failures/<video_id>.json    why the video failed, with the hashes it failed with
+    OUTDIR/.running/<video_id>.json    a video a worker has started in the current run
+                                        (removed when it ends; left if the worker died)
 
 A video is skipped on a re-run when its ``done.json`` (or its failure record, for failures
 that depend only on the video and settings) has the same video content hash and settings
@@ -31,6 +33,7 @@ DONE_MARKER = "done.json"
 KEYPOINTS_FILE = "keypoints.npz"
 VIDEOS_DIR = "videos"
 FAILURES_DIR = "failures"
+RUNNING_DIR = ".running"
 _CHUNK = 1 << 20
 
 
@@ -156,3 +159,49 @@ def remove_stale_staging(outdir: Path) -> int:
     if stale:
         log.info("removed %d half-written folder(s) of an interrupted run", len(stale))
     return len(stale)
+
+
+def running_file(outdir: Path, video_id: str) -> Path:
+    """Marker of a video a worker has started (see :func:`mark_running`)."""
+    return outdir / RUNNING_DIR / f"{video_id}.json"
+
+
+def mark_running(
+    outdir: Path, video_id: str, run_id: str, record: dict[str, Any]
+) -> dict[str, Any] | None:
+    """Record that a worker starts a video in run ``run_id``.
+
+    Returns
+    -------
+    dict or None
+        The marker an earlier attempt of the same run left (its worker died while
+        analysing the video), or None. A marker of another run is replaced.
+
+    Notes
+    -----
+    The driver reads the marker when a worker is lost: a video with a marker was being
+    analysed (it failed with its worker, and is not retried: it may be what killed it);
+    one without was only queued there and is submitted again.
+    """
+    path = running_file(outdir, video_id)
+    previous = read_json(path)
+    write_json_atomic(path, {**record, "run_id": run_id})
+    if previous is not None and previous.get("run_id") == run_id:
+        return previous
+    return None
+
+
+def started_in_run(outdir: Path, video_id: str, run_id: str) -> dict[str, Any] | None:
+    """The marker of a video started in ``run_id`` and not finished, or None."""
+    marker = read_json(running_file(outdir, video_id))
+    return marker if marker is not None and marker.get("run_id") == run_id else None
+
+
+def clear_running(outdir: Path, video_id: str) -> None:
+    """Remove a video's started marker (the video ended, either way)."""
+    running_file(outdir, video_id).unlink(missing_ok=True)
+
+
+def clear_all_running(outdir: Path) -> None:
+    """Remove every started marker (at the start of a run, under the output lock)."""
+    shutil.rmtree(outdir / RUNNING_DIR, ignore_errors=True)

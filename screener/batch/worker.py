@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import socket
 import time
 import traceback
 from collections.abc import Iterator
@@ -106,10 +107,32 @@ def process_video(job: VideoJob, options: BatchOptions, run_id: str) -> dict[str
     -----
     The one place the batch catches every exception: a bug or an exhausted resource on one
     video must not stop the others. The traceback is returned for the batch log.
+
+    A marker in ``OUTDIR/.running/`` says the video is being analysed while this runs. If
+    the worker process dies, the marker stays: the driver then knows this video was
+    running (it fails alone, ``worker_lost``) and that the others queued on that worker
+    never started (they are submitted again). A scheduler that retries the task on
+    another worker gets the same failure at once, without a second crash.
     """
     t0 = time.perf_counter()
+    me = {"pid": os.getpid(), "host": socket.gethostname(), "started_at": _now()}
     with _captured_logs() as records:
-        outcome = _process(job, options, run_id)
+        died = state.mark_running(options.outdir, job.video_id, run_id, me)
+        try:
+            if died is not None:
+                outcome = _fail(
+                    job,
+                    options,
+                    f"{job.path}: the worker process analysing it died (pid {died.get('pid')} on "
+                    f"{died.get('host')}); not tried again in this run, as this video may be "
+                    "what crashed it",
+                    "worker_lost",
+                    cache=None,
+                )
+            else:
+                outcome = _process(job, options, run_id)
+        finally:
+            state.clear_running(options.outdir, job.video_id)
     outcome.update(
         video_id=job.video_id,
         path=str(job.path),
@@ -214,6 +237,10 @@ def _process(job: VideoJob, options: BatchOptions, run_id: str) -> dict[str, Any
     state.failure_file(outdir, job.video_id).unlink(missing_ok=True)
     log.info("%s: analysed (pose from %s) in %.1f s", job.video_id, pose_from, analysis_s)
     return {"status": "ok", "video_sha256": video_sha, "pose_from": pose_from}
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _fail(

@@ -17,6 +17,7 @@ import numpy as np
 
 from screener.fileio import atomic_write
 from screener.report.images import Image, blur_faces, draw_label, draw_skeleton
+from screener.upright import pose_rotation_cw, rotate_image
 
 if TYPE_CHECKING:
     from screener.result import AnalysisResult
@@ -74,6 +75,7 @@ def write_annotated_video(
     if video_path is None:
         raise ValueError("an annotated video needs the analysed video file")
     width, height = result.pose.image_size_px
+    turn = pose_rotation_cw(result.raw_pose)
     long_side = max(width, height)
     fps = float(result.summary.get("fps") or 30.0)
     frames = result.frames
@@ -87,7 +89,8 @@ def write_annotated_video(
             for frame in iter_frames(video_path, max_long_side_px=long_side):
                 if frame.index >= len(frames):
                     break
-                image = annotate_frame(result, frame.index, frame.rgb)
+                rgb = rotate_image(frame.rgb, turn)  # as for pose estimation
+                image = annotate_frame(result, frame.index, rgb)
                 image = _fit(image, max_height_px)
                 if stream is None:
                     stream = container.add_stream(

@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from screener.keypoints import PoseSequence
 from screener.landmarks import FACE, INDEX
+from screener.upright import pose_rotation_cw, rotate_image
 
 log = logging.getLogger(__name__)
 
@@ -281,6 +282,8 @@ def event_still(
 
     xy = pose.image_xy_px[frame_index]
     frame = read_video_frame(video_path, frame_index) if video_path is not None else None
+    if frame is not None:  # turned as the frames were for pose estimation
+        frame = rotate_image(frame, pose_rotation_cw(pose))
     from_video = frame is not None
     if frame is None or frame.shape[1::-1] != tuple(pose.image_size_px):
         if frame is not None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
 import pytest
 
 from screener import angles as screener_angles
@@ -105,22 +108,53 @@ def test_2d_definitions_match_hand_computed_values() -> None:
     assert lean == pytest.approx(np.degrees(np.arctan2(10, 100)))
 
 
-def test_2d_definitions_agree_with_the_screener() -> None:
-    rng = np.random.default_rng(7)
-    lh, rh = rng.uniform(0, 500, (40, 2)), rng.uniform(0, 500, (40, 2))
-    k, a = rng.uniform(0, 500, (40, 2)), rng.uniform(0, 500, (40, 2))
-    ls, rs = rng.uniform(0, 500, (40, 2)), rng.uniform(0, 500, (40, 2))
+SAMPLE_TRUTH = sorted((Path(__file__).resolve().parents[2] / "sample_videos").glob("*.truth.csv"))
+
+
+@pytest.mark.parametrize("truth_csv", SAMPLE_TRUTH, ids=lambda p: p.stem)
+def test_independent_2d_definitions_agree_with_the_screener_on_the_samples(truth_csv) -> None:
+    """The truth's constructions and the screener's give the same angles from the same
+    joint centres (the committed truth files' pixel columns), and the committed values."""
+    t = pd.read_csv(truth_csv)
+    xy = {
+        f"{s}_{j}": t[[f"{s}_{j}_x_px", f"{s}_{j}_y_px"]].to_numpy(float)
+        for s in ("left", "right")
+        for j in ("hip", "knee", "ankle", "shoulder")
+    }
+    lh, rh, ls, rs = xy["left_hip"], xy["right_hip"], xy["left_shoulder"], xy["right_shoulder"]
+    pairs = {
+        "pelvic_obliquity_deg": (
+            geo.pelvic_obliquity_deg(lh, rh),
+            screener_angles.pelvic_obliquity_deg(lh, rh),
+        ),
+        "trunk_lean_deg": (
+            geo.trunk_lean_deg(lh, rh, ls, rs),
+            screener_angles.trunk_lean_deg(lh, rh, ls, rs),
+        ),
+    }
+    for side, other in (("left", "right"), ("right", "left")):
+        hip, knee, ankle = xy[f"{side}_hip"], xy[f"{side}_knee"], xy[f"{side}_ankle"]
+        pairs[f"{side}_knee_fppa_deg"] = (
+            geo.knee_fppa_deg(hip, knee, ankle, xy[f"{other}_hip"]),
+            screener_angles.knee_fppa_deg(hip, knee, ankle, xy[f"{other}_hip"]),
+        )
+        pairs[f"{side}_hip_adduction_deg"] = (
+            geo.hip_adduction_2d_deg(hip, knee, xy[f"{other}_hip"]),
+            screener_angles.hip_adduction_deg(hip, knee, xy[f"{other}_hip"]),
+        )
+    for column, (truth_way, screener_way) in pairs.items():
+        np.testing.assert_allclose(truth_way, screener_way, atol=1e-6, err_msg=column)
+        # The committed values (4 decimals, from 4-decimal pixels) were made alike.
+        np.testing.assert_allclose(truth_way, t[column], atol=0.01, err_msg=column)
+
+
+def test_knee_flexion_is_the_angle_between_thigh_and_shank() -> None:
+    hip, knee = np.array([[0.0, 0.0, 1.0]]), np.array([[0.0, 0.0, 0.5]])
+    assert geo.knee_flexion_deg(hip, knee, np.array([[0.0, 0.0, 0.0]]))[0] == pytest.approx(0.0)
+    bent = np.array([[0.0, 0.5 * np.sin(np.radians(40)), 0.5 - 0.5 * np.cos(np.radians(40))]])
+    assert geo.knee_flexion_deg(hip, knee, bent)[0] == pytest.approx(40.0)
     np.testing.assert_allclose(
-        geo.pelvic_obliquity_deg(lh, rh), screener_angles.pelvic_obliquity_deg(lh, rh)
-    )
-    np.testing.assert_allclose(
-        geo.knee_fppa_deg(lh, k, a, rh), screener_angles.knee_fppa_deg(lh, k, a, rh)
-    )
-    np.testing.assert_allclose(
-        geo.hip_adduction_2d_deg(lh, k, rh), screener_angles.hip_adduction_deg(lh, k, rh)
-    )
-    np.testing.assert_allclose(
-        geo.trunk_lean_deg(lh, rh, ls, rs), screener_angles.trunk_lean_deg(lh, rh, ls, rs)
+        geo.knee_flexion_deg(hip, knee, bent), screener_angles.knee_flexion_deg(hip, knee, bent)
     )
 
 
