@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -131,8 +132,9 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``screener analyze``."""
-    import screener
     from screener.config import load_config
+    from screener.pose import estimate_pose, release_landmarker
+    from screener.video import probe_video
 
     config = load_config(args.config)
     if args.no_cache:
@@ -142,19 +144,28 @@ def run(args: argparse.Namespace) -> int:
     bar = ProgressBar(sys.stderr, f"{args.video.name}: pose")
     bar.enabled = bar.enabled and not quiet
     try:
-        result = screener.analyze(
-            args.video,
-            task=args.task,
-            side=args.side,
-            view=args.view,
-            pain=args.pain,
-            first_line_done=args.first_line_done,
-            sex=args.sex,
-            config=config,
-            progress=bar,
-        )
+        # One video per process: pose first, then MediaPipe is released before the
+        # analysis and report libraries (pandas, scipy, matplotlib) are imported, so
+        # their memory does not add up (screener.analyze would hold both).
+        info = probe_video(args.video, min_fps=config.min_fps, max_fps=config.max_fps)
+        raw = estimate_pose(args.video, config.pose, config.cache_dir, progress=bar)
     finally:
         bar.close()
+    release_landmarker()
+    from screener.pipeline import analyze_pose
+
+    result = analyze_pose(
+        raw,
+        task=args.task,
+        side=args.side,
+        view=args.view,
+        pain=args.pain,
+        first_line_done=args.first_line_done,
+        sex=args.sex,
+        config=config,
+        video_path=args.video,
+        video_info={k: str(v) if isinstance(v, Path) else v for k, v in asdict(info).items()},
+    )
     result.write(
         outdir, report=not args.no_report, pdf=args.pdf, annotated_video=args.annotated_video
     )
