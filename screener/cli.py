@@ -57,13 +57,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def configure_logging(verbose: int, quiet: bool) -> None:
-    """Log to stderr: warnings by default, info with -v, debug with -vv."""
+    """Log to stderr: warnings by default, info with -v, debug with -vv.
+
+    Python warnings of libraries (numpy RuntimeWarnings on empty slices, matplotlib
+    UserWarnings) go to the ``py.warnings`` logger, shown from ``-v`` on: the screener
+    reports what matters in its own words. MediaPipe's native start-up lines are kept off
+    the terminal by :func:`screener.pose.quiet_native_stderr` (shown with ``-vv``).
+    """
     level = (
         logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
     )
     logging.basicConfig(
         level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
+    logging.captureWarnings(True)
+    logging.getLogger("py.warnings").setLevel(logging.WARNING if verbose else logging.ERROR)
 
 
 #: Sub-commands whose native libraries' start-up lines are hidden unless ``-v``.

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +22,58 @@ def _pain(value: str) -> float:
     if not 0 <= pain <= 10:
         raise argparse.ArgumentTypeError(f"pain must be from 0 to 10, got {value}")
     return pain
+
+
+class ProgressBar:
+    """A one-line progress bar of pose estimation, redrawn in place on a terminal.
+
+    Parameters
+    ----------
+    stream
+        Where to draw (``sys.stderr``); nothing is drawn unless it is a terminal.
+    label
+        Text before the bar.
+
+    Notes
+    -----
+    Redrawn at most 10 times a second; :meth:`close` erases the line, so only the result
+    line stays on the terminal.
+    """
+
+    WIDTH = 30
+
+    def __init__(self, stream: TextIO, label: str) -> None:
+        self.stream = stream
+        self.label = label
+        self.enabled = bool(getattr(stream, "isatty", lambda: False)())
+        self.start: float | None = None
+        self.last_draw = 0.0
+        self.drawn = False
+
+    def __call__(self, done: int, total: int) -> None:
+        """Show ``done`` of ``total`` frames (the signature of a pose progress callback)."""
+        now = time.monotonic()
+        if self.start is None:
+            self.start = now  # the first frame: model loading is not counted in the rate
+        if not self.enabled or (now - self.last_draw < 0.1 and done < total):
+            return
+        self.last_draw = now
+        share = min(1.0, done / total) if total > 0 else 0.0
+        filled = round(share * self.WIDTH)
+        rate = done / max(now - self.start, 1e-3)
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        self.stream.write(
+            f"\r{self.label} [{bar}] {share:4.0%} {done}/{total} frames, {rate:.0f} fps"
+        )
+        self.stream.flush()
+        self.drawn = True
+
+    def close(self) -> None:
+        """Erase the bar."""
+        if self.drawn:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+            self.drawn = False
 
 
 def register(subparsers: Any) -> None:
@@ -78,9 +131,9 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``screener analyze``."""
-    import screener
     from screener.config import load_config
     from screener.fileio import check_output_dir
+    from screener.pose import release_landmarker
     from screener.result import OUTPUT_FILES
 
     config = load_config(args.config)
@@ -89,15 +142,31 @@ def run(args: argparse.Namespace) -> int:
     outdir = args.outdir or Path("screener-results") / args.video.stem
     # Where the results go is checked before the (long) analysis, not after it.
     check_output_dir(outdir, OUTPUT_FILES)
-    result = screener.analyze(
-        args.video,
+    quiet = bool(getattr(args, "quiet", False)) or bool(getattr(args, "verbose", 0))
+    bar = ProgressBar(sys.stderr, f"{args.video.name}: pose")
+    bar.enabled = bar.enabled and not quiet
+    from screener.pipeline import analyze_pose, estimate_video_pose
+
+    try:
+        # One video per process: pose first, then MediaPipe is released before the
+        # analysis and report (screener.analyze would hold both).
+        acquired = estimate_video_pose(args.video, config, progress=bar)
+    finally:
+        bar.close()
+    release_landmarker()
+    result = analyze_pose(
+        acquired.raw,
         task=args.task,
         side=args.side,
         view=args.view,
         pain=args.pain,
         first_line_done=args.first_line_done,
         sex=args.sex,
-        config=config,
+        config=acquired.config,
+        video_path=args.video,
+        video_info=acquired.video_info,
+        other_people=acquired.other_people,
+        faces=acquired.faces,
     )
     result.write(
         outdir, report=not args.no_report, pdf=args.pdf, annotated_video=args.annotated_video
@@ -106,7 +175,7 @@ def run(args: argparse.Namespace) -> int:
     flagged = [f for f in summary["faults"] if f.get("severity") not in (None, "none")]
     sys.stdout.write(
         f"{args.video}: {summary['task']} ({summary['view']} view), "
-        f"{len(result.events)} events, {len(flagged)} fault flag(s)\n"
+        f"{len(result.events)} events, {len(flagged)} fault flag(s); "
         f"results in {outdir.resolve()}\n"
     )
     return 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import platform
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -121,9 +122,47 @@ def analyze(
         A subclass naming the file, the problem and what to do, whenever the video
         cannot be analysed (not a video, no person, wrong view, too short...).
     """
+    acquired = estimate_video_pose(video, config or AnalysisConfig(), progress)
+    return analyze_pose(
+        acquired.raw,
+        task=task,
+        side=side,
+        view=view,
+        pain=pain,
+        first_line_done=first_line_done,
+        sex=sex,
+        config=acquired.config,
+        video_path=Path(video),
+        video_info=acquired.video_info,
+        other_people=acquired.other_people,
+        faces=acquired.faces,
+    )
+
+
+@dataclass(frozen=True)
+class VideoPose:
+    """What the video stage gives the analysis: landmarks and what else was read."""
+
+    raw: PoseSequence
+    config: AnalysisConfig
+    video_info: dict[str, Any]
+    other_people: OtherPeople | None
+    faces: FaceEvidence | None
+
+
+def estimate_video_pose(
+    video: str | Path, config: AnalysisConfig, progress: ProgressCallback | None = None
+) -> VideoPose:
+    """Probe the video, estimate the pose (turned upright if needed), look for a second
+    person and for the subject's face.
+
+    Returns
+    -------
+    VideoPose
+        With the settings as used (a turned video records its turn in them).
+    """
     from screener.video import probe_video
 
-    config = config or AnalysisConfig()
     path = Path(video)
     info = probe_video(path, min_fps=config.min_fps, max_fps=config.max_fps)
     raw, config = _upright_pose(path, config, progress)
@@ -132,20 +171,8 @@ def analyze(
         if config.capture.check_other_people
         else None
     )
-    return analyze_pose(
-        raw,
-        task=task,
-        side=side,
-        view=view,
-        pain=pain,
-        first_line_done=first_line_done,
-        sex=sex,
-        config=config,
-        video_path=path,
-        video_info=_jsonable_info(info),
-        other_people=others,
-        faces=detect_faces(path, raw) if config.capture.check_face else None,
-    )
+    faces = detect_faces(path, raw) if config.capture.check_face else None
+    return VideoPose(raw, config, _jsonable_info(info), others, faces)
 
 
 def _upright_pose(

@@ -85,3 +85,52 @@ def test_help_lists_every_subcommand():
     assert proc.returncode == 0
     for command in ("analyze", "batch", "serve", "worker"):
         assert command in proc.stdout
+
+
+def test_native_writes_to_stderr_are_silenced_only_inside_the_block():
+    """MediaPipe's C++ lines go to file descriptor 2 directly; the block sends them away."""
+    code = (
+        "import os\n"
+        "from screener.pose import quiet_native_stderr\n"
+        "with quiet_native_stderr():\n"
+        "    os.write(2, b'native start-up line\\n')\n"
+        "os.write(2, b'after the block\\n')\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert "native start-up line" not in proc.stderr
+    assert "after the block" in proc.stderr
+
+
+class _Stream:
+    def __init__(self, tty: bool) -> None:
+        self.tty, self.text = tty, ""
+
+    def isatty(self) -> bool:
+        return self.tty
+
+    def write(self, text: str) -> int:
+        self.text += text
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_progress_bar_draws_on_a_terminal_only_and_erases_itself():
+    from screener.cli_analyze import ProgressBar
+
+    piped = _Stream(tty=False)
+    bar = ProgressBar(piped, "clip.mp4: pose")  # type: ignore[arg-type]
+    bar(10, 100)
+    bar.close()
+    assert piped.text == ""
+
+    tty = _Stream(tty=True)
+    bar = ProgressBar(tty, "clip.mp4: pose")  # type: ignore[arg-type]
+    bar(50, 100)
+    bar(100, 100)
+    assert "50%" in tty.text and "100/100 frames" in tty.text and "\n" not in tty.text
+    bar.close()
+    assert tty.text.endswith("\r\033[K")

@@ -75,6 +75,54 @@ def test_long_side_is_scaled_down_after_rotation(make_video):
     assert next(iter_frames(path, max_long_side_px=None)).rgb.shape == (640, 360, 3)
 
 
+def _smooth_pattern(height: int, width: int, index: int) -> np.ndarray:
+    """Colour gradients with a soft moving disc: content a bilinear resize represents well."""
+    y, x = np.mgrid[0:height, 0:width].astype(float)
+    cx, cy = width * (0.3 + 0.02 * index), height * 0.5
+    disc = np.exp(-((x - cx) ** 2 + (y - cy) ** 2) / (2 * (0.1 * min(width, height)) ** 2))
+    img = np.stack([255 * x / width, 255 * y / height, 200 * disc + 30], axis=-1)
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("rotation", [0, 90])
+def test_reduced_size_frames_match_full_size_frames_scaled_down(make_video, rotation):
+    """Planes resized before conversion give the picture of the full frame scaled down."""
+    import cv2
+
+    path = make_video(
+        f"smooth{rotation}.mp4",
+        size=(640, 360),
+        n_frames=3,
+        frame_fn=_smooth_pattern,
+        display_rotation_ccw=rotation,
+    )
+    small = list(iter_frames(path, max_long_side_px=320))
+    full = list(iter_frames(path, max_long_side_px=None))
+    for a, b in zip(small, full, strict=True):
+        expected = cv2.resize(b.rgb, a.rgb.shape[1::-1], interpolation=cv2.INTER_LINEAR)
+        diff = np.abs(a.rgb.astype(int) - expected.astype(int))
+        assert a.rgb.shape == ((180, 320, 3) if rotation == 0 else (320, 180, 3))
+        assert diff.mean() < 1.0 and np.percentile(diff, 99) <= 6, (diff.mean(), diff.max())
+
+
+def test_frame_queue_is_bounded_in_bytes():
+    stop = threading.Event()
+    from screener.video import _ByteQueue
+
+    q = _ByteQueue(100)
+    assert q.put(("frame", 1), 150, stop), "one item larger than the bound passes an empty queue"
+    waiter = threading.Thread(target=lambda: q.put(("frame", 2), 10, stop))
+    waiter.start()
+    waiter.join(timeout=0.3)
+    assert waiter.is_alive(), "a second item must wait while 150 bytes are queued"
+    assert q.get() == ("frame", 1)
+    waiter.join(timeout=2.0)
+    assert not waiter.is_alive() and q.nbytes == 10
+    assert q.put(("frame", 3), 80, stop) and q.nbytes == 90
+    stop.set()
+    assert not q.put(("frame", 4), 20, stop), "a stopped producer gives up instead of waiting"
+
+
 # --------------------------------------------------------------------------- time
 
 

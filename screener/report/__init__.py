@@ -66,7 +66,6 @@ def write_report(
     skeleton on a blank canvas and say so. Files are written atomically.
     """
     from screener.report.context import build_context
-    from screener.report.pdf import write_pdf
 
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
@@ -80,6 +79,8 @@ def write_report(
             atomic_write(out / "report.html", lambda p: p.write_text(text, encoding="utf-8"))
         )
     if pdf:
+        from screener.report.pdf import write_pdf  # matplotlib's PDF backend: only for a PDF
+
         written.append(atomic_write(out / "report.pdf", lambda p: write_pdf(context, p)))
     log.info("report written: %s", ", ".join(p.name for p in written))
     return written
