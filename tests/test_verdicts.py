@@ -93,7 +93,7 @@ def test_shipped_measurement_errors_file_is_valid():
 
 def test_bad_measurement_errors_file_is_a_clear_error(tmp_path):
     path = tmp_path / "errors.toml"
-    path.write_text('schema_version = 1\nmeasured_on = "x"\nmethod = "short"\n')
+    path.write_text('schema_version = 1\nmeasured_on = "renders"\nmethod = "short"\n')
     with pytest.raises(ConfigError, match="method"):
         load_measured_errors(path)
 
