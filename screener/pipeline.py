@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import platform
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,7 @@ from screener.events import (
     detect_task,
     stance_spans,
 )
+from screener.intake import Intake, make_intake
 from screener.keypoints import BoolArray, FloatArray, PoseSequence
 from screener.landmarks import INDEX, LOWER_BODY, SIDES
 from screener.metrics import asymmetry, event_table, side_statistics
@@ -60,6 +61,7 @@ def analyze(
     task: TaskChoice = "auto",
     side: SideChoice = "auto",
     view: ViewChoice = "auto",
+    intake: Intake | Mapping[str, Any] | None = None,
     pain: float | None = None,
     first_line_done: bool = False,
     sex: str | None = None,
@@ -79,11 +81,18 @@ def analyze(
     view
         ``"anterior"``, ``"posterior"`` or ``"auto"``. Giving it also corrects a model
         that labelled a subject seen from behind as facing the camera.
+    intake
+        The pain and history answers (:class:`screener.intake.Intake` or a mapping of its
+        fields): worst lateral knee pain during or after running in the past week (the
+        plan's pain gate), pain at rest, pain onset, weekly volume, first-line care tried
+        and for how long, red flags. None: nothing recorded.
     pain
-        Current lateral knee pain, 0-10, for the plan's pain gate (None: unknown).
+        Older name of ``intake["running_pain"]``: since the intake was added it means the
+        worst lateral knee pain during or after running in the past week, 0-10 (it
+        used to say "now"). Giving both is an error.
     first_line_done
-        Whether first-line care (NSAIDs, activity reduction, load modification,
-        cross-training) has been done.
+        Older form of ``intake["first_line_care"]``: first-line care was tried, which
+        one not recorded.
     sex
         ``"female"``, ``"male"`` or None: selects sex-specific norms where they exist.
     config
@@ -114,8 +123,7 @@ def analyze(
         task=task,
         side=side,
         view=view,
-        pain=pain,
-        first_line_done=first_line_done,
+        intake=make_intake(intake, pain=pain, first_line_done=first_line_done),
         sex=sex,
         config=config,
         video_path=path,
@@ -129,6 +137,7 @@ def analyze_pose(
     task: TaskChoice = "auto",
     side: SideChoice = "auto",
     view: ViewChoice = "auto",
+    intake: Intake | Mapping[str, Any] | None = None,
     pain: float | None = None,
     first_line_done: bool = False,
     sex: str | None = None,
@@ -146,6 +155,7 @@ def analyze_pose(
     AnalysisResult
     """
     config = config or AnalysisConfig()
+    answers = make_intake(intake, pain=pain, first_line_done=first_line_done)
     name = str(video_path) if video_path else str(raw.source.get("video", "landmarks"))
     _check_person(raw, name)
     warnings: list[str] = []
@@ -228,7 +238,7 @@ def analyze_pose(
         sex=sex or config.sex,
         asymmetry=asym,
     )
-    plan = build_plan(faults, pain, first_line_done, config.plan_path)
+    plan = build_plan(faults, answers, config.plan_path, dose_overrides=config.dose_overrides)
     summary: dict[str, Any] = {
         "task": task_est.task,
         "task_detection": {
@@ -245,8 +255,9 @@ def analyze_pose(
         },
         "stance_side": stance_side,
         "sex": sex or config.sex,
-        "pain": pain,
-        "first_line_done": first_line_done,
+        "intake": answers.answers(),
+        "pain": answers.running_pain,
+        "first_line_done": answers.first_line_done,
         "fps": fps,
         "n_frames": pose.n_frames,
         "duration_s": float(pose.time_s[-1] - pose.time_s[0]) if pose.n_frames else 0.0,
@@ -265,6 +276,7 @@ def analyze_pose(
             **_provenance(config, raw, cleaned.cutoff_hz),
             "corrections_file": str(config.corrections_path) if config.corrections_path else None,
             "corrections": corrections_applied + event_corrections,
+            "dose_overrides": plan["dose_overrides"],
         },
     }
     return AnalysisResult(

@@ -255,7 +255,7 @@ def build_context(result: AnalysisResult) -> dict[str, Any]:
     """
     norms = load_norms(result.config.norms_path)
     faults = _faults(result, norms)
-    plan = result.summary.get("plan") or build_plan(faults, None, False, result.config.plan_path)
+    plan = result.summary.get("plan") or build_plan(faults, None, result.config.plan_path)
     series = figure_png(time_series_figure(result.frames, result.events))
     ordered = sorted(faults, key=lambda f: (f["verdict"] != "flag", -severity_rank(f["severity"])))
     cited = sorted(
