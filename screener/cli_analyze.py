@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,8 @@ def add_intake_arguments(p: argparse.ArgumentParser) -> None:
         "pain and history",
         "The plan's pain gate uses --running-pain; the other answers are recorded and shown.",
     )
+    g.add_argument("--patient", default="", help="patient code for the chart entry (no name)")
+    g.add_argument("--visit-date", default=None, help="visit date, YYYY-MM-DD (default: today)")
     g.add_argument(
         "--running-pain",
         type=_pain,
@@ -108,6 +111,8 @@ def intake_from_args(args: argparse.Namespace) -> dict[str, Any]:
         )
     care = list(args.first_line) or (["unspecified"] if args.first_line_done else [])
     return {
+        "patient_code": args.patient,
+        "visit_date": args.visit_date or date.today().isoformat(),
         "running_pain": args.running_pain if args.running_pain is not None else args.pain,
         "rest_pain": args.rest_pain,
         "pain_onset": args.pain_onset,
@@ -148,7 +153,9 @@ def register(subparsers: Any) -> None:
         default=None,
         help="output folder (default: ./screener-results/<video name>)",
     )
-    p.add_argument("--pdf", action="store_true", help="also write report.pdf")
+    p.add_argument(
+        "--pdf", action="store_true", help="also write report.pdf and handout.pdf (WeasyPrint)"
+    )
     p.add_argument(
         "--annotated-video",
         action="store_true",

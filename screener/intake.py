@@ -11,6 +11,7 @@ A positive red flag replaces the plan with a referral (:mod:`screener.plan`).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -81,9 +82,16 @@ class Intake(BaseModel):
         How long first-line care was tried, weeks.
     red_flags
         Positive answers of the red-flag checklist.
+    patient_code
+        The clinic's code for the patient (no name), printed on the chart entry.
+    visit_date
+        Date of the visit, printed on the chart entry and the handout.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    patient_code: str = Field("", max_length=64)
+    visit_date: date | None = None
 
     running_pain: float | None = Field(None, ge=0, le=10)
     rest_pain: float | None = Field(None, ge=0, le=10)

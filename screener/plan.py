@@ -91,6 +91,7 @@ class FirstLine(_Strict):
     title: str
     items: list[str] = Field(min_length=1)
     next_step: str
+    plain_items: list[str] = Field(min_length=1)
 
 
 class Lumbopelvic(_Strict):

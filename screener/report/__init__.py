@@ -1,15 +1,18 @@
-"""The clinician's report: ``report.html`` (self-contained) and ``report.pdf``.
+"""The clinician's report and the patient handout, as HTML and as PDF.
 
-Both render one context (:func:`screener.report.context.build_context`): header, flags,
-the worst event per side as a face-blurred still with the skeleton and angle drawn, time
-series with events shaded, values against norms, the plan, caveats and provenance.
+``report.html`` (the chart entry and the full screen: header, flags with their measured
+accuracy, the worst event per side as a face-blurred still, time series, values against
+norms, the plan, caveats, provenance) and ``handout.html`` (one page in plain words for
+the patient) render one context (:func:`screener.report.context.build_context`). The PDFs
+are printed from the same HTML by WeasyPrint (:mod:`screener.report.pdf`).
 """
 
 from __future__ import annotations
 
 import logging
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
@@ -20,7 +23,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["render_html", "write_report"]
+__all__ = ["render_handout", "render_html", "write_report"]
 
 
 def _environment() -> Environment:
@@ -31,16 +34,34 @@ def _environment() -> Environment:
     )
 
 
-def render_html(context: dict[str, object]) -> str:
-    """Render the HTML report from a context of :func:`build_context`."""
+def render_html(context: dict[str, Any]) -> str:
+    """Render the clinician's HTML report from a context of :func:`build_context`."""
     template = _environment().get_template("report.html.j2")
     return template.render(h=context["header"], **context)
+
+
+def render_handout(plan: dict[str, Any], header: dict[str, Any]) -> str:
+    """Render the patient handout (HTML) for a plan and a header (patient code, visit date)."""
+    from screener.report.handout import handout_context
+
+    template = _environment().get_template("handout.html.j2")
+    return template.render(**handout_context(plan, header))
+
+
+def _write_text(text: str, path: Path) -> None:
+    path.write_text(text, encoding="utf-8")
+
+
+def _write_pdf(text: str, path: Path) -> None:
+    from screener.report.pdf import html_to_pdf
+
+    html_to_pdf(text, path)
 
 
 def write_report(
     result: AnalysisResult, outdir: str | Path, *, html: bool = True, pdf: bool = False
 ) -> list[Path]:
-    """Write the report files of one analysis.
+    """Write the report and handout files of one analysis.
 
     Parameters
     ----------
@@ -49,10 +70,10 @@ def write_report(
     outdir
         Folder to write to (created if needed).
     html
-        Write ``report.html``: one self-contained file (images inline as base64, CSS
-        inline) that opens offline.
+        Write ``report.html`` and ``handout.html``: self-contained files (images inline
+        as base64, CSS inline) that open offline.
     pdf
-        Write ``report.pdf`` (A4, printable).
+        Write ``report.pdf`` and ``handout.pdf`` (A4), printed from the same HTML.
 
     Returns
     -------
@@ -66,20 +87,21 @@ def write_report(
     skeleton on a blank canvas and say so. Files are written atomically.
     """
     from screener.report.context import build_context
-    from screener.report.pdf import write_pdf
 
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
     if not (html or pdf):
         return []
     context = build_context(result)
+    documents = {
+        "report": render_html(context),
+        "handout": render_handout(context["plan"], context["header"]),
+    }
     written = []
-    if html:
-        text = render_html(context)
-        written.append(
-            atomic_write(out / "report.html", lambda p: p.write_text(text, encoding="utf-8"))
-        )
-    if pdf:
-        written.append(atomic_write(out / "report.pdf", lambda p: write_pdf(context, p)))
+    for name, text in documents.items():
+        if html:
+            written.append(atomic_write(out / f"{name}.html", partial(_write_text, text)))
+        if pdf:
+            written.append(atomic_write(out / f"{name}.pdf", partial(_write_pdf, text)))
     log.info("report written: %s", ", ".join(p.name for p in written))
     return written
