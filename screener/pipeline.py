@@ -220,6 +220,9 @@ def analyze_pose(
         _recording_warnings(task_est.task, fps, sides, raw, norms.task(task_est.task).min_events)
     )
     warnings.extend(_foreshortening_warnings(events, foreshortened))
+    depth = _squat_depth(events, stance_side) if task_est.task == "sls" else None
+    if depth is not None and depth["reached"] is False:
+        warnings.append(depth["note"])
     quality_summary = {
         "detected_fraction": float(raw.detected.mean()),
         "mean_quality": float(np.mean(quality)),
@@ -254,6 +257,7 @@ def analyze_pose(
             "labels_mirrored": mirrored,
         },
         "stance_side": stance_side,
+        "squat_depth": depth,
         "sex": sex or config.sex,
         "intake": answers.answers(),
         "pain": answers.running_pain,
@@ -462,6 +466,15 @@ def _recording_warnings(
             "be in view (the pose model follows one person); check the stills"
         )
     return out
+
+
+def _squat_depth(events: pd.DataFrame, stance_side: str | None) -> dict[str, Any]:
+    """Depth of the single-leg squat against the capture guide (see screener.capture)."""
+    from screener.capture import CAPTURE_PATH, load_capture_guides, squat_depth
+
+    return squat_depth(
+        events[events["side"] == stance_side], load_capture_guides(CAPTURE_PATH)["sls"]
+    )
 
 
 def _foreshortening_warnings(

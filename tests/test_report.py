@@ -286,3 +286,33 @@ def test_charts_draw_a_legs_angles_only_while_it_is_in_stance():
     assert knee.get_ylim()[0] > -20  # the free leg's -100 does not squash the axis
     pelvis = next(ax for ax in fig.axes if ax.get_title(loc="left").startswith("Pelvic"))
     assert np.isfinite(np.asarray(pelvis.get_lines()[0].get_ydata(), float)).all()
+
+
+def test_headline_says_insufficient_data_for_an_ungraded_side():
+    from screener.report.context import headline
+
+    def entry(side, verdict, severity="none"):
+        return {"side": side, "verdict": verdict, "severity": severity, "label": "Pelvic drop"}
+
+    faults = [entry("left", "insufficient events"), entry("right", "no flag")]
+    text = headline({"task": "jog"}, faults)
+    assert "Insufficient data for left" in text
+    assert "No movement fault reached a screening threshold on the right side" in text
+    assert "left and right" not in text
+    both = headline({"task": "jog"}, [entry("left", "no flag"), entry("right", "no flag")])
+    assert "left and right side" in both and "Insufficient" not in both
+
+
+def test_squat_depth_is_checked_against_the_capture_guide():
+    import pandas as pd
+
+    from screener.capture import CAPTURE_PATH, load_capture_guides, squat_depth
+
+    guide = load_capture_guides(CAPTURE_PATH)["sls"]
+    assert any("hands on the hips" in s for s in guide.steps)
+    shallow = squat_depth(pd.DataFrame({"knee_flexion_deg": [20.0, 25.0]}), guide)
+    assert shallow["reached"] is False and "shallower" in shallow["note"]
+    deep = squat_depth(pd.DataFrame({"knee_flexion_deg": [55.0, 60.0]}), guide)
+    assert deep["reached"] is True and deep["mean_knee_flexion_deg"] == 57.5
+    unknown = squat_depth(pd.DataFrame({"knee_flexion_deg": [float("nan")]}), guide)
+    assert unknown["reached"] is None

@@ -285,6 +285,8 @@ def build_context(result: AnalysisResult) -> dict[str, Any]:
         "headline": headline(result.summary, faults),
         "chart": chart_entry(result.summary.get("intake") or {}, plan),
         "cannot_exclude": list(VIDEO_CANNOT_EXCLUDE),
+        "capture": _capture_guide(result.summary.get("task")),
+        "squat_depth": result.summary.get("squat_depth"),
         "dose_text": dose_text,
         "rows": norm_rows(result, norms, faults),
         "stills": stills(result, faults),
@@ -296,6 +298,13 @@ def build_context(result: AnalysisResult) -> dict[str, Any]:
         "sources": [(k, norms.sources[k].short()) for k in cited],
         "fmt": _fmt,
     }
+
+
+def _capture_guide(task: Any) -> dict[str, Any] | None:
+    from screener.capture import CAPTURE_PATH, load_capture_guides
+
+    guide = load_capture_guides(CAPTURE_PATH).get(str(task))
+    return guide.model_dump() if guide else None
 
 
 def evidence_label(status: str, basis: str) -> str:
