@@ -271,7 +271,7 @@ def _findings(faults: list[dict[str, Any]], protocol: Protocol) -> list[dict[str
                 "severity": f["severity"],
                 "confidence": f.get("confidence"),
                 "label": f.get("label", f["fault"]),
-                "task": f.get("task"),
+                "task": f.get("task_name") or f.get("task"),
                 "why": link.why if link else "",
                 "exercises": list(link.exercises) if link else [e.id for e in protocol.exercises],
             }
@@ -309,7 +309,7 @@ def _exercise_entries(
         entry["dose_source"] = "override" if override is not None else "protocol file default"
         entry["indicated_by"] = indicated
         entry["reasons"] = [
-            f"{d['label']} ({d['side']}, {d['severity']})"
+            f"{d['label']} ({', '.join(x for x in (d['side'], d['severity'], d['task']) if x)})"
             for d in findings
             if ex.id in d["exercises"]
         ]

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["render_handout", "render_html", "write_report"]
+__all__ = ["render_handout", "render_html", "render_visit", "write_report"]
 
 
 def _environment() -> Environment:
@@ -46,6 +46,43 @@ def render_handout(plan: dict[str, Any], header: dict[str, Any]) -> str:
 
     template = _environment().get_template("handout.html.j2")
     return template.render(**handout_context(plan, header))
+
+
+def render_visit(
+    visit: dict[str, Any], header: dict[str, Any], take_labels: dict[str, str] | None = None
+) -> str:
+    """Render the clinician's visit report (HTML) of :func:`screener.visit.screen_visit`.
+
+    Parameters
+    ----------
+    visit
+        The visit screen.
+    header
+        ``patient_code`` and ``visit_date``.
+    take_labels
+        A readable name per recording id (e.g. the uploaded file name).
+    """
+    from screener.intake import VIDEO_CANNOT_EXCLUDE
+    from screener.plan import dose_text
+    from screener.report.context import TASK_NAMES, _fmt, chart_entry
+    from screener.visit import SLOT_NAMES
+
+    template = _environment().get_template("visit.html.j2")
+    return template.render(
+        h=header,
+        plan=visit["plan"],
+        chart=chart_entry(visit.get("intake") or {}, visit["plan"]),
+        headline=visit["headline"],
+        missing=visit["missing"],
+        comparison=visit["comparison"],
+        takes=visit["takes"],
+        take_labels=take_labels or {},
+        slot_names=SLOT_NAMES,
+        task_names=TASK_NAMES,
+        cannot_exclude=list(VIDEO_CANNOT_EXCLUDE),
+        fmt=_fmt,
+        dose_text=dose_text,
+    )
 
 
 def _write_text(text: str, path: Path) -> None:
