@@ -65,9 +65,17 @@ def take_quality(summary: Mapping[str, Any], norms: Norms) -> float:
     return round(base * events * (0.5 if crowded else 1.0), 4)
 
 
-def _choose_takes(
+def choose_takes(
     takes: Sequence[tuple[str, Mapping[str, Any]]], norms: Norms
 ) -> tuple[dict[str, tuple[str, Mapping[str, Any]]], list[dict[str, Any]]]:
+    """The best take of each slot by :func:`take_quality`, and every take marked used or not.
+
+    Returns
+    -------
+    chosen, listing
+        Slot -> ``(id, summary)`` of the kept take; per take ``id``, ``slot``,
+        ``quality``, ``used`` and ``note``. On equal quality the first take is kept.
+    """
     chosen: dict[str, tuple[str, Mapping[str, Any]]] = {}
     scores: dict[str, float] = {}
     listing: list[dict[str, Any]] = []
@@ -229,7 +237,7 @@ def screen_visit(
         (:func:`screener.plan.build_plan` over every kept take's flags).
     """
     answers = make_intake(intake)
-    chosen, listing = _choose_takes(takes, norms)
+    chosen, listing = choose_takes(takes, norms)
     faults = []
     for slot, (take_id, summary) in chosen.items():
         judged_side = summary.get("stance_side") if summary.get("task") == "sls" else None
