@@ -135,6 +135,7 @@ def test_edit_patient_and_patient_doses(
         assert (patient.code, patient.sex) == ("RUN-9", "male")
         assert services.patient_doses(patient)["clamshell"] == {"sets": 2, "reps": "8"}
         screen = services.screen_of_visit(settings, s.get(Visit, world.visit_id))
+    assert screen is not None
     clam = next(e for e in screen["plan"]["exercises"] if e["id"] == "clamshell")
     assert (clam["dosage"]["sets"], clam["dosage"]["reps"]) == (2, "8")
     assert screen["plan"]["dose_overrides"]["mule_kick"] == {"frequency": "twice a week"}
@@ -158,6 +159,7 @@ def test_a_retake_is_chosen_by_quality_not_averaged(
         from screener.web import trends
 
         series = trends.collect_trends(settings, s.get(Patient, world.patient_id))
+    assert screen is not None
     assert [t["used"] for t in screen["takes"]] == [False, True]
     drop = next(s for s in series if s.task == "walk" and s.metric == "pelvic_drop_deg")
     assert drop.points["left"][-1][1] == pytest.approx(6.0)
@@ -214,7 +216,7 @@ def test_admin_reset_and_deactivate(
         assert client.get("/patients").status_code == 200
         assert main(["deactivate-user", "kim", "--data-dir", data]) == 0
         assert client.get("/patients", follow_redirects=False).status_code in (302, 303, 401)
-    with app.state.sessions() as s:  # type: ignore[attr-defined]
+    with app.state.sessions() as s:
         from sqlalchemy import select
 
         assert s.scalar(select(User.is_active).where(User.username == "kim")) is False
