@@ -270,9 +270,10 @@ def build_context(result: AnalysisResult) -> dict[str, Any]:
     norms = load_norms(result.config.norms_path)
     faults = _faults(result, norms)
     plan = result.summary.get("plan") or build_plan(faults, None, result.config.plan_path)
-    flags = flagged(faults)
-    for f in flags:
-        f["accuracy"] = accuracy_text(norms, result.summary["task"], f["metric"])
+    flags = [
+        {**f, "accuracy": accuracy_text(norms, result.summary["task"], f["metric"])}
+        for f in flagged(faults)
+    ]
     series = figure_png(time_series_figure(result.frames, result.events))
     ordered = sorted(faults, key=lambda f: (f["verdict"] != "flag", -severity_rank(f["severity"])))
     cited = sorted(
