@@ -68,7 +68,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         input=PASSWORD + "\n",
         text=True,
         check=True,
-        timeout=120,
+        timeout=600,
         env=env,
         cwd=tmp_path / "cwd",
     )
@@ -238,12 +238,17 @@ def test_visit_with_three_recordings_in_chromium(server: tuple[str, Path], tmp_p
         expect(page.locator("h1")).to_have_text("Visit of 2025-05-02")
         visit_url = page.url
 
-        for kind, clip in clips.items():
+        recordings = []
+        for kind, clip in clips.items():  # upload all three, then wait for the worker
             page.goto(visit_url)
             page.select_option("select[name=kind]", kind)
             page.set_input_files("input[name=video]", str(clip))
             page.click("button:has-text('Upload and analyse')")
-            expect(page.locator("#flags")).to_be_visible(timeout=600_000)
+            expect(page.locator("h1")).not_to_have_text("Visit of 2025-05-02")
+            recordings.append(page.url)
+        for url in recordings:
+            page.goto(url)
+            expect(page.locator("#flags")).to_be_visible(timeout=1_200_000)
 
         page.goto(visit_url)
         expect(page.locator("#visit-plan-status")).to_contain_text("Second-line protocol")
@@ -258,7 +263,7 @@ def test_visit_with_three_recordings_in_chromium(server: tuple[str, Path], tmp_p
         expect(page.locator("#visit-plan-message")).to_contain_text("2/10")
 
         for link, name in (("#visit-report-pdf", "report"), ("#visit-handout-pdf", "handout")):
-            with page.expect_download() as info:
+            with page.expect_download(timeout=600_000) as info:  # printed on request
                 page.click(link)
             pdf = tmp_path / f"{name}.pdf"
             info.value.save_as(pdf)
