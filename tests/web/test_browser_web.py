@@ -90,7 +90,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 300  # a busy machine starts slowly
         while True:
             try:
                 with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
