@@ -96,7 +96,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
                 with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
                     if json.load(response)["status"] == "ok":
                         break
-            except (urllib.error.URLError, ConnectionError):
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
                 if time.monotonic() > deadline or serve.poll() is not None:
                     pytest.fail(f"server did not start: {(tmp_path / 'processes.log').read_text()}")
                 time.sleep(0.2)
