@@ -25,6 +25,7 @@ log = logging.getLogger("screener")
 _PLUGINS: tuple[tuple[str, str], ...] = (
     ("screener.batch.cli", "batch"),
     ("screener.web.cli", "web"),
+    ("screener.web.cli_admin", "web"),
 )
 
 

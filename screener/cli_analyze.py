@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 import time
+from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -76,6 +77,105 @@ class ProgressBar:
             self.drawn = False
 
 
+def _non_negative(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected a number, got {value!r}") from exc
+    if not number >= 0:
+        raise argparse.ArgumentTypeError(f"expected a number 0 or more, got {value}")
+    return number
+
+
+def _choices(allowed: tuple[str, ...]) -> Any:
+    def parse(value: str) -> list[str]:
+        items = [v.strip().replace("-", "_") for v in value.split(",") if v.strip()]
+        bad = [v for v in items if v not in allowed]
+        if bad:
+            raise argparse.ArgumentTypeError(
+                f"unknown value(s) {', '.join(bad)}; choose from {', '.join(allowed)}"
+            )
+        return items
+
+    return parse
+
+
+def add_intake_arguments(p: argparse.ArgumentParser) -> None:
+    """The pain, history and red-flag answers (see :class:`screener.intake.Intake`)."""
+    from screener.intake import FIRST_LINE_LABELS, RED_FLAG_LABELS
+
+    g = p.add_argument_group(
+        "pain and history",
+        "The plan's pain gate uses --running-pain; the other answers are recorded and shown.",
+    )
+    g.add_argument("--patient", default="", help="patient code for the chart entry (no name)")
+    g.add_argument("--visit-date", default=None, help="visit date, YYYY-MM-DD (default: today)")
+    g.add_argument(
+        "--running-pain",
+        type=_pain,
+        default=None,
+        help="worst lateral knee pain during or after running in the past week, 0-10",
+    )
+    g.add_argument(
+        "--pain",
+        type=_pain,
+        default=None,
+        help="older name of --running-pain, read as running pain (it used to say 'now'); "
+        "a note says so on stderr",
+    )
+    g.add_argument("--rest-pain", type=_pain, default=None, help="lateral knee pain at rest, 0-10")
+    g.add_argument(
+        "--pain-onset", default="", help="when the pain starts in a run, e.g. '3 km' or '20 min'"
+    )
+    g.add_argument("--weekly-km", type=_non_negative, default=None, help="running km per week")
+    g.add_argument(
+        "--first-line",
+        type=_choices(tuple(k for k in FIRST_LINE_LABELS if k != "unspecified")),
+        default=[],
+        help="first-line care tried, comma-separated: nsaids, activity_reduction, "
+        "load_modification, cross_training",
+    )
+    g.add_argument(
+        "--first-line-weeks", type=_non_negative, default=None, help="how long, in weeks"
+    )
+    g.add_argument(
+        "--first-line-done",
+        action="store_true",
+        help="first-line care was tried, which not recorded (prefer --first-line)",
+    )
+    g.add_argument(
+        "--red-flag",
+        type=_choices(tuple(RED_FLAG_LABELS)),
+        action="extend",
+        default=[],
+        help="a positive red-flag answer (refers instead of a plan), comma-separated: "
+        + ", ".join(RED_FLAG_LABELS),
+    )
+
+
+def intake_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """The intake answers of the parsed options, as a mapping for ``screener.analyze``."""
+    if args.pain is not None:
+        if args.running_pain is not None:
+            raise argparse.ArgumentTypeError("give --running-pain or --pain, not both")
+        sys.stderr.write(
+            "screener: note: --pain is read as --running-pain (worst lateral knee pain "
+            "during or after running in the past week)\n"
+        )
+    care = list(args.first_line) or (["unspecified"] if args.first_line_done else [])
+    return {
+        "patient_code": args.patient,
+        "visit_date": args.visit_date or date.today().isoformat(),
+        "running_pain": args.running_pain if args.running_pain is not None else args.pain,
+        "rest_pain": args.rest_pain,
+        "pain_onset": args.pain_onset,
+        "weekly_volume_km": args.weekly_km,
+        "first_line_care": care,
+        "first_line_weeks": args.first_line_weeks,
+        "red_flags": list(args.red_flag),
+    }
+
+
 def register(subparsers: Any) -> None:
     """Add the ``analyze`` sub-command."""
     p = subparsers.add_parser(
@@ -92,13 +192,7 @@ def register(subparsers: Any) -> None:
         help="stance leg of a single-leg squat",
     )
     p.add_argument("--view", choices=["anterior", "posterior", "auto"], default="auto")
-    p.add_argument("--pain", type=_pain, default=None, help="lateral knee pain now, 0-10")
-    p.add_argument(
-        "--first-line-done",
-        action="store_true",
-        help="first-line care (NSAIDs, activity reduction, load modification, "
-        "cross-training) has been done",
-    )
+    add_intake_arguments(p)
     p.add_argument(
         "--sex",
         choices=["female", "male"],
@@ -112,7 +206,9 @@ def register(subparsers: Any) -> None:
         default=None,
         help="output folder (default: ./screener-results/<video name>)",
     )
-    p.add_argument("--pdf", action="store_true", help="also write report.pdf")
+    p.add_argument(
+        "--pdf", action="store_true", help="also write report.pdf and handout.pdf (WeasyPrint)"
+    )
     p.add_argument(
         "--annotated-video",
         action="store_true",
@@ -140,6 +236,11 @@ def run(args: argparse.Namespace) -> int:
     if args.no_cache:
         config = config.model_copy(update={"cache_dir": None})
     outdir = args.outdir or Path("screener-results") / args.video.stem
+    try:
+        intake = intake_from_args(args)
+    except argparse.ArgumentTypeError as exc:
+        sys.stderr.write(f"screener: error: {exc}\n")
+        return 2
     # Where the results go is checked before the (long) analysis, not after it.
     check_output_dir(outdir, OUTPUT_FILES)
     quiet = bool(getattr(args, "quiet", False)) or bool(getattr(args, "verbose", 0))
@@ -159,8 +260,7 @@ def run(args: argparse.Namespace) -> int:
         task=args.task,
         side=args.side,
         view=args.view,
-        pain=args.pain,
-        first_line_done=args.first_line_done,
+        intake=intake,
         sex=args.sex,
         config=acquired.config,
         video_path=args.video,

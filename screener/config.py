@@ -411,6 +411,12 @@ class AnalysisConfig(_Frozen):
         description="Also apply calibrations checked on renders only, not yet on real video "
         "(status renders_only in the corrections file): for research, never the default.",
     )
+    dose_overrides: dict[str, dict[str, str | int]] = Field(
+        default_factory=dict,
+        description="Per exercise id of the plan file, dose fields (sets, reps, tempo, load, "
+        "frequency) replacing the file's defaults: a clinic's or a patient's dose. Checked "
+        "against the plan file when the plan is built; part of the settings hash.",
+    )
     sex: Sex | None = Field(None, description="Selects sex-specific norms where they exist.")
     cache_dir: Path | None = Field(
         default_factory=default_cache_dir,

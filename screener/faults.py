@@ -28,6 +28,8 @@ FAULT_MEANING: dict[str, str] = {
     "2D angle combines hip adduction, hip internal rotation and knee rotation",
     "femoral_ir": "the thigh turns inward (femoral internal rotation), a pattern linked to "
     "weak hip external rotators",
+    "hip_adduction": "the thigh moves toward the midline in running stance (hip "
+    "adduction), the running pattern that preceded iliotibial band pain in a prospective study",
     "trunk_lean": "the trunk leans over the stance leg, a common compensation that "
     "off-loads weak hip abductors",
     "narrow_step_width": "the feet land close to or across the midline (narrow step or "

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import platform
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -55,6 +55,7 @@ from screener.events import (
     detect_task,
     stance_spans,
 )
+from screener.intake import Intake, make_intake
 from screener.keypoints import BoolArray, FloatArray, PoseSequence
 from screener.landmarks import INDEX, LOWER_BODY, SIDES
 from screener.metrics import asymmetry, event_table, side_statistics
@@ -80,6 +81,7 @@ def analyze(
     task: TaskChoice = "auto",
     side: SideChoice = "auto",
     view: ViewChoice = "auto",
+    intake: Intake | Mapping[str, Any] | None = None,
     pain: float | None = None,
     first_line_done: bool = False,
     sex: str | None = None,
@@ -99,11 +101,18 @@ def analyze(
     view
         ``"anterior"``, ``"posterior"`` or ``"auto"``. Giving it also corrects a model
         that labelled a subject seen from behind as facing the camera.
+    intake
+        The pain and history answers (:class:`screener.intake.Intake` or a mapping of its
+        fields): worst lateral knee pain during or after running in the past week (the
+        plan's pain gate), pain at rest, pain onset, weekly volume, first-line care tried
+        and for how long, red flags. None: nothing recorded.
     pain
-        Current lateral knee pain, 0-10, for the plan's pain gate (None: unknown).
+        Older name of ``intake["running_pain"]``: since the intake was added it means the
+        worst lateral knee pain during or after running in the past week, 0-10 (it
+        used to say "now"). Giving both is an error.
     first_line_done
-        Whether first-line care (NSAIDs, activity reduction, load modification,
-        cross-training) has been done.
+        Older form of ``intake["first_line_care"]``: first-line care was tried, which
+        one not recorded.
     sex
         ``"female"``, ``"male"`` or None: selects sex-specific norms where they exist.
     config
@@ -128,8 +137,7 @@ def analyze(
         task=task,
         side=side,
         view=view,
-        pain=pain,
-        first_line_done=first_line_done,
+        intake=make_intake(intake, pain=pain, first_line_done=first_line_done),
         sex=sex,
         config=acquired.config,
         video_path=Path(video),
@@ -236,6 +244,7 @@ def analyze_pose(
     task: TaskChoice = "auto",
     side: SideChoice = "auto",
     view: ViewChoice = "auto",
+    intake: Intake | Mapping[str, Any] | None = None,
     pain: float | None = None,
     first_line_done: bool = False,
     sex: str | None = None,
@@ -257,6 +266,7 @@ def analyze_pose(
     AnalysisResult
     """
     config = config or AnalysisConfig()
+    answers = make_intake(intake, pain=pain, first_line_done=first_line_done)
     name = str(video_path) if video_path else str(raw.source.get("video", "landmarks"))
     _check_person(raw, name, config)
     warnings = _upright_warnings(raw, name, config)
@@ -310,10 +320,16 @@ def analyze_pose(
     events, stance_side, event_corrections = _event_table(
         frames, cleaned.pose, task_est.task, chosen_view, side, config, corrections, name
     )
+    depth = _squat_depth(events, stance_side) if task_est.task == "sls" else None
+    if depth is not None and depth["reached"] is False:
+        warnings.append(depth["note"])
     sides, asym, quality_summary, faults = _assess(
         raw, cleaned, frames, events, foreshortened, task_est.task, chosen_view, sex, config,
         warnings,
     )  # fmt: skip
+    from screener.plan import build_plan
+
+    plan = build_plan(faults, answers, config.plan_path, dose_overrides=config.dose_overrides)
     summary: dict[str, Any] = {
         "task": task_est.task,
         "task_detection": {
@@ -336,13 +352,15 @@ def analyze_pose(
             "labels_mirrored": mirrored,
         },
         "stance_side": stance_side,
+        "squat_depth": depth,
         "capture": {
             **camera.as_dict(),
             "other_people": other_people.as_dict() if other_people else {"checked": False},
         },
         "sex": sex or config.sex,
-        "pain": pain,
-        "first_line_done": first_line_done,
+        "intake": answers.answers(),
+        "pain": answers.running_pain,
+        "first_line_done": answers.first_line_done,
         **_timing(cleaned.pose),
         "event_values": (
             "stance: peak of each metric over the stance phase (t_peak_s: peak pelvic drop)"
@@ -352,7 +370,7 @@ def analyze_pose(
         "sides": sides,
         "asymmetry": asym,
         "faults": faults,
-        "plan": _plan(faults, pain, first_line_done, config),
+        "plan": plan,
         "quality": quality_summary,
         "video": video_info or {},
         "provenance": {
@@ -366,6 +384,7 @@ def analyze_pose(
                 "method": "image landmarks rotated about the image centre before any angle",
             },
             "envelope_file": str(config.capture.envelope_path),
+            "dose_overrides": plan["dose_overrides"],
         },
     }
     pose = cleaned.pose
@@ -437,14 +456,6 @@ def _assess(
         **_measured_error_rules(config, task, view),
     )
     return sides, asym, quality, faults
-
-
-def _plan(
-    faults: list[dict[str, Any]], pain: float | None, first_line_done: bool, config: AnalysisConfig
-) -> dict[str, Any]:
-    from screener.plan import build_plan
-
-    return build_plan(faults, pain, first_line_done, config.plan_path)
 
 
 class _Cleaning:
@@ -843,6 +854,15 @@ def decode_warnings(decode: dict[str, Any]) -> list[str]:
             "were replaced by the nominal frame interval; event times near them are less exact"
         )
     return out
+
+
+def _squat_depth(events: pd.DataFrame, stance_side: str | None) -> dict[str, Any]:
+    """Depth of the single-leg squat against the capture guide (see screener.capture_guide)."""
+    from screener.capture_guide import CAPTURE_PATH, load_capture_guides, squat_depth
+
+    return squat_depth(
+        events[events["side"] == stance_side], load_capture_guides(CAPTURE_PATH)["sls"]
+    )
 
 
 def _foreshortening_warnings(

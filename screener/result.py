@@ -25,6 +25,8 @@ OUTPUT_FILES: tuple[str, ...] = (
     "summary.json",
     "report.html",
     "report.pdf",
+    "handout.html",
+    "handout.pdf",
     "annotated.mp4",
 )
 
@@ -75,9 +77,9 @@ class AnalysisResult:
         outdir
             Folder to write to (created if needed).
         report
-            Also write ``report.html``.
+            Also write ``report.html`` and the patient handout ``handout.html``.
         pdf
-            Also write ``report.pdf``.
+            Also write ``report.pdf`` and ``handout.pdf``, printed from the same HTML.
         annotated_video
             Also write ``annotated.mp4``: the video with faces blurred and the skeleton
             and each frame's angles drawn (needs the analysed video file).

@@ -11,5 +11,5 @@ for video in sample_videos/*.mp4 sample_videos/*.mov; do
   name="$(basename "${video%.*}")"
   .venv/bin/screener analyze "$video" -o "$out/$name" --pdf || status=1
 done
-echo "results: $(pwd)/$out (one folder per video: report.html, report.pdf, frames.csv, events.csv, summary.json)"
+echo "results: $(pwd)/$out (one folder per video: report.html, report.pdf, handout.html, handout.pdf, frames.csv, events.csv, summary.json)"
 exit $status

@@ -3,11 +3,15 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-# System libraries OpenCV (pulled in by mediapipe) links against. Installed with
+# System libraries OpenCV (pulled in by mediapipe) and WeasyPrint link against. Installed with
 # apt-get when missing and we are root; otherwise we say what is missing.
 need_apt=()
 ldconfig -p 2>/dev/null | grep -q 'libGL.so.1' || need_apt+=(libgl1)
 ldconfig -p 2>/dev/null | grep -q 'libglib-2.0.so.0' || need_apt+=(libglib2.0-0)
+# Pango, which WeasyPrint (the PDF renderer of the report and handout) links against.
+ldconfig -p 2>/dev/null | grep -q 'libpango-1.0.so.0' || need_apt+=(libpango-1.0-0)
+ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so.0' || need_apt+=(libpangoft2-1.0-0)
+[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)
 if [ "${SCREENER_APT:-}" != "" ]; then
   for pkg in $SCREENER_APT; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")

@@ -218,8 +218,12 @@ def test_cli_writes_the_spec_files_and_columns(
     clip = next(c for c in clips.values() if c.truth_json["task"] == "jog")
     out = tmp_path / "out"
     code = cli_main(
-        ["analyze", str(clip.video), "--pain", "5", "--first-line-done", "-o", str(out)]
-    )
+        [
+            "analyze", str(clip.video), "--running-pain", "5", "--rest-pain", "1",
+            "--first-line", "nsaids,activity_reduction", "--first-line-weeks", "4",
+            "-o", str(out),
+        ]
+    )  # fmt: skip
     assert code == 0
     frames = pd.read_csv(out / "frames.csv")
     spec_frames = SPEC_FRAME_COLUMNS
@@ -250,6 +254,8 @@ def test_cli_writes_the_spec_files_and_columns(
             fault
         )
     assert summary["plan"]["status"] == "second-line protocol"
+    assert summary["intake"]["running_pain"] == 5 and summary["intake"]["rest_pain"] == 1
+    assert summary["intake"]["first_line_care"] == ["nsaids", "activity_reduction"]
     provenance = summary["provenance"]
     assert provenance["mediapipe"] == "0.10.21"
     assert provenance["pose_model"] and provenance["config_sha256"]

@@ -208,3 +208,22 @@ def test_works_from_summary_statistics_alone(norms):
     entry = _get(faults, "knee_valgus", "left")
     assert entry["severity"] == "moderate"
     assert entry["confidence_parts"]["landmark_quality"] == pytest.approx(0.9)
+
+
+def test_running_hip_adduction_gets_a_cited_provisional_verdict(norms):
+    norm = norms.metric("jog", "hip_adduction_deg")
+    assert norm.fault == "hip_adduction" and norm.status == "provisional"
+    assert "aderem" in norm.bands["any"].source
+    faults = _faults(
+        norms, "jog", {"left": {"hip_adduction_deg": 15.0}, "right": {"hip_adduction_deg": 3.0}}
+    )
+    left, right = _get(faults, "hip_adduction", "left"), _get(faults, "hip_adduction", "right")
+    assert left["verdict"] == "flag" and left["severity"] == "moderate"
+    assert right["verdict"] == "no flag"
+    assert "Aderem" in left["source"]
+
+
+def test_squat_valgus_norms_say_they_are_borrowed(norms):
+    norm = norms.metric("sls", "knee_fppa_deg")
+    assert norm.status == "extrapolated"
+    assert "patellofemoral" in norm.note and "borrowed" in norm.note

@@ -78,7 +78,16 @@ def test_blur_without_landmarks_blurs_everything():
 def jog_result():
     figure, _ = jog_in_place(drop_deg={"left": 9.0, "right": 2.0})
     pose = make_sequence(figure, fps=60.0, duration_s=4.0)
-    return analyze_pose(pose, task="jog", view="anterior", pain=6, first_line_done=True)
+    intake = {
+        "patient_code": "PT-0042",
+        "visit_date": "2026-03-02",
+        "running_pain": 6,
+        "rest_pain": 1,
+        "pain_onset": "4 km",
+        "first_line_care": ["activity_reduction", "cross_training"],
+        "first_line_weeks": 3,
+    }
+    return analyze_pose(pose, task="jog", view="anterior", intake=intake)
 
 
 def _write_video(path: Path, pose, seed=1) -> Path:
@@ -123,7 +132,12 @@ def test_still_without_video_says_so(jog_result):
 def report_dir(tmp_path_factory, jog_result):
     out = tmp_path_factory.mktemp("report")
     written = write_report(jog_result, out, html=True, pdf=True)
-    assert {p.name for p in written} == {"report.html", "report.pdf"}
+    assert {p.name for p in written} == {
+        "report.html",
+        "report.pdf",
+        "handout.html",
+        "handout.pdf",
+    }
     return out
 
 
@@ -139,6 +153,46 @@ def test_html_is_self_contained_and_shows_flags_plan_and_caveats(report_dir):
     assert "no validated method" in html.lower()
     assert "10.1016/j.ptsp.2018.06.009" in html  # references listed
     assert "config_sha256" in html
+    # the chart entry: patient, date, pain and history answers
+    for text in ("PT-0042", "2026-03-02", "6/10", "Pain at rest", "4 km", "3 week(s)"):
+        assert text in html
+    assert "Measured accuracy" in html and "± " in html
+    assert "cannot exclude" in html and "stress fracture" in html
+    assert "Jogging in place is not over-ground running" in html
+    assert "10.4085/1062-6050-548-19" in html
+
+
+def test_clinical_report_leaves_femoral_ir_out(report_dir, jog_result):
+    html = (report_dir / "report.html").read_text(encoding="utf-8")
+    assert "Femoral internal rotation</td>" not in html
+    assert "Femoral IR" not in html
+    assert "femoral_ir" not in html
+    # the research columns stay in the tables
+    assert "femoral_ir_deg" in jog_result.events.columns
+    assert "left_femoral_ir_deg" in jog_result.frames.columns
+
+
+def test_handout_is_plain_one_page_with_pictures_and_return_date(report_dir):
+    html = (report_dir / "handout.html").read_text(encoding="utf-8")
+    assert "PT-0042" in html and "2026-03-02" in html
+    pictures = re.findall(r'<img[^>]+src="(data:image/svg\+xml;base64,[^"]+)"', html)
+    assert len(pictures) == 5
+    for word in ("Clamshell", "One-leg bridge", "3 sets of"):
+        assert word in html
+    assert "4 weeks" in html and "2026-03-30" in html
+    for jargon in ("FPPA", "SDC", "confidence", "valgus", "isotonic", ".mp4", "sha256", "deg"):
+        assert jargon not in html, jargon
+    text = subprocess.run(
+        ["pdftotext", str(report_dir / "handout.pdf"), "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    assert "PT-0042" in text and "2026-03-02" in text
+    pages = subprocess.run(
+        ["pdfinfo", str(report_dir / "handout.pdf")], check=True, capture_output=True, text=True
+    ).stdout
+    assert re.search(r"Pages:\s+1\n", pages), pages
 
 
 def test_pdf_first_page_has_content_and_headings(report_dir):
@@ -172,14 +226,14 @@ def test_walk_report_without_pain_and_low_fps_jog_caveat(tmp_path):
     figure, _ = walk_toward_camera()
     pose = perspective_sequence(figure, fps=30.0, duration_s=4.0)
     walk = analyze_pose(pose, task="walk", view="anterior")
-    (html_path,) = write_report(walk, tmp_path / "walk")
+    html_path = write_report(walk, tmp_path / "walk")[0]
     html = html_path.read_text(encoding="utf-8")
     assert "Pain unknown" in html and "not recorded" in html
     assert "Walking pelvic drop has no credible published norm" in html
 
     figure, _ = jog_in_place()
     jog = analyze_pose(make_sequence(figure, fps=30.0, duration_s=4.0), task="jog", view="anterior")
-    (html_path,) = write_report(jog, tmp_path / "jog")
+    html_path = write_report(jog, tmp_path / "jog")[0]
     assert "Jogging filmed at 30 fps" in html_path.read_text(encoding="utf-8")
 
 
@@ -232,3 +286,33 @@ def test_charts_draw_a_legs_angles_only_while_it_is_in_stance():
     assert knee.get_ylim()[0] > -20  # the free leg's -100 does not squash the axis
     pelvis = next(ax for ax in fig.axes if ax.get_title(loc="left").startswith("Pelvic"))
     assert np.isfinite(np.asarray(pelvis.get_lines()[0].get_ydata(), float)).all()
+
+
+def test_headline_says_insufficient_data_for_an_ungraded_side():
+    from screener.report.context import headline
+
+    def entry(side, verdict, severity="none"):
+        return {"side": side, "verdict": verdict, "severity": severity, "label": "Pelvic drop"}
+
+    faults = [entry("left", "insufficient events"), entry("right", "no flag")]
+    text = headline({"task": "jog"}, faults)
+    assert "Insufficient data for left" in text
+    assert "No movement fault reached a screening threshold on the right side" in text
+    assert "left and right" not in text
+    both = headline({"task": "jog"}, [entry("left", "no flag"), entry("right", "no flag")])
+    assert "left and right side" in both and "Insufficient" not in both
+
+
+def test_squat_depth_is_checked_against_the_capture_guide():
+    import pandas as pd
+
+    from screener.capture_guide import CAPTURE_PATH, load_capture_guides, squat_depth
+
+    guide = load_capture_guides(CAPTURE_PATH)["sls"]
+    assert any("hands on the hips" in s for s in guide.steps)
+    shallow = squat_depth(pd.DataFrame({"knee_flexion_deg": [20.0, 25.0]}), guide)
+    assert shallow["reached"] is False and "shallower" in shallow["note"]
+    deep = squat_depth(pd.DataFrame({"knee_flexion_deg": [55.0, 60.0]}), guide)
+    assert deep["reached"] is True and deep["mean_knee_flexion_deg"] == 57.5
+    unknown = squat_depth(pd.DataFrame({"knee_flexion_deg": [float("nan")]}), guide)
+    assert unknown["reached"] is None

@@ -1,15 +1,18 @@
-"""The clinician's report: ``report.html`` (self-contained) and ``report.pdf``.
+"""The clinician's report and the patient handout, as HTML and as PDF.
 
-Both render one context (:func:`screener.report.context.build_context`): header, flags,
-the worst event per side as a face-blurred still with the skeleton and angle drawn, time
-series with events shaded, values against norms, the plan, caveats and provenance.
+``report.html`` (the chart entry and the full screen: header, flags with their measured
+accuracy, the worst event per side as a face-blurred still, time series, values against
+norms, the plan, caveats, provenance) and ``handout.html`` (one page in plain words for
+the patient) render one context (:func:`screener.report.context.build_context`). The PDFs
+are printed from the same HTML by WeasyPrint (:mod:`screener.report.pdf`).
 """
 
 from __future__ import annotations
 
 import logging
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
@@ -20,7 +23,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["render_html", "write_report"]
+__all__ = ["render_handout", "render_html", "render_visit", "write_report"]
 
 
 def _environment() -> Environment:
@@ -31,16 +34,71 @@ def _environment() -> Environment:
     )
 
 
-def render_html(context: dict[str, object]) -> str:
-    """Render the HTML report from a context of :func:`build_context`."""
+def render_html(context: dict[str, Any]) -> str:
+    """Render the clinician's HTML report from a context of :func:`build_context`."""
     template = _environment().get_template("report.html.j2")
     return template.render(h=context["header"], **context)
+
+
+def render_handout(plan: dict[str, Any], header: dict[str, Any]) -> str:
+    """Render the patient handout (HTML) for a plan and a header (patient code, visit date)."""
+    from screener.report.handout import handout_context
+
+    template = _environment().get_template("handout.html.j2")
+    return template.render(**handout_context(plan, header))
+
+
+def render_visit(
+    visit: dict[str, Any], header: dict[str, Any], take_labels: dict[str, str] | None = None
+) -> str:
+    """Render the clinician's visit report (HTML) of :func:`screener.visit.screen_visit`.
+
+    Parameters
+    ----------
+    visit
+        The visit screen.
+    header
+        ``patient_code`` and ``visit_date``.
+    take_labels
+        A readable name per recording id (e.g. the uploaded file name).
+    """
+    from screener.intake import VIDEO_CANNOT_EXCLUDE
+    from screener.plan import dose_text
+    from screener.report.context import TASK_NAMES, _fmt, chart_entry
+    from screener.visit import SLOT_NAMES
+
+    template = _environment().get_template("visit.html.j2")
+    return template.render(
+        h=header,
+        plan=visit["plan"],
+        chart=chart_entry(visit.get("intake") or {}, visit["plan"]),
+        headline=visit["headline"],
+        missing=visit["missing"],
+        comparison=visit["comparison"],
+        takes=visit["takes"],
+        take_labels=take_labels or {},
+        slot_names=SLOT_NAMES,
+        task_names=TASK_NAMES,
+        cannot_exclude=list(VIDEO_CANNOT_EXCLUDE),
+        fmt=_fmt,
+        dose_text=dose_text,
+    )
+
+
+def _write_text(text: str, path: Path) -> None:
+    path.write_text(text, encoding="utf-8")
+
+
+def _write_pdf(text: str, path: Path) -> None:
+    from screener.report.pdf import html_to_pdf
+
+    html_to_pdf(text, path)
 
 
 def write_report(
     result: AnalysisResult, outdir: str | Path, *, html: bool = True, pdf: bool = False
 ) -> list[Path]:
-    """Write the report files of one analysis.
+    """Write the report and handout files of one analysis.
 
     Parameters
     ----------
@@ -49,10 +107,10 @@ def write_report(
     outdir
         Folder to write to (created if needed).
     html
-        Write ``report.html``: one self-contained file (images inline as base64, CSS
-        inline) that opens offline.
+        Write ``report.html`` and ``handout.html``: self-contained files (images inline
+        as base64, CSS inline) that open offline.
     pdf
-        Write ``report.pdf`` (A4, printable).
+        Write ``report.pdf`` and ``handout.pdf`` (A4), printed from the same HTML.
 
     Returns
     -------
@@ -72,15 +130,15 @@ def write_report(
     if not (html or pdf):
         return []
     context = build_context(result)
+    documents = {
+        "report": render_html(context),
+        "handout": render_handout(context["plan"], context["header"]),
+    }
     written = []
-    if html:
-        text = render_html(context)
-        written.append(
-            atomic_write(out / "report.html", lambda p: p.write_text(text, encoding="utf-8"))
-        )
-    if pdf:
-        from screener.report.pdf import write_pdf  # matplotlib's PDF backend: only for a PDF
-
-        written.append(atomic_write(out / "report.pdf", lambda p: write_pdf(context, p)))
+    for name, text in documents.items():
+        if html:
+            written.append(atomic_write(out / f"{name}.html", partial(_write_text, text)))
+        if pdf:
+            written.append(atomic_write(out / f"{name}.pdf", partial(_write_pdf, text)))
     log.info("report written: %s", ", ".join(p.name for p in written))
     return written

@@ -1,7 +1,9 @@
-"""Everything the report shows, gathered from an analysis result into plain data.
+"""Everything the reports show, gathered from an analysis result into plain data.
 
-The HTML template and the PDF writer both render this context, so the two reports say
-the same thing.
+The clinician's report and the patient handout render this context as HTML; their PDFs
+are printed from that same HTML, so screen and paper say the same thing. Femoral
+internal rotation (no validated 2D method, about 20 deg error on renders) stays a
+research column of frames.csv and events.csv and is left out of the clinical report.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ import numpy as np
 import pandas as pd
 
 from screener.faults import flag_faults, flagged, severity_rank
+from screener.intake import FIRST_LINE_LABELS, RED_FLAG_LABELS, VIDEO_CANNOT_EXCLUDE
 from screener.norms import Norms, load_norms
-from screener.plan import build_plan
+from screener.plan import build_plan, dose_text
 from screener.report.images import data_uri, event_still, metric_short, png_bytes
 from screener.report.plots import figure_png, time_series_figure
 from screener.result import AnalysisResult
@@ -25,6 +28,8 @@ log = logging.getLogger(__name__)
 
 TASK_NAMES = {"walk": "Walking", "sls": "Single-leg squat", "jog": "Jogging in place"}
 SIDES = ("left", "right")
+#: Research measures kept out of the clinical report (they stay in frames/events.csv).
+RESEARCH_ONLY_METRICS = frozenset({"femoral_ir_deg"})
 
 
 def _fmt(value: Any, unit: str = "deg", digits: int = 1) -> str:
@@ -36,6 +41,11 @@ def _fmt(value: Any, unit: str = "deg", digits: int = 1) -> str:
 
 
 def _faults(result: AnalysisResult, norms: Norms) -> list[dict[str, Any]]:
+    """The summary's fault entries (recomputed for an old summary), research measures out."""
+    return [f for f in _all_faults(result, norms) if f["metric"] not in RESEARCH_ONLY_METRICS]
+
+
+def _all_faults(result: AnalysisResult, norms: Norms) -> list[dict[str, Any]]:
     faults = result.summary.get("faults")
     if isinstance(faults, list) and faults and "verdict" in faults[0]:
         return faults
@@ -57,7 +67,10 @@ def header(result: AnalysisResult) -> dict[str, Any]:
     video = (
         result.video_path.name if result.video_path else str(s.get("video", {}).get("path", "–"))
     )
+    intake = s.get("intake") or {}
     return {
+        "patient_code": intake.get("patient_code") or "not recorded",
+        "visit_date": intake.get("visit_date") or "not recorded",
         "task": s.get("task"),
         "task_name": TASK_NAMES.get(str(s.get("task")), str(s.get("task"))),
         "view": s.get("view", "–"),
@@ -79,6 +92,8 @@ def norm_rows(
     by_key = {(f["metric"], f["side"]): f for f in faults}
     rows = []
     for metric, norm in norms.task(task).metrics.items():
+        if metric in RESEARCH_ONLY_METRICS:
+            continue
         for side in SIDES:
             stats = result.summary["sides"].get(side, {}).get(metric)
             if not isinstance(stats, dict):
@@ -102,6 +117,7 @@ def norm_rows(
                     "norm": _band_text(bands, norm.unit, norm.direction) if bands else "no norm",
                     "group": group,
                     "status": norm.status.replace("_", " "),
+                    "evidence": evidence_label(norm.status, bands.basis if bands else norm.note),
                     "verdict": fault["verdict"] if fault else "no norm",
                     "severity": fault["severity"] if fault else "none",
                     "confidence": f"{fault['confidence']:.2f}" if fault else "–",
@@ -189,19 +205,17 @@ def caveats(result: AnalysisResult, norms: Norms, faults: list[dict[str, Any]]) 
         "so a real drop can be missed; hip adduction is corrected for a 4-6 deg offset of "
         "the pose model's hip landmarks.",
     ]
-    ir = [f for f in faults if f["metric"] == "femoral_ir_deg"]
-    conf = ", ".join(
-        f"{f['side']} {f['confidence']:.2f} "
-        f"(method {f['confidence_parts'].get('femoral_ir_method', 0.0):.2f})"
-        for f in ir
-    )
     out.append(
-        "Femoral internal rotation from a single 2D view has no validated method. The value "
-        "rests on MediaPipe's estimated depth of hip, knee and ankle (its least reliable "
-        "output) and on a flexed knee; on rendered bodies its error was about 20 deg RMSE, "
-        "so it is a research value, shown without a verdict"
-        + (f"; confidence {conf}." if conf else ".")
+        "Femoral internal rotation is not shown: no validated method measures it from a single "
+        "2D view and on rendered bodies its error was about 20 deg. Its research values stay in "
+        "frames.csv and events.csv."
     )
+    if s.get("task") == "jog":
+        out.append(
+            "Jogging in place is not over-ground running: the step is shorter and the landing "
+            "differs, and the running thresholds were borrowed from landing and running studies. "
+            "Read the jog values as a screen, to be confirmed on a treadmill or over ground."
+        )
     if s.get("task") == "walk":
         out.append(
             "Walking pelvic drop has no credible published norm: its value is shown without a "
@@ -282,7 +296,11 @@ def build_context(result: AnalysisResult) -> dict[str, Any]:
     """
     norms = load_norms(result.config.norms_path)
     faults = _faults(result, norms)
-    plan = result.summary.get("plan") or build_plan(faults, None, False, result.config.plan_path)
+    plan = result.summary.get("plan") or build_plan(faults, None, result.config.plan_path)
+    flags = [
+        {**f, "accuracy": accuracy_text(norms, result.summary["task"], f["metric"])}
+        for f in flagged(faults)
+    ]
     series = figure_png(time_series_figure(result.frames, result.events))
     ordered = sorted(faults, key=lambda f: (f["verdict"] != "flag", -severity_rank(f["severity"])))
     cited = sorted(
@@ -291,7 +309,13 @@ def build_context(result: AnalysisResult) -> dict[str, Any]:
     return {
         "header": header(result),
         "faults": ordered,
-        "flags": flagged(faults),
+        "flags": flags,
+        "headline": headline(result.summary, faults),
+        "chart": chart_entry(result.summary.get("intake") or {}, plan),
+        "cannot_exclude": list(VIDEO_CANNOT_EXCLUDE),
+        "capture": _capture_guide(result.summary.get("task")),
+        "squat_depth": result.summary.get("squat_depth"),
+        "dose_text": dose_text,
         "rows": norm_rows(result, norms, faults),
         "stills": stills(result, faults),
         "timeseries_png": series,
@@ -302,6 +326,89 @@ def build_context(result: AnalysisResult) -> dict[str, Any]:
         "sources": [(k, norms.sources[k].short()) for k in cited],
         "fmt": _fmt,
     }
+
+
+def _capture_guide(task: Any) -> dict[str, Any] | None:
+    from screener.capture_guide import CAPTURE_PATH, load_capture_guides
+
+    guide = load_capture_guides(CAPTURE_PATH).get(str(task))
+    return guide.model_dump() if guide else None
+
+
+def evidence_label(status: str, basis: str) -> str:
+    """Where a norm comes from, in words: established, or borrowed from which task."""
+    if status == "established":
+        return "established for this task and 2D measure"
+    if status == "extrapolated":
+        return f"borrowed from another task or population: {basis}"
+    if status == "provisional":
+        return f"provisional (no published cut-off): {basis}"
+    return "no norm"
+
+
+def accuracy_text(norms: Norms, task: str, metric: str) -> str:
+    """The measured error of a metric and its source, or that it was never measured."""
+    norm = norms.metric(task, metric)
+    if norm is None or not norm.measurement_error:
+        return "accuracy not measured"
+    unit = "°" if norm.unit == "deg" else ""
+    return f"± {norm.measurement_error:g}{unit} ({norms.cite(norm.measurement_error_source)})"
+
+
+def headline(summary: dict[str, Any], faults: list[dict[str, Any]]) -> str:
+    """One line that never reassures about a side whose measures could not be graded."""
+    hits = flagged(faults)
+    judged = {f["side"] for f in faults if f["verdict"] in ("flag", "no flag")}
+    tested = {f["side"] for f in faults}
+    missing = sorted(tested - judged) or sorted(
+        s for s in SIDES if summary.get("task") != "sls" and s not in tested
+    )
+    parts = []
+    if hits:
+        parts.append(
+            "Movement findings: "
+            + "; ".join(f"{f['label'].lower()} ({f['side']}, {f['severity']})" for f in hits)
+            + "."
+        )
+    elif judged:
+        parts.append(
+            "No movement fault reached a screening threshold on the "
+            + " and ".join(sorted(judged))
+            + " side."
+        )
+    for side in missing:
+        parts.append(f"Insufficient data for {side}: too few events to grade any measure.")
+    if not parts:
+        parts.append("Insufficient data: no measure could be graded.")
+    return " ".join(parts)
+
+
+def chart_entry(intake: dict[str, Any], plan: dict[str, Any]) -> list[tuple[str, str]]:
+    """The pain and history answers as chart lines."""
+
+    def pain(v: Any) -> str:
+        return "not recorded" if v is None else f"{float(v):g}/10"
+
+    care = intake.get("first_line_care") or []
+    weeks = intake.get("first_line_weeks")
+    flags = intake.get("red_flags") or []
+    volume = intake.get("weekly_volume_km")
+    return [
+        ("Worst lateral knee pain, running, past week", pain(intake.get("running_pain"))),
+        ("Pain at rest", pain(intake.get("rest_pain"))),
+        ("Pain starts after", intake.get("pain_onset") or "not recorded"),
+        ("Weekly running", "not recorded" if volume is None else f"{float(volume):g} km"),
+        (
+            "First-line care tried",
+            (", ".join(FIRST_LINE_LABELS.get(c, c) for c in care) or "none recorded")
+            + (f", {float(weeks):g} week(s)" if weeks is not None and care else ""),
+        ),
+        (
+            "Red flags",
+            "; ".join(RED_FLAG_LABELS.get(f, f) for f in flags) or "none reported",
+        ),
+        ("Stage", f"{plan['status']}"),
+    ]
 
 
 def _sex(result: AnalysisResult) -> str | None:

@@ -48,13 +48,6 @@ PANELS: tuple[tuple[str, tuple[tuple[str, str, str | None], ...]], ...] = (
         ),
     ),
     ("Trunk lean (deg, + = toward left)", (("trunk_lean_deg", "trunk lean", None),)),
-    (
-        "Femoral IR (deg, low confidence: 2D method not validated)",
-        (
-            ("left_femoral_ir_deg", "left", "left"),
-            ("right_femoral_ir_deg", "right", "right"),
-        ),
-    ),
 )
 
 
@@ -63,7 +56,7 @@ def time_series_figure(
 ) -> Figure:
     """Stacked time series of the frame angles with each event shaded by stance side.
 
-    A leg's angles (knee FPPA, hip adduction, femoral rotation) are drawn only while
+    A leg's angles (knee FPPA, hip adduction) are drawn only while
     that leg is in stance.
 
     Parameters

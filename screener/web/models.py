@@ -118,6 +118,7 @@ class Patient(Base):
     code: Mapped[str] = mapped_column(String(64))
     sex: Mapped[str | None] = mapped_column(String(8), nullable=True)
     notes: Mapped[str] = mapped_column(Text, default="")
+    dose_overrides: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     visits: Mapped[list[Visit]] = relationship(
@@ -128,7 +129,12 @@ class Patient(Base):
 
 
 class Visit(Base):
-    """One evaluation: date, pain, first-line care, notes, and its recordings."""
+    """One evaluation: date, the intake answers, notes, and its recordings.
+
+    ``pain`` is the worst lateral knee pain during or after running in the past week
+    (the plan's pain gate); ``first_line_care`` and ``red_flags`` are comma-separated
+    keys of :mod:`screener.intake`; ``first_line_done`` mirrors "any first-line care".
+    """
 
     __tablename__ = "visits"
 
@@ -139,6 +145,12 @@ class Visit(Base):
     visit_date: Mapped[dt.date] = mapped_column(Date)
     pain: Mapped[float | None] = mapped_column(Float, nullable=True)
     first_line_done: Mapped[bool] = mapped_column(Boolean, default=False)
+    rest_pain: Mapped[float | None] = mapped_column(Float, nullable=True)
+    pain_onset: Mapped[str] = mapped_column(String(80), default="", server_default="")
+    weekly_volume_km: Mapped[float | None] = mapped_column(Float, nullable=True)
+    first_line_care: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    first_line_weeks: Mapped[float | None] = mapped_column(Float, nullable=True)
+    red_flags: Mapped[str] = mapped_column(String(200), default="", server_default="")
     notes: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 

@@ -12,7 +12,13 @@ import secrets
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
-from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+)
 from sqlalchemy import delete, select
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.background import BackgroundTask
@@ -31,6 +37,7 @@ from screener.web.jobs import rowcount
 from screener.web.models import KIND_LABELS, VIEWS, ApiToken
 from screener.web.settings import WebSettings
 from screener.web.templating import templates
+from screener.web.trends import pain_trend_svg
 
 log = logging.getLogger(__name__)
 
@@ -214,50 +221,135 @@ def patients_create(
 def patient_page(
     request: Request, who: CurrentUser, patient: OwnedPatient, settings: Settings
 ) -> Response:
-    """Every visit of the patient and the trend chart of each metric."""
+    """Every visit of the patient, the pain trend, the summary table and metric trends."""
+    return _patient_page(request, who, patient, settings)
+
+
+def _answers(form: Any) -> services.VisitAnswers:
+    """The intake answers of a visit form (multi-valued checkboxes read as lists)."""
+    return services.VisitAnswers(
+        pain=form.get("pain", ""),
+        first_line_done=form.get("first_line_done", "") in ("on", "true", "1", "yes"),
+        rest_pain=form.get("rest_pain", ""),
+        pain_onset=str(form.get("pain_onset", "")),
+        weekly_volume_km=form.get("weekly_volume_km", ""),
+        first_line_care=form.getlist("first_line_care"),
+        first_line_weeks=form.get("first_line_weeks", ""),
+        red_flags=form.getlist("red_flags"),
+        notes=str(form.get("notes", "")),
+    )
+
+
+def _patient_page(
+    request: Request,
+    who: Principal,
+    patient: Any,
+    settings: WebSettings,
+    error: str | None = None,
+    status: int = 200,
+) -> Response:
     series = trends.collect_trends(settings, patient)
-    charts = [(s, trends.render_svg(s)) for s in series]
+    rows = [
+        (v, services.screen_of_visit(settings, v) if v.recordings else None) for v in patient.visits
+    ]
     return _render(
         request,
         "patient.html",
         who,
+        status=status,
         patient=patient,
-        charts=charts,
-        error=None,
+        charts=[(s, trends.render_svg(s)) for s in series],
+        pain_chart=pain_trend_svg(patient.visits),
+        visit_rows=rows,
+        doses=services.patient_doses(patient),
+        exercises=_protocol_exercises(),
+        error=error,
         kinds=KIND_LABELS,
+        **_intake_choices(),
     )
 
 
+def _intake_choices() -> dict[str, Any]:
+    from screener.intake import FIRST_LINE_LABELS, RED_FLAG_LABELS
+
+    care = {k: v for k, v in FIRST_LINE_LABELS.items() if k != "unspecified"}
+    return {"first_line_labels": care, "red_flag_labels": RED_FLAG_LABELS}
+
+
+def _protocol_exercises() -> list[Any]:
+    from screener.config import AnalysisConfig
+    from screener.plan import load_protocol
+
+    return list(load_protocol(AnalysisConfig().plan_path).exercises)
+
+
 @router.post("/patients/{patient_id}/visits")
-def visit_create(
+async def visit_create(
+    request: Request, who: CurrentUser, db: Db, patient: OwnedPatient, settings: Settings
+) -> Response:
+    """Add a visit with its intake answers, then open it to upload recordings."""
+    form = await request.form()
+    answers = _answers(form)
+    try:
+        visit = services.create_visit(
+            db,
+            patient,
+            str(form.get("visit_date", "")),
+            answers.pain,
+            answers.first_line_done,
+            answers.notes,
+            answers,
+        )
+    except services.InputError as exc:
+        return _patient_page(request, who, patient, settings, str(exc), 400)
+    return _see(f"/visits/{visit.id}")
+
+
+@router.post("/patients/{patient_id}/edit")
+def patient_edit(
     request: Request,
     who: CurrentUser,
     db: Db,
     patient: OwnedPatient,
     settings: Settings,
-    visit_date: Annotated[str, Form()] = "",
-    pain: Annotated[str, Form()] = "",
-    first_line_done: Annotated[str, Form()] = "",
+    code: Annotated[str, Form()],
+    sex: Annotated[str, Form()] = "",
     notes: Annotated[str, Form()] = "",
 ) -> Response:
-    """Add a visit, then open it to upload recordings."""
+    """Change the patient's code, sex or notes."""
     try:
-        visit = services.create_visit(
-            db, patient, visit_date, pain, first_line_done in ("on", "true", "1", "yes"), notes
-        )
+        services.update_patient(db, patient, code, sex, notes)
     except services.InputError as exc:
-        series = trends.collect_trends(settings, patient)
-        return _render(
-            request,
-            "patient.html",
-            who,
-            status=400,
-            patient=patient,
-            charts=[(s, trends.render_svg(s)) for s in series],
-            error=str(exc),
-            kinds=KIND_LABELS,
-        )
-    return _see(f"/visits/{visit.id}")
+        return _patient_page(request, who, patient, settings, str(exc), 400)
+    return _see(f"/patients/{patient.id}")
+
+
+@router.post("/patients/{patient_id}/doses")
+async def patient_doses(
+    request: Request, who: CurrentUser, db: Db, patient: OwnedPatient, settings: Settings
+) -> Response:
+    """Set the patient's own doses (empty fields keep the protocol's default)."""
+    form = await request.form()
+    doses: dict[str, dict[str, Any]] = {}
+    for ex in _protocol_exercises():
+        entry: dict[str, Any] = {}
+        sets = str(form.get(f"{ex.id}.sets", "")).strip()
+        if sets:
+            if not sets.isdigit():
+                return _patient_page(
+                    request, who, patient, settings, f"sets of {ex.name} must be a number", 400
+                )
+            entry["sets"] = int(sets)
+        for field in ("reps", "frequency"):
+            value = str(form.get(f"{ex.id}.{field}", "")).strip()
+            if value:
+                entry[field] = value
+        doses[ex.id] = entry
+    try:
+        services.set_patient_doses(db, patient, doses)
+    except services.InputError as exc:
+        return _patient_page(request, who, patient, settings, str(exc), 400)
+    return _see(f"/patients/{patient.id}#doses")
 
 
 @router.get("/patients/{patient_id}/export")
@@ -302,21 +394,144 @@ def patient_delete(
 
 
 # ------------------------------------------------------------------ visits and uploads
-@router.get("/visits/{visit_id}")
-def visit_page(
-    request: Request, who: CurrentUser, visit: OwnedVisit, settings: Settings
+def _take_labels(visit: Any) -> dict[str, str]:
+    return {str(r.id): f"{r.kind_label}: {r.original_name or 'video'}" for r in visit.recordings}
+
+
+def _visit_page(
+    request: Request,
+    who: Principal,
+    visit: Any,
+    settings: WebSettings,
+    error: str | None = None,
+    status: int = 200,
+    edit_error: str | None = None,
 ) -> Response:
-    """The visit's recordings, their progress, and the upload form."""
+    from screener.capture_guide import CAPTURE_PATH, load_capture_guides
+
+    screen = services.screen_of_visit(settings, visit)
     return _render(
         request,
         "visit.html",
         who,
+        status=status,
         visit=visit,
+        screen=screen,
+        labels={
+            str(r.id): f"{r.kind_label}: {r.original_name or 'video'}" for r in visit.recordings
+        },
         kinds=KIND_LABELS,
         views=VIEWS,
-        error=None,
+        error=error,
+        edit_error=edit_error,
+        guides=load_capture_guides(CAPTURE_PATH),
         max_upload_mb=settings.max_upload_mb,
+        care=set(filter(None, (visit.first_line_care or "").split(","))),
+        flags=set(filter(None, (visit.red_flags or "").split(","))),
+        **_intake_choices(),
     )
+
+
+@router.get("/visits/{visit_id}")
+def visit_page(
+    request: Request, who: CurrentUser, visit: OwnedVisit, settings: Settings
+) -> Response:
+    """The visit's answers, its visit-level screen and plan, recordings and upload form."""
+    return _visit_page(request, who, visit, settings)
+
+
+@router.post("/visits/{visit_id}/edit")
+async def visit_edit(
+    request: Request, who: CurrentUser, db: Db, visit: OwnedVisit, settings: Settings
+) -> Response:
+    """Change the visit's date and answers; the plan is rebuilt from them at once."""
+    form = await request.form()
+    try:
+        services.update_visit(db, visit, str(form.get("visit_date", "")), _answers(form))
+    except services.InputError as exc:
+        return _visit_page(request, who, visit, settings, status=400, edit_error=str(exc))
+    return _see(f"/visits/{visit.id}")
+
+
+@router.get("/visits/{visit_id}/delete")
+def visit_delete_confirm(request: Request, who: CurrentUser, visit: OwnedVisit) -> Response:
+    """Ask for confirmation before deleting a visit."""
+    return _render(
+        request,
+        "confirm_delete.html",
+        who,
+        what="visit",
+        obj=visit,
+        action=f"/visits/{visit.id}/delete",
+    )
+
+
+@router.post("/visits/{visit_id}/delete")
+def visit_delete(who: CurrentUser, db: Db, visit: OwnedVisit, settings: Settings) -> Response:
+    """Delete the visit with its recordings, videos and results."""
+    patient_id = visit.patient_id
+    services.delete_visit(db, settings, visit)
+    return _see(f"/patients/{patient_id}")
+
+
+def _visit_documents(settings: WebSettings, visit: Any) -> dict[str, str]:
+    from screener.report import render_handout, render_visit
+
+    screen = services.screen_of_visit(settings, visit)
+    if screen is None:
+        raise HTTPException(status_code=404, detail="no analysed recording in this visit yet")
+    header = {"patient_code": visit.patient.code, "visit_date": visit.visit_date.isoformat()}
+    labels = _take_labels(visit)
+    return {
+        "report": render_visit(screen, header, labels),
+        "handout": render_handout(screen["plan"], header),
+    }
+
+
+def _document_html(settings: WebSettings, visit: Any, document: str) -> Response:
+    text = _visit_documents(settings, visit)[document]
+    return HTMLResponse(text, headers={"Content-Security-Policy": REPORT_CSP})
+
+
+def _document_pdf(settings: WebSettings, visit: Any, document: str) -> Response:
+    from screener.report.pdf import html_to_pdf
+
+    text = _visit_documents(settings, visit)[document]
+    settings.ensure_dirs()
+    path = settings.tmp_dir / f"{document}-{secrets.token_hex(8)}.pdf"
+    html_to_pdf(text, path)
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in visit.patient.code)
+    name = f"{document}-{safe}-{visit.visit_date.isoformat()}.pdf"
+    return FileResponse(
+        path,
+        media_type="application/pdf",
+        filename=name,
+        background=BackgroundTask(path.unlink, missing_ok=True),
+    )
+
+
+@router.get("/visits/{visit_id}/report.html")
+def visit_report_html(who: CurrentUser, visit: OwnedVisit, settings: Settings) -> Response:
+    """The visit's clinician report (chart entry, left and right, plan), as a page."""
+    return _document_html(settings, visit, "report")
+
+
+@router.get("/visits/{visit_id}/report.pdf")
+def visit_report_pdf(who: CurrentUser, visit: OwnedVisit, settings: Settings) -> Response:
+    """The visit's clinician report as a PDF, printed from the same HTML."""
+    return _document_pdf(settings, visit, "report")
+
+
+@router.get("/visits/{visit_id}/handout.html")
+def visit_handout_html(who: CurrentUser, visit: OwnedVisit, settings: Settings) -> Response:
+    """The patient's one-page handout, as a page."""
+    return _document_html(settings, visit, "handout")
+
+
+@router.get("/visits/{visit_id}/handout.pdf")
+def visit_handout_pdf(who: CurrentUser, visit: OwnedVisit, settings: Settings) -> Response:
+    """The patient's one-page handout as a PDF."""
+    return _document_pdf(settings, visit, "handout")
 
 
 @router.post("/visits/{visit_id}/recordings")
@@ -337,17 +552,7 @@ def recording_upload(
         )
     except (services.InputError, storage.UploadError) as exc:
         status = exc.status if isinstance(exc, storage.UploadError) else 400
-        return _render(
-            request,
-            "visit.html",
-            who,
-            status=status,
-            visit=visit,
-            kinds=KIND_LABELS,
-            views=VIEWS,
-            error=f"Upload refused: {exc}.",
-            max_upload_mb=settings.max_upload_mb,
-        )
+        return _visit_page(request, who, visit, settings, f"Upload refused: {exc}.", status)
     return _see(f"/recordings/{rec.id}")
 
 
@@ -420,6 +625,19 @@ def recording_retry(
     return _see(f"/recordings/{rec.id}")
 
 
+@router.get("/recordings/{recording_id}/delete")
+def recording_delete_confirm(request: Request, who: CurrentUser, rec: OwnedRecording) -> Response:
+    """Ask for confirmation before deleting a recording."""
+    return _render(
+        request,
+        "confirm_delete.html",
+        who,
+        what="recording",
+        obj=rec,
+        action=f"/recordings/{rec.id}/delete",
+    )
+
+
 @router.post("/recordings/{recording_id}/delete")
 def recording_delete(who: CurrentUser, db: Db, rec: OwnedRecording, settings: Settings) -> Response:
     """Delete the recording, its video and results."""
@@ -434,6 +652,41 @@ def account_page(request: Request, who: CurrentUser, db: Db) -> Response:
     """The clinician's API tokens."""
     tokens = db.scalars(select(ApiToken).where(ApiToken.user_id == who.user.id)).all()
     return _render(request, "account.html", who, tokens=tokens, new_token=None)
+
+
+@router.post("/account/password")
+def account_password(
+    request: Request,
+    who: CurrentUser,
+    db: Db,
+    current: Annotated[str, Form(max_length=1024)],
+    new: Annotated[str, Form(max_length=1024)],
+    repeat: Annotated[str, Form(max_length=1024)],
+) -> Response:
+    """Change the signed-in clinician's password (the current one is checked)."""
+    tokens = db.scalars(select(ApiToken).where(ApiToken.user_id == who.user.id)).all()
+
+    def again(message: str, status: int) -> Response:
+        return _render(
+            request,
+            "account.html",
+            who,
+            status=status,
+            tokens=tokens,
+            new_token=None,
+            password_message=message,
+        )
+
+    if auth.authenticate(db, who.user.username, current) is None:
+        return again("The current password is wrong.", 400)
+    if new != repeat:
+        return again("The new passwords differ.", 400)
+    try:
+        who.user.password_hash = auth.hash_password(new)
+    except auth.AccountError as exc:
+        return again(f"Not changed: {exc}.", 400)
+    db.commit()
+    return again("Password changed.", 200)
 
 
 @router.post("/account/tokens")

@@ -75,6 +75,71 @@ def parse_pain(value: str | float | None) -> float | None:
     return pain
 
 
+def _parse_day(visit_date: dt.date | str | None) -> dt.date:
+    if visit_date in (None, ""):
+        return dt.date.today()
+    if isinstance(visit_date, dt.date):
+        return visit_date
+    try:
+        return dt.date.fromisoformat(str(visit_date))
+    except ValueError as exc:
+        raise InputError(f"the visit date must be YYYY-MM-DD, got {visit_date!r}") from exc
+
+
+def _parse_number(name: str, value: str | float | None, top: float) -> float | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        number = float(value)
+    except ValueError as exc:
+        raise InputError(f"{name} must be a number from 0 to {top:g}, got {value!r}") from exc
+    if not math.isfinite(number) or not 0 <= number <= top:
+        raise InputError(f"{name} must be from 0 to {top:g}, got {value!r}")
+    return number
+
+
+def _parse_keys(name: str, values: Any, allowed: dict[str, str]) -> str:
+    if isinstance(values, str):
+        values = [v for v in values.split(",") if v.strip()]
+    keys = [str(v).strip() for v in values or []]
+    bad = [k for k in keys if k not in allowed]
+    if bad:
+        raise InputError(f"unknown {name}: {', '.join(bad)} (allowed: {', '.join(allowed)})")
+    return ",".join(dict.fromkeys(keys))
+
+
+@dataclass(frozen=True)
+class VisitAnswers:
+    """The intake answers of a visit form or API body (all optional)."""
+
+    pain: str | float | None = None
+    first_line_done: bool = False
+    rest_pain: str | float | None = None
+    pain_onset: str = ""
+    weekly_volume_km: str | float | None = None
+    first_line_care: Any = ()
+    first_line_weeks: str | float | None = None
+    red_flags: Any = ()
+    notes: str = ""
+
+
+def _apply_answers(visit: Visit, answers: VisitAnswers) -> None:
+    from screener.intake import FIRST_LINE_LABELS, RED_FLAG_LABELS
+
+    care = _parse_keys("first-line care", answers.first_line_care, FIRST_LINE_LABELS)
+    if not care and answers.first_line_done:
+        care = "unspecified"
+    visit.pain = parse_pain(answers.pain)
+    visit.rest_pain = _parse_number("pain at rest", answers.rest_pain, 10)
+    visit.pain_onset = (answers.pain_onset or "").strip()[:80]
+    visit.weekly_volume_km = _parse_number("weekly running volume", answers.weekly_volume_km, 1000)
+    visit.first_line_care = care
+    visit.first_line_done = bool(care)
+    visit.first_line_weeks = _parse_number("first-line care weeks", answers.first_line_weeks, 520)
+    visit.red_flags = _parse_keys("red flag", answers.red_flags, RED_FLAG_LABELS)
+    visit.notes = (answers.notes or "").strip()[:5000]
+
+
 def create_visit(
     db: Session,
     patient: Patient,
@@ -82,33 +147,156 @@ def create_visit(
     pain: str | float | None,
     first_line_done: bool,
     notes: str = "",
+    answers: VisitAnswers | None = None,
 ) -> Visit:
     """Add a visit to a patient (committed).
+
+    ``pain`` is the worst lateral knee pain during or after running in the past week;
+    ``answers`` carries the rest of the intake (its ``pain``, ``first_line_done`` and
+    ``notes`` are replaced by the positional values).
 
     Raises
     ------
     InputError
-        An unreadable date or a pain outside 0-10.
+        An unreadable date, a pain outside 0-10 or an unknown answer.
     """
-    if visit_date in (None, ""):
-        day = dt.date.today()
-    elif isinstance(visit_date, dt.date):
-        day = visit_date
-    else:
-        try:
-            day = dt.date.fromisoformat(str(visit_date))
-        except ValueError as exc:
-            raise InputError(f"the visit date must be YYYY-MM-DD, got {visit_date!r}") from exc
-    visit = Visit(
-        patient=patient,
-        visit_date=day,
-        pain=parse_pain(pain),
-        first_line_done=bool(first_line_done),
-        notes=notes.strip()[:5000],
+    day = _parse_day(visit_date)
+    base = answers or VisitAnswers()
+    merged = VisitAnswers(
+        **{**base.__dict__, "pain": pain, "first_line_done": first_line_done, "notes": notes}
     )
+    visit = Visit(visit_date=day)
+    _apply_answers(visit, merged)  # checked before the visit joins the patient
+    visit.patient = patient
     db.add(visit)
     db.commit()
     return visit
+
+
+def update_visit(
+    db: Session, visit: Visit, visit_date: dt.date | str | None, answers: VisitAnswers
+) -> Visit:
+    """Change a visit's date and intake answers (committed); the plan follows at once.
+
+    Raises
+    ------
+    InputError
+        An unreadable date or answer (nothing is changed then).
+    """
+    day = _parse_day(visit_date) if visit_date not in (None, "") else visit.visit_date
+    try:
+        _apply_answers(visit, answers)
+    except InputError:
+        db.rollback()
+        raise
+    visit.visit_date = day
+    db.commit()
+    return visit
+
+
+def delete_visit(db: Session, settings: WebSettings, visit: Visit) -> None:
+    """Delete a visit with its recordings, videos and results."""
+    uploads, results = _file_names([visit])
+    db.delete(visit)
+    db.commit()
+    storage.remove_files(settings, uploads, results)
+
+
+def update_patient(
+    db: Session, patient: Patient, code: str, sex: str | None, notes: str = ""
+) -> Patient:
+    """Change a patient's code, sex or notes (committed).
+
+    Raises
+    ------
+    InputError
+        Empty or too long code, unknown sex, or a code the clinician already uses.
+    """
+    code = code.strip()
+    if not code or len(code) > 64:
+        raise InputError("the patient code must have 1-64 characters")
+    sex = (sex or "").strip().lower() or None
+    if sex is not None and sex not in SEXES:
+        raise InputError("sex must be 'female', 'male' or left empty")
+    patient.code, patient.sex, patient.notes = code, sex, notes.strip()[:5000]
+    try:
+        db.commit()
+    except IntegrityError as exc:
+        db.rollback()
+        raise InputError(f"you already have a patient with the code {code!r}") from exc
+    return patient
+
+
+def set_patient_doses(db: Session, patient: Patient, doses: dict[str, Any]) -> Patient:
+    """Store a patient's own doses (per exercise id; checked against the protocol file).
+
+    Raises
+    ------
+    InputError
+        An unknown exercise or an invalid dose.
+    """
+    from screener.config import AnalysisConfig
+    from screener.errors import ConfigError
+    from screener.plan import validate_dose_overrides
+
+    clean = {k: {f: v for f, v in d.items() if v not in (None, "")} for k, d in doses.items()}
+    clean = {k: d for k, d in clean.items() if d}
+    try:
+        validate_dose_overrides(clean, AnalysisConfig().plan_path)
+    except ConfigError as exc:
+        raise InputError(exc.problem) from exc
+    patient.dose_overrides = json.dumps(clean, sort_keys=True) if clean else ""
+    db.commit()
+    return patient
+
+
+def patient_doses(patient: Patient) -> dict[str, Any]:
+    """The patient's own doses (empty when none)."""
+    data: dict[str, Any] = json.loads(patient.dose_overrides) if patient.dose_overrides else {}
+    return data
+
+
+def visit_intake(visit: Visit) -> dict[str, Any]:
+    """The visit's answers as :class:`screener.intake.Intake` fields."""
+    return {
+        "patient_code": visit.patient.code,
+        "visit_date": visit.visit_date.isoformat(),
+        "running_pain": visit.pain,
+        "rest_pain": visit.rest_pain,
+        "pain_onset": visit.pain_onset or "",
+        "weekly_volume_km": visit.weekly_volume_km,
+        "first_line_care": [c for c in (visit.first_line_care or "").split(",") if c],
+        "first_line_weeks": visit.first_line_weeks,
+        "red_flags": [f for f in (visit.red_flags or "").split(",") if f],
+    }
+
+
+def screen_of_visit(settings: WebSettings, visit: Visit) -> dict[str, Any] | None:
+    """The visit-level screen and plan from its analysed recordings (None before any).
+
+    The plan is rebuilt from the visit's current answers and the patient's doses, so an
+    edited pain score changes the plan without analysing the videos again.
+    """
+    from screener.config import AnalysisConfig
+    from screener.norms import load_norms
+    from screener.visit import screen_visit
+
+    takes = []
+    for rec in visit.recordings:
+        summary = read_summary(settings, rec)
+        if summary is not None:
+            takes.append((str(rec.id), summary))
+    if not takes:
+        return None
+    config = AnalysisConfig()
+    doses = {**config.dose_overrides, **patient_doses(visit.patient)}
+    return screen_visit(
+        takes,
+        intake=visit_intake(visit),
+        norms=load_norms(config.norms_path),
+        plan_path=config.plan_path,
+        dose_overrides=doses,
+    )
 
 
 def add_recording(
@@ -274,6 +462,7 @@ def visit_dict(settings: WebSettings, visit: Visit) -> dict[str, Any]:
         "visit_date": visit.visit_date.isoformat(),
         "pain": visit.pain,
         "first_line_done": visit.first_line_done,
+        "intake": visit_intake(visit),
         "notes": visit.notes,
         "created_at": _iso(visit.created_at),
         "recordings": [recording_dict(settings, r) for r in visit.recordings],

@@ -1,7 +1,8 @@
 """A patient's metrics across visits, and their trend charts with the smallest detectable change.
 
 For each task and metric the chart shows each side's per-visit mean (one point per
-visit with a finished analysis of that task) and shades the band of ± SDC around the
+visit with a finished analysis of that task; of several takes only the best by recording
+quality, :func:`screener.visit.choose_takes`) and shades the band of ± SDC around the
 first visit's value: a later point outside the band is a change larger than measurement
 noise (drawn filled); a point inside it is not (drawn hollow).
 """
@@ -103,26 +104,36 @@ def collect_trends(settings: WebSettings, patient: Patient) -> list[TrendSeries]
     list of TrendSeries
         Ordered by task (walk, single-leg squat, jog) then by the norms file's metric order.
     """
+    from screener.config import AnalysisConfig
+    from screener.norms import load_norms
+    from screener.visit import RESEARCH_ONLY_METRICS, choose_takes
+
     infos = metric_infos()
+    norms = load_norms(AnalysisConfig().norms_path)
     series: dict[tuple[str, str], TrendSeries] = {}
     for visit in patient.visits:
-        per_task: dict[tuple[str, str, str], list[float]] = {}
+        takes = []
         for rec in visit.recordings:
             summary = services.read_summary(settings, rec)
-            if not summary:
-                continue
-            task = str(summary.get("task", ""))
+            if summary:
+                takes.append((str(rec.id), summary))
+        chosen, _ = choose_takes(takes, norms)  # retakes are left out, never averaged in
+        for _, kept in chosen.values():
+            task = str(kept.get("task", ""))
             for side in SIDES:
-                stats = (summary.get("sides") or {}).get(side) or {}
+                stats = (kept.get("sides") or {}).get(side) or {}
                 for metric, values in stats.items():
                     if (task, metric) not in infos or not isinstance(values, dict):
                         continue
+                    if metric in RESEARCH_ONLY_METRICS:
+                        continue
                     mean = _finite(values.get("mean"))
-                    if mean is not None:
-                        per_task.setdefault((task, metric, side), []).append(mean)
-        for (task, metric, side), values in per_task.items():
-            s = series.setdefault((task, metric), TrendSeries(task, metric, infos[(task, metric)]))
-            s.points.setdefault(side, []).append((visit.visit_date, sum(values) / len(values)))
+                    if mean is None:
+                        continue
+                    s = series.setdefault(
+                        (task, metric), TrendSeries(task, metric, infos[(task, metric)])
+                    )
+                    s.points.setdefault(side, []).append((visit.visit_date, mean))
     order = {key: i for i, key in enumerate(infos)}
     return sorted(series.values(), key=lambda s: order[(s.task, s.metric)])
 
@@ -185,6 +196,49 @@ def render_svg(series: TrendSeries) -> str:
         else "no SDC in the norms file"
     )
     ax.legend(fontsize=7, loc="upper left", frameon=False, title=note, title_fontsize=6.5)
+    ax.grid(alpha=0.25)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None})
+    return "data:image/svg+xml;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def pain_trend_svg(visits: list[Any]) -> str | None:
+    """Running pain and pain at rest across visits, with the protocol's goal line (SVG URI).
+
+    Returns None when no visit has a pain answer.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.dates import date2num
+    from matplotlib.figure import Figure
+
+    from screener.config import AnalysisConfig
+    from screener.plan import load_protocol
+
+    running = [(v.visit_date, v.pain) for v in visits if v.pain is not None]
+    rest = [(v.visit_date, v.rest_pain) for v in visits if v.rest_pain is not None]
+    if not running and not rest:
+        return None
+    goal = load_protocol(AnalysisConfig().plan_path).pain_gate.goal_max_pain
+    fig = Figure(figsize=(5.2, 2.4))
+    ax = fig.add_subplot()
+    for points, label, colour in (
+        (running, "worst pain, running", "#c0392b"),
+        (rest, "pain at rest", "#7f8c8d"),
+    ):
+        if points:
+            days = [float(date2num(d)) for d, _ in points]
+            ax.plot(days, [p for _, p in points], marker="o", color=colour, label=label)
+    ax.axhline(goal, color="#27ae60", ls="--", lw=1, label=f"goal ≤ {goal:g}/10")
+    ax.set_ylim(0, 10.3)
+    ax.set_ylabel("pain 0-10", fontsize=8)
+    ax.set_title("Lateral knee pain across visits", fontsize=9, loc="left")
+    ax.tick_params(labelsize=7)
+    ax.xaxis_date()
+    fig.autofmt_xdate()
+    ax.legend(fontsize=7, loc="upper right", frameon=False)
     ax.grid(alpha=0.25)
     fig.tight_layout()
     buf = io.BytesIO()

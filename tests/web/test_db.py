@@ -28,7 +28,7 @@ def test_migrating_twice_is_harmless(app: Any, settings: WebSettings) -> None:
     engine = make_engine(settings)
     upgrade_database(settings, engine)  # the server and a worker both migrate at start
     with engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == "0002_throttle_heartbeats"
+        assert MigrationContext.configure(conn).get_current_revision() == "0003_visit_intake"
 
 
 def test_migrations_render_for_postgresql() -> None:

@@ -135,6 +135,9 @@ def test_killed_worker_and_server_lose_nothing(tmp_path: Path) -> None:
         sign_in(client, "alice")
         page = client.get(f"/recordings/{good}").text
         for fault in summary["faults"]:
+            if fault["metric"] == "femoral_ir_deg":  # research value, not on clinical pages
+                assert fault["label"] not in page
+                continue
             assert fault["label"] in page
         flagged = [f for f in summary["faults"] if f["severity"] != "none"]
         for fault in flagged:

@@ -61,7 +61,8 @@ def test_trends_mark_changes_beyond_the_sdc(
     assert drop["change_exceeds_sdc"] == {"left": True, "right": False}
     assert all(t["metric"] != "knee_fppa_deg" for t in data)  # no values, no chart
     page = alice.client.get(f"/patients/{world.patient_id}").text
-    assert page.count('src="data:image/svg+xml;base64,') == len(data)
+    assert page.count('src="data:image/svg+xml;base64,') == len(data) + 1  # + the pain trend
+    assert 'id="pain-trend"' in page
     assert f"SDC {sdc:g}" in page
     assert page.index("2025-03-01") < page.index("2025-01-10")  # newest visit first
 

@@ -1,0 +1,263 @@
+"""The visit as the unit: several recordings of one visit to one screen and one plan.
+
+A visit is filmed as a handful of recordings: walking, a single-leg squat on each leg,
+jogging in place, sometimes a retake of one of them. :func:`screen_visit` takes their
+summaries (``summary.json`` of each :class:`~screener.result.AnalysisResult`) and
+
+- groups them into slots (walk, squat left, squat right, jog) and, where a slot was
+  filmed more than once, keeps the best take by recording quality; the others are
+  marked as retakes and left out (never averaged with the kept take);
+- sets left against right for each measure, with the asymmetry (left minus right) and
+  whether it exceeds the measure's smallest detectable change;
+- builds one plan from every kept take's flags and the visit's intake answers, so the
+  exercises are ordered once for the visit, not once per recording.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from screener.faults import SIDES, flagged
+from screener.intake import Intake, make_intake
+from screener.norms import Norms
+from screener.plan import build_plan
+
+#: Research measures left out of the visit's clinical comparison.
+RESEARCH_ONLY_METRICS = frozenset({"femoral_ir_deg"})
+
+SLOT_NAMES = {
+    "walk": "Walking",
+    "sls_left": "Single-leg squat, left leg",
+    "sls_right": "Single-leg squat, right leg",
+    "jog": "Jogging in place",
+}
+
+
+def slot_of(summary: Mapping[str, Any]) -> str:
+    """The slot a recording fills: ``walk``, ``sls_left``, ``sls_right`` or ``jog``."""
+    task = str(summary.get("task"))
+    if task == "sls":
+        return f"sls_{summary.get('stance_side') or 'left'}"
+    return task
+
+
+def take_quality(summary: Mapping[str, Any], norms: Norms) -> float:
+    """How usable one take is, 0-1: landmark quality times the share of events wanted.
+
+    Notes
+    -----
+    ``quality.mean_quality`` (landmark visibility and repairs) times, for the judged
+    sides, the events found over the norms file's ``min_events`` (capped at 1), times
+    0.5 when the pose model reported another person in view.
+    """
+    quality = summary.get("quality") or {}
+    base = float(quality.get("mean_quality") or 0.0)
+    task = str(summary.get("task"))
+    wanted = norms.task(task).min_events
+    sides = summary.get("sides") or {}
+    judged = [s for s in SIDES if task != "sls" or s == summary.get("stance_side")]
+    counts = [int((sides.get(s) or {}).get("n_events", 0) or 0) for s in judged]
+    events = min((min(1.0, c / wanted) for c in counts), default=0.0)
+    crowded = any("another person" in str(w) for w in quality.get("warnings", []))
+    return round(base * events * (0.5 if crowded else 1.0), 4)
+
+
+def choose_takes(
+    takes: Sequence[tuple[str, Mapping[str, Any]]], norms: Norms
+) -> tuple[dict[str, tuple[str, Mapping[str, Any]]], list[dict[str, Any]]]:
+    """The best take of each slot by :func:`take_quality`, and every take marked used or not.
+
+    Returns
+    -------
+    chosen, listing
+        Slot -> ``(id, summary)`` of the kept take; per take ``id``, ``slot``,
+        ``quality``, ``used`` and ``note``. On equal quality the first take is kept.
+    """
+    chosen: dict[str, tuple[str, Mapping[str, Any]]] = {}
+    scores: dict[str, float] = {}
+    listing: list[dict[str, Any]] = []
+    for take_id, summary in takes:
+        slot = slot_of(summary)
+        score = take_quality(summary, norms)
+        listing.append({"id": take_id, "slot": slot, "quality": score})
+        if slot not in chosen or score > scores[slot]:
+            chosen[slot] = (take_id, summary)
+            scores[slot] = score
+    for item in listing:
+        kept = chosen[item["slot"]][0] == item["id"]
+        item["used"] = kept
+        item["note"] = (
+            "used"
+            if kept
+            else f"retake, not used (quality {item['quality']:.2f}, below the kept take)"
+        )
+    return chosen, listing
+
+
+def _value(summary: Mapping[str, Any], side: str, metric: str) -> tuple[float | None, int]:
+    stats = ((summary.get("sides") or {}).get(side) or {}).get(metric)
+    if not isinstance(stats, dict):
+        return None, 0
+    mean = stats.get("mean")
+    n = int(stats.get("n", 0) or 0)
+    if mean is None or not math.isfinite(float(mean)) or n == 0:
+        return None, n
+    return float(mean), n
+
+
+def _verdict(summary: Mapping[str, Any], side: str, metric: str) -> dict[str, Any] | None:
+    for f in summary.get("faults") or []:
+        if f.get("side") == side and f.get("metric") == metric:
+            return dict(f)
+    return None
+
+
+def compare_sides(
+    chosen: Mapping[str, tuple[str, Mapping[str, Any]]], norms: Norms
+) -> list[dict[str, Any]]:
+    """Left against right for each task and graded measure of the kept takes.
+
+    Returns
+    -------
+    list of dict
+        Per task and metric: ``task``, ``metric``, ``label``, ``unit``, per side
+        ``left``/``right`` (``value``, ``n``, ``verdict``, ``severity``, ``take``),
+        ``asymmetry`` (left minus right, None when a side is missing), ``sdc`` and
+        ``asymmetry_exceeds_sdc``.
+    """
+    rows = []
+    for task in ("walk", "sls", "jog"):
+        if task == "sls":
+            per_side = {s: chosen.get(f"sls_{s}") for s in SIDES}
+        else:
+            per_side = {s: chosen.get(task) for s in SIDES}
+        if not any(per_side.values()):
+            continue
+        for metric, norm in norms.task(task).metrics.items():
+            if metric in RESEARCH_ONLY_METRICS or not norm.fault:
+                continue
+            row: dict[str, Any] = {
+                "task": task,
+                "metric": metric,
+                "label": norm.label,
+                "unit": norm.unit,
+                "sdc": norm.sdc,
+            }
+            values = {}
+            for side in SIDES:
+                take = per_side[side]
+                if take is None:
+                    row[side] = None
+                    continue
+                value, n = _value(take[1], side, metric)
+                verdict = _verdict(take[1], side, metric) or {}
+                row[side] = {
+                    "value": value,
+                    "n": n,
+                    "verdict": verdict.get("verdict", "not measured"),
+                    "severity": verdict.get("severity", "none"),
+                    "take": take[0],
+                }
+                values[side] = value
+            left, right = values.get("left"), values.get("right")
+            asym = left - right if left is not None and right is not None else None
+            row["asymmetry"] = asym
+            row["asymmetry_exceeds_sdc"] = (
+                bool(abs(asym) > norm.sdc) if asym is not None and norm.sdc else None
+            )
+            rows.append(row)
+    return rows
+
+
+def visit_headline(rows: list[dict[str, Any]], faults: list[dict[str, Any]]) -> str:
+    """The visit's one line: the flags, and which side could not be graded at all."""
+    hits = flagged(faults)
+    graded = {
+        side
+        for r in rows
+        for side in SIDES
+        if r.get(side) and r[side]["verdict"] in ("flag", "no flag")
+    }
+    parts = []
+    if hits:
+        parts.append(
+            "Movement findings: "
+            + "; ".join(
+                f"{f['label'].lower()} ({f['side']}, {f['severity']}, {f['task_name']})"
+                for f in hits
+            )
+            + "."
+        )
+    elif graded:
+        parts.append(
+            "No movement fault reached a screening threshold on the "
+            + " and ".join(sorted(graded))
+            + " side."
+        )
+    for side in SIDES:
+        if side not in graded:
+            parts.append(f"Insufficient data for {side}: no measure could be graded.")
+    return " ".join(parts)
+
+
+def screen_visit(
+    takes: Sequence[tuple[str, Mapping[str, Any]]],
+    *,
+    intake: Intake | Mapping[str, Any] | None,
+    norms: Norms,
+    plan_path: str | Path,
+    dose_overrides: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One screen and one plan for a visit from its recordings.
+
+    Parameters
+    ----------
+    takes
+        ``(id, summary)`` of each recording of the visit (its ``summary.json``), in any
+        order; retakes of the same slot are allowed.
+    intake
+        The visit's pain and history answers.
+    norms
+        The norms the recordings were judged with.
+    plan_path
+        The exercises file.
+    dose_overrides
+        Per-exercise dose overrides (clinic or patient).
+
+    Returns
+    -------
+    dict
+        ``takes`` (each recording: ``slot``, ``quality``, ``used``, ``note``),
+        ``slots`` (slot -> kept take id), ``missing`` (slots not filmed),
+        ``comparison`` (:func:`compare_sides`), ``faults`` (the kept takes' entries,
+        each with ``task`` and ``task_name``), ``headline``, ``plan``
+        (:func:`screener.plan.build_plan` over every kept take's flags).
+    """
+    answers = make_intake(intake)
+    chosen, listing = choose_takes(takes, norms)
+    faults = []
+    for slot, (take_id, summary) in chosen.items():
+        judged_side = summary.get("stance_side") if summary.get("task") == "sls" else None
+        for f in summary.get("faults") or []:
+            if f.get("metric") in RESEARCH_ONLY_METRICS:
+                continue
+            if judged_side and f.get("side") != judged_side:
+                continue
+            faults.append(
+                {**f, "task": summary.get("task"), "task_name": SLOT_NAMES[slot], "take": take_id}
+            )
+    rows = compare_sides(chosen, norms)
+    plan = build_plan(faults, answers, plan_path, dose_overrides=dict(dose_overrides or {}))
+    return {
+        "takes": listing,
+        "slots": {slot: take[0] for slot, take in chosen.items()},
+        "missing": [SLOT_NAMES[s] for s in SLOT_NAMES if s not in chosen],
+        "comparison": rows,
+        "faults": faults,
+        "headline": visit_headline(rows, faults),
+        "plan": plan,
+        "intake": answers.answers(),
+    }
