@@ -82,6 +82,10 @@ class Tally:
     failures: list[tuple[str, str]] = field(default_factory=list)
     #: (clip, fault, side, planted) of every "cannot rule out" verdict
     cannot_rule_out: list[tuple[str, str, str, bool]] = field(default_factory=list)
+    #: (clip, inside the envelope by its truth, outcome: "refused", "warned" or "clean")
+    envelope: list[tuple[str, bool, str]] = field(default_factory=list)
+    #: (clip, true view, read view, true side, read side) of clips analysed with view auto
+    view_side: list[tuple[str, str, str, str, str]] = field(default_factory=list)
     #: one row per matched event and metric: task, view, conditions, measured, truth
     event_rows: list[dict[str, Any]] = field(default_factory=list)
 
@@ -453,6 +457,45 @@ def report(tally: Tally, n_clips: int) -> pd.DataFrame:
     return table
 
 
+def inside_envelope(truth_json: dict) -> bool:
+    """Whether a rendered clip's camera lies inside the validated envelope."""
+    from screener_synth.sets import ENVELOPE_RANGES
+
+    cond = clip_conditions(truth_json)
+    return all(lo - 1e-9 <= cond[key] <= hi + 1e-9 for key, (lo, hi) in ENVELOPE_RANGES.items())
+
+
+def capture_outcome(summary: dict | None) -> str:
+    """``"warned"`` when the summary carries a camera-placement warning, else ``"clean"``."""
+    if summary is None:
+        return "refused"
+    words = ("camera", "phone", "lens")
+    warned = any(any(w in text.lower() for w in words) for text in summary["quality"]["warnings"])
+    return "warned" if warned else "clean"
+
+
+def report_envelope(tally: Tally) -> None:
+    """Print how clips inside and outside the envelope were handled, and view/side."""
+    if tally.envelope:
+        table = pd.DataFrame(tally.envelope, columns=["clip", "inside", "outcome"])
+        print("\n== capture envelope: outcome per clip ==")
+        print(pd.crosstab(table.inside, table.outcome).to_string())
+        for row in table[~table.inside & (table.outcome == "clean")].itertuples():
+            print(f"  outside the envelope, neither refused nor warned: {row.clip}")
+    if tally.view_side:
+        vs = pd.DataFrame(tally.view_side, columns=["clip", "view", "read_view", "side", "read"])
+        ok_view = int((vs.view == vs.read_view).sum())
+        sided = vs[vs.side != ""]
+        ok_side = int((sided.side == sided.read).sum())
+        print(f"view right: {ok_view}/{len(vs)}; squat side right: {ok_side}/{len(sided)}")
+        for row in vs[
+            (vs.view != vs.read_view) | ((vs.side != "") & (vs.side != vs.read))
+        ].itertuples():
+            print(
+                f"  {row.clip}: view {row.view} read {row.read_view}, side {row.side} read {row.read}"
+            )
+
+
 def report_by_condition(tally: Tally) -> pd.DataFrame:
     """Print and return event RMSE per task and view, and per capture condition."""
     rows = pd.DataFrame(tally.event_rows)
@@ -572,6 +615,7 @@ def main(argv: list[str] | None = None) -> int:
         truth_json, truth = load_truth(truth_path)
         name = truth_json["video"]
         side: Any = truth_json.get("stance_side") or "auto"
+        inside = inside_envelope(truth_json)
         if truth_json["task"] == "stand":  # no task of ours: only what auto makes of it
             try:
                 auto = analyze_clip(truth_path, truth_json, config)
@@ -585,7 +629,18 @@ def main(argv: list[str] | None = None) -> int:
             )
         except ScreenerError as exc:
             tally.failures.append((name, exc.one_line()))
+            tally.envelope.append((name, inside, "refused"))
             continue
+        tally.envelope.append((name, inside, capture_outcome(result.summary)))
+        tally.view_side.append(
+            (
+                name,
+                truth_json["view"],
+                result.summary["view"],
+                truth_json.get("stance_side") or "",
+                (result.summary.get("stance_side") or "") if truth_json["task"] == "sls" else "",
+            )
+        )
         compare_frames(tally, result.frames, truth)
         compare_events(tally, result.events, truth_json, truth)
         compare_flags(tally, name, result.summary, truth_json)
@@ -599,6 +654,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name}: {len(result.events)} events, task {truth_json['task']}", file=sys.stderr)
     table = report(tally, len(clips))
     per_task = report_by_condition(tally)
+    report_envelope(tally)
     if args.write_errors and not per_task.empty:
         write_measured_errors(envelope_errors(tally), args.folders, args.write_errors)
         print(f"wrote {args.write_errors}")
