@@ -488,12 +488,9 @@ def report_envelope(tally: Tally) -> None:
         sided = vs[vs.side != ""]
         ok_side = int((sided.side == sided.read).sum())
         print(f"view right: {ok_view}/{len(vs)}; squat side right: {ok_side}/{len(sided)}")
-        for row in vs[
-            (vs.view != vs.read_view) | ((vs.side != "") & (vs.side != vs.read))
-        ].itertuples():
-            print(
-                f"  {row.clip}: view {row.view} read {row.read_view}, side {row.side} read {row.read}"
-            )
+        wrong = (vs.view != vs.read_view) | ((vs.side != "") & (vs.side != vs.read))
+        for row in vs[wrong].itertuples():
+            print(f"  {row.clip}: view {row.view} -> {row.read_view}, side {row.side} -> {row.read}")
 
 
 def report_by_condition(tally: Tally) -> pd.DataFrame:
