@@ -490,7 +490,7 @@ def report_envelope(tally: Tally) -> None:
         print(f"view right: {ok_view}/{len(vs)}; squat side right: {ok_side}/{len(sided)}")
         wrong = (vs.view != vs.read_view) | ((vs.side != "") & (vs.side != vs.read))
         for row in vs[wrong].itertuples():
-            print(f"  {row.clip}: view {row.view} -> {row.read_view}, side {row.side} -> {row.read}")
+            print(f"  {row.clip}: view {row.view}->{row.read_view}, side {row.side}->{row.read}")
 
 
 def report_by_condition(tally: Tally) -> pd.DataFrame:
