@@ -135,7 +135,8 @@ Fit = dict[tuple[str, str, str], tuple[float, float]]
 def fit_candidates(train: pd.DataFrame) -> dict[str, Fit]:
     """Per candidate, ``(task, view or "any", metric) -> (gain, offset)`` from training rows."""
     fits: dict[str, Fit] = {c: {} for c in CANDIDATES}
-    for (task, metric), sub in train.groupby(["task", "metric"]):
+    for (task_key, metric_key), sub in train.groupby(["task", "metric"]):
+        task, metric = str(task_key), str(metric_key)
         x, y = sub.measured.to_numpy(), sub.truth.to_numpy()
         fits["none"][(task, "any", metric)] = (1.0, 0.0)
         fits["offset"][(task, "any", metric)] = fit_line(x, y, False)
@@ -150,10 +151,11 @@ def fit_candidates(train: pd.DataFrame) -> dict[str, Fit]:
 def predict(rows: pd.DataFrame, fit: Fit) -> np.ndarray:
     """Calibrated values of ``rows`` (the measured value where the fit has no entry)."""
     out = rows.measured.to_numpy(dtype=float).copy()
-    for i, row in enumerate(rows.itertuples()):
-        key = (row.task, row.view, row.metric)
-        gain, offset = fit.get(key, fit.get((row.task, "any", row.metric), (1.0, 0.0)))
-        out[i] = offset + gain * row.measured
+    tasks, views, metrics = (rows[c].astype(str).to_numpy() for c in ("task", "view", "metric"))
+    for i in range(len(out)):
+        default = fit.get((tasks[i], "any", metrics[i]), (1.0, 0.0))
+        gain, offset = fit.get((tasks[i], views[i], metrics[i]), default)
+        out[i] = offset + gain * out[i]
     return out
 
 
