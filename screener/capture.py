@@ -709,7 +709,9 @@ OTHER_PERSON_MIN_FRAMES = 2
 MASK_MARGIN_X, MASK_MARGIN_TOP, MASK_MARGIN_BOTTOM = 0.15, 0.12, 0.05
 
 
-def detect_other_people(video: Path, pose: PoseSequence, n_frames: int = 8) -> OtherPeople:
+def detect_other_people(
+    video: Path, pose: PoseSequence, n_frames: int = 8, rotate_cw_deg: int = 0
+) -> OtherPeople:
     """Look for a second person on a few frames of the video.
 
     Parameters
@@ -736,6 +738,7 @@ def detect_other_people(video: Path, pose: PoseSequence, n_frames: int = 8) -> O
     """
     import mediapipe as mp
 
+    from screener.upright import rotate_image
     from screener.video import iter_frames
 
     with_pose = np.flatnonzero(pose.detected)
@@ -755,7 +758,7 @@ def detect_other_people(video: Path, pose: PoseSequence, n_frames: int = 8) -> O
                 break
             if index not in wanted:
                 continue
-            rgb = frame.rgb.copy()
+            rgb = rotate_image(frame.rgb, rotate_cw_deg).copy()  # as the pose model saw it
             h, w = rgb.shape[:2]
             xy = pose.image_xy_px[index]
             xy = xy[np.isfinite(xy).all(axis=1)]

@@ -174,12 +174,13 @@ def estimate_video_pose(
     path = Path(video)
     info = probe_video(path, min_fps=config.min_fps, max_fps=config.max_fps)
     raw, config = _upright_pose(path, config, progress)
+    turn = config.pose.rotate_cw_deg
     others = (
-        detect_other_people(path, raw, config.capture.other_people_frames)
+        detect_other_people(path, raw, config.capture.other_people_frames, turn)
         if config.capture.check_other_people
         else None
     )
-    faces = detect_faces(path, raw) if config.capture.check_face else None
+    faces = detect_faces(path, raw, rotate_cw_deg=turn) if config.capture.check_face else None
     return VideoPose(raw, config, _jsonable_info(info), others, faces)
 
 

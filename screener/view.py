@@ -139,7 +139,9 @@ class FaceEvidence:
         return None
 
 
-def detect_faces(video: str | Path, pose: PoseSequence, n_frames: int = 12) -> FaceEvidence:
+def detect_faces(
+    video: str | Path, pose: PoseSequence, n_frames: int = 12, rotate_cw_deg: int = 0
+) -> FaceEvidence:
     """Look for the subject's face in the pixels, independently of the pose model's labels.
 
     Parameters
@@ -168,6 +170,7 @@ def detect_faces(video: str | Path, pose: PoseSequence, n_frames: int = 12) -> F
     """
     import cv2
 
+    from screener.upright import rotate_image
     from screener.video import iter_frames
 
     cascade = cv2.CascadeClassifier(
@@ -191,7 +194,7 @@ def detect_faces(video: str | Path, pose: PoseSequence, n_frames: int = 12) -> F
         head = head[np.isfinite(head).all(axis=1)]
         if head.size == 0 or not (np.isfinite(ls).all() and np.isfinite(rs).all()):
             continue
-        img = frame.rgb
+        img = rotate_image(frame.rgb, rotate_cw_deg)  # as the pose model saw it
         sx, sy = img.shape[1] / width, img.shape[0] / height
         size = float(np.linalg.norm(ls - rs)) * sx
         if size < FACE_MIN_SHOULDER_PX:

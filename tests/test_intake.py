@@ -67,15 +67,23 @@ def test_dose_override_from_settings_lands_in_provenance(jog_pose):
 
 
 def test_cli_pain_alias_says_what_it_means(tmp_path, capsys, monkeypatch):
-    import screener
+    from types import SimpleNamespace
+
+    import screener.pipeline as pipeline
 
     seen = {}
 
-    def fake_analyze(video, **kwargs):
+    def fake_acquire(video, config, progress=None):
+        return SimpleNamespace(
+            raw=None, config=config, video_info={}, other_people=None, faces=None
+        )
+
+    def fake_analyze(raw, **kwargs):
         seen.update(kwargs)
         raise ConfigError("stop here")
 
-    monkeypatch.setattr(screener, "analyze", fake_analyze, raising=False)
+    monkeypatch.setattr(pipeline, "estimate_video_pose", fake_acquire)
+    monkeypatch.setattr(pipeline, "analyze_pose", fake_analyze)
     assert main(["analyze", str(tmp_path / "v.mp4"), "--pain", "6", "--red-flag", "swelling"]) == 2
     err = capsys.readouterr().err
     assert "--pain is read as --running-pain" in err

@@ -159,10 +159,10 @@ def test_native_log_lines_do_not_precede_the_error(make_video, tmp_path):
     assert quiet.returncode == 2
     line = _one_error_line(quiet.stderr)
     assert "blank.mp4" in line and "no person" in line
-    # With -v the same run shows what the native libraries wrote: lines that are neither
-    # the screener's log records nor its error line.
+    # With -vv the same run shows what the native libraries wrote: lines that are neither
+    # the screener's log records nor its error line (-v shows library warnings only).
     verbose = subprocess.run(
-        [*command, "-v", *args], capture_output=True, text=True, timeout=600, check=False
+        [*command, "-vv", *args], capture_output=True, text=True, timeout=600, check=False
     )
     assert verbose.returncode == 2
     ours = ("INFO ", "DEBUG ", "WARNING ", "ERROR ", "screener: error:")
