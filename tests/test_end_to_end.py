@@ -37,11 +37,13 @@ SAMPLES = Path(__file__).resolve().parents[1] / "sample_videos"
 #: Measured on the eight sample clips (bench/accuracy.py, with the shipped defaults),
 #: with a ~15 % margin. Hip adduction was 4.1 deg with the former +4-6 deg offsets of
 #: corrections.toml, which made real footage worse (docs/accuracy.md) and were removed;
-#: MediaPipe reads it about 5 deg low (7.4 deg RMSE on the samples).
+#: MediaPipe reads it about 5 deg low (7.4 deg RMSE on the samples). Pelvic drop was
+#: 3.6 deg with the former event offsets (fitted on the retired tuning renders; they
+#: failed the new corpus' validation rule); 4.7 deg without.
 #: metric -> (measured RMSE deg, tolerance deg)
 EVENT_RMSE_DEG = {
     "knee_fppa_deg": (4.5, 5.2),
-    "pelvic_drop_deg": (3.6, 4.2),
+    "pelvic_drop_deg": (4.7, 5.4),
     "hip_adduction_deg": (7.4, 8.5),
 }
 #: Share of true stance phases and repetitions found: measured 49/53 (92 %).
