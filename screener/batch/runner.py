@@ -231,6 +231,10 @@ def run_batch(
         except ClusterLostError as exc:
             lost = exc
             file_log.error("%s", exc.one_line())
+            # Closing a client whose scheduler is gone makes Dask and asyncio log
+            # tracebacks of cancelled tasks: the one error line above says it all.
+            for noisy in ("distributed", "asyncio", "tornado"):
+                logging.getLogger(noisy).setLevel(logging.CRITICAL + 1)
             _fail_started(jobs, options, run_id, _Outcomes(by_id, statuses, failures, counts))
         finally:
             if own:
