@@ -457,6 +457,18 @@ def report(tally: Tally, n_clips: int) -> pd.DataFrame:
     return table
 
 
+def analyze_as_truth(truth_path: Path, truth_json: dict, config: Any) -> Any:
+    """Screen a clip with its true task, stance side and view given (for fitting)."""
+    return analyze_clip(
+        truth_path,
+        truth_json,
+        config,
+        task=truth_json["task"],
+        side=truth_json.get("stance_side") or "auto",
+        view=truth_json["view"],
+    )
+
+
 def inside_envelope(truth_json: dict) -> bool:
     """Whether a rendered clip's camera lies inside the validated envelope."""
     from screener_synth.sets import ENVELOPE_RANGES

@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from bench.accuracy import (
-    analyze_clip,
+    analyze_as_truth,
     by_condition,
     clip_conditions,
     find_clips,
@@ -87,14 +87,7 @@ def collect(
             continue
         name = truth_json["video"]
         try:
-            result = analyze_clip(
-                truth_path,
-                truth_json,
-                config,
-                task=truth_json["task"],
-                side=truth_json.get("stance_side") or "auto",
-                view=truth_json["view"],
-            )
+            result = analyze_as_truth(truth_path, truth_json, config)
         except ScreenerError as exc:
             failures.append((name, exc.one_line()))
             continue

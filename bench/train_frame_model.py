@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.accuracy import analyze_clip, find_clips, load_truth
+from bench.accuracy import analyze_as_truth, find_clips, load_truth
 from screener.frame_model import FEATURE_LANDMARKS, TARGETS, frame_features
 
 #: Feature blocks that exchange left and right when a clip is mirrored.
@@ -79,14 +79,7 @@ def collect(folder: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]
         if truth_json["task"] not in ("walk", "jog", "sls"):
             continue
         try:
-            result = analyze_clip(
-                truth_path,
-                truth_json,
-                config,
-                task=truth_json["task"],
-                side=truth_json.get("stance_side") or "auto",
-                view=truth_json["view"],
-            )
+            result = analyze_as_truth(truth_path, truth_json, config)
         except ScreenerError as exc:
             logging.warning("%s: %s", truth_json["video"], exc.one_line())
             continue
