@@ -36,6 +36,23 @@ def list_patients(db: Session, user: User) -> list[Patient]:
     )
 
 
+def _checked_patient_fields(code: str, sex: str | None) -> tuple[str, str | None]:
+    """A patient's code and sex, trimmed and checked.
+
+    Raises
+    ------
+    InputError
+        Empty or too long code, or an unknown sex.
+    """
+    code = code.strip()
+    if not code or len(code) > 64:
+        raise InputError("the patient code must have 1-64 characters")
+    sex = (sex or "").strip().lower() or None
+    if sex is not None and sex not in SEXES:
+        raise InputError("sex must be 'female', 'male' or left empty")
+    return code, sex
+
+
 def create_patient(
     db: Session, user: User, code: str, sex: str | None = None, notes: str = ""
 ) -> Patient:
@@ -46,12 +63,7 @@ def create_patient(
     InputError
         Empty or too long code, unknown sex, or a code the clinician already uses.
     """
-    code = code.strip()
-    if not code or len(code) > 64:
-        raise InputError("the patient code must have 1-64 characters")
-    sex = (sex or "").strip().lower() or None
-    if sex is not None and sex not in SEXES:
-        raise InputError("sex must be 'female', 'male' or left empty")
+    code, sex = _checked_patient_fields(code, sex)
     patient = Patient(owner_id=user.id, code=code, sex=sex, notes=notes.strip()[:5000])
     db.add(patient)
     try:
@@ -212,12 +224,7 @@ def update_patient(
     InputError
         Empty or too long code, unknown sex, or a code the clinician already uses.
     """
-    code = code.strip()
-    if not code or len(code) > 64:
-        raise InputError("the patient code must have 1-64 characters")
-    sex = (sex or "").strip().lower() or None
-    if sex is not None and sex not in SEXES:
-        raise InputError("sex must be 'female', 'male' or left empty")
+    code, sex = _checked_patient_fields(code, sex)
     patient.code, patient.sex, patient.notes = code, sex, notes.strip()[:5000]
     try:
         db.commit()
