@@ -149,6 +149,70 @@ def masked_rmse(pred: np.ndarray, y: np.ndarray, m: np.ndarray) -> list[float]:
     ]
 
 
+def fit_applicability(
+    standardised: np.ndarray, val_standardised: dict[str, np.ndarray], explained: float = 0.99
+) -> tuple[np.ndarray, np.ndarray, dict]:
+    """The training inputs' principal subspace and the distance limit of the model's use.
+
+    The subspace keeps the principal axes of the (standardised) training inputs that
+    explain ``explained`` of their variance. A clip's distance is the median over its
+    frames of the distance from that subspace; the limit is 1.2 times the largest
+    distance among the validation clips (clips the model did not see, inside its
+    training ranges).
+    """
+    centre = standardised.mean(axis=0)
+    _, s, vt = np.linalg.svd(standardised - centre, full_matrices=False)
+    share = np.cumsum(s**2) / np.sum(s**2)
+    k = int(np.searchsorted(share, explained)) + 1
+    basis = vt[:k]
+
+    def distance(x: np.ndarray) -> float:
+        c = x - centre
+        return float(np.median(np.linalg.norm(c - (c @ basis.T) @ basis, axis=1)))
+
+    val_distances = {clip: distance(x) for clip, x in val_standardised.items()}
+    largest = max(val_distances.values())
+    info = {
+        "limit": round(1.2 * largest, 3),
+        "n_components": k,
+        "explained_variance": explained,
+        "largest_validation_distance": round(largest, 3),
+        "source": (
+            "median distance of a clip's standardised inputs from the principal subspace "
+            f"({k} axes, {explained:.0%} of the variance) of the training inputs; limit = "
+            f"1.2 x the largest among {len(val_distances)} validation clips ({largest:.2f})"
+        ),
+    }
+    return centre, basis, info
+
+
+def by_clip(x: np.ndarray, clips: list[str]) -> dict[str, np.ndarray]:
+    """Rows of ``x`` grouped by clip name."""
+    names = np.asarray(clips)
+    return {c: x[names == c] for c in dict.fromkeys(clips)}
+
+
+def add_applicability(path: Path, train: Path, val: Path) -> None:
+    """Add (or refit) the applicability check of a model already written, weights kept."""
+    from screener.frame_model import load_frame_model
+
+    model = load_frame_model(path)
+    x, y, m, _ = collect(train)
+    xm, _, _ = mirror(x, y, m)
+    xv, _, _, vclips = collect(val)
+    centre, basis, info = fit_applicability(
+        model.standardise(np.vstack([x, xm])), by_clip(model.standardise(xv), vclips)
+    )
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {
+            k: data[k] for k in data.files if k not in ("card", "guard_centre", "guard_basis")
+        }
+    card = {**model.card, "applicability": info}
+    arrays.update(guard_centre=centre, guard_basis=basis, card=np.asarray(json.dumps(card)))
+    np.savez_compressed(path, **arrays)
+    print(f"applicability added to {path}: {info['source']}; limit {info['limit']}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -159,8 +223,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--members", type=int, default=5)
     parser.add_argument("--hidden", type=int, default=64)
     parser.add_argument("--epochs", type=int, default=150)
+    parser.add_argument(
+        "--applicability-only",
+        type=Path,
+        default=None,
+        help="add the applicability check to this model file, keeping its weights",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
+    if args.applicability_only:
+        add_applicability(args.applicability_only, args.train, args.val)
+        return 0
     from screener.frame_model import FrameModel
 
     x, y, m, clips = collect(args.train)
@@ -203,8 +276,17 @@ def main(argv: list[str] | None = None) -> int:
     card["validation_frame_rmse_geometric_deg"] = {
         t: round(b, 2) for t, b in zip(TARGETS, before, strict=True)
     }
+    centre, basis, card["applicability"] = fit_applicability(
+        xs, by_clip(model.standardise(xv), vclips)
+    )
     if args.write:
-        arrays = {"mean": mean, "std": std, "card": np.asarray(json.dumps(card))}
+        arrays = {
+            "mean": mean,
+            "std": std,
+            "guard_centre": centre,
+            "guard_basis": basis,
+            "card": np.asarray(json.dumps(card)),
+        }
         for i, member in enumerate(members):
             for k, (w, b) in enumerate(member):
                 arrays[f"m{i}_w{k}"] = w

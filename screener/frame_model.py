@@ -93,6 +93,27 @@ def frame_features(pose: PoseSequence, frames: pd.DataFrame, view: str) -> Float
 
 
 @dataclass(frozen=True)
+class Applicability:
+    """Where the model may be used: the principal subspace of its training inputs.
+
+    A clip whose standardised inputs lie far from that subspace (the median over its
+    frames of the distance to it, :meth:`distance`) is unlike anything the model was
+    trained on, and the model is not applied to it.
+    """
+
+    centre: FloatArray
+    basis: FloatArray
+    limit: float
+    source: str
+
+    def distance(self, standardised: FloatArray) -> float:
+        """Median over frames of the distance of the inputs from the training subspace."""
+        centred = standardised - self.centre
+        residual = centred - (centred @ self.basis.T) @ self.basis
+        return float(np.median(np.linalg.norm(residual, axis=1)))
+
+
+@dataclass(frozen=True)
 class FrameModel:
     """An ensemble of MLPs: standardised features -> angle corrections (degrees / 30)."""
 
@@ -100,6 +121,7 @@ class FrameModel:
     std: FloatArray
     layers: tuple[tuple[tuple[FloatArray, FloatArray], ...], ...]
     card: dict[str, Any]
+    applicability: Applicability | None = None
 
     def targets(self, include_unverified: bool) -> tuple[str, ...]:
         """The targets this model corrects: the verified ones, or all on request."""
@@ -108,10 +130,17 @@ class FrameModel:
         verified = set(self.card.get("verified_targets", ()))
         return tuple(t for t in TARGETS if t in verified)
 
+    def standardise(self, features: FloatArray) -> FloatArray:
+        """Inputs as the networks read them (missing values at the training mean)."""
+        x = (features - self.mean) / self.std
+        return np.where(np.isfinite(x), x, 0.0)
+
     def predict(self, features: FloatArray) -> tuple[FloatArray, FloatArray]:
         """Corrections in degrees ``(n, len(TARGETS))`` and their ensemble spread."""
-        x = (features - self.mean) / self.std
-        x = np.where(np.isfinite(x), x, 0.0)
+        return self.predict_standardised(self.standardise(features))
+
+    def predict_standardised(self, x: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """:meth:`predict` from inputs already standardised."""
         outs = []
         for member in self.layers:
             h = x
@@ -143,6 +172,16 @@ def load_frame_model(path: Path) -> FrameModel:
                     layers.append((data[f"m{m}_w{k}"], data[f"m{m}_b{k}"]))
                 members.append(tuple(layers))
             mean, std = data["mean"], data["std"]
+            applicability = (
+                Applicability(
+                    centre=data["guard_centre"],
+                    basis=data["guard_basis"],
+                    limit=float(card["applicability"]["limit"]),
+                    source=str(card["applicability"]["source"]),
+                )
+                if "guard_basis" in data
+                else None
+            )
     except FileNotFoundError as exc:
         raise ConfigError(f"{path}: frame model not found") from exc
     except (KeyError, ValueError, OSError) as exc:
@@ -151,7 +190,9 @@ def load_frame_model(path: Path) -> FrameModel:
         ) from exc
     if tuple(card.get("targets", ())) != TARGETS:
         raise ConfigError(f"{path}: the model's targets {card.get('targets')} are not {TARGETS}")
-    return FrameModel(mean=mean, std=std, layers=tuple(members), card=card)
+    return FrameModel(
+        mean=mean, std=std, layers=tuple(members), card=card, applicability=applicability
+    )
 
 
 def apply_frame_model(
@@ -172,16 +213,41 @@ def apply_frame_model(
     -------
     frames
         A copy: each target column holds the learned value, ``{name}_geometric_deg``
-        the geometric one and ``{name}_model_sd_deg`` the ensemble's spread.
+        the geometric one and ``{name}_model_sd_deg`` the ensemble's spread. Unchanged
+        when the clip lies outside the model's applicability.
     applied
         The model card's name, version, training data and the targets corrected, for
-        the provenance; None when no target is corrected.
+        the provenance; with ``not_applied`` (the reason, a sentence) when the clip's
+        landmarks are unlike the model's training inputs; None when no target is
+        corrected.
+
+    Notes
+    -----
+    The applicability check (:class:`Applicability`) compares the clip's inputs with the
+    training inputs' principal subspace: exact joint centres (a stick figure), a camera
+    far above or beside the subject, or a body the renders never showed move the inputs
+    away from it, and the model's output there is not an estimate of anything.
     """
     chosen = model.targets(include_unverified)
     if not chosen:
         return frames, None
+    keys = ("name", "version", "trained_on", "validated_on", "real_video_check")
+    info: dict[str, Any] = {k: model.card.get(k) for k in keys}
+    standardised = model.standardise(frame_features(pose, frames, view))
+    guard = model.applicability
+    if guard is not None:
+        distance = guard.distance(standardised)
+        info["applicability"] = {"distance": round(distance, 3), "limit": guard.limit}
+        if not distance <= guard.limit:
+            info["targets_corrected"] = []
+            info["not_applied"] = (
+                "the learned frame model was not applied: this clip's landmarks are unlike "
+                f"its training data (distance {distance:.2f}, limit {guard.limit:.2f}); "
+                "the angles are the geometric ones"
+            )
+            return frames, info
     out = frames.copy()
-    correction, spread = model.predict(frame_features(pose, frames, view))
+    correction, spread = model.predict_standardised(standardised)
     for k, col in enumerate(TARGETS):
         if col not in chosen:
             continue
@@ -190,5 +256,4 @@ def apply_frame_model(
         out[f"{base}_geometric_deg"] = geometric
         out[col] = geometric + correction[:, k]
         out[f"{base}_model_sd_deg"] = np.where(np.isfinite(geometric), spread[:, k], np.nan)
-    keys = ("name", "version", "trained_on", "validated_on", "real_video_check")
-    return out, {**{k: model.card.get(k) for k in keys}, "targets_corrected": list(chosen)}
+    return out, {**info, "targets_corrected": list(chosen)}

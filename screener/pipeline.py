@@ -318,6 +318,8 @@ def analyze_pose(
     frames, corrections_applied, foreshortened, frame_model = _frame_table(
         raw, cleaned, task_est.task, chosen_view, config, corrections
     )
+    if frame_model is not None and "not_applied" in frame_model:
+        warnings.append(frame_model["not_applied"])
     events, stance_side, event_corrections = _event_table(
         frames, cleaned.pose, task_est.task, chosen_view, side, config, corrections, name
     )
