@@ -78,6 +78,9 @@ class Tally:
     rep_edges_rule: dict[str, list[float]] = field(default_factory=lambda: {"start": [], "end": []})
     events_true: int = 0
     events_found: int = 0
+    #: per true event: task, whether it lies within EDGE_S of the clip's start or end,
+    #: found, and the start, peak and end timing errors (s; NaN when not found)
+    event_log: list[tuple[str, bool, bool, float, float, float]] = field(default_factory=list)
     flags: list[tuple[str, str, str, bool, bool]] = field(default_factory=list)
     task_hits: list[tuple[str, str, str]] = field(default_factory=list)
     unjudged: list[tuple[str, str, str]] = field(default_factory=list)
@@ -284,8 +287,16 @@ def compare_events(
 ) -> None:
     """Match true events to found ones (same side, overlapping) and pair their values."""
     conditions = clip_conditions(truth_json)
+    t_last = float(truth["time_s"].iloc[-1])
     for ev, best in match_events(events, truth_json):
         tally.events_true += 1
+        near_edge = ev["t_start_s"] < EDGE_S or ev["t_end_s"] > t_last - EDGE_S
+        errors = (
+            (float("nan"),) * 3
+            if best is None
+            else tuple(float(best[f"t_{k}_s"] - ev[f"t_{k}_s"]) for k in ("start", "peak", "end"))
+        )
+        tally.event_log.append((truth_json["task"], near_edge, best is not None, *errors))
         if best is None:
             continue
         tally.events_found += 1
@@ -379,6 +390,38 @@ def compare_flags_to_truth(
         tally.rule_flags.append((name, entry["fault"], side, bool(should), entry["verdict"]))
 
 
+#: A true event this close to the clip's first or last frame (s) is "at the clip's edge":
+#: the swing before or after it is too short for the detector to see.
+EDGE_S = 0.3
+
+
+def report_event_timing(tally: Tally) -> None:
+    """Per task: events found (all, and away from the clip's edges) and the share found
+    with start and end both within 50 ms."""
+    if not tally.event_log:
+        return
+    log = pd.DataFrame(
+        tally.event_log, columns=["task", "near_edge", "found", "start", "peak", "end"]
+    )
+    log["both_50ms"] = (log.start.abs() <= 0.05) & (log.end.abs() <= 0.05)
+    rows = []
+    for task, sub in log.groupby("task"):
+        inner = sub[~sub.near_edge]
+        rows.append(
+            {
+                "task": task,
+                "events": len(sub),
+                "found": f"{sub.found.mean():.0%}",
+                f"found, {EDGE_S:g} s from the edges": f"{inner.found.mean():.0%} of {len(inner)}",
+                "start and end within 50 ms": f"{sub.both_50ms.mean():.0%}",
+                "peak within 50 ms": f"{(sub.peak.abs() <= 0.05).mean():.0%}",
+                "start bias ms": round(1000 * sub.start.mean()),
+                "end bias ms": round(1000 * sub.end.mean()),
+            }
+        )
+    print(pd.DataFrame(rows).to_string(index=False))
+
+
 def _sensitivity_specificity(truth: pd.Series, flagged: pd.Series) -> str:
     """``sensitivity S% (tp/positives), specificity P% (tn/negatives)``."""
     truth, flagged = truth.astype(bool), flagged.astype(bool)
@@ -423,6 +466,7 @@ def report(tally: Tally, n_clips: int) -> pd.DataFrame:
     print(table.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
     found = tally.events_found / tally.events_true if tally.events_true else float("nan")
     print(f"\nevents found: {tally.events_found}/{tally.events_true} ({found:.1%}); target >= 95 %")
+    report_event_timing(tally)
     for key, errs in tally.timing.items():
         if errs:
             e = np.abs(np.array(errs))
