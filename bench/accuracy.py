@@ -699,6 +699,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="measured angles as MediaPipe gives them (screener/models/corrections.toml off)",
     )
+    parser.add_argument(
+        "--frame-model",
+        action="store_true",
+        help="apply the learned frame model to every angle it corrects (research option "
+        "frame_model_include_unverified)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
 
@@ -710,6 +716,8 @@ def main(argv: list[str] | None = None) -> int:
         settings["cache_dir"] = None
     if args.no_corrections:
         settings["corrections_path"] = None
+    if args.frame_model:
+        settings["frame_model_include_unverified"] = True
     config = AnalysisConfig(**settings)
     clips = find_clips(args.folders)
     if not clips:
