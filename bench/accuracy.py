@@ -80,7 +80,7 @@ class Tally:
     events_found: int = 0
     #: per true event: task, whether it lies within EDGE_S of the clip's start or end,
     #: found, and the start, peak and end timing errors (s; NaN when not found)
-    event_log: list[tuple[str, bool, bool, float, float, float]] = field(default_factory=list)
+    event_log: list[tuple[str, str, bool, bool, float, float, float]] = field(default_factory=list)
     flags: list[tuple[str, str, str, bool, bool]] = field(default_factory=list)
     task_hits: list[tuple[str, str, str]] = field(default_factory=list)
     unjudged: list[tuple[str, str, str]] = field(default_factory=list)
@@ -296,7 +296,9 @@ def compare_events(
             if best is None
             else tuple(float(best[f"t_{k}_s"] - ev[f"t_{k}_s"]) for k in ("start", "peak", "end"))
         )
-        tally.event_log.append((truth_json["task"], near_edge, best is not None, *errors))
+        tally.event_log.append(
+            (truth_json["video"], truth_json["task"], near_edge, best is not None, *errors)
+        )
         if best is None:
             continue
         tally.events_found += 1
@@ -395,14 +397,16 @@ def compare_flags_to_truth(
 EDGE_S = 0.3
 
 
-def report_event_timing(tally: Tally) -> None:
+def report_event_timing(tally: Tally, clips: set[str] | None = None) -> None:
     """Per task: events found (all, and away from the clip's edges) and the share found
-    with start and end both within 50 ms."""
+    with start and end both within 50 ms (only ``clips`` if given)."""
     if not tally.event_log:
         return
     log = pd.DataFrame(
-        tally.event_log, columns=["task", "near_edge", "found", "start", "peak", "end"]
+        tally.event_log, columns=["clip", "task", "near_edge", "found", "start", "peak", "end"]
     )
+    if clips is not None:
+        log = log[log["clip"].isin(clips)]
     log["both_50ms"] = (log.start.abs() <= 0.05) & (log.end.abs() <= 0.05)
     rows = []
     for task, sub in log.groupby("task"):
@@ -622,6 +626,63 @@ def report_by_condition(tally: Tally) -> pd.DataFrame:
     return per_task.reset_index()
 
 
+def report_inside(tally: Tally) -> None:
+    """The reported figures: events, timing and flags over the clips whose camera lies
+    inside the validated envelope (lens azimuth, roll, height: :func:`inside_envelope`)."""
+    inside = {clip for clip, is_in, *_ in tally.envelope if is_in}
+    rows = pd.DataFrame(tally.event_rows)
+    if not inside or rows.empty:
+        return
+    rows = rows[rows["clip"].isin(inside) & np.isfinite(rows.measured) & np.isfinite(rows.truth)]
+    print(f"\n===== inside the envelope: {len(inside)} clips =====")
+    out = []
+    for metric, sub in rows.groupby("metric"):
+        err = sub.measured - sub.truth
+        out.append(
+            {
+                "metric": metric,
+                "n": len(sub),
+                "rmse_deg": float(np.sqrt(np.mean(err**2))),
+                "bias_deg": float(err.mean()),
+                "r": float(np.corrcoef(sub.measured, sub.truth)[0, 1]) if len(sub) > 2 else np.nan,
+                "target_rmse": TARGETS.get(metric, np.nan),
+            }
+        )
+    print(pd.DataFrame(out).to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+    err = rows.measured - rows.truth
+    per_task = (
+        rows.assign(err=err, sq=err**2)
+        .groupby(["task", "view", "metric"])
+        .agg(n=("err", "size"), clips=("clip", "nunique"), rmse_deg=("sq", "mean"),
+             bias_deg=("err", "mean"))
+    )  # fmt: skip
+    per_task["rmse_deg"] = np.sqrt(per_task["rmse_deg"])
+    print(per_task.to_string(float_format=lambda v: f"{v:.2f}"))
+    print("per capture condition (inside the envelope):")
+    print(
+        by_condition(rows, rows.measured.to_numpy()).to_string(
+            index=False, float_format=lambda v: f"{v:.2f}"
+        )
+    )
+    print("events (inside the envelope):")
+    report_event_timing(tally, inside)
+    if tally.flags:
+        flags = pd.DataFrame(tally.flags, columns=["clip", "fault", "side", "planted", "flagged"])
+        flags = flags[flags["clip"].isin(inside)]
+        print(f"fault flags (planted): {_sensitivity_specificity(flags.planted, flags.flagged)}")
+    if tally.rule_flags:
+        rule = pd.DataFrame(
+            tally.rule_flags, columns=["clip", "fault", "side", "should", "verdict"]
+        )
+        rule = rule[rule["clip"].isin(inside)]
+        judged = rule[rule.verdict.isin(["flag", "no flag"])]
+        print(
+            "fault flags (norm on the truth): "
+            f"{_sensitivity_specificity(judged.should, judged.verdict == 'flag')}; "
+            f"no verdict: {len(rule) - len(judged)}"
+        )
+
+
 def envelope_errors(tally: Tally) -> pd.DataFrame:
     """Per task and metric event RMSE over the clips the screener accepts without a
     placement warning it can check: camera yaw inside the envelope, any roll (corrected)
@@ -775,6 +836,7 @@ def main(argv: list[str] | None = None) -> int:
     table = report(tally, len(clips))
     per_task = report_by_condition(tally)
     report_envelope(tally)
+    report_inside(tally)
     if args.write_errors and not per_task.empty:
         write_measured_errors(envelope_errors(tally), args.folders, args.write_errors)
         print(f"wrote {args.write_errors}")
