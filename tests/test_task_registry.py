@@ -4,6 +4,7 @@ tables, the report, the CLI and the batch manifest."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 
@@ -160,7 +161,9 @@ def test_built_in_tasks_are_registered():
     with pytest.raises(KeyError, match="unknown task 'run'"):
         get_task("run")
     with pytest.raises(ValueError, match="already registered"):
-        register_task(DLS.__class__(**{**DLS.__dict__, "name": "walk"}))
+        register_task(dataclasses.replace(DLS, name="walk"))
+    with pytest.raises(ValueError, match="identifier other than 'auto'"):
+        dataclasses.replace(DLS, name="auto")
 
 
 def test_a_registered_task_runs_through_analyze(registered, tmp_path):
