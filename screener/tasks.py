@@ -25,6 +25,7 @@ is always given.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
     from screener.config import AnalysisConfig
     from screener.events import Span
     from screener.keypoints import BoolArray, FloatArray, PoseSequence
+
+log = logging.getLogger(__name__)
 
 SIDES: tuple[str, str] = ("left", "right")
 
@@ -303,8 +306,6 @@ def sls_events(pose: PoseSequence, side: str, config: AnalysisConfig, name: str)
     ScreenerError
         ``side="auto"`` and the lifted foot cannot be told.
     """
-    import logging
-
     import numpy as np
 
     from screener.errors import NoPersonError, ScreenerError
@@ -330,7 +331,7 @@ def sls_events(pose: PoseSequence, side: str, config: AnalysisConfig, name: str)
     assert stance_side is not None
     lifted = lift > config.checks.sls_side_lift_min_leg
     if side != "auto" and detected_side is not None and side != detected_side and lifted:
-        logging.getLogger("screener.pipeline").warning(
+        log.warning(
             "%s: the %s foot looks lifted but --side %s was given; using %s",
             name,
             side,
