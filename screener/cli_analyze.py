@@ -10,6 +10,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
+from screener.tasks import all_tasks, task_choices
+
 log = logging.getLogger(__name__)
 
 
@@ -184,7 +186,12 @@ def register(subparsers: Any) -> None:
         description="Screen one video: pose, angles, events, fault flags, plan, report.",
     )
     p.add_argument("video", type=Path, help="mp4, mov, avi or webm file")
-    p.add_argument("--task", choices=["walk", "sls", "jog", "auto"], default="auto")
+    p.add_argument(
+        "--task",
+        choices=task_choices(),
+        default="auto",
+        help="; ".join(f"{t.name}: {t.help}" for t in all_tasks()) + "; auto: detect",
+    )
     p.add_argument(
         "--side",
         choices=["left", "right", "auto"],

@@ -15,8 +15,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-Task = Literal["walk", "sls", "jog"]
-TaskChoice = Literal["walk", "sls", "jog", "auto"]
+from screener.errors import ConfigError
+from screener.tasks import task_defaults
+
+#: A task's name (one of :func:`screener.tasks.task_names`, the registry) or ``"auto"``.
+TaskChoice = str
 Side = Literal["left", "right"]
 SideChoice = Literal["left", "right", "auto"]
 View = Literal["anterior", "posterior", "sagittal"]
@@ -38,19 +41,14 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-TASKS: tuple[str, ...] = ("walk", "sls", "jog")
-#: Defaults of the per-task settings (merged under what a settings file gives).
-_CUTOFF_HZ = {"walk": 6.0, "sls": 6.0, "jog": 10.0}
-_MIN_STANCE_S = {"walk": 0.25, "jog": 0.08}
-_STANCE_SPEED_MAX = {"walk": 0.4, "jog": 0.3}
-
-
-def _per_task(value: object, defaults: dict[str, float], what: str) -> dict[str, float]:
-    """A per-task setting: the given tasks over the defaults, unknown tasks refused.
+def _per_task(value: object, what: str) -> dict[str, float]:
+    """A per-task setting: the given tasks over the defaults of the task registry
+    (:mod:`screener.tasks`), unknown tasks refused.
 
     A settings file that gives only ``walk`` keeps the defaults of the other tasks; it
     never leaves them to a silent fallback.
     """
+    defaults = task_defaults(what)
     if value is None:
         return dict(defaults)
     if not isinstance(value, dict):
@@ -115,7 +113,7 @@ class CleaningConfig(_Frozen):
         "so the effective order is twice this (default: 4th-order zero-lag).",
     )
     cutoff_hz: dict[str, float] = Field(
-        default_factory=lambda: dict(_CUTOFF_HZ),
+        default_factory=lambda: task_defaults("cutoff_hz"),
         description="Low-pass cut-off per task, Hz. 6 Hz is the field's default for walking; "
         "6-15 Hz for running (see shared clinical evidence). Recorded in provenance. Tasks a "
         "settings file leaves out keep their defaults.",
@@ -143,20 +141,20 @@ class CleaningConfig(_Frozen):
     @field_validator("cutoff_hz", mode="before")
     @classmethod
     def _cutoffs(cls, value: object) -> dict[str, float]:
-        return _per_task(value, _CUTOFF_HZ, "cutoff_hz")
+        return _per_task(value, "cutoff_hz")
 
 
 class EventConfig(_Frozen):
     """Event detection settings."""
 
     min_stance_s: dict[str, float] = Field(
-        default_factory=lambda: dict(_MIN_STANCE_S),
+        default_factory=lambda: task_defaults("min_stance_s"),
         description="Shorter stance phases are dropped (a swinging foot slows for a moment; "
         "walking stance lasts about 0.6 s, jogging stance 0.15-0.3 s).",
     )
     max_stance_s: float = Field(2.0, gt=0, description="Longer 'stance phases' are dropped.")
     stance_heel_speed_max_leg_per_s: dict[str, float] = Field(
-        default_factory=lambda: dict(_STANCE_SPEED_MAX),
+        default_factory=lambda: task_defaults("stance_heel_speed_max_leg_per_s"),
         description="A heel or toe moving slower than this (leg lengths per second, in the "
         "image) may be in stance. Chosen on the rendered tuning set and the samples, checked "
         "on the hold-out set (docs/accuracy.md).",
@@ -247,12 +245,12 @@ class EventConfig(_Frozen):
     @field_validator("min_stance_s", mode="before")
     @classmethod
     def _min_stance(cls, value: object) -> dict[str, float]:
-        return _per_task(value, _MIN_STANCE_S, "min_stance_s")
+        return _per_task(value, "min_stance_s")
 
     @field_validator("stance_heel_speed_max_leg_per_s", mode="before")
     @classmethod
     def _stance_speed(cls, value: object) -> dict[str, float]:
-        return _per_task(value, _STANCE_SPEED_MAX, "stance_heel_speed_max_leg_per_s")
+        return _per_task(value, "stance_heel_speed_max_leg_per_s")
 
 
 class AngleConfig(_Frozen):
@@ -467,8 +465,21 @@ class AnalysisConfig(_Frozen):
         return hashlib.sha256(text.encode()).hexdigest()
 
     def cutoff_for(self, task: str) -> float:
-        """Low-pass cut-off for a task, Hz (every task has one: see :class:`CleaningConfig`)."""
-        return self.cleaning.cutoff_hz[task]
+        """Low-pass cut-off for a task, Hz (every task has one: see :class:`CleaningConfig`).
+
+        Raises
+        ------
+        ConfigError
+            The settings have no cut-off for the task (made before it was registered).
+        """
+        try:
+            return self.cleaning.cutoff_hz[task]
+        except KeyError:
+            raise ConfigError(
+                f"the settings have no cleaning.cutoff_hz for task {task!r}",
+                remedy="Make the settings after registering the task (screener.tasks), or "
+                "give its cut-off.",
+            ) from None
 
 
 def _file_sha256(path: Path) -> str:

@@ -17,6 +17,7 @@ import pandas as pd
 
 from screener.accuracy import MeasuredError
 from screener.norms import SEVERITIES, Bands, MetricNorm, Norms, Severity, TaskNorms
+from screener.tasks import is_unilateral
 
 SIDES: tuple[str, str] = ("left", "right")
 
@@ -383,7 +384,7 @@ def flag_faults(
     Parameters
     ----------
     task
-        ``"walk"``, ``"sls"`` or ``"jog"``.
+        A registered task's name (:mod:`screener.tasks`).
     events
         The events table (for each side's event confidence and femoral-rotation
         confidence); may be None when only summary statistics are at hand.
@@ -429,7 +430,7 @@ def flag_faults(
     out: list[dict[str, Any]] = []
     for side in SIDES:
         n_side = int(sides.get(side, {}).get("n_events", 0) or 0)
-        if task == "sls" and n_side == 0:
+        if is_unilateral(task) and n_side == 0:
             continue
         side_events = _side_events(events, side)
         for metric, norm in task_norms.metrics.items():

@@ -6,6 +6,9 @@ An event's values are read from the per-frame angles:
   pelvic drop, peak valgus, peak adduction, peak internal rotation, peak flexion, peak
   lean toward the stance leg); ``t_peak_s`` is the instant of peak pelvic drop;
 - repetition (single-leg squat): every metric at the deepest point (``t_peak_s``).
+
+Metrics registered with :func:`screener.tasks.register_metric` are read the same way and
+follow the built-in ones (:func:`event_metrics`, :func:`event_columns`).
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ import pandas as pd
 
 from screener.events import Span, foot_point_px
 from screener.keypoints import FloatArray, PoseSequence
+from screener.tasks import extra_metrics
 
-#: Event metrics with per-side statistics, in report order.
+#: Built-in event metrics with per-side statistics, in report order.
 EVENT_METRICS: tuple[str, ...] = (
     "pelvic_drop_deg",
     "knee_fppa_deg",
@@ -53,6 +57,16 @@ EVENT_COLUMNS: tuple[str, ...] = (
 )
 
 
+def event_metrics() -> tuple[str, ...]:
+    """Every event metric: the built-in ones, then the registered ones."""
+    return EVENT_METRICS + tuple(m.name for m in extra_metrics())
+
+
+def event_columns() -> tuple[str, ...]:
+    """Columns of the events table: :data:`EVENT_COLUMNS`, then the registered metrics."""
+    return EVENT_COLUMNS + tuple(m.name for m in extra_metrics())
+
+
 def event_series(frames: pd.DataFrame, side: str) -> dict[str, FloatArray]:
     """Per-frame series of one stance leg, with event sign conventions.
 
@@ -72,6 +86,7 @@ def event_series(frames: pd.DataFrame, side: str) -> dict[str, FloatArray]:
     obliquity = frames["pelvic_obliquity_deg"].to_numpy(float)
     lean = frames["trunk_lean_deg"].to_numpy(float)
     sign = 1.0 if side == "right" else -1.0
+    extra = {m.name: np.asarray(m.series(frames, side), dtype=float) for m in extra_metrics()}
     return {
         "pelvic_drop_deg": sign * obliquity,
         "trunk_lean_deg": -sign * lean,
@@ -80,6 +95,7 @@ def event_series(frames: pd.DataFrame, side: str) -> dict[str, FloatArray]:
         "femoral_ir_deg": frames[f"{side}_femoral_ir_deg"].to_numpy(float),
         "femoral_ir_confidence": frames[f"{side}_femoral_ir_confidence"].to_numpy(float),
         "knee_flexion_deg": frames[f"{side}_knee_flexion_deg"].to_numpy(float),
+        **extra,
     }
 
 
@@ -196,7 +212,7 @@ def event_table(spans: list[Span], frames: pd.DataFrame, pose: PoseSequence) -> 
     for row, (width_m, ratio) in zip(rows, step_widths(spans, pose), strict=True):
         row["step_width_m"] = width_m
         row["step_width_hip_ratio"] = ratio
-    table = pd.DataFrame(rows, columns=[c for c in EVENT_COLUMNS if c != "event_id"])
+    table = pd.DataFrame(rows, columns=[c for c in event_columns() if c != "event_id"])
     table.insert(0, "event_id", np.arange(len(table), dtype=int))
     table["pelvic_drop_uncorrected_deg"] = table["pelvic_drop_deg"]  # until corrected
     return table
@@ -216,7 +232,7 @@ def side_statistics(events: pd.DataFrame) -> dict[str, dict[str, object]]:
     for side in ("left", "right"):
         sel = events[events["side"] == side] if len(events) else events
         stats: dict[str, object] = {"n_events": len(sel)}
-        for metric in EVENT_METRICS:
+        for metric in event_metrics():
             values = sel[metric].to_numpy(float) if len(sel) else np.array([])
             values = values[np.isfinite(values)]
             stats[metric] = _describe(values)
@@ -227,7 +243,7 @@ def side_statistics(events: pd.DataFrame) -> dict[str, dict[str, object]]:
 def asymmetry(sides: dict[str, dict[str, object]]) -> dict[str, float]:
     """Left minus right mean of each metric (NaN where a side has no value)."""
     out = {}
-    for metric in EVENT_METRICS:
+    for metric in event_metrics():
         left, right = sides["left"][metric], sides["right"][metric]
         assert isinstance(left, dict) and isinstance(right, dict)
         out[metric] = float(left["mean"]) - float(right["mean"])

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from screener.errors import ConfigError
 from screener.fileio import cached_by_file
+from screener.tasks import all_tasks, get_task, task_names
 
 #: Schema versions this code understands.
 SUPPORTED_SCHEMA_VERSIONS: tuple[int, ...] = (1,)
@@ -175,7 +176,8 @@ class Norms(_Strict):
     defaults
         Figures of the confidence model.
     tasks
-        Per task (``walk``, ``sls``, ``jog``), per metric norms.
+        Per norms section (``[tasks.NAME]``: one per task of the registry,
+        :mod:`screener.tasks`), per metric norms.
     path
         The file the norms were read from (set by :func:`load_norms`).
     """
@@ -185,7 +187,7 @@ class Norms(_Strict):
     version: str = ""
     sources: dict[str, Source]
     defaults: Defaults
-    tasks: dict[Literal["walk", "sls", "jog"], TaskNorms]
+    tasks: dict[str, TaskNorms]
     path: str | None = None
 
     @model_validator(mode="after")
@@ -194,6 +196,13 @@ class Norms(_Strict):
             raise ValueError(
                 f"schema_version {self.schema_version} is not supported "
                 f"(supported: {', '.join(map(str, SUPPORTED_SCHEMA_VERSIONS))})"
+            )
+        sections = {spec.norms_section for spec in all_tasks()}
+        unknown = sorted(set(self.tasks) - sections)
+        if unknown:
+            raise ValueError(
+                f"tasks: unknown task(s) {unknown}; known: {sorted(sections)} (a new task is "
+                "registered with screener.tasks.register_task)"
             )
         known = set(self.sources)
         cited = {"defaults": [self.defaults.unknown_accuracy_factor_source]}
@@ -209,7 +218,7 @@ class Norms(_Strict):
 
     def metric(self, task: str, metric: str) -> MetricNorm | None:
         """Norm of one metric in one task, or None if the file has none."""
-        tnorm = self.tasks.get(task)  # type: ignore[call-overload]
+        tnorm = self.tasks.get(_section(task))
         if tnorm is None:
             return None
         return tnorm.metrics.get(metric)
@@ -222,10 +231,10 @@ class Norms(_Strict):
         ConfigError
             The norms file has no section for the task.
         """
-        tnorm = self.tasks.get(task)  # type: ignore[call-overload]
+        tnorm = self.tasks.get(_section(task))
         if tnorm is None:
             raise ConfigError(
-                f"the norms file has no [tasks.{task}] section",
+                f"the norms file has no [tasks.{_section(task)}] section",
                 path=self.path,
                 remedy="Add the task's norms or use the bundled norms file.",
             )
@@ -236,6 +245,11 @@ class Norms(_Strict):
         if not key:
             return ""
         return self.sources[key].short()
+
+
+def _section(task: str) -> str:
+    """The norms section of a task (its registry entry's ``norms_section``)."""
+    return get_task(task).norms_section if task in task_names() else task
 
 
 @cached_by_file

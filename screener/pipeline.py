@@ -45,21 +45,14 @@ from screener.corrections import (
     apply_event_corrections,
     load_corrections,
 )
-from screener.errors import NoPersonError, ScreenerError, TooFewEventsError, ViewError
-from screener.events import (
-    Span,
-    TaskEstimate,
-    detect_sls_reps,
-    detect_sls_side,
-    detect_stance,
-    detect_task,
-    stance_spans,
-)
+from screener.errors import ConfigError, NoPersonError, TooFewEventsError, ViewError
+from screener.events import TaskEstimate, detect_task
 from screener.intake import Intake, make_intake
 from screener.keypoints import BoolArray, FloatArray, PoseSequence
 from screener.landmarks import INDEX, LOWER_BODY, SIDES
 from screener.metrics import asymmetry, event_table, side_statistics
 from screener.result import AnalysisResult
+from screener.tasks import FoundEvents, TaskSpec, get_task, task_names
 from screener.upright import check_upright, pose_rotation_cw
 from screener.view import (
     FaceEvidence,
@@ -95,9 +88,12 @@ def analyze(
     video
         Path to an mp4, mov, avi or webm file.
     task
-        ``"walk"``, ``"sls"`` (single-leg squat), ``"jog"`` (in place) or ``"auto"``.
+        A registered task (:mod:`screener.tasks`: ``walk``, ``sls`` for the single-leg
+        squat, ``jog`` for jogging in place, or one registered by the caller) or
+        ``"auto"`` (detects a built-in task).
     side
-        Stance leg of a single-leg squat, or ``"auto"``; ignored for walk and jog.
+        Stance leg of a task done on one leg (single-leg squat), or ``"auto"``; ignored
+        for the others.
     view
         ``"anterior"``, ``"posterior"`` or ``"auto"``. Giving it also corrects a model
         that labelled a subject seen from behind as facing the camera.
@@ -131,6 +127,7 @@ def analyze(
         A subclass naming the file, the problem and what to do, whenever the video
         cannot be analysed (not a video, no person, wrong view, too short...).
     """
+    check_task_name(task, video)
     acquired = estimate_video_pose(video, config or AnalysisConfig(), progress)
     return analyze_pose(
         acquired.raw,
@@ -269,6 +266,7 @@ def analyze_pose(
     config = config or AnalysisConfig()
     answers = make_intake(intake, pain=pain, first_line_done=first_line_done)
     name = str(video_path) if video_path else str(raw.source.get("video", "landmarks"))
+    check_task_name(task, name)
     _check_person(raw, name, config)
     warnings = _upright_warnings(raw, name, config)
     warnings.extend(other_people_warnings(other_people, raw, name))
@@ -323,7 +321,8 @@ def analyze_pose(
     events, stance_side, event_corrections = _event_table(
         frames, cleaned.pose, task_est.task, chosen_view, side, config, corrections, name
     )
-    depth = _squat_depth(events, stance_side) if task_est.task == "sls" else None
+    spec = get_task(task_est.task)
+    depth = _squat_depth(events, stance_side, spec.name) if spec.check_depth else None
     if depth is not None and depth["reached"] is False:
         warnings.append(depth["note"])
     sides, asym, quality_summary, faults = _assess(
@@ -365,11 +364,7 @@ def analyze_pose(
         "pain": answers.running_pain,
         "first_line_done": answers.first_line_done,
         **_timing(cleaned.pose),
-        "event_values": (
-            "stance: peak of each metric over the stance phase (t_peak_s: peak pelvic drop)"
-            if task_est.task != "sls"
-            else "repetition: every metric at the deepest point (t_peak_s)"
-        ),
+        "event_values": spec.event_values,
         "sides": sides,
         "asymmetry": asym,
         "faults": faults,
@@ -444,7 +439,7 @@ def _assess(
         "frames_swap_repaired": int(cleaned.swapped.sum()),
         "landmark_values_gap_filled": int(cleaned.filled.sum()),
         "landmark_values_masked": int(cleaned.masked.sum()),
-        "low_frame_rate": bool(task == "jog" and fps < config.checks.jog_min_fps),
+        "low_frame_rate": bool(get_task(task).fast and fps < config.checks.jog_min_fps),
         "decode": decode,
         "warnings": warnings,
     }
@@ -487,6 +482,22 @@ class _Cleaning:
         self.raw = mirror_all_labels(self.raw)
         self._prepared = mirror_cleaned(self._prepared)
         self._filtered = {hz: mirror_cleaned(c) for hz, c in self._filtered.items()}
+
+
+def check_task_name(task: str, name: str | Path) -> None:
+    """Refuse a task that is neither ``"auto"`` nor registered (:mod:`screener.tasks`).
+
+    Raises
+    ------
+    ConfigError
+        Unknown task; the message lists the known ones.
+    """
+    if task != "auto" and task not in task_names():
+        raise ConfigError(
+            f"unknown task {task!r}",
+            path=name,
+            remedy=f"Give one of {', '.join(task_names())} or auto.",
+        )
 
 
 def _choose_task(cleaning: _Cleaning, given: TaskChoice, config: AnalysisConfig) -> TaskEstimate:
@@ -555,18 +566,19 @@ def _event_table(
     -------
     events, stance_side, event_corrections
     """
-    spans, stance_masks, stance_side = _find_events(pose, task, side, config, name)
+    spec = get_task(task)
+    found = _find_events(pose, spec, side, config, name)
     for s in SIDES:
-        frames[f"{s}_in_stance"] = stance_masks[s].astype(int)
+        frames[f"{s}_in_stance"] = found.stance_masks[s].astype(int)
     events, event_corrections = apply_event_corrections(
-        event_table(spans, frames, pose),
+        event_table(found.spans, frames, pose),
         task,
         corrections,
         view,
         config.corrections_include_unverified,
     )
-    _check_events(events, task, name, config.events.min_events_per_side)
-    return events, stance_side, event_corrections
+    _check_events(events, spec, name, config.events.min_events_per_side)
+    return events, found.stance_side, event_corrections
 
 
 def _timing(pose: PoseSequence) -> dict[str, Any]:
@@ -727,53 +739,21 @@ def choose_view(
 
 
 def _find_events(
-    pose: PoseSequence, task: str, side: SideChoice, config: AnalysisConfig, name: str
-) -> tuple[list[Span], dict[str, BoolArray], str | None]:
-    if task == "sls":
-        detected_side, lift = detect_sls_side(pose)
-        if detected_side is None and side == "auto":
-            raise NoPersonError(
-                "the feet are not seen together in any frame, so the stance leg of the "
-                "single-leg squat cannot be told",
-                path=name,
-                remedy="Give the stance leg with --side, or film the feet in view.",
-            )
-        if side == "auto" and lift < config.checks.sls_side_auto_min_lift_leg:
-            raise ScreenerError(
-                f"could not tell the stance leg of the single-leg squat (the feet are at "
-                f"one height in the image: median difference {lift:.2f} leg length)",
-                path=name,
-                remedy="Give it with --side left or --side right (the leg the patient "
-                "stands on), or film with the lifted foot clear of the floor.",
-            )
-        stance_side = detected_side if side == "auto" else side
-        assert stance_side is not None
-        lifted = lift > config.checks.sls_side_lift_min_leg
-        if side != "auto" and detected_side is not None and side != detected_side and lifted:
-            log.warning(
-                "%s: the %s foot looks lifted but --side %s was given; using %s",
-                name,
-                side,
-                side,
-                side,
-            )
-        spans = detect_sls_reps(pose, stance_side, config.events)
-        masks = {s: np.full(pose.n_frames, s == stance_side) for s in SIDES}
-        return spans, masks, stance_side
-    masks = detect_stance(pose, task, config.events)
-    return stance_spans(masks, pose.time_s, config.events), masks, None
+    pose: PoseSequence, spec: TaskSpec, side: SideChoice, config: AnalysisConfig, name: str
+) -> FoundEvents:
+    """The task's events, by its registered detector (:mod:`screener.tasks`)."""
+    return spec.detect_events(pose, side, config, name)
 
 
-def _check_events(events: pd.DataFrame, task: str, name: str, minimum: int) -> None:
+def _check_events(events: pd.DataFrame, spec: TaskSpec, name: str, minimum: int) -> None:
     counts = events["side"].value_counts() if len(events) else pd.Series(dtype=int)
     if len(events) == 0:
-        what = "repetition of the single-leg squat" if task == "sls" else f"stance phase ({task})"
         raise TooFewEventsError(
-            f"no complete {what} was found",
+            f"no complete {spec.missing_event} was found",
             path=name,
             remedy="Record the whole task; check --task and that the feet stay in view.",
         )
-    if task != "sls" and counts.max() < minimum:
+    if not spec.unilateral and counts.max() < minimum:
         raise TooFewEventsError(
             f"only {counts.max()} stance phase(s) per side were found",
             path=name,
@@ -792,17 +772,18 @@ def _recording_warnings(
     """Warnings on how the clip was recorded: frame rate, events per side (fewer than the
     norms file's ``min_events`` for the task), another person in view."""
     out = []
+    spec = get_task(task)
     min_fps = config.checks.jog_min_fps
-    if task == "jog" and fps < min_fps:
+    if spec.fast and fps < min_fps:
         out.append(
-            f"jogging filmed at {fps:.0f} fps: fast movement is blurred and under-sampled "
+            f"{spec.activity} filmed at {fps:.0f} fps: fast movement is blurred and under-sampled "
             f"below {min_fps:.0f} fps; clinical running video guidance asks for 120 fps or more"
         )
-    kind = "repetition(s)" if task == "sls" else "stance phase(s)"
+    kind = spec.event_noun
     for s in SIDES:
         n = sides[s]["n_events"]
         assert isinstance(n, int)
-        if task == "sls" and n == 0:
+        if spec.unilateral and n == 0:
             continue  # the free leg of a squat has no repetitions
         if n < min_events:
             out.append(
@@ -859,12 +840,12 @@ def decode_warnings(decode: dict[str, Any]) -> list[str]:
     return out
 
 
-def _squat_depth(events: pd.DataFrame, stance_side: str | None) -> dict[str, Any]:
-    """Depth of the single-leg squat against the capture guide (see screener.capture_guide)."""
+def _squat_depth(events: pd.DataFrame, stance_side: str | None, task: str) -> dict[str, Any]:
+    """Depth of a squat against the task's capture guide (see screener.capture_guide)."""
     from screener.capture_guide import CAPTURE_PATH, load_capture_guides, squat_depth
 
     return squat_depth(
-        events[events["side"] == stance_side], load_capture_guides(CAPTURE_PATH)["sls"]
+        events[events["side"] == stance_side], load_capture_guides(CAPTURE_PATH)[task]
     )
 
 
@@ -956,7 +937,9 @@ def require_confident_task(estimate: TaskEstimate, name: str, minimum: float) ->
         f"could not tell which task this clip shows: {'; '.join(estimate.reasons)}",
         path=name,
         remedy="Record the task (walking toward the camera, single-leg squats or jogging "
-        "in place), or give it with --task walk, --task sls or --task jog.",
+        "in place), or give it with "
+        + ", ".join(f"--task {t}" for t in task_names()[:-1])
+        + f" or --task {task_names()[-1]}.",
     )
 
 

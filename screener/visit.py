@@ -24,23 +24,25 @@ from screener.faults import SIDES, flagged
 from screener.intake import Intake, make_intake
 from screener.norms import Norms
 from screener.plan import build_plan
+from screener.tasks import is_unilateral, recording_slots, slot_label, task_names
 
 #: Research measures left out of the visit's clinical comparison.
 RESEARCH_ONLY_METRICS = frozenset({"femoral_ir_deg"})
 
-SLOT_NAMES = {
-    "walk": "Walking",
-    "sls_left": "Single-leg squat, left leg",
-    "sls_right": "Single-leg squat, right leg",
-    "jog": "Jogging in place",
-}
+
+def slot_names() -> dict[str, str]:
+    """Every recording slot of a visit and its title, e.g. ``walk``: "Walking",
+    ``sls_left``: "Single-leg squat, left leg" (one slot per task, one per leg for a
+    unilateral task: :func:`screener.tasks.recording_slots`)."""
+    return {slot: slot_label(slot, long=True) for slot in recording_slots()}
 
 
 def slot_of(summary: Mapping[str, Any]) -> str:
-    """The slot a recording fills: ``walk``, ``sls_left``, ``sls_right`` or ``jog``."""
+    """The slot a recording fills: the task (``walk``, ``jog``), or for a task done on one
+    leg the task and the leg (``sls_left``, ``sls_right``)."""
     task = str(summary.get("task"))
-    if task == "sls":
-        return f"sls_{summary.get('stance_side') or 'left'}"
+    if is_unilateral(task):
+        return f"{task}_{summary.get('stance_side') or 'left'}"
     return task
 
 
@@ -58,7 +60,7 @@ def take_quality(summary: Mapping[str, Any], norms: Norms) -> float:
     task = str(summary.get("task"))
     wanted = norms.task(task).min_events
     sides = summary.get("sides") or {}
-    judged = [s for s in SIDES if task != "sls" or s == summary.get("stance_side")]
+    judged = [s for s in SIDES if not is_unilateral(task) or s == summary.get("stance_side")]
     counts = [int((sides.get(s) or {}).get("n_events", 0) or 0) for s in judged]
     events = min((min(1.0, c / wanted) for c in counts), default=0.0)
     crowded = any("another person" in str(w) for w in quality.get("warnings", []))
@@ -129,9 +131,9 @@ def compare_sides(
         ``asymmetry_exceeds_sdc``.
     """
     rows = []
-    for task in ("walk", "sls", "jog"):
-        if task == "sls":
-            per_side = {s: chosen.get(f"sls_{s}") for s in SIDES}
+    for task in task_names():
+        if is_unilateral(task):
+            per_side = {s: chosen.get(f"{task}_{s}") for s in SIDES}
         else:
             per_side = {s: chosen.get(task) for s in SIDES}
         if not any(per_side.values()):
@@ -237,24 +239,25 @@ def screen_visit(
         (:func:`screener.plan.build_plan` over every kept take's flags).
     """
     answers = make_intake(intake)
+    names = slot_names()
     chosen, listing = choose_takes(takes, norms)
     faults = []
     for slot, (take_id, summary) in chosen.items():
-        judged_side = summary.get("stance_side") if summary.get("task") == "sls" else None
+        judged_side = summary.get("stance_side") if is_unilateral(summary.get("task")) else None
         for f in summary.get("faults") or []:
             if f.get("metric") in RESEARCH_ONLY_METRICS:
                 continue
             if judged_side and f.get("side") != judged_side:
                 continue
             faults.append(
-                {**f, "task": summary.get("task"), "task_name": SLOT_NAMES[slot], "take": take_id}
+                {**f, "task": summary.get("task"), "task_name": names[slot], "take": take_id}
             )
     rows = compare_sides(chosen, norms)
     plan = build_plan(faults, answers, plan_path, dose_overrides=dict(dose_overrides or {}))
     return {
         "takes": listing,
         "slots": {slot: take[0] for slot, take in chosen.items()},
-        "missing": [SLOT_NAMES[s] for s in SLOT_NAMES if s not in chosen],
+        "missing": [names[s] for s in names if s not in chosen],
         "comparison": rows,
         "faults": faults,
         "headline": visit_headline(rows, faults),

@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from screener.tasks import task_choices
+
 log = logging.getLogger(__name__)
 
 
@@ -98,7 +100,7 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument(
         "--task",
-        choices=["walk", "sls", "jog", "auto"],
+        choices=task_choices(),
         default="auto",
         help="task where the manifest does not say (default: auto-detect)",
     )

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from screener.errors import ConfigError
+from screener.tasks import task_choices
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +45,17 @@ MANIFEST_COLUMNS: tuple[str, ...] = (
 META_COLUMNS: tuple[str, ...] = ("path", "subject", "session", "pain")
 
 _CHOICES: dict[str, tuple[str, ...]] = {
-    "task": ("walk", "sls", "jog", "auto"),
     "side": ("left", "right", "auto"),
     "view": ("anterior", "posterior", "auto"),
     "sex": ("female", "male"),
 }
+
+
+def _choices(name: str) -> tuple[str, ...]:
+    """Accepted values of a manifest column (tasks: the registry's, :mod:`screener.tasks`)."""
+    return tuple(task_choices()) if name == "task" else _CHOICES[name]
+
+
 _TRUE = {"1", "true", "yes", "y"}
 _FALSE = {"0", "false", "no", "n", ""}
 
@@ -339,11 +346,11 @@ def _job_from_row(
         value = row.get(name)
         if value is None:
             args[name] = getattr(defaults, name)
-        elif str(value).lower() in _CHOICES[name]:
+        elif str(value).lower() in _choices(name):
             args[name] = str(value).lower()
         else:
             args[name] = getattr(defaults, name)
-            problems.append(f"{name}={value!r} is not one of {', '.join(_CHOICES[name])}")
+            problems.append(f"{name}={value!r} is not one of {', '.join(_choices(name))}")
     pain = row.get("pain")
     if pain is None:
         args["pain"] = defaults.pain

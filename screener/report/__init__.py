@@ -64,8 +64,9 @@ def render_visit(
     """
     from screener.intake import VIDEO_CANNOT_EXCLUDE
     from screener.plan import dose_text
-    from screener.report.context import TASK_NAMES, _fmt, chart_entry
-    from screener.visit import SLOT_NAMES
+    from screener.report.context import _fmt, chart_entry
+    from screener.tasks import all_tasks
+    from screener.visit import slot_names
 
     template = _environment().get_template("visit.html.j2")
     return template.render(
@@ -77,8 +78,8 @@ def render_visit(
         comparison=visit["comparison"],
         takes=visit["takes"],
         take_labels=take_labels or {},
-        slot_names=SLOT_NAMES,
-        task_names=TASK_NAMES,
+        slot_names=slot_names(),
+        task_names={t.name: t.title for t in all_tasks()},
         cannot_exclude=list(VIDEO_CANNOT_EXCLUDE),
         fmt=_fmt,
         dose_text=dose_text,

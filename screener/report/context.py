@@ -23,10 +23,10 @@ from screener.plan import build_plan, dose_text
 from screener.report.images import data_uri, event_still, metric_short, png_bytes
 from screener.report.plots import figure_png, time_series_figure
 from screener.result import AnalysisResult
+from screener.tasks import get_task, is_unilateral, task_names
 
 log = logging.getLogger(__name__)
 
-TASK_NAMES = {"walk": "Walking", "sls": "Single-leg squat", "jog": "Jogging in place"}
 SIDES = ("left", "right")
 #: Research measures kept out of the clinical report (they stay in frames/events.csv).
 RESEARCH_ONLY_METRICS = frozenset({"femoral_ir_deg"})
@@ -72,7 +72,7 @@ def header(result: AnalysisResult) -> dict[str, Any]:
         "patient_code": intake.get("patient_code") or "not recorded",
         "visit_date": intake.get("visit_date") or "not recorded",
         "task": s.get("task"),
-        "task_name": TASK_NAMES.get(str(s.get("task")), str(s.get("task"))),
+        "task_name": task_title(s.get("task")),
         "view": s.get("view", "–"),
         "date": prov.get("analysed_at") or datetime.now(UTC).isoformat(timespec="seconds"),
         "video": video,
@@ -99,7 +99,7 @@ def norm_rows(
             if not isinstance(stats, dict):
                 continue
             n = int(stats.get("n", 0) or 0)
-            if task == "sls" and n == 0:
+            if is_unilateral(task) and n == 0:
                 continue
             fault = by_key.get((metric, side))
             bands, group = norm.band_for(_sex(result))
@@ -210,19 +210,11 @@ def caveats(result: AnalysisResult, norms: Norms, faults: list[dict[str, Any]]) 
         "2D view and on rendered bodies its error was about 20 deg. Its research values stay in "
         "frames.csv and events.csv."
     )
-    if s.get("task") == "jog":
-        out.append(
-            "Jogging in place is not over-ground running: the step is shorter and the landing "
-            "differs, and the running thresholds were borrowed from landing and running studies. "
-            "Read the jog values as a screen, to be confirmed on a treadmill or over ground."
-        )
-    if s.get("task") == "walk":
-        out.append(
-            "Walking pelvic drop has no credible published norm: its value is shown without a "
-            "verdict."
-        )
+    spec = get_task(str(s.get("task"))) if s.get("task") in task_names() else None
+    if spec:
+        out.extend(spec.report_notes)
     fps = float(s.get("fps", 0.0) or 0.0)
-    if s.get("task") == "jog" and fps < 60:
+    if spec and spec.fast and fps < 60:
         out.append(
             f"Jogging filmed at {fps:.0f} fps: below 60 fps fast movement is blurred and "
             "under-sampled and peaks are missed; clinical running video guidance asks for "
@@ -328,6 +320,11 @@ def build_context(result: AnalysisResult) -> dict[str, Any]:
     }
 
 
+def task_title(task: Any) -> str:
+    """A task's title in the report (its name if it is not registered)."""
+    return get_task(str(task)).title if task in task_names() else str(task)
+
+
 def _capture_guide(task: Any) -> dict[str, Any] | None:
     from screener.capture_guide import CAPTURE_PATH, load_capture_guides
 
@@ -361,7 +358,7 @@ def headline(summary: dict[str, Any], faults: list[dict[str, Any]]) -> str:
     judged = {f["side"] for f in faults if f["verdict"] in ("flag", "no flag")}
     tested = {f["side"] for f in faults}
     missing = sorted(tested - judged) or sorted(
-        s for s in SIDES if summary.get("task") != "sls" and s not in tested
+        s for s in SIDES if not is_unilateral(summary.get("task")) and s not in tested
     )
     parts = []
     if hits:

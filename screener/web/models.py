@@ -8,7 +8,8 @@ through :mod:`screener.web.access`, which scopes it to the signed-in clinician.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from collections.abc import Callable, Iterator, Mapping
+from typing import TypeVar
 
 from sqlalchemy import (
     BigInteger,
@@ -25,21 +26,34 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-#: Recording kinds and the analysis each one runs (task, stance side).
-RECORDING_KINDS: dict[
-    str, tuple[Literal["walk", "sls", "jog"], Literal["left", "right", "auto"]]
-] = {
-    "walk": ("walk", "auto"),
-    "sls_left": ("sls", "left"),
-    "sls_right": ("sls", "right"),
-    "jog": ("jog", "auto"),
-}
-KIND_LABELS: dict[str, str] = {
-    "walk": "Walk",
-    "sls_left": "Single-leg squat, left",
-    "sls_right": "Single-leg squat, right",
-    "jog": "Jog in place",
-}
+from screener.tasks import recording_slots, slot_label
+
+_V = TypeVar("_V")
+
+
+class _FromRegistry(Mapping[str, _V]):
+    """A read-only mapping built from the task registry each time it is read, so that a
+    task registered after import (:func:`screener.tasks.register_task`) is offered too."""
+
+    def __init__(self, build: Callable[[], dict[str, _V]]) -> None:
+        self._build = build
+
+    def __getitem__(self, key: str) -> _V:
+        return self._build()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._build())
+
+    def __len__(self) -> int:
+        return len(self._build())
+
+
+#: Recording kinds (the visit's slots: one per task, one per leg for a task done on one
+#: leg) and the analysis each one runs (task, stance side), from :mod:`screener.tasks`.
+RECORDING_KINDS: Mapping[str, tuple[str, str]] = _FromRegistry(recording_slots)
+KIND_LABELS: Mapping[str, str] = _FromRegistry(
+    lambda: {slot: slot_label(slot) for slot in recording_slots()}
+)
 VIEWS = ("auto", "anterior", "posterior")
 JOB_STATUSES = ("queued", "running", "done", "failed")
 

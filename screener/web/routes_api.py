@@ -21,7 +21,10 @@ from screener.web.access import CurrentUser, Db, OwnedPatient, OwnedRecording, O
 
 router = APIRouter(prefix="/api", tags=["api"])
 
-Kind = Literal["walk", "sls_left", "sls_right", "jog"]
+#: A recording kind: a key of :data:`screener.web.models.RECORDING_KINDS` (from the task
+#: registry, e.g. ``walk``, ``sls_left``, ``sls_right``, ``jog``); checked by
+#: :func:`screener.web.services.add_recording` (422 when unknown).
+Kind = str
 View = Literal["auto", "anterior", "posterior"]
 
 
@@ -228,7 +231,9 @@ def recording_upload(
     video: Annotated[
         UploadFile, File(description="mp4, mov, webm, mkv or avi (checked by content)")
     ],
-    kind: Annotated[Kind, Form()],
+    kind: Annotated[
+        Kind, Form(description="the task recorded (and the leg of a one-leg task), e.g. sls_left")
+    ],
     view: Annotated[View, Form()] = "auto",
 ) -> dict[str, Any]:
     """Upload a recording (multipart) and queue its analysis.

@@ -7,7 +7,9 @@ from pathlib import Path
 from fastapi.templating import Jinja2Templates
 
 from screener import __version__
+from screener.tasks import get_task
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 templates.env.globals["version"] = __version__
+templates.env.globals["task_label"] = lambda name: get_task(str(name)).label

@@ -18,13 +18,13 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from screener.tasks import get_task, task_names
 from screener.web import services
 from screener.web.models import Patient
 from screener.web.settings import WebSettings
 
 log = logging.getLogger(__name__)
 
-TASK_LABELS = {"walk": "Walk", "sls": "Single-leg squat", "jog": "Jog in place"}
 SIDES = ("left", "right")
 SIDE_COLOURS = {"left": "#1f6fb2", "right": "#c2571a"}
 
@@ -182,7 +182,8 @@ def render_svg(series: TrendSeries) -> str:
                 color=colour,
                 mfc=colour if beyond else "white",
             )
-    title = f"{TASK_LABELS.get(series.task, series.task)}: {series.info.label}"
+    label = get_task(series.task).label if series.task in task_names() else series.task
+    title = f"{label}: {series.info.label}"
     ax.set_title(title, fontsize=9, loc="left")
     ax.set_ylabel(series.info.unit if series.info.unit != "deg" else "degrees", fontsize=8)
     ax.tick_params(labelsize=7)
