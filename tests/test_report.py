@@ -137,6 +137,7 @@ def report_dir(tmp_path_factory, jog_result):
         "report.pdf",
         "handout.html",
         "handout.pdf",
+        "stills",
     }
     return out
 
@@ -144,8 +145,10 @@ def report_dir(tmp_path_factory, jog_result):
 def test_html_is_self_contained_and_shows_flags_plan_and_caveats(report_dir):
     html = (report_dir / "report.html").read_text(encoding="utf-8")
     srcs = re.findall(r'<img[^>]+src="([^"]+)"', html)
-    assert len(srcs) == 3  # two stills and the time series
-    assert all(s.startswith("data:image/png;base64,") for s in srcs)
+    # the standing reference, the left flag, the right side's largest knee angle; the plot
+    assert len(srcs) == 4
+    assert all(s.startswith("data:image/jpeg;base64,") for s in srcs[:3])
+    assert srcs[3].startswith("data:image/png;base64,")
     assert not re.search(r'<(link|script)[^>]+(href|src)="', html)
     assert "Contralateral pelvic drop" in html and "moderate" in html
     assert "Second-line protocol" in html
@@ -247,7 +250,7 @@ def test_report_renders_in_headless_chromium(report_dir):
             page = browser.new_page()
             page.goto((report_dir / "report.html").as_uri())
             widths = page.eval_on_selector_all("img", "imgs => imgs.map(i => i.naturalWidth)")
-            assert len(widths) == 3 and all(w > 0 for w in widths)
+            assert len(widths) == 4 and all(w > 0 for w in widths)  # three stills and the plot
             assert page.locator("#flags tr.flag").first.is_visible()
             assert "Contralateral pelvic drop" in page.locator("#flags").inner_text()
             assert page.locator("#plan .exercise").count() == 5
