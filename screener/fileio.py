@@ -192,8 +192,9 @@ def staged_output(outdir: str | Path, stale: Iterable[str] = ()) -> Iterator[Pat
     outdir
         Final folder (created if missing).
     stale
-        Names of files an earlier run may have left in ``outdir``; those not written this
-        time are removed when the new set is published, so the folder never mixes runs.
+        Names of files or folders an earlier run may have left in ``outdir``; those not
+        written this time are removed when the new set is published, so the folder never
+        mixes runs.
 
     Yields
     ------
@@ -239,3 +240,5 @@ def _publish(staging: Path, out: Path, stale: Iterable[str]) -> None:
     for name in stale:
         if name not in new and (out / name).is_file():
             (out / name).unlink()
+        elif name not in new and (out / name).is_dir():
+            shutil.rmtree(out / name)

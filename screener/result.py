@@ -28,6 +28,7 @@ OUTPUT_FILES: tuple[str, ...] = (
     "handout.html",
     "handout.pdf",
     "annotated.mp4",
+    "stills",
 )
 
 

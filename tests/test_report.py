@@ -12,7 +12,8 @@ import pytest
 from screener.landmarks import INDEX, N_LANDMARKS
 from screener.pipeline import analyze_pose
 from screener.report import write_report
-from screener.report.images import blur_faces, event_still, face_box, read_video_frame
+from screener.report.images import blur_faces, draw_angle, draw_skeleton, face_box, read_video_frame
+from screener.report.stills import STILL_WIDTH_PX, render_still
 from tests.synthetic import jog_in_place, make_sequence, perspective_sequence, walk_toward_camera
 
 CHROMIUM = "/usr/bin/chromium"
@@ -102,16 +103,22 @@ def _write_video(path: Path, pose, seed=1) -> Path:
     return path
 
 
+def _drawer(side, metric, value):
+    def draw(image, xy, scale):
+        draw_skeleton(image, xy, side, scale)
+        draw_angle(image, xy, metric, side, value, scale)
+
+    return draw
+
+
 def test_still_from_a_real_video_frame_is_face_blurred(tmp_path, jog_result):
     pose = jog_result.pose
     video = _write_video(tmp_path / "clip.mp4", pose)
     frame = read_video_frame(video, 10)
     assert frame is not None and frame.shape == (pose.image_size_px[1], pose.image_size_px[0], 3)
-    image, from_video = event_still(
-        pose, 10, side="left", metric="pelvic_drop_deg", value=8.0, video_path=video
-    )
+    image, from_video = render_still(pose, 10, video, _drawer("left", "pelvic_drop_deg", 8.0))
     assert from_video
-    assert image.shape[0] <= 640 and image.shape[2] == 3
+    assert image.shape[1] == STILL_WIDTH_PX and image.shape[2] == 3
     # the head region of the full frame is smooth after blurring, the legs are not
     xy = pose.image_xy_px[10]
     blurred = blur_faces(frame, xy)
@@ -121,8 +128,8 @@ def test_still_from_a_real_video_frame_is_face_blurred(tmp_path, jog_result):
 
 
 def test_still_without_video_says_so(jog_result):
-    image, from_video = event_still(
-        jog_result.pose, 5, side="right", metric="knee_fppa_deg", value=3.0, video_path=None
+    image, from_video = render_still(
+        jog_result.pose, 5, None, _drawer("right", "knee_fppa_deg", 3.0)
     )
     assert not from_video
     assert image.mean() > 0
@@ -137,6 +144,7 @@ def report_dir(tmp_path_factory, jog_result):
         "report.pdf",
         "handout.html",
         "handout.pdf",
+        "stills",
     }
     return out
 
@@ -144,8 +152,10 @@ def report_dir(tmp_path_factory, jog_result):
 def test_html_is_self_contained_and_shows_flags_plan_and_caveats(report_dir):
     html = (report_dir / "report.html").read_text(encoding="utf-8")
     srcs = re.findall(r'<img[^>]+src="([^"]+)"', html)
-    assert len(srcs) == 3  # two stills and the time series
-    assert all(s.startswith("data:image/png;base64,") for s in srcs)
+    # the standing reference, the left flag, the right side's largest knee angle; the plot
+    assert len(srcs) == 4
+    assert all(s.startswith("data:image/jpeg;base64,") for s in srcs[:3])
+    assert srcs[3].startswith("data:image/png;base64,")
     assert not re.search(r'<(link|script)[^>]+(href|src)="', html)
     assert "Contralateral pelvic drop" in html and "moderate" in html
     assert "Second-line protocol" in html
@@ -247,7 +257,7 @@ def test_report_renders_in_headless_chromium(report_dir):
             page = browser.new_page()
             page.goto((report_dir / "report.html").as_uri())
             widths = page.eval_on_selector_all("img", "imgs => imgs.map(i => i.naturalWidth)")
-            assert len(widths) == 3 and all(w > 0 for w in widths)
+            assert len(widths) == 4 and all(w > 0 for w in widths)  # three stills and the plot
             assert page.locator("#flags tr.flag").first.is_visible()
             assert "Contralateral pelvic drop" in page.locator("#flags").inner_text()
             assert page.locator("#plan .exercise").count() == 5

@@ -101,6 +101,10 @@ def test_visit_report_and_handout_render(summaries, norms):
     assert "PT-9" in html and "2026-04-01" in html and "squat-left.mp4" in html
     assert "Left − right" in html and "retake, not used" in html
     assert "Insufficient data" not in html
+    # femoral IR, measured in each recording, stays out of the clinical visit report
+    assert "femoral_ir_deg" in summaries["jog"]["sides"]["left"]
+    assert "femoral_ir" not in html and "Femoral IR" not in html
+    assert "Femoral internal rotation</td>" not in html
     handout = render_handout(visit["plan"], header)
     assert len(re.findall(r"<img ", handout)) == 5
     assert "2026-04-29" in handout

@@ -49,7 +49,10 @@ def render_handout(plan: dict[str, Any], header: dict[str, Any]) -> str:
 
 
 def render_visit(
-    visit: dict[str, Any], header: dict[str, Any], take_labels: dict[str, str] | None = None
+    visit: dict[str, Any],
+    header: dict[str, Any],
+    take_labels: dict[str, str] | None = None,
+    stills: dict[str, list[dict[str, Any]] | None] | None = None,
 ) -> str:
     """Render the clinician's visit report (HTML) of :func:`screener.visit.screen_visit`.
 
@@ -61,10 +64,14 @@ def render_visit(
         ``patient_code`` and ``visit_date``.
     take_labels
         A readable name per recording id (e.g. the uploaded file name).
+    stills
+        Per recording id, its saved stills (:func:`screener.report.stills.load_stills`;
+        None: none saved, which the report says).
     """
     from screener.intake import VIDEO_CANNOT_EXCLUDE
     from screener.plan import dose_text
     from screener.report.context import _fmt, chart_entry
+    from screener.report.stills import visit_still_rows
     from screener.tasks import all_tasks
     from screener.visit import slot_names
 
@@ -78,6 +85,7 @@ def render_visit(
         comparison=visit["comparison"],
         takes=visit["takes"],
         take_labels=take_labels or {},
+        still_rows=visit_still_rows(visit["slots"], stills or {}, take_labels or {}),
         slot_names=slot_names(),
         task_names={t.name: t.title for t in all_tasks()},
         cannot_exclude=list(VIDEO_CANNOT_EXCLUDE),
@@ -116,7 +124,9 @@ def write_report(
     Returns
     -------
     list of Path
-        The files written.
+        The files written, and the ``stills`` folder (a JPEG per still and
+        ``index.json``, read back by :func:`screener.report.stills.load_stills` for the
+        visit report).
 
     Notes
     -----
@@ -131,15 +141,18 @@ def write_report(
     if not (html or pdf):
         return []
     context = build_context(result)
+    written = []
     documents = {
         "report": render_html(context),
         "handout": render_handout(context["plan"], context["header"]),
     }
-    written = []
     for name, text in documents.items():
         if html:
             written.append(atomic_write(out / f"{name}.html", partial(_write_text, text)))
         if pdf:
             written.append(atomic_write(out / f"{name}.pdf", partial(_write_pdf, text)))
+    from screener.report.stills import write_stills
+
+    written.append(write_stills(context["stills"], out))
     log.info("report written: %s", ", ".join(p.name for p in written))
     return written

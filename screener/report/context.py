@@ -13,14 +13,11 @@ import math
 from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
 from screener.faults import flag_faults, flagged, severity_rank
 from screener.intake import FIRST_LINE_LABELS, RED_FLAG_LABELS, VIDEO_CANNOT_EXCLUDE
 from screener.norms import Norms, load_norms
 from screener.plan import build_plan, dose_text
-from screener.report.images import data_uri, event_still, metric_short, png_bytes
+from screener.report.images import data_uri
 from screener.report.plots import figure_png, time_series_figure
 from screener.result import AnalysisResult
 from screener.tasks import get_task, is_unilateral, task_names
@@ -136,59 +133,11 @@ def _band_text(bands: Any, unit: str, direction: str) -> str:
     )
 
 
-def worst_events(result: AnalysisResult, faults: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per side, the event worst for that side's most severe flag (FPPA if none)."""
-    out = []
-    events = result.events
-    for side in SIDES:
-        sel = events[events["side"] == side] if len(events) else events
-        if len(sel) == 0:
-            continue
-        hits = [f for f in flagged(faults) if f["side"] == side and f["metric"] in sel]
-        metric = hits[0]["metric"] if hits else "knee_fppa_deg"
-        direction = hits[0]["direction"] if hits else "above"
-        values = sel[metric].to_numpy(float)
-        if not np.isfinite(values).any():
-            continue
-        pos = int(np.nanargmax(values) if direction == "above" else np.nanargmin(values))
-        row = sel.iloc[pos]
-        out.append({"side": side, "metric": metric, "row": row, "flag": hits[0] if hits else None})
-    return out
-
-
 def stills(result: AnalysisResult, faults: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Annotated, face-blurred stills of the worst event per side (PNG bytes + caption)."""
-    out = []
-    for item in worst_events(result, faults):
-        row: pd.Series = item["row"]
-        frame = int(row["frame_peak"])
-        if not 0 <= frame < result.pose.n_frames:
-            continue
-        value = float(row[item["metric"]])
-        image, from_video = event_still(
-            result.pose,
-            frame,
-            side=item["side"],
-            metric=item["metric"],
-            value=value,
-            video_path=result.video_path,
-        )
-        png = png_bytes(image)
-        what = f"{metric_short(item['metric'])} {value:.1f}" + (
-            "°" if item["metric"].endswith("_deg") else ""
-        )
-        caption = (
-            f"{item['side'].capitalize()} stance, t = {float(row['t_peak_s']):.2f} s "
-            f"(frame {frame}): worst event for {what}"
-        )
-        if item["flag"]:
-            caption += f" ({item['flag']['severity']} flag)"
-        if not from_video:
-            caption += ". Skeleton drawn on a blank canvas (video frame not available)"
-        out.append(
-            {"side": item["side"], "png": png, "uri": data_uri(png), "caption": caption + "."}
-        )
-    return out
+    """The standing reference and one still per flagged event (:mod:`screener.report.stills`)."""
+    from screener.report.stills import recording_stills
+
+    return recording_stills(result, faults)
 
 
 def caveats(result: AnalysisResult, norms: Norms, faults: list[dict[str, Any]]) -> list[str]:
@@ -283,7 +232,8 @@ def build_context(result: AnalysisResult) -> dict[str, Any]:
     -------
     dict
         ``header``, ``faults`` (all entries), ``flags`` (verdict "flag", most severe
-        first), ``rows`` (values against norms), ``stills``, ``timeseries_png``,
+        first), ``rows`` (values against norms), ``stills`` (standing reference and flagged
+        events) and ``still_rows`` (the same, left against right), ``timeseries_png``,
         ``plan``, ``caveats``, ``provenance``, ``sources`` (cited references).
     """
     norms = load_norms(result.config.norms_path)
@@ -298,6 +248,7 @@ def build_context(result: AnalysisResult) -> dict[str, Any]:
     cited = sorted(
         {k for t in norms.tasks.values() for m in t.metrics.values() for k in m.cited_sources()}
     )
+    shown = stills(result, faults)
     return {
         "header": header(result),
         "faults": ordered,
@@ -309,7 +260,8 @@ def build_context(result: AnalysisResult) -> dict[str, Any]:
         "squat_depth": result.summary.get("squat_depth"),
         "dose_text": dose_text,
         "rows": norm_rows(result, norms, faults),
-        "stills": stills(result, faults),
+        "stills": shown,
+        "still_rows": _still_rows(shown, result.summary),
         "timeseries_png": series,
         "timeseries_uri": data_uri(series),
         "plan": plan,
@@ -323,6 +275,12 @@ def build_context(result: AnalysisResult) -> dict[str, Any]:
 def task_title(task: Any) -> str:
     """A task's title in the report (its name if it is not registered)."""
     return get_task(str(task)).title if task in task_names() else str(task)
+
+
+def _still_rows(shown: list[dict[str, Any]], summary: dict[str, Any]) -> list[dict[str, Any]]:
+    from screener.report.stills import recording_still_rows
+
+    return recording_still_rows(shown, str(summary.get("task")), summary.get("stance_side"))
 
 
 def _capture_guide(task: Any) -> dict[str, Any] | None:

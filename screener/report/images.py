@@ -1,7 +1,8 @@
-"""Report stills: a video frame with faces blurred, the skeleton and the angle drawn.
+"""Drawing for the report stills: faces blurred, the skeleton and the angles drawn.
 
-Every image the report writes passes through :func:`blur_faces` first. Drawing uses
-OpenCV (``cv2``, installed with mediapipe), imported inside the functions.
+Every image the report writes passes through :func:`blur_faces` first (the stills are
+cut by :mod:`screener.report.stills`). Drawing uses OpenCV (``cv2``, installed with
+mediapipe), imported inside the functions.
 """
 
 from __future__ import annotations
@@ -16,9 +17,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from screener.keypoints import PoseSequence
 from screener.landmarks import FACE, INDEX
-from screener.upright import pose_rotation_cw, rotate_image
 
 log = logging.getLogger(__name__)
 
@@ -259,59 +258,6 @@ def person_box(
     if x1 - x0 < 10 or y1 - y0 < 10:
         return 0, 0, width, height
     return x0, y0, x1, y1
-
-
-def event_still(
-    pose: PoseSequence,
-    frame_index: int,
-    *,
-    side: str,
-    metric: str,
-    value: float,
-    video_path: Path | None,
-    max_height_px: int = 640,
-) -> tuple[Image, bool]:
-    """The annotated, face-blurred still of one event.
-
-    Returns
-    -------
-    image, from_video
-        RGB image; whether it shows the real video frame (False: a grey canvas).
-    """
-    import cv2
-
-    xy = pose.image_xy_px[frame_index]
-    frame = read_video_frame(video_path, frame_index) if video_path is not None else None
-    if frame is not None:  # turned as the frames were for pose estimation
-        frame = rotate_image(frame, pose_rotation_cw(pose))
-    from_video = frame is not None
-    if frame is None or frame.shape[1::-1] != tuple(pose.image_size_px):
-        if frame is not None:
-            log.warning("video frame size differs from the landmarks' image size; not used")
-        frame, from_video = blank_frame(pose.image_size_px), False
-    blurred = blur_faces(frame, xy)
-    x0, y0, x1, y1 = person_box(xy, (blurred.shape[0], blurred.shape[1]))
-    image = np.ascontiguousarray(blurred[y0:y1, x0:x1])
-    local = xy - np.array([x0, y0], dtype=float)
-    scale = max(1.0, max(image.shape[:2]) / 900)
-    draw_skeleton(image, local, side, scale)
-    if math.isfinite(value):
-        draw_angle(image, local, metric, side, value, scale)
-    if image.shape[0] > max_height_px:
-        f = max_height_px / image.shape[0]
-        size = (max(1, int(image.shape[1] * f)), max_height_px)
-        image = np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
-    return np.ascontiguousarray(image), from_video
-
-
-def png_bytes(image: Image) -> bytes:
-    """Encode an RGB image as PNG."""
-    import cv2
-
-    ok, buf = cv2.imencode(".png", image[:, :, ::-1])
-    if not ok:
-        raise ValueError("PNG encoding failed")
-    return bytes(buf)
 
 
 def data_uri(png: bytes) -> str:

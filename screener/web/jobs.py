@@ -65,8 +65,7 @@ class AnalyzeFn(Protocol):
         task: Any,
         side: Any,
         view: Any,
-        pain: float | None,
-        first_line_done: bool,
+        intake: dict[str, Any],
         sex: str | None,
         config: Any,
         progress: Callable[[int, int], None] | None,
@@ -84,7 +83,12 @@ class WorkerStoppingError(RuntimeError):
 
 @dataclass(frozen=True)
 class ClaimedJob:
-    """A job this worker holds, with what the analysis needs."""
+    """A job this worker holds, with what the analysis needs.
+
+    ``intake`` is the visit's full set of answers (pain, history, red flags) and
+    ``doses`` the patient's own doses, so the recording's report and plan match the
+    visit's (:func:`screener.web.services.screen_of_visit`).
+    """
 
     job_id: int
     lease_token: str
@@ -94,9 +98,9 @@ class ClaimedJob:
     task: str
     side: str
     view: str
-    pain: float | None
-    first_line_done: bool
+    intake: dict[str, Any]
     sex: str | None
+    doses: dict[str, Any] = field(default_factory=dict)
 
 
 def rowcount(result: Any) -> int:
@@ -228,6 +232,8 @@ def _load_claim(db: Session, job_id: int, token: str) -> ClaimedJob:
         .where(Job.id == job_id)
     ).one()
     job, rec, visit, patient = row
+    from screener.web.services import patient_doses, visit_intake
+
     task, side = RECORDING_KINDS[rec.kind]
     return ClaimedJob(
         job_id=job.id,
@@ -238,9 +244,9 @@ def _load_claim(db: Session, job_id: int, token: str) -> ClaimedJob:
         task=task,
         side=side,
         view=rec.view,
-        pain=visit.pain,
-        first_line_done=visit.first_line_done,
+        intake=visit_intake(visit),
         sex=patient.sex,
+        doses=patient_doses(patient),
     )
 
 
@@ -357,10 +363,9 @@ def process_job(
             task=claim.task,
             side=claim.side,
             view=claim.view,
-            pain=claim.pain,
-            first_line_done=claim.first_line_done,
+            intake=claim.intake,
             sex=claim.sex,
-            config=_analysis_config(settings),
+            config=_analysis_config(settings, claim.doses),
             progress=on_progress,
         )
         if beat.lost.is_set():
@@ -618,10 +623,14 @@ def _named_copy(video: Path, original_name: str, workdir: Path) -> Path:
     return target
 
 
-def _analysis_config(settings: WebSettings) -> Any:
+def _analysis_config(settings: WebSettings, doses: dict[str, Any] | None = None) -> Any:
+    """The analysis settings: the data folder's keypoint cache, the patient's doses."""
     from screener.config import AnalysisConfig
 
-    return AnalysisConfig(cache_dir=settings.cache_dir)
+    default = AnalysisConfig(cache_dir=settings.cache_dir)
+    if not doses:
+        return default
+    return default.model_copy(update={"dose_overrides": {**default.dose_overrides, **doses}})
 
 
 def _finish_failed(sessions: sessionmaker[Session], claim: ClaimedJob, message: str) -> str:

@@ -482,8 +482,9 @@ def _visit_documents(settings: WebSettings, visit: Any) -> dict[str, str]:
         raise HTTPException(status_code=404, detail="no analysed recording in this visit yet")
     header = {"patient_code": visit.patient.code, "visit_date": visit.visit_date.isoformat()}
     labels = _take_labels(visit)
+    stills = services.visit_stills(settings, visit, list(screen["slots"].values()))
     return {
-        "report": render_visit(screen, header, labels),
+        "report": render_visit(screen, header, labels, stills),
         "handout": render_handout(screen["plan"], header),
     }
 

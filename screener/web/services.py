@@ -422,6 +422,20 @@ def read_summary(settings: WebSettings, recording: Recording) -> dict[str, Any] 
     return data
 
 
+def visit_stills(
+    settings: WebSettings, visit: Visit, take_ids: list[str]
+) -> dict[str, list[dict[str, Any]] | None]:
+    """The saved stills of the given recordings of a visit (None: none saved)."""
+    from screener.report.stills import load_stills
+
+    out: dict[str, list[dict[str, Any]] | None] = {}
+    for rec in visit.recordings:
+        if str(rec.id) in take_ids:
+            folder = result_folder(settings, rec)
+            out[str(rec.id)] = load_stills(folder) if folder is not None else None
+    return out
+
+
 def job_dict(job: Job | None) -> dict[str, Any] | None:
     """The public state of a job."""
     if job is None:

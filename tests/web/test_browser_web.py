@@ -271,6 +271,13 @@ def test_visit_with_three_recordings_in_chromium(server: tuple[str, Path], tmp_p
             assert "PT-77" in text and "2025-05-02" in text, (name, text[:500])
             assert info.value.suggested_filename == f"{name}-PT-77-2025-05-02.pdf"
         assert "Goal reached" in _pdf_text(tmp_path / "report.pdf")
+        images = subprocess.run(
+            ["pdfimages", "-list", str(tmp_path / "report.pdf")],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.splitlines()[2:]
+        assert len(images) >= 3, images  # a standing still of each recording, at least
         assert "Your exercise plan" in _pdf_text(tmp_path / "handout.pdf")
 
         page.goto(f"{base}/patients")

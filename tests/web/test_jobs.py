@@ -14,9 +14,10 @@ from typing import Any
 
 from sqlalchemy import update
 
+import screener
 from screener.errors import NoPersonError
-from screener.web import jobs, storage
-from screener.web.models import Job, Recording, utcnow
+from screener.web import jobs, services, storage
+from screener.web.models import Job, Patient, Recording, Visit, utcnow
 from screener.web.settings import WebSettings
 from tests.web.helpers import (
     Clinician,
@@ -79,7 +80,8 @@ def test_done_job_shows_flags_plan_and_report(
     assert run_jobs(sessions, settings, analysis) == 1
     call = analysis.calls[0]
     assert (call["task"], call["side"], call["view"]) == ("walk", "auto", "auto")
-    assert (call["pain"], call["first_line_done"], call["sex"]) == (6.0, True, "female")
+    assert (call["intake"]["running_pain"], call["sex"]) == (6.0, "female")
+    assert call["intake"]["first_line_care"] == ["unspecified"]
     assert Path(call["config"].cache_dir).is_relative_to(settings.data_dir)
     job = _job(sessions, 1)
     assert (job.status, job.progress, job.attempts, job.lease_token) == ("done", 1.0, 1, None)
@@ -93,6 +95,58 @@ def test_done_job_shows_flags_plan_and_report(
     html = alice.client.get(f"/recordings/{world.recording_id}/report.html")
     assert "Fake report" in html.text
     assert "script-src" not in html.headers["content-security-policy"]  # no scripts at all
+
+
+class SyntheticWalkAnalysis:
+    """The real screen (flags, plan, report files) of a generated walk, with the worker's
+    answers: what the recording's report says follows from what the worker passed."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+
+    def __call__(self, video: Any, **kwargs: Any) -> Any:
+        from tests.synthetic import perspective_sequence, walk_toward_camera
+
+        self.calls.append(kwargs)
+        kwargs.pop("progress")
+        pose = perspective_sequence(walk_toward_camera()[0], fps=30.0, duration_s=4.0)
+        config = kwargs.pop("config").model_copy(update={"cache_dir": None})
+        return screener.analyze_pose(pose, config=config, **kwargs)
+
+
+def test_the_worker_passes_the_visits_whole_intake_and_doses(
+    alice: Clinician, sessions: Any, settings: WebSettings
+) -> None:
+    world = make_world(sessions, settings, alice.user, analyse=False)
+    answers = services.VisitAnswers(
+        pain=6,
+        rest_pain=2,
+        pain_onset="4 km",
+        weekly_volume_km=35,
+        first_line_care=["nsaids", "load_modification"],
+        first_line_weeks=5,
+        red_flags=["night_pain"],
+    )
+    with sessions() as s:
+        visit = s.get(Visit, world.visit_id)
+        services.update_visit(s, visit, None, answers)
+        patient = s.get(Patient, world.patient_id)
+        services.set_patient_doses(s, patient, {"clamshell": {"sets": 4}})
+    analysis = SyntheticWalkAnalysis()
+    assert run_jobs(sessions, settings, analysis) == 1  # type: ignore[arg-type]
+    summary = alice.client.get(f"/api/recordings/{world.recording_id}").json()["summary"]
+    assert summary["plan"]["status"] == "refer"  # a red flag: refer, not the exercise plan
+    assert summary["intake"]["rest_pain"] == 2 and summary["intake"]["pain_onset"] == "4 km"
+    assert summary["intake"]["first_line_care"] == ["nsaids", "load_modification"]
+    assert summary["intake"]["first_line_weeks"] == 5
+    assert summary["plan"]["dose_overrides"] == {"clamshell": {"sets": 4}}
+    report = alice.client.get(f"/recordings/{world.recording_id}/report.html").text
+    assert "Refer: A red flag was reported" in report
+    assert "knee pain that wakes the patient at night" in report
+    with sessions() as s:  # the visit's own screen says the same
+        visit_screen = services.screen_of_visit(settings, s.get(Visit, world.visit_id))
+    assert visit_screen is not None and visit_screen["plan"]["status"] == "refer"
+    assert analysis.calls[0]["intake"]["red_flags"] == ["night_pain"]
 
 
 def test_single_leg_squat_kinds_pass_the_stance_side(

@@ -87,6 +87,7 @@ def test_visit_documents_name_patient_and_date(
     html = alice.client.get(f"/visits/{vid}/report.html")
     assert html.status_code == 200 and "RUN-001" in html.text and "2025-06-03" in html.text
     assert "default-src 'none'" in html.headers["content-security-policy"]
+    assert "No stills were saved for" in html.text  # the fake analysis saved none: said
     handout = alice.client.get(f"/visits/{vid}/handout.html").text
     assert "Your exercise plan" in handout and "FPPA" not in handout
     for name in ("report", "handout"):
