@@ -79,20 +79,23 @@ def configure_logging(verbose: int, quiet: bool) -> None:
 
 #: glibc ``mallopt`` parameters (malloc.h) and the values ``screener analyze`` sets.
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
-_MMAP_THRESHOLD_BYTES, _TRIM_THRESHOLD_BYTES = 256 * 1024, 1024 * 1024
+_MMAP_THRESHOLD_BYTES, _TRIM_THRESHOLD_BYTES = 4 * 1024 * 1024, 1024 * 1024
 
 
 def return_freed_memory_promptly() -> None:
-    """Make glibc hand large freed blocks back to the system at once.
+    """Make glibc hand large freed blocks back to the system soon.
 
     Notes
     -----
     By default glibc raises its mmap threshold each time a large block is freed (up to
-    32 MiB), after which frames and arrays come from the heap, whose freed pages stay
-    resident. With a fixed threshold of 256 KiB (and heap trimming from 1 MiB free)
-    they are mapped and unmapped on their own. Measured on a 1080x1920 clip with
-    ``screener analyze --no-cache``: peak resident memory 496 MiB before, 409 MiB after,
-    CPU time unchanged within noise (December 2026). Nothing happens on other C libraries.
+    32 MiB) and its trim threshold with it, so arrays and frames freed after pose
+    estimation stay resident while the analysis and report libraries load. Fixed at
+    4 MiB (blocks above it are mapped and unmapped on their own; a frame of the pose
+    model's size, 2.7 MiB, is still reused from the heap) with the heap trimmed from
+    1 MiB free, measured on a 1080x1920 clip with ``screener analyze --no-cache``
+    (December 2026, loaded machine): peak 514 MiB and 17.4 CPU s with glibc's defaults,
+    413 MiB and 17.8 CPU s with these, 408 MiB and 20.5 CPU s with a 256 KiB mmap
+    threshold (page faults on every frame). Nothing happens on other C libraries.
     """
     if not sys.platform.startswith("linux"):
         return
