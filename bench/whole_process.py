@@ -25,7 +25,11 @@ report included (``bench/throughput.py`` measures inside one process instead):
 Usage::
 
     python -m bench.whole_process [--pairs 3] [--sizes 1080p,4k] [--long-minutes 10]
-                                  [--skip-landmarks] [--source VIDEO]
+                                  [--skip-landmarks] [--skip-cached] [--source VIDEO]
+    python -m bench.whole_process --only-long --sizes 1080p --long-minutes 10
+
+The long-clip check prints resident memory (current and peak so far) and CPU seconds
+every minute, so a run stopped early on a slow machine still shows how memory went.
 
 Notes
 -----
