@@ -25,7 +25,11 @@ report included (``bench/throughput.py`` measures inside one process instead):
 Usage::
 
     python -m bench.whole_process [--pairs 3] [--sizes 1080p,4k] [--long-minutes 10]
-                                  [--skip-landmarks] [--source VIDEO]
+                                  [--skip-landmarks] [--skip-cached] [--source VIDEO]
+    python -m bench.whole_process --only-long --sizes 1080p --long-minutes 10
+
+The long-clip check prints resident memory (current and peak so far) and CPU seconds
+every minute, so a run stopped early on a slow machine still shows how memory went.
 
 Notes
 -----
@@ -202,21 +206,42 @@ def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> dict[str,
     }
 
 
-def sample_rss(cmd: list[str], every_s: float = 1.0) -> tuple[list[tuple[float, float]], float]:
-    """Run ``cmd``, sampling its resident memory; ``[(t_s, rss_mib)]`` and peak MiB."""
+def sample_rss(
+    cmd: list[str], every_s: float = 1.0, log_every_s: float = 60.0
+) -> tuple[list[tuple[float, float]], float]:
+    """Run ``cmd``, sampling its resident memory; ``[(t_s, rss_mib)]`` and peak MiB.
+
+    Every ``log_every_s`` the current and peak resident memory (``VmRSS``, ``VmHWM``) and
+    CPU seconds are printed, so a run stopped early still shows how memory went.
+    """
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     samples: list[tuple[float, float]] = []
     status_file = Path(f"/proc/{proc.pid}/status")
+    stat_file = Path(f"/proc/{proc.pid}/stat")
+    next_log = log_every_s
     while True:
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
         if pid:
             break
         try:
-            for line in status_file.read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    samples.append((time.perf_counter() - start, float(line.split()[1]) / 1024))
-        except OSError:
+            fields = dict(
+                line.split(":", 1) for line in status_file.read_text().splitlines() if ":" in line
+            )
+            now = time.perf_counter() - start
+            rss = float(fields["VmRSS"].split()[0]) / 1024
+            samples.append((now, rss))
+            if now >= next_log:
+                ticks = stat_file.read_text().rsplit(")", 1)[1].split()
+                cpu = (int(ticks[11]) + int(ticks[12])) / os.sysconf("SC_CLK_TCK")
+                hwm = float(fields["VmHWM"].split()[0]) / 1024
+                print(
+                    f"    {now:6.0f} s wall, {cpu:6.0f} CPU s: RSS {rss:5.0f} MiB, "
+                    f"peak so far {hwm:5.0f} MiB",
+                    flush=True,
+                )
+                next_log += log_every_s
+        except (OSError, KeyError, IndexError, ValueError):
             pass
         time.sleep(every_s)
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -308,6 +333,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--long-minutes", type=float, default=10.0, help="0 skips it")
     parser.add_argument("--skip-landmarks", action="store_true")
     parser.add_argument("--skip-cached", action="store_true")
+    parser.add_argument("--only-long", action="store_true", help="only the long-clip memory check")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -325,6 +351,11 @@ def main(argv: list[str] | None = None) -> int:
             subprocess.run(cmd, cwd=REPO, check=True)
             size_mb = clips[name].stat().st_size / 1e6
             print(f"made {name}: {width}x{height}, 60 fps, 5 s, {size_mb:.1f} MB", flush=True)
+        if args.only_long:
+            first = next(iter(clips.values()))
+            print(f"\nmemory over a {args.long_minutes:g}-minute clip ({first.name})", flush=True)
+            long_clip_memory(first, tmp, args.long_minutes)
+            return 0
         help_run = run_measured([*_screener_cmd(), "--help"])
         print(
             f"\n`screener --help`: wall {help_run['wall_s']:.2f} s, cpu {help_run['cpu_s']:.2f} s"

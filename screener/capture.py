@@ -36,11 +36,13 @@ from __future__ import annotations
 import logging
 import math
 import tomllib
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from screener.errors import ConfigError
 from screener.keypoints import BoolArray, FloatArray, PoseSequence
@@ -709,8 +711,26 @@ OTHER_PERSON_MIN_FRAMES = 2
 MASK_MARGIN_X, MASK_MARGIN_TOP, MASK_MARGIN_BOTTOM = 0.15, 0.12, 0.05
 
 
+#: Decoding size (long side, px) of the frames searched for a second person.
+OTHER_PEOPLE_LONG_SIDE_PX = 640
+
+
+def other_people_frames(pose: PoseSequence, n_frames: int = 8) -> list[int]:
+    """The frames :func:`detect_other_people` searches: ``n_frames`` evenly spread over
+    those with a pose."""
+    with_pose = np.flatnonzero(pose.detected)
+    if with_pose.size == 0:
+        return []
+    picked = with_pose[np.linspace(0, with_pose.size - 1, n_frames).round().astype(int)]
+    return sorted(set(int(i) for i in picked))
+
+
 def detect_other_people(
-    video: Path, pose: PoseSequence, n_frames: int = 8, rotate_cw_deg: int = 0
+    video: Path,
+    pose: PoseSequence,
+    n_frames: int = 8,
+    rotate_cw_deg: int = 0,
+    frames: Mapping[int, npt.NDArray[np.uint8]] | None = None,
 ) -> OtherPeople:
     """Look for a second person on a few frames of the video.
 
@@ -722,6 +742,11 @@ def detect_other_people(
         Its landmarks as MediaPipe gave them (the tracked person).
     n_frames
         Frames searched, evenly spread over those with a pose.
+    rotate_cw_deg
+        The turn the pose model's frames were given.
+    frames
+        The frames of :func:`other_people_frames` already decoded at
+        :data:`OTHER_PEOPLE_LONG_SIDE_PX` (by index); None: read from ``video``.
 
     Returns
     -------
@@ -736,29 +761,26 @@ def detect_other_people(
     Pose2Sim lab clips (two people) and the Sports2D demo (several) it found the other
     person in 5-8 of 8 frames.
     """
+    from screener.upright import rotate_image
+    from screener.video import read_frames
+
+    wanted = other_people_frames(pose, n_frames)
+    if not wanted:
+        return OtherPeople((), ())
+    if frames is None:
+        frames = read_frames(video, {OTHER_PEOPLE_LONG_SIDE_PX: wanted})[OTHER_PEOPLE_LONG_SIDE_PX]
     import mediapipe as mp
 
-    from screener.upright import rotate_image
-    from screener.video import iter_frames
-
-    with_pose = np.flatnonzero(pose.detected)
-    if with_pose.size == 0:
-        return OtherPeople((), ())
-    wanted = set(
-        int(i) for i in with_pose[np.linspace(0, with_pose.size - 1, n_frames).round().astype(int)]
-    )
     width, height = pose.image_size_px
     found = []
     with mp.solutions.pose.Pose(
         static_image_mode=True, model_complexity=1, min_detection_confidence=0.5
     ) as detector:
-        last = max(wanted)
-        for index, frame in enumerate(iter_frames(video, max_long_side_px=640)):
-            if index > last:
-                break
-            if index not in wanted:
+        for index in wanted:
+            frame_rgb = frames.get(index)
+            if frame_rgb is None:
                 continue
-            rgb = rotate_image(frame.rgb, rotate_cw_deg).copy()  # as the pose model saw it
+            rgb = rotate_image(frame_rgb, rotate_cw_deg).copy()  # as the pose model saw it
             h, w = rgb.shape[:2]
             xy = pose.image_xy_px[index]
             xy = xy[np.isfinite(xy).all(axis=1)]
@@ -775,7 +797,7 @@ def detect_other_people(
             if detector.process(rgb).pose_landmarks is not None:
                 found.append(index)
     log.info("another person found in %d of %d frames", len(found), len(wanted))
-    return OtherPeople(tuple(sorted(wanted)), tuple(found))
+    return OtherPeople(tuple(wanted), tuple(found))
 
 
 def _jsonable(obj: Any) -> Any:

@@ -253,15 +253,19 @@ def run(args: argparse.Namespace) -> int:
     quiet = bool(getattr(args, "quiet", False)) or bool(getattr(args, "verbose", 0))
     bar = ProgressBar(sys.stderr, f"{args.video.name}: pose")
     bar.enabled = bar.enabled and not quiet
-    from screener.pipeline import analyze_pose, estimate_video_pose
+    from screener.acquire import estimate_video_pose
 
     try:
-        # One video per process: pose first, then MediaPipe is released before the
-        # analysis and report (screener.analyze would hold both).
-        acquired = estimate_video_pose(args.video, config, progress=bar)
+        # One video per process: only the video stage's libraries are loaded while the
+        # pose is estimated; MediaPipe's landmarker is released before the searches, and
+        # the analysis and report libraries load after them (screener.analyze would hold
+        # them all at once).
+        acquired = estimate_video_pose(args.video, config, progress=bar, release_pose_model=True)
     finally:
         bar.close()
-    release_landmarker()
+    release_landmarker()  # and the searches' detector
+    from screener.pipeline import analyze_pose
+
     result = analyze_pose(
         acquired.raw,
         task=args.task,

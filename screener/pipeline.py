@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import logging
 import platform
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from screener import __version__
+from screener.acquire import ProgressCallback, VideoPose, estimate_video_pose
 from screener.angles import compute_frame_angles, foreshortened_thigh
 from screener.capture import (
     CameraEstimate,
@@ -26,7 +26,6 @@ from screener.capture import (
     OtherPeople,
     check_envelope,
     correct_roll,
-    detect_other_people,
     estimate_camera,
     load_envelope,
 )
@@ -58,14 +57,13 @@ from screener.view import (
     FaceEvidence,
     ViewEstimate,
     decide_view,
-    detect_faces,
     detect_view,
     mirror_labels_in,
 )
 
 log = logging.getLogger(__name__)
 
-ProgressCallback = Callable[[int, int], None]
+__all__ = ["ProgressCallback", "VideoPose", "analyze", "analyze_pose", "estimate_video_pose"]
 
 
 def analyze(
@@ -142,98 +140,6 @@ def analyze(
         other_people=acquired.other_people,
         faces=acquired.faces,
     )
-
-
-@dataclass(frozen=True)
-class VideoPose:
-    """What the video stage gives the analysis: landmarks and what else was read."""
-
-    raw: PoseSequence
-    config: AnalysisConfig
-    video_info: dict[str, Any]
-    other_people: OtherPeople | None
-    faces: FaceEvidence | None
-
-
-def estimate_video_pose(
-    video: str | Path, config: AnalysisConfig, progress: ProgressCallback | None = None
-) -> VideoPose:
-    """Probe the video, estimate the pose (turned upright if needed), look for a second
-    person and for the subject's face.
-
-    Returns
-    -------
-    VideoPose
-        With the settings as used (a turned video records its turn in them).
-    """
-    from screener.video import probe_video
-
-    path = Path(video)
-    info = probe_video(path, min_fps=config.min_fps, max_fps=config.max_fps)
-    raw, config = _upright_pose(path, config, progress)
-    turn = config.pose.rotate_cw_deg
-    others = (
-        detect_other_people(path, raw, config.capture.other_people_frames, turn)
-        if config.capture.check_other_people
-        else None
-    )
-    faces = detect_faces(path, raw, rotate_cw_deg=turn) if config.capture.check_face else None
-    return VideoPose(raw, config, _jsonable_info(info), others, faces)
-
-
-def _upright_pose(
-    path: Path, config: AnalysisConfig, progress: ProgressCallback | None
-) -> tuple[PoseSequence, AnalysisConfig]:
-    """Estimate the pose, turning the frames first when the subject is not upright.
-
-    The subject is upside down or lying when the body axis in the landmarks points down
-    or sideways (then the frames are turned by the quarter turn that makes it upright),
-    or when MediaPipe finds a person in too few frames as decoded but does when they are
-    turned half a turn (a phone held upside down, with no rotation tag).
-
-    Returns
-    -------
-    raw, config
-        The landmarks, and the settings with the turn applied (``pose.rotate_cw_deg``).
-    """
-    from screener.pose import estimate_pose
-
-    def turned(by_deg: int) -> AnalysisConfig:
-        pose = config.pose.model_copy(
-            update={"rotate_cw_deg": (config.pose.rotate_cw_deg + by_deg) % 360}
-        )
-        return config.model_copy(update={"pose": pose})
-
-    raw: PoseSequence | None = None
-    missed: NoPersonError | None = None
-    try:
-        raw = estimate_pose(path, config.pose, config.cache_dir, progress=progress)
-    except NoPersonError as exc:
-        missed = exc
-    if raw is None or raw.detected.mean() < config.checks.min_detected_fraction:
-        # Perhaps upside down: MediaPipe often misses a head-down body. Try it turned.
-        half = turned(180)
-        try:
-            again = estimate_pose(path, half.pose, half.cache_dir, progress=progress)
-        except NoPersonError:
-            again = None
-        better = again is not None and again.detected.mean() > (
-            0.0 if raw is None else raw.detected.mean()
-        )
-        if again is not None and better:
-            estimate = check_upright(again, str(path), config.checks.upright_max_tilt_deg)
-            if estimate.rotate_cw_deg == 0:
-                log.warning("%s: a person is found only with the frames turned 180°", path)
-                return again, half
-        if raw is None:
-            assert missed is not None
-            raise missed
-    turn = check_upright(raw, str(path), config.checks.upright_max_tilt_deg).rotate_cw_deg
-    if not turn:
-        return raw, config
-    log.warning("%s: the subject is not upright; turning the frames %d° clockwise", path, turn)
-    config = turned(turn)
-    return estimate_pose(path, config.pose, config.cache_dir, progress=progress), config
 
 
 def analyze_pose(
@@ -1033,11 +939,3 @@ def _provenance(config: AnalysisConfig, raw: PoseSequence, cutoff_hz: float) -> 
         "python": platform.python_version(),
         "analysed_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-
-
-def _jsonable_info(info: Any) -> dict[str, Any]:
-    from dataclasses import asdict, is_dataclass
-
-    if is_dataclass(info) and not isinstance(info, type):
-        return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(info).items()}
-    return {}

@@ -7,13 +7,15 @@ import logging
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from screener.config import AnalysisConfig
 from screener.fileio import atomic_write, staged_output
-from screener.keypoints import PoseSequence
+
+if TYPE_CHECKING:  # pandas and the settings load with the analysis, not with OUTPUT_FILES
+    import pandas as pd
+
+    from screener.config import AnalysisConfig
+    from screener.keypoints import PoseSequence
 
 log = logging.getLogger(__name__)
 

@@ -47,12 +47,13 @@ them; ``read_frame`` uses the same numbering.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import logging
 import math
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -501,7 +502,8 @@ def read_frame(path: str | Path, index: int, *, max_long_side_px: int | None = N
         raise IndexError(f"frame index must be >= 0, got {index}")
     size = _check_file(path)
     stat = path.stat()
-    pts_list = _packet_pts(str(path), size, stat.st_mtime_ns)
+    packets = _packet_pts(str(path), size, stat.st_mtime_ns)
+    pts_list = packets[0] if packets is not None else None
     container = _open(path)
     try:
         stream = container.streams.video[0]
@@ -526,6 +528,86 @@ def read_frame(path: str | Path, index: int, *, max_long_side_px: int | None = N
     finally:
         container.close()
     raise IndexError(f"{path}: frame {index} could not be decoded")
+
+
+def read_frames(
+    path: str | Path, wanted: Mapping[int | None, Collection[int]]
+) -> dict[int | None, dict[int, RGBImage]]:
+    """A few upright RGB frames, at one or more sizes, in one pass over the video.
+
+    Parameters
+    ----------
+    path
+        The video file.
+    wanted
+        Frame indices (numbered as :func:`iter_frames` numbers them) per
+        ``max_long_side_px`` (as in :func:`iter_frames`; None: full size).
+
+    Returns
+    -------
+    dict
+        Per size, the frames found by index; an index past the decodable frames is left
+        out.
+
+    Raises
+    ------
+    VideoError
+        The file cannot be opened.
+
+    Notes
+    -----
+    For the searches that look at a dozen frames of a clip (a second person, the face):
+    only the wanted frames are converted to RGB, decoding stops after the last one, and
+    the decoder seeks to the keyframe before a wanted frame when that keyframe lies ahead
+    of where decoding is (on a long clip most frames are never decoded). A frame decoded
+    after a seek is the frame decoded in sequence.
+    """
+    import av
+
+    path = Path(path)
+    out: dict[int | None, dict[int, RGBImage]] = {size: {} for size in wanted}
+    sizes_of: dict[int, list[int | None]] = {}
+    for size, indices in wanted.items():
+        for index in indices:
+            sizes_of.setdefault(int(index), []).append(size)
+    if not sizes_of:
+        return out
+    size_bytes = _check_file(path)
+    packets = _packet_pts(str(path), size_bytes, path.stat().st_mtime_ns)
+    container = _open(path)
+    try:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        if packets is None:  # no stamps to seek by: decode in order
+            for index, frame in enumerate(container.decode(stream)):
+                for size in sizes_of.get(index, ()):
+                    out[size][index] = _to_upright_rgb(frame, size)
+                if index >= max(sizes_of):
+                    break
+            return out
+        stamps, keys = packets
+        last_pts: int | None = None
+        frames: Iterator[Any] | None = None
+        for target in sorted(i for i in sizes_of if i < len(stamps)):
+            target_pts = stamps[target]
+            key = keys[max(0, bisect.bisect_right(keys, target_pts) - 1)] if keys else None
+            if frames is None or (key is not None and last_pts is not None and key > last_pts):
+                container.seek(key or 0, stream=stream, backward=True, any_frame=False)
+                frames = iter(container.decode(stream))
+            for frame in frames:
+                if frame.pts is None:
+                    continue
+                last_pts = int(frame.pts)
+                if last_pts >= target_pts:
+                    if last_pts == target_pts:
+                        for size in sizes_of[target]:
+                            out[size][target] = _to_upright_rgb(frame, size)
+                    break
+    except av.error.FFmpegError as exc:
+        log.warning("%s: decoding stopped while reading frames: %s", path, _ffmpeg_reason(exc))
+    finally:
+        container.close()
+    return out
 
 
 # --------------------------------------------------------------------------- helpers
@@ -796,8 +878,13 @@ def _to_upright_rgb(frame: Any, max_long_side_px: int | None) -> RGBImage:
 
 
 @functools.lru_cache(maxsize=8)
-def _packet_pts(path: str, size: int, mtime_ns: int) -> tuple[int, ...] | None:
-    """Sorted presentation stamps of the video packets (no decoding), None if any is missing."""
+def _packet_pts(
+    path: str, size: int, mtime_ns: int
+) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
+    """Sorted presentation stamps of the video packets and of its keyframes (no decoding).
+
+    None if any packet has no stamp.
+    """
     import av
 
     del size, mtime_ns  # part of the cache key only
@@ -805,15 +892,18 @@ def _packet_pts(path: str, size: int, mtime_ns: int) -> tuple[int, ...] | None:
         with av.open(path) as container:
             stream = container.streams.video[0]
             stamps: list[int] = []
+            keys: list[int] = []
             for packet in container.demux(stream):
                 if packet.size == 0:
                     continue
                 if packet.pts is None:
                     return None
                 stamps.append(int(packet.pts))
+                if packet.is_keyframe:
+                    keys.append(int(packet.pts))
     except av.error.FFmpegError:
         return None
-    return tuple(sorted(stamps))
+    return tuple(sorted(stamps)), tuple(sorted(keys))
 
 
 def _ffmpeg_reason(exc: BaseException) -> str:

@@ -6,6 +6,7 @@ side (sagittal) view is refused for them with a clear message.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -139,8 +140,21 @@ class FaceEvidence:
         return None
 
 
+#: Decoding size (long side, px) of the frames searched for a face.
+FACE_SEARCH_LONG_SIDE_PX = 1280
+
+
+def face_search_frames(pose: PoseSequence, n_frames: int = 12) -> list[int]:
+    """The frames :func:`detect_faces` searches: ``n_frames`` evenly spread over the clip."""
+    return sorted(set(np.linspace(0, pose.n_frames - 1, n_frames).round().astype(int).tolist()))
+
+
 def detect_faces(
-    video: str | Path, pose: PoseSequence, n_frames: int = 12, rotate_cw_deg: int = 0
+    video: str | Path,
+    pose: PoseSequence,
+    n_frames: int = 12,
+    rotate_cw_deg: int = 0,
+    frames: Mapping[int, npt.NDArray[np.uint8]] | None = None,
 ) -> FaceEvidence:
     """Look for the subject's face in the pixels, independently of the pose model's labels.
 
@@ -152,6 +166,11 @@ def detect_faces(
         Its landmarks (the head's position and the shoulders' width set the crop).
     n_frames
         Frames searched, evenly spread over the clip.
+    rotate_cw_deg
+        The turn the pose model's frames were given.
+    frames
+        The frames of :func:`face_search_frames` already decoded at
+        :data:`FACE_SEARCH_LONG_SIDE_PX` (by index); None: read from ``video``.
 
     Returns
     -------
@@ -171,20 +190,20 @@ def detect_faces(
     import cv2
 
     from screener.upright import rotate_image
-    from screener.video import iter_frames
+    from screener.video import read_frames
 
     cascade = cv2.CascadeClassifier(
         str(Path(cv2.data.haarcascades) / "haarcascade_frontalface_default.xml")  # type: ignore[attr-defined]
     )
-    wanted = set(np.linspace(0, pose.n_frames - 1, n_frames).round().astype(int).tolist())
+    wanted = face_search_frames(pose, n_frames)
+    if frames is None:
+        frames = read_frames(video, {FACE_SEARCH_LONG_SIDE_PX: wanted})[FACE_SEARCH_LONG_SIDE_PX]
     head_cols = [INDEX[n] for n in ("nose", "left_eye", "right_eye", "left_ear", "right_ear")]
     checked = found = 0
     width, height = pose.image_size_px
-    last = max(wanted)
-    for index, frame in enumerate(iter_frames(video)):
-        if index > last:
-            break
-        if index not in wanted:
+    for index in wanted:
+        rgb = frames.get(index)
+        if rgb is None:
             continue
         head = pose.image_xy_px[index, head_cols]
         ls, rs = (
@@ -194,7 +213,7 @@ def detect_faces(
         head = head[np.isfinite(head).all(axis=1)]
         if head.size == 0 or not (np.isfinite(ls).all() and np.isfinite(rs).all()):
             continue
-        img = rotate_image(frame.rgb, rotate_cw_deg)  # as the pose model saw it
+        img = rotate_image(rgb, rotate_cw_deg)  # as the pose model saw it
         sx, sy = img.shape[1] / width, img.shape[0] / height
         size = float(np.linalg.norm(ls - rs)) * sx
         if size < FACE_MIN_SHOULDER_PX:

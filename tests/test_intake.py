@@ -69,11 +69,12 @@ def test_dose_override_from_settings_lands_in_provenance(jog_pose):
 def test_cli_pain_alias_says_what_it_means(tmp_path, capsys, monkeypatch):
     from types import SimpleNamespace
 
+    import screener.acquire as acquire
     import screener.pipeline as pipeline
 
     seen = {}
 
-    def fake_acquire(video, config, progress=None):
+    def fake_acquire(video, config, progress=None, release_pose_model=False):
         return SimpleNamespace(
             raw=None, config=config, video_info={}, other_people=None, faces=None
         )
@@ -82,7 +83,7 @@ def test_cli_pain_alias_says_what_it_means(tmp_path, capsys, monkeypatch):
         seen.update(kwargs)
         raise ConfigError("stop here")
 
-    monkeypatch.setattr(pipeline, "estimate_video_pose", fake_acquire)
+    monkeypatch.setattr(acquire, "estimate_video_pose", fake_acquire)
     monkeypatch.setattr(pipeline, "analyze_pose", fake_analyze)
     assert main(["analyze", str(tmp_path / "v.mp4"), "--pain", "6", "--red-flag", "swelling"]) == 2
     err = capsys.readouterr().err
