@@ -413,8 +413,10 @@ def subject_height_fraction(pose: PoseSequence) -> tuple[float, float]:
     feet = np.stack(
         [pose.xy(f"{s}_{q}")[:, 1] for s in SIDES for q in ("heel", "foot_index")], axis=1
     )
+    floor = np.full(pose.n_frames, np.nan)
+    seen = np.isfinite(feet).any(axis=1)
+    floor[seen] = np.nanmax(feet[seen], axis=1)
     with np.errstate(invalid="ignore"):
-        floor = np.nanmax(feet, axis=1) if feet.size else np.full(pose.n_frames, np.nan)
         top = eye - HEAD_TOP_OVER_EYE_SHOULDER * (sh - eye)
         frac = (floor - top) / pose.image_size_px[1]
     frac = frac[np.isfinite(frac)]

@@ -319,16 +319,17 @@ def detect_task(pose: PoseSequence, config: EventConfig | None = None) -> TaskEs
             np.clip((same_foot_up - config.sls_same_foot_up_fraction) / 0.15, 0.3, 1.0)
         )
         return TaskEstimate("sls", confidence, tuple(reasons))
-    valid = np.isfinite(scale)
+    mid_hip_all = 0.5 * (pose.xy("left_hip") + pose.xy("right_hip"))
+    valid = np.isfinite(scale) & np.isfinite(mid_hip_all).all(axis=1)
     n = int(valid.sum())
     if n < 4:
         return TaskEstimate("jog", 0.0, ("too few frames with legs to tell the task",))
     k = max(1, n // 5)
     s = scale[valid]
     growth = float(np.log(np.median(s[-k:]) / np.median(s[:k])))
-    mid_hip = 0.5 * (pose.xy("left_hip") + pose.xy("right_hip"))[valid]
+    mid_hip = mid_hip_all[valid]
     travel = float(
-        np.linalg.norm(np.nanmedian(mid_hip[-k:], axis=0) - np.nanmedian(mid_hip[:k], axis=0))
+        np.linalg.norm(np.median(mid_hip[-k:], axis=0) - np.median(mid_hip[:k], axis=0))
         / np.median(s)
     )
     reasons.append(f"body size changes by {np.expm1(growth):+.0%}, pelvis travels {travel:.2f} leg")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import platform
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -177,34 +178,8 @@ def analyze_pose(
     warnings = _upright_warnings(raw, name, config)
     warnings.extend(other_people_warnings(other_people, raw, name))
     walk_hz = config.cutoff_for("walk")
-    cleaning = _Cleaning(raw, config)
-    raw, relabelled = relabel_legs_by_majority(raw, cleaning.at(walk_hz).swapped)
-    if relabelled:
-        cleaning = _Cleaning(raw, config)
-        warnings.append(
-            f"the pose model's leg labels disagreed with most of the clip in {relabelled} "
-            "frame(s) at its start; those frames were relabelled to match the rest"
-        )
-    view_est = detect_view(cleaning.at(walk_hz).pose)
-    chosen_view, mirrored, mirror_frames, view_confidence = choose_view(
-        cleaning.at(walk_hz).pose, view_est, view, faces, name
-    )
-    if mirror_frames.any():
-        raw = mirror_labels_in(raw, mirror_frames)
-        cleaning = _Cleaning(raw, config)
-        warnings.append(
-            f"the pose model's left/right labels contradicted the {chosen_view} view (a face "
-            f"was {'seen' if chosen_view == 'anterior' else 'not seen'}) in "
-            f"{int(mirror_frames.sum())} frame(s); their labels were exchanged"
-        )
-    if mirrored:
-        cleaning.mirror()
-        raw = cleaning.raw
-        facing = "away from" if view == "anterior" else "toward"
-        warnings.append(
-            f"the pose model labelled the subject as facing {facing} the camera; "
-            "left and right were exchanged to match the view you gave"
-        )
+    orient = _orient(raw, view, faces, config, name, warnings)
+    raw, cleaning, chosen_view = orient.raw, orient.cleaning, orient.view
 
     task_est = _choose_task(cleaning, task, config)
     require_confident_task(task_est, name, config.checks.min_task_confidence)
@@ -246,19 +221,7 @@ def analyze_pose(
             "reasons": list(task_est.reasons),
         },
         "view": chosen_view,
-        "view_detection": {
-            "given": view != "auto",
-            "confidence": view_confidence,
-            "width_ratio": view_est.width_ratio,
-            "labels_facing_fraction": view_est.facing_fraction,
-            "face_frames": (
-                {"checked": faces.frames_checked, "with_face": faces.frames_with_face}
-                if faces
-                else None
-            ),
-            "frames_relabelled": int(mirror_frames.sum()),
-            "labels_mirrored": mirrored,
-        },
+        "view_detection": orient.summary(given=view != "auto", faces=faces),
         "stance_side": stance_side,
         "squat_depth": depth,
         "capture": {
@@ -304,6 +267,86 @@ def analyze_pose(
         raw_pose=raw,
         config=config,
         video_path=video_path,
+    )
+
+
+@dataclass
+class _Orientation:
+    """The landmarks with their left/right labels settled and the view chosen."""
+
+    raw: PoseSequence
+    cleaning: _Cleaning
+    view: str
+    estimate: ViewEstimate
+    confidence: float
+    mirrored: bool
+    frames_relabelled: int
+
+    def summary(self, *, given: bool, faces: FaceEvidence | None) -> dict[str, Any]:
+        """``summary.json``'s ``view_detection``."""
+        return {
+            "given": given,
+            "confidence": self.confidence,
+            "width_ratio": self.estimate.width_ratio,
+            "labels_facing_fraction": self.estimate.facing_fraction,
+            "face_frames": (
+                {"checked": faces.frames_checked, "with_face": faces.frames_with_face}
+                if faces
+                else None
+            ),
+            "frames_relabelled": self.frames_relabelled,
+            "labels_mirrored": self.mirrored,
+        }
+
+
+def _orient(
+    raw: PoseSequence,
+    view: ViewChoice,
+    faces: FaceEvidence | None,
+    config: AnalysisConfig,
+    name: str,
+    warnings: list[str],
+) -> _Orientation:
+    """Settle the leg labels (majority relabelling, then the view's mirror checks) and
+    choose the view; each change is added to ``warnings``."""
+    walk_hz = config.cutoff_for("walk")
+    cleaning = _Cleaning(raw, config)
+    raw, relabelled = relabel_legs_by_majority(raw, cleaning.at(walk_hz).swapped)
+    if relabelled:
+        cleaning = _Cleaning(raw, config)
+        warnings.append(
+            f"the pose model's leg labels disagreed with most of the clip in {relabelled} "
+            "frame(s) at its start; those frames were relabelled to match the rest"
+        )
+    view_est = detect_view(cleaning.at(walk_hz).pose)
+    chosen_view, mirrored, mirror_frames, view_confidence = choose_view(
+        cleaning.at(walk_hz).pose, view_est, view, faces, name
+    )
+    if mirror_frames.any():
+        raw = mirror_labels_in(raw, mirror_frames)
+        cleaning = _Cleaning(raw, config)
+        warnings.append(
+            f"the pose model's left/right labels contradicted the {chosen_view} view (a face "
+            f"was {'seen' if chosen_view == 'anterior' else 'not seen'}) in "
+            f"{int(mirror_frames.sum())} frame(s); their labels were exchanged"
+        )
+    if mirrored:
+        cleaning.mirror()
+        raw = cleaning.raw
+        facing = "away from" if view == "anterior" else "toward"
+        warnings.append(
+            f"the pose model labelled the subject as facing {facing} the camera; "
+            "left and right were exchanged to match the view you gave"
+        )
+
+    return _Orientation(
+        raw=raw,
+        cleaning=cleaning,
+        view=chosen_view,
+        estimate=view_est,
+        confidence=view_confidence,
+        mirrored=mirrored,
+        frames_relabelled=int(mirror_frames.sum()),
     )
 
 
