@@ -237,7 +237,7 @@ def run(args: argparse.Namespace) -> int:
     from screener.config import load_config
     from screener.fileio import check_output_dir
     from screener.pose import release_landmarker
-    from screener.result import OUTPUT_FILES
+    from screener.result import OUTPUT_FILES, OUTPUT_FOLDERS
 
     config = load_config(args.config)
     if args.no_cache:
@@ -249,7 +249,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write(f"screener: error: {exc}\n")
         return 2
     # Where the results go is checked before the (long) analysis, not after it.
-    check_output_dir(outdir, OUTPUT_FILES)
+    check_output_dir(outdir, OUTPUT_FILES, OUTPUT_FOLDERS)
     quiet = bool(getattr(args, "quiet", False)) or bool(getattr(args, "verbose", 0))
     bar = ProgressBar(sys.stderr, f"{args.video.name}: pose")
     bar.enabled = bar.enabled and not quiet

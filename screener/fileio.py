@@ -121,7 +121,9 @@ def output_error(exc: OSError, path: str | Path, doing: str) -> OutputError:
     return OutputError(f"{doing}: {problem}", path=path, remedy=remedy)
 
 
-def check_output_dir(outdir: str | Path, names: Iterable[str] = ()) -> Path:
+def check_output_dir(
+    outdir: str | Path, names: Iterable[str] = (), folders: Iterable[str] = ()
+) -> Path:
     """Make sure results can be written to ``outdir``, before any work is done.
 
     Writes and removes a small probe file in the folder, or in its nearest existing
@@ -134,6 +136,9 @@ def check_output_dir(outdir: str | Path, names: Iterable[str] = ()) -> Path:
         The output folder.
     names
         File names that will be written there: none of them may be a folder.
+    folders
+        Folder names that will be written there (an earlier run's are replaced): none of
+        them may be a file.
 
     Returns
     -------
@@ -143,8 +148,8 @@ def check_output_dir(outdir: str | Path, names: Iterable[str] = ()) -> Path:
     Raises
     ------
     OutputError
-        ``outdir`` is a file, cannot be created, or is not writable; or an output name is
-        taken by a folder.
+        ``outdir`` is a file, cannot be created, or is not writable; or an output file's
+        name is taken by a folder, or an output folder's by a file.
     """
     out = Path(outdir)
     if out.exists() and not out.is_dir():
@@ -174,6 +179,13 @@ def check_output_dir(outdir: str | Path, names: Iterable[str] = ()) -> Path:
                 f"{name} there is a folder, where a result file must go",
                 path=out,
                 remedy="Move that folder away or choose another output folder with -o.",
+            )
+    for name in folders:
+        if (out / name).exists() and not (out / name).is_dir():
+            raise OutputError(
+                f"{name} there is a file, where a result folder must go",
+                path=out,
+                remedy="Move that file away or choose another output folder with -o.",
             )
     return out
 

@@ -30,8 +30,9 @@ OUTPUT_FILES: tuple[str, ...] = (
     "handout.html",
     "handout.pdf",
     "annotated.mp4",
-    "stills",
 )
+#: Every folder it may write there (replaced whole by the next run).
+OUTPUT_FOLDERS: tuple[str, ...] = ("stills",)
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ class AnalysisResult:
         (e.g. ``report.pdf``) are removed, so the folder never mixes two analyses.
         """
         out = Path(outdir)
-        with staged_output(out, stale=OUTPUT_FILES) as staging:
+        with staged_output(out, stale=OUTPUT_FILES + OUTPUT_FOLDERS) as staging:
             names = [p.name for p in self._write_files(staging, report, pdf, annotated_video)]
         written = [out / name for name in names]
         log.info("wrote %d files to %s", len(written), out)

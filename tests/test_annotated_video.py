@@ -67,3 +67,17 @@ def test_landmarks_only_result_cannot_make_a_video(result, tmp_path):
     no_video = screener.analyze_pose(result.raw_pose, task="sls", config=result.config)
     with pytest.raises(ValueError, match="video file"):
         write_annotated_video(no_video, tmp_path / "x.mp4")
+
+
+def test_cli_analyses_again_into_the_same_folder(tmp_path, monkeypatch, result):
+    """A second run into a folder holding a first run's results (its stills/ folder too)
+    replaces them instead of refusing the folder."""
+    monkeypatch.setenv("SCREENER_CACHE_DIR", str(result.config.cache_dir))
+    out = tmp_path / "out"
+    args = ["analyze", str(CLIP), "--task", "sls", "-o", str(out)]
+    assert cli_main(args) == 0
+    assert (out / "stills").is_dir()
+    first = (out / "summary.json").stat().st_mtime_ns
+    assert cli_main(args) == 0
+    assert (out / "stills" / "index.json").is_file()
+    assert (out / "summary.json").stat().st_mtime_ns >= first

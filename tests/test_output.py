@@ -168,3 +168,13 @@ def test_native_log_lines_do_not_precede_the_error(make_video, tmp_path):
     ours = ("INFO ", "DEBUG ", "WARNING ", "ERROR ", "screener: error:")
     native = [ln for ln in verbose.stderr.splitlines() if ln and not ln.startswith(ours)]
     assert native, verbose.stderr
+
+
+def test_check_accepts_an_earlier_runs_folder_and_names_a_file_in_its_place(tmp_path):
+    target = tmp_path / "out"
+    (target / "stills").mkdir(parents=True)
+    assert check_output_dir(target, ["summary.json"], ["stills"]) == target
+    (target / "stills").rmdir()
+    (target / "stills").write_text("not a folder")
+    with pytest.raises(OutputError, match=r"stills there is a file"):
+        check_output_dir(target, ["summary.json"], ["stills"])
