@@ -557,9 +557,13 @@ def inside_envelope(truth_json: dict) -> bool:
     """Whether a rendered clip's camera lies inside the validated envelope."""
     from screener_synth.sets import ENVELOPE_RANGES
 
-    cond = {**clip_conditions(truth_json)}
-    cond["yaw_deg"] = cond["azimuth_deg"]  # the lens' place around the subject
-    return all(lo - 1e-9 <= cond[key] <= hi + 1e-9 for key, (lo, hi) in ENVELOPE_RANGES.items())
+    cond = clip_conditions(truth_json)
+    # the envelope's yaw is judged on the lens' azimuth around the subject
+    column = {"yaw_deg": "azimuth_deg"}
+    return all(
+        lo - 1e-9 <= cond[column.get(key, key)] <= hi + 1e-9
+        for key, (lo, hi) in ENVELOPE_RANGES.items()
+    )
 
 
 def placement_warnings(summary: dict) -> list[str]:
@@ -604,20 +608,26 @@ def report_envelope(tally: Tally) -> None:
             print(f"  {row.clip}: view {row.view}->{row.read_view}, side {row.side}->{row.read}")
 
 
+def event_rmse(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Event RMSE, bias, events and clips of ``tally.event_rows`` grouped by ``keys``."""
+    err = rows.measured - rows.truth
+    out = (
+        rows.assign(err=err, sq=err**2)
+        .groupby(keys)
+        .agg(n=("err", "size"), clips=("clip", "nunique"), rmse_deg=("sq", "mean"),
+             bias_deg=("err", "mean"))
+    )  # fmt: skip
+    out["rmse_deg"] = np.sqrt(out["rmse_deg"])
+    return out
+
+
 def report_by_condition(tally: Tally) -> pd.DataFrame:
     """Print and return event RMSE per task and view, and per capture condition."""
     rows = pd.DataFrame(tally.event_rows)
     if rows.empty:
         return rows
     rows = rows[np.isfinite(rows.measured) & np.isfinite(rows.truth)]
-    err = rows.measured - rows.truth
-    per_task = (
-        rows.assign(err=err, sq=err**2)
-        .groupby(["task", "view", "metric"])
-        .agg(n=("err", "size"), clips=("clip", "nunique"), rmse_deg=("sq", "mean"),
-             bias_deg=("err", "mean"))
-    )  # fmt: skip
-    per_task["rmse_deg"] = np.sqrt(per_task["rmse_deg"])
+    per_task = event_rmse(rows, ["task", "view", "metric"])
     print("\n== event RMSE per task and view ==")
     print(per_task.to_string(float_format=lambda v: f"{v:.2f}"))
     conditions = by_condition(rows, rows.measured.to_numpy())
@@ -649,14 +659,7 @@ def report_inside(tally: Tally) -> None:
             }
         )
     print(pd.DataFrame(out).to_string(index=False, float_format=lambda v: f"{v:.2f}"))
-    err = rows.measured - rows.truth
-    per_task = (
-        rows.assign(err=err, sq=err**2)
-        .groupby(["task", "view", "metric"])
-        .agg(n=("err", "size"), clips=("clip", "nunique"), rmse_deg=("sq", "mean"),
-             bias_deg=("err", "mean"))
-    )  # fmt: skip
-    per_task["rmse_deg"] = np.sqrt(per_task["rmse_deg"])
+    per_task = event_rmse(rows, ["task", "view", "metric"])
     print(per_task.to_string(float_format=lambda v: f"{v:.2f}"))
     print("per capture condition (inside the envelope):")
     print(
@@ -695,15 +698,7 @@ def envelope_errors(tally: Tally) -> pd.DataFrame:
     lo, hi = ENVELOPE_RANGES["yaw_deg"]
     inside = ((rows.azimuth_deg >= lo) & (rows.azimuth_deg <= hi)).to_numpy()
     rows = rows[inside & np.isfinite(rows.measured) & np.isfinite(rows.truth)]
-    err = rows.measured - rows.truth
-    out = (
-        rows.assign(err=err, sq=err**2)
-        .groupby(["task", "metric"])
-        .agg(n=("err", "size"), clips=("clip", "nunique"), rmse_deg=("sq", "mean"),
-             bias_deg=("err", "mean"))
-    )  # fmt: skip
-    out["rmse_deg"] = np.sqrt(out["rmse_deg"])
-    return out.reset_index()
+    return event_rmse(rows, ["task", "metric"]).reset_index()
 
 
 def write_measured_errors(per_task: pd.DataFrame, folders: list[Path], path: Path) -> None:

@@ -98,22 +98,11 @@ def make_clip(src: Path, dst: Path, width: int, height: int, fps: int, seconds: 
 
 
 def bare_loop(path: Path) -> int:
-    """A naive user's loop: cv2 read, full-size BGR->RGB, ``Pose(model_complexity=1)``."""
-    import cv2
-    import mediapipe as mp
+    """A naive user's loop: cv2 read, full-size BGR->RGB, ``Pose(model_complexity=1)``
+    (:func:`bench.throughput.time_bare_mediapipe`); returns the frames read."""
+    from bench.throughput import time_bare_mediapipe
 
-    pose = mp.solutions.pose.Pose(model_complexity=1)
-    cap = cv2.VideoCapture(str(path))
-    n = 0
-    while True:
-        ok, bgr = cap.read()
-        if not ok:
-            break
-        pose.process(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
-        n += 1
-    cap.release()
-    pose.close()
-    return n
+    return time_bare_mediapipe(path)[0]
 
 
 def compare_landmarks(path: Path) -> dict[str, object]:
