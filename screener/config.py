@@ -187,8 +187,10 @@ class EventConfig(_Frozen):
         0.03,
         gt=0,
         lt=1,
-        description="A repetition starts (ends) where the pelvis is within this fraction of "
-        "the repetition's depth of its standing level just before (after) it.",
+        description="A squat repetition cut by the clip's edge starts (ends) where the pelvis "
+        "is within this fraction of the repetition's depth of its lowest level before (after) "
+        "it; other repetitions' edges are extrapolated from their half-depth crossings "
+        "(screener.events.detect_sls_reps).",
     )
     edge_swing_min_s: float = Field(
         0.05,

@@ -298,6 +298,10 @@ def walk_toward_camera(
     return figure, in_stance
 
 
+#: Knee flexion at the deepest point of :func:`single_leg_squat`, degrees.
+SQUAT_KNEE_DEG = 70.0
+
+
 def single_leg_squat(
     side: str = "right",
     n_reps: int = 3,
@@ -309,8 +313,11 @@ def single_leg_squat(
 ) -> tuple[Callable[[float], dict[str, np.ndarray]], list[tuple[float, float, float]]]:
     """Single-leg squat on ``side`` with the other foot held up; returns truth reps.
 
-    The truth is a list of (start, deepest, end) times. The pelvis drops on the lifted
-    side by ``drop_deg`` times the depth fraction. ``lifted_ankle_height_m`` pins the
+    The truth is a list of (start, deepest, end) times. The leg's joint angles follow
+    a ``sin²`` bump from 0 to ``SQUAT_KNEE_DEG`` over each repetition, and the pelvis
+    descends as ``1 - cos`` of them (as a hinged leg does), reaching ``depth_m`` at the
+    deepest point. The pelvis drops on the lifted side by ``drop_deg`` times the angle
+    fraction. ``lifted_ankle_height_m`` pins the
     lifted ankle at that height (a foot that looks low in the image, as a foot bent
     behind the body does from behind).
     """
@@ -326,7 +333,9 @@ def single_leg_squat(
         for start, _, end in reps:
             if start <= t <= end:
                 frac = 0.5 - 0.5 * np.cos(2 * np.pi * (t - start) / rep_s)
-        centre = np.array([-0.15 * frac, HIP_HEIGHT - 0.01 - depth_m * frac, 0.0])
+        knee = np.radians(SQUAT_KNEE_DEG)
+        descent = (1.0 - np.cos(knee * frac)) / (1.0 - np.cos(knee))
+        centre = np.array([-0.15 * frac, HIP_HEIGHT - 0.01 - depth_m * descent, 0.0])
         z_stance = HIP_HALF_WIDTH if side == "right" else -HIP_HALF_WIDTH
         ankles = {
             side: np.array([0.0, 0.06, z_stance]),
