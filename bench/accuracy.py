@@ -732,14 +732,14 @@ def write_measured_errors(per_task: pd.DataFrame, folders: list[Path], path: Pat
         "rule_out_z = 1.0",
         "",
     ]
-    for row in per_task.itertuples():
-        key = f"{row.task}.{row.view}" if row.view else row.task
+    for row in per_task.to_dict("records"):
+        key = f"{row['task']}.{row['view']}" if row["view"] else str(row["task"])
         lines += [
-            f'[tasks."{key}".{row.metric}]',
-            f"rmse_deg = {row.rmse_deg:.2f}",
-            f"bias_deg = {row.bias_deg:.2f}",
-            f"n_events = {row.n}",
-            f"n_clips = {row.clips}",
+            f'[tasks."{key}".{row["metric"]}]',
+            f"rmse_deg = {row['rmse_deg']:.2f}",
+            f"bias_deg = {row['bias_deg']:.2f}",
+            f"n_events = {row['n']}",
+            f"n_clips = {row['clips']}",
             "",
         ]
     path.write_text("\n".join(lines))
