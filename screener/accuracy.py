@@ -56,6 +56,25 @@ class MeasuredErrors(_Strict):
             merged.update(self.tasks.get(f"{task}.{view}", {}))
         return merged
 
+    def better_views(self, task: str, view: str) -> dict[str, tuple[str, MeasuredError]]:
+        """Per metric withheld in ``view``, another view of the task with its own measured
+        error within ``max_reportable_error_deg`` (the smallest), and that error."""
+        here = self.for_task(task, view)
+        out: dict[str, tuple[str, MeasuredError]] = {}
+        for key, metrics in self.tasks.items():
+            other_task, _, other_view = key.partition(".")
+            if other_task != task or not other_view or other_view == view:
+                continue
+            for metric, err in metrics.items():
+                mine = here.get(metric)
+                if mine is None or mine.rmse_deg <= self.max_reportable_error_deg:
+                    continue
+                if err.rmse_deg > self.max_reportable_error_deg:
+                    continue
+                if metric not in out or err.rmse_deg < out[metric][1].rmse_deg:
+                    out[metric] = (other_view, err)
+        return out
+
 
 @cached_by_file
 def load_measured_errors(path: Path) -> MeasuredErrors:

@@ -189,6 +189,7 @@ def assess_metric(
     measured: MeasuredError | None = None,
     max_error: float = math.inf,
     rule_out_z: float = 1.0,
+    advice: str | None = None,
 ) -> dict[str, Any]:
     """Judge one side's metric against its norm.
 
@@ -202,6 +203,9 @@ def assess_metric(
     rule_out_z
         A value below the threshold is ``"no flag"`` only when ``value + z * u`` stays
         below it too (``u`` the uncertainty of the mean); else ``"cannot rule out"``.
+    advice
+        For a withheld verdict: how to record so that the metric can be judged (another
+        view whose measured error is within ``max_error``), added to the note.
 
     Returns
     -------
@@ -214,7 +218,7 @@ def assess_metric(
     quality_factor = _quality_factor(side_events, quality)
     error = measured.rmse_deg if measured is not None else norm.measurement_error
     error_source = (
-        "screener hold-out renders (screener/models/measurement_errors.toml)"
+        "screener validation renders, per task and view (screener/models/measurement_errors.toml)"
         if measured is not None
         else (norm.measurement_error_source or None)
     )
@@ -280,6 +284,7 @@ def assess_metric(
         "basis": bands.basis if bands else norm.note,
         "measurement_error": error,
         "measurement_error_source": error_source,
+        "advice": advice if verdict == "withheld" else None,
     }
     entry["note"] = describe_fault(entry, norm, task_norms)
     return entry
@@ -337,6 +342,7 @@ def describe_fault(entry: dict[str, Any], norm: MetricNorm, task_norms: TaskNorm
             f"{side.capitalize()}: mean {value} over {n} event(s), not judged: this "
             f"measurement's error on our validation clips ({error}) is too large for a "
             "screening verdict. Assess it clinically."
+            + (f" {entry['advice']}" if entry.get("advice") else "")
         )
     threshold = _fmt(entry["threshold"], unit)
     if verdict == "cannot rule out":
@@ -378,6 +384,7 @@ def flag_faults(
     measured_errors: dict[str, MeasuredError] | None = None,
     max_error: float = math.inf,
     rule_out_z: float = 1.0,
+    advice: dict[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """Grade each side's movement faults against the norms.
 
@@ -402,6 +409,8 @@ def flag_faults(
     measured_errors, max_error, rule_out_z
         The screener's measured error per metric for this task and view, and the rules
         that use it (:func:`assess_metric`); None: the norms' literature figures.
+    advice
+        Per metric, how to record so that a withheld metric can be judged.
 
     Returns
     -------
@@ -412,8 +421,9 @@ def flag_faults(
         ``asymmetry``, ``asymmetry_exceeds_sdc``, ``sdc``, ``status``, ``norm_group``,
         ``bands``, ``verdict`` (``"flag"``, ``"no flag"``, ``"cannot rule out"``,
         ``"withheld"``, ``"no norm"`` or ``"insufficient events"``),
-        ``measurement_error`` and its source, ``confidence_parts`` and a plain-language
-        ``note``.
+        ``measurement_error`` and its source, ``advice`` (withheld verdicts: how to
+        record so that it can be judged, else None), ``confidence_parts`` and a
+        plain-language ``note``.
 
     Notes
     -----
@@ -451,6 +461,7 @@ def flag_faults(
                     measured=(measured_errors or {}).get(metric),
                     max_error=max_error,
                     rule_out_z=rule_out_z,
+                    advice=(advice or {}).get(metric),
                 )
             )
     return out

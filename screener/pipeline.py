@@ -954,10 +954,21 @@ def _measured_error_rules(config: AnalysisConfig, task: str, view: str) -> dict[
     from screener.accuracy import load_measured_errors
 
     errors = load_measured_errors(config.measurement_errors_path)
+    where = {"anterior": "from the front", "posterior": "from behind"}
+    title = get_task(task).title.lower()
+    advice = {
+        metric: (
+            f"Filmed {where.get(other, other)}, this measurement's error was "
+            f"{err.rmse_deg:.1f}°: record the {title} {where.get(other, other)} to have it "
+            "judged."
+        )
+        for metric, (other, err) in errors.better_views(task, view).items()
+    }
     return {
         "measured_errors": errors.for_task(task, view),
         "max_error": errors.max_reportable_error_deg,
         "rule_out_z": errors.rule_out_z,
+        "advice": advice,
     }
 
 

@@ -60,7 +60,7 @@ def test_value_just_under_threshold_with_large_error_cannot_be_ruled_out(norms):
     assert entry["severity"] == "none"
     assert "cannot rule this pattern out" in entry["note"]
     assert entry["measurement_error"] == 3.0
-    assert "hold-out" in entry["measurement_error_source"]
+    assert "validation renders" in entry["measurement_error_source"]
 
 
 def test_value_far_under_threshold_is_no_flag(norms):
@@ -89,6 +89,34 @@ def test_shipped_measurement_errors_file_is_valid():
     for metrics in errors.tasks.values():
         for err in metrics.values():
             assert err.rmse_deg >= 0 and err.n_clips >= 1
+
+
+def test_a_views_own_measured_errors_override_the_tasks(tmp_path, norms):
+    # a squat filmed from behind measures FPPA worse than one filmed from the front
+    path = tmp_path / "errors.toml"
+    path.write_text(
+        'schema_version = 1\nmeasured_on = "test renders"\nmethod = "RMSE for a test"\n'
+        "max_reportable_error_deg = 8.0\n"
+        '[tasks."sls".pelvic_drop_deg]\nrmse_deg = 3.0\nn_events = 40\nn_clips = 20\n'
+        '[tasks."sls.posterior".pelvic_drop_deg]\nrmse_deg = 9.0\nn_events = 20\nn_clips = 10\n'
+    )
+    errors = load_measured_errors(path)
+    front = errors.for_task("sls", "anterior")["pelvic_drop_deg"].rmse_deg
+    behind = errors.for_task("sls", "posterior")["pelvic_drop_deg"].rmse_deg
+    assert (front, behind) == (3.0, 9.0)
+    threshold = _drop_entry(norms, 0.0, 0.5)["threshold"]
+    assert _drop_entry(norms, threshold + 2.0, front, max_error=8.0)["verdict"] == "flag"
+    assert _drop_entry(norms, threshold + 2.0, behind, max_error=8.0)["verdict"] == "withheld"
+
+
+def test_shipped_errors_withhold_squat_fppa_filmed_from_behind_only():
+    # measured on the validation renders: 5.7 deg from the front, 10.6 deg from behind
+    errors = load_measured_errors(MODELS_DIR / "measurement_errors.toml")
+    limit = errors.max_reportable_error_deg
+    assert errors.for_task("sls", "anterior")["knee_fppa_deg"].rmse_deg <= limit
+    assert errors.for_task("sls", "posterior")["knee_fppa_deg"].rmse_deg > limit
+    for view in ("anterior", "posterior"):
+        assert errors.for_task("sls", view)["femoral_ir_deg"].rmse_deg > limit
 
 
 def test_bad_measurement_errors_file_is_a_clear_error(tmp_path):
