@@ -201,3 +201,21 @@ def test_cleaning_chain_runs_once_and_the_filter_once_per_cut_off(monkeypatch):
     assert len(prepared) == 1
     assert sorted(filtered) == [6.0, 10.0]
     assert result.summary["provenance"]["lowpass_cutoff_hz"] == 10.0
+
+
+def test_cleaning_keeps_one_cutoff_and_gives_what_cleaning_afresh_gives():
+    from screener.cleaning import clean_pose
+    from screener.pipeline import _Cleaning
+    from tests.synthetic import jog_in_place, make_sequence
+
+    raw = make_sequence(jog_in_place()[0], fps=60.0, duration_s=3.0)
+    config = AnalysisConfig()
+    cleaning = _Cleaning(raw, config)
+    walk = cleaning.at(6.0).pose.image_xy_px.copy()
+    jog = cleaning.at(10.0)
+    np.testing.assert_array_equal(
+        jog.pose.image_xy_px, clean_pose(raw, config.cleaning, 10.0).pose.image_xy_px
+    )
+    assert cleaning.at(10.0) is jog
+    np.testing.assert_array_equal(cleaning.at(6.0).pose.image_xy_px, walk)
+    assert not np.array_equal(walk, jog.pose.image_xy_px)
