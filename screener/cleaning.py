@@ -125,14 +125,21 @@ def repair_swaps(
     wrong for the whole clip (the model believing a subject seen from behind faces the
     camera) cannot be seen from continuity and is handled by the view stage.
     """
-    rule = _SwapRule.of(config or CleaningConfig())
+    swapped = _swapped_frames(pose.image_xy_px, config or CleaningConfig())
+    if not swapped.any():
+        return pose, swapped
+    return swap_leg_labels(pose, swapped), swapped
+
+
+def _swapped_frames(xy: FloatArray, config: CleaningConfig) -> BoolArray:
+    """The frames of :func:`repair_swaps` whose leg labels must be exchanged."""
+    rule = _SwapRule.of(config)
     left = np.array([INDEX[f"left_{p}"] for p in _SWAP_PARTS])
     right = np.array([INDEX[f"right_{p}"] for p in _SWAP_PARTS])
-    xy = pose.image_xy_px
-    n = pose.n_frames
+    n = xy.shape[0]
     swapped = np.zeros(n, dtype=bool)
     if not _any_swap_against_last_known(xy, left, right, rule):
-        return pose, swapped  # the loop below would swap nothing: skip it
+        return swapped  # the loop below would swap nothing: skip it
     ref_left: FloatArray | None = None
     ref_right: FloatArray | None = None
     for t in range(n):
@@ -146,10 +153,9 @@ def repair_swaps(
                 cur_left, cur_right = cur_right, cur_left
         if np.isfinite(cur_left).all() and np.isfinite(cur_right).all():
             ref_left, ref_right = cur_left, cur_right
-    if not swapped.any():
-        return pose, swapped
-    log.info("repaired left/right leg swaps in %d frames", int(swapped.sum()))
-    return swap_leg_labels(pose, swapped), swapped
+    if swapped.any():
+        log.info("repaired left/right leg swaps in %d frames", int(swapped.sum()))
+    return swapped
 
 
 def _any_swap_against_last_known(
@@ -212,17 +218,22 @@ class _SwapRule:
 
 def swap_leg_labels(pose: PoseSequence, frames: BoolArray) -> PoseSequence:
     """Exchange the left and right labels of both legs (hip to toe) in the given frames."""
+    arrays = {}
+    for name in ("image_xy_px", "world_xyz_m", "visibility"):
+        values = getattr(pose, name).copy()
+        _exchange_legs(values, frames)
+        arrays[name] = values
+    return pose.with_arrays(**arrays)
+
+
+def _exchange_legs(values: npt.NDArray[np.floating], frames: BoolArray) -> None:
+    """Exchange the legs' landmarks (axis 1) of ``values`` in ``frames``, in place."""
     leg_left = [INDEX[f"left_{p}"] for p in LEG_PARTS]
     leg_right = [INDEX[f"right_{p}"] for p in LEG_PARTS]
     order = np.arange(len(mirror_indices()))
     order[leg_left] = leg_right
     order[leg_right] = leg_left
-    arrays = {}
-    for name in ("image_xy_px", "world_xyz_m", "visibility"):
-        values = getattr(pose, name).copy()
-        values[frames] = values[frames][:, order]
-        arrays[name] = values
-    return pose.with_arrays(**arrays)
+    values[frames] = values[frames][:, order]
 
 
 def mirror_all_labels(pose: PoseSequence) -> PoseSequence:
@@ -253,10 +264,17 @@ def fill_gaps(pose: PoseSequence, max_gap_s: float) -> tuple[PoseSequence, BoolA
     filled
         ``(frame, landmark)`` True where a value was interpolated.
     """
-    t = pose.time_s
     image = pose.image_xy_px.copy()
     world = pose.world_xyz_m.copy()
-    filled = np.zeros(pose.visibility.shape, dtype=bool)
+    filled = _fill_gaps_in_place(pose.time_s, image, world, max_gap_s)
+    return pose.with_arrays(image_xy_px=image, world_xyz_m=world), filled
+
+
+def _fill_gaps_in_place(
+    t: FloatArray, image: FloatArray, world: FloatArray, max_gap_s: float
+) -> BoolArray:
+    """:func:`fill_gaps` on the arrays themselves; returns where values were filled."""
+    filled = np.zeros(image.shape[:2], dtype=bool)
     for lm in range(image.shape[1]):
         missing = ~np.isfinite(image[:, lm, 0])
         for start, stop in true_runs(missing):
@@ -269,7 +287,7 @@ def fill_gaps(pose: PoseSequence, max_gap_s: float) -> tuple[PoseSequence, BoolA
                 a, b = arr[start - 1, lm], arr[stop, lm]
                 arr[start:stop, lm] = a + w[:, None] * (b - a)
             filled[start:stop, lm] = True
-    return pose.with_arrays(image_xy_px=image, world_xyz_m=world), filled
+    return filled
 
 
 def filter_butterworth(
@@ -304,11 +322,31 @@ def filter_butterworth(
     for the filter's padding (under ~0.5 s at 30 fps) are left unfiltered, which the
     frame quality flags record.
     """
-    notes: list[str] = []
-    t = pose.time_s
-    if len(t) < 2:
+    if pose.n_frames < 2:
         return pose, cutoff_hz, ()
-    fs = pose.fps
+    image = pose.image_xy_px.copy()
+    world = pose.world_xyz_m.copy()
+    applied, notes = _filter_in_place(pose.time_s, image, world, cutoff_hz, order)
+    return pose.with_arrays(image_xy_px=image, world_xyz_m=world), applied, notes
+
+
+#: Bytes of landmark coordinates filtered in one call (with the filter's temporaries,
+#: about five times this is allocated at once, whatever the clip's length).
+_FILTER_CHUNK_BYTES = 1024 * 1024
+
+
+def _filter_in_place(
+    t: FloatArray, image: FloatArray, world: FloatArray, cutoff_hz: float, order: int
+) -> tuple[float, tuple[str, ...]]:
+    """:func:`filter_butterworth` on the arrays themselves; returns the cut-off applied
+    and the notes.
+
+    Landmarks seen in every frame are filtered a few at a time (each coordinate is
+    filtered on its own, so grouping them changes no value; a few at a time keeps the
+    filter's temporaries small on long clips).
+    """
+    notes: list[str] = []
+    fs = float(1.0 / np.median(np.diff(t)))
     applied = float(cutoff_hz)
     if applied >= 0.4 * fs:
         applied = 0.4 * fs
@@ -322,19 +360,19 @@ def filter_butterworth(
     irregular = bool(np.max(np.abs(dt - np.median(dt))) > 0.05 * np.median(dt))
     if irregular:
         notes.append("variable frame rate: resampled to a uniform grid for filtering")
-    image = pose.image_xy_px.copy()
-    world = pose.world_xyz_m.copy()
     valid_all = np.isfinite(image[:, :, 0]) & np.isfinite(world[:, :, 0])
-    whole = np.flatnonzero(valid_all.all(axis=0))  # seen in every frame: one call for all
-    if whole.size:
-        n = len(t)
+    whole = np.flatnonzero(valid_all.all(axis=0))  # seen in every frame: few calls for all
+    n = len(t)
+    per_call = max(1, _FILTER_CHUNK_BYTES // (n * 5 * image.itemsize))
+    for first in range(0, whole.size, per_call):
+        cols = whole[first : first + per_call]
         stacked = np.concatenate(
-            [image[:, whole].reshape(n, -1), world[:, whole].reshape(n, -1)], axis=1
+            [image[:, cols].reshape(n, -1), world[:, cols].reshape(n, -1)], axis=1
         )
         smooth = _filter_segment(t, stacked, sos, fs, padlen, irregular)
-        split = whole.size * 2
-        image[:, whole] = smooth[:, :split].reshape(n, whole.size, 2)
-        world[:, whole] = smooth[:, split:].reshape(n, whole.size, 3)
+        split = cols.size * 2
+        image[:, cols] = smooth[:, :split].reshape(n, cols.size, 2)
+        world[:, cols] = smooth[:, split:].reshape(n, cols.size, 3)
     for lm in np.flatnonzero(~valid_all.all(axis=0)):
         valid = valid_all[:, lm]
         for start, stop in true_runs(valid):
@@ -342,7 +380,7 @@ def filter_butterworth(
             for arr in (image, world):
                 seg = arr[start:stop, lm]
                 arr[start:stop, lm] = _filter_segment(seg_t, seg, sos, fs, padlen, irregular)
-    return pose.with_arrays(image_xy_px=image, world_xyz_m=world), applied, tuple(notes)
+    return applied, tuple(notes)
 
 
 def _filter_segment(
@@ -380,25 +418,71 @@ def clean_pose(raw: PoseSequence, config: CleaningConfig, cutoff_hz: float) -> C
     return filter_cleaned(prepare_pose(raw, config), cutoff_hz, config.filter_order)
 
 
-def prepare_pose(raw: PoseSequence, config: CleaningConfig) -> CleanedPose:
+def prepare_pose(
+    raw: PoseSequence, config: CleaningConfig, *, swapped: BoolArray | None = None
+) -> CleanedPose:
     """Every cleaning step but the low-pass filter: mask, repair swaps, fill gaps.
 
-    These steps do not depend on the cut-off, so a clip cleaned at two cut-offs runs
+    These steps do not depend on the cut-off, so a clip cleaned at two cut-offs can run
     them once (see :func:`filter_cleaned`). ``cutoff_hz`` of the result is NaN (unfiltered).
+
+    Parameters
+    ----------
+    raw
+        Landmarks as MediaPipe returned them.
+    config
+        Cleaning settings.
+    swapped
+        The frames whose leg labels are exchanged, as an earlier call on these landmarks
+        (or on these landmarks before their labels were mirrored) found them: the search
+        is skipped. None: searched (if ``config.repair_swaps``).
     """
     pose, masked = mask_low_visibility(raw, config.visibility_min, config.image_margin_fraction)
-    swapped = np.zeros(raw.n_frames, dtype=bool)
-    if config.repair_swaps:
-        pose, swapped = repair_swaps(pose, config)
-    pose, filled = fill_gaps(pose, config.max_gap_s)
+    # The masked arrays are this function's own: swap repair and gap filling change them
+    # in place (on a long clip every copy is tens of MiB).
+    image, world, visibility = pose.image_xy_px, pose.world_xyz_m, pose.visibility
+    if swapped is None:
+        swapped = np.zeros(raw.n_frames, dtype=bool)
+        if config.repair_swaps:
+            swapped = _swapped_frames(image, config)
+    if swapped.any():
+        visibility = visibility.copy()  # the raw landmarks' own until here
+        for values in (image, world, visibility):
+            _exchange_legs(values, swapped)
+    filled = _fill_gaps_in_place(raw.time_s, image, world, config.max_gap_s)
     return CleanedPose(
-        pose=pose, masked=masked, filled=filled, swapped=swapped, cutoff_hz=np.nan, notes=()
+        pose=pose.with_arrays(image_xy_px=image, world_xyz_m=world, visibility=visibility),
+        masked=masked,
+        filled=filled,
+        swapped=swapped,
+        cutoff_hz=np.nan,
+        notes=(),
     )
 
 
-def filter_cleaned(prepared: CleanedPose, cutoff_hz: float, order: int) -> CleanedPose:
-    """Low-pass filter a :func:`prepare_pose` result: the last step of :func:`clean_pose`."""
-    pose, applied, notes = filter_butterworth(prepared.pose, cutoff_hz, order)
+def filter_cleaned(
+    prepared: CleanedPose, cutoff_hz: float, order: int, *, in_place: bool = False
+) -> CleanedPose:
+    """Low-pass filter a :func:`prepare_pose` result: the last step of :func:`clean_pose`.
+
+    Parameters
+    ----------
+    prepared
+        A :func:`prepare_pose` result.
+    cutoff_hz, order
+        As :func:`filter_butterworth`'s.
+    in_place
+        Filter ``prepared``'s own coordinate arrays instead of copies: for a caller that
+        gives ``prepared`` up (saves a copy of the landmarks; ``prepared`` then holds the
+        filtered values).
+    """
+    if not in_place or prepared.pose.n_frames < 2:
+        pose, applied, notes = filter_butterworth(prepared.pose, cutoff_hz, order)
+    else:
+        pose = prepared.pose
+        applied, notes = _filter_in_place(
+            pose.time_s, pose.image_xy_px, pose.world_xyz_m, cutoff_hz, order
+        )
     return replace(prepared, pose=pose, cutoff_hz=applied, notes=tuple(notes))
 
 

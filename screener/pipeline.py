@@ -180,6 +180,8 @@ def analyze_pose(
     walk_hz = config.cutoff_for("walk")
     orient = _orient(raw, view, faces, config, name, warnings)
     raw, cleaning, chosen_view = orient.raw, orient.cleaning, orient.view
+    view_detection = orient.summary(given=view != "auto", faces=faces)
+    del orient  # holds landmarks replaced below
 
     task_est = _choose_task(cleaning, task, config)
     require_confident_task(task_est, name, config.checks.min_task_confidence)
@@ -189,7 +191,7 @@ def analyze_pose(
     warnings.extend(capture.warnings)
     if capture.roll_correction_deg:
         raw = correct_roll(raw, -capture.roll_correction_deg)
-        cleaning = _Cleaning(raw, config)
+        cleaning.reclean(raw)
     cleaned = cleaning.at(config.cutoff_for(task_est.task))
     warnings.extend(cleaned.notes)
 
@@ -221,7 +223,7 @@ def analyze_pose(
             "reasons": list(task_est.reasons),
         },
         "view": chosen_view,
-        "view_detection": orient.summary(given=view != "auto", faces=faces),
+        "view_detection": view_detection,
         "stance_side": stance_side,
         "squat_depth": depth,
         "capture": {
@@ -313,7 +315,7 @@ def _orient(
     cleaning = _Cleaning(raw, config)
     raw, relabelled = relabel_legs_by_majority(raw, cleaning.at(walk_hz).swapped)
     if relabelled:
-        cleaning = _Cleaning(raw, config)
+        cleaning.reclean(raw)
         warnings.append(
             f"the pose model's leg labels disagreed with most of the clip in {relabelled} "
             "frame(s) at its start; those frames were relabelled to match the rest"
@@ -324,7 +326,7 @@ def _orient(
     )
     if mirror_frames.any():
         raw = mirror_labels_in(raw, mirror_frames)
-        cleaning = _Cleaning(raw, config)
+        cleaning.reclean(raw)
         warnings.append(
             f"the pose model's left/right labels contradicted the {chosen_view} view (a face "
             f"was {'seen' if chosen_view == 'anterior' else 'not seen'}) in "
@@ -406,31 +408,46 @@ def _assess(
 
 
 class _Cleaning:
-    """A clip's landmarks cleaned once, low-pass filtered once per cut-off asked for.
+    """A clip's landmarks cleaned, low-pass filtered at the cut-off last asked for.
 
-    Masking, swap repair and gap filling do not depend on the cut-off; the view and task
-    are detected at walking's cut-off and the task's own cut-off may differ, so only the
-    filter runs twice. Mirroring the labels (a view given against the model's) mirrors the
-    cleaned data instead of cleaning again (:func:`screener.cleaning.mirror_cleaned`).
+    The view and task are detected at walking's cut-off and the task's own cut-off may
+    differ. Only the landmarks at the last cut-off asked for are kept (on a long clip
+    each copy is tens of MiB): another cut-off cleans the raw landmarks again, reusing
+    the swap repair's frames (the costly step), and filters them in place. Mirroring
+    the labels (a view given against the model's) mirrors the cleaned data instead of
+    cleaning again (:func:`screener.cleaning.mirror_cleaned`).
     """
 
     def __init__(self, raw: PoseSequence, config: AnalysisConfig) -> None:
         self.raw = raw
-        self._order = config.cleaning.filter_order
-        self._prepared = prepare_pose(raw, config.cleaning)
-        self._filtered: dict[float, CleanedPose] = {}
+        self._config = config.cleaning
+        self._swapped: BoolArray | None = None
+        self._cutoff_hz = float("nan")
+        self._cleaned: CleanedPose | None = None
+
+    def reclean(self, raw: PoseSequence) -> None:
+        """Clean other landmarks of the clip (relabelled, rotated) from now on."""
+        self.raw = raw
+        self._swapped = None
+        self._cleaned = None
 
     def at(self, cutoff_hz: float) -> CleanedPose:
         """The cleaned landmarks, filtered at ``cutoff_hz``."""
-        if cutoff_hz not in self._filtered:
-            self._filtered[cutoff_hz] = filter_cleaned(self._prepared, cutoff_hz, self._order)
-        return self._filtered[cutoff_hz]
+        if self._cleaned is None or cutoff_hz != self._cutoff_hz:
+            self._cleaned = None  # dropped before the next copy is made
+            prepared = prepare_pose(self.raw, self._config, swapped=self._swapped)
+            self._swapped = prepared.swapped
+            self._cleaned = filter_cleaned(
+                prepared, cutoff_hz, self._config.filter_order, in_place=True
+            )
+            self._cutoff_hz = cutoff_hz
+        return self._cleaned
 
     def mirror(self) -> None:
         """Exchange every left/right label, raw and cleaned."""
         self.raw = mirror_all_labels(self.raw)
-        self._prepared = mirror_cleaned(self._prepared)
-        self._filtered = {hz: mirror_cleaned(c) for hz, c in self._filtered.items()}
+        if self._cleaned is not None:
+            self._cleaned = mirror_cleaned(self._cleaned)
 
 
 def check_task_name(task: str, name: str | Path) -> None:

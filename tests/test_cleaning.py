@@ -5,13 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import screener.cleaning
 from screener.cleaning import (
     clean_pose,
     fill_gaps,
     filter_butterworth,
+    filter_cleaned,
     mask_low_visibility,
     mirror_all_labels,
     mirror_cleaned,
+    prepare_pose,
     repair_swaps,
     swap_leg_labels,
 )
@@ -138,3 +141,60 @@ def test_mirroring_a_cleaned_clip_equals_cleaning_the_mirrored_clip():
     np.testing.assert_array_equal(direct.filled, mirrored.filled)
     np.testing.assert_array_equal(direct.swapped, mirrored.swapped)
     assert direct.masked[:, INDEX["right_knee"]].any()
+
+
+def _corrupted_jog():
+    """A jog with swapped leg labels, a masked knee and an out-of-frame heel."""
+    pose = _jog()
+    frames = np.zeros(pose.n_frames, dtype=bool)
+    frames[40:46] = True
+    pose = swap_leg_labels(pose, frames)
+    vis = pose.visibility.copy()
+    vis[70:74, INDEX["left_knee"]] = 0.1
+    image = pose.image_xy_px.copy()
+    image[120:160, INDEX["right_heel"]] = [-500.0, 100.0]  # a long gap: stays empty
+    return pose.with_arrays(visibility=vis, image_xy_px=image)
+
+
+def test_prepare_pose_equals_the_public_steps_in_turn_and_leaves_raw_alone():
+    raw = _corrupted_jog()
+    before = [a.copy() for a in (raw.image_xy_px, raw.world_xyz_m, raw.visibility)]
+    config = CleaningConfig()
+    masked_pose, masked = mask_low_visibility(raw, 0.5, config.image_margin_fraction)
+    swapped_pose, swapped = repair_swaps(masked_pose, config)
+    filled_pose, filled = fill_gaps(swapped_pose, config.max_gap_s)
+    prepared = prepare_pose(raw, config)
+    for name in ("image_xy_px", "world_xyz_m", "visibility"):
+        np.testing.assert_array_equal(getattr(prepared.pose, name), getattr(filled_pose, name))
+    np.testing.assert_array_equal(prepared.masked, masked)
+    np.testing.assert_array_equal(prepared.swapped, swapped)
+    np.testing.assert_array_equal(prepared.filled, filled)
+    assert swapped[40:46].all() and filled[70:74, INDEX["left_knee"]].all()
+    for kept, now in zip(before, (raw.image_xy_px, raw.world_xyz_m, raw.visibility), strict=True):
+        np.testing.assert_array_equal(kept, now)
+
+
+def test_prepare_pose_with_known_swaps_skips_the_search_and_agrees():
+    raw = _corrupted_jog()
+    config = CleaningConfig()
+    searched = prepare_pose(raw, config)
+    given = prepare_pose(raw, config, swapped=searched.swapped)
+    np.testing.assert_array_equal(given.pose.image_xy_px, searched.pose.image_xy_px)
+    none = prepare_pose(raw, config, swapped=np.zeros(raw.n_frames, dtype=bool))
+    assert not none.swapped.any()
+    assert not np.array_equal(none.pose.image_xy_px, searched.pose.image_xy_px, equal_nan=True)
+
+
+def test_filtering_in_place_and_a_few_landmarks_at_a_time_changes_no_value(monkeypatch):
+    prepared = prepare_pose(_corrupted_jog(), CleaningConfig())
+    copied = filter_cleaned(prepared, 6.0, 2)
+    # one landmark per filter call instead of all at once (what a long clip gets)
+    monkeypatch.setattr(screener.cleaning, "_FILTER_CHUNK_BYTES", 1)
+    own = prepare_pose(_corrupted_jog(), CleaningConfig())
+    in_place = filter_cleaned(own, 6.0, 2, in_place=True)
+    assert in_place.pose.image_xy_px is own.pose.image_xy_px
+    np.testing.assert_array_equal(in_place.pose.image_xy_px, copied.pose.image_xy_px)
+    np.testing.assert_array_equal(in_place.pose.world_xyz_m, copied.pose.world_xyz_m)
+    assert in_place.cutoff_hz == copied.cutoff_hz == 6.0
+    # the copy left its input unfiltered
+    assert not np.array_equal(prepared.pose.image_xy_px, copied.pose.image_xy_px, equal_nan=True)

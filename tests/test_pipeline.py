@@ -176,30 +176,32 @@ def test_too_few_repetitions_or_steps_for_a_confident_call_are_warned():
     assert not any("repetition(s)" in w for w in long_squat.summary["quality"]["warnings"])
 
 
-def test_cleaning_chain_runs_once_and_the_filter_once_per_cut_off(monkeypatch):
+def test_swap_search_runs_once_and_the_filter_once_per_cut_off(monkeypatch):
     """A jog with a view given against the model's labels: detection at walking's 6 Hz,
-    mirroring, analysis at jogging's 10 Hz; mask/swap/gap-fill run once."""
+    mirroring, analysis at jogging's 10 Hz. Only one cut-off's landmarks are kept (a long
+    clip's copies are tens of MiB), so the second cut-off masks and fills again, but the
+    swap search (the costly step) runs once and its frames are reused."""
     import screener.pipeline as pipeline
 
-    prepared: list[int] = []
+    given_swaps: list[bool] = []
     filtered: list[float] = []
     real_prepare, real_filter = pipeline.prepare_pose, pipeline.filter_cleaned
 
-    def prepare(raw, config):
-        prepared.append(1)
-        return real_prepare(raw, config)
+    def prepare(raw, config, *, swapped=None):
+        given_swaps.append(swapped is not None)
+        return real_prepare(raw, config, swapped=swapped)
 
-    def filter_(prepared, cutoff_hz, order):
+    def filter_(prepared, cutoff_hz, order, *, in_place=False):
         filtered.append(cutoff_hz)
-        return real_filter(prepared, cutoff_hz, order)
+        return real_filter(prepared, cutoff_hz, order, in_place=in_place)
 
     monkeypatch.setattr(pipeline, "prepare_pose", prepare)
     monkeypatch.setattr(pipeline, "filter_cleaned", filter_)
     result = screener.analyze_pose(_jog("posterior"), view="anterior", config=CFG)
     assert result.summary["view_detection"]["labels_mirrored"]
     assert result.summary["task"] == "jog"
-    assert len(prepared) == 1
-    assert sorted(filtered) == [6.0, 10.0]
+    assert given_swaps == [False, True]
+    assert filtered == [6.0, 10.0]
     assert result.summary["provenance"]["lowpass_cutoff_hz"] == 10.0
 
 
@@ -219,3 +221,21 @@ def test_squat_fppa_from_behind_is_withheld_with_how_to_record_it(view):
         assert fppa["verdict"] != "withheld"
         assert fppa["advice"] is None
         assert fppa["measurement_error"] <= 8.0
+
+
+def test_cleaning_keeps_one_cutoff_and_gives_what_cleaning_afresh_gives():
+    from screener.cleaning import clean_pose
+    from screener.pipeline import _Cleaning
+    from tests.synthetic import jog_in_place, make_sequence
+
+    raw = make_sequence(jog_in_place()[0], fps=60.0, duration_s=3.0)
+    config = AnalysisConfig()
+    cleaning = _Cleaning(raw, config)
+    walk = cleaning.at(6.0).pose.image_xy_px.copy()
+    jog = cleaning.at(10.0)
+    np.testing.assert_array_equal(
+        jog.pose.image_xy_px, clean_pose(raw, config.cleaning, 10.0).pose.image_xy_px
+    )
+    assert cleaning.at(10.0) is jog
+    np.testing.assert_array_equal(cleaning.at(6.0).pose.image_xy_px, walk)
+    assert not np.array_equal(walk, jog.pose.image_xy_px)
