@@ -149,13 +149,17 @@ def report_dir(tmp_path_factory, jog_result):
     return out
 
 
-def test_html_is_self_contained_and_shows_flags_plan_and_caveats(report_dir):
+def test_html_is_self_contained_and_shows_flags_plan_and_caveats(report_dir, jog_result):
     html = (report_dir / "report.html").read_text(encoding="utf-8")
     srcs = re.findall(r'<img[^>]+src="([^"]+)"', html)
-    # the standing reference, the left flag, the right side's largest knee angle; the plot
-    assert len(srcs) == 4
-    assert all(s.startswith("data:image/jpeg;base64,") for s in srcs[:3])
-    assert srcs[3].startswith("data:image/png;base64,")
+    # the standing reference, the left flag, the right side's largest knee angle
+    assert len(srcs) == 3
+    assert all(s.startswith("data:image/jpeg;base64,") for s in srcs)
+    # the time series: one inline SVG with the four panels, each event shaded in each
+    (chart,) = re.findall(r'<figure class="timeseries">\s*(<svg.*?</svg>)\s*</figure>', html, re.S)
+    assert chart.count('<g class="panel"') == 4
+    assert chart.count('<rect class="event"') == 4 * len(jog_result.events) > 0
+    assert chart.count('<path class="series"') == 6  # obliquity, 2 knees, 2 hips, trunk
     assert not re.search(r'<(link|script)[^>]+(href|src)="', html)
     assert "Contralateral pelvic drop" in html and "moderate" in html
     assert "Second-line protocol" in html
@@ -225,11 +229,43 @@ def test_pdf_first_page_has_content_and_headings(report_dir):
         check=True,
     )
     (png,) = sorted(report_dir.glob("page*.png"))
-    import matplotlib.image as mpimg
+    import cv2
 
-    page = mpimg.imread(png)
-    ink = (page[..., :3].mean(axis=2) < 0.8).mean()
+    page = cv2.imread(str(png))
+    ink = (page.mean(axis=2) < 204).mean()
     assert ink > 0.01  # not blank
+
+
+def test_pdf_prints_the_time_series_chart(report_dir):
+    pdf = report_dir / "report.pdf"
+    info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True)
+    found = re.search(r"Pages:\s+(\d+)", info.stdout)
+    assert found, info.stdout
+    pages = int(found.group(1))
+    texts = [
+        subprocess.run(
+            ["pdftotext", "-f", str(k), "-l", str(k), str(pdf), "-"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        for k in range(1, pages + 1)
+    ]
+    (k,) = [k for k, text in enumerate(texts, 1) if "shaded: stance phases" in text]
+    for title in ("Pelvic obliquity (deg", "Knee FPPA (deg", "Hip adduction (deg", "Trunk lean"):
+        assert title in texts[k - 1]  # the chart's text is printed, as text
+    prefix = str(report_dir / "chart")
+    subprocess.run(
+        ["pdftoppm", "-r", "100", "-png", "-f", str(k), "-l", str(k), str(pdf), prefix],
+        check=True,
+    )
+    (png,) = sorted(report_dir.glob("chart*.png"))
+    import cv2
+
+    bgr = cv2.imread(str(png)).astype(int)
+    for rgb in ((0x1F, 0x77, 0xB4), (0xE6, 0x78, 0x1E)):  # the left and the right lines
+        near = (np.abs(bgr - np.array(rgb[::-1])) < 40).all(axis=2)
+        assert near.sum() > 200, rgb
 
 
 def test_walk_report_without_pain_and_low_fps_jog_caveat(tmp_path):
@@ -257,7 +293,12 @@ def test_report_renders_in_headless_chromium(report_dir):
             page = browser.new_page()
             page.goto((report_dir / "report.html").as_uri())
             widths = page.eval_on_selector_all("img", "imgs => imgs.map(i => i.naturalWidth)")
-            assert len(widths) == 4 and all(w > 0 for w in widths)  # three stills and the plot
+            assert len(widths) == 3 and all(w > 0 for w in widths)  # three stills
+            chart = page.locator("#timeseries svg")
+            assert chart.is_visible()
+            box = chart.bounding_box()
+            assert box is not None and box["width"] > 300 and box["height"] > 300
+            assert page.locator("#timeseries svg path.series").count() == 6
             assert page.locator("#flags tr.flag").first.is_visible()
             assert "Contralateral pelvic drop" in page.locator("#flags").inner_text()
             assert page.locator("#plan .exercise").count() == 5
@@ -267,10 +308,8 @@ def test_report_renders_in_headless_chromium(report_dir):
             browser.close()
 
 
-def test_charts_draw_a_legs_angles_only_while_it_is_in_stance():
+def _chart_frames():
     import pandas as pd
-
-    from screener.report.plots import time_series_figure
 
     t = np.arange(60) / 30.0
     right_stance = (t > 0.5) & (t < 1.5)
@@ -287,15 +326,78 @@ def test_charts_draw_a_legs_angles_only_while_it_is_in_stance():
     events = pd.DataFrame(
         {"t_start_s": [0.53], "t_end_s": [1.47], "t_peak_s": [1.0], "side": ["right"]}
     )
-    fig = time_series_figure(frames, events)
-    knee = next(ax for ax in fig.axes if ax.get_title(loc="left").startswith("Knee FPPA"))
-    lines = [ln for ln in knee.get_lines() if ln.get_label() in ("left", "right")]
-    assert [ln.get_label() for ln in lines] == ["right"]
-    y = np.asarray(lines[0].get_ydata(), float)
-    assert np.isfinite(y).sum() == right_stance.sum()
-    assert knee.get_ylim()[0] > -20  # the free leg's -100 does not squash the axis
-    pelvis = next(ax for ax in fig.axes if ax.get_title(loc="left").startswith("Pelvic"))
-    assert np.isfinite(np.asarray(pelvis.get_lines()[0].get_ydata(), float)).all()
+    return frames, events, right_stance
+
+
+def test_charts_draw_a_legs_angles_only_while_it_is_in_stance():
+    from screener.report.plots import chart_panels
+
+    frames, _, right_stance = _chart_frames()
+    panels = {p.title.split(" (")[0]: p for p in chart_panels(frames)}
+    assert list(panels) == ["Pelvic obliquity", "Knee FPPA"]  # no hip or trunk columns
+    knee = panels["Knee FPPA"]
+    assert [s.label for s in knee.series] == ["right"]
+    assert np.isfinite(knee.series[0].values_deg).sum() == right_stance.sum()
+    low, high = knee.y_range_deg
+    assert low > -20  # the free leg's -100 does not squash the axis
+    assert low <= -5 and high >= 12  # at least +/- 5 deg, and the drawn values inside
+    (pelvis,) = panels["Pelvic obliquity"].series
+    assert np.isfinite(pelvis.values_deg).all()
+
+
+def _svg_points(d):
+    """The vertices of each subpath of SVG path data written as ``Mx,yLx,y x,y...``."""
+    runs = [r for r in re.split(r"M", d) if r]
+    return [
+        np.array([[float(v) for v in pt.split(",")] for pt in re.split(r"[L ]", r) if pt])
+        for r in runs
+    ]
+
+
+def test_chart_svg_draws_each_series_once_inside_its_panel_with_events_shaded():
+    import xml.etree.ElementTree as ET
+
+    from screener.report.plots import time_series_svg
+
+    frames, events, right_stance = _chart_frames()
+    frames.loc[10:12, "pelvic_obliquity_deg"] = np.nan  # a gap: the line breaks there
+    svg = ET.fromstring(time_series_svg(frames, events))
+    ns = {"svg": "http://www.w3.org/2000/svg"}
+    panels = svg.findall("svg:g[@class='panel']", ns)
+    assert [p.get("data-title", "").split(" (")[0] for p in panels] == [
+        "Pelvic obliquity",
+        "Knee FPPA",
+    ]
+    t = frames["time_s"].to_numpy()
+    for panel in panels:
+        x0, y0, w, h = (float(v) for v in panel.get("data-plot-box", "").split())
+        low, high = (float(v) for v in panel.get("data-y-range", "").split())
+        paths = panel.findall("svg:path[@class='series']", ns)
+        runs = {p.get("data-column"): _svg_points(p.get("d", "")) for p in paths}
+        for points in runs.values():
+            xy = np.concatenate(points)
+            assert np.isfinite(xy).all()
+            assert (xy[:, 0] >= x0 - 0.05).all() and (xy[:, 0] <= x0 + w + 0.05).all()
+            assert (xy[:, 1] >= y0 - 0.05).all() and (xy[:, 1] <= y0 + h + 0.05).all()
+        # the event: one shaded span from 0.53 s to 1.47 s in the right side's colour
+        (rect,) = panel.findall("svg:rect[@class='event']", ns)
+        assert rect.get("data-side") == "right" and rect.get("fill") == "#e6781e"
+        x_at = x0 + np.array([0.53, 1.47]) / t[-1] * w
+        assert float(rect.get("x", "nan")) == pytest.approx(x_at[0], abs=0.1)
+        assert float(rect.get("width", "nan")) == pytest.approx(x_at[1] - x_at[0], abs=0.2)
+        assert len(panel.findall("svg:line[@class='peak']", ns)) == 1
+        if panel.get("data-title", "").startswith("Pelvic"):
+            # 60 values with 3 missing: two runs, 10 and 47 points, where the values say
+            assert list(runs) == ["pelvic_obliquity_deg"]
+            assert [len(r) for r in runs["pelvic_obliquity_deg"]] == [10, 47]
+            y = np.concatenate(runs["pelvic_obliquity_deg"])[:, 1]
+            values = np.sin(np.delete(t, [10, 11, 12]))
+            assert y == pytest.approx(y0 + h - (values - low) / (high - low) * h, abs=0.06)
+        else:
+            assert list(runs) == ["right_knee_fppa_deg"]  # the free left leg is not drawn
+            (run,) = runs["right_knee_fppa_deg"]
+            assert len(run) == right_stance.sum()
+            assert run[:, 0] == pytest.approx(x0 + t[right_stance] / t[-1] * w, abs=0.06)
 
 
 def test_headline_says_insufficient_data_for_an_ungraded_side():

@@ -17,8 +17,7 @@ from screener.faults import flag_faults, flagged, severity_rank
 from screener.intake import FIRST_LINE_LABELS, RED_FLAG_LABELS, VIDEO_CANNOT_EXCLUDE
 from screener.norms import Norms, load_norms
 from screener.plan import build_plan, dose_text
-from screener.report.images import data_uri
-from screener.report.plots import figure_png, time_series_figure
+from screener.report.plots import time_series_svg
 from screener.result import AnalysisResult
 from screener.tasks import get_task, is_unilateral, task_names
 
@@ -233,8 +232,9 @@ def build_context(result: AnalysisResult) -> dict[str, Any]:
     dict
         ``header``, ``faults`` (all entries), ``flags`` (verdict "flag", most severe
         first), ``rows`` (values against norms), ``stills`` (standing reference and flagged
-        events) and ``still_rows`` (the same, left against right), ``timeseries_png``,
-        ``plan``, ``caveats``, ``provenance``, ``sources`` (cited references).
+        events) and ``still_rows`` (the same, left against right), ``timeseries_svg``
+        (the time-series chart, an inline SVG element), ``plan``, ``caveats``,
+        ``provenance``, ``sources`` (cited references).
     """
     norms = load_norms(result.config.norms_path)
     faults = _faults(result, norms)
@@ -243,7 +243,6 @@ def build_context(result: AnalysisResult) -> dict[str, Any]:
         {**f, "accuracy": accuracy_text(norms, result.summary["task"], f["metric"])}
         for f in flagged(faults)
     ]
-    series = figure_png(time_series_figure(result.frames, result.events))
     ordered = sorted(faults, key=lambda f: (f["verdict"] != "flag", -severity_rank(f["severity"])))
     cited = sorted(
         {k for t in norms.tasks.values() for m in t.metrics.values() for k in m.cited_sources()}
@@ -262,8 +261,7 @@ def build_context(result: AnalysisResult) -> dict[str, Any]:
         "rows": norm_rows(result, norms, faults),
         "stills": shown,
         "still_rows": _still_rows(shown, result.summary),
-        "timeseries_png": series,
-        "timeseries_uri": data_uri(series),
+        "timeseries_svg": time_series_svg(result.frames, result.events),
         "plan": plan,
         "caveats": caveats(result, norms, faults),
         "provenance": provenance(result, norms),

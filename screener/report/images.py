@@ -7,7 +7,6 @@ mediapipe), imported inside the functions.
 
 from __future__ import annotations
 
-import base64
 import itertools
 import logging
 import math
@@ -258,8 +257,3 @@ def person_box(
     if x1 - x0 < 10 or y1 - y0 < 10:
         return 0, 0, width, height
     return x0, y0, x1, y1
-
-
-def data_uri(png: bytes) -> str:
-    """A ``data:`` URI of PNG bytes, for self-contained HTML."""
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
