@@ -73,6 +73,11 @@ MIN_DECODED_FRAMES = 5
 #: Bytes of decoded frames held ahead of the consumer: ~6 frames of 720x1280 RGB, one of
 #: a full-size 4K frame (a single frame larger than this is still let through).
 QUEUE_BYTES = 16 * 1024 * 1024
+#: Frames larger than this (pixels) are decoded by one thread: FFmpeg's frame threading
+#: keeps a decoded frame per thread in flight (about 12 MiB each at 4K, cores + 1 of
+#: them), which is most of a 4K clip's memory; one decoding thread still keeps ahead of
+#: the pose model, which runs beside it.
+SINGLE_THREAD_DECODE_PX = 4_000_000
 #: Pixel formats whose planes are resized before conversion (see the module notes).
 _YUV420_FORMATS = ("yuv420p", "yuvj420p")
 
@@ -313,6 +318,17 @@ def probe_video(path: str | Path, *, min_fps: float = 24.0, max_fps: float = 240
     return info
 
 
+def _set_decode_threads(stream: Any) -> None:
+    """FFmpeg's automatic threading, but one thread above
+    :data:`SINGLE_THREAD_DECODE_PX` (memory; see there)."""
+    width = int(stream.codec_context.width or 0)
+    height = int(stream.codec_context.height or 0)
+    if width * height > SINGLE_THREAD_DECODE_PX:
+        stream.thread_count = 1
+    else:
+        stream.thread_type = "AUTO"
+
+
 def iter_frames(
     path: str | Path,
     *,
@@ -369,7 +385,7 @@ def iter_frames(
     interval_s = 1.0 / _nominal_fps(stream) if _nominal_fps(stream) > 0 else 1.0 / 30.0
     start_s = _start_time_s(stream)
     duration_s = _duration_s(container, stream)
-    stream.thread_type = "AUTO"
+    _set_decode_threads(stream)
 
     out = _ByteQueue(QUEUE_BYTES)
     stop = threading.Event()
@@ -577,7 +593,7 @@ def read_frames(
     container = _open(path)
     try:
         stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
+        _set_decode_threads(stream)
         if packets is None:  # no stamps to seek by: decode in order
             for index, frame in enumerate(container.decode(stream)):
                 for size in sizes_of.get(index, ()):
