@@ -155,6 +155,38 @@ def test_squat_with_a_low_looking_free_foot_is_told_by_its_rhythm():
     assert any("up and down" in reason for reason in estimate.reasons)
 
 
+def test_a_shallow_squat_is_not_read_as_a_jog():
+    """The pelvis lowers 0.14 leg length at 0.4 Hz, one foot up: under the squat rhythm's
+    0.15-leg range, but far too slow for jogging in place (six rendered squats of the
+    corpora were read as jogs before)."""
+    figure, _ = single_leg_squat("left", depth_m=0.1)
+    estimate = detect_task(make_sequence(figure, fps=30, duration_s=8))
+    assert estimate.task == "sls"
+    assert estimate.confidence == pytest.approx(0.3)
+    assert any("shallow squat" in reason for reason in estimate.reasons)
+
+
+def test_slow_motion_on_both_feet_is_not_guessed():
+    """Standing on both feet, dipping slowly and tapping one foot now and then: too slow
+    for a jog, no foot held up for a squat: confidence 0 (the user is asked for --task)."""
+    from tests.synthetic import HIP_HALF_WIDTH, HIP_HEIGHT, _figure_from_feet
+
+    def figure(t: float) -> dict[str, np.ndarray]:
+        phase = (0.4 * t) % 1.0
+        dip = 0.08 * (0.5 - 0.5 * np.cos(2 * np.pi * phase))
+        tap = 0.12 if 0.4 < phase < 0.55 else 0.0
+        centre = np.array([0.0, HIP_HEIGHT - 0.01 - dip, 0.0])
+        ankles = {
+            "left": np.array([0.0, 0.06, -HIP_HALF_WIDTH]),
+            "right": np.array([0.0, 0.06 + tap, HIP_HALF_WIDTH]),
+        }
+        return _figure_from_feet(centre, ankles)
+
+    estimate = detect_task(make_sequence(figure, fps=30, duration_s=8))
+    assert estimate.confidence == 0.0
+    assert any("too slow for jogging" in reason for reason in estimate.reasons)
+
+
 @pytest.mark.parametrize("freq_hz", [0.4, 1.7, 2.8])
 def test_dominant_frequency_of_an_irregularly_sampled_sine_with_gaps(freq_hz):
     rng = np.random.default_rng(3)
