@@ -407,10 +407,11 @@ def detect_task(pose: PoseSequence, config: EventConfig | None = None) -> TaskEs
       up by ``squat_pelvis_range_min_leg`` or more at the slow rhythm of repetitions
       (dominant frequency below ``squat_rhythm_max_hz``), where jogging in place bounces
       at the step rate;
-    - single-leg squat, third chance: the pelvis moves too slowly for jogging in place
-      (below ``squat_rhythm_max_hz``) by at least half ``squat_pelvis_range_min_leg``,
-      with one foot lifted (``sls_foot_lift_min_leg``): a shallow squat, confidence 0.3;
-      too slow for jogging but without a lifted foot: not guessed (confidence 0);
+    - single-leg squat, third chance: the pelvis moves by at least half
+      ``squat_pelvis_range_min_leg``, too slowly for jogging in place (below
+      ``squat_rhythm_max_hz``), with one foot lifted (``sls_foot_lift_min_leg``): a
+      shallow squat, confidence 0.3; the same without a lifted foot: not guessed
+      (confidence 0);
     - jog in place: none of these — the feet alternate on the spot;
     - none of the three (confidence 0): the subject stands still, both feet
       (``standing_foot_range_max_leg``) and the pelvis nearly motionless. A person
@@ -484,12 +485,11 @@ def detect_task(pose: PoseSequence, config: EventConfig | None = None) -> TaskEs
     reasons.append(f"pelvis moves {pelvis_range:.2f} leg up and down at {rhythm_hz:.1f} Hz")
     if pelvis_range >= config.squat_pelvis_range_min_leg and rhythm_hz < config.squat_rhythm_max_hz:
         return TaskEstimate("sls", 0.5, tuple(reasons))
-    if rhythm_hz < config.squat_rhythm_max_hz:
-        # too slow for jogging in place, which bounces at the step rate
-        if (
-            pelvis_range >= SHALLOW_SQUAT_RANGE_FRACTION * config.squat_pelvis_range_min_leg
-            and lift >= config.sls_foot_lift_min_leg
-        ):
+    moving = pelvis_range >= SHALLOW_SQUAT_RANGE_FRACTION * config.squat_pelvis_range_min_leg
+    if moving and rhythm_hz < config.squat_rhythm_max_hz:
+        # too slow for jogging in place, which bounces at the step rate (a pelvis that
+        # barely moves has no rhythm to speak of: left to the jog below)
+        if lift >= config.sls_foot_lift_min_leg:
             reasons.append("a shallow squat rhythm with one foot lifted")
             return TaskEstimate("sls", SHALLOW_SQUAT_CONFIDENCE, tuple(reasons))
         reasons.append(f"too slow for jogging in place (under {config.squat_rhythm_max_hz} Hz)")
