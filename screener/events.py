@@ -412,6 +412,8 @@ def detect_task(pose: PoseSequence, config: EventConfig | None = None) -> TaskEs
       ``squat_rhythm_max_hz``), with one foot lifted (``sls_foot_lift_min_leg``): a
       shallow squat, confidence 0.3; the same without a lifted foot: not guessed
       (confidence 0);
+    - one foot held up (as for the first rule) but the pelvis hardly moving: not
+      guessed (confidence 0), since jogging in place alternates the feet;
     - jog in place: none of these — the feet alternate on the spot;
     - none of the three (confidence 0): the subject stands still, both feet
       (``standing_foot_range_max_leg``) and the pelvis nearly motionless. A person
@@ -493,6 +495,9 @@ def detect_task(pose: PoseSequence, config: EventConfig | None = None) -> TaskEs
             reasons.append("a shallow squat rhythm with one foot lifted")
             return TaskEstimate("sls", SHALLOW_SQUAT_CONFIDENCE, tuple(reasons))
         reasons.append(f"too slow for jogging in place (under {config.squat_rhythm_max_hz} Hz)")
+        return TaskEstimate("jog", 0.0, tuple(reasons))
+    if same_foot_up >= config.sls_same_foot_up_fraction and lift >= config.sls_foot_lift_min_leg:
+        reasons.append("one foot held up throughout: not jogging in place, whose feet alternate")
         return TaskEstimate("jog", 0.0, tuple(reasons))
     walk_likeness = max(
         abs(growth) / config.walk_size_change_min, travel / config.walk_travel_min_leg

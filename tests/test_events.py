@@ -187,6 +187,26 @@ def test_slow_motion_on_both_feet_is_not_guessed():
     assert any("too slow for jogging" in reason for reason in estimate.reasons)
 
 
+def test_one_foot_held_up_with_a_still_pelvis_is_not_a_jog():
+    """Standing on one leg, the free foot swinging, the pelvis nearly still: jogging in
+    place alternates the feet, so this is not guessed (a squat of the fourth hold-out,
+    its pelvis moving 0.05 leg length, was read as a jog)."""
+    from tests.synthetic import HIP_HALF_WIDTH, HIP_HEIGHT, _figure_from_feet
+
+    def figure(t: float) -> dict[str, np.ndarray]:
+        swing = 0.06 * np.sin(2 * np.pi * 0.4 * t)
+        centre = np.array([0.0, HIP_HEIGHT - 0.01, 0.0])
+        ankles = {
+            "left": np.array([0.0, 0.06, -HIP_HALF_WIDTH]),
+            "right": np.array([-0.3, 0.4 + swing, HIP_HALF_WIDTH]),
+        }
+        return _figure_from_feet(centre, ankles)
+
+    estimate = detect_task(make_sequence(figure, fps=30, duration_s=8))
+    assert estimate.confidence == 0.0
+    assert any("feet alternate" in reason for reason in estimate.reasons)
+
+
 @pytest.mark.parametrize("freq_hz", [0.4, 1.7, 2.8])
 def test_dominant_frequency_of_an_irregularly_sampled_sine_with_gaps(freq_hz):
     rng = np.random.default_rng(3)

@@ -110,7 +110,7 @@ def test_a_views_own_measured_errors_override_the_tasks(tmp_path, norms):
 
 
 def test_shipped_errors_withhold_squat_fppa_filmed_from_behind_only():
-    # measured on the validation renders: 5.7 deg from the front, 10.6 deg from behind
+    # measured on the validation renders: 7.4 deg from the front, 9.9 deg from behind
     errors = load_measured_errors(MODELS_DIR / "measurement_errors.toml")
     limit = errors.max_reportable_error_deg
     assert errors.for_task("sls", "anterior")["knee_fppa_deg"].rmse_deg <= limit
