@@ -196,8 +196,8 @@ def truth_rep_edges(truth: pd.DataFrame, event: dict) -> tuple[float, float] | N
     leg = float(np.nanmax(ankle[window]) - np.min(y[window]))  # the foot on the floor
     depth = (y[window] - y[window].min()) / leg
     peak = int(np.argmin(np.abs(t[window] - event["t_peak_s"])))
-    start, _, end = locate_rep(depth, peak, 0, window.size - 1, REP_EDGE)
-    return float(t[window[start]]), float(t[window[end]])
+    rep = locate_rep(depth, peak, 0, window.size - 1, REP_EDGE)
+    return float(t[window[rep.start]]), float(t[window[rep.end]])
 
 
 def camera_azimuth_deg(camera: dict) -> float:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 from scipy.ndimage import median_filter
@@ -31,6 +32,15 @@ class Span:
     start: int
     stop: int
     peak: int | None = None
+
+
+class RepEdges(NamedTuple):
+    """A squat repetition's frames (:func:`locate_rep`); ``cut``: by the clip's edge."""
+
+    start: int
+    deepest: int
+    end: int
+    cut: bool
 
 
 @dataclass(frozen=True)
@@ -289,12 +299,12 @@ def detect_sls_reps(pose: PoseSequence, side: str, config: EventConfig) -> list[
     for k, peak in enumerate(peaks):
         lo = int(peaks[k - 1]) if k > 0 else 0
         hi = int(peaks[k + 1]) if k + 1 < len(peaks) else pose.n_frames - 1
-        start, deepest, stop = locate_rep(
+        rep = locate_rep(
             depth, int(peak), lo, hi, config.rep_edge_fraction, k == 0, k + 1 == len(peaks)
         )
-        if deepest == peak and (start == lo or stop == hi):
+        if rep.cut:
             log.info("repetition at %.2f s is cut by the clip's edge; kept", pose.time_s[peak])
-        spans.append(Span("rep", side, start, stop + 1, deepest))
+        spans.append(Span("rep", side, rep.start, rep.end + 1, rep.deepest))
     return spans
 
 
@@ -306,7 +316,7 @@ def locate_rep(
     edge_fraction: float,
     first: bool = False,
     last: bool = False,
-) -> tuple[int, int, int]:
+) -> RepEdges:
     """Start, deepest point and end (frame indices) of one squat repetition.
 
     Parameters
@@ -325,29 +335,29 @@ def locate_rep(
 
     Returns
     -------
-    tuple of int
-        ``(start, deepest, end)``; ``end`` is inclusive.
+    RepEdges
+        ``end`` is inclusive.
 
     Notes
     -----
     The rules and their measured timing are in :func:`detect_sls_reps`' Notes.
     """
-    start, stop = _threshold_edges(depth, peak, lo, hi, edge_fraction)
     cut = (first and depth[lo : peak + 1].min() > CUT_DEPTH_FRACTION * depth[peak]) or (
         last and depth[peak : hi + 1].min() > CUT_DEPTH_FRACTION * depth[peak]
     )
-    if cut:
-        return start, peak, stop
     deepest = peak
-    down, up = _half_depth_times(depth, peak, lo, hi, "linear")
-    if np.isfinite(down) and np.isfinite(up):
-        deepest = int(np.clip(round(0.5 * (down + up)), down, up))
-    down, up = _half_depth_times(depth, peak, lo, hi, "angle")
-    if np.isfinite(down) and np.isfinite(up):
-        half = 0.5 * (up - down)
-        start = int(np.clip(round(down - half), lo, deepest))
-        stop = int(np.clip(round(up + half), deepest, hi))
-    return start, deepest, stop
+    if not cut:
+        down, up = _half_depth_times(depth, peak, lo, hi, "linear")
+        if np.isfinite(down) and np.isfinite(up):
+            deepest = int(np.clip(round(0.5 * (down + up)), down, up))
+        down, up = _half_depth_times(depth, peak, lo, hi, "angle")
+        if np.isfinite(down) and np.isfinite(up):
+            half = 0.5 * (up - down)
+            start = int(np.clip(round(down - half), lo, deepest))
+            end = int(np.clip(round(up + half), deepest, hi))
+            return RepEdges(start, deepest, end, cut=False)
+    start, end = _threshold_edges(depth, peak, lo, hi, edge_fraction)
+    return RepEdges(start, deepest, end, cut=bool(cut))
 
 
 def _threshold_edges(
