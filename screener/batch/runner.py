@@ -45,6 +45,8 @@ file_log = logging.getLogger("screener.batch.stopped")
 
 LOG_FILE = "batch.log"
 LOCK_FILE = ".batch.lock"
+#: Third-party loggers sent to the batch log, not the terminal, during a run.
+ENGINE_LOGGERS = ("distributed", "asyncio", "tornado")
 #: Default of ``cluster_timeout_s``: how long a batch waits with no scheduler or no worker.
 CLUSTER_TIMEOUT_S = 300.0
 #: How often the driver looks at the cluster while waiting for results, seconds.
@@ -233,7 +235,7 @@ def run_batch(
             file_log.error("%s", exc.one_line())
             # Closing a client whose scheduler is gone makes Dask and asyncio log
             # tracebacks of cancelled tasks: the one error line above says it all.
-            for noisy in ("distributed", "asyncio", "tornado"):
+            for noisy in ENGINE_LOGGERS:
                 logging.getLogger(noisy).setLevel(logging.CRITICAL + 1)
             _fail_started(jobs, options, run_id, _Outcomes(by_id, statuses, failures, counts))
         finally:
@@ -636,7 +638,15 @@ def _batch_logging(outdir: Path) -> Iterator[None]:
 
     The console keeps the verbosity the user chose: stream handlers without a level get
     the root logger's level for the duration of the run, and show above the progress bar.
+
+    Notes
+    -----
+    Dask, asyncio and tornado log warnings and tracebacks of their own (a worker that
+    restarts, a client reconnecting to a lost scheduler). For the whole run they go to the
+    batch log only, so the terminal shows the screener's one-line messages and nothing is
+    lost. Dask installs its own stderr handler when imported, hence the import here.
     """
+    import distributed  # noqa: F401  (installs Dask's log handlers, replaced below)
     from tqdm.contrib.logging import logging_redirect_tqdm
 
     logger = logging.getLogger("screener")
@@ -651,6 +661,15 @@ def _batch_logging(outdir: Path) -> Iterator[None]:
     logger.addHandler(handler)
     if logger.getEffectiveLevel() > logging.INFO:
         logger.setLevel(logging.INFO)
+    engine_handler = logging.FileHandler(outdir / LOG_FILE, encoding="utf-8")
+    engine_handler.setLevel(logging.WARNING)
+    engine_handler.setFormatter(handler.formatter)
+    saved: dict[str, tuple[list[logging.Handler], bool, int]] = {}
+    for name in ENGINE_LOGGERS:
+        engine_log = logging.getLogger(name)
+        saved[name] = (engine_log.handlers[:], engine_log.propagate, engine_log.level)
+        engine_log.handlers = [engine_handler]
+        engine_log.propagate = False
     with logging_redirect_tqdm():
         quietened = [h for h in root.handlers if h.level == logging.NOTSET]
         for h in quietened:
@@ -664,4 +683,10 @@ def _batch_logging(outdir: Path) -> Iterator[None]:
             trace_log.removeHandler(handler)
             file_log.removeHandler(handler)
             logger.setLevel(previous_level)
+            for name, (handlers, propagate, level) in saved.items():
+                engine_log = logging.getLogger(name)
+                engine_log.handlers = handlers
+                engine_log.propagate = propagate
+                engine_log.setLevel(level)
             handler.close()
+            engine_handler.close()

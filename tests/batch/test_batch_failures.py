@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 
+import distributed  # noqa: F401  (installs Dask's own stderr handler)
+
 from screener.batch import state
 from screener.batch.inputs import VideoJob
+from screener.batch.runner import LOG_FILE, _batch_logging
 from screener.batch.worker import BatchOptions, process_video
 from screener.config import AnalysisConfig
 
@@ -46,3 +50,23 @@ def test_unreachable_scheduler_is_one_line(tmp_path):
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in lines[0]
     assert not (tmp_path / "out" / ".batch.lock").exists()
     assert "cannot reach the Dask scheduler" in (tmp_path / "out" / "batch.log").read_text()
+
+
+def test_dask_log_records_go_to_the_batch_log_not_the_terminal(tmp_path, capsys):
+    """A reconnecting client's traceback lands in batch.log for the whole run, from its start."""
+    dask_log = logging.getLogger("distributed.client")
+    before = logging.getLogger("distributed").handlers[:]
+    with _batch_logging(tmp_path):
+        try:
+            raise OSError("Timed out trying to connect to tcp://10.0.0.1:8786")
+        except OSError:
+            dask_log.exception("Failed to reconnect to scheduler")
+        logging.getLogger("asyncio").error("Task exception was never retrieved")
+    captured = capsys.readouterr()
+    assert "reconnect" not in captured.err and "Traceback" not in captured.err
+    assert "never retrieved" not in captured.err
+    text = (tmp_path / LOG_FILE).read_text()
+    assert "Failed to reconnect to scheduler" in text and "tcp://10.0.0.1:8786" in text
+    assert "Task exception was never retrieved" in text
+    # Dask's handlers are back once the run is over.
+    assert logging.getLogger("distributed").handlers == before
