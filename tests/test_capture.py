@@ -145,6 +145,58 @@ def test_the_lens_height_is_placed_against_the_knee_and_hip() -> None:
     assert high.camera_height_landmark in ("hip to shoulder", "above the shoulder")
 
 
+def approaching(t: float) -> dict[str, np.ndarray]:
+    """A standing body carried from 5 m to 1.5 m from a camera 3 m in front, in 3 s."""
+    shift = np.array([-2.0 + 3.5 * t / 3.0, 0.0, 0.0])
+    return {name: p + shift for name, p in standing_figure().items()}
+
+
+@pytest.mark.parametrize(("height", "pitch"), [(0.5, 0.0), (0.8, 5.0), (1.6, 15.0), (1.6, 25.0)])
+def test_the_lens_height_of_a_walk_toward_the_camera_is_read_whatever_its_tilt(
+    height: float, pitch: float, envelope: Any
+) -> None:
+    pose = camera_sequence(approaching, height_m=height, pitch_deg=pitch)
+    est = estimate_camera(pose, "walk")
+    assert est.camera_height_method == "approach"
+    # the horizon method reads a tilted camera's aim, the approach does not need it
+    # (a tilt bends the rows' relation to height a little: 0.13 m at 15-25° here)
+    assert est.camera_height_m == pytest.approx(height, abs=0.05 + 0.006 * pitch)
+    check = check_envelope(est, envelope, "anterior", 30.0)
+    said = [w for w in check.warnings if "lens is about" in w]
+    if height > envelope.camera_height_max_m:
+        (text,) = said
+        assert f"about {est.camera_height_m:.1f} m above the floor" in text
+        assert "lower the phone to between the patient's knee and hip height" in text
+    else:
+        assert said == []
+
+
+def test_an_approach_whose_frames_disagree_gives_no_lens_height() -> None:
+    """Frames alternating between two lines (as when the tracker jumps between two people
+    moving about a room) give no approach estimate: the horizon method is reported."""
+    low = camera_sequence(approaching, height_m=0.6)
+    high = camera_sequence(lambda t: approaching(3.0 - t), height_m=1.8)
+    mixed = low.with_arrays(
+        image_xy_px=np.where(
+            (np.arange(low.n_frames) % 2 == 0)[:, None, None], low.image_xy_px, high.image_xy_px
+        ),
+        world_xyz_m=np.where(
+            (np.arange(low.n_frames) % 2 == 0)[:, None, None], low.world_xyz_m, high.world_xyz_m
+        ),
+    )
+    assert estimate_camera(low, "walk").camera_height_method == "approach"
+    assert estimate_camera(mixed, "walk").camera_height_method == "horizon"
+
+
+def test_without_an_approach_the_lens_height_is_not_checked(envelope: Any) -> None:
+    est = estimate_camera(camera_sequence(standing, height_m=1.6), "sls")
+    assert est.camera_height_method == "horizon"
+    assert est.camera_height_m > envelope.camera_height_warn_above_m
+    assert not any(
+        "lens is about" in w for w in check_envelope(est, envelope, "anterior", 30.0).warnings
+    )
+
+
 def test_correct_roll_undoes_a_rotation_exactly() -> None:
     level = camera_sequence(standing)
     rolled = camera_sequence(standing, roll_deg=3.0)
@@ -212,9 +264,20 @@ def test_roll_is_corrected_warned_or_refused_by_size(envelope: Any) -> None:
 
 
 def test_size_pitch_and_frame_rate_outside_the_envelope_are_warned(envelope: Any) -> None:
-    # the lens height estimate is reported, not checked (its error exceeds the envelope)
+    # a horizon estimate of the lens height is reported, not checked (its error exceeds
+    # the envelope); an approach's is
     high = check_envelope(_estimate(camera_height_m=1.6), envelope, "anterior", 30.0)
     assert high.warnings == ()
+    walked = check_envelope(
+        _estimate(camera_height_m=1.6, camera_height_method="approach",
+                  camera_height_landmark="above the shoulder"),
+        envelope, "anterior", 30.0,
+    )  # fmt: skip
+    assert walked.warnings == (
+        "the lens is about 1.6 m above the floor, above the patient's shoulders (validated "
+        "up to 1.2 m): lower the phone to between the patient's knee and hip height, held "
+        "upright",
+    )
     small = check_envelope(_estimate(subject_height_fraction=0.3), envelope, "anterior", 30.0)
     assert "fills only 30%" in small.warnings[0] and "closer" in small.warnings[0]
     tiny = check_envelope(_estimate(subject_height_fraction=0.1), envelope, "anterior", 30.0)
@@ -408,6 +471,8 @@ def test_the_report_states_where_the_camera_was() -> None:
         }
     )
     assert "about 25° to the patient's right" in text
-    assert "1.6 m" not in text  # the lens height estimate is not reliable enough to state
+    assert "1.6 m" not in text  # the horizon's lens height is not reliable enough to state
     assert "tilted 21° down" in text and "rolled +2.5°" in text and "71%" in text
+    walked = capture_sentence({"camera_height_m": 1.62, "camera_height_method": "approach"})
+    assert "lens about 1.6 m above the floor" in walked  # a walk's approach is
     assert capture_sentence({}) == ""

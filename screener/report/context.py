@@ -204,6 +204,10 @@ def capture_sentence(capture: dict[str, Any]) -> str:
     roll = capture.get("roll_deg")
     if roll is not None:
         parts.append(f"rolled {roll:+.1f}°")
+    height = capture.get("camera_height_m")
+    if height is not None and capture.get("camera_height_method") == "approach":
+        # only the walk's estimate is stated: the other one reads where the camera aims
+        parts.append(f"lens about {height:.1f} m above the floor")
     fill = capture.get("subject_height_fraction")
     if fill is not None:
         parts.append(f"the patient filling {fill:.0%} of the frame height")
