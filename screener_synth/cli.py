@@ -39,6 +39,12 @@ def main(argv: list[str] | None = None) -> int:
         default="wide",
         help="camera ranges: the corpus' wide ones, or inside/outside the validated envelope",
     )
+    corp.add_argument(
+        "--fps",
+        default=None,
+        help="comma-separated frame rates given to the clips in turn (e.g. 120,240) instead "
+        "of the corpus' 24-60 fps draw; every other draw is unchanged",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     os.environ.setdefault("PYOPENGL_PLATFORM", "osmesa")
@@ -47,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
         from screener_synth.sets import corpus_specs
 
         index, count = (int(v) for v in args.shard.split("/"))
-        specs = corpus_specs(args.split, args.n, args.seed, args.envelope)
+        rates = tuple(float(v) for v in args.fps.split(",")) if args.fps else ()
+        specs = corpus_specs(args.split, args.n, args.seed, args.envelope, rates)
         folder = args.split if args.envelope == "wide" else f"{args.split}_{args.envelope}"
         build_corpus(specs, args.out / folder, args.scratch / folder, (index, count))
         return 0

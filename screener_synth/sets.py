@@ -338,7 +338,11 @@ _SKIN_DARK = np.array([0.30, 0.19, 0.13])
 
 
 def corpus_specs(
-    split: str, n: int, seed: int | None = None, envelope: str = "wide"
+    split: str,
+    n: int,
+    seed: int | None = None,
+    envelope: str = "wide",
+    fps_override: tuple[float, ...] = (),
 ) -> list[ClipSpec]:
     """Clips of a training, validation or final hold-out corpus with wide randomisation.
 
@@ -361,6 +365,9 @@ def corpus_specs(
         ``"wide"``: :data:`CORPUS_RANGES` (training, validation); ``"inside"``: the camera
         drawn within :data:`ENVELOPE_RANGES`; ``"outside"``: a camera turned 15-35° or a
         lens above 1.4 m (final hold-out checks).
+    fps_override
+        Frame rates given to the clips in turn instead of the drawn one (high-speed
+        checks); the draw still happens, so every other factor is the same as without.
 
     Notes
     -----
@@ -386,6 +393,8 @@ def corpus_specs(
         side = str(rng.choice(["left", "right"])) if task == "sls" else None
         view = "anterior" if rng.random() < 0.6 else "posterior"
         fps = float(rng.choice(CORPUS_FPS))
+        if fps_override:
+            fps = float(fps_override[k % len(fps_override)])
         orientation = "portrait" if rng.random() < 0.7 else "landscape"
         body = {
             "gender": float(rng.choice([0.0, 1.0, rng.uniform(0, 1)], p=[0.45, 0.45, 0.1])),
