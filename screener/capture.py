@@ -77,8 +77,8 @@ APPROACH_MIN_SCALE_RATIO = 1.3
 APPROACH_MIN_FRAMES = 10
 #: Largest scatter about the approach's line (residual SD over the SD of the lines'
 #: intercepts) for its lens height to be used: the rendered walks 0.01-0.31 (95th
-#: percentile 0.15); the Pose2Sim cam03, two people moving about a lab, 0.50 (its
-#: reading 1.0 m for a lens at 2.1 m is rejected).
+#: percentile 0.15); the Pose2Sim cam03, two people moving about a lab, 0.54 after the
+#: roll correction (an unchecked fit read 1.0 m for a lens at 2.1 m).
 APPROACH_MAX_SCATTER = 0.35
 
 
@@ -460,7 +460,8 @@ def camera_height_from_approach(pose: PoseSequence) -> float:
     0.22 m on the training and validation walks, 0.20 m on those of the opened
     hold-outs, bias within 0.01 m; as a fraction of the subject's shoulder height
     r 0.99, RMSE 0.07. On real video (the Pose2Sim lab, two people moving about, lens
-    2.1 m) an unchecked fit read 1.0 m: the scatter gate rejects it.
+    2.1 m) a fit without roll correction or gates read 1.0 m; with them there is none
+    (scale ratio 1.28, scatter 0.54).
     Most of the error in metres is the subject's size, which MediaPipe normalises. A
     camera pitched down bends the row-to-height relation slightly (it is the tangent
     that is linear): on exact synthetic landmarks the estimate is within 0.05 m for a
