@@ -12,17 +12,33 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from screener.capture import OTHER_PEOPLE_LONG_SIDE_PX, OtherPeople, other_people_frames
+from screener.capture import (
+    OTHER_PEOPLE_LONG_SIDE_PX,
+    OtherPeople,
+    OtherPeopleFramePicker,
+    other_people_frames,
+)
 from screener.config import AnalysisConfig
 from screener.errors import NoPersonError
-from screener.keypoints import PoseSequence
+from screener.keypoints import FloatArray, PoseSequence
 from screener.upright import check_upright
-from screener.view import FACE_SEARCH_LONG_SIDE_PX, FaceEvidence, face_search_frames
+from screener.video import spread_indices
+from screener.view import (
+    FACE_SEARCH_FRAMES,
+    FACE_SEARCH_LONG_SIDE_PX,
+    FaceEvidence,
+    face_region,
+    face_search_frames,
+)
+
+if TYPE_CHECKING:
+    from screener.video import Frame, RGBImage
 
 log = logging.getLogger(__name__)
 
@@ -73,16 +89,19 @@ def estimate_video_pose(
 
     Notes
     -----
-    Both searches look at a dozen frames: those are decoded in one pass
-    (:func:`screener.video.read_frames`), at the size each search uses. With a cache,
-    their results are kept beside the keypoints (keyed by the keypoints' file and the
-    search settings), so a re-analysis neither decodes nor loads MediaPipe.
+    Both searches look at a dozen frames, at the size each search uses. The pose pass
+    keeps them as it decodes the clip (:class:`SearchFrameTap`); the few it could not
+    (keypoints from the cache, a frame count other than the header's, the subject
+    missing from the last frame) are decoded in one pass
+    (:func:`screener.video.read_frames`). With a cache, the searches' results are kept
+    beside the keypoints (keyed by the keypoints' file and the search settings), so a
+    re-analysis neither decodes nor loads MediaPipe.
     """
     from screener.video import probe_video
 
     path = Path(video)
     info = probe_video(path, min_fps=config.min_fps, max_fps=config.max_fps)
-    raw, config = _upright_pose(path, config, progress)
+    raw, config, tap = _upright_pose(path, config, progress, info.n_frames_expected)
     if release_pose_model:
         from screener.pose import release_landmarker
 
@@ -92,15 +111,109 @@ def estimate_video_pose(
     if cached is not None:
         others, faces = cached
     else:
-        others, faces = _search_frames(path, raw, config)
+        others, faces = _search_frames(path, raw, config, tap)
         _save_searches(cache_file, config, others, faces)
     return VideoPose(raw, config, _jsonable_info(info), others, faces)
 
 
+class SearchFrameTap:
+    """Keeps the frames the searches will look at while the pose pass decodes the clip.
+
+    A :class:`screener.pose.FrameTap`: the frames :func:`face_search_frames` and
+    :func:`other_people_frames` will choose once the pose is known, at the sizes the
+    searches use, so that the clip is not decoded a second time.
+
+    Parameters
+    ----------
+    n_expected
+        The clip's frame count as its header says (or estimated); the frames are chosen
+        for it. When the pass decodes another count, the frames chosen for the real count
+        are mostly others, and the searches read them.
+    config
+        Which searches run, and how many frames the second-person search looks at.
+
+    Notes
+    -----
+    Memory is bounded: one 640-px frame per second-person target (0.7 MB for a 16:9
+    clip: 5.5 MB for 8) and, of the 12 face frames, only the head region the face search
+    looks at (:func:`screener.view.face_region`, tens of KB each), plus frames on their
+    way through the decoding queue. The frames for the second person are taken with the
+    rule of :class:`screener.capture.OtherPeopleFramePicker`, applied as the frames go
+    by; after a target's frame, the decoding thread waits (at most :attr:`WAIT_S`) for
+    the pose of the frame before, so that it converts a frame only while its target
+    still wants one. The last target's frame is kept only if it is the clip's last
+    frame (the last frame with a pose is known only at the end); otherwise it is read
+    afterwards.
+    """
+
+    #: Longest wait of the decoding thread for the pose of the frame before, seconds.
+    WAIT_S = 2.0
+
+    def __init__(self, n_expected: int, config: AnalysisConfig) -> None:
+        capture = config.capture
+        face_frames = spread_indices(n_expected, FACE_SEARCH_FRAMES) if capture.check_face else []
+        self.face_frames = frozenset(face_frames)
+        self.picker = (
+            OtherPeopleFramePicker(n_expected, capture.other_people_frames)
+            if capture.check_other_people
+            else None
+        )
+        self.turn = config.pose.rotate_cw_deg
+        #: Frames kept for the second-person search, by index.
+        self.others: dict[int, RGBImage] = {}
+        #: Head regions cut for the face search (:func:`screener.view.face_region`).
+        self.face_regions: dict[int, RGBImage | None] = {}
+        self._seen = -1
+        self._cond = threading.Condition()
+
+    def sizes(self, index: int) -> Collection[int | None]:
+        """The search sizes at which frame ``index`` is wanted (decoding thread)."""
+        wanted: list[int | None] = []
+        if index in self.face_frames:
+            wanted.append(FACE_SEARCH_LONG_SIDE_PX)
+        picker = self.picker
+        if picker is not None and picker.could_pick(index):
+            if index not in picker.targets:
+                # wanted only if the frames since the target had no pose: wait for them
+                with self._cond:
+                    self._cond.wait_for(lambda: self._seen >= index - 1, timeout=self.WAIT_S)
+            if picker.could_pick(index):
+                wanted.append(OTHER_PEOPLE_LONG_SIDE_PX)
+        return wanted
+
+    def seen(
+        self,
+        frame: Frame,
+        image_xy_px: FloatArray | None,
+        image_size_px: tuple[int, int],
+    ) -> None:
+        """Keep what the searches will want of ``frame`` (the pose pass's thread)."""
+        index = frame.index
+        detected = image_xy_px is not None
+        if index in self.face_frames and FACE_SEARCH_LONG_SIDE_PX in frame.extra:
+            self.face_regions[index] = (
+                face_region(
+                    frame.extra[FACE_SEARCH_LONG_SIDE_PX], image_xy_px, image_size_px, self.turn
+                )
+                if image_xy_px is not None
+                else None
+            )
+        if self.picker is not None:
+            others = self.others
+            if self.picker.offer(index, detected) and OTHER_PEOPLE_LONG_SIDE_PX in frame.extra:
+                others[index] = frame.extra[OTHER_PEOPLE_LONG_SIDE_PX]
+            for stale in set(others) - set(self.picker.slots):
+                del others[stale]
+        with self._cond:
+            self._seen = index
+            self._cond.notify_all()
+
+
 def _search_frames(
-    path: Path, raw: PoseSequence, config: AnalysisConfig
+    path: Path, raw: PoseSequence, config: AnalysisConfig, tap: SearchFrameTap | None = None
 ) -> tuple[OtherPeople | None, FaceEvidence | None]:
-    """The search for a second person and for the face, on frames decoded in one pass."""
+    """The search for a second person and for the face, on the frames the pose pass
+    kept (``tap``) and those it could not, decoded in one pass."""
     from screener.capture import detect_other_people
     from screener.video import read_frames
     from screener.view import detect_faces
@@ -108,20 +221,43 @@ def _search_frames(
     turn = config.pose.rotate_cw_deg
     check_others, check_face = config.capture.check_other_people, config.capture.check_face
     n_others = config.capture.other_people_frames
-    frames = read_frames(
-        path,
-        {
-            OTHER_PEOPLE_LONG_SIDE_PX: other_people_frames(raw, n_others) if check_others else [],
-            FACE_SEARCH_LONG_SIDE_PX: face_search_frames(raw) if check_face else [],
-        },
-    )
+    others_wanted = other_people_frames(raw, n_others) if check_others else []
+    faces_wanted = face_search_frames(raw) if check_face else []
+    kept = tap.others if tap is not None else {}
+    regions = tap.face_regions if tap is not None else {}
+    missing: dict[int | None, list[int]] = {
+        OTHER_PEOPLE_LONG_SIDE_PX: [i for i in others_wanted if i not in kept],
+        FACE_SEARCH_LONG_SIDE_PX: [i for i in faces_wanted if i not in regions],
+    }
+    n_missing = sum(len(m) for m in missing.values())
+    read: dict[int | None, dict[int, RGBImage]] = {size: {} for size in missing}
+    if n_missing:
+        log.info(
+            "%s: %d of the %d searched frames not kept by the pose pass; reading them",
+            path,
+            n_missing,
+            len(others_wanted) + len(faces_wanted),
+        )
+        read = read_frames(path, missing)
     others = (
-        detect_other_people(path, raw, n_others, turn, frames[OTHER_PEOPLE_LONG_SIDE_PX])
+        detect_other_people(
+            path,
+            raw,
+            n_others,
+            turn,
+            {**read[OTHER_PEOPLE_LONG_SIDE_PX], **{i: kept[i] for i in others_wanted if i in kept}},
+        )
         if check_others
         else None
     )
     faces = (
-        detect_faces(path, raw, rotate_cw_deg=turn, frames=frames[FACE_SEARCH_LONG_SIDE_PX])
+        detect_faces(
+            path,
+            raw,
+            rotate_cw_deg=turn,
+            frames=read[FACE_SEARCH_LONG_SIDE_PX],
+            regions={i: regions[i] for i in faces_wanted if i in regions},
+        )
         if check_face
         else None
     )
@@ -211,8 +347,8 @@ def _save_searches(
 
 
 def _upright_pose(
-    path: Path, config: AnalysisConfig, progress: ProgressCallback | None
-) -> tuple[PoseSequence, AnalysisConfig]:
+    path: Path, config: AnalysisConfig, progress: ProgressCallback | None, n_expected: int
+) -> tuple[PoseSequence, AnalysisConfig, SearchFrameTap]:
     """Estimate the pose, turning the frames first when the subject is not upright.
 
     The subject is upside down or lying when the body axis in the landmarks points down
@@ -222,8 +358,10 @@ def _upright_pose(
 
     Returns
     -------
-    raw, config
-        The landmarks, and the settings with the turn applied (``pose.rotate_cw_deg``).
+    raw, config, tap
+        The landmarks, the settings with the turn applied (``pose.rotate_cw_deg``), and
+        the frames the pass that gave the landmarks kept for the searches (none if they
+        came from the cache).
     """
     from screener.pose import estimate_pose
 
@@ -233,36 +371,44 @@ def _upright_pose(
         )
         return config.model_copy(update={"pose": pose})
 
+    def estimate(settings: AnalysisConfig) -> tuple[PoseSequence, SearchFrameTap]:
+        tap = SearchFrameTap(n_expected, settings)
+        sequence = estimate_pose(
+            path, settings.pose, settings.cache_dir, progress=progress, tap=tap
+        )
+        return sequence, tap
+
     raw: PoseSequence | None = None
     missed: NoPersonError | None = None
     try:
-        raw = estimate_pose(path, config.pose, config.cache_dir, progress=progress)
+        raw, tap = estimate(config)
     except NoPersonError as exc:
         missed = exc
     if raw is None or raw.detected.mean() < config.checks.min_detected_fraction:
         # Perhaps upside down: MediaPipe often misses a head-down body. Try it turned.
         half = turned(180)
         try:
-            again = estimate_pose(path, half.pose, half.cache_dir, progress=progress)
+            again, again_tap = estimate(half)
         except NoPersonError:
             again = None
         better = again is not None and again.detected.mean() > (
             0.0 if raw is None else raw.detected.mean()
         )
         if again is not None and better:
-            estimate = check_upright(again, str(path), config.checks.upright_max_tilt_deg)
-            if estimate.rotate_cw_deg == 0:
+            estimate_up = check_upright(again, str(path), config.checks.upright_max_tilt_deg)
+            if estimate_up.rotate_cw_deg == 0:
                 log.warning("%s: a person is found only with the frames turned 180°", path)
-                return again, half
+                return again, half, again_tap
         if raw is None:
             assert missed is not None
             raise missed
     turn = check_upright(raw, str(path), config.checks.upright_max_tilt_deg).rotate_cw_deg
     if not turn:
-        return raw, config
+        return raw, config, tap
     log.warning("%s: the subject is not upright; turning the frames %d° clockwise", path, turn)
     config = turned(turn)
-    return estimate_pose(path, config.pose, config.cache_dir, progress=progress), config
+    raw, tap = estimate(config)
+    return raw, config, tap
 
 
 def _jsonable_info(info: Any) -> dict[str, Any]:

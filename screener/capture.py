@@ -28,11 +28,12 @@ recomputed at the two ends of ``fov_sensitivity_deg``, whose spread is reported.
 :func:`check_envelope` compares the estimates with the validated envelope
 (``models/envelope.toml``) and returns warnings and refusals worded as instructions.
 :func:`detect_other_people` looks for a second person on a few frames of the video
-(OpenCV's HOG people detector, offline).
+(MediaPipe's pose detector, run again with the tracked person masked out).
 """
 
 from __future__ import annotations
 
+import bisect
 import logging
 import math
 import tomllib
@@ -839,13 +840,92 @@ OTHER_PEOPLE_LONG_SIDE_PX = 640
 
 
 def other_people_frames(pose: PoseSequence, n_frames: int = 8) -> list[int]:
-    """The frames :func:`detect_other_people` searches: ``n_frames`` evenly spread over
-    those with a pose."""
-    with_pose = np.flatnonzero(pose.detected)
-    if with_pose.size == 0:
-        return []
-    picked = with_pose[np.linspace(0, with_pose.size - 1, n_frames).round().astype(int)]
-    return sorted(set(int(i) for i in picked))
+    """The frames :func:`detect_other_people` searches: about ``n_frames`` frames with a
+    pose, spread over the clip (the rule of :class:`OtherPeopleFramePicker`)."""
+    picker = OtherPeopleFramePicker(pose.n_frames, n_frames)
+    for index, detected in enumerate(pose.detected.tolist()):
+        picker.offer(index, bool(detected))
+    return picker.picked()
+
+
+class OtherPeopleFramePicker:
+    """Picks the frames searched for a second person, one frame at a time, in order.
+
+    Parameters
+    ----------
+    n_total
+        Frames in the clip.
+    n_frames
+        Frames to search.
+
+    Notes
+    -----
+    The rule: ``n_frames`` targets evenly spread over the clip, its first and last frame
+    included (:func:`screener.video.spread_indices`); each target but the last takes the
+    first frame with a pose from it up to the next target, the last target the last frame
+    with a pose after the one before it. A target whose stretch has no pose takes
+    nothing. With a pose in every frame the targets themselves are searched, the frames
+    the former rule (``n_frames`` evenly spread over the frames with a pose) chose.
+
+    All but the last target are decided as soon as a frame with a pose comes, so the
+    pose pass can keep the frames as it decodes them (:mod:`screener.acquire`) instead
+    of decoding the clip again; :func:`other_people_frames` applies the same rule to a
+    finished pose.
+    """
+
+    def __init__(self, n_total: int, n_frames: int) -> None:
+        from screener.video import spread_indices
+
+        self.targets = spread_indices(n_total, n_frames)
+        self.slots: list[int | None] = [None] * len(self.targets)
+
+    def _slots_of(self, index: int) -> list[int]:
+        """The targets whose stretch holds frame ``index``."""
+        targets = self.targets
+        last = len(targets) - 1
+        if last < 0 or index < targets[0]:
+            return []
+        if last == 0:
+            return [0]
+        found = []
+        k = bisect.bisect_right(targets, index) - 1
+        if k < last:
+            found.append(k)
+        if targets[last - 1] < index <= targets[last]:
+            found.append(last)
+        return found
+
+    def could_pick(self, index: int) -> bool:
+        """Frame ``index`` is a target, or the first frame with a pose from here on would
+        be picked (its target has none yet).
+
+        Notes
+        -----
+        A frame with a pose before the last target, after the one before it, can be
+        picked too (when no later frame has one); it is not reported here, as only
+        the end of the clip would tell.
+        """
+        if index in self.targets:
+            return True
+        last = len(self.targets) - 1
+        return any(self.slots[k] is None for k in self._slots_of(index) if k < last or last == 0)
+
+    def offer(self, index: int, detected: bool) -> bool:
+        """Frame ``index`` (offered in order), with a pose or not; True if it is picked
+        (for now: the last target's pick is replaced by any later frame with a pose)."""
+        if not detected:
+            return False
+        picked = False
+        last = len(self.targets) - 1
+        for k in self._slots_of(index):
+            if self.slots[k] is None or (k == last and last > 0):
+                self.slots[k] = index
+                picked = True
+        return picked
+
+    def picked(self) -> list[int]:
+        """The frames picked so far, sorted."""
+        return sorted({index for index in self.slots if index is not None})
 
 
 def detect_other_people(
@@ -864,7 +944,7 @@ def detect_other_people(
     pose
         Its landmarks as MediaPipe gave them (the tracked person).
     n_frames
-        Frames searched, evenly spread over those with a pose.
+        Frames searched, spread over the clip (:func:`other_people_frames`).
     rotate_cw_deg
         The turn the pose model's frames were given.
     frames

@@ -52,11 +52,11 @@ import os
 import sys
 import threading
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import asdict, replace
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -66,7 +66,7 @@ from screener.errors import ConfigError, NoPersonError
 from screener.keypoints import PoseSequence
 from screener.landmarks import N_LANDMARKS
 from screener.upright import rotate_image
-from screener.video import DecodeStats, VideoInfo, iter_frames, probe_video
+from screener.video import DecodeStats, Frame, VideoInfo, iter_frames, probe_video
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +77,37 @@ TASKS_MODEL = "BlazePose (user .task file), Tasks API PoseLandmarker, VIDEO mode
 _HASH_CHUNK_BYTES = 1 << 20
 
 ProgressFn = Callable[[int, int], None]
+
+
+class FrameTap(Protocol):
+    """Looks at the frames of a pose pass as it decodes them (see :func:`estimate_pose`).
+
+    For work that needs a few of a clip's frames after the pose pass (the searches of
+    :mod:`screener.acquire`): keeping them as they go by saves decoding the clip again.
+    """
+
+    def sizes(self, index: int) -> Collection[int | None]:
+        """Other sizes (``max_long_side_px``) at which frame ``index`` is wanted.
+
+        Called from the decoding thread, in frame order, a few frames ahead of
+        :meth:`seen`; the frame then comes with them in :attr:`Frame.extra`.
+        """
+        ...
+
+    def seen(
+        self,
+        frame: Frame,
+        image_xy_px: npt.NDArray[np.float64] | None,
+        image_size_px: tuple[int, int],
+    ) -> None:
+        """Frame ``frame`` was given to the pose model.
+
+        ``image_xy_px`` is the person's image landmarks ``(33, 2)`` as the
+        :class:`PoseSequence` will hold them (pixels of the full-size frame of
+        ``image_size_px``, turned as for the model), None if no person was found.
+        """
+        ...
+
 
 # The process's landmarker (legacy API) and the settings it was built with.
 _LOCK = threading.RLock()
@@ -219,6 +250,7 @@ def estimate_pose(
     cache_dir: Path | None,
     *,
     progress: ProgressFn | None = None,
+    tap: FrameTap | None = None,
 ) -> PoseSequence:
     """Landmarks of the person in every frame of a video (cached).
 
@@ -234,6 +266,10 @@ def estimate_pose(
         Called as ``progress(frames_done, frames_expected)`` about every 1 % of the clip
         and at the end; ``frames_expected`` is the header's count (or an estimate from the
         duration), so it may differ slightly from the final count.
+    tap
+        Optional :class:`FrameTap` shown every frame of the pose pass, upright as
+        decoded (before ``rotate_cw_deg``); not called when the keypoints come from the
+        cache.
 
     Returns
     -------
@@ -269,7 +305,7 @@ def estimate_pose(
             return cached
 
     stats = DecodeStats()
-    arrays = _run_pose(path, info, pose_config, stats, progress)
+    arrays = _run_pose(path, info, pose_config, stats, progress, tap)
     n_detected = int(arrays["detected"].sum())
     if n_detected == 0:
         raise NoPersonError(
@@ -321,22 +357,32 @@ def _run_pose(
     config: PoseConfig,
     stats: DecodeStats,
     progress: ProgressFn | None,
+    tap: FrameTap | None = None,
 ) -> dict[str, npt.NDArray[Any]]:
     """Decode and estimate; returns the arrays of a PoseSequence (trimmed)."""
     expected = info.n_frames_expected
     out = _Buffers(max(expected + 8, 64))
     step = max(1, expected // 100)
     width, height = float(info.width_px), float(info.height_px)
+    size = (info.width_px, info.height_px)
     with _LOCK:
         runner = _TaskRunner(config) if config.task_model_path is not None else _legacy(config)
         try:
-            for frame in iter_frames(path, max_long_side_px=config.max_long_side_px, stats=stats):
+            frames = iter_frames(
+                path,
+                max_long_side_px=config.max_long_side_px,
+                stats=stats,
+                extra_sizes=tap.sizes if tap is not None else None,
+            )
+            for frame in frames:
                 i = frame.index
                 out.ensure(i + 1)
                 out.time_s[i] = frame.time_s
                 rgb = rotate_image(frame.rgb, config.rotate_cw_deg)
                 found = runner.process(rgb, frame.time_s, out.image[i], out.world[i], out.vis[i])
                 out.detected[i] = found
+                if tap is not None:
+                    tap.seen(frame, _pixels(out.image[i], width, height) if found else None, size)
                 if progress is not None and (i + 1) % step == 0:
                     progress(i + 1, max(expected, i + 1))
         finally:
@@ -392,6 +438,14 @@ class _Buffers:
             "visibility": vis,
             "detected": self.detected[:n].copy(),
         }
+
+
+def _pixels(image: npt.NDArray[np.float32], width: float, height: float) -> npt.NDArray[np.float64]:
+    """One frame's landmarks from 0-1 to pixels, computed as :meth:`_Buffers.trimmed` does."""
+    xy = image.astype(np.float64)
+    xy[:, 0] *= width
+    xy[:, 1] *= height
+    return xy
 
 
 def _grow(array: npt.NDArray[Any], size: int, fill: float | bool) -> npt.NDArray[Any]:

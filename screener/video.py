@@ -53,7 +53,7 @@ import logging
 import math
 import threading
 from collections import deque
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -154,11 +154,16 @@ class Frame:
         increasing over a video.
     rgb
         Upright RGB image, ``uint8``, shape ``(height, width, 3)``, C-contiguous.
+    extra
+        The same frame at the other sizes asked for (``extra_sizes`` of
+        :func:`iter_frames`), by ``max_long_side_px``; the pixels :func:`read_frames`
+        gives at those sizes. Empty unless asked for.
     """
 
     index: int
     time_s: float
     rgb: RGBImage
+    extra: Mapping[int | None, RGBImage] = field(default_factory=dict)
 
 
 @dataclass
@@ -334,6 +339,7 @@ def iter_frames(
     *,
     max_long_side_px: int | None = 1280,
     stats: DecodeStats | None = None,
+    extra_sizes: Callable[[int], Collection[int | None]] | None = None,
 ) -> Iterator[Frame]:
     """Stream a video's frames, upright, with their presentation times.
 
@@ -347,6 +353,11 @@ def iter_frames(
     stats
         Optional :class:`DecodeStats`, filled in as decoding goes (truncation, repaired
         timestamps, counts).
+    extra_sizes
+        Optional ``extra_sizes(index)``: the other ``max_long_side_px`` at which frame
+        ``index`` is also wanted (in :attr:`Frame.extra`), e.g. a few frames kept for a
+        later search while the whole clip is decoded for pose estimation. Called from the
+        decoding thread, in frame order, ahead of the consumer by at most the queue.
 
     Yields
     ------
@@ -394,9 +405,12 @@ def iter_frames(
         import av
 
         try:
-            for frame in container.decode(stream):
+            for decoded, frame in enumerate(container.decode(stream)):
                 rgb = _to_upright_rgb(frame, max_long_side_px)
-                if not out.put(("frame", (frame.pts, frame.time_base, rgb)), rgb.nbytes, stop):
+                extra = _extra_sizes(frame, rgb, max_long_side_px, extra_sizes, decoded)
+                nbytes = rgb.nbytes + sum(e.nbytes for e in extra.values() if e is not rgb)
+                item = ("frame", (frame.pts, frame.time_base, rgb, extra))
+                if not out.put(item, nbytes, stop):
                     return
             out.put(("end", None), 0, stop)
         except av.error.FFmpegError as exc:
@@ -412,11 +426,11 @@ def iter_frames(
         while True:
             kind, payload = out.get()
             if kind == "frame":
-                pts, time_base, rgb = payload
+                pts, time_base, rgb, extra = payload
                 t = clock.time_of(_time_s(pts, time_base, start_s))
                 stats.n_times_repaired = clock.n_repaired
                 stats.n_decoded = index + 1
-                yield Frame(index=index, time_s=t, rgb=rgb)
+                yield Frame(index=index, time_s=t, rgb=rgb, extra=extra)
                 index += 1
                 continue
             if kind == "broken":
@@ -456,6 +470,26 @@ def iter_frames(
         log.warning("%s: the file looks truncated or damaged; %s", path, note)
     elif index == 0:
         raise VideoError("no frame could be decoded", path=path, remedy=_RE_EXPORT + ".")
+
+
+def _extra_sizes(
+    frame: Any,
+    rgb: RGBImage,
+    max_long_side_px: int | None,
+    extra_sizes: Callable[[int], Collection[int | None]] | None,
+    index: int,
+) -> dict[int | None, RGBImage]:
+    """Frame ``index`` at the extra sizes asked for; ``rgb`` itself where the size is the
+    same as the stream's (the same conversion would give the same pixels)."""
+    if extra_sizes is None:
+        return {}
+    out: dict[int | None, RGBImage] = {}
+    width, height = int(frame.width), int(frame.height)
+    own = _scaled_size(width, height, max_long_side_px)
+    for size in extra_sizes(index):
+        same = _scaled_size(width, height, size) == own
+        out[size] = rgb if same else _to_upright_rgb(frame, size)
+    return out
 
 
 def _shortfall(
@@ -624,6 +658,14 @@ def read_frames(
     finally:
         container.close()
     return out
+
+
+def spread_indices(n_total: int, n_frames: int) -> list[int]:
+    """``n_frames`` frame indices evenly spread over ``range(n_total)``, first and last
+    included (fewer, without repeats, when the clip has fewer frames); sorted."""
+    if n_total <= 0 or n_frames <= 0:
+        return []
+    return sorted(set(np.linspace(0, n_total - 1, n_frames).round().astype(int).tolist()))
 
 
 # --------------------------------------------------------------------------- helpers

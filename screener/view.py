@@ -15,6 +15,7 @@ import numpy.typing as npt
 
 from screener.keypoints import PoseSequence
 from screener.landmarks import INDEX
+from screener.video import spread_indices
 
 #: Median (shoulder + hip width) / 2 divided by torso length below which the view is
 #: taken as sagittal. Frontal views give about 0.45-0.7, side views about 0.05-0.2.
@@ -142,19 +143,76 @@ class FaceEvidence:
 
 #: Decoding size (long side, px) of the frames searched for a face.
 FACE_SEARCH_LONG_SIDE_PX = 1280
+#: Frames searched for a face, evenly spread over the clip.
+FACE_SEARCH_FRAMES = 12
 
 
-def face_search_frames(pose: PoseSequence, n_frames: int = 12) -> list[int]:
+def face_search_frames(pose: PoseSequence, n_frames: int = FACE_SEARCH_FRAMES) -> list[int]:
     """The frames :func:`detect_faces` searches: ``n_frames`` evenly spread over the clip."""
-    return sorted(set(np.linspace(0, pose.n_frames - 1, n_frames).round().astype(int).tolist()))
+    return spread_indices(pose.n_frames, n_frames)
+
+
+#: Face landmarks whose mean centres the head region searched for a face.
+_HEAD_LANDMARKS = ("nose", "left_eye", "right_eye", "left_ear", "right_ear")
+
+
+def face_region(
+    rgb: npt.NDArray[np.uint8],
+    image_xy_px: npt.NDArray[np.float64],
+    image_size_px: tuple[int, int],
+    rotate_cw_deg: int = 0,
+) -> npt.NDArray[np.uint8] | None:
+    """The head region of one frame that :func:`detect_faces` searches (a copy).
+
+    Parameters
+    ----------
+    rgb
+        The frame, upright as decoded (any size, e.g. :data:`FACE_SEARCH_LONG_SIDE_PX`).
+    image_xy_px
+        The frame's image landmarks ``(33, 2)``, pixels of the full-size frame as the
+        pose model saw it (``PoseSequence.image_xy_px[index]``).
+    image_size_px
+        ``(width, height)`` of that full-size frame (``PoseSequence.image_size_px``).
+    rotate_cw_deg
+        The turn the pose model's frames were given.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        None when the landmarks place no head (face or shoulder landmarks missing) or
+        the shoulders are narrower than :data:`FACE_MIN_SHOULDER_PX` in ``rgb``'s pixels:
+        such a frame is not searched.
+    """
+    from screener.upright import rotate_image
+
+    head = image_xy_px[[INDEX[n] for n in _HEAD_LANDMARKS]]
+    ls, rs = image_xy_px[INDEX["left_shoulder"]], image_xy_px[INDEX["right_shoulder"]]
+    head = head[np.isfinite(head).all(axis=1)]
+    if head.size == 0 or not (np.isfinite(ls).all() and np.isfinite(rs).all()):
+        return None
+    img = rotate_image(rgb, rotate_cw_deg)  # as the pose model saw it
+    width, height = image_size_px
+    sx, sy = img.shape[1] / width, img.shape[0] / height
+    size = float(np.linalg.norm(ls - rs)) * sx
+    if size < FACE_MIN_SHOULDER_PX:
+        return None
+    cx, cy = head.mean(axis=0) * (sx, sy)
+    crop = img[
+        max(0, int(cy - 0.7 * size)) : max(0, int(cy + 0.6 * size)),
+        max(0, int(cx - 0.6 * size)) : max(0, int(cx + 0.6 * size)),
+    ]
+    if min(crop.shape[:2]) < 8:
+        return None
+    return np.array(crop, dtype=np.uint8)  # a copy: the frame itself is not kept
 
 
 def detect_faces(
     video: str | Path,
     pose: PoseSequence,
-    n_frames: int = 12,
+    n_frames: int = FACE_SEARCH_FRAMES,
     rotate_cw_deg: int = 0,
     frames: Mapping[int, npt.NDArray[np.uint8]] | None = None,
+    regions: Mapping[int, npt.NDArray[np.uint8] | None] | None = None,
 ) -> FaceEvidence:
     """Look for the subject's face in the pixels, independently of the pose model's labels.
 
@@ -171,6 +229,10 @@ def detect_faces(
     frames
         The frames of :func:`face_search_frames` already decoded at
         :data:`FACE_SEARCH_LONG_SIDE_PX` (by index); None: read from ``video``.
+    regions
+        Head regions already cut from frames decoded at that size
+        (:func:`face_region`, None where it gave none), by index; the frames they cover
+        are neither taken from ``frames`` nor read.
 
     Returns
     -------
@@ -189,41 +251,26 @@ def detect_faces(
     """
     import cv2
 
-    from screener.upright import rotate_image
     from screener.video import read_frames
 
     cascade = cv2.CascadeClassifier(
         str(Path(cv2.data.haarcascades) / "haarcascade_frontalface_default.xml")  # type: ignore[attr-defined]
     )
     wanted = face_search_frames(pose, n_frames)
+    regions = regions if regions is not None else {}
     if frames is None:
-        frames = read_frames(video, {FACE_SEARCH_LONG_SIDE_PX: wanted})[FACE_SEARCH_LONG_SIDE_PX]
-    head_cols = [INDEX[n] for n in ("nose", "left_eye", "right_eye", "left_ear", "right_ear")]
+        to_read = [i for i in wanted if i not in regions]
+        frames = read_frames(video, {FACE_SEARCH_LONG_SIDE_PX: to_read})[FACE_SEARCH_LONG_SIDE_PX]
     checked = found = 0
-    width, height = pose.image_size_px
     for index in wanted:
-        rgb = frames.get(index)
-        if rgb is None:
-            continue
-        head = pose.image_xy_px[index, head_cols]
-        ls, rs = (
-            pose.image_xy_px[index, INDEX["left_shoulder"]],
-            pose.image_xy_px[index, INDEX["right_shoulder"]],
-        )
-        head = head[np.isfinite(head).all(axis=1)]
-        if head.size == 0 or not (np.isfinite(ls).all() and np.isfinite(rs).all()):
-            continue
-        img = rotate_image(rgb, rotate_cw_deg)  # as the pose model saw it
-        sx, sy = img.shape[1] / width, img.shape[0] / height
-        size = float(np.linalg.norm(ls - rs)) * sx
-        if size < FACE_MIN_SHOULDER_PX:
-            continue
-        cx, cy = head.mean(axis=0) * (sx, sy)
-        crop = img[
-            max(0, int(cy - 0.7 * size)) : max(0, int(cy + 0.6 * size)),
-            max(0, int(cx - 0.6 * size)) : max(0, int(cx + 0.6 * size)),
-        ]
-        if min(crop.shape[:2]) < 8:
+        if index in regions:
+            crop = regions[index]
+        else:
+            rgb = frames.get(index)
+            if rgb is None:
+                continue
+            crop = face_region(rgb, pose.image_xy_px[index], pose.image_size_px, rotate_cw_deg)
+        if crop is None:
             continue
         scale = 160.0 / max(crop.shape[:2])
         big = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)

@@ -1,4 +1,4 @@
-"""The video stage: frames read for the searches, and the searches' cache."""
+"""The video stage: frames kept or read for the searches, and the searches' cache."""
 
 from __future__ import annotations
 
@@ -8,8 +8,15 @@ import numpy as np
 import pytest
 
 import screener.acquire as acquire
+import screener.pose
+import screener.video
+from screener.capture import OTHER_PEOPLE_LONG_SIDE_PX, other_people_frames
 from screener.config import AnalysisConfig
+from screener.keypoints import PoseSequence, empty_pose_sequence
+from screener.landmarks import INDEX, N_LANDMARKS
+from screener.pose import estimate_pose
 from screener.video import iter_frames, read_frames
+from screener.view import FACE_SEARCH_LONG_SIDE_PX, detect_faces, face_region, face_search_frames
 
 
 @pytest.mark.parametrize("rotation", [0, 90])
@@ -63,3 +70,120 @@ def test_an_unreadable_search_cache_entry_is_recomputed(sample_clip, tmp_path):
     assert again.other_people == first.other_people and again.faces == first.faces
     assert entry.read_text(encoding="utf-8").startswith("{")
     assert "not json" not in entry.read_text(encoding="utf-8")
+
+
+def _landmarks(pose: PoseSequence, detected: np.ndarray) -> PoseSequence:
+    """A head and shoulders that move a little from frame to frame where ``detected``."""
+    width, height = pose.image_size_px
+    xy = np.full((pose.n_frames, N_LANDMARKS, 2), np.nan)
+    for i in np.flatnonzero(detected):
+        cx, cy = width / 2 + i % 7, height / 3 + i % 5
+        for name, dx in (("nose", 0), ("left_eye", 4), ("right_eye", -4)):
+            xy[i, INDEX[name]] = (cx + dx, cy)
+        xy[i, INDEX["left_shoulder"]] = (cx + 20.5, cy + 25)
+        xy[i, INDEX["right_shoulder"]] = (cx - 20.5, cy + 25)
+    return pose.with_arrays(image_xy_px=xy, detected=detected)
+
+
+def _drive(video: Path, tap: acquire.SearchFrameTap, pose: PoseSequence) -> list[int]:
+    """A pose pass without MediaPipe, ``pose`` standing for the model's answers; the
+    indices of the frames that came with a second-person copy."""
+    converted = []
+    for frame in iter_frames(video, max_long_side_px=48, extra_sizes=tap.sizes):
+        if OTHER_PEOPLE_LONG_SIDE_PX in frame.extra:
+            converted.append(frame.index)
+        xy = pose.image_xy_px[frame.index] if pose.detected[frame.index] else None
+        tap.seen(frame, xy, pose.image_size_px)
+    return converted
+
+
+@pytest.mark.parametrize("rotation", [0, 90])
+@pytest.mark.parametrize("gaps", [False, True])
+def test_the_pose_pass_keeps_what_the_searches_would_read(make_video, rotation, gaps):
+    video = make_video("v.mp4", n_frames=60, size=(160, 96), display_rotation_ccw=rotation)
+    detected = np.ones(60, dtype=bool)
+    if gaps:  # no pose at the start, around two targets and in the last frames
+        detected[[0, 1, 2, 17, 18, 25, 26, 27, 28, 57, 58, 59]] = False
+    upright = (96, 160) if rotation else (160, 96)
+    pose = _landmarks(empty_pose_sequence(np.arange(60) / 30.0, upright), detected)
+    config = AnalysisConfig(cache_dir=None)
+    tap = acquire.SearchFrameTap(60, config)
+    converted = _drive(video, tap, pose)
+
+    others = other_people_frames(pose, config.capture.other_people_frames)
+    faces = face_search_frames(pose)
+    read = read_frames(video, {OTHER_PEOPLE_LONG_SIDE_PX: others, FACE_SEARCH_LONG_SIDE_PX: faces})
+    # all but the last target's frame when the last frame has no pose (read afterwards)
+    assert sorted(tap.others) == (others[:-1] if gaps else others)
+    for index, rgb in tap.others.items():
+        assert np.array_equal(rgb, read[OTHER_PEOPLE_LONG_SIDE_PX][index]), index
+    assert sorted(tap.face_regions) == faces
+    for index, region in tap.face_regions.items():
+        frame = read[FACE_SEARCH_LONG_SIDE_PX][index]
+        expected = face_region(frame, pose.image_xy_px[index], pose.image_size_px)
+        if expected is None:
+            assert region is None and not detected[index], index
+        else:
+            assert region is not None and np.array_equal(region, expected), index
+            assert region.base is None  # a copy: the frame itself is not held
+    assert detect_faces(video, pose, regions=tap.face_regions) == detect_faces(video, pose)
+    # the decoding thread waits for the previous frame's pose: no copy is made for a
+    # target that already has its frame
+    if not gaps:
+        assert converted == others
+    else:
+        assert converted == [0, 1, 2, 3, 8, 17, 18, 19, 25, 26, 27, 28, 29, 34, 42, 51, 59]
+
+
+def test_analysing_a_sample_clip_decodes_it_once(sample_clip, monkeypatch):
+    passes = []
+    real_iter_frames = screener.pose.iter_frames
+
+    def counted(*args, **kwargs):
+        passes.append(args)
+        return real_iter_frames(*args, **kwargs)
+
+    def no_read(*args, **kwargs):
+        raise AssertionError("the clip was decoded again for the searches")
+
+    monkeypatch.setattr(screener.pose, "iter_frames", counted)
+    monkeypatch.setattr(screener.video, "read_frames", no_read)
+    config = AnalysisConfig(cache_dir=None)
+    got = acquire.estimate_video_pose(sample_clip, config)
+    assert len(passes) == 1
+    assert got.other_people is not None and len(got.other_people.frames_checked) == 8
+    assert got.faces is not None and got.faces.frames_checked > 0
+
+    # the same findings as searching frames read from the file
+    monkeypatch.undo()
+    assert acquire._search_frames(sample_clip, got.raw, got.config) == (got.other_people, got.faces)
+
+
+def test_frames_the_pose_pass_did_not_keep_are_read(sample_clip, monkeypatch):
+    config = AnalysisConfig(cache_dir=None)
+    miscounted = screener.video.probe_video(sample_clip).n_frames_expected + 7
+    tap = acquire.SearchFrameTap(miscounted, config)  # as if the header miscounted
+    raw = estimate_pose(sample_clip, config.pose, None, tap=tap)
+    asked = []
+    real_read_frames = screener.video.read_frames
+
+    def counted(path, wanted):
+        asked.append({size: list(indices) for size, indices in wanted.items()})
+        return real_read_frames(path, wanted)
+
+    monkeypatch.setattr(screener.video, "read_frames", counted)
+    found = acquire._search_frames(sample_clip, raw, config, tap)
+    assert len(asked) == 1
+    n_asked = sum(len(indices) for indices in asked[0].values())
+    assert 0 < n_asked < len(other_people_frames(raw)) + len(face_search_frames(raw))
+    assert found == acquire._search_frames(sample_clip, raw, config)
+
+
+def test_with_the_keypoints_cached_the_searches_read_their_frames(sample_clip, tmp_path):
+    config = AnalysisConfig(cache_dir=tmp_path / "cache")
+    first = acquire.estimate_video_pose(sample_clip, config)
+    (entry,) = Path(tmp_path / "cache").rglob("*.searches.json")
+    entry.unlink()
+    again = acquire.estimate_video_pose(sample_clip, config)
+    assert again.raw.source["cache"] == "hit"
+    assert (again.other_people, again.faces) == (first.other_people, first.faces)

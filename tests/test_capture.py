@@ -22,15 +22,17 @@ import screener
 from screener.capture import (
     CameraEstimate,
     OtherPeople,
+    OtherPeopleFramePicker,
     check_envelope,
     correct_roll,
     detect_other_people,
     estimate_camera,
     load_envelope,
+    other_people_frames,
 )
 from screener.config import AnalysisConfig, CaptureConfig, PoseConfig
 from screener.errors import ConfigError, NoPersonError, ViewError
-from screener.keypoints import PoseSequence
+from screener.keypoints import PoseSequence, empty_pose_sequence
 from screener.landmarks import INDEX, N_LANDMARKS
 from screener.pipeline import other_people_warnings
 from screener.pose import estimate_pose
@@ -425,6 +427,62 @@ def test_another_person_is_a_warning_and_a_switch_is_refused() -> None:
     with pytest.raises(NoPersonError, match="switched from one person to another"):
         other_people_warnings(somebody, switched, "clip.mp4")
     assert other_people_warnings(nobody, switched, "clip.mp4") == []
+
+
+def _detected(n_frames: int, without_pose: list[range] | None = None) -> PoseSequence:
+    """A pose whose ``detected`` is True but in ``without_pose``."""
+    detected = np.ones(n_frames, dtype=bool)
+    for frames in without_pose or []:
+        detected[frames.start : frames.stop] = False
+    pose = empty_pose_sequence(np.arange(n_frames) / 30.0, (540, 960))
+    return pose.with_arrays(detected=detected)
+
+
+def _former_rule(pose: PoseSequence, n_frames: int) -> list[int]:
+    """The former rule: the frames evenly spread over those with a pose."""
+    with_pose = np.flatnonzero(pose.detected)
+    picked = with_pose[np.linspace(0, with_pose.size - 1, n_frames).round().astype(int)]
+    return sorted(set(int(i) for i in picked))
+
+
+@pytest.mark.parametrize("n_total", [1, 5, 8, 30, 126, 183, 300])
+@pytest.mark.parametrize("n_frames", [1, 4, 8])
+def test_with_a_pose_in_every_frame_the_searched_frames_are_as_before(
+    n_total: int, n_frames: int
+) -> None:
+    pose = _detected(n_total)
+    assert other_people_frames(pose, n_frames) == _former_rule(pose, n_frames)
+
+
+def test_the_searched_frames_are_the_first_with_a_pose_after_each_target() -> None:
+    # targets 0, 10, 19, 29: the first frame with a pose from each target, the last frame
+    # with a pose after 19 for the last
+    pose = _detected(30, [range(0, 3), range(10, 15), range(28, 30)])
+    assert other_people_frames(pose, 4) == [3, 15, 19, 27]
+    # no pose between two targets: that target takes nothing
+    assert other_people_frames(_detected(30, [range(10, 19)]), 4) == [0, 19, 29]
+    assert other_people_frames(_detected(30, [range(0, 30)]), 4) == []
+    assert other_people_frames(_detected(30, [range(0, 29)]), 1) == [29]
+
+
+def test_the_picker_decides_each_frame_but_the_last_targets_when_it_comes() -> None:
+    picker = OtherPeopleFramePicker(30, 4)
+    assert picker.targets == [0, 10, 19, 29]
+    assert picker.could_pick(0) and not picker.offer(0, detected=False)
+    assert picker.could_pick(1) and picker.offer(1, detected=True)
+    assert not picker.could_pick(2) and not picker.could_pick(9)  # frame 1 was taken
+    assert picker.could_pick(10)  # a target
+    for index in range(2, 21):
+        picker.offer(index, detected=index != 10)
+    assert picker.picked() == [1, 11, 19, 20]  # 20: the last target's, for now
+    assert not picker.could_pick(21)  # after 19 only the end of the clip decides
+    assert picker.could_pick(29)
+    picker.offer(25, detected=True)
+    picker.offer(29, detected=False)
+    assert picker.picked() == [1, 11, 19, 25]
+    assert picker.picked() == other_people_frames(
+        _detected(30, [range(0, 1), range(10, 11), range(26, 30)]), 4
+    )
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,14 @@ import pytest
 from screener.landmarks import INDEX, N_LANDMARKS
 from screener.pipeline import analyze_pose
 from screener.report import write_report
-from screener.report.images import blur_faces, draw_angle, draw_skeleton, face_box, read_video_frame
+from screener.report.images import (
+    blur_faces,
+    draw_angle,
+    draw_skeleton,
+    face_box,
+    read_video_frame,
+    smooth_blocks,
+)
 from screener.report.stills import STILL_WIDTH_PX, render_still
 from tests.synthetic import jog_in_place, make_sequence, perspective_sequence, walk_toward_camera
 
@@ -56,6 +63,32 @@ def test_blur_covers_the_face_and_leaves_the_rest():
     out = blur_faces(image, xy)
     assert _local_std(out, box) < 0.25 * _local_std(image, box)
     assert np.array_equal(out[200:, :], image[200:, :])  # far from the head: untouched
+
+
+def test_blur_in_place_blurs_the_image_itself_and_a_copy_leaves_it():
+    image = _noise_image()
+    before = image.copy()
+    copy = blur_faces(image, _landmarks_with_face())
+    assert copy is not image and np.array_equal(image, before)
+    same = blur_faces(image, _landmarks_with_face(), in_place=True)
+    assert same is image and np.array_equal(image, copy)
+
+
+@pytest.mark.parametrize("sigma", [3.0, 7.9, 12.0, 27.0, 45.0])
+def test_smoothing_blocks_at_a_reduced_scale_looks_like_the_full_size_blur(sigma):
+    import cv2
+
+    rng = np.random.default_rng(7)
+    small = rng.integers(0, 256, size=(20, 23, 3), dtype=np.uint8)
+    size = (round(sigma * 10), round(sigma * 11.5))
+    full = cv2.GaussianBlur(cv2.resize(small, size, interpolation=cv2.INTER_NEAREST), (0, 0), sigma)
+    got = smooth_blocks(small, size, sigma)
+    assert got.shape == full.shape and got.dtype == np.uint8
+    diff = np.abs(got.astype(int) - full.astype(int))
+    if sigma < 8.0:  # blurred at full size
+        assert np.array_equal(got, full)
+    else:  # random blocks are the worst case; real faces differ less (see smooth_blocks)
+        assert diff.mean() < 1.5 and np.percentile(diff, 99) <= 6, (diff.mean(), diff.max())
 
 
 def test_blur_without_face_landmarks_uses_the_shoulders():

@@ -116,7 +116,7 @@ def render_still(
     from_video = frame is not None
     if frame is None:
         frame = blank_frame(pose.image_size_px)
-    blurred = blur_faces(frame, xy)
+    blurred = blur_faces(frame, xy, in_place=True)  # the frame is this function's own
     x0, y0, x1, y1 = person_box(xy, (blurred.shape[0], blurred.shape[1]))
     crop = blurred[y0:y1, x0:x1]
     factor = STILL_WIDTH_PX / crop.shape[1]
