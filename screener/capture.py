@@ -74,6 +74,10 @@ HEEL_ABOVE_FLOOR_M = 0.03
 #: The body's image scale must change by this factor (far to near) for the lens height
 #: to be read from an approach (the rendered walks: 1.2-2.6).
 APPROACH_MIN_SCALE_RATIO = 1.3
+#: Relative slack on the envelope's frame-rate limits: a rate measured from the frames'
+#: time stamps (240.0000000001 for a 240 fps clip; phones' "240 fps" varies by a few
+#: tenths) is the nominal rate.
+FPS_TOLERANCE = 0.01
 #: Fewest frames with a usable row-against-height line for an approach estimate.
 APPROACH_MIN_FRAMES = 10
 #: Largest scatter about the approach's line (residual SD over the SD of the lines'
@@ -785,7 +789,8 @@ def check_envelope(
             f"at its farthest the patient fills only {fill_min:.0%} of the frame height: "
             "those frames are less accurate; start the walk closer to the camera"
         )
-    if np.isfinite(fps) and not envelope.fps_min <= fps <= envelope.fps_max:
+    low, high = envelope.fps_min * (1 - FPS_TOLERANCE), envelope.fps_max * (1 + FPS_TOLERANCE)
+    if np.isfinite(fps) and not low <= fps <= high:
         warnings.append(
             f"the clip is {fps:.0f} fps (validated {envelope.fps_min:.0f}-"
             f"{envelope.fps_max:.0f} fps): record at 30-60 fps, 120 fps or more for jogging"

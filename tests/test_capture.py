@@ -290,6 +290,12 @@ def test_size_pitch_and_frame_rate_outside_the_envelope_are_warned(envelope: Any
     assert "looks down at the patient by about 22°" in tilted.warnings[0]
     slow = check_envelope(_estimate(), envelope, "anterior", 15.0)
     assert "15 fps" in slow.warnings[0]
+    # a rate measured from time stamps is the nominal one (a 240 fps render read
+    # 240.00000000000085 and was warned about as outside 24-240 fps)
+    assert check_envelope(_estimate(), envelope, "anterior", 240.00000000000085).warnings == ()
+    assert check_envelope(_estimate(), envelope, "anterior", 23.99).warnings == ()
+    fast = check_envelope(_estimate(), envelope, "anterior", 480.0)
+    assert "480 fps" in fast.warnings[0]
 
 
 def test_a_broken_envelope_file_is_a_config_error(tmp_path: Path) -> None:
