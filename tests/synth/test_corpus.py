@@ -92,3 +92,15 @@ def test_standing_has_no_event_and_both_feet_down() -> None:
     assert motion.events == []
     assert motion.in_stance["left"].all() and motion.in_stance["right"].all()
     assert np.abs(motion.angles["pelvis_obliquity"]).max() <= 1.5 + 1e-9
+
+
+def test_a_frame_rate_override_changes_nothing_else() -> None:
+    """``--fps 120,240``: the same bodies, cameras, tasks and faults at high speed."""
+    base = corpus_specs("final", 6, 9000, "inside")
+    fast = corpus_specs("final", 6, 9000, "inside", (120.0, 240.0))
+    assert [s.fps for s in fast] == [120.0, 240.0] * 3
+    for a, b in zip(base, fast, strict=True):
+        assert (a.task, a.view, a.phenotype, a.camera, a.faults, a.look, a.seed) == (
+            b.task, b.view, b.phenotype, b.camera, b.faults, b.look, b.seed
+        )  # fmt: skip
+        assert a.fps in (24.0, 25.0, 30.0, 50.0, 60.0)
