@@ -74,10 +74,6 @@ HEEL_ABOVE_FLOOR_M = 0.03
 #: The body's image scale must change by this factor (far to near) for the lens height
 #: to be read from an approach (the rendered walks: 1.2-2.6).
 APPROACH_MIN_SCALE_RATIO = 1.3
-#: Relative slack on the envelope's frame-rate limits: a rate measured from the frames'
-#: time stamps (240.0000000001 for a 240 fps clip; phones' "240 fps" varies by a few
-#: tenths) is the nominal rate.
-FPS_TOLERANCE = 0.01
 #: Fewest frames with a usable row-against-height line for an approach estimate.
 APPROACH_MIN_FRAMES = 10
 #: Largest scatter about the approach's line (residual SD over the SD of the lines'
@@ -85,6 +81,13 @@ APPROACH_MIN_FRAMES = 10
 #: percentile 0.15); the Pose2Sim cam03, two people moving about a lab, 0.54 after the
 #: roll correction (an unchecked fit read 1.0 m for a lens at 2.1 m).
 APPROACH_MAX_SCATTER = 0.35
+#: At most this many frames (evenly spread over those with a pose) give the approach's
+#: lines: a long clip costs no more than a 4-second walk at 60 fps.
+APPROACH_MAX_FRAMES = 240
+#: Relative slack on the envelope's frame-rate limits: a rate measured from the frames'
+#: time stamps (240.0000000001 for a 240 fps clip; phones' "240 fps" varies by a few
+#: tenths) is the nominal rate.
+FPS_TOLERANCE = 0.01
 
 
 @dataclass(frozen=True)
@@ -479,7 +482,10 @@ def camera_height_from_approach(pose: PoseSequence) -> float:
     )
     feet = np.array([INDEX[f"{s}_{q}"] for s in SIDES for q in ("heel", "foot_index")])
     a, b = [], []
-    for i in np.flatnonzero(pose.detected):
+    frames = np.flatnonzero(pose.detected)
+    if frames.size > APPROACH_MAX_FRAMES:
+        frames = frames[np.linspace(0, frames.size - 1, APPROACH_MAX_FRAMES).round().astype(int)]
+    for i in frames:
         level = pose.world_xyz_m[i] @ up
         if not np.isfinite(level[feet]).any():
             continue
