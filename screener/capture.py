@@ -393,6 +393,23 @@ def estimate_pitch_deg(pose: PoseSequence, frames: np.ndarray) -> float:
     return float(np.median(tilt)) if tilt.size else float("nan")
 
 
+#: Landmarks whose heights above the floor place the lens (heels to shoulders).
+_HEIGHT_LANDMARKS = np.array(
+    [INDEX[f"{s}_{q}"] for q in ("heel", "ankle", "knee", "hip", "shoulder") for s in SIDES]
+)
+#: The landmarks the floor is taken under.
+_FOOT_LANDMARKS = np.array([INDEX[f"{s}_{q}"] for s in SIDES for q in ("heel", "foot_index")])
+
+
+def _above_floor_m(world_xyz_m: FloatArray, up: FloatArray) -> FloatArray | None:
+    """One frame's landmark heights above the floor along ``up``, metres: the floor
+    :data:`HEEL_ABOVE_FLOOR_M` below the lowest heel or toe; None without a foot."""
+    level = world_xyz_m @ up
+    if not np.isfinite(level[_FOOT_LANDMARKS]).any():
+        return None
+    return np.asarray(level - (float(np.nanmin(level[_FOOT_LANDMARKS])) - HEEL_ABOVE_FLOOR_M))
+
+
 def camera_height(
     pose: PoseSequence, frames: np.ndarray, pitch_deg: float = 0.0, focal: float = 1.0
 ) -> dict[str, float]:
@@ -411,16 +428,13 @@ def camera_height(
     p = math.radians(pitch_deg) if np.isfinite(pitch_deg) else 0.0
     cy = pose.image_size_px[1] / 2.0
     up = np.array([0.0, -math.cos(p), -math.sin(p)])
-    parts = ("heel", "ankle", "knee", "hip", "shoulder")
-    cols = np.array([INDEX[f"{s}_{q}"] for q in parts for s in SIDES])
-    feet = np.array([INDEX[f"{s}_{q}"] for s in SIDES for q in ("heel", "foot_index")])
+    cols = _HEIGHT_LANDMARKS
     out: dict[str, list[float]] = {"height": [], "knee": [], "hip": [], "sh": []}
     for i in frames:
-        level = pose.world_xyz_m[i] @ up
-        if not np.isfinite(level[feet]).any():
+        above = _above_floor_m(pose.world_xyz_m[i], up)
+        if above is None:
             continue
-        floor = float(np.nanmin(level[feet])) - HEEL_ABOVE_FLOOR_M
-        h = level[cols] - floor
+        h = above[cols]
         # tangent of each point's angle below the horizontal: (H - h) / D
         below = np.tan(np.arctan((pose.image_xy_px[i, cols, 1] - cy) / focal) + p)
         ok = np.isfinite(h) & np.isfinite(below)
@@ -431,7 +445,7 @@ def camera_height(
             continue  # higher on the body must be higher in the image
         out["height"].append(-intercept / slope)
         for key, part in (("knee", "knee"), ("hip", "hip"), ("sh", "shoulder")):
-            out[key].append(float(np.nanmean(level[[INDEX[f"{s}_{part}"] for s in SIDES]])) - floor)
+            out[key].append(float(np.nanmean(above[[INDEX[f"{s}_{part}"] for s in SIDES]])))
     return {k: float(np.median(v)) if v else float("nan") for k, v in out.items()}
 
 
@@ -477,19 +491,16 @@ def camera_height_from_approach(pose: PoseSequence) -> float:
     no approach and get NaN.
     """
     up = np.array([0.0, -1.0, 0.0])  # MediaPipe's world axes follow the camera's
-    cols = np.array(
-        [INDEX[f"{s}_{q}"] for q in ("heel", "ankle", "knee", "hip", "shoulder") for s in SIDES]
-    )
-    feet = np.array([INDEX[f"{s}_{q}"] for s in SIDES for q in ("heel", "foot_index")])
+    cols = _HEIGHT_LANDMARKS
     a, b = [], []
     frames = np.flatnonzero(pose.detected)
     if frames.size > APPROACH_MAX_FRAMES:
         frames = frames[np.linspace(0, frames.size - 1, APPROACH_MAX_FRAMES).round().astype(int)]
     for i in frames:
-        level = pose.world_xyz_m[i] @ up
-        if not np.isfinite(level[feet]).any():
+        above = _above_floor_m(pose.world_xyz_m[i], up)
+        if above is None:
             continue
-        h = level[cols] - (float(np.nanmin(level[feet])) - HEEL_ABOVE_FLOOR_M)
+        h = above[cols]
         y = pose.image_xy_px[i, cols, 1].astype(np.float64)
         ok = np.isfinite(h) & np.isfinite(y) & (pose.visibility[i, cols] >= PNP_MIN_VISIBILITY)
         if ok.sum() < 6 or np.ptp(h[ok]) < 0.3:
