@@ -71,6 +71,9 @@ class PosedBody:
     femur_frame
         Side -> ``(3, 3)`` the femur's anatomical frame in the neutral pose (columns:
         medio-lateral +X, antero-posterior, long axis knee -> hip).
+    foot_lowest_z
+        Side -> ``(n,)`` height above the floor (m) of the lowest vertex of that foot
+        (foot and toe bones): where the rendered foot meets the floor.
     """
 
     vertices: np.ndarray
@@ -79,6 +82,7 @@ class PosedBody:
     pelvis_rotation: FloatArray
     femur_rotation: dict[str, FloatArray]
     femur_frame: dict[str, FloatArray]
+    foot_lowest_z: dict[str, FloatArray]
 
 
 def _delta(rotation: FloatArray) -> torch.Tensor:
@@ -280,17 +284,22 @@ class AnnyBody:
                 for s in SIDES
             },
             femur_frame=self.femur_frame,
+            foot_lowest_z={
+                s: vertices[:, self._foot_mask(s), 2].min(axis=1).astype(float) for s in SIDES
+            },
+        )
+
+    def _foot_mask(self, side: str) -> np.ndarray:
+        """``(V,)`` True for the vertices of one foot (foot and toe bones)."""
+        names = np.asarray(self.labels)[self.dominant_bone]
+        s = _SUFFIX[side]
+        return np.array(
+            [n == f"foot.{s}" or (n.startswith("toe") and n.endswith(s)) for n in names]
         )
 
     def _foot_points(self, side: str) -> FloatArray:
         """Neutral-pose vertices of one foot (foot and toe bones), relative to the ankle."""
-        names = np.asarray(self.labels)[self.dominant_bone]
-        s = _SUFFIX[side]
-        mask = np.array(
-            [n == f"foot.{s}" or (n.startswith("toe") and n.endswith(s)) for n in names]
-        )
-
-        return self.neutral_vertices[mask] - self._head(f"foot.{s}")
+        return self.neutral_vertices[self._foot_mask(side)] - self._head(f"foot.{_SUFFIX[side]}")
 
     def _rotation_from_neutral(self, bone_poses: np.ndarray, bone: str) -> FloatArray:
         i = self._idx(bone)

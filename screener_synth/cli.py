@@ -45,9 +45,33 @@ def main(argv: list[str] | None = None) -> int:
         help="comma-separated frame rates given to the clips in turn (e.g. 120,240) instead "
         "of the corpus' 24-60 fps draw; every other draw is unchanged",
     )
+    floor = sub.add_parser(
+        "floor-contacts",
+        help="add the rendered foot's floor contact to the walk and jog truth of a corpus",
+    )
+    floor.add_argument("--split", choices=("train", "val", "final"), required=True)
+    floor.add_argument("--n", type=int, required=True, help="clips in the split, as rendered")
+    floor.add_argument("--out", type=Path, default=Path("corpus"), help="corpus folder")
+    floor.add_argument("--seed", type=int, default=None)
+    floor.add_argument("--envelope", choices=("wide", "inside", "outside"), default="wide")
+    floor.add_argument("--fps", default=None, help="as given to `corpus --fps`")
+    floor.add_argument("--folder", default=None, help="corpus sub-folder (default: as `corpus`)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     os.environ.setdefault("PYOPENGL_PLATFORM", "osmesa")
+    if args.command == "floor-contacts":
+        from screener_synth.corpus import add_floor_contacts
+        from screener_synth.sets import corpus_specs
+
+        rates = tuple(float(v) for v in args.fps.split(",")) if args.fps else ()
+        specs = corpus_specs(args.split, args.n, args.seed, args.envelope, rates)
+        default = args.split if args.envelope == "wide" else f"{args.split}_{args.envelope}"
+        folder = args.out / (args.folder or default)
+        for spec in specs:
+            if spec.task in ("walk", "jog") and (folder / f"{spec.name}.truth.json").exists():
+                seen = add_floor_contacts(spec, folder)
+                logging.getLogger(__name__).info("%s: %d floor contacts", spec.name, seen)
+        return 0
     if args.command == "corpus":
         from screener_synth.corpus import build_corpus
         from screener_synth.sets import corpus_specs

@@ -95,3 +95,73 @@ def build_corpus(
         except Exception as exc:  # noqa: BLE001 - one bad render must not stop a corpus
             LOGGER.error("%s: not built (%s: %s)", spec.name, type(exc).__name__, exc)
     return done
+
+
+class SpecMismatchError(ValueError):
+    """A corpus clip's truth does not belong to the spec drawn for its name."""
+
+
+def add_floor_contacts(spec: ClipSpec, corpus: Path) -> int:
+    """Add the rendered foot's floor contact to the stance events of a corpus clip's truth.
+
+    The body is posed again from ``spec`` (no rendering, no MediaPipe): the same
+    deterministic posing as the render, so the mesh is the one the video showed.
+
+    Parameters
+    ----------
+    spec
+        The clip's spec, as :func:`screener_synth.sets.corpus_specs` draws it.
+    corpus
+        The corpus folder holding ``NAME.truth.json``.
+
+    Returns
+    -------
+    int
+        Stance events whose floor contact was seen (the others get None).
+
+    Raises
+    ------
+    SpecMismatchError
+        When the truth's body or task differs from the spec's (wrong split, seed or n).
+    """
+    from screener_synth.body import AnnyBody
+    from screener_synth.clips import build_motion
+    from screener_synth.contact import FLOOR_CONTACT_TOL_M, floor_contact_s
+
+    path = corpus / f"{spec.name}.truth.json"
+    truth = json.loads(path.read_text())
+    same_body = all(
+        abs(float(truth["body"][key]) - float(value)) < 1e-9
+        for key, value in spec.phenotype.items()
+    )
+    if truth["task"] != spec.task or not same_body:
+        raise SpecMismatchError(
+            f"{path}: its body or task differs from the spec drawn for {spec.name}; "
+            "check --split, --n, --seed and --envelope against the corpus' table in "
+            "docs/accuracy.md"
+        )
+    motion = build_motion(spec)
+    posed = AnnyBody(spec.phenotype).pose(motion)
+    seen = 0
+    for event in truth["events"]:
+        if event["kind"] != "stance":
+            continue
+        contact = floor_contact_s(
+            posed.foot_lowest_z[event["side"]],
+            motion.time_s,
+            event["t_start_s"],
+            event["t_end_s"],
+        )
+        event["t_floor_on_s"] = None if contact is None else round(contact[0], 6)
+        event["t_floor_off_s"] = None if contact is None else round(contact[1], 6)
+        seen += contact is not None
+    truth["floor_contact"] = {
+        "tol_m": FLOOR_CONTACT_TOL_M,
+        "source": "posed mesh: lowest vertex of the foot and toe bones within tol_m of the "
+        "floor (screener_synth.truth.floor_contact_s), added to an existing corpus by "
+        "`python -m screener_synth floor-contacts`",
+    }
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(truth, indent=1) + "\n")
+    tmp.replace(path)
+    return seen

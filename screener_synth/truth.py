@@ -18,6 +18,7 @@ import pandas as pd
 
 from screener_synth import geometry as geo
 from screener_synth.body import PosedBody
+from screener_synth.contact import floor_contact_s
 from screener_synth.kinematics import SIDES, Event, Motion
 
 _SURFACE = {"hip": "hip", "knee": "knee", "ankle": "ankle", "shoulder": "shoulder"}
@@ -96,6 +97,7 @@ def truth_frames(motion: Motion, body: PosedBody, camera: geo.PinholeCamera) -> 
     cols["pelvic_obliquity_3d_deg"] = np.degrees(np.arcsin(np.clip(-pel[:, 2, 0], -1, 1)))
     for side in SIDES:
         cols[f"{side}_in_stance"] = motion.in_stance[side].astype(int)
+        cols[f"{side}_foot_lowest_z_m"] = body.foot_lowest_z[side]
     cols.update(_frontal_columns(s2, "_surface"))
     for name, pts in j2.items():
         cols[f"{name}_x_px"] = pts[:, 0]
@@ -117,7 +119,11 @@ def _event_peak(ev: Event, frames: pd.DataFrame) -> float:
 
 
 def event_rows(motion: Motion, frames: pd.DataFrame) -> list[dict]:
-    """True events with their peak instants and the truth values at the peak."""
+    """True events with their peak instants and the truth values at the peak.
+
+    Stance phases also get ``t_floor_on_s`` and ``t_floor_off_s``: the rendered foot's
+    contact with the floor (:func:`floor_contact_s`; None when not seen).
+    """
     rows = []
     t = frames["time_s"].to_numpy()
     for ev in motion.events:
@@ -125,6 +131,15 @@ def event_rows(motion: Motion, frames: pd.DataFrame) -> list[dict]:
         k = int(np.argmin(np.abs(t - peak)))
         sign = 1.0 if ev.side == "right" else -1.0
         lean_sign = 1.0 if ev.side == "left" else -1.0
+        floor: dict[str, float | None] = {}
+        if ev.kind == "stance":
+            contact = floor_contact_s(
+                frames[f"{ev.side}_foot_lowest_z_m"].to_numpy(), t, ev.t_start_s, ev.t_end_s
+            )
+            floor = {
+                "t_floor_on_s": None if contact is None else round(contact[0], 6),
+                "t_floor_off_s": None if contact is None else round(contact[1], 6),
+            }
         rows.append(
             {
                 "kind": ev.kind,
@@ -140,6 +155,7 @@ def event_rows(motion: Motion, frames: pd.DataFrame) -> list[dict]:
                 "femoral_ir_deg": round(float(frames[f"{ev.side}_femoral_ir_deg"].iloc[k]), 3),
                 "knee_flexion_deg": round(float(frames[f"{ev.side}_knee_flexion_deg"].iloc[k]), 3),
                 "trunk_lean_deg": round(lean_sign * float(frames["trunk_lean_deg"].iloc[k]), 3),
+                **floor,
             }
         )
     return rows

@@ -1,0 +1,71 @@
+"""Where a rendered foot meets the floor: gait events as a gait lab defines them.
+
+The generator labels a stance phase by gait phase (:mod:`screener_synth.kinematics`);
+this reads initial contact and toe-off from the posed mesh instead. Pure NumPy (no
+torch), so it is tested without the synth extra.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: A foot is on the floor while its lowest vertex is within this height of it (m): about
+#: a shoe sole's compression, and above the mesh's 2-3 mm resting offset.
+FLOOR_CONTACT_TOL_M = 0.01
+
+
+def floor_contact_s(
+    lowest_z_m: np.ndarray,
+    time_s: np.ndarray,
+    t_start_s: float,
+    t_end_s: float,
+    tol_m: float = FLOOR_CONTACT_TOL_M,
+) -> tuple[float, float] | None:
+    """Where the rendered foot is on the floor around one labelled stance phase.
+
+    Parameters
+    ----------
+    lowest_z_m
+        ``(n,)`` height of the foot's lowest vertex above the floor, per frame.
+    time_s
+        ``(n,)`` frame times.
+    t_start_s, t_end_s
+        The stance phase as the generator labels it (by gait phase).
+    tol_m
+        The foot is on the floor while its lowest point is within this height.
+
+    Returns
+    -------
+    tuple of float or None
+        ``(on, off)``: the first and last instants of the run of on-floor frames that
+        contains the labelled stance's middle frame, each interpolated linearly to where
+        the height crosses ``tol_m``. None when that frame is off the floor or the run
+        reaches the clip's first or last frame (the contact time is not seen).
+
+    Notes
+    -----
+    This is initial contact and toe-off as a gait lab defines them (first and last
+    contact of any part of the foot), read from the posed mesh. It differs from the
+    generator's phase labels wherever its leg curves lift the foot early or bring it
+    down early (docs/accuracy.md measures by how much).
+    """
+    on = lowest_z_m <= tol_m
+    n = on.size
+    mid = int(np.argmin(np.abs(time_s - 0.5 * (t_start_s + t_end_s))))
+    if not on[mid]:
+        return None
+    first = mid
+    while first > 0 and on[first - 1]:
+        first -= 1
+    last = mid
+    while last < n - 1 and on[last + 1]:
+        last += 1
+    if first == 0 or last == n - 1:
+        return None
+
+    def crossing(off: int, onto: int) -> float:
+        z_off, z_on = lowest_z_m[off], lowest_z_m[onto]
+        u = (z_off - tol_m) / (z_off - z_on)
+        return float(time_s[off] + u * (time_s[onto] - time_s[off]))
+
+    return crossing(first - 1, first), crossing(last + 1, last)

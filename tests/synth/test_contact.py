@@ -1,0 +1,41 @@
+"""The rendered foot's floor contact, read from its height above the floor."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from screener_synth.contact import FLOOR_CONTACT_TOL_M, floor_contact_s
+
+
+def _swing_stance_swing(fps: float, on_s: float, off_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """A foot that descends at 0.2 m/s to the floor at ``on_s``, stays, and rises at
+    0.2 m/s from ``off_s``: its contact starts and ends where it crosses 1 cm."""
+    t = np.arange(0.0, 1.5, 1.0 / fps)
+    z = np.where(t < on_s, 0.2 * (on_s - t), np.where(t > off_s, 0.2 * (t - off_s), 0.0))
+    return t, z
+
+
+def test_contact_is_where_the_foot_crosses_the_tolerance_between_frames() -> None:
+    t, z = _swing_stance_swing(24.0, on_s=0.43, off_s=0.91)
+    contact = floor_contact_s(z, t, t_start_s=0.40, t_end_s=1.0)
+    assert contact is not None
+    on, off = contact
+    # the foot is within 1 cm from 0.43 - 0.05 s to 0.91 + 0.05 s (0.2 m/s); linear
+    # interpolation between 24 fps frames finds it to well under a frame
+    assert abs(on - (0.43 - FLOOR_CONTACT_TOL_M / 0.2)) < 1e-6
+    assert abs(off - (0.91 + FLOOR_CONTACT_TOL_M / 0.2)) < 1e-6
+
+
+def test_contact_ignores_the_label_and_reads_the_foot() -> None:
+    # the label says 0.2-1.2 s; the foot is on the floor only from 0.6 to 0.8 s
+    t, z = _swing_stance_swing(60.0, on_s=0.6, off_s=0.8)
+    contact = floor_contact_s(z, t, t_start_s=0.2, t_end_s=1.2)
+    assert contact is not None
+    assert abs(contact[0] - 0.55) < 1e-6 and abs(contact[1] - 0.85) < 1e-6
+
+
+def test_a_foot_off_the_floor_mid_label_or_a_contact_cut_by_the_clip_is_not_read() -> None:
+    t, z = _swing_stance_swing(30.0, on_s=0.9, off_s=1.1)
+    assert floor_contact_s(z, t, t_start_s=0.1, t_end_s=0.5) is None  # foot in the air
+    t, z = _swing_stance_swing(30.0, on_s=-0.5, off_s=0.6)  # on the floor from frame 0
+    assert floor_contact_s(z, t, t_start_s=0.0, t_end_s=0.6) is None

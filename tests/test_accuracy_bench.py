@@ -1,0 +1,69 @@
+"""bench/accuracy.py scores found stance phases against the rendered foot's floor contact."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from bench.accuracy import Tally, compare_events
+
+
+def _truth() -> pd.DataFrame:
+    t = np.arange(0.0, 2.0, 1.0 / 30.0)
+    cols = {"time_s": t, "pelvic_obliquity_deg": np.zeros_like(t), "trunk_lean_deg": 0.0 * t}
+    for side in ("left", "right"):
+        for metric in ("knee_fppa_deg", "hip_adduction_deg", "femoral_ir_deg", "knee_flexion_deg"):
+            cols[f"{side}_{metric}"] = np.zeros_like(t)
+    return pd.DataFrame(cols)
+
+
+def _found(start: float, end: float) -> pd.DataFrame:
+    row = {"kind": "stance", "side": "left", "t_start_s": start, "t_peak_s": 0.9, "t_end_s": end}
+    for metric in (
+        "pelvic_drop_deg", "knee_fppa_deg", "hip_adduction_deg", "femoral_ir_deg",
+        "knee_flexion_deg", "trunk_lean_deg",
+    ):  # fmt: skip
+        row[metric] = 0.0
+    return pd.DataFrame([row])
+
+
+def test_floor_contact_errors_are_logged_beside_the_phase_label_errors() -> None:
+    label = {"kind": "stance", "side": "left", "t_start_s": 0.5, "t_peak_s": 0.9, "t_end_s": 1.4}
+    truth_json = {
+        "video": "walk.mp4",
+        "task": "walk",
+        "view": "anterior",
+        "events": [{**label, "t_floor_on_s": 0.56, "t_floor_off_s": 1.27}],
+    }
+    tally = Tally()
+    compare_events(tally, _found(0.55, 1.25), truth_json, _truth())
+    assert len(tally.floor_log) == 1
+    clip, task, _near_edge, start, end = tally.floor_log[0]
+    assert (clip, task) == ("walk.mp4", "walk")
+    assert abs(start - (0.55 - 0.56)) < 1e-9 and abs(end - (1.25 - 1.27)) < 1e-9
+    # the phase label's errors are still the ones in the main log
+    assert abs(tally.timing["end"][0] - (1.25 - 1.4)) < 1e-9
+
+
+def test_a_stance_without_a_seen_floor_contact_is_left_out_of_the_floor_log() -> None:
+    label = {"kind": "stance", "side": "left", "t_start_s": 0.5, "t_peak_s": 0.9, "t_end_s": 1.4}
+    for extra in ({}, {"t_floor_on_s": None, "t_floor_off_s": None}):
+        truth_json = {
+            "video": "j.mp4",
+            "task": "jog",
+            "view": "anterior",
+            "events": [{**label, **extra}],
+        }
+        tally = Tally()
+        compare_events(tally, _found(0.55, 1.25), truth_json, _truth())
+        assert tally.floor_log == [] and tally.events_found == 1
+
+
+def test_a_stance_phase_not_found_counts_against_the_floor_timing() -> None:
+    label = {"kind": "stance", "side": "left", "t_start_s": 0.5, "t_peak_s": 0.9, "t_end_s": 1.4}
+    event = {**label, "t_floor_on_s": 0.56, "t_floor_off_s": 1.27}
+    truth_json = {"video": "w.mp4", "task": "walk", "view": "anterior", "events": [event]}
+    tally = Tally()
+    compare_events(tally, _found(0.55, 1.25).iloc[0:0], truth_json, _truth())
+    assert len(tally.floor_log) == 1 and np.isnan(tally.floor_log[0][3])
+    assert tally.events_found == 0
