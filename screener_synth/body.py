@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 import torch
-from scipy.spatial.transform import Rotation
 
+from screener_synth.feet import clear_floor, pivot_on_toes, slerp
 from screener_synth.geometry import FloatArray, hip_rotation, rot_x, rot_y, rot_z
 from screener_synth.kinematics import SIDES, Motion
 
@@ -90,12 +90,6 @@ def _delta(rotation: FloatArray) -> torch.Tensor:
     m[:, :3, :3] = rotation
     m[:, 3, 3] = 1.0
     return torch.from_numpy(m)
-
-
-def _slerp(a: FloatArray, b: FloatArray, w: FloatArray) -> FloatArray:
-    """Per-frame rotation ``a · exp(w · log(aᵀ b))``."""
-    rel = Rotation.from_matrix(np.einsum("nji,njk->nik", a, b)).as_rotvec()
-    return np.einsum("nij,njk->nik", a, Rotation.from_rotvec(rel * w[:, None]).as_matrix())
 
 
 def _angle_between(u: FloatArray, v: FloatArray) -> float:
@@ -202,7 +196,7 @@ class AnnyBody:
             )
             shank = femur @ f0 @ knee @ f0.T
             swing_foot = shank @ rot_x(a[f"{side}_ankle_plantar"])
-            foot = _slerp(swing_foot, flat, a[f"{side}_foot_plant"])
+            foot = slerp(swing_foot, flat, a[f"{side}_foot_plant"])
             down = self.neutral_arm_abduction[side] - a[f"{side}_shoulder_abduction"]
             upper = trunk @ rot_x(-a[f"{side}_shoulder_flexion"]) @ rot_y(sign * down)
             lower = upper @ rot_x(-(a[f"{side}_elbow_flexion"] - self.neutral_elbow[side]))
@@ -268,6 +262,15 @@ class AnnyBody:
             free = motion.anchor != i
             ankle_z = joints[f"{side}_ankle"][:, 2] + shift[:, 2]
             bone = f"foot.{_SUFFIX[side]}"
+            if motion.task == "walk":
+                # double support: the trailing foot rolls onto its toes until toe-off
+                g[bone] = pivot_on_toes(
+                    g[bone],
+                    ankle_z,
+                    self._foot_points(side),
+                    motion.in_stance[side] & free,
+                    motion.time_s,
+                )
             g[bone] = clear_floor(g[bone], ankle_z, self._foot_points(side), free)
         vertices, bone_poses, kp = self._run(self._deltas(g, n), n)
         joints = {k: v + shift for k, v in self._joints_from(bone_poses).items()}
@@ -304,47 +307,6 @@ class AnnyBody:
     def _rotation_from_neutral(self, bone_poses: np.ndarray, bone: str) -> FloatArray:
         i = self._idx(bone)
         return np.einsum("nij,kj->nik", bone_poses[:, i, :3, :3], self.neutral_poses[i, :3, :3])
-
-
-def clear_floor(
-    foot: FloatArray, ankle_z: FloatArray, points: FloatArray, free: np.ndarray
-) -> FloatArray:
-    """Foot rotations that keep a free foot above the floor, as close to the plan as it can.
-
-    Parameters
-    ----------
-    foot
-        ``(n, 3, 3)`` planned world rotations of the foot (from the neutral pose).
-    ankle_z
-        ``(n,)`` ankle-centre height above the floor.
-    points
-        ``(k, 3)`` foot surface points relative to the ankle, neutral pose.
-    free
-        ``(n,)`` frames where this foot does not hold the body (it may be re-oriented).
-
-    Returns
-    -------
-    ndarray
-        ``(n, 3, 3)``: the plan where it clears the floor; elsewhere the planned heading
-        with the pitch (about the medio-lateral axis) nearest the plan that does, or the
-        pitch that sinks least.
-    """
-    out = foot.copy()
-    lowest = np.einsum("nij,kj->nki", foot, points)[..., 2].min(axis=1) + ankle_z
-    todo = np.flatnonzero(free & (lowest < 0.0))
-    if todo.size == 0:
-        return out
-    forward = foot[todo] @ np.array([0.0, -1.0, 0.0])
-    planned = np.degrees(np.arctan2(-forward[:, 2], np.hypot(forward[:, 0], forward[:, 1])))
-    heading = np.degrees(np.arctan2(forward[:, 0], -forward[:, 1]))
-    grid = np.arange(-40.0, 80.5, 1.0)
-    rot = rot_x(grid)  # (m, 3, 3); +pitch = toes down
-    z = np.einsum("mij,kj->mki", rot, points)[..., 2].min(axis=1)  # (m,)
-    clearance = z[None, :] + ankle_z[todo, None]  # (t, m)
-    cost = np.abs(grid[None, :] - planned[:, None]) + 1e3 * np.clip(-clearance, 0, None)
-    best = grid[cost.argmin(axis=1)]
-    out[todo] = rot_z(-heading) @ rot_x(best)
-    return out
 
 
 def _fill_flight(shift: FloatArray, anchored: np.ndarray, times: FloatArray) -> FloatArray:

@@ -45,6 +45,12 @@ def main(argv: list[str] | None = None) -> int:
         help="comma-separated frame rates given to the clips in turn (e.g. 120,240) instead "
         "of the corpus' 24-60 fps draw; every other draw is unchanged",
     )
+    corp.add_argument(
+        "--tasks",
+        default=None,
+        help="comma-separated tasks to build (e.g. walk); the others are drawn but not "
+        "rendered, so every clip is the one the full corpus would have",
+    )
     floor = sub.add_parser(
         "floor-contacts",
         help="add the rendered foot's floor contact to the walk and jog truth of a corpus",
@@ -79,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
         index, count = (int(v) for v in args.shard.split("/"))
         rates = tuple(float(v) for v in args.fps.split(",")) if args.fps else ()
         specs = corpus_specs(args.split, args.n, args.seed, args.envelope, rates)
+        if args.tasks:
+            specs = [s for s in specs if s.task in args.tasks.split(",")]
         folder = args.split if args.envelope == "wide" else f"{args.split}_{args.envelope}"
         build_corpus(specs, args.out / folder, args.scratch / folder, (index, count))
         return 0
