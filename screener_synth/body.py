@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from screener_synth.feet import clear_floor, pivot_on_toes, slerp
+from screener_synth.feet import clear_floor, slerp
 from screener_synth.geometry import FloatArray, hip_rotation, rot_x, rot_y, rot_z
 from screener_synth.kinematics import SIDES, Motion
 
@@ -262,15 +262,6 @@ class AnnyBody:
             free = motion.anchor != i
             ankle_z = joints[f"{side}_ankle"][:, 2] + shift[:, 2]
             bone = f"foot.{_SUFFIX[side]}"
-            if motion.task == "walk":
-                # double support: the trailing foot rolls onto its toes until toe-off
-                g[bone] = pivot_on_toes(
-                    g[bone],
-                    ankle_z,
-                    self._foot_points(side),
-                    motion.in_stance[side] & free,
-                    motion.time_s,
-                )
             g[bone] = clear_floor(g[bone], ankle_z, self._foot_points(side), free)
         vertices, bone_poses, kp = self._run(self._deltas(g, n), n)
         joints = {k: v + shift for k, v in self._joints_from(bone_poses).items()}

@@ -1,4 +1,4 @@
-"""Where a posed foot meets the floor: kept above it in the air, on its toes in push-off.
+"""Where a posed foot meets the floor: a foot in the air is kept above it.
 
 Pure NumPy and SciPy (no torch), vectorised over frames; used by
 :meth:`screener_synth.body.AnnyBody.pose`. World frame as in
@@ -18,72 +18,6 @@ def slerp(a: FloatArray, b: FloatArray, w: FloatArray) -> FloatArray:
     """Per-frame rotation ``a · exp(w · log(aᵀ b))``."""
     rel = Rotation.from_matrix(np.einsum("nji,njk->nik", a, b)).as_rotvec()
     return np.einsum("nij,njk->nik", a, Rotation.from_rotvec(rel * w[:, None]).as_matrix())
-
-
-def pivot_on_toes(
-    foot: FloatArray,
-    ankle_z: FloatArray,
-    points: FloatArray,
-    pivot: np.ndarray,
-    times: FloatArray,
-    fade_s: float = 0.1,
-    max_pitch_deg: float = 70.0,
-) -> FloatArray:
-    """Foot rotations that keep a stance foot's toes on the floor while its heel rises.
-
-    Parameters
-    ----------
-    foot
-        ``(n, 3, 3)`` planned world rotations of the foot (flat in stance).
-    ankle_z
-        ``(n,)`` ankle-centre height above the floor.
-    points
-        ``(k, 3)`` foot surface points relative to the ankle, neutral pose.
-    pivot
-        ``(n,)`` frames in stance in which this foot does not hold the body: in a walk,
-        double support, after the other foot has landed and before this one's toe-off.
-    times
-        ``(n,)`` frame times.
-    fade_s
-        After toe-off the foot turns from its last pivot attitude to the plan over this
-        time, so that it leaves the floor without a jump.
-    max_pitch_deg
-        The steepest toes-down pitch tried.
-
-    Returns
-    -------
-    ndarray
-        ``(n, 3, 3)``: in pivot frames the planned heading pitched toes-down about the
-        ankle until the foot's lowest point meets the floor (flat while the flat foot
-        already reaches it); the plan elsewhere, faded in after each pivot run.
-
-    Notes
-    -----
-    The ankle centre is where the leg puts it (the body is held by the other foot), so
-    the foot turns about the ankle, not about the toes: the toes may slide a few
-    millimetres. Without this the trailing foot of a walk lifts off flat as soon as the
-    other foot lands, 0.12 of a stride before its labelled toe-off.
-    """
-    out = foot.copy()
-    idx = np.flatnonzero(pivot)
-    if idx.size == 0:
-        return out
-    grid = np.arange(0.0, max_pitch_deg + 0.25, 0.5)
-    lowest = np.einsum("mij,kj->mki", rot_x(grid), points)[..., 2].min(axis=1)  # (m,)
-    gap = lowest[None, :] + ankle_z[idx, None]  # (t, m), decreasing along the grid
-    reaching = gap <= 0.0
-    best = np.where(reaching.any(axis=1), grid[reaching.argmax(axis=1)], max_pitch_deg)
-    forward = foot[idx] @ np.array([0.0, -1.0, 0.0])
-    heading = np.degrees(np.arctan2(forward[:, 0], -forward[:, 1]))
-    out[idx] = rot_z(-heading) @ rot_x(best)
-    ends = idx[np.append(np.diff(idx) > 1, True)]
-    for end in ends:
-        after = np.flatnonzero((times > times[end]) & (times <= times[end] + fade_s) & ~pivot)
-        if after.size == 0:
-            continue
-        w = (times[after] - times[end]) / fade_s
-        out[after] = slerp(np.repeat(out[end][None], after.size, axis=0), foot[after], w)
-    return out
 
 
 def clear_floor(
