@@ -528,6 +528,27 @@ def subject_height_fraction(pose: PoseSequence) -> tuple[float, float]:
     Returns the 90th and 10th percentiles over frames (NaN without a whole body). The
     top of the head is extrapolated above the eyes (:data:`HEAD_TOP_OVER_EYE_SHOULDER`).
     """
+    frac = body_height_px(pose) / pose.image_size_px[1]
+    frac = frac[np.isfinite(frac)]
+    if frac.size == 0:
+        return float("nan"), float("nan")
+    return float(np.percentile(frac, 90)), float(np.percentile(frac, 10))
+
+
+def body_height_px(pose: PoseSequence) -> FloatArray:
+    """Per frame, the body's image height from the top of the head to the lower foot.
+
+    Returns
+    -------
+    ndarray
+        ``(n_frames,)`` pixels; NaN where the eyes, shoulders or both feet are not seen.
+
+    Notes
+    -----
+    The top of the head is extrapolated above the eyes
+    (:data:`HEAD_TOP_OVER_EYE_SHOULDER`). A crouching or leaning body is shorter than
+    its standing height.
+    """
     eye = 0.5 * (pose.xy("left_eye")[:, 1] + pose.xy("right_eye")[:, 1])
     sh = 0.5 * (pose.xy("left_shoulder")[:, 1] + pose.xy("right_shoulder")[:, 1])
     feet = np.stack(
@@ -538,11 +559,7 @@ def subject_height_fraction(pose: PoseSequence) -> tuple[float, float]:
     floor[seen] = np.nanmax(feet[seen], axis=1)
     with np.errstate(invalid="ignore"):
         top = eye - HEAD_TOP_OVER_EYE_SHOULDER * (sh - eye)
-        frac = (floor - top) / pose.image_size_px[1]
-    frac = frac[np.isfinite(frac)]
-    if frac.size == 0:
-        return float("nan"), float("nan")
-    return float(np.percentile(frac, 90)), float(np.percentile(frac, 10))
+        return floor - top
 
 
 def estimate_camera(

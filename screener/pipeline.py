@@ -25,6 +25,7 @@ from screener.capture import (
     CameraEstimate,
     EnvelopeCheck,
     OtherPeople,
+    body_height_px,
     check_envelope,
     correct_roll,
     estimate_camera,
@@ -622,6 +623,21 @@ def _upright_warnings(raw: PoseSequence, name: str, config: AnalysisConfig) -> l
     ]
 
 
+def _few_detections_remedy(raw: PoseSequence, small_fraction: float) -> str:
+    """What to do when too few frames show a person: film bigger if, where the person
+    was found, the body was small in the picture (MediaPipe misses small bodies)."""
+    size = body_height_px(raw)[raw.detected] / max(raw.image_size_px)
+    size = size[np.isfinite(size)]
+    if size.size and float(size.min()) < small_fraction:
+        return (
+            f"Where found, the patient was only {float(size.min()):.0%}-"
+            f"{float(size.max()):.0%} of the picture's long side, and smaller they are "
+            f"missed: film in portrait, or closer, so that head to feet span at least "
+            f"{small_fraction:.0%} of the picture's long side throughout."
+        )
+    return "Keep the whole body in view for the whole clip, well lit."
+
+
 def _check_person(raw: PoseSequence, name: str, config: AnalysisConfig) -> None:
     checks = config.checks
     duration = float(raw.time_s[-1] - raw.time_s[0]) if raw.n_frames > 1 else 0.0
@@ -643,7 +659,7 @@ def _check_person(raw: PoseSequence, name: str, config: AnalysisConfig) -> None:
         raise NoPersonError(
             f"a person was found in only {detected:.0%} of frames",
             path=name,
-            remedy="Keep the whole body in view for the whole clip, well lit.",
+            remedy=_few_detections_remedy(raw, checks.small_body_long_side_fraction),
         )
     width, height = raw.image_size_px
     margin = config.cleaning.image_margin_fraction

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import screener
+from screener import capture
 from screener.cleaning import mirror_all_labels
 from screener.config import AnalysisConfig
 from screener.errors import NoPersonError, TooFewEventsError, ViewError
@@ -107,6 +108,30 @@ def test_no_person_is_an_error_not_nan():
     )
     with pytest.raises(NoPersonError, match="no person"):
         screener.analyze_pose(empty, config=CFG)
+
+
+def _found_only_at_the_end(pose, body_scale: float):
+    """``pose`` with its image shrunk about the frame centre by ``body_scale`` and a
+    person found only in the last fifth of the frames."""
+    centre = 0.5 * np.asarray(pose.image_size_px, dtype=float)
+    xy = centre + body_scale * (pose.image_xy_px - centre)
+    found = np.arange(pose.n_frames) >= 0.8 * pose.n_frames
+    xy[~found] = np.nan
+    vis = np.where(found[:, None], pose.visibility, 0.0)
+    return pose.with_arrays(image_xy_px=xy, visibility=vis, detected=found)
+
+
+def test_a_person_found_too_rarely_while_small_is_told_to_film_bigger():
+    pose = _jog()
+    size = capture.body_height_px(pose) / max(pose.image_size_px)
+    assert np.nanmedian(size) > 0.5  # the synthetic body is large
+    small = _found_only_at_the_end(pose, 0.2 / np.nanmedian(size))
+    with pytest.raises(NoPersonError, match=r"only 2\d%-2\d% of the picture's long side.*portrait"):
+        screener.analyze_pose(small, config=CFG)
+    # the same detections on a large body: nothing about its size
+    with pytest.raises(NoPersonError, match="found in only 20%") as caught:
+        screener.analyze_pose(_found_only_at_the_end(pose, 1.0), config=CFG)
+    assert "portrait" not in str(caught.value) and "whole body in view" in str(caught.value)
 
 
 def test_feet_out_of_frame_is_an_error():
