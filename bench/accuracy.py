@@ -235,6 +235,7 @@ def clip_conditions(truth_json: dict) -> dict[str, Any]:
         "trousers": bool(look.get("trousers", False)),
         "long_top": bool(look.get("long_top", False)),
         "orientation": truth_json.get("orientation", ""),
+        "light": float(look.get("light", np.nan)),
     }
 
 
@@ -248,6 +249,10 @@ def by_condition(rows: pd.DataFrame, values: np.ndarray) -> pd.DataFrame:
         "camera_height_m": pd.cut(frame.camera_height_m, [0.3, 0.7, 1.1, 1.5, 1.9]),
         "fps": frame.fps,
         "trousers": frame.trousers,
+        "long top": frame.long_top,
+        "subject size (fill at the nearest)": pd.cut(frame.fill, [0.3, 0.55, 0.7, 0.95]),
+        "orientation": frame.orientation,
+        "key light": pd.cut(frame.light, [0.5, 0.8, 1.1, 1.45]),
         "view": frame.view,
     }
     out = []
