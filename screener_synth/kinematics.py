@@ -279,9 +279,19 @@ def standing(fps: float, duration_s: float = 3.0, sway_deg: float = 1.5) -> Moti
 
 
 _JOG_STANCE_FRACTION = 0.36
-_JOG_HIP = periodic_curve([(0.0, 10.0), (0.18, 8.0), (0.36, 4.0), (0.72, 42.0), (0.9, 20.0)])
-_JOG_KNEE = periodic_curve([(0.0, 14.0), (0.18, 36.0), (0.36, 22.0), (0.62, 95.0), (0.9, 30.0)])
-_JOG_PLANTAR = periodic_curve([(0.0, 15.0), (0.36, 25.0), (0.62, 20.0), (0.9, 18.0)])
+# Since session 5 the swing lifts the foot clear of the floor: the knee flexes fast after
+# toe-off and stays flexed until 0.9 of the stride, the ankle is dorsiflexed in swing, the
+# stance knee bends to 28 degrees (was 36). The toes then touch down 40-80 ms before the
+# foot is flat (a forefoot landing) and leave the floor within about 30 ms of the labelled
+# toe-off; before, they skimmed the floor for most of the swing, touching down about 200 ms
+# before the label (docs/accuracy.md).
+_JOG_HIP = periodic_curve(
+    [(0.0, 10.0), (0.18, 8.0), (0.36, 4.0), (0.5, 28.0), (0.72, 45.0), (0.93, 30.0)]
+)
+_JOG_KNEE = periodic_curve(
+    [(0.0, 14.0), (0.18, 28.0), (0.36, 22.0), (0.5, 75.0), (0.62, 100.0), (0.9, 65.0), (0.97, 20.0)]
+)
+_JOG_PLANTAR = periodic_curve([(0.0, 12.0), (0.36, 18.0), (0.46, 0.0), (0.62, 0.0), (0.92, 8.0)])
 _WALK_STANCE_FRACTION = 0.62
 _WALK_HIP = periodic_curve(
     [(0.0, 22.0), (0.15, 18.0), (0.5, -7.0), (0.62, -3.0), (0.75, 13.0), (0.87, 25.0)]
