@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from screener_synth.feet import clear_floor, slerp
+from screener_synth.feet import clear_floor, plant_toes, slerp
 from screener_synth.geometry import FloatArray, hip_rotation, rot_x, rot_y, rot_z
 from screener_synth.kinematics import SIDES, Motion
 
@@ -245,9 +245,11 @@ class AnnyBody:
     def pose(self, motion: Motion) -> PosedBody:
         """Pose the body for every frame and place it on the floor (no foot skating).
 
-        The anchoring foot is held fixed (:func:`solve_root_translation`); a foot in the
-        air is pitched toward flat where its planned orientation would put it through the
-        floor (:func:`clear_floor`), which needs a second posing pass.
+        The anchoring foot is held fixed (:func:`solve_root_translation`); in a walk's
+        double support the trailing foot rolls onto toes that stay planted, its leg turned
+        about the hip to reach them (:func:`~screener_synth.feet.plant_toes`); a foot in
+        the air is pitched toward flat where its planned orientation would put it through
+        the floor (:func:`clear_floor`). Both need a second posing pass.
 
         Returns
         -------
@@ -260,8 +262,25 @@ class AnnyBody:
         shift = solve_root_translation(motion, joints, self.ankle_height)
         for i, side in enumerate(SIDES):
             free = motion.anchor != i
-            ankle_z = joints[f"{side}_ankle"][:, 2] + shift[:, 2]
-            bone = f"foot.{_SUFFIX[side]}"
+            s = _SUFFIX[side]
+            bone = f"foot.{s}"
+            if motion.task == "walk":
+                # double support: the trailing foot rolls onto its planted toes
+                leg, g[bone] = plant_toes(
+                    joints[f"{side}_hip"] + shift,
+                    joints[f"{side}_ankle"] + shift,
+                    g[bone],
+                    self._foot_points(side),
+                    motion.in_stance[side] & free,
+                    motion.time_s,
+                )
+                for part in (f"upperleg01.{s}", f"lowerleg01.{s}"):
+                    g[part] = leg @ g[part]
+                hip = joints[f"{side}_hip"] + shift
+                ankle = hip + np.einsum("nij,nj->ni", leg, joints[f"{side}_ankle"] + shift - hip)
+                ankle_z = ankle[:, 2]
+            else:
+                ankle_z = joints[f"{side}_ankle"][:, 2] + shift[:, 2]
             g[bone] = clear_floor(g[bone], ankle_z, self._foot_points(side), free)
         vertices, bone_poses, kp = self._run(self._deltas(g, n), n)
         joints = {k: v + shift for k, v in self._joints_from(bone_poses).items()}
