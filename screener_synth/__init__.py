@@ -12,9 +12,17 @@ geometry
 kinematics
     Pure NumPy: smooth joint-angle curves for the single-leg squat, jog in place and walk,
     with stance phases, repetitions and planted faults.
+feet, contact
+    Pure NumPy: a posed foot against the floor (kept above it, rolled onto planted toes),
+    and the rendered foot's floor contact around a labelled stance phase.
 body, render, encode, truth, clips, cli
     The anny body, the pyrender scene, H.264 encoding, truth files, clip presets and the
     command line (``python -m screener_synth generate``).
+
+Versions (written into every truth file): 0.1.0 until session 4; 0.2.0 (session 5) lifts
+the jogging foot clear of the floor in swing, rolls the walking foot onto planted toes in
+double support, and writes the rendered foot's floor contact. The same spec gives a
+different walk or jog in 0.2.0.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

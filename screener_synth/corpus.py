@@ -122,14 +122,23 @@ def add_floor_contacts(spec: ClipSpec, corpus: Path) -> int:
     Raises
     ------
     SpecMismatchError
-        When the truth's body or task differs from the spec's (wrong split, seed or n).
+        When the truth's body or task differs from the spec's (wrong split, seed or n),
+        or the clip was rendered by another version of the generator (its motion differs).
     """
+    from screener_synth import __version__
     from screener_synth.body import AnnyBody
     from screener_synth.clips import build_motion
     from screener_synth.contact import FLOOR_CONTACT_TOL_M, floor_contact_s
 
     path = corpus / f"{spec.name}.truth.json"
     truth = json.loads(path.read_text())
+    rendered_by = truth.get("generator", {}).get("version")
+    if rendered_by != __version__:
+        raise SpecMismatchError(
+            f"{path}: rendered by screener_synth {rendered_by}, and this is {__version__}, "
+            "whose walk and jog move differently; add its floor contacts from a checkout of "
+            f"version {rendered_by} (docs/accuracy.md, Reproduce)"
+        )
     same_body = all(
         abs(float(truth["body"][key]) - float(value)) < 1e-9
         for key, value in spec.phenotype.items()
