@@ -126,7 +126,6 @@ def add_floor_contacts(spec: ClipSpec, corpus: Path) -> int:
         or the clip was rendered by another version of the generator (its motion differs).
     """
     from screener_synth import __version__
-    from screener_synth.body import AnnyBody
     from screener_synth.clips import build_motion
     from screener_synth.contact import FLOOR_CONTACT_TOL_M, floor_contact_s
 
@@ -149,6 +148,8 @@ def add_floor_contacts(spec: ClipSpec, corpus: Path) -> int:
             "check --split, --n, --seed and --envelope against the corpus' table in "
             "docs/accuracy.md"
         )
+    from screener_synth.body import AnnyBody  # torch: only once the clip is known to fit
+
     motion = build_motion(spec)
     posed = AnnyBody(spec.phenotype).pose(motion)
     seen = 0

@@ -39,3 +39,31 @@ def test_a_foot_off_the_floor_mid_label_or_a_contact_cut_by_the_clip_is_not_read
     assert floor_contact_s(z, t, t_start_s=0.1, t_end_s=0.5) is None  # foot in the air
     t, z = _swing_stance_swing(30.0, on_s=-0.5, off_s=0.6)  # on the floor from frame 0
     assert floor_contact_s(z, t, t_start_s=0.0, t_end_s=0.6) is None
+
+
+def test_floor_contacts_refuse_a_clip_of_another_generator_version(tmp_path) -> None:
+    import json
+
+    import pytest
+
+    from screener_synth import __version__
+    from screener_synth.corpus import SpecMismatchError, add_floor_contacts
+    from screener_synth.sets import corpus_specs
+
+    spec = next(s for s in corpus_specs("val", 30) if s.task == "walk")
+    truth = {
+        "task": spec.task,
+        "body": dict(spec.phenotype),
+        "generator": {"name": "screener_synth", "version": "0.1.0"},
+        "events": [],
+    }
+    assert __version__ != "0.1.0"
+    (tmp_path / f"{spec.name}.truth.json").write_text(json.dumps(truth))
+    with pytest.raises(SpecMismatchError, match=r"rendered by screener_synth 0\.1\.0"):
+        add_floor_contacts(spec, tmp_path)
+    # the right version but another clip's body: refused too, before any posing
+    truth["generator"]["version"] = __version__
+    truth["body"] = {k: v + 0.01 for k, v in spec.phenotype.items()}
+    (tmp_path / f"{spec.name}.truth.json").write_text(json.dumps(truth))
+    with pytest.raises(SpecMismatchError, match="body or task differs"):
+        add_floor_contacts(spec, tmp_path)
