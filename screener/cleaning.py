@@ -418,6 +418,49 @@ def clean_pose(raw: PoseSequence, config: CleaningConfig, cutoff_hz: float) -> C
     return filter_cleaned(prepare_pose(raw, config), cutoff_hz, config.filter_order)
 
 
+def crossed_hip_frames(image_xy_px: FloatArray, min_separation_leg: float = 0.05) -> BoolArray:
+    """Frames whose two hip landmarks are in each other's place across the image.
+
+    Parameters
+    ----------
+    image_xy_px
+        ``(frame, landmark, 2)`` image landmarks (swap-repaired).
+    min_separation_leg
+        Only a clip whose hips are, in the median frame, at least this many leg lengths
+        (hip to ankle, in the image) apart is checked: in a frontal view they are about
+        0.2 apart; where they overlap (a side view) a crossing means nothing.
+
+    Returns
+    -------
+    ndarray
+        ``(frame,)`` True where the left hip is on the other side of the right hip from
+        where it is in the clip's median frame.
+
+    Notes
+    -----
+    In a frontal view of walking, jogging or squatting the pelvis never turns 90° away
+    from the camera, so a reversed hip line is the model's error, not the body's: on a
+    rendered walk one frame's hips crossed over and the event read a 44° pelvic drop.
+    The frames' hip landmarks are dropped and filled from their neighbours.
+    """
+    dx = image_xy_px[:, INDEX["left_hip"], 0] - image_xy_px[:, INDEX["right_hip"], 0]
+    hip_y = 0.5 * (image_xy_px[:, INDEX["left_hip"], 1] + image_xy_px[:, INDEX["right_hip"], 1])
+    ankle_y = 0.5 * (
+        image_xy_px[:, INDEX["left_ankle"], 1] + image_xy_px[:, INDEX["right_ankle"], 1]
+    )
+    out = np.zeros(dx.shape[0], dtype=bool)
+    seen = np.isfinite(dx)
+    leg = np.abs(ankle_y - hip_y)
+    if seen.sum() < 3 or not np.isfinite(leg).any():
+        return out
+    typical = float(np.median(dx[seen]))
+    if abs(typical) < min_separation_leg * float(np.nanmedian(leg)):
+        return out
+    with np.errstate(invalid="ignore"):
+        out[seen] = np.sign(dx[seen]) == -np.sign(typical)
+    return out
+
+
 def prepare_pose(
     raw: PoseSequence, config: CleaningConfig, *, swapped: BoolArray | None = None
 ) -> CleanedPose:
@@ -449,6 +492,14 @@ def prepare_pose(
         visibility = visibility.copy()  # the raw landmarks' own until here
         for values in (image, world, visibility):
             _exchange_legs(values, swapped)
+    crossed = crossed_hip_frames(image)
+    if crossed.any():
+        hips = np.array([INDEX["left_hip"], INDEX["right_hip"]])
+        image[np.ix_(crossed, hips)] = np.nan
+        world[np.ix_(crossed, hips)] = np.nan
+        masked = masked.copy()
+        masked[np.ix_(crossed, hips)] = True
+        log.info("dropped the hips of %d frame(s) whose hip line was reversed", crossed.sum())
     filled = _fill_gaps_in_place(raw.time_s, image, world, config.max_gap_s)
     return CleanedPose(
         pose=pose.with_arrays(image_xy_px=image, world_xyz_m=world, visibility=visibility),

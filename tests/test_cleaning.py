@@ -8,6 +8,7 @@ import pytest
 import screener.cleaning
 from screener.cleaning import (
     clean_pose,
+    crossed_hip_frames,
     fill_gaps,
     filter_butterworth,
     filter_cleaned,
@@ -67,6 +68,34 @@ def test_leg_label_swaps_are_repaired_and_reported():
     np.testing.assert_array_equal(swapped, frames)
     np.testing.assert_allclose(repaired.image_xy_px, pose.image_xy_px)
     np.testing.assert_allclose(repaired.world_xyz_m, pose.world_xyz_m)
+
+
+def test_a_frame_whose_hips_cross_over_is_dropped_and_filled():
+    pose = _jog()
+    image = pose.image_xy_px.copy()
+    left, right = INDEX["left_hip"], INDEX["right_hip"]
+    # one frame: each hip moved 1.5 times their separation toward the other (a glitch)
+    k = 50
+    a, b = image[k, left].copy(), image[k, right].copy()
+    image[k, left], image[k, right] = a + 0.75 * (b - a) * 2, b + 0.75 * (a - b) * 2
+    glitch = pose.with_arrays(image_xy_px=image)
+    crossed = crossed_hip_frames(glitch.image_xy_px)
+    assert crossed.tolist() == [i == k for i in range(pose.n_frames)]
+    assert not crossed_hip_frames(pose.image_xy_px).any()
+    cleaned = prepare_pose(glitch, CleaningConfig())
+    assert cleaned.masked[k, left] and cleaned.masked[k, right]
+    # filled from its neighbours: back where the hips really were, within a pixel
+    np.testing.assert_allclose(cleaned.pose.image_xy_px[k, [left, right]], [a, b], atol=1.0)
+
+
+def test_hips_that_overlap_in_the_median_frame_are_not_judged():
+    pose = _jog()
+    image = pose.image_xy_px.copy()
+    mid = 0.5 * (image[:, INDEX["left_hip"]] + image[:, INDEX["right_hip"]])
+    noise = np.random.default_rng(0).normal(0.0, 0.5, (pose.n_frames, 2))
+    image[:, INDEX["left_hip"]] = mid + noise  # a side view: the hips on top of each other
+    image[:, INDEX["right_hip"]] = mid - noise
+    assert not crossed_hip_frames(image).any()
 
 
 def test_clean_sequence_has_no_swaps():
