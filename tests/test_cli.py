@@ -134,3 +134,49 @@ def test_progress_bar_draws_on_a_terminal_only_and_erases_itself():
     assert "50%" in tty.text and "100/100 frames" in tty.text and "\n" not in tty.text
     bar.close()
     assert tty.text.endswith("\r\033[K")
+
+
+def test_analyze_builds_only_its_parser_and_imports_no_optional_group_or_heavy_library():
+    code = (
+        "import sys\n"
+        "from screener.cli import build_parser, command_of\n"
+        "argv = ['-v', 'analyze', 'clip.mp4', '--task', 'walk', '--running-pain', '6']\n"
+        "args = build_parser(command_of(argv)).parse_args(argv)\n"
+        "assert args.command == 'analyze' and args.task == 'walk', args\n"
+        "heavy = [m for m in sys.modules if m.split('.')[0] in ('pandas', 'scipy', 'cv2', 'av')\n"
+        "         or m.startswith(('screener.web', 'screener.batch'))]\n"
+        "assert not heavy, heavy\n"
+        "print('ok')\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "ok"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["analyze", "clip.mp4"],
+        ["-q", "analyze", "clip.mp4", "--side", "left", "--first-line", "nsaids", "--pdf"],
+        ["-v", "-v", "analyze", "clip.mp4", "--red-flag", "swelling", "-o", "out"],
+    ],
+)
+def test_the_analyze_parser_alone_reads_arguments_as_the_full_parser_does(argv):
+    from screener.cli import build_parser, command_of
+
+    assert command_of(argv) == "analyze"
+    alone = vars(build_parser(command_of(argv)).parse_args(argv))
+    full = vars(build_parser().parse_args(argv))
+    assert alone == full
+
+
+def test_help_before_the_command_or_another_command_builds_every_subcommand():
+    from screener.cli import build_parser, command_of
+
+    assert command_of(["--help", "analyze"]) is None
+    assert command_of(["-v"]) is None
+    assert command_of(["-v", "serve", "--port", "1"]) == "serve"
+    parser = build_parser(command_of(["-v", "serve"]))
+    assert "batch" in parser.format_help() and "analyze" in parser.format_help()
