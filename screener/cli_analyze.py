@@ -264,7 +264,10 @@ def run(args: argparse.Namespace) -> int:
     finally:
         bar.close()
     release_landmarker()  # and the searches' detector
-    from screener.pipeline import analyze_pose
+    from screener.cli import collection_paused
+
+    with collection_paused():  # the analysis libraries (pandas, SciPy) load here
+        from screener.pipeline import analyze_pose
 
     result = analyze_pose(
         acquired.raw,

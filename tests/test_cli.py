@@ -180,3 +180,46 @@ def test_help_before_the_command_or_another_command_builds_every_subcommand():
     assert command_of(["-v", "serve", "--port", "1"]) == "serve"
     parser = build_parser(command_of(["-v", "serve"]))
     assert "batch" in parser.format_help() and "analyze" in parser.format_help()
+
+
+def test_collection_is_paused_inside_and_resumes_with_the_objects_frozen():
+    code = (
+        "import gc\n"
+        "from screener.cli import collection_paused\n"
+        "assert gc.isenabled() and gc.get_freeze_count() == 0\n"
+        "with collection_paused():\n"
+        "    assert not gc.isenabled()\n"
+        "    made = [[i] for i in range(1000)]\n"
+        "assert gc.isenabled() and gc.get_freeze_count() >= 1000\n"
+        "gc.disable()\n"
+        "with collection_paused():\n"
+        "    assert not gc.isenabled()\n"
+        "assert not gc.isenabled()\n"
+        "print('ok')\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "ok"
+
+
+def test_releasing_the_landmarker_collects_only_once_mediapipe_was_loaded():
+    code = (
+        "import gc, sys, types\n"
+        "import screener.pose as pose\n"
+        "calls = []\n"
+        "gc.collect = lambda *a: calls.append(1) or 0\n"
+        "assert 'mediapipe' not in sys.modules\n"
+        "pose.release_landmarker()\n"
+        "assert calls == [], calls\n"
+        "sys.modules['mediapipe'] = types.ModuleType('mediapipe')\n"
+        "pose.release_landmarker()\n"
+        "assert calls == [1], calls\n"
+        "print('ok')\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "ok"
