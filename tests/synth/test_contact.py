@@ -43,6 +43,7 @@ def test_a_foot_off_the_floor_mid_label_or_a_contact_cut_by_the_clip_is_not_read
 
 def test_floor_contacts_refuse_a_clip_of_another_generator_version(tmp_path) -> None:
     import json
+    from typing import Any
 
     import pytest
 
@@ -51,7 +52,7 @@ def test_floor_contacts_refuse_a_clip_of_another_generator_version(tmp_path) -> 
     from screener_synth.sets import corpus_specs
 
     spec = next(s for s in corpus_specs("val", 30) if s.task == "walk")
-    truth = {
+    truth: dict[str, Any] = {
         "task": spec.task,
         "body": dict(spec.phenotype),
         "generator": {"name": "screener_synth", "version": "0.1.0"},
