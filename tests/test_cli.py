@@ -11,6 +11,15 @@ import pytest
 from screener.cli import main
 
 
+def _assert_fresh_python_prints_ok(code: str) -> None:
+    """Run ``code`` in a new interpreter (imports and the collector start clean there)."""
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "ok"
+
+
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "screener.cli", *args],
@@ -148,11 +157,7 @@ def test_analyze_builds_only_its_parser_and_imports_no_optional_group_or_heavy_l
         "assert not heavy, heavy\n"
         "print('ok')\n"
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "ok"
+    _assert_fresh_python_prints_ok(code)
 
 
 @pytest.mark.parametrize(
@@ -197,11 +202,7 @@ def test_collection_is_paused_inside_and_resumes_with_the_objects_frozen():
         "assert not gc.isenabled()\n"
         "print('ok')\n"
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "ok"
+    _assert_fresh_python_prints_ok(code)
 
 
 def test_releasing_the_landmarker_collects_only_once_mediapipe_was_loaded():
@@ -218,8 +219,4 @@ def test_releasing_the_landmarker_collects_only_once_mediapipe_was_loaded():
         "assert calls == [1], calls\n"
         "print('ok')\n"
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "ok"
+    _assert_fresh_python_prints_ok(code)
