@@ -7,6 +7,18 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import Any
+
+
+def _drawn_specs(args: argparse.Namespace) -> tuple[list[Any], str]:
+    """The clips ``corpus`` and ``floor-contacts`` draw from their arguments, and the
+    corpus sub-folder they go to."""
+    from screener_synth.sets import corpus_specs
+
+    rates = tuple(float(v) for v in args.fps.split(",")) if args.fps else ()
+    specs = corpus_specs(args.split, args.n, args.seed, args.envelope, rates)
+    folder = args.split if args.envelope == "wide" else f"{args.split}_{args.envelope}"
+    return specs, folder
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,28 +78,26 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     os.environ.setdefault("PYOPENGL_PLATFORM", "osmesa")
     if args.command == "floor-contacts":
-        from screener_synth.corpus import add_floor_contacts
-        from screener_synth.sets import corpus_specs
+        from screener_synth.corpus import SpecMismatchError, add_floor_contacts
 
-        rates = tuple(float(v) for v in args.fps.split(",")) if args.fps else ()
-        specs = corpus_specs(args.split, args.n, args.seed, args.envelope, rates)
-        default = args.split if args.envelope == "wide" else f"{args.split}_{args.envelope}"
+        specs, default = _drawn_specs(args)
         folder = args.out / (args.folder or default)
         for spec in specs:
             if spec.task in ("walk", "jog") and (folder / f"{spec.name}.truth.json").exists():
-                seen = add_floor_contacts(spec, folder)
+                try:
+                    seen = add_floor_contacts(spec, folder)
+                except SpecMismatchError as exc:
+                    print(exc, file=sys.stderr)
+                    return 2
                 logging.getLogger(__name__).info("%s: %d floor contacts", spec.name, seen)
         return 0
     if args.command == "corpus":
         from screener_synth.corpus import build_corpus
-        from screener_synth.sets import corpus_specs
 
         index, count = (int(v) for v in args.shard.split("/"))
-        rates = tuple(float(v) for v in args.fps.split(",")) if args.fps else ()
-        specs = corpus_specs(args.split, args.n, args.seed, args.envelope, rates)
+        specs, folder = _drawn_specs(args)
         if args.tasks:
             specs = [s for s in specs if s.task in args.tasks.split(",")]
-        folder = args.split if args.envelope == "wide" else f"{args.split}_{args.envelope}"
         build_corpus(specs, args.out / folder, args.scratch / folder, (index, count))
         return 0
     from screener_synth.clips import render_clip

@@ -69,3 +69,15 @@ def floor_contact_s(
         return float(time_s[off] + u * (time_s[onto] - time_s[off]))
 
     return crossing(first - 1, first), crossing(last + 1, last)
+
+
+def floor_contact_fields(
+    lowest_z_m: np.ndarray, time_s: np.ndarray, t_start_s: float, t_end_s: float
+) -> dict[str, float | None]:
+    """A stance event's ``t_floor_on_s`` and ``t_floor_off_s`` truth fields (µs-rounded
+    :func:`floor_contact_s`; None when the contact is not seen)."""
+    contact = floor_contact_s(lowest_z_m, time_s, t_start_s, t_end_s)
+    return {
+        "t_floor_on_s": None if contact is None else round(contact[0], 6),
+        "t_floor_off_s": None if contact is None else round(contact[1], 6),
+    }

@@ -127,7 +127,7 @@ def add_floor_contacts(spec: ClipSpec, corpus: Path) -> int:
     """
     from screener_synth import __version__
     from screener_synth.clips import build_motion
-    from screener_synth.contact import FLOOR_CONTACT_TOL_M, floor_contact_s
+    from screener_synth.contact import FLOOR_CONTACT_TOL_M, floor_contact_fields
 
     path = corpus / f"{spec.name}.truth.json"
     truth = json.loads(path.read_text())
@@ -156,19 +156,15 @@ def add_floor_contacts(spec: ClipSpec, corpus: Path) -> int:
     for event in truth["events"]:
         if event["kind"] != "stance":
             continue
-        contact = floor_contact_s(
-            posed.foot_lowest_z[event["side"]],
-            motion.time_s,
-            event["t_start_s"],
-            event["t_end_s"],
+        fields = floor_contact_fields(
+            posed.foot_lowest_z[event["side"]], motion.time_s, event["t_start_s"], event["t_end_s"]
         )
-        event["t_floor_on_s"] = None if contact is None else round(contact[0], 6)
-        event["t_floor_off_s"] = None if contact is None else round(contact[1], 6)
-        seen += contact is not None
+        event.update(fields)
+        seen += fields["t_floor_on_s"] is not None
     truth["floor_contact"] = {
         "tol_m": FLOOR_CONTACT_TOL_M,
         "source": "posed mesh: lowest vertex of the foot and toe bones within tol_m of the "
-        "floor (screener_synth.truth.floor_contact_s), added to an existing corpus by "
+        "floor (screener_synth.contact.floor_contact_s), added to an existing corpus by "
         "`python -m screener_synth floor-contacts`",
     }
     tmp = path.with_name(path.name + ".tmp")

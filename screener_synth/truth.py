@@ -18,7 +18,7 @@ import pandas as pd
 
 from screener_synth import geometry as geo
 from screener_synth.body import PosedBody
-from screener_synth.contact import floor_contact_s
+from screener_synth.contact import floor_contact_fields
 from screener_synth.kinematics import SIDES, Event, Motion
 
 _SURFACE = {"hip": "hip", "knee": "knee", "ankle": "ankle", "shoulder": "shoulder"}
@@ -122,7 +122,7 @@ def event_rows(motion: Motion, frames: pd.DataFrame) -> list[dict]:
     """True events with their peak instants and the truth values at the peak.
 
     Stance phases also get ``t_floor_on_s`` and ``t_floor_off_s``: the rendered foot's
-    contact with the floor (:func:`floor_contact_s`; None when not seen).
+    contact with the floor (:func:`~screener_synth.contact.floor_contact_fields`).
     """
     rows = []
     t = frames["time_s"].to_numpy()
@@ -133,13 +133,9 @@ def event_rows(motion: Motion, frames: pd.DataFrame) -> list[dict]:
         lean_sign = 1.0 if ev.side == "left" else -1.0
         floor: dict[str, float | None] = {}
         if ev.kind == "stance":
-            contact = floor_contact_s(
+            floor = floor_contact_fields(
                 frames[f"{ev.side}_foot_lowest_z_m"].to_numpy(), t, ev.t_start_s, ev.t_end_s
             )
-            floor = {
-                "t_floor_on_s": None if contact is None else round(contact[0], 6),
-                "t_floor_off_s": None if contact is None else round(contact[1], 6),
-            }
         rows.append(
             {
                 "kind": ev.kind,
