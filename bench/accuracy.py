@@ -50,7 +50,15 @@ FRAME_METRICS = {
 }
 #: The repetition edge rule of the screener's event settings, applied to the truth.
 REP_EDGE = EventConfig().rep_edge_fraction
-EVENT_METRICS = ("pelvic_drop_deg", "knee_fppa_deg", "hip_adduction_deg", "femoral_ir_deg")
+#: Event values scored against the truth read with the screener's event rule; trunk lean
+#: since session 6, so that its verdicts too use the screener's own measured error.
+EVENT_METRICS = (
+    "pelvic_drop_deg",
+    "knee_fppa_deg",
+    "hip_adduction_deg",
+    "femoral_ir_deg",
+    "trunk_lean_deg",
+)
 #: Faults scored against what the generator planted. Trunk lean is not among them: the
 #: corpus plants at most 8 deg, the generator's own fault threshold, so it never expects
 #: a lean while the screener's provisional norm flags from 5 deg; trunk-lean flags are
@@ -335,6 +343,8 @@ def compare_events(
                     "clip": truth_json["video"],
                     "task": truth_json["task"],
                     "view": truth_json["view"],
+                    "side": ev["side"],
+                    "clip_seed": truth_json.get("seed"),
                     "metric": metric,
                     "measured": float(best[metric]),
                     "truth": true_value,
@@ -739,13 +749,52 @@ def report_inside(tally: Tally) -> None:
 #: A task and view needs clips from at least this many bodies and cameras for its own
 #: measured errors (fewer: the task's errors over both views apply).
 MIN_CLIPS_PER_VIEW = 5
+#: Fewest clip sides for a correlation of side means with the truth.
+MIN_SIDES_FOR_R = 10
+#: A metric whose side means correlate with the truth below this gets no verdict.
+MIN_TRACKING_R = 0.5
+MIN_TRACKING_R_SOURCE = (
+    "a side's mean reading must correlate at least moderately with the true angle, "
+    "r >= 0.5 (rule of thumb: 0.5-0.7 moderate, 0.3-0.5 low; Mukaka 2012, Malawi Med J "
+    "24(3):69-71); 2D clinical video measures in use correlate with 3D at r = 0.64-0.78 "
+    "(FPPA in single-leg squat, Gwynne and Curran; shared/clinical-evidence.md)"
+)
+
+
+def side_tracking(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """How well a side's mean follows the truth, per group of ``keys``.
+
+    Each clip's side with at least its task's ``min_events_verdict`` events (the fewest
+    that get a verdict, ``screener/models/norms.toml``) gives one pair: the mean of its
+    measured event values and the mean of their true values. Returns, per group, the
+    Pearson ``side_r`` of those pairs and ``n_sides`` (groups with fewer than
+    ``MIN_SIDES_FOR_R`` sides get no ``side_r``).
+    """
+    from screener.config import MODELS_DIR
+    from screener.norms import load_norms
+
+    norms = load_norms(MODELS_DIR / "norms.toml")
+    sides = (
+        rows.groupby([*keys, "clip_seed", "side"], dropna=False)
+        .agg(measured=("measured", "mean"), truth=("truth", "mean"), n=("measured", "size"))
+        .reset_index()
+    )
+    floor = sides.task.map(lambda t: norms.task(t).min_events_verdict)
+    sides = sides[sides.n >= floor]
+    out = []
+    for key, group in sides.groupby(keys):
+        enough = len(group) >= MIN_SIDES_FOR_R and group.truth.std() > 0
+        r = float(np.corrcoef(group.measured, group.truth)[0, 1]) if enough else float("nan")
+        out.append({**dict(zip(keys, key, strict=True)), "side_r": r, "n_sides": len(group)})
+    return pd.DataFrame(out, columns=[*keys, "side_r", "n_sides"])
 
 
 def envelope_errors(tally: Tally) -> pd.DataFrame:
     """Per task and metric event RMSE over the clips the screener accepts without a
     placement warning it can check: camera yaw inside the envelope, any roll (corrected)
     and any lens height (not checkable from the image: docs/accuracy.md). Rows with a
-    ``view`` are that view's own figures (``MIN_CLIPS_PER_VIEW`` clips or more)."""
+    ``view`` are that view's own figures (``MIN_CLIPS_PER_VIEW`` clips or more). Each row
+    also has the side means' correlation with the truth (:func:`side_tracking`)."""
     from screener_synth.sets import ENVELOPE_RANGES
 
     rows = pd.DataFrame(tally.event_rows)
@@ -754,8 +803,21 @@ def envelope_errors(tally: Tally) -> pd.DataFrame:
     lo, hi = ENVELOPE_RANGES["yaw_deg"]
     inside = ((rows.azimuth_deg >= lo) & (rows.azimuth_deg <= hi)).to_numpy()
     rows = rows[inside & np.isfinite(rows.measured) & np.isfinite(rows.truth)]
-    per_task = event_rmse(rows, ["task", "metric"]).reset_index().assign(view="")
-    per_view = event_rmse(rows, ["task", "view", "metric"]).reset_index()
+    per_task = (
+        event_rmse(rows, ["task", "metric"])
+        .reset_index()
+        .merge(side_tracking(rows, ["task", "metric"]), on=["task", "metric"], how="left")
+        .assign(view="")
+    )
+    per_view = (
+        event_rmse(rows, ["task", "view", "metric"])
+        .reset_index()
+        .merge(
+            side_tracking(rows, ["task", "view", "metric"]),
+            on=["task", "view", "metric"],
+            how="left",
+        )
+    )
     per_view = per_view[per_view.clips >= MIN_CLIPS_PER_VIEW]
     return pd.concat([per_task, per_view], ignore_index=True)
 
@@ -771,7 +833,8 @@ def write_measured_errors(per_task: pd.DataFrame, folders: list[Path], path: Pat
         f"# from {names}: rendered clips that trained nothing (docs/accuracy.md).",
         "# The verdicts use them: a value below a threshold by less than rule_out_z",
         "# errors is 'cannot rule out'; a metric whose error exceeds",
-        "# max_reportable_error_deg gets no clinical verdict.",
+        "# max_reportable_error_deg, or whose side means correlate with the truth",
+        "# (side_r, over n_sides clip sides) below min_tracking_r, gets no clinical verdict.",
         "",
         "schema_version = 1",
         f'measured_on = "{names}"',
@@ -782,6 +845,8 @@ def write_measured_errors(per_task: pd.DataFrame, folders: list[Path], path: Pat
         'lens height (bench/accuracy.py)"',
         "max_reportable_error_deg = 8.0",
         "rule_out_z = 1.0",
+        f"min_tracking_r = {MIN_TRACKING_R}",
+        f'min_tracking_r_source = "{MIN_TRACKING_R_SOURCE}"',
         "",
     ]
     for row in per_task.to_dict("records"):
@@ -792,8 +857,10 @@ def write_measured_errors(per_task: pd.DataFrame, folders: list[Path], path: Pat
             f"bias_deg = {row['bias_deg']:.2f}",
             f"n_events = {row['n']}",
             f"n_clips = {row['clips']}",
-            "",
         ]
+        if np.isfinite(row.get("side_r", np.nan)):
+            lines += [f"side_r = {row['side_r']:.2f}", f"n_sides = {int(row['n_sides'])}"]
+        lines.append("")
     path.write_text("\n".join(lines))
 
 

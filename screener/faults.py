@@ -190,6 +190,7 @@ def assess_metric(
     max_error: float = math.inf,
     rule_out_z: float = 1.0,
     advice: str | None = None,
+    min_tracking_r: float = -1.0,
 ) -> dict[str, Any]:
     """Judge one side's metric against its norm.
 
@@ -205,7 +206,11 @@ def assess_metric(
         below it too (``u`` the uncertainty of the mean); else ``"cannot rule out"``.
     advice
         For a withheld verdict: how to record so that the metric can be judged (another
-        view whose measured error is within ``max_error``), added to the note.
+        view in which it is), added to the note.
+    min_tracking_r
+        A metric whose measured per-side means correlate with the truth below this
+        (``measured.side_r``) gets verdict ``"withheld"``: its reading moves too little
+        with the true angle to support either call.
 
     Returns
     -------
@@ -234,12 +239,16 @@ def assess_metric(
 
     severity: Severity = "none"
     threshold = bands.mild if bands else None
+    tracking_r = measured.side_r if measured is not None else None
+    withheld_because: str | None = None
     if norm.status == "no_norm" or bands is None:
         verdict = "no norm"
     elif n < task_norms.min_events_verdict:
         verdict = "insufficient events"
     elif error is not None and error > max_error:
-        verdict = "withheld"
+        verdict, withheld_because = "withheld", "error"
+    elif tracking_r is not None and tracking_r < min_tracking_r:
+        verdict, withheld_because = "withheld", "tracking"
     else:
         severity = classify_severity(mean, bands, norm.direction)
         verdict = "flag" if severity != "none" else "no flag"
@@ -284,6 +293,9 @@ def assess_metric(
         "basis": bands.basis if bands else norm.note,
         "measurement_error": error,
         "measurement_error_source": error_source,
+        "tracking_r": tracking_r,
+        "tracking_n_sides": measured.n_sides if measured is not None else None,
+        "withheld_because": withheld_because,
         "advice": advice if verdict == "withheld" else None,
     }
     entry["note"] = describe_fault(entry, norm, task_norms)
@@ -337,12 +349,21 @@ def describe_fault(entry: dict[str, Any], norm: MetricNorm, task_norms: TaskNorm
             f"verdict. {norm.note}"
         )
     if verdict == "withheld":
-        error = _fmt(entry["measurement_error"], unit)
+        if entry.get("withheld_because") == "tracking":
+            why = (
+                "on our validation clips this reading followed the true angle too weakly "
+                f"(r = {entry['tracking_r']:.2f} between a side's mean and the truth, over "
+                f"{entry['tracking_n_sides']} sides) for a value within the norm to rule the "
+                "pattern out or one beyond it to confirm it"
+            )
+        else:
+            why = (
+                "this measurement's error on our validation clips "
+                f"({_fmt(entry['measurement_error'], unit)}) is too large for a screening verdict"
+            )
         return (
-            f"{side.capitalize()}: mean {value} over {n} event(s), not judged: this "
-            f"measurement's error on our validation clips ({error}) is too large for a "
-            "screening verdict. Assess it clinically."
-            + (f" {entry['advice']}" if entry.get("advice") else "")
+            f"{side.capitalize()}: mean {value} over {n} event(s), not judged: {why}. "
+            "Assess it clinically." + (f" {entry['advice']}" if entry.get("advice") else "")
         )
     threshold = _fmt(entry["threshold"], unit)
     if verdict == "cannot rule out":
@@ -385,6 +406,7 @@ def flag_faults(
     max_error: float = math.inf,
     rule_out_z: float = 1.0,
     advice: dict[str, str] | None = None,
+    min_tracking_r: float = -1.0,
 ) -> list[dict[str, Any]]:
     """Grade each side's movement faults against the norms.
 
@@ -406,7 +428,7 @@ def flag_faults(
         ``"female"``, ``"male"`` or None: selects sex-specific bands where they exist.
     asymmetry
         ``summary["asymmetry"]``: left minus right mean per metric.
-    measured_errors, max_error, rule_out_z
+    measured_errors, max_error, rule_out_z, min_tracking_r
         The screener's measured error per metric for this task and view, and the rules
         that use it (:func:`assess_metric`); None: the norms' literature figures.
     advice
@@ -421,9 +443,11 @@ def flag_faults(
         ``asymmetry``, ``asymmetry_exceeds_sdc``, ``sdc``, ``status``, ``norm_group``,
         ``bands``, ``verdict`` (``"flag"``, ``"no flag"``, ``"cannot rule out"``,
         ``"withheld"``, ``"no norm"`` or ``"insufficient events"``),
-        ``measurement_error`` and its source, ``advice`` (withheld verdicts: how to
-        record so that it can be judged, else None), ``confidence_parts`` and a
-        plain-language ``note``.
+        ``measurement_error`` and its source, ``tracking_r`` and ``tracking_n_sides``
+        (how well the metric's side means followed the truth on the validation clips),
+        ``withheld_because`` (``"error"``, ``"tracking"`` or None), ``advice`` (withheld
+        verdicts: how to record so that it can be judged, else None),
+        ``confidence_parts`` and a plain-language ``note``.
 
     Notes
     -----
@@ -462,6 +486,7 @@ def flag_faults(
                     max_error=max_error,
                     rule_out_z=rule_out_z,
                     advice=(advice or {}).get(metric),
+                    min_tracking_r=min_tracking_r,
                 )
             )
     return out

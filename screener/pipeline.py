@@ -989,18 +989,23 @@ def _measured_error_rules(config: AnalysisConfig, task: str, view: str) -> dict[
     errors = load_measured_errors(config.measurement_errors_path)
     where = {"anterior": "from the front", "posterior": "from behind"}
     title = get_task(task).title.lower()
-    advice = {
-        metric: (
-            f"Filmed {where.get(other, other)}, this measurement's error was "
-            f"{err.rmse_deg:.1f}°: record the {title} {where.get(other, other)} to have it "
-            "judged."
+    advice = {}
+    for metric, (other, err) in errors.better_views(task, view).items():
+        tracking = (
+            f" and its side means followed the truth with r = {err.side_r:.2f}"
+            if err.side_r is not None
+            else ""
         )
-        for metric, (other, err) in errors.better_views(task, view).items()
-    }
+        advice[metric] = (
+            f"Filmed {where.get(other, other)}, this measurement's error was "
+            f"{err.rmse_deg:.1f}°{tracking}: record the {title} {where.get(other, other)} "
+            "to have it judged."
+        )
     return {
         "measured_errors": errors.for_task(task, view),
         "max_error": errors.max_reportable_error_deg,
         "rule_out_z": errors.rule_out_z,
+        "min_tracking_r": errors.min_tracking_r,
         "advice": advice,
     }
 

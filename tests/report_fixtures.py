@@ -8,11 +8,28 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from screener.config import MODELS_DIR
+from screener.config import MODELS_DIR, AnalysisConfig
 from screener.metrics import EVENT_COLUMNS, EVENT_METRICS, asymmetry, side_statistics
 
 NORMS_PATH = MODELS_DIR / "norms.toml"
 PLAN_PATH = MODELS_DIR / "exercises.toml"
+
+
+def config_judging_pelvic_drop(folder: Path) -> AnalysisConfig:
+    """The default settings with the shipped measured errors but without the rule that
+    withholds a metric whose side means follow the truth weakly (``min_tracking_r``).
+
+    By that rule the defaults judge pelvic drop in no task (docs/accuracy.md); the
+    synthetic figures plant only pelvic drops, so tests of how a flag is shown, carried
+    into a visit and into the plan use this to have one.
+    """
+    text = (MODELS_DIR / "measurement_errors.toml").read_text(encoding="utf-8")
+    lines = [ln for ln in text.splitlines() if not ln.startswith("min_tracking_r")]
+    assert len(lines) < len(text.splitlines()), "the shipped file has the tracking rule"
+    path = folder / "measurement_errors_without_tracking_rule.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return AnalysisConfig(measurement_errors_path=path)
+
 
 #: A value per metric that no default band flags.
 NEUTRAL: dict[str, float] = {

@@ -67,3 +67,40 @@ def test_a_stance_phase_not_found_counts_against_the_floor_timing() -> None:
     compare_events(tally, _found(0.55, 1.25).iloc[0:0], truth_json, _truth())
     assert len(tally.floor_log) == 1 and np.isnan(tally.floor_log[0][3])
     assert tally.events_found == 0
+
+
+def _side_rows(task: str, n_sides: int, n_events: int, noise: float, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    rows = []
+    for clip in range(n_sides):
+        truth = rng.uniform(0.0, 12.0)
+        for _ in range(n_events):
+            rows.append(
+                {
+                    "task": task,
+                    "view": "anterior",
+                    "metric": "pelvic_drop_deg",
+                    "clip_seed": clip,
+                    "side": "left",
+                    "truth": truth,
+                    "measured": truth + rng.normal(0.0, noise),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_side_tracking_correlates_side_means_with_the_truth() -> None:
+    from bench.accuracy import MIN_SIDES_FOR_R, side_tracking
+
+    close = side_tracking(_side_rows("jog", 20, 5, 0.5, 1), ["task", "metric"])
+    blind = _side_rows("jog", 20, 5, 0.5, 2)
+    blind["measured"] = np.random.default_rng(3).normal(0.0, 3.0, len(blind))
+    far = side_tracking(blind, ["task", "metric"])
+    assert close.side_r.item() > 0.95 and close.n_sides.item() == 20
+    assert abs(far.side_r.item()) < 0.5
+    # sides with fewer events than the task's verdict floor (3 for a jog) are left out,
+    # and too few sides give no correlation
+    few = side_tracking(_side_rows("jog", 30, 2, 0.5, 4), ["task", "metric"])
+    assert few.empty or few.n_sides.item() == 0
+    small = side_tracking(_side_rows("jog", MIN_SIDES_FOR_R - 1, 5, 0.5, 5), ["task", "metric"])
+    assert small.n_sides.item() == MIN_SIDES_FOR_R - 1 and np.isnan(small.side_r.item())

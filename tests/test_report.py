@@ -21,6 +21,7 @@ from screener.report.images import (
     smooth_blocks,
 )
 from screener.report.stills import STILL_WIDTH_PX, render_still
+from tests.report_fixtures import config_judging_pelvic_drop
 from tests.synthetic import jog_in_place, make_sequence, perspective_sequence, walk_toward_camera
 
 CHROMIUM = "/usr/bin/chromium"
@@ -109,7 +110,7 @@ def test_blur_without_landmarks_blurs_everything():
 
 
 @pytest.fixture(scope="module")
-def jog_result():
+def jog_result(tmp_path_factory):
     figure, _ = jog_in_place(drop_deg={"left": 9.0, "right": 2.0})
     pose = make_sequence(figure, fps=60.0, duration_s=4.0)
     intake = {
@@ -121,7 +122,8 @@ def jog_result():
         "first_line_care": ["activity_reduction", "cross_training"],
         "first_line_weeks": 3,
     }
-    return analyze_pose(pose, task="jog", view="anterior", intake=intake)
+    config = config_judging_pelvic_drop(tmp_path_factory.mktemp("errors"))
+    return analyze_pose(pose, task="jog", view="anterior", intake=intake, config=config)
 
 
 def _write_video(path: Path, pose, seed=1) -> Path:
@@ -207,6 +209,22 @@ def test_html_is_self_contained_and_shows_flags_plan_and_caveats(report_dir, jog
     assert "cannot exclude" in html and "stress fracture" in html
     assert "Jogging in place is not over-ground running" in html
     assert "10.4085/1062-6050-548-19" in html
+
+
+def test_default_report_shows_the_jogs_pelvic_drop_as_not_judged(tmp_path):
+    # the defaults withhold a jog's pelvic drop (its side means follow the truth weakly
+    # on the validation renders): the planted 9 deg shows as a value, not as a flag
+    figure, _ = jog_in_place(drop_deg={"left": 9.0, "right": 2.0})
+    result = analyze_pose(make_sequence(figure, fps=60.0, duration_s=4.0), task="jog")
+    drop = next(
+        f for f in result.summary["faults"] if f["fault"] == "pelvic_drop" and f["side"] == "left"
+    )
+    assert drop["value"] == pytest.approx(9.0, abs=1.0)
+    assert (drop["verdict"], drop["withheld_because"]) == ("withheld", "tracking")
+    write_report(result, tmp_path)
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "not judged" in html and f"r = {drop['tracking_r']:.2f}" in html
+    assert "Assess it clinically" in html
 
 
 def test_clinical_report_leaves_femoral_ir_out(report_dir, jog_result):

@@ -23,9 +23,18 @@ def norms():
     return load_norms(NORMS_PATH)
 
 
-def _drop_entry(norms, value, error, *, side="left", max_error=math.inf, n=8):
+def _drop_entry(
+    norms, value, error, *, side="left", max_error=math.inf, n=8, side_r=None, min_r=-1.0
+):
     events = make_events({side: {"pelvic_drop_deg": value}}, task="sls", n=n)
     summary = make_summary(events, task="sls")
+    measured = MeasuredError(
+        rmse_deg=error,
+        n_events=40,
+        n_clips=10,
+        side_r=side_r,
+        n_sides=None if side_r is None else 30,
+    )
     faults = flag_faults(
         "sls",
         events,
@@ -33,8 +42,9 @@ def _drop_entry(norms, value, error, *, side="left", max_error=math.inf, n=8):
         summary["quality"],
         norms,
         asymmetry=summary["asymmetry"],
-        measured_errors={"pelvic_drop_deg": MeasuredError(rmse_deg=error, n_events=40, n_clips=10)},
+        measured_errors={"pelvic_drop_deg": measured},
         max_error=max_error,
+        min_tracking_r=min_r,
     )
     (entry,) = [f for f in faults if f["fault"] == "pelvic_drop" and f["side"] == side]
     return entry
@@ -82,13 +92,84 @@ def test_metric_with_error_over_the_limit_is_withheld(norms):
     assert "too large" in entry["note"]
 
 
+@pytest.mark.parametrize("value_above_threshold", [-3.0, 4.0])
+def test_metric_that_follows_the_truth_weakly_is_withheld_either_way(norms, value_above_threshold):
+    # an RMSE small enough for a verdict, but side means that barely follow the truth
+    threshold = _drop_entry(norms, 0.0, 0.5)["threshold"]
+    entry = _drop_entry(
+        norms, threshold + value_above_threshold, 3.0, side_r=0.3, min_r=0.5, max_error=8.0
+    )
+    assert entry["verdict"] == "withheld"
+    assert entry["withheld_because"] == "tracking"
+    assert entry["severity"] == "none"
+    assert entry["tracking_r"] == 0.3 and entry["tracking_n_sides"] == 30
+    assert "r = 0.30" in entry["note"] and "30 sides" in entry["note"]
+    assert "too large" not in entry["note"]
+
+
+def test_metric_that_follows_the_truth_is_judged(norms):
+    threshold = _drop_entry(norms, 0.0, 0.5)["threshold"]
+    entry = _drop_entry(norms, threshold + 2.0, 3.0, side_r=0.7, min_r=0.5, max_error=8.0)
+    assert entry["verdict"] == "flag"
+    assert entry["withheld_because"] is None
+    # without a measured correlation the rule does not apply
+    assert _drop_entry(norms, threshold + 2.0, 3.0, min_r=0.5)["verdict"] == "flag"
+
+
+def test_error_over_the_limit_is_the_reason_given_before_tracking(norms):
+    entry = _drop_entry(norms, 10.0, 9.0, side_r=0.2, min_r=0.5, max_error=8.0)
+    assert entry["withheld_because"] == "error"
+    assert "too large" in entry["note"]
+
+
+TRACKING = """schema_version = 1
+measured_on = "test renders"
+method = "RMSE and side correlation for a test"
+max_reportable_error_deg = 8.0
+min_tracking_r = 0.5
+[tasks."jog".pelvic_drop_deg]
+rmse_deg = 3.0
+n_events = 200
+n_clips = 40
+side_r = 0.3
+n_sides = 80
+[tasks."jog.anterior".pelvic_drop_deg]
+rmse_deg = 3.2
+n_events = 150
+n_clips = 30
+side_r = 0.6
+n_sides = 60
+[tasks."jog.posterior".pelvic_drop_deg]
+rmse_deg = 2.8
+n_events = 50
+n_clips = 8
+"""
+
+
+def test_a_view_without_its_own_correlation_takes_the_tasks(tmp_path):
+    path = tmp_path / "errors.toml"
+    path.write_text(TRACKING)
+    errors = load_measured_errors(path)
+    behind = errors.for_task("jog", "posterior")["pelvic_drop_deg"]
+    front = errors.for_task("jog", "anterior")["pelvic_drop_deg"]
+    assert (behind.rmse_deg, behind.side_r, behind.n_sides) == (2.8, 0.3, 80)
+    assert errors.withheld_because(behind) == "tracking"
+    assert errors.withheld_because(front) is None
+    # filmed from behind, the advice is to film from the front, where it is judged
+    assert errors.better_views("jog", "posterior")["pelvic_drop_deg"][0] == "anterior"
+    assert errors.better_views("jog", "anterior") == {}
+
+
 def test_shipped_measurement_errors_file_is_valid():
     errors = load_measured_errors(MODELS_DIR / "measurement_errors.toml")
     assert errors.max_reportable_error_deg == 8.0
+    assert errors.min_tracking_r == 0.5 and "Mukaka" in errors.min_tracking_r_source
     assert errors.tasks, "the file lists measured errors"
-    for metrics in errors.tasks.values():
+    for key, metrics in errors.tasks.items():
         for err in metrics.values():
             assert err.rmse_deg >= 0 and err.n_clips >= 1
+            if "." not in key:  # every task-level figure has its side correlation
+                assert err.side_r is not None and err.n_sides is not None and err.n_sides >= 10
 
 
 def test_a_views_own_measured_errors_override_the_tasks(tmp_path, norms):

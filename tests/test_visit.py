@@ -10,7 +10,7 @@ from screener.norms import load_norms
 from screener.pipeline import analyze_pose
 from screener.report import render_handout, render_visit
 from screener.visit import screen_visit, slot_of, take_quality
-from tests.report_fixtures import NORMS_PATH, PLAN_PATH
+from tests.report_fixtures import NORMS_PATH, PLAN_PATH, config_judging_pelvic_drop
 from tests.synthetic import jog_in_place, make_sequence, single_leg_squat
 
 INTAKE = {
@@ -23,10 +23,12 @@ INTAKE = {
 
 
 @pytest.fixture(scope="module")
-def summaries():
+def summaries(tmp_path_factory):
+    config = config_judging_pelvic_drop(tmp_path_factory.mktemp("errors"))
+
     def run(figure, task, **kw):
         pose = make_sequence(figure, fps=30.0, duration_s=kw.pop("duration_s", 8.0))
-        return analyze_pose(pose, task=task, view="anterior", **kw).summary
+        return analyze_pose(pose, task=task, view="anterior", config=config, **kw).summary
 
     sls_left, _ = single_leg_squat("left", n_reps=3, drop_deg=12.0)
     sls_right, _ = single_leg_squat("right", n_reps=3)

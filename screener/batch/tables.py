@@ -10,8 +10,9 @@ joined with the manifest or filtered by subject without a lookup.
 ``summary``
     One row per video x side x metric (sides with at least one event): ``n_events``,
     ``n`` (events with a value), ``mean``, ``sd``, ``min``, ``max``, ``median``, and the
-    fault flagged on that metric and side, if any (``fault``, ``fault_severity``,
-    ``fault_value``, ``fault_threshold``, ``fault_confidence``, ``fault_source``).
+    fault graded on that metric and side, if any (``fault``, ``fault_verdict``,
+    ``fault_severity``, ``fault_value``, ``fault_threshold``, ``fault_confidence``,
+    ``fault_source``).
 ``faults``
     One row per video x fault entry of ``summary.json``.
 ``videos``
@@ -53,6 +54,7 @@ FAULT_METRIC: dict[str, str] = {
 STAT_COLUMNS: tuple[str, ...] = ("n_events", "n", "mean", "sd", "min", "max", "median")
 FAULT_COLUMNS: tuple[str, ...] = (
     "fault",
+    "fault_verdict",
     "fault_severity",
     "fault_value",
     "fault_threshold",
@@ -253,6 +255,7 @@ def _summary_rows(summary: dict[str, Any], lead: dict[str, Any]) -> list[dict[st
             if fault is not None:
                 row.update(
                     fault=fault.get("fault"),
+                    fault_verdict=fault.get("verdict"),
                     fault_severity=fault.get("severity"),
                     fault_value=fault.get("value"),
                     fault_threshold=fault.get("threshold"),

@@ -84,7 +84,13 @@ def test_summary_table_one_row_per_video_side_metric_with_fault_flags(
         if f["fault"] == "pelvic_drop" and f["side"] == "left"
     )
     assert row["fault"] == "pelvic_drop"
-    assert row["fault_severity"] == fault["severity"] != "none"
+    assert row["fault_verdict"] == fault["verdict"]
+    assert row["fault_severity"] == fault["severity"]
+    # the planted 8 deg drop is over the threshold whether or not a verdict is given
+    assert row["fault_value"] == pytest.approx(8.0, abs=0.5)
+    assert row["fault_value"] > row["fault_threshold"]
+    if fault["verdict"] != "withheld":
+        assert fault["severity"] != "none"
     assert row["fault_threshold"] == pytest.approx(fault["threshold"])
     right = summary[
         (summary["video_id"] == "jog")
