@@ -822,13 +822,16 @@ def envelope_errors(tally: Tally) -> pd.DataFrame:
     return pd.concat([per_task, per_view], ignore_index=True)
 
 
-def write_measured_errors(per_task: pd.DataFrame, folders: list[Path], path: Path) -> None:
-    """Per task and metric event RMSE (inside the envelope) as ``measurement_errors.toml``."""
+def write_measured_errors(
+    per_task: pd.DataFrame, folders: list[Path], path: Path, settings: str = "default settings"
+) -> None:
+    """Per task and metric event RMSE (inside the envelope) as ``measurement_errors.toml``
+    (``settings``: what the angles were measured with)."""
     from datetime import UTC, datetime
 
     names = ", ".join(str(f) for f in folders) + " (clips with the camera azimuth in the envelope)"
     lines = [
-        "# The screener's own measured event errors (RMSE against exact truth).",
+        f"# The screener's own measured event errors (RMSE against exact truth), {settings}.",
         f"# Written by bench/accuracy.py --write-errors on {datetime.now(UTC).date()}",
         f"# from {names}: rendered clips that trained nothing (docs/accuracy.md).",
         "# The verdicts use them: a value below a threshold by less than rule_out_z",
@@ -837,7 +840,7 @@ def write_measured_errors(per_task: pd.DataFrame, folders: list[Path], path: Pat
         "# (side_r, over n_sides clip sides) below min_tracking_r, gets no clinical verdict.",
         "",
         "schema_version = 1",
-        f'measured_on = "{names}"',
+        f'measured_on = "{names}; {settings}"',
         'method = "RMSE of event values (peak in stance, deepest point of a rep) against '
         "joint-centre truth read with the same rule, per task and per task and view "
         f"(a view with {MIN_CLIPS_PER_VIEW} clips or more), over the clips whose camera "
@@ -902,6 +905,8 @@ def main(argv: list[str] | None = None) -> int:
         settings["corrections_path"] = None
     if args.frame_model:
         settings["frame_model_include_unverified"] = True
+        if args.write_errors:  # the file being written is not read while it is measured
+            settings["frame_model_measurement_errors_path"] = None
     config = AnalysisConfig(**settings)
     clips = find_clips(args.folders)
     if not clips:
@@ -961,7 +966,16 @@ def main(argv: list[str] | None = None) -> int:
     report_envelope(tally)
     report_inside(tally)
     if args.write_errors and not per_task.empty:
-        write_measured_errors(envelope_errors(tally), args.folders, args.write_errors)
+        write_measured_errors(
+            envelope_errors(tally),
+            args.folders,
+            args.write_errors,
+            (
+                "with the frame model applied (research option)"
+                if args.frame_model
+                else "default settings"
+            ),
+        )
         print(f"wrote {args.write_errors}")
     if args.csv:
         table.to_csv(args.csv, index=False)

@@ -407,6 +407,12 @@ class AnalysisConfig(_Frozen):
         description="The screener's measured event errors (validation renders), used by the "
         "verdicts; None: the norms' literature figures.",
     )
+    frame_model_measurement_errors_path: Path | None = Field(
+        MODELS_DIR / "measurement_errors_frame_model.toml",
+        description="The measured event errors with the frame model applied (validation "
+        "renders): the verdicts use them instead of measurement_errors_path when the frame "
+        "model corrected the clip's angles (research option); None: the same file.",
+    )
     frame_model_path: Path | None = Field(
         MODELS_DIR / "frame_model.npz",
         description="Learned correction of the frontal angles (screener.frame_model); "
@@ -449,6 +455,7 @@ class AnalysisConfig(_Frozen):
                 "plan_path": True,
                 "corrections_path": True,
                 "measurement_errors_path": True,
+                "frame_model_measurement_errors_path": True,
                 "frame_model_path": True,
                 "capture": {"envelope_path"},
             },
@@ -468,6 +475,10 @@ class AnalysisConfig(_Frozen):
         )
         data["measurement_errors_sha256"] = (
             _file_sha256(self.measurement_errors_path) if self.measurement_errors_path else "off"
+        )
+        model_errors = self.frame_model_measurement_errors_path
+        data["frame_model_measurement_errors_sha256"] = (
+            _file_sha256(model_errors) if model_errors and model_errors.exists() else "off"
         )
         return data
 

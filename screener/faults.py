@@ -191,6 +191,7 @@ def assess_metric(
     rule_out_z: float = 1.0,
     advice: str | None = None,
     min_tracking_r: float = -1.0,
+    errors_file: str = "measurement_errors.toml",
 ) -> dict[str, Any]:
     """Judge one side's metric against its norm.
 
@@ -211,6 +212,8 @@ def assess_metric(
         A metric whose measured per-side means correlate with the truth below this
         (``measured.side_r``) gets verdict ``"withheld"``: its reading moves too little
         with the true angle to support either call.
+    errors_file
+        The measured-error file's name, for the entry's error source.
 
     Returns
     -------
@@ -223,7 +226,7 @@ def assess_metric(
     quality_factor = _quality_factor(side_events, quality)
     error = measured.rmse_deg if measured is not None else norm.measurement_error
     error_source = (
-        "screener validation renders, per task and view (screener/models/measurement_errors.toml)"
+        f"screener validation renders, per task and view (screener/models/{errors_file})"
         if measured is not None
         else (norm.measurement_error_source or None)
     )
@@ -407,6 +410,7 @@ def flag_faults(
     rule_out_z: float = 1.0,
     advice: dict[str, str] | None = None,
     min_tracking_r: float = -1.0,
+    errors_file: str = "measurement_errors.toml",
 ) -> list[dict[str, Any]]:
     """Grade each side's movement faults against the norms.
 
@@ -428,9 +432,10 @@ def flag_faults(
         ``"female"``, ``"male"`` or None: selects sex-specific bands where they exist.
     asymmetry
         ``summary["asymmetry"]``: left minus right mean per metric.
-    measured_errors, max_error, rule_out_z, min_tracking_r
-        The screener's measured error per metric for this task and view, and the rules
-        that use it (:func:`assess_metric`); None: the norms' literature figures.
+    measured_errors, max_error, rule_out_z, min_tracking_r, errors_file
+        The screener's measured error per metric for this task and view, the rules that
+        use it (:func:`assess_metric`) and the file they come from; None: the norms'
+        literature figures.
     advice
         Per metric, how to record so that a withheld metric can be judged.
 
@@ -487,6 +492,7 @@ def flag_faults(
                     rule_out_z=rule_out_z,
                     advice=(advice or {}).get(metric),
                     min_tracking_r=min_tracking_r,
+                    errors_file=errors_file,
                 )
             )
     return out

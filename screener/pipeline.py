@@ -209,9 +209,10 @@ def analyze_pose(
     depth = _squat_depth(events, stance_side, spec.name) if spec.check_depth else None
     if depth is not None and depth["reached"] is False:
         warnings.append(depth["note"])
+    errors_path = _measurement_errors_path(config, frame_model)
     sides, asym, quality_summary, faults = _assess(
         raw, cleaned, frames, events, foreshortened, task_est.task, chosen_view, sex, config,
-        warnings,
+        warnings, errors_path,
     )  # fmt: skip
     from screener.plan import build_plan
 
@@ -248,6 +249,7 @@ def analyze_pose(
             "corrections_file": str(config.corrections_path) if config.corrections_path else None,
             "corrections": corrections_applied + event_corrections,
             "frame_model": frame_model,
+            "measurement_errors_file": str(errors_path) if errors_path else None,
             "roll_correction": {
                 "applied_deg": capture.roll_correction_deg,
                 "estimated_roll_deg": camera.as_dict()["roll_deg"],
@@ -364,9 +366,10 @@ def _assess(
     sex: str | None,
     config: AnalysisConfig,
     warnings: list[str],
+    errors_path: Path | None,
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
     """Per-side statistics, asymmetry, the quality record (with every warning) and the
-    fault flags against the norms.
+    fault flags against the norms, judged with the measured errors of ``errors_path``.
 
     Returns
     -------
@@ -403,7 +406,7 @@ def _assess(
         norms,
         sex=sex or config.sex,
         asymmetry=asym,
-        **_measured_error_rules(config, task, view),
+        **_measured_error_rules(errors_path, task, view),
     )
     return sides, asym, quality, faults
 
@@ -980,13 +983,24 @@ def _learned_angles(
     return apply_frame_model(frames, pose, view, model, config.frame_model_include_unverified)
 
 
-def _measured_error_rules(config: AnalysisConfig, task: str, view: str) -> dict[str, Any]:
-    """The screener's own measured errors and the verdict rules that use them."""
-    if config.measurement_errors_path is None:
+def _measurement_errors_path(
+    config: AnalysisConfig, frame_model: dict[str, Any] | None
+) -> Path | None:
+    """The measured-error file the verdicts use: the frame model's own when it corrected
+    this clip's angles, else the default's."""
+    applied = frame_model is not None and "not_applied" not in frame_model
+    if applied and config.frame_model_measurement_errors_path is not None:
+        return config.frame_model_measurement_errors_path
+    return config.measurement_errors_path
+
+
+def _measured_error_rules(path: Path | None, task: str, view: str) -> dict[str, Any]:
+    """The screener's own measured errors (``path``) and the verdict rules that use them."""
+    if path is None:
         return {}
     from screener.accuracy import load_measured_errors
 
-    errors = load_measured_errors(config.measurement_errors_path)
+    errors = load_measured_errors(path)
     where = {"anterior": "from the front", "posterior": "from behind"}
     title = get_task(task).title.lower()
     advice = {}
@@ -1007,6 +1021,7 @@ def _measured_error_rules(config: AnalysisConfig, task: str, view: str) -> dict[
         "rule_out_z": errors.rule_out_z,
         "min_tracking_r": errors.min_tracking_r,
         "advice": advice,
+        "errors_file": path.name,
     }
 
 
@@ -1025,9 +1040,6 @@ def _provenance(config: AnalysisConfig, raw: PoseSequence, cutoff_hz: float) -> 
         f"(effective order {2 * config.cleaning.filter_order}, zero lag)",
         "norms_file": str(config.norms_path),
         "plan_file": str(config.plan_path),
-        "measurement_errors_file": (
-            str(config.measurement_errors_path) if config.measurement_errors_path else None
-        ),
         "python": platform.python_version(),
         "analysed_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }

@@ -273,3 +273,43 @@ def test_view_table_with_unknown_view_is_refused(tmp_path):
     path.write_text(CALIBRATIONS.replace('"sls.posterior"', '"sls.lateral"'))
     with pytest.raises(ConfigError, match=r"TASK\.VIEW"):
         load_corrections(path)
+
+
+def test_verdicts_use_the_frame_models_own_errors_only_where_it_corrected_the_clip():
+    from screener.config import AnalysisConfig
+    from screener.pipeline import _measurement_errors_path
+
+    config = AnalysisConfig(frame_model_include_unverified=True)
+    applied = {"name": "frame model", "targets": ["pelvic_obliquity_deg"]}
+    refused = {**applied, "not_applied": "the clip's landmarks are unlike the training inputs"}
+    own = _measurement_errors_path(config, applied)
+    assert own is not None and own.name == "measurement_errors_frame_model.toml"
+    assert _measurement_errors_path(config, refused) == config.measurement_errors_path
+    assert _measurement_errors_path(config, None) == config.measurement_errors_path
+    off = AnalysisConfig(frame_model_measurement_errors_path=None)
+    assert _measurement_errors_path(off, applied) == off.measurement_errors_path
+
+
+def test_shipped_frame_model_errors_say_what_they_were_measured_with():
+    errors = load_measured_errors(MODELS_DIR / "measurement_errors_frame_model.toml")
+    assert "frame model applied" in errors.measured_on
+    assert errors.min_tracking_r == 0.5
+    for metrics in (errors.tasks["jog"], errors.tasks["sls"], errors.tasks["walk"]):
+        assert {"pelvic_drop_deg", "knee_fppa_deg", "trunk_lean_deg"} <= set(metrics)
+
+
+def test_a_stick_figure_refused_by_the_frame_model_is_judged_with_the_default_errors():
+    from screener.config import AnalysisConfig
+    from screener.pipeline import analyze_pose
+    from tests.synthetic import jog_in_place, make_sequence
+
+    figure, _ = jog_in_place(drop_deg={"left": 9.0, "right": 2.0})
+    config = AnalysisConfig(frame_model_include_unverified=True)
+    result = analyze_pose(
+        make_sequence(figure, fps=60.0, duration_s=4.0), task="jog", config=config
+    )
+    provenance = result.summary["provenance"]
+    assert "not_applied" in provenance["frame_model"]
+    assert provenance["measurement_errors_file"] == str(config.measurement_errors_path)
+    drop = next(f for f in result.summary["faults"] if f["fault"] == "pelvic_drop")
+    assert drop["measurement_error_source"].endswith("(screener/models/measurement_errors.toml)")
