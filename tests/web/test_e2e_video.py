@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from markupsafe import escape
 
 from screener.web.app import create_app
 from screener.web.models import Job
@@ -141,7 +142,13 @@ def test_killed_worker_and_server_lose_nothing(tmp_path: Path) -> None:
             assert fault["label"] in page
         flagged = [f for f in summary["faults"] if f["severity"] != "none"]
         for fault in flagged:
-            assert f'class="sev-{fault["severity"]}"' in page
+            assert f'class="sev-{fault["severity"]}' in page
+        clinical = [f for f in summary["faults"] if f["metric"] != "femoral_ir_deg"]
+        for fault in clinical:  # a value without a call says why, in the row
+            if fault["verdict"] not in ("flag", "no flag"):
+                assert str(escape(fault["note"])) in page, fault["note"]
+        judged = sum(f["verdict"] in ("flag", "no flag", "cannot rule out") for f in clinical)
+        assert f"{len(flagged)} flagged of {judged} judged" in page
         assert summary["plan"]["message"] in page
         pdf = client.get(f"/recordings/{good}/report.pdf")
         assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
