@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from screener.landmarks import INDEX, N_LANDMARKS
+from screener.norms import load_norms
 from screener.pipeline import analyze_pose
 from screener.report import write_report
 from screener.report.images import (
@@ -21,7 +22,7 @@ from screener.report.images import (
     smooth_blocks,
 )
 from screener.report.stills import STILL_WIDTH_PX, render_still
-from tests.report_fixtures import config_judging_pelvic_drop
+from tests.report_fixtures import NORMS_PATH, config_judging_pelvic_drop
 from tests.synthetic import jog_in_place, make_sequence, perspective_sequence, walk_toward_camera
 
 CHROMIUM = "/usr/bin/chromium"
@@ -464,6 +465,34 @@ def test_headline_says_insufficient_data_for_an_ungraded_side():
     assert "left and right" not in text
     both = headline({"task": "jog"}, [entry("left", "no flag"), entry("right", "no flag")])
     assert "left and right side" in both and "Insufficient" not in both
+
+
+def test_headline_tells_a_side_with_nothing_judged_from_one_with_too_few_events():
+    from screener.report.context import headline
+
+    def entry(side, verdict):
+        return {"side": side, "verdict": verdict, "severity": "none", "label": "Knee valgus"}
+
+    faults = [entry("left", "withheld"), entry("left", "cannot rule out")]
+    text = headline({"task": "sls"}, faults)
+    assert "No measure of the left side could be graded" in text and "assess it" in text
+    assert "Insufficient data" not in text and "No movement fault reached" not in text
+
+
+def test_flag_accuracy_is_the_screeners_measured_error_with_its_tracking():
+    from screener.report.context import accuracy_text
+
+    norms = load_norms(NORMS_PATH)
+    entry = {
+        "unit": "deg",
+        "measurement_error": 5.84,
+        "measurement_error_source": "screener validation renders",
+        "tracking_r": 0.78,
+    }
+    text = accuracy_text(norms, "jog", "knee_fppa_deg", entry)
+    assert text == "± 5.8° (screener validation renders; side means vs truth r = 0.78)"
+    literature = accuracy_text(norms, "jog", "trunk_lean_deg")
+    assert literature.startswith("± 2.3°")  # the norm's figure when no entry is given
 
 
 def test_squat_depth_is_checked_against_the_capture_guide():

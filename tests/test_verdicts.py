@@ -190,14 +190,41 @@ def test_a_views_own_measured_errors_override_the_tasks(tmp_path, norms):
     assert _drop_entry(norms, threshold + 2.0, behind, max_error=8.0)["verdict"] == "withheld"
 
 
-def test_shipped_errors_withhold_squat_fppa_filmed_from_behind_only():
-    # measured on the validation renders: 7.4 deg from the front, 9.9 deg from behind
+def test_shipped_errors_and_the_verdicts_agree_on_what_is_withheld(norms):
+    # every task, view and metric of the shipped file: the verdict flag_faults gives is
+    # "withheld" exactly where the file's figures say so, whatever the value
     errors = load_measured_errors(MODELS_DIR / "measurement_errors.toml")
-    limit = errors.max_reportable_error_deg
-    assert errors.for_task("sls", "anterior")["knee_fppa_deg"].rmse_deg <= limit
-    assert errors.for_task("sls", "posterior")["knee_fppa_deg"].rmse_deg > limit
-    for view in ("anterior", "posterior"):
-        assert errors.for_task("sls", view)["femoral_ir_deg"].rmse_deg > limit
+    seen: set[str | None] = set()
+    for task in ("jog", "sls", "walk"):
+        for view in ("anterior", "posterior"):
+            measured = errors.for_task(task, view)
+            for value in (0.0, 30.0):
+                events = make_events({"left": dict.fromkeys(measured, value)}, task=task)
+                summary = make_summary(events, task=task)
+                faults = flag_faults(
+                    task,
+                    events,
+                    summary["sides"],
+                    summary["quality"],
+                    norms,
+                    measured_errors=measured,
+                    max_error=errors.max_reportable_error_deg,
+                    min_tracking_r=errors.min_tracking_r,
+                )
+                for f in faults:
+                    if f["side"] != "left" or f["metric"] not in measured:
+                        continue
+                    if f["verdict"] in ("no norm", "insufficient events"):
+                        continue
+                    reason = errors.withheld_because(measured[f["metric"]])
+                    assert (f["verdict"] == "withheld") is (reason is not None), (task, view, f)
+                    assert f["withheld_because"] == reason
+                    seen.add(reason)
+    assert seen == {None, "error", "tracking"}  # judged, and withheld for each reason
+    # femoral rotation is judged nowhere
+    for task in ("jog", "sls", "walk"):
+        for view in ("anterior", "posterior"):
+            assert errors.withheld_because(errors.for_task(task, view)["femoral_ir_deg"])
 
 
 def test_bad_measurement_errors_file_is_a_clear_error(tmp_path):

@@ -245,7 +245,7 @@ def build_context(result: AnalysisResult) -> dict[str, Any]:
     faults = _faults(result, norms)
     plan = result.summary.get("plan") or build_plan(faults, None, result.config.plan_path)
     flags = [
-        {**f, "accuracy": accuracy_text(norms, result.summary["task"], f["metric"])}
+        {**f, "accuracy": accuracy_text(norms, result.summary["task"], f["metric"], f)}
         for f in flagged(faults)
     ]
     ordered = sorted(faults, key=lambda f: (f["verdict"] != "flag", -severity_rank(f["severity"])))
@@ -304,8 +304,21 @@ def evidence_label(status: str, basis: str) -> str:
     return "no norm"
 
 
-def accuracy_text(norms: Norms, task: str, metric: str) -> str:
-    """The measured error of a metric and its source, or that it was never measured."""
+def accuracy_text(norms: Norms, task: str, metric: str, entry: dict[str, Any] | None = None) -> str:
+    """The measured error of a metric and its source, or that it was never measured.
+
+    A fault entry's own error (the screener's, measured on validation renders) and its
+    side correlation come first; the norm's literature figure otherwise.
+    """
+    if entry is not None and entry.get("measurement_error") is not None:
+        unit = "°" if entry.get("unit") == "deg" else ""
+        tracking = (
+            f"; side means vs truth r = {entry['tracking_r']:.2f}"
+            if entry.get("tracking_r") is not None
+            else ""
+        )
+        source = entry.get("measurement_error_source") or "source not recorded"
+        return f"± {entry['measurement_error']:.1f}{unit} ({source}{tracking})"
     norm = norms.metric(task, metric)
     if norm is None or not norm.measurement_error:
         return "accuracy not measured"
@@ -335,7 +348,14 @@ def headline(summary: dict[str, Any], faults: list[dict[str, Any]]) -> str:
             + " side."
         )
     for side in missing:
-        parts.append(f"Insufficient data for {side}: too few events to grade any measure.")
+        verdicts = {f["verdict"] for f in faults if f["side"] == side}
+        if verdicts - {"insufficient events"}:
+            parts.append(
+                f"No measure of the {side} side could be graded from this video (each "
+                "measure's note says why): assess it clinically."
+            )
+        else:
+            parts.append(f"Insufficient data for {side}: too few events to grade any measure.")
     if not parts:
         parts.append("Insufficient data: no measure could be graded.")
     return " ".join(parts)
