@@ -70,9 +70,11 @@ RGBImage = npt.NDArray[np.uint8]
 
 #: A decode that ends in an error with fewer frames than this is refused.
 MIN_DECODED_FRAMES = 5
-#: Bytes of decoded frames held ahead of the consumer: ~6 frames of 720x1280 RGB, one of
-#: a full-size 4K frame (a single frame larger than this is still let through).
-QUEUE_BYTES = 16 * 1024 * 1024
+#: Bytes of decoded frames held ahead of the consumer: two frames of 720x1280 RGB, one
+#: full-size 1080p or 4K frame (a single frame larger than this is still let through).
+#: Against 16 MiB (~6 such frames), 10-12 MiB less at the peak of a 4K clip's pose pass
+#: (measured December 2026); two frames keep the decoding thread ahead of the pose model.
+QUEUE_BYTES = 6 * 1024 * 1024
 #: Frames larger than this (pixels) are decoded by one thread: FFmpeg's frame threading
 #: keeps a decoded frame per thread in flight (about 12 MiB each at 4K, cores + 1 of
 #: them), which is most of a 4K clip's memory; one decoding thread still keeps ahead of
