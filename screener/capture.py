@@ -1011,8 +1011,9 @@ def detect_other_people(
         return OtherPeople((), ())
     if frames is None:
         frames = read_frames(video, {OTHER_PEOPLE_LONG_SIDE_PX: wanted})[OTHER_PEOPLE_LONG_SIDE_PX]
-    import mediapipe as mp
+    from screener.pose import import_mediapipe
 
+    mp = import_mediapipe()
     width, height = pose.image_size_px
     found = []
     with mp.solutions.pose.Pose(

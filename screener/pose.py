@@ -51,6 +51,7 @@ import math
 import os
 import sys
 import threading
+import types
 import zipfile
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import asdict, replace
@@ -149,6 +150,65 @@ def quiet_native_stderr() -> Iterator[None]:
     finally:
         os.dup2(saved, 2)
         os.close(saved)
+
+
+#: Modules that ``import mediapipe`` loads only for its drawing helpers
+#: (``mediapipe.python.solutions.drawing_utils`` imports ``matplotlib.pyplot`` for
+#: ``plot_landmarks``), which the screener never calls.
+_DRAWING_ONLY_MODULES = ("matplotlib", "matplotlib.pyplot")
+
+
+class _NotLoaded(types.ModuleType):
+    """Stands in for a module mediapipe imports but the screener never uses."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise AttributeError(
+            f"{self.__name__}.{name}: {self.__name__} was left out when MediaPipe was "
+            "imported (screener.pose.import_mediapipe); MediaPipe's drawing helpers are "
+            "not available in this process"
+        )
+
+
+def import_mediapipe() -> Any:
+    """The ``mediapipe`` package, imported without matplotlib.
+
+    Returns
+    -------
+    module
+        ``mediapipe``, as ``import mediapipe`` gives it.
+
+    Notes
+    -----
+    ``import mediapipe`` imports all of ``mediapipe.python.solutions``, whose drawing
+    helpers import ``matplotlib.pyplot``: 32 MiB of resident memory and 0.6 CPU s of the
+    0.9 s MediaPipe's import takes (measured December 2026, 2 shared cores), for a plotting
+    function the screener never calls. While MediaPipe is first imported, empty modules
+    stand in for ``matplotlib`` and ``matplotlib.pyplot``; they are taken out of
+    ``sys.modules`` afterwards, so a later ``import matplotlib`` (the web app's trend
+    charts) loads the real package. ``mediapipe.solutions.drawing_utils.plot_landmarks``
+    then fails with an ``AttributeError`` that names this function. Nothing is replaced
+    when matplotlib or MediaPipe is already imported. ``mediapipe`` is pinned
+    (``==0.10.21``), so what its import loads is fixed; a test checks that it still
+    imports, runs and leaves matplotlib out.
+
+    A thread that imports matplotlib for the first time while another imports MediaPipe
+    for the first time would get the stand-in; no process of the screener does both (the
+    web app draws its charts in the server process, MediaPipe runs in the workers).
+    """
+    if "mediapipe" in sys.modules or any(name in sys.modules for name in _DRAWING_ONLY_MODULES):
+        import mediapipe
+
+        return mediapipe
+    stand_ins = {name: _NotLoaded(name) for name in _DRAWING_ONLY_MODULES}
+    stand_ins["matplotlib"].pyplot = stand_ins["matplotlib.pyplot"]  # type: ignore[attr-defined]
+    sys.modules.update(stand_ins)
+    try:
+        import mediapipe
+    finally:
+        for name, module in stand_ins.items():
+            if sys.modules.get(name) is module:
+                del sys.modules[name]
+    return mediapipe
 
 
 def video_sha256(path: str | Path) -> str:
@@ -589,8 +649,7 @@ def release_landmarker() -> None:
 
 def _new_legacy_landmarker(config: PoseConfig) -> Any:
     with quiet_native_stderr():
-        import mediapipe as mp
-
+        mp = import_mediapipe()
         LANDMARKER_COUNTS["created"] += 1
         _LANDMARKER["quiet"] = True
         pose = mp.solutions.pose.Pose(
@@ -615,7 +674,7 @@ class _TaskRunner:
     """
 
     def __init__(self, config: PoseConfig) -> None:
-        import mediapipe as mp
+        mp = import_mediapipe()
         from mediapipe.tasks.python import BaseOptions, vision
 
         model = _check_task_model(config.task_model_path or Path())

@@ -7,6 +7,8 @@ where that folder is absent).
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -256,3 +258,42 @@ def test_pose_provenance_names_model_and_versions():
     )
     assert prov["mediapipe"] == "0.10.21"
     assert prov["opencv"].startswith("4.")
+
+
+def _run_fresh(code: str) -> str:
+    """``code``'s standard output in a new interpreter (nothing imported yet)."""
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip()
+
+
+def test_mediapipe_imports_and_runs_without_matplotlib(sample_clip):
+    code = (
+        "import sys\n"
+        "from screener.pose import import_mediapipe\n"
+        "from screener.video import read_frame\n"
+        "mp = import_mediapipe()\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'matplotlib'))\n"
+        f"rgb = read_frame({str(sample_clip)!r}, 0, max_long_side_px=1280)\n"
+        "with mp.solutions.pose.Pose(model_complexity=1) as pose:\n"
+        "    found = pose.process(rgb).pose_landmarks\n"
+        "print(len(found.landmark))\n"
+        "try:\n"
+        "    mp.solutions.drawing_utils.plot_landmarks(found)\n"
+        "except AttributeError as exc:\n"
+        "    print('import_mediapipe' in str(exc))\n"
+        "import matplotlib.pyplot\n"
+        "print(callable(matplotlib.pyplot.figure))\n"
+    )
+    assert _run_fresh(code).splitlines() == ["[]", str(N_LANDMARKS), "True", "True"]
+
+
+def test_mediapipe_keeps_matplotlib_already_imported():
+    code = (
+        "import matplotlib.pyplot as plt\n"
+        "from screener.pose import import_mediapipe\n"
+        "print(import_mediapipe().solutions.drawing_utils.plt is plt)\n"
+    )
+    assert _run_fresh(code) == "True"
