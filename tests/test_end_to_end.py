@@ -253,7 +253,11 @@ def test_rotated_portrait_clip_reads_like_the_others(clips: dict[str, Clip]) -> 
 
 
 def test_cli_writes_the_spec_files_and_columns(
-    clips: dict[str, Clip], pose_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    clips: dict[str, Clip],
+    pose_cache: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("SCREENER_CACHE_DIR", str(pose_cache))
     clip = next(c for c in clips.values() if c.truth_json["task"] == "jog")
@@ -266,6 +270,15 @@ def test_cli_writes_the_spec_files_and_columns(
         ]
     )  # fmt: skip
     assert code == 0
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    unjudged = [
+        f
+        for f in summary["faults"]
+        if f["verdict"] in ("withheld", "cannot rule out") and f["metric"] != "femoral_ir_deg"
+    ]
+    assert unjudged, "a jog's pelvic drop is shown without a call"
+    line = capsys.readouterr().out
+    assert f"{len(unjudged)} measure(s) not judged (see the report)" in line, line
     frames = pd.read_csv(out / "frames.csv")
     spec_frames = SPEC_FRAME_COLUMNS
     assert set(spec_frames) <= set(frames.columns)
