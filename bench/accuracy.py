@@ -803,21 +803,13 @@ def envelope_errors(tally: Tally) -> pd.DataFrame:
     lo, hi = ENVELOPE_RANGES["yaw_deg"]
     inside = ((rows.azimuth_deg >= lo) & (rows.azimuth_deg <= hi)).to_numpy()
     rows = rows[inside & np.isfinite(rows.measured) & np.isfinite(rows.truth)]
-    per_task = (
-        event_rmse(rows, ["task", "metric"])
-        .reset_index()
-        .merge(side_tracking(rows, ["task", "metric"]), on=["task", "metric"], how="left")
-        .assign(view="")
-    )
-    per_view = (
-        event_rmse(rows, ["task", "view", "metric"])
-        .reset_index()
-        .merge(
-            side_tracking(rows, ["task", "view", "metric"]),
-            on=["task", "view", "metric"],
-            how="left",
-        )
-    )
+
+    def figures(keys: list[str]) -> pd.DataFrame:
+        rmse = event_rmse(rows, keys).reset_index()
+        return rmse.merge(side_tracking(rows, keys), on=keys, how="left")
+
+    per_task = figures(["task", "metric"]).assign(view="")
+    per_view = figures(["task", "view", "metric"])
     per_view = per_view[per_view.clips >= MIN_CLIPS_PER_VIEW]
     return pd.concat([per_task, per_view], ignore_index=True)
 

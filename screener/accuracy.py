@@ -22,6 +22,19 @@ from screener.errors import ConfigError
 from screener.fileio import cached_by_file
 
 
+def withheld_reason(
+    error_deg: float | None, side_r: float | None, max_error_deg: float, min_tracking_r: float
+) -> str | None:
+    """Why a metric gets no clinical verdict: ``"error"`` (its error exceeds
+    ``max_error_deg``), ``"tracking"`` (its side means correlate with the truth below
+    ``min_tracking_r``), or None (it is judged). An unknown figure breaks no rule."""
+    if error_deg is not None and error_deg > max_error_deg:
+        return "error"
+    if side_r is not None and side_r < min_tracking_r:
+        return "tracking"
+    return None
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -89,11 +102,9 @@ class MeasuredErrors(_Strict):
         """Why a metric with this measured error gets no clinical verdict: ``"error"``
         (RMSE above ``max_reportable_error_deg``), ``"tracking"`` (side means correlate
         with the truth below ``min_tracking_r``), or None (it is judged)."""
-        if err.rmse_deg > self.max_reportable_error_deg:
-            return "error"
-        if err.side_r is not None and err.side_r < self.min_tracking_r:
-            return "tracking"
-        return None
+        return withheld_reason(
+            err.rmse_deg, err.side_r, self.max_reportable_error_deg, self.min_tracking_r
+        )
 
     def better_views(self, task: str, view: str) -> dict[str, tuple[str, MeasuredError]]:
         """Per metric withheld in ``view``, another view of the task in which it is judged

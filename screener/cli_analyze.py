@@ -285,19 +285,13 @@ def run(args: argparse.Namespace) -> int:
     result.write(
         outdir, report=not args.no_report, pdf=args.pdf, annotated_video=args.annotated_video
     )
+    from screener.faults import flagged, unjudged
+
     summary = result.summary
-    flagged = [f for f in summary["faults"] if f.get("severity") not in (None, "none")]
-    # measures shown without a call (femoral rotation is never shown clinically)
-    unjudged = [
-        f
-        for f in summary["faults"]
-        if f.get("verdict") in ("withheld", "cannot rule out")
-        and f.get("metric") != "femoral_ir_deg"
-    ]
     sys.stdout.write(
         f"{args.video}: {summary['task']} ({summary['view']} view), "
-        f"{len(result.events)} events, {len(flagged)} fault flag(s), "
-        f"{len(unjudged)} measure(s) not judged (see the report); "
+        f"{len(result.events)} events, {len(flagged(summary['faults']))} fault flag(s), "
+        f"{len(unjudged(summary['faults']))} measure(s) not judged (see the report); "
         f"results in {outdir.resolve()}\n"
     )
     return 0

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from screener.accuracy import MeasuredError
+from screener.accuracy import MeasuredError, withheld_reason
 from screener.norms import SEVERITIES, Bands, MetricNorm, Norms, Severity, TaskNorms
 from screener.tasks import is_unilateral
 
@@ -243,15 +243,14 @@ def assess_metric(
     severity: Severity = "none"
     threshold = bands.mild if bands else None
     tracking_r = measured.side_r if measured is not None else None
+    reason = withheld_reason(error, tracking_r, max_error, min_tracking_r)
     withheld_because: str | None = None
     if norm.status == "no_norm" or bands is None:
         verdict = "no norm"
     elif n < task_norms.min_events_verdict:
         verdict = "insufficient events"
-    elif error is not None and error > max_error:
-        verdict, withheld_because = "withheld", "error"
-    elif tracking_r is not None and tracking_r < min_tracking_r:
-        verdict, withheld_because = "withheld", "tracking"
+    elif reason is not None:
+        verdict, withheld_because = "withheld", reason
     else:
         severity = classify_severity(mean, bands, norm.direction)
         verdict = "flag" if severity != "none" else "no flag"
@@ -501,6 +500,20 @@ def flag_faults(
 def severity_rank(severity: str) -> int:
     """0 for none up to 3 for severe."""
     return SEVERITIES.index(severity) if severity in SEVERITIES else 0
+
+
+#: Verdicts that show a value without a call on it.
+NO_CALL_VERDICTS = ("withheld", "cannot rule out")
+
+
+def unjudged(faults: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The clinically shown entries whose value got no call (:data:`NO_CALL_VERDICTS`);
+    femoral rotation, never shown clinically, is left out."""
+    return [
+        f
+        for f in faults
+        if f.get("verdict") in NO_CALL_VERDICTS and f.get("metric") != "femoral_ir_deg"
+    ]
 
 
 def flagged(faults: list[dict[str, Any]]) -> list[dict[str, Any]]:
