@@ -285,13 +285,12 @@ def run(args: argparse.Namespace) -> int:
     result.write(
         outdir, report=not args.no_report, pdf=args.pdf, annotated_video=args.annotated_video
     )
-    from screener.faults import flagged, unjudged
+    from screener.faults import describe_verdicts
 
     summary = result.summary
     sys.stdout.write(
         f"{args.video}: {summary['task']} ({summary['view']} view), "
-        f"{len(result.events)} events, {len(flagged(summary['faults']))} fault flag(s), "
-        f"{len(unjudged(summary['faults']))} measure(s) not judged (see the report); "
-        f"results in {outdir.resolve()}\n"
+        f"{len(result.events)} events, measures {describe_verdicts(summary['faults'])} "
+        f"(see the report); results in {outdir.resolve()}\n"
     )
     return 0

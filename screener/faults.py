@@ -506,14 +506,34 @@ def severity_rank(severity: str) -> int:
 NO_CALL_VERDICTS = ("withheld", "cannot rule out")
 
 
-def unjudged(faults: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The clinically shown entries whose value got no call (:data:`NO_CALL_VERDICTS`);
-    femoral rotation, never shown clinically, is left out."""
-    return [
-        f
-        for f in faults
-        if f.get("verdict") in NO_CALL_VERDICTS and f.get("metric") != "femoral_ir_deg"
-    ]
+#: The groups the verdicts are tallied in, in the order a tally reads.
+VERDICT_GROUPS: dict[str, tuple[str, ...]] = {
+    "flagged": ("flag",),
+    "not flagged": ("no flag",),
+    "shown without a call": NO_CALL_VERDICTS,
+    "too few events": ("insufficient events",),
+    "without a norm": ("no norm",),
+}
+
+
+def count_verdicts(faults: list[dict[str, Any]]) -> dict[str, int]:
+    """How many clinically shown entries fall in each of :data:`VERDICT_GROUPS`.
+
+    Femoral rotation, never shown clinically, is left out; the CLI's one-line result
+    and the web app's recording page both read this tally, so they count alike.
+    """
+    shown = [f for f in faults if f.get("metric") != "femoral_ir_deg"]
+    return {
+        group: sum(f.get("verdict") in verdicts for f in shown)
+        for group, verdicts in VERDICT_GROUPS.items()
+    }
+
+
+def describe_verdicts(faults: list[dict[str, Any]]) -> str:
+    """The tally of :func:`count_verdicts` in words, e.g. ``"1 flagged, 2 not flagged,
+    3 shown without a call"``; empty groups are left out, except the flags."""
+    counts = count_verdicts(faults)
+    return ", ".join(f"{n} {group}" for group, n in counts.items() if n or group == "flagged")
 
 
 def flagged(faults: list[dict[str, Any]]) -> list[dict[str, Any]]:

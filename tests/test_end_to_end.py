@@ -278,7 +278,9 @@ def test_cli_writes_the_spec_files_and_columns(
     ]
     assert unjudged, "a jog's pelvic drop is shown without a call"
     line = capsys.readouterr().out
-    assert f"{len(unjudged)} measure(s) not judged (see the report)" in line, line
+    n_flags = sum(f["verdict"] == "flag" for f in summary["faults"])
+    assert f"measures {n_flags} flagged" in line, line
+    assert f", {len(unjudged)} shown without a call" in line, line
     frames = pd.read_csv(out / "frames.csv")
     spec_frames = SPEC_FRAME_COLUMNS
     assert set(spec_frames) <= set(frames.columns)

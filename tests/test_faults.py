@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from screener.faults import classify_severity, flag_faults, flagged, side_probability
+from screener.faults import (
+    classify_severity,
+    count_verdicts,
+    describe_verdicts,
+    flag_faults,
+    flagged,
+    side_probability,
+)
 from screener.norms import Bands, load_norms
 from tests.report_fixtures import NORMS_PATH, make_events, make_summary
 
@@ -227,3 +234,30 @@ def test_squat_valgus_norms_say_they_are_borrowed(norms):
     norm = norms.metric("sls", "knee_fppa_deg")
     assert norm.status == "extrapolated"
     assert "patellofemoral" in norm.note and "borrowed" in norm.note
+
+
+def test_verdict_tally_counts_each_verdict_once_and_leaves_out_femoral_rotation():
+    faults = [
+        {"metric": "pelvic_drop_deg", "verdict": "flag"},
+        {"metric": "knee_fppa_deg", "verdict": "no flag"},
+        {"metric": "knee_fppa_deg", "verdict": "cannot rule out"},
+        {"metric": "hip_adduction_deg", "verdict": "withheld"},
+        {"metric": "trunk_lean_deg", "verdict": "insufficient events"},
+        {"metric": "femoral_ir_deg", "verdict": "withheld"},
+    ]
+    counts = count_verdicts(faults)
+    assert counts == {
+        "flagged": 1,
+        "not flagged": 1,
+        "shown without a call": 2,
+        "too few events": 1,
+        "without a norm": 0,
+    }
+    assert sum(counts.values()) == len(faults) - 1
+    assert describe_verdicts(faults) == (
+        "1 flagged, 1 not flagged, 2 shown without a call, 1 too few events"
+    )
+    # no flag is still said: "0 flagged" must not read as an empty screen
+    assert describe_verdicts([{"metric": "knee_fppa_deg", "verdict": "withheld"}]) == (
+        "0 flagged, 1 shown without a call"
+    )

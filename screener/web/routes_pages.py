@@ -23,6 +23,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.background import BackgroundTask
 
+from screener.faults import describe_verdicts
 from screener.web import auth, jobs, services, storage, trends
 from screener.web.access import (
     CurrentUser,
@@ -573,6 +574,7 @@ def recording_page(
         job=rec.latest_job,
         no_worker=not jobs.worker_alive(db, settings),
         summary=summary,
+        verdict_tally=describe_verdicts(summary["faults"]) if summary else "",
         has_html=bool(folder and (folder / "report.html").is_file()),
         has_pdf=bool(folder and (folder / "report.pdf").is_file()),
     )
