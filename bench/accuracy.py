@@ -298,10 +298,20 @@ def match_events(events: pd.DataFrame, truth_json: dict) -> list[tuple[dict, pd.
 
 
 def compare_events(
-    tally: Tally, events: pd.DataFrame, truth_json: dict, truth: pd.DataFrame
+    tally: Tally,
+    events: pd.DataFrame,
+    truth_json: dict,
+    truth: pd.DataFrame,
+    capture: dict[str, Any] | None = None,
 ) -> None:
-    """Match true events to found ones (same side, overlapping) and pair their values."""
+    """Match true events to found ones (same side, overlapping) and pair their values;
+    ``capture`` (the summary's camera estimate) is carried into the per-event rows."""
     conditions = clip_conditions(truth_json)
+    camera = capture or {}
+    estimated = {
+        f"estimated_{key}": float("nan") if camera.get(key) is None else float(camera[key])
+        for key in ("yaw_deg", "pitch_deg", "roll_deg", "camera_height_m")
+    }
     t_last = float(truth["time_s"].iloc[-1])
     for ev, best in match_events(events, truth_json):
         tally.events_true += 1
@@ -349,6 +359,7 @@ def compare_events(
                     "measured": float(best[metric]),
                     "truth": true_value,
                     **conditions,
+                    **estimated,
                 }
             )
 
@@ -865,6 +876,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("folders", nargs="*", type=Path, default=[Path("sample_videos")])
     parser.add_argument("--csv", type=Path, default=None, help="write the per-metric table here")
+    parser.add_argument(
+        "--events-csv",
+        type=Path,
+        default=None,
+        help="write every matched event's measured and true values, the clip's capture "
+        "conditions and the screener's camera estimate here (one row per event and metric)",
+    )
     parser.add_argument("--no-cache", action="store_true", help="run pose estimation again")
     parser.add_argument("--skip-auto", action="store_true", help="do not score task detection")
     parser.add_argument(
@@ -943,7 +961,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
         compare_frames(tally, result.frames, truth)
-        compare_events(tally, result.events, truth_json, truth)
+        compare_events(tally, result.events, truth_json, truth, result.summary["capture"])
         compare_flags(tally, name, result.summary, truth_json)
         compare_flags_to_truth(tally, name, result.summary, truth_json, truth)
         if not args.skip_auto:
@@ -953,6 +971,8 @@ def main(argv: list[str] | None = None) -> int:
             except ScreenerError as exc:
                 tally.task_hits.append((name, truth_json["task"], f"error: {exc.code}"))
         print(f"{name}: {len(result.events)} events, task {truth_json['task']}", file=sys.stderr)
+    if args.events_csv:
+        pd.DataFrame(tally.event_rows).to_csv(args.events_csv, index=False)
     table = report(tally, len(clips))
     per_task = report_by_condition(tally)
     report_envelope(tally)
