@@ -12,6 +12,13 @@ pitches of its four calibrated cameras are known (QCA: lab metres, z up; the opt
 axis is minus the third row of the rotation). ``--rolled DEG`` also rotates each clip's
 image landmarks by DEG about the image centre and prints the roll read on it.
 
+The estimates are read from the landmarks the pipeline's capture check reads
+(:func:`screener.pipeline.oriented_pose`: leg labels settled, the view detected, cleaned;
+the raw landmarks where the view cannot be told). A corpus clip's yaw truth is the lens'
+azimuth around the point the camera looks at (:func:`bench.accuracy.camera_azimuth_deg`:
+the nominal yaw plus the camera's sideways shift), + toward the subject's left in either
+view; the yaw warnings of the envelope (``warn_abs``) are counted per band of that azimuth.
+
 The lens height is scored over all clips (``height``, whichever method gave it) and over
 the clips where the subject's approach gave it (``height by approach``, the estimate that
 is checked against the envelope).
@@ -22,6 +29,7 @@ Prints figures and asserts nothing.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import re
@@ -31,10 +39,16 @@ from typing import Any
 
 import numpy as np
 
-from screener.capture import estimate_camera, rotation_about_centre
+from bench.accuracy import camera_azimuth_deg
+from screener.capture import estimate_camera, load_envelope, rotation_about_centre
 from screener.config import AnalysisConfig
+from screener.errors import ViewError
 from screener.keypoints import PoseSequence
+from screener.pipeline import oriented_pose
 from screener.pose import estimate_pose
+
+#: Bands of the lens' azimuth (degrees off the frontal axis) the yaw warnings are counted in.
+AZIMUTH_BANDS = ((0.0, 5.0), (5.0, 10.0), (10.0, 15.0), (15.0, 20.0), (20.0, 90.0))
 
 
 def _truth(truth: dict) -> dict[str, float]:
@@ -48,7 +62,7 @@ def _truth(truth: dict) -> dict[str, float]:
     fill = truth["body"]["stature_m"] / (2 * distance * math.tan(math.radians(cam["yfov_deg"] / 2)))
     if "yaw_deg" in cam:  # the corpus states its camera (roll: the camera's, opposite sign)
         return {
-            "yaw": float(cam["yaw_deg"]),
+            "yaw": camera_azimuth_deg(cam),
             "pitch": math.degrees(math.atan2(pos[2] - tgt[2], horizontal)),
             "height": float(cam["height_m"]),
             "fill": float(cam["fill"]),
@@ -114,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     config = AnalysisConfig()
     keys = ("yaw", "pitch", "height", "fill", "roll", "height by approach")
     errors: dict[str, list[float]] = {k: [] for k in keys}
+    yaw_pairs: list[tuple[float, float]] = []
     truths: dict[str, list[float]] = {k: [] for k in errors}
     for folder in args.folders:
         for tj in sorted(folder.glob("*.truth.json")):
@@ -124,7 +139,10 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 pose = estimate_pose(folder / truth["video"], config.pose, config.cache_dir)
             task = truth["task"] if truth["task"] in ("walk", "jog", "sls") else None
+            with contextlib.suppress(ViewError):  # view not told: the raw landmarks
+                pose, _ = oriented_pose(pose, config=config)
             est, t = _estimate(pose, task), _truth(truth)
+            yaw_pairs.append((abs(t["yaw"]), abs(est["yaw"])))
             sys.stdout.write(_row(tj.name[: -len(".truth.json")], est, t) + "\n")
             if est["height_method"] == "approach":
                 est["height by approach"] = est["height"]
@@ -148,6 +166,15 @@ def main(argv: list[str] | None = None) -> int:
                 f"renders {k}: n={a.size} mean error {a.mean():+.2f}, RMSE "
                 f"{np.sqrt(np.mean(a**2)):.2f}, range {a.min():+.2f} to {a.max():+.2f}, "
                 f"r {r:.2f}\n"
+            )
+    warn_abs = load_envelope(config.capture.envelope_path).yaw_warn_abs_deg
+    for lo, hi in AZIMUTH_BANDS:
+        band = [est for true, est in yaw_pairs if lo <= true < hi]
+        if band:
+            warned = sum(est > warn_abs for est in band)
+            sys.stdout.write(
+                f"azimuth {lo:.0f}-{hi:.0f}°: yaw warning (estimate beyond {warn_abs:.0f}°) "
+                f"on {warned} of {len(band)} clips\n"
             )
     if args.pose2sim:
         for cam, t in _pose2sim_truth(args.pose2sim).items():

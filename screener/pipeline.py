@@ -928,6 +928,30 @@ def require_confident_task(estimate: TaskEstimate, name: str, minimum: float) ->
     )
 
 
+def oriented_pose(
+    raw: PoseSequence,
+    view: ViewChoice = "auto",
+    config: AnalysisConfig | None = None,
+    faces: FaceEvidence | None = None,
+) -> tuple[PoseSequence, str]:
+    """The landmarks the capture check reads: leg labels settled, the view chosen, cleaned
+    at walking's cut-off (as :func:`analyze_pose` does before :func:`check_capture`).
+
+    Returns
+    -------
+    pose, view
+        The cleaned landmarks and the view chosen.
+
+    Raises
+    ------
+    ViewError
+        The view cannot be told (see :func:`choose_view`).
+    """
+    config = config or AnalysisConfig()
+    orient = _orient(raw, view, faces, config, str(raw.source.get("video", "landmarks")), [])
+    return orient.cleaning.at(config.cutoff_for("walk")).pose, orient.view
+
+
 def check_capture(
     pose: PoseSequence, task: str, view: str, config: AnalysisConfig, name: str
 ) -> tuple[CameraEstimate, EnvelopeCheck]:

@@ -34,7 +34,7 @@ from screener.config import AnalysisConfig, CaptureConfig, PoseConfig
 from screener.errors import ConfigError, NoPersonError, ViewError
 from screener.keypoints import PoseSequence, empty_pose_sequence
 from screener.landmarks import INDEX, N_LANDMARKS
-from screener.pipeline import other_people_warnings
+from screener.pipeline import oriented_pose, other_people_warnings
 from screener.pose import estimate_pose
 from tests.synthetic import jog_in_place, standing_figure
 
@@ -336,6 +336,19 @@ def test_a_rolled_phone_does_not_turn_a_symmetric_drop_into_an_asymmetric_one() 
     np.testing.assert_allclose(
         rolled.raw_pose.image_xy_px, _jog(3.0).image_xy_px, atol=1e-6, equal_nan=True
     )
+
+
+def test_oriented_pose_is_what_the_capture_check_reads() -> None:
+    """The benchmarks' way to the capture check's landmarks gives the camera the
+    analysis reports."""
+    config = _quiet()
+    pose = _jog(2.0)
+    oriented, view = oriented_pose(pose, config=config)
+    assert view == "anterior"
+    result = screener.analyze_pose(pose, task="jog", config=config)
+    camera = estimate_camera(oriented, "jog")
+    assert camera.yaw_deg == pytest.approx(result.summary["capture"]["yaw_deg"], abs=1e-9)
+    assert camera.roll_deg == pytest.approx(result.summary["capture"]["roll_deg"], abs=1e-9)
 
 
 def test_a_phone_rolled_beyond_the_envelope_is_refused_in_one_line() -> None:
