@@ -10,6 +10,7 @@ Everything here is a pure function of its arguments.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -534,6 +535,73 @@ def describe_verdicts(faults: list[dict[str, Any]]) -> str:
     3 shown without a call"``; empty groups are left out, except the flags."""
     counts = count_verdicts(faults)
     return ", ".join(f"{n} {group}" for group, n in counts.items() if n or group == "flagged")
+
+
+def screen_headline(
+    entries: Iterable[Mapping[str, Any]], findings: list[str], sides: Iterable[str], source: str
+) -> str:
+    """The one line of a screen that never reassures about what was not graded.
+
+    Parameters
+    ----------
+    entries
+        Per side and measure: ``side``, ``label`` and ``verdict`` (clinically shown
+        measures only).
+    findings
+        The flags in words, most severe first (empty: none).
+    sides
+        The sides the screen should grade (both, or a squat's tested leg).
+    source
+        What was screened, for the sentences (``"this video"``, ``"this visit"``).
+
+    Returns
+    -------
+    str
+        The findings, or that none reached a threshold on the graded sides (naming the
+        measures graded); the measures of those sides shown without a call; and for each
+        side with nothing graded, whether its measures were withheld or had too few
+        events.
+    """
+    entries = list(entries)
+
+    def labels(verdicts: tuple[str, ...], on: set[str]) -> list[str]:
+        return list(
+            dict.fromkeys(
+                e["label"].lower() for e in entries if e["verdict"] in verdicts and e["side"] in on
+            )
+        )
+
+    graded_sides = {e["side"] for e in entries if e["verdict"] in ("flag", "no flag")}
+    parts = []
+    if findings:
+        parts.append("Movement findings: " + "; ".join(findings) + ".")
+    elif graded_sides:
+        parts.append(
+            "No movement fault reached a screening threshold on the "
+            + " and ".join(sorted(graded_sides))
+            + f" side (graded: {', '.join(labels(('flag', 'no flag'), graded_sides))})."
+        )
+    # a "no flag" says nothing of a measure shown without a call on the same side
+    ungraded = labels(NO_CALL_VERDICTS, graded_sides)
+    if ungraded:
+        parts.append(
+            f"Not graded from {source}: {', '.join(ungraded)} (each note says why): "
+            "assess clinically."
+        )
+    for side in sorted(set(sides) - graded_sides):
+        verdicts = {e["verdict"] for e in entries if e["side"] == side}
+        if set(NO_CALL_VERDICTS) & verdicts:
+            parts.append(
+                f"No measure of the {side} side could be graded from {source} (each "
+                "measure's note says why): assess it clinically."
+            )
+        elif "insufficient events" in verdicts:
+            parts.append(f"Insufficient data for {side}: too few events to grade any measure.")
+        else:
+            parts.append(f"Insufficient data for {side}: no measure could be graded.")
+    if not parts:
+        parts.append("Insufficient data: no measure could be graded.")
+    return " ".join(parts)
 
 
 def flagged(faults: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from screener.faults import SIDES, flagged
+from screener.faults import SIDES, flagged, screen_headline
 from screener.intake import Intake, make_intake
 from screener.norms import Norms
 from screener.plan import build_plan
@@ -175,34 +175,19 @@ def compare_sides(
 
 
 def visit_headline(rows: list[dict[str, Any]], faults: list[dict[str, Any]]) -> str:
-    """The visit's one line: the flags, and which side could not be graded at all."""
-    hits = flagged(faults)
-    graded = {
-        side
+    """The visit's one line (:func:`screener.faults.screen_headline` over the kept takes'
+    left-against-right rows)."""
+    entries = [
+        {"side": side, "label": r["label"], "verdict": r[side]["verdict"]}
         for r in rows
         for side in SIDES
-        if r.get(side) and r[side]["verdict"] in ("flag", "no flag")
-    }
-    parts = []
-    if hits:
-        parts.append(
-            "Movement findings: "
-            + "; ".join(
-                f"{f['label'].lower()} ({f['side']}, {f['severity']}, {f['task_name']})"
-                for f in hits
-            )
-            + "."
-        )
-    elif graded:
-        parts.append(
-            "No movement fault reached a screening threshold on the "
-            + " and ".join(sorted(graded))
-            + " side."
-        )
-    for side in SIDES:
-        if side not in graded:
-            parts.append(f"Insufficient data for {side}: no measure could be graded.")
-    return " ".join(parts)
+        if r.get(side)
+    ]
+    findings = [
+        f"{f['label'].lower()} ({f['side']}, {f['severity']}, {f['task_name']})"
+        for f in flagged(faults)
+    ]
+    return screen_headline(entries, findings, SIDES, "this visit")
 
 
 def screen_visit(

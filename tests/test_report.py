@@ -479,6 +479,39 @@ def test_headline_tells_a_side_with_nothing_judged_from_one_with_too_few_events(
     assert "Insufficient data" not in text and "No movement fault reached" not in text
 
 
+def test_headline_names_what_was_graded_and_what_was_not():
+    """A jog whose knee valgus passed and whose pelvic drop was withheld must not read
+    as clear of hip drop."""
+    from screener.report.context import headline
+
+    def entry(side, label, verdict, severity="none"):
+        return {
+            "side": side,
+            "verdict": verdict,
+            "severity": severity,
+            "label": label,
+            "confidence": 0.8,
+        }
+
+    faults = [
+        entry(side, label, verdict)
+        for side in ("left", "right")
+        for label, verdict in (("Knee valgus", "no flag"), ("Pelvic drop", "withheld"))
+    ]
+    text = headline({"task": "jog"}, faults)
+    assert "No movement fault reached a screening threshold on the left and right side" in text
+    assert "(graded: knee valgus)" in text
+    assert "Not graded from this video: pelvic drop" in text and "assess clinically" in text
+    # with a finding, the ungraded measures are still named
+    faults[0] = entry("left", "Knee valgus", "flag", "mild")
+    text = headline({"task": "jog"}, faults)
+    assert text.startswith("Movement findings: knee valgus (left, mild).")
+    assert "Not graded from this video: pelvic drop" in text
+    # everything graded: nothing said about ungraded measures
+    clear = headline({"task": "jog"}, [entry("left", "Knee valgus", "no flag")])
+    assert "Not graded" not in clear
+
+
 def test_flag_accuracy_is_the_screeners_measured_error_with_its_tracking():
     from screener.report.context import accuracy_text
 

@@ -9,7 +9,7 @@ import pytest
 from screener.norms import load_norms
 from screener.pipeline import analyze_pose
 from screener.report import render_handout, render_visit
-from screener.visit import screen_visit, slot_of, take_quality
+from screener.visit import screen_visit, slot_of, take_quality, visit_headline
 from tests.report_fixtures import NORMS_PATH, PLAN_PATH, config_judging_pelvic_drop
 from tests.synthetic import jog_in_place, make_sequence, single_leg_squat
 
@@ -110,3 +110,26 @@ def test_visit_report_and_handout_render(summaries, norms):
     handout = render_handout(visit["plan"], header)
     assert len(re.findall(r"<img ", handout)) == 5
     assert "2026-04-29" in handout
+
+
+def test_visit_headline_names_ungraded_measures_and_sides():
+    def row(label, left, right):
+        return {
+            "label": label,
+            "left": {"verdict": left} if left else None,
+            "right": {"verdict": right} if right else None,
+        }
+
+    rows = [
+        row("Knee valgus", "no flag", None),
+        row("Pelvic drop", "withheld", None),
+    ]
+    text = visit_headline(rows, [])
+    assert "on the left side (graded: knee valgus)" in text
+    assert "Not graded from this visit: pelvic drop" in text
+    # the right leg had no take at all: said, not reassured about
+    assert "Insufficient data for right: no measure could be graded" in text
+    squat_only = visit_headline([row("Knee valgus", "withheld", "insufficient events")], [])
+    assert "No measure of the left side could be graded from this visit" in squat_only
+    assert "Insufficient data for right: too few events" in squat_only
+    assert "No movement fault reached" not in squat_only

@@ -13,7 +13,7 @@ import math
 from datetime import UTC, datetime
 from typing import Any
 
-from screener.faults import flag_faults, flagged, severity_rank
+from screener.faults import flag_faults, flagged, screen_headline, severity_rank
 from screener.intake import FIRST_LINE_LABELS, RED_FLAG_LABELS, VIDEO_CANNOT_EXCLUDE
 from screener.norms import Norms, load_norms
 from screener.plan import build_plan, dose_text
@@ -327,38 +327,12 @@ def accuracy_text(norms: Norms, task: str, metric: str, entry: dict[str, Any] | 
 
 
 def headline(summary: dict[str, Any], faults: list[dict[str, Any]]) -> str:
-    """One line that never reassures about a side whose measures could not be graded."""
-    hits = flagged(faults)
-    judged = {f["side"] for f in faults if f["verdict"] in ("flag", "no flag")}
+    """One line that never reassures about a measure or side that could not be graded
+    (:func:`screener.faults.screen_headline`)."""
     tested = {f["side"] for f in faults}
-    missing = sorted(tested - judged) or sorted(
-        s for s in SIDES if not is_unilateral(summary.get("task")) and s not in tested
-    )
-    parts = []
-    if hits:
-        parts.append(
-            "Movement findings: "
-            + "; ".join(f"{f['label'].lower()} ({f['side']}, {f['severity']})" for f in hits)
-            + "."
-        )
-    elif judged:
-        parts.append(
-            "No movement fault reached a screening threshold on the "
-            + " and ".join(sorted(judged))
-            + " side."
-        )
-    for side in missing:
-        verdicts = {f["verdict"] for f in faults if f["side"] == side}
-        if verdicts - {"insufficient events"}:
-            parts.append(
-                f"No measure of the {side} side could be graded from this video (each "
-                "measure's note says why): assess it clinically."
-            )
-        else:
-            parts.append(f"Insufficient data for {side}: too few events to grade any measure.")
-    if not parts:
-        parts.append("Insufficient data: no measure could be graded.")
-    return " ".join(parts)
+    sides = tested if is_unilateral(summary.get("task")) else tested | set(SIDES)
+    findings = [f"{f['label'].lower()} ({f['side']}, {f['severity']})" for f in flagged(faults)]
+    return screen_headline(faults, findings, sides, "this video")
 
 
 def chart_entry(intake: dict[str, Any], plan: dict[str, Any]) -> list[tuple[str, str]]:
