@@ -55,14 +55,15 @@ from bench.multiview import (
     reference_angles,
     triangulate_robust,
 )
+from screener.capture import estimate_camera
 from screener.cleaning import mirror_all_labels
 from screener.config import AnalysisConfig
-from screener.errors import ScreenerError
+from screener.errors import ScreenerError, ViewError
 from screener.events import Span
 from screener.keypoints import PoseSequence
 from screener.landmarks import INDEX, LANDMARK_NAMES, SIDES
 from screener.metrics import event_row
-from screener.pipeline import analyze_pose
+from screener.pipeline import analyze_pose, oriented_pose
 from screener.pose import estimate_pose
 
 REPO_DIR = Path(__file__).resolve().parents[1]
@@ -402,6 +403,26 @@ def compare_events(
     return rows
 
 
+def capture_estimate(raw: PoseSequence, config: AnalysisConfig) -> dict[str, Any]:
+    """What the screener's capture check reads of this camera (yaw folded to ±90° from
+    the nearer frontal axis, + toward the subject's left; pitch, roll, lens height), from
+    the landmarks it reads (:func:`screener.pipeline.oriented_pose`; the raw landmarks
+    when the view cannot be told). Over the whole clip: the camera may follow another
+    person in some frames."""
+    try:
+        pose, view = oriented_pose(raw, config=config)
+    except ViewError:
+        pose, view = raw, "not told"
+    camera = estimate_camera(pose, None)
+    return {
+        "view": view,
+        "yaw_deg": camera.yaw_deg,
+        "pitch_deg": camera.pitch_deg,
+        "roll_deg": camera.roll_deg,
+        "camera_height_m": camera.camera_height_m,
+    }
+
+
 def run(
     folder: Path,
     config: AnalysisConfig,
@@ -484,6 +505,7 @@ def run(
         cam_err = np.where(seen, err[c], np.nan)
         entry: dict[str, Any] = {
             "placement": camera_placement(cam, pelvis, left_axis, LAB_UP, floor),
+            "capture_estimate": capture_estimate(originals[c], config),
             "frames_tracking_reference_person": int(tracked.sum()),
             "frames_labels_mirrored": int((tracked & (option[c] == 1)).sum()),
             "reprojection_error_px": {
@@ -661,6 +683,10 @@ def format_report(result: dict[str, Any]) -> str:
         f"{'camera':7} {'frames':>6} {'reproj px':>9} {'yaw':>6} {'off-axis':>8} "
         f"{'pitch':>6} {'lens m':>6} {'dist m':>6} {'tilt':>5}  task/view (auto)"
     )
+    lines.append(
+        "  then what the capture check reads: yaw off the nearer frontal axis (signed, + to "
+        "the subject's left; truth in brackets), pitch, roll, lens height"
+    )
     for name, cam in result["cameras"].items():
         p = cam["placement"]
         wc = cam["with_corrections"]
@@ -670,6 +696,18 @@ def format_report(result: dict[str, Any]) -> str:
             f"{cam['reprojection_error_px']['median']:9.1f} {p['yaw_deg']:6.0f} "
             f"{p['off_axis_deg']:8.0f} {p['pitch_deg']:6.0f} {p['lens_height_m']:6.2f} "
             f"{p['distance_m']:6.2f} {p['image_tilt_deg']:5.1f}  {tv}"
+        )
+        est = cam["capture_estimate"]
+        folded = (
+            p["yaw_deg"]
+            if abs(p["yaw_deg"]) <= 90
+            else np.sign(p["yaw_deg"]) * (180.0 - abs(p["yaw_deg"]))
+        )
+        lines.append(
+            f"  {'':7} read ({est['view']}): yaw {est['yaw_deg']:+.0f}° [{folded:+.0f}°], "
+            f"pitch {est['pitch_deg']:+.0f}° [lens elevation {p['pitch_deg']:+.0f}°], roll "
+            f"{est['roll_deg']:+.1f}°, lens {est['camera_height_m']:.2f} m "
+            f"[{p['lens_height_m']:.2f} m]"
         )
     lines.append("")
     lines.append(
