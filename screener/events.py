@@ -411,7 +411,9 @@ def detect_task(pose: PoseSequence, config: EventConfig | None = None) -> TaskEs
       (``sls_foot_lift_min_leg``, ``sls_same_foot_up_fraction``);
     - walk: the subject comes toward (or goes away from) the camera, so the body's size
       in the image changes by more than ``walk_size_change_min`` (15 %), or the pelvis
-      travels more than ``walk_travel_min_leg`` (a leg length);
+      travels more than ``walk_travel_min_leg`` (a leg length), and no foot is held up
+      as for the first rule (no rendered walk holds one, 153 of 153; a shallow squat
+      whose leg shortened in the image by 21 % was read as a walk before this);
     - single-leg squat, second chance (the lifted foot can look low, e.g. bent behind
       the body and seen from behind by a camera above the floor): the pelvis goes down and
       up by ``squat_pelvis_range_min_leg`` or more at the slow rhythm of repetitions
@@ -484,7 +486,14 @@ def detect_task(pose: PoseSequence, config: EventConfig | None = None) -> TaskEs
         / np.median(s)
     )
     reasons.append(f"body size changes by {np.expm1(growth):+.0%}, pelvis travels {travel:.2f} leg")
-    if abs(growth) > config.walk_size_change_min or travel > config.walk_travel_min_leg:
+    # walking alternates the feet: one foot held up throughout is never a walk, whatever
+    # the body's size does (a squatting leg shortens in the image as its knee bends)
+    held_up = (
+        same_foot_up >= config.sls_same_foot_up_fraction and lift >= config.sls_foot_lift_min_leg
+    )
+    if not held_up and (
+        abs(growth) > config.walk_size_change_min or travel > config.walk_travel_min_leg
+    ):
         margin = max(
             abs(growth) / (2 * config.walk_size_change_min),
             travel / (2 * config.walk_travel_min_leg),
@@ -506,7 +515,7 @@ def detect_task(pose: PoseSequence, config: EventConfig | None = None) -> TaskEs
             return TaskEstimate("sls", SHALLOW_SQUAT_CONFIDENCE, tuple(reasons))
         reasons.append(f"too slow for jogging in place (under {config.squat_rhythm_max_hz} Hz)")
         return TaskEstimate("jog", 0.0, tuple(reasons))
-    if same_foot_up >= config.sls_same_foot_up_fraction and lift >= config.sls_foot_lift_min_leg:
+    if held_up:
         reasons.append("one foot held up throughout: not jogging in place, whose feet alternate")
         return TaskEstimate("jog", 0.0, tuple(reasons))
     walk_likeness = max(

@@ -44,6 +44,20 @@ def test_a_person_standing_on_both_feet_is_not_a_single_leg_squat() -> None:
     assert "stand still" in estimate.reasons[0]
 
 
+def test_a_squat_whose_body_grows_in_the_image_is_not_a_walk() -> None:
+    """One foot held up throughout, the body 25 % larger in the image at the end than at
+    the start (a hold-out squat's leg shortened by 21 % as its knee bent): walking
+    alternates the feet, so this is never a walk."""
+    figure, _ = single_leg_squat("left", n_reps=3, depth_m=0.08)
+    pose = make_sequence(figure, fps=30.0, duration_s=8.0)
+    zoom = np.linspace(1.0, 1.3, pose.n_frames)[:, None, None]
+    hips = 0.5 * (pose.xy("left_hip") + pose.xy("right_hip"))[:, None, :]
+    grown = pose.with_arrays(image_xy_px=hips + (pose.image_xy_px - hips) * zoom)
+    estimate = detect_task(grown)
+    assert any("body size changes by +2" in r for r in estimate.reasons), estimate
+    assert estimate.task == "sls", estimate  # a shallow squat: asked about if unsure
+
+
 def test_a_task_that_cannot_be_told_asks_for_task_in_one_line() -> None:
     pose = make_sequence(_staggered, fps=30.0, duration_s=4.0)
     config = AnalysisConfig(cache_dir=None, corrections_path=None)
