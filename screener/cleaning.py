@@ -173,7 +173,7 @@ def _any_swap_against_last_known(
         if not has_ref.any():
             return False
         r = np.where(has_ref, ref, 0)
-        ref_l, ref_r = xy[r][:, left], xy[r][:, right]
+        ref_l, ref_r = cur_l[r], cur_r[r]  # (not xy[r]: a copy of every landmark)
 
         def mean_dist(a: FloatArray, b: FloatArray) -> FloatArray:
             d = np.hypot(a[..., 0] - b[..., 0], a[..., 1] - b[..., 1])
