@@ -459,7 +459,8 @@ class _Buffers:
     The landmarks are held in float32, the precision MediaPipe gives them in (its
     landmark messages carry 32-bit floats), so nothing is lost; a 10-minute clip at
     60 fps holds 27 MiB instead of 54 while the video is read. :meth:`trimmed` gives
-    them in float64.
+    the image landmarks in float64 pixels and the world landmarks as they are, in
+    float32 (:class:`~screener.keypoints.PoseSequence`).
     """
 
     def __init__(self, capacity: int) -> None:
@@ -481,13 +482,14 @@ class _Buffers:
         self.detected = _grow(self.detected, grown, False)
 
     def trimmed(self, n: int, width: float, height: float) -> dict[str, npt.NDArray[Any]]:
-        """The first ``n`` frames in float64, image x and y scaled from 0-1 to pixels by
-        ``width`` and ``height``; each buffer is released once converted."""
+        """The first ``n`` frames, image x and y in float64 scaled from 0-1 to pixels by
+        ``width`` and ``height``, world landmarks in float32; each buffer is released once
+        converted."""
         image = self.image[:n].astype(np.float64)
         self.image = self.image[:0].copy()
         image[:, :, 0] *= width
         image[:, :, 1] *= height
-        world = self.world[:n].astype(np.float64)
+        world = self.world[:n].copy()
         self.world = self.world[:0].copy()
         vis = self.vis[:n].astype(np.float64)
         self.vis = self.vis[:0].copy()
@@ -763,7 +765,9 @@ def _load_cache(
         return None
     log.info("%s: keypoints from the cache (%s)", path, file)
     source = {**cached.source, "video": str(path), "cache": "hit", "cache_file": str(file)}
-    return cached.with_arrays(source=source)
+    # MediaPipe's world landmarks are float32 (entries written before they were kept so
+    # hold them in float64, converted exactly)
+    return cached.with_arrays(source=source, world_xyz_m=cached.world_xyz_m.astype(np.float32))
 
 
 def _save_cache(sequence: PoseSequence, file: Path) -> None:
