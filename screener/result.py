@@ -120,13 +120,7 @@ class AnalysisResult:
         return written
 
     def _write_files(self, out: Path, report: bool, pdf: bool, annotated_video: bool) -> list[Path]:
-        """Write every requested file into ``out`` (a temporary folder); the report's
-        stills are cut meanwhile where that pays (:func:`screener.report.context.start_stills`)."""
-        stills_job = None
-        if report or pdf:
-            from screener.report.context import start_stills
-
-            stills_job = start_stills(self)
+        """Write every requested file into ``out`` (a temporary folder)."""
         written = [
             atomic_write(
                 out / "frames.csv",
@@ -142,7 +136,7 @@ class AnalysisResult:
         if report or pdf:
             from screener.report import write_report
 
-            written.extend(write_report(self, out, html=report, pdf=pdf, stills_job=stills_job))
+            written.extend(write_report(self, out, html=report, pdf=pdf))
         if annotated_video:
             from screener.report.annotated import write_annotated_video
 

@@ -19,8 +19,6 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from screener.fileio import atomic_write
 
 if TYPE_CHECKING:
-    from concurrent.futures import Future
-
     from screener.result import AnalysisResult
 
 log = logging.getLogger(__name__)
@@ -107,12 +105,7 @@ def _write_pdf(text: str, path: Path) -> None:
 
 
 def write_report(
-    result: AnalysisResult,
-    outdir: str | Path,
-    *,
-    html: bool = True,
-    pdf: bool = False,
-    stills_job: Future[list[dict[str, Any]]] | None = None,
+    result: AnalysisResult, outdir: str | Path, *, html: bool = True, pdf: bool = False
 ) -> list[Path]:
     """Write the report and handout files of one analysis.
 
@@ -127,9 +120,6 @@ def write_report(
         as base64, CSS inline) that open offline.
     pdf
         Write ``report.pdf`` and ``handout.pdf`` (A4), printed from the same HTML.
-    stills_job
-        The stills already being cut (:func:`screener.report.context.start_stills`);
-        None: cut here.
 
     Returns
     -------
@@ -150,7 +140,7 @@ def write_report(
     out.mkdir(parents=True, exist_ok=True)
     if not (html or pdf):
         return []
-    context = build_context(result, stills_job)
+    context = build_context(result)
     written = []
     documents = {
         "report": render_html(context),

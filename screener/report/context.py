@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import math
-from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -140,35 +139,6 @@ def stills(result: AnalysisResult, faults: list[dict[str, Any]]) -> list[dict[st
     return recording_stills(result, faults)
 
 
-def start_stills(result: AnalysisResult) -> Future[list[dict[str, Any]]] | None:
-    """Start cutting the report's stills in a background thread, or None (not worth it).
-
-    Returns
-    -------
-    Future or None
-        The :func:`stills` of ``result``, for :func:`build_context`'s ``stills_job``;
-        None where :func:`screener.report.stills.stills_in_parallel` says no (no video,
-        or frames larger than 1080x1920, whose decoder would then be held beside the
-        caller's work).
-
-    Notes
-    -----
-    For a caller with other work before the report (``AnalysisResult.write`` writes the
-    tables first): most of a still's time is decoding, which runs without Python's lock.
-    The thread only reads ``result``; the stills are those :func:`build_context` would
-    cut.
-    """
-    from screener.report.stills import stills_in_parallel
-
-    if not stills_in_parallel(result):
-        return None
-    faults = _faults(result, load_norms(result.config.norms_path))
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-stills")
-    job = pool.submit(stills, result, faults)
-    pool.shutdown(wait=False)  # the thread ends with its one job
-    return job
-
-
 def caveats(result: AnalysisResult, norms: Norms, faults: list[dict[str, Any]]) -> list[str]:
     """Limits of this screen a clinician must weigh, specific to the recording."""
     s = result.summary
@@ -259,17 +229,8 @@ def provenance(result: AnalysisResult, norms: Norms) -> list[tuple[str, str]]:
     return items
 
 
-def build_context(
-    result: AnalysisResult, stills_job: Future[list[dict[str, Any]]] | None = None
-) -> dict[str, Any]:
+def build_context(result: AnalysisResult) -> dict[str, Any]:
     """Gather everything both report formats show.
-
-    Parameters
-    ----------
-    result
-        The analysis.
-    stills_job
-        The stills already being cut (:func:`start_stills`); None: cut here.
 
     Returns
     -------
@@ -291,7 +252,7 @@ def build_context(
     cited = sorted(
         {k for t in norms.tasks.values() for m in t.metrics.values() for k in m.cited_sources()}
     )
-    shown = stills_job.result() if stills_job is not None else stills(result, faults)
+    shown = stills(result, faults)
     return {
         "header": header(result),
         "faults": ordered,

@@ -359,16 +359,7 @@ def recording_stills(result: AnalysisResult, faults: list[dict[str, Any]]) -> li
     The absence of a standing frame is itself an entry (``kind`` ``"standing"``, no image,
     a caption saying why), so no report omits it silently.
     """
-    if stills_in_parallel(result):
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="standing-still") as pool:
-            standing_job = pool.submit(standing_still, result)
-            events = event_stills(result, faults)
-            standing = standing_job.result()
-    else:
-        standing = standing_still(result)
-        events = event_stills(result, faults)
+    standing = standing_still(result)
     if standing is None:
         task = str(result.summary.get("task"))
         standing = {
@@ -380,32 +371,11 @@ def recording_stills(result: AnalysisResult, faults: list[dict[str, Any]]) -> li
             "with the pose and the knee angles found).",
             "from_video": False,
         }
-    out = [standing, *events]
+    out = [standing, *event_stills(result, faults)]
     for still in out:
         if "jpeg" in still:
             still["uri"] = jpeg_uri(still["jpeg"])
     return out
-
-
-#: Video frames of at most this many pixels (1080x1920 and below) are read for the
-#: standing still and the event stills at the same time, in two threads; larger ones one
-#: after the other (a 4K decoder holds about 95 MiB: two would raise the 4K peak).
-PARALLEL_STILLS_MAX_PX = 2_100_000
-
-
-def stills_in_parallel(result: AnalysisResult) -> bool:
-    """Whether the stills are cut beside other work: :func:`recording_stills` reads the
-    standing still beside the event stills, and the report starts them while the tables
-    are written (:func:`screener.report.context.start_stills`).
-
-    Notes
-    -----
-    Decoding a still's frame from the keyframe before it is most of a still's time and
-    runs without Python's lock (FFmpeg, then OpenCV's blur and resize), so on two cores
-    it overlaps other work; the stills are the same either way.
-    """
-    width, height = result.pose.image_size_px
-    return result.video_path is not None and width * height <= PARALLEL_STILLS_MAX_PX
 
 
 def _file_name(still: dict[str, Any]) -> str:
