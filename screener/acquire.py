@@ -38,7 +38,7 @@ from screener.view import (
 )
 
 if TYPE_CHECKING:
-    from screener.video import Frame, RGBImage
+    from screener.video import Frame, RGBImage, VideoInfo
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ def estimate_video_pose(
 
     path = Path(video)
     info = probe_video(path, min_fps=config.min_fps, max_fps=config.max_fps)
-    raw, config, tap = _upright_pose(path, config, progress, info.n_frames_expected)
+    raw, config, tap = _upright_pose(path, config, progress, info)
     if release_pose_model:
         from screener.pose import release_landmarker
 
@@ -347,9 +347,10 @@ def _save_searches(
 
 
 def _upright_pose(
-    path: Path, config: AnalysisConfig, progress: ProgressCallback | None, n_expected: int
+    path: Path, config: AnalysisConfig, progress: ProgressCallback | None, info: VideoInfo
 ) -> tuple[PoseSequence, AnalysisConfig, SearchFrameTap]:
-    """Estimate the pose, turning the frames first when the subject is not upright.
+    """Estimate the pose, turning the frames first when the subject is not upright
+    (``info``: the file's :func:`~screener.video.probe_video`, not probed again).
 
     The subject is upside down or lying when the body axis in the landmarks points down
     or sideways (then the frames are turned by the quarter turn that makes it upright),
@@ -372,9 +373,9 @@ def _upright_pose(
         return config.model_copy(update={"pose": pose})
 
     def estimate(settings: AnalysisConfig) -> tuple[PoseSequence, SearchFrameTap]:
-        tap = SearchFrameTap(n_expected, settings)
+        tap = SearchFrameTap(info.n_frames_expected, settings)
         sequence = estimate_pose(
-            path, settings.pose, settings.cache_dir, progress=progress, tap=tap
+            path, settings.pose, settings.cache_dir, progress=progress, tap=tap, video_info=info
         )
         return sequence, tap
 

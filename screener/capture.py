@@ -225,14 +225,30 @@ def estimate_roll_deg(pose: PoseSequence, task: str | None = None) -> tuple[floa
     return float("nan"), "no frames with both feet on the ground"
 
 
+#: Frames rotated at a time by :func:`rotation_about_centre` (its temporaries stay small).
+_ROTATION_CHUNK_FRAMES = 2048
+
+
 def rotation_about_centre(pose: PoseSequence, angle_deg: float) -> FloatArray:
     """Image landmarks rotated by ``angle_deg`` about the image centre (clockwise on
-    screen for a positive angle, image y pointing down)."""
+    screen for a positive angle, image y pointing down).
+
+    Notes
+    -----
+    Computed a block of frames at a time into the output, so a long clip needs no
+    temporaries of its own size (each frame's values are those of the whole-array
+    expression: the product is taken frame by frame either way).
+    """
     a = math.radians(angle_deg)
     rot = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
     width, height = pose.image_size_px
     centre = np.array([width / 2.0, height / 2.0])
-    return np.asarray((pose.image_xy_px - centre) @ rot.T + centre)
+    image = pose.image_xy_px
+    out = np.empty_like(image)
+    for start in range(0, image.shape[0], _ROTATION_CHUNK_FRAMES):
+        block = slice(start, start + _ROTATION_CHUNK_FRAMES)
+        out[block] = (image[block] - centre) @ rot.T + centre
+    return out
 
 
 def correct_roll(pose: PoseSequence, roll_deg: float) -> PoseSequence:

@@ -88,7 +88,7 @@ def mask_low_visibility(
     present = np.isfinite(xy[..., 0])
     drop = present & ((pose.visibility < visibility_min) | outside)
     image = xy.copy()
-    world = pose.world_xyz_m.copy()
+    world = pose.world_xyz_m.astype(np.float64)
     image[drop] = np.nan
     world[drop] = np.nan
     return pose.with_arrays(image_xy_px=image, world_xyz_m=world), drop
@@ -173,7 +173,7 @@ def _any_swap_against_last_known(
         if not has_ref.any():
             return False
         r = np.where(has_ref, ref, 0)
-        ref_l, ref_r = xy[r][:, left], xy[r][:, right]
+        ref_l, ref_r = cur_l[r], cur_r[r]  # (not xy[r]: a copy of every landmark)
 
         def mean_dist(a: FloatArray, b: FloatArray) -> FloatArray:
             d = np.hypot(a[..., 0] - b[..., 0], a[..., 1] - b[..., 1])
@@ -265,7 +265,7 @@ def fill_gaps(pose: PoseSequence, max_gap_s: float) -> tuple[PoseSequence, BoolA
         ``(frame, landmark)`` True where a value was interpolated.
     """
     image = pose.image_xy_px.copy()
-    world = pose.world_xyz_m.copy()
+    world = pose.world_xyz_m.astype(np.float64)
     filled = _fill_gaps_in_place(pose.time_s, image, world, max_gap_s)
     return pose.with_arrays(image_xy_px=image, world_xyz_m=world), filled
 
@@ -325,7 +325,7 @@ def filter_butterworth(
     if pose.n_frames < 2:
         return pose, cutoff_hz, ()
     image = pose.image_xy_px.copy()
-    world = pose.world_xyz_m.copy()
+    world = pose.world_xyz_m.astype(np.float64)
     applied, notes = _filter_in_place(pose.time_s, image, world, cutoff_hz, order)
     return pose.with_arrays(image_xy_px=image, world_xyz_m=world), applied, notes
 
@@ -483,7 +483,8 @@ def prepare_pose(
     pose, masked = mask_low_visibility(raw, config.visibility_min, config.image_margin_fraction)
     # The masked arrays are this function's own: swap repair and gap filling change them
     # in place (on a long clip every copy is tens of MiB).
-    image, world, visibility = pose.image_xy_px, pose.world_xyz_m, pose.visibility
+    image, visibility = pose.image_xy_px, pose.visibility
+    world = pose.world_xyz_m.astype(np.float64, copy=False)  # float64 already: no copy
     if swapped is None:
         swapped = np.zeros(raw.n_frames, dtype=bool)
         if config.repair_swaps:
@@ -527,12 +528,13 @@ def filter_cleaned(
         gives ``prepared`` up (saves a copy of the landmarks; ``prepared`` then holds the
         filtered values).
     """
-    if not in_place or prepared.pose.n_frames < 2:
+    world = prepared.pose.world_xyz_m
+    if not in_place or prepared.pose.n_frames < 2 or world.dtype != np.float64:
         pose, applied, notes = filter_butterworth(prepared.pose, cutoff_hz, order)
     else:
         pose = prepared.pose
         applied, notes = _filter_in_place(
-            pose.time_s, pose.image_xy_px, pose.world_xyz_m, cutoff_hz, order
+            pose.time_s, pose.image_xy_px, world.astype(np.float64, copy=False), cutoff_hz, order
         )
     return replace(prepared, pose=pose, cutoff_hz=applied, notes=tuple(notes))
 

@@ -132,7 +132,14 @@ def return_freed_memory_promptly() -> None:
     (December 2026, loaded machine): peak 514 MiB and 17.4 CPU s with glibc's defaults,
     413 MiB and 17.8 CPU s with these, 408 MiB and 20.5 CPU s with a 256 KiB mmap
     threshold (page faults on every frame). Nothing happens on other C libraries.
+
+    PyArrow (``frames.parquet``) is also told to allocate from the C library
+    (``ARROW_DEFAULT_MEMORY_POOL=system``, unless the variable is already set; read when
+    pyarrow first allocates, so this must run before): its own allocator, mimalloc, kept
+    the 15-18 MiB of writing the frames of a 10-minute clip after the file was written,
+    at the process's peak (``bench/analysis_memory.py``, December 2026).
     """
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
     if not sys.platform.startswith("linux"):
         return
     with contextlib.suppress(OSError, AttributeError):

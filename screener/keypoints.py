@@ -9,12 +9,17 @@ attribute                 shape (axes)                meaning
 ``image_xy_px``           (frame, landmark, 2)        x right, y down, image pixels (upright)
 ``world_xyz_m``           (frame, landmark, 3)        MediaPipe world: metres, origin mid-hip,
                                                       x right, y down, z away from the camera
+                                                      (float32 as MediaPipe gives them, or
+                                                      float64)
 ``visibility``            (frame, landmark)           MediaPipe visibility, 0-1
 ``detected``              (frame,)                    a pose was found in the frame
 ========================  ==========================  =========================================
 
 Missing values are NaN (never zeros). ``landmark`` follows
-:data:`screener.landmarks.LANDMARK_NAMES`.
+:data:`screener.landmarks.LANDMARK_NAMES`. Every array is float64 but ``world_xyz_m``,
+which the pose stage and its cache hold in float32 (MediaPipe's own precision: at
+36,000 frames a float64 copy is 28 MiB more); the cleaning stage's copies are float64
+and :meth:`PoseSequence.xyz` always gives float64.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ from screener.landmarks import INDEX, N_LANDMARKS
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+#: float32 (as MediaPipe gives them) or float64: see the module notes.
+WorldArray = npt.NDArray[np.float32] | npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)
@@ -43,7 +50,8 @@ class PoseSequence:
     image_xy_px
         Landmarks in upright image pixels, shape ``(n_frames, 33, 2)``.
     world_xyz_m
-        MediaPipe world landmarks in metres, shape ``(n_frames, 33, 3)``.
+        MediaPipe world landmarks in metres, shape ``(n_frames, 33, 3)``, float32 or
+        float64.
     visibility
         Per-landmark visibility 0-1, shape ``(n_frames, 33)``.
     detected
@@ -61,7 +69,7 @@ class PoseSequence:
 
     time_s: FloatArray
     image_xy_px: FloatArray
-    world_xyz_m: FloatArray
+    world_xyz_m: WorldArray
     visibility: FloatArray
     detected: BoolArray
     image_size_px: tuple[int, int]
@@ -80,6 +88,10 @@ class PoseSequence:
             actual = getattr(self, name).shape
             if actual != shape:
                 raise ValueError(f"PoseSequence.{name} has shape {actual}, expected {shape}")
+        if self.world_xyz_m.dtype not in (np.float32, np.float64):
+            raise ValueError(
+                f"PoseSequence.world_xyz_m is {self.world_xyz_m.dtype}, expected float32 or float64"
+            )
         if n > 1 and not np.all(np.diff(self.time_s) > 0):
             raise ValueError("PoseSequence.time_s must be strictly increasing")
         if len(self.image_size_px) != 2 or min(self.image_size_px) <= 0:
@@ -102,8 +114,8 @@ class PoseSequence:
         return self.image_xy_px[:, INDEX[name], :]
 
     def xyz(self, name: str) -> FloatArray:
-        """World coordinates of one landmark, shape ``(n_frames, 3)``."""
-        return self.world_xyz_m[:, INDEX[name], :]
+        """World coordinates of one landmark, shape ``(n_frames, 3)``, in float64."""
+        return self.world_xyz_m[:, INDEX[name], :].astype(np.float64, copy=False)
 
     def vis(self, name: str) -> FloatArray:
         """Visibility of one landmark, shape ``(n_frames,)``."""
@@ -132,12 +144,14 @@ class PoseSequence:
 
     @classmethod
     def load(cls, path: str | Path) -> PoseSequence:
-        """Read a sequence written by :meth:`save`."""
+        """Read a sequence written by :meth:`save` (world landmarks in the precision they
+        were saved in: float32 stays float32)."""
         with np.load(Path(path), allow_pickle=False) as data:
+            world = data["world_xyz_m"]
             return cls(
                 time_s=data["time_s"].astype(np.float64),
                 image_xy_px=data["image_xy_px"].astype(np.float64),
-                world_xyz_m=data["world_xyz_m"].astype(np.float64),
+                world_xyz_m=world.astype(np.float32 if world.dtype == np.float32 else np.float64),
                 visibility=data["visibility"].astype(np.float64),
                 detected=data["detected"].astype(bool),
                 image_size_px=(int(data["image_size_px"][0]), int(data["image_size_px"][1])),

@@ -311,6 +311,7 @@ def estimate_pose(
     *,
     progress: ProgressFn | None = None,
     tap: FrameTap | None = None,
+    video_info: VideoInfo | None = None,
 ) -> PoseSequence:
     """Landmarks of the person in every frame of a video (cached).
 
@@ -330,6 +331,10 @@ def estimate_pose(
         Optional :class:`FrameTap` shown every frame of the pose pass, upright as
         decoded (before ``rotate_cw_deg``); not called when the keypoints come from the
         cache.
+    video_info
+        The file's :func:`~screener.video.probe_video` when the caller has it (the
+        file is then not probed again: opening it and decoding its first frame cost
+        about 30 ms at 1080p); None: probed here.
 
     Returns
     -------
@@ -355,7 +360,9 @@ def estimate_pose(
     path = Path(path)
     if pose_config.task_model_path is not None:
         _check_task_model(pose_config.task_model_path)
-    info = _turned(probe_video(path, min_fps=0.0, max_fps=math.inf), pose_config.rotate_cw_deg)
+    if video_info is None:
+        video_info = probe_video(path, min_fps=0.0, max_fps=math.inf)
+    info = _turned(video_info, pose_config.rotate_cw_deg)
     digest = video_sha256(path)
     if cache_dir is not None:
         cached = _load_cache(path, digest, pose_config, Path(cache_dir))
@@ -459,7 +466,8 @@ class _Buffers:
     The landmarks are held in float32, the precision MediaPipe gives them in (its
     landmark messages carry 32-bit floats), so nothing is lost; a 10-minute clip at
     60 fps holds 27 MiB instead of 54 while the video is read. :meth:`trimmed` gives
-    them in float64.
+    the image landmarks in float64 pixels and the world landmarks as they are, in
+    float32 (:class:`~screener.keypoints.PoseSequence`).
     """
 
     def __init__(self, capacity: int) -> None:
@@ -481,13 +489,14 @@ class _Buffers:
         self.detected = _grow(self.detected, grown, False)
 
     def trimmed(self, n: int, width: float, height: float) -> dict[str, npt.NDArray[Any]]:
-        """The first ``n`` frames in float64, image x and y scaled from 0-1 to pixels by
-        ``width`` and ``height``; each buffer is released once converted."""
+        """The first ``n`` frames, image x and y in float64 scaled from 0-1 to pixels by
+        ``width`` and ``height``, world landmarks in float32; each buffer is released once
+        converted."""
         image = self.image[:n].astype(np.float64)
         self.image = self.image[:0].copy()
         image[:, :, 0] *= width
         image[:, :, 1] *= height
-        world = self.world[:n].astype(np.float64)
+        world = self.world[:n].copy()
         self.world = self.world[:0].copy()
         vis = self.vis[:n].astype(np.float64)
         self.vis = self.vis[:0].copy()
@@ -763,7 +772,9 @@ def _load_cache(
         return None
     log.info("%s: keypoints from the cache (%s)", path, file)
     source = {**cached.source, "video": str(path), "cache": "hit", "cache_file": str(file)}
-    return cached.with_arrays(source=source)
+    # MediaPipe's world landmarks are float32 (entries written before they were kept so
+    # hold them in float64, converted exactly)
+    return cached.with_arrays(source=source, world_xyz_m=cached.world_xyz_m.astype(np.float32))
 
 
 def _save_cache(sequence: PoseSequence, file: Path) -> None:

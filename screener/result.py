@@ -33,6 +33,11 @@ OUTPUT_FILES: tuple[str, ...] = (
 )
 #: Every folder it may write there (replaced whole by the next run).
 OUTPUT_FOLDERS: tuple[str, ...] = ("stills",)
+#: Rows of ``frames.csv`` formatted at a time. pandas' default (100,000 cells) made
+#: 13 MiB of strings at once for a 10-minute clip's frames, at the analysis's peak;
+#: 1,000 rows make about 2 MiB (``bench/analysis_memory.py``, December 2026). The file
+#: is the same.
+CSV_CHUNK_ROWS = 1000
 
 
 @dataclass(frozen=True)
@@ -117,7 +122,10 @@ class AnalysisResult:
     def _write_files(self, out: Path, report: bool, pdf: bool, annotated_video: bool) -> list[Path]:
         """Write every requested file into ``out`` (a temporary folder)."""
         written = [
-            atomic_write(out / "frames.csv", lambda p: self.frames.to_csv(p, index=False)),
+            atomic_write(
+                out / "frames.csv",
+                lambda p: self.frames.to_csv(p, index=False, chunksize=CSV_CHUNK_ROWS),
+            ),
             atomic_write(out / "frames.parquet", lambda p: self.frames.to_parquet(p, index=False)),
             atomic_write(out / "events.csv", lambda p: self.events.to_csv(p, index=False)),
             atomic_write(

@@ -191,7 +191,7 @@ def test_person_found_only_when_turned_half_a_turn_is_analysed_turned(make_video
     upright = _jog()
     calls = []
 
-    def fake_estimate(path, pose_config, cache_dir, *, progress=None, tap=None):
+    def fake_estimate(path, pose_config, cache_dir, *, progress=None, tap=None, video_info=None):
         calls.append(pose_config.rotate_cw_deg)
         if pose_config.rotate_cw_deg != 180:
             raise NoPersonError("no person was found in any of the 30 frames", path=path)
@@ -212,7 +212,7 @@ def test_no_person_either_way_is_the_original_error(make_video, monkeypatch):
     video = make_video("clip.mp4", n_frames=30)
     calls = []
 
-    def fake_estimate(path, pose_config, cache_dir, *, progress=None, tap=None):
+    def fake_estimate(path, pose_config, cache_dir, *, progress=None, tap=None, video_info=None):
         calls.append(pose_config.rotate_cw_deg)
         raise NoPersonError(f"no person (turned {pose_config.rotate_cw_deg})", path=path)
 

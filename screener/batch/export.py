@@ -76,7 +76,7 @@ def marker_positions(pose: PoseSequence, coords: TrcCoords = "world") -> tuple[F
         ``"m"`` for world coordinates, ``"px"`` for image coordinates.
     """
     if coords == "world":
-        w = pose.world_xyz_m
+        w = pose.world_xyz_m.astype(np.float64, copy=False)
         return np.stack([w[..., 0], -w[..., 1], -w[..., 2]], axis=-1), "m"
     if coords == "image":
         xy = pose.image_xy_px
