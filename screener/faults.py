@@ -505,6 +505,9 @@ def severity_rank(severity: str) -> int:
 
 #: Verdicts that show a value without a call on it.
 NO_CALL_VERDICTS = ("withheld", "cannot rule out")
+#: Research measures kept out of every clinical view (report, visit, tallies); they stay
+#: in frames.csv and events.csv.
+RESEARCH_ONLY_METRICS = frozenset({"femoral_ir_deg"})
 
 
 #: The groups the verdicts are tallied in, in the order a tally reads.
@@ -520,10 +523,11 @@ VERDICT_GROUPS: dict[str, tuple[str, ...]] = {
 def count_verdicts(faults: list[dict[str, Any]]) -> dict[str, int]:
     """How many clinically shown entries fall in each of :data:`VERDICT_GROUPS`.
 
-    Femoral rotation, never shown clinically, is left out; the CLI's one-line result
-    and the web app's recording page both read this tally, so they count alike.
+    :data:`RESEARCH_ONLY_METRICS`, never shown clinically, are left out; the CLI's
+    one-line result and the web app's recording page both read this tally, so they count
+    alike.
     """
-    shown = [f for f in faults if f.get("metric") != "femoral_ir_deg"]
+    shown = [f for f in faults if f.get("metric") not in RESEARCH_ONLY_METRICS]
     return {
         group: sum(f.get("verdict") in verdicts for f in shown)
         for group, verdicts in VERDICT_GROUPS.items()

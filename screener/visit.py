@@ -20,14 +20,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from screener.faults import SIDES, flagged, screen_headline
+from screener.faults import RESEARCH_ONLY_METRICS, SIDES, flagged, screen_headline
 from screener.intake import Intake, make_intake
 from screener.norms import Norms
 from screener.plan import build_plan
 from screener.tasks import is_unilateral, recording_slots, slot_label, task_names
-
-#: Research measures left out of the visit's clinical comparison.
-RESEARCH_ONLY_METRICS = frozenset({"femoral_ir_deg"})
 
 
 def slot_names() -> dict[str, str]:

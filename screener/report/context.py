@@ -13,7 +13,13 @@ import math
 from datetime import UTC, datetime
 from typing import Any
 
-from screener.faults import flag_faults, flagged, screen_headline, severity_rank
+from screener.faults import (
+    RESEARCH_ONLY_METRICS,
+    flag_faults,
+    flagged,
+    screen_headline,
+    severity_rank,
+)
 from screener.intake import FIRST_LINE_LABELS, RED_FLAG_LABELS, VIDEO_CANNOT_EXCLUDE
 from screener.norms import Norms, load_norms
 from screener.plan import build_plan, dose_text
@@ -24,8 +30,6 @@ from screener.tasks import get_task, is_unilateral, task_names
 log = logging.getLogger(__name__)
 
 SIDES = ("left", "right")
-#: Research measures kept out of the clinical report (they stay in frames/events.csv).
-RESEARCH_ONLY_METRICS = frozenset({"femoral_ir_deg"})
 
 
 def _fmt(value: Any, unit: str = "deg", digits: int = 1) -> str:

@@ -105,8 +105,9 @@ def collect_trends(settings: WebSettings, patient: Patient) -> list[TrendSeries]
         Ordered by task (walk, single-leg squat, jog) then by the norms file's metric order.
     """
     from screener.config import AnalysisConfig
+    from screener.faults import RESEARCH_ONLY_METRICS
     from screener.norms import load_norms
-    from screener.visit import RESEARCH_ONLY_METRICS, choose_takes
+    from screener.visit import choose_takes
 
     infos = metric_infos()
     norms = load_norms(AnalysisConfig().norms_path)
