@@ -29,7 +29,6 @@ Prints figures and asserts nothing.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import math
 import re
@@ -46,6 +45,17 @@ from screener.errors import ViewError
 from screener.keypoints import PoseSequence
 from screener.pipeline import oriented_pose
 from screener.pose import estimate_pose
+
+
+def capture_landmarks(raw: PoseSequence, config: AnalysisConfig) -> tuple[PoseSequence, str]:
+    """The landmarks the capture check reads (:func:`screener.pipeline.oriented_pose`)
+    and the view chosen; the raw landmarks and ``"not told"`` where the view cannot be
+    told."""
+    try:
+        return oriented_pose(raw, config=config)
+    except ViewError:
+        return raw, "not told"
+
 
 #: Bands of the lens' azimuth (degrees off the frontal axis) the yaw warnings are counted in.
 AZIMUTH_BANDS = ((0.0, 5.0), (5.0, 10.0), (10.0, 15.0), (15.0, 20.0), (20.0, 90.0))
@@ -139,8 +149,7 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 pose = estimate_pose(folder / truth["video"], config.pose, config.cache_dir)
             task = truth["task"] if truth["task"] in ("walk", "jog", "sls") else None
-            with contextlib.suppress(ViewError):  # view not told: the raw landmarks
-                pose, _ = oriented_pose(pose, config=config)
+            pose, _ = capture_landmarks(pose, config)
             est, t = _estimate(pose, task), _truth(truth)
             yaw_pairs.append((abs(t["yaw"]), abs(est["yaw"])))
             sys.stdout.write(_row(tj.name[: -len(".truth.json")], est, t) + "\n")

@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 from scipy.signal import butter, sosfiltfilt
 
+from bench.capture import capture_landmarks
 from bench.multiview import (
     Camera,
     body_axes,
@@ -58,12 +59,12 @@ from bench.multiview import (
 from screener.capture import estimate_camera
 from screener.cleaning import mirror_all_labels
 from screener.config import AnalysisConfig
-from screener.errors import ScreenerError, ViewError
+from screener.errors import ScreenerError
 from screener.events import Span
 from screener.keypoints import PoseSequence
 from screener.landmarks import INDEX, LANDMARK_NAMES, SIDES
 from screener.metrics import event_row
-from screener.pipeline import analyze_pose, oriented_pose
+from screener.pipeline import analyze_pose
 from screener.pose import estimate_pose
 
 REPO_DIR = Path(__file__).resolve().parents[1]
@@ -409,10 +410,7 @@ def capture_estimate(raw: PoseSequence, config: AnalysisConfig) -> dict[str, Any
     the landmarks it reads (:func:`screener.pipeline.oriented_pose`; the raw landmarks
     when the view cannot be told). Over the whole clip: the camera may follow another
     person in some frames."""
-    try:
-        pose, view = oriented_pose(raw, config=config)
-    except ViewError:
-        pose, view = raw, "not told"
+    pose, view = capture_landmarks(raw, config)
     camera = estimate_camera(pose, None)
     return {
         "view": view,

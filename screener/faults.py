@@ -503,6 +503,8 @@ def severity_rank(severity: str) -> int:
     return SEVERITIES.index(severity) if severity in SEVERITIES else 0
 
 
+#: Verdicts that make a call (flag or no flag) on a value.
+GRADED_VERDICTS = ("flag", "no flag")
 #: Verdicts that show a value without a call on it.
 NO_CALL_VERDICTS = ("withheld", "cannot rule out")
 #: Research measures kept out of every clinical view (report, visit, tallies); they stay
@@ -575,7 +577,7 @@ def screen_headline(
             )
         )
 
-    graded_sides = {e["side"] for e in entries if e["verdict"] in ("flag", "no flag")}
+    graded_sides = {e["side"] for e in entries if e["verdict"] in GRADED_VERDICTS}
     parts = []
     if findings:
         parts.append("Movement findings: " + "; ".join(findings) + ".")
@@ -583,7 +585,7 @@ def screen_headline(
         parts.append(
             "No movement fault reached a screening threshold on the "
             + " and ".join(sorted(graded_sides))
-            + f" side (graded: {', '.join(labels(('flag', 'no flag'), graded_sides))})."
+            + f" side (graded: {', '.join(labels(GRADED_VERDICTS, graded_sides))})."
         )
     # a "no flag" says nothing of a measure shown without a call on the same side
     ungraded = labels(NO_CALL_VERDICTS, graded_sides)

@@ -151,7 +151,7 @@ class PoseSequence:
             return cls(
                 time_s=data["time_s"].astype(np.float64),
                 image_xy_px=data["image_xy_px"].astype(np.float64),
-                world_xyz_m=world.astype(np.float32 if world.dtype == np.float32 else np.float64),
+                world_xyz_m=world if world.dtype == np.float32 else world.astype(np.float64),
                 visibility=data["visibility"].astype(np.float64),
                 detected=data["detected"].astype(bool),
                 image_size_px=(int(data["image_size_px"][0]), int(data["image_size_px"][1])),

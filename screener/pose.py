@@ -774,7 +774,9 @@ def _load_cache(
     source = {**cached.source, "video": str(path), "cache": "hit", "cache_file": str(file)}
     # MediaPipe's world landmarks are float32 (entries written before they were kept so
     # hold them in float64, converted exactly)
-    return cached.with_arrays(source=source, world_xyz_m=cached.world_xyz_m.astype(np.float32))
+    return cached.with_arrays(
+        source=source, world_xyz_m=cached.world_xyz_m.astype(np.float32, copy=False)
+    )
 
 
 def _save_cache(sequence: PoseSequence, file: Path) -> None:
