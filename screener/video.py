@@ -576,10 +576,14 @@ def _decode_frame(path: Path, index: int) -> Any:
             if index >= len(pts_list):
                 raise IndexError(f"{path}: frame {index} requested, the video has {len(pts_list)}")
             target = pts_list[index]
-            container.seek(target, stream=stream, backward=True, any_frame=False)
-            for frame in container.decode(stream):
-                if frame.pts is not None and frame.pts >= target:
+            for skip in (True, False):
+                seeker = _FrameSeeker(container, stream, skip_unreferenced=skip)
+                seeker.seek(target)
+                frame = seeker.frame_at(target)
+                if frame is not None and frame.pts == target:
                     return frame
+                if skip:
+                    log.info("%s: frame %d not reached skipping frames; decoding all", path, index)
         else:
             for i, frame in enumerate(container.decode(stream)):
                 if i == index:
@@ -593,6 +597,55 @@ def _decode_frame(path: Path, index: int) -> Any:
     finally:
         container.close()
     raise IndexError(f"{path}: frame {index} could not be decoded")
+
+
+class _FrameSeeker:
+    """Frames of one stream decoded toward wanted presentation stamps, in increasing order.
+
+    Notes
+    -----
+    Until the packet stamped with the wanted stamp (or a later one) is reached, frames
+    that no other frame refers to are not decoded at all (FFmpeg's ``skip_frame =
+    NONREF``): no frame after them needs them, and nothing before the target is shown.
+    With B-frames (most encoders' default) that halves the work of reaching a frame in
+    the middle of a group of pictures; without them nothing is skipped. Skipping is
+    switched off before the target's packet is decoded, so the frame given is the one a
+    full decode gives (``tests/test_video.py`` compares them). Frames a packet yields
+    beyond the one asked for are kept for the next request (at the end of the stream the
+    decoder gives all it holds at once).
+    """
+
+    def __init__(self, container: Any, stream: Any, *, skip_unreferenced: bool = True) -> None:
+        self._container = container
+        self._stream = stream
+        self._skip = skip_unreferenced
+        self._packets: Iterator[Any] = iter(())
+        self._pending: list[Any] = []
+
+    def seek(self, pts: int) -> None:
+        """Go to the keyframe at or before ``pts``."""
+        self._container.seek(pts, stream=self._stream, backward=True, any_frame=False)
+        self._packets = iter(self._container.demux(self._stream))
+        self._pending = []
+
+    def frame_at(self, target_pts: int) -> Any:
+        """The first frame stamped ``target_pts`` or later (None when the stream ends)."""
+        codec = self._stream.codec_context
+        codec.skip_frame = "NONREF" if self._skip else "DEFAULT"
+        try:
+            while True:
+                while self._pending:
+                    frame = self._pending.pop(0)
+                    if frame.pts is not None and frame.pts >= target_pts:
+                        return frame
+                packet = next(self._packets, None)
+                if packet is None:
+                    return None
+                if packet.pts is not None and packet.pts >= target_pts:
+                    codec.skip_frame = "DEFAULT"
+                self._pending = list(packet.decode())
+        finally:
+            codec.skip_frame = "DEFAULT"
 
 
 def read_frames(
@@ -625,7 +678,8 @@ def read_frames(
     only the wanted frames are converted to RGB, decoding stops after the last one, and
     the decoder seeks to the keyframe before a wanted frame when that keyframe lies ahead
     of where decoding is (on a long clip most frames are never decoded). A frame decoded
-    after a seek is the frame decoded in sequence.
+    after a seek is the frame decoded in sequence. Frames no other frame refers to are
+    not decoded on the way to a wanted one (:class:`_FrameSeeker`).
     """
     import av
 
@@ -651,23 +705,20 @@ def read_frames(
                     break
             return out
         stamps, keys = packets
+        seeker = _FrameSeeker(container, stream)
         last_pts: int | None = None
-        frames: Iterator[Any] | None = None
         for target in sorted(i for i in sizes_of if i < len(stamps)):
             target_pts = stamps[target]
             key = keys[max(0, bisect.bisect_right(keys, target_pts) - 1)] if keys else None
-            if frames is None or (key is not None and last_pts is not None and key > last_pts):
-                container.seek(key or 0, stream=stream, backward=True, any_frame=False)
-                frames = iter(container.decode(stream))
-            for frame in frames:
-                if frame.pts is None:
-                    continue
-                last_pts = int(frame.pts)
-                if last_pts >= target_pts:
-                    if last_pts == target_pts:
-                        for size in sizes_of[target]:
-                            out[size][target] = _to_upright_rgb(frame, size)
-                    break
+            if last_pts is None or (key is not None and key > last_pts):
+                seeker.seek(key or 0)
+            frame = seeker.frame_at(target_pts)
+            if frame is None:
+                break
+            last_pts = int(frame.pts)
+            if last_pts == target_pts:
+                for size in sizes_of[target]:
+                    out[size][target] = _to_upright_rgb(frame, size)
     except av.error.FFmpegError as exc:
         log.warning("%s: decoding stopped while reading frames: %s", path, _ffmpeg_reason(exc))
     finally:

@@ -19,6 +19,7 @@ from screener.video import (
     iter_frames,
     probe_video,
     read_frame,
+    read_frames,
 )
 
 
@@ -365,6 +366,23 @@ def test_read_frame_matches_the_streamed_frame(make_video):
         read_frame(path, len(frames))
     with pytest.raises(IndexError):
         read_frame(path, -1)
+
+
+def test_frames_read_past_skipped_b_frames_are_the_streamed_frames(make_video, sample_videos):
+    """read_frame and read_frames skip unreferenced frames on the way to a wanted one;
+    every frame they give must still be the one a full decode gives (clips with B-frames:
+    a constant-rate libx264 clip with a keyframe every 10 frames, and a sample video)."""
+    made = make_video("b_frames.mp4", n_frames=40)
+    for path in (made, sample_videos[0]):
+        frames = [f.rgb for f in iter_frames(path, max_long_side_px=None)]
+        n = len(frames)
+        indices = sorted({0, 1, 2, 5, 9, 10, 13, n // 2, n // 2 + 1, n - 2, n - 1})
+        for index in indices:
+            np.testing.assert_array_equal(read_frame(path, index), frames[index])
+        got = read_frames(path, {None: indices})[None]
+        assert sorted(got) == indices
+        for index in indices:
+            np.testing.assert_array_equal(got[index], frames[index])
 
 
 def test_video_info_is_frozen(make_video):
