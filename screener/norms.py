@@ -92,6 +92,9 @@ class MetricNorm(_Strict):
     measurement_error_basis: str = ""
     reference_source: str | None = None
     method_source: str | None = None
+    plausible_min: float | None = None
+    plausible_source: str | None = None
+    plausible_basis: str = ""
     bands: dict[Literal["any", "female", "male"], Bands] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -118,6 +121,8 @@ class MetricNorm(_Strict):
             raise ValueError("sdc needs sdc_source")
         if self.measurement_error is not None and not self.measurement_error_source:
             raise ValueError("measurement_error needs measurement_error_source")
+        if self.plausible_min is not None and not self.plausible_source:
+            raise ValueError("plausible_min needs plausible_source")
         return self
 
     def band_for(self, sex: str | None) -> tuple[Bands | None, str]:
@@ -131,7 +136,7 @@ class MetricNorm(_Strict):
     def cited_sources(self) -> list[str]:
         """Keys of every source this metric cites."""
         keys = [self.sdc_source, self.measurement_error_source]
-        keys += [self.reference_source, self.method_source]
+        keys += [self.reference_source, self.method_source, self.plausible_source]
         keys += [b.source for b in self.bands.values()]
         return [k for k in keys if k]
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -62,6 +62,9 @@ from screener.view import (
     detect_view,
     mirror_labels_in,
 )
+
+if TYPE_CHECKING:
+    from screener.norms import Norms
 
 log = logging.getLogger(__name__)
 
@@ -386,6 +389,7 @@ def _assess(
     warnings.extend(
         _foreshortening_warnings(events, foreshortened, config.angles.thigh_min_visible_fraction)
     )
+    warnings.extend(implausible_reading_warnings(sides, norms, task))
     decode = decode_quality(raw)
     warnings[:0] = decode_warnings(decode)
     quality = {
@@ -832,6 +836,56 @@ def _squat_depth(events: pd.DataFrame, stance_side: str | None, task: str) -> di
     return squat_depth(
         events[events["side"] == stance_side], load_capture_guides(CAPTURE_PATH)[task]
     )
+
+
+def implausible_reading_warnings(
+    sides: dict[str, dict[str, Any]], norms: Norms, task: str
+) -> list[str]:
+    """Warn where a side's median reading lies beyond what people show in the task.
+
+    Parameters
+    ----------
+    sides
+        :func:`screener.metrics.side_statistics` of the events.
+    norms, task
+        The norms and the task; a metric of the task with ``plausible_min`` is checked
+        against it.
+
+    Returns
+    -------
+    list of str
+        One warning per side and metric whose median over the events is below the
+        metric's ``plausible_min`` (norms file, with its source and basis).
+
+    Notes
+    -----
+    The limit comes from the norms' population figures, not from the renders: the
+    single-leg squat's knee FPPA is checked against 4 SDs below the controls' mean
+    (-13 deg). The values stay in the tables; the warning says that the camera, not the
+    knee, is the likelier cause, and what to do.
+    """
+    out = []
+    for metric, mnorm in norms.task(task).metrics.items():
+        if mnorm.plausible_min is None:
+            continue
+        source = norms.sources[str(mnorm.plausible_source)]
+        cited = f"doi:{source.doi}" if source.doi else str(mnorm.plausible_source)
+        for side in SIDES:
+            stats = sides.get(side, {}).get(metric)
+            if not isinstance(stats, dict) or not stats.get("n"):
+                continue
+            median = float(stats["median"])
+            if median < mnorm.plausible_min:
+                out.append(
+                    f"{side} {mnorm.label[0].lower()}{mnorm.label[1:]}: the median of "
+                    f"{stats['n']} event(s) reads {median:.0f}°, under the norms file's floor "
+                    f"of {mnorm.plausible_min:.0f}° for this task (after {cited}), which "
+                    "people are not expected to reach. A camera off to the patient's side is "
+                    "the likelier cause: place the phone square to the patient, lens at knee "
+                    "height, and film again; a reading that stays there is for the clinician "
+                    "to judge"
+                )
+    return out
 
 
 def _foreshortening_warnings(

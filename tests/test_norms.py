@@ -127,3 +127,16 @@ def test_no_norm_metric_cannot_have_bands(tmp_path):
     )
     with pytest.raises(ConfigError, match="cannot have bands"):
         load_norms(write_text(tmp_path, "c.toml", text))
+
+
+def test_squat_fppa_floor_is_four_sds_below_the_lower_control_mean_and_cited(tmp_path):
+    norms = load_norms(NORMS_PATH)
+    fppa = norms.tasks["sls"].metrics["knee_fppa_deg"]
+    assert fppa.plausible_min is not None
+    # 6.96 deg (men's controls, Ghulam 2021) - 4 x 5.1 deg (SD, Herrington 2014) = -13.4
+    assert fppa.plausible_min == pytest.approx(-13.0, abs=0.5)
+    assert fppa.plausible_source in norms.sources
+    assert "ghulam2021" in fppa.cited_sources()
+    text = NORMS_PATH.read_text().replace('plausible_source = "ghulam2021"\n', "", 1)
+    with pytest.raises(ConfigError, match="plausible_min needs plausible_source"):
+        load_norms(write_text(tmp_path, "c.toml", text))

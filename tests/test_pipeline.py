@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import screener
@@ -274,3 +275,46 @@ def test_cleaning_keeps_one_cutoff_and_gives_what_cleaning_afresh_gives():
     assert cleaning.at(10.0) is jog
     np.testing.assert_array_equal(cleaning.at(6.0).pose.image_xy_px, walk)
     assert not np.array_equal(walk, jog.pose.image_xy_px)
+
+
+def _squat_events(side: str, fppa_deg: list[float]) -> pd.DataFrame:
+    from screener.metrics import event_metrics
+
+    empty = {m: np.nan for m in event_metrics()}
+    return pd.DataFrame({"side": side, "kind": "rep", **empty, "knee_fppa_deg": fppa_deg})
+
+
+def test_a_squat_knee_reading_beyond_the_norms_floor_warns_about_the_camera():
+    from screener.metrics import side_statistics
+    from screener.norms import load_norms
+    from screener.pipeline import implausible_reading_warnings
+
+    norms = load_norms(CFG.norms_path)
+    floor = norms.tasks["sls"].metrics["knee_fppa_deg"].plausible_min
+    assert floor is not None
+    events = pd.concat(
+        [_squat_events("left", [-20.0, -22.0, -19.0]), _squat_events("right", [floor, floor])]
+    )
+    warnings = implausible_reading_warnings(side_statistics(events), norms, "sls")
+    assert len(warnings) == 1  # the right side sits on the floor, not under it
+    text = warnings[0]
+    assert text.startswith("left knee frontal plane projection angle")
+    assert "reads -20°" in text and f"floor of {floor:.0f}°" in text
+    assert "doi:10.4236/ijcm.2021.126023" in text and "square to the patient" in text
+    # walking has no floor in the norms: nothing to say
+    walk = implausible_reading_warnings(side_statistics(events), norms, "walk")
+    assert walk == []
+
+
+def test_the_norms_floor_reaches_the_summary_warnings(tmp_path):
+    # a clinic norms file whose floor sits above the synthetic squat's straight knee
+    text = CFG.norms_path.read_text().replace("plausible_min = -13.0", "plausible_min = 30.0", 1)
+    path = tmp_path / "clinic.toml"
+    path.write_text(text)
+    figure, _ = single_leg_squat("right", n_reps=3)
+    pose = make_sequence(figure, fps=30, duration_s=8.0)
+    warned = screener.analyze_pose(pose, config=CFG.model_copy(update={"norms_path": path}))
+    plain = screener.analyze_pose(pose, config=CFG)
+    floor = [w for w in warned.summary["quality"]["warnings"] if "norms file's floor" in w]
+    assert len(floor) == 1 and floor[0].startswith("right knee")
+    assert not [w for w in plain.summary["quality"]["warnings"] if "norms file's floor" in w]
