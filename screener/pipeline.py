@@ -859,10 +859,10 @@ def implausible_reading_warnings(
 
     Notes
     -----
-    The limit comes from the norms' population figures, not from the renders: the
-    single-leg squat's knee FPPA is checked against 4 SDs below the controls' mean
-    (-13 deg). The values stay in the tables; the warning says that the camera, not the
-    knee, is the likelier cause, and what to do.
+    The limit comes from the norms' population figures, not from the renders (the
+    single-leg squat's knee FPPA: four SDs below the controls' mean, ``norms.toml``). The
+    values stay in the tables; the warning says that the camera, not the knee, is the
+    likelier cause, and what to do.
     """
     out = []
     for metric, mnorm in norms.task(task).metrics.items():
