@@ -576,14 +576,16 @@ def _decode_frame(path: Path, index: int) -> Any:
             if index >= len(pts_list):
                 raise IndexError(f"{path}: frame {index} requested, the video has {len(pts_list)}")
             target = pts_list[index]
-            for skip in (True, False):
-                seeker = _FrameSeeker(container, stream, skip_unreferenced=skip)
+            seeker = _FrameSeeker(container, stream)
+            seeker.seek(target)
+            frame = seeker.frame_at(target)
+            if frame is None or frame.pts != target:  # decode every frame, as before skipping
+                log.info("%s: frame %d not reached skipping frames; decoding all", path, index)
+                seeker = _FrameSeeker(container, stream, skip_unreferenced=False)
                 seeker.seek(target)
                 frame = seeker.frame_at(target)
-                if frame is not None and frame.pts == target:
-                    return frame
-                if skip:
-                    log.info("%s: frame %d not reached skipping frames; decoding all", path, index)
+            if frame is not None:
+                return frame
         else:
             for i, frame in enumerate(container.decode(stream)):
                 if i == index:

@@ -147,6 +147,16 @@ def _drawer(side, metric, value):
     return draw
 
 
+def test_a_frame_past_the_video_gives_a_grey_still_not_an_error(tmp_path, jog_result):
+    pose = jog_result.pose
+    video = _write_video(tmp_path / "clip.mp4", pose)
+    assert read_video_frame(video, 10_000) is None  # logged, not raised
+    image, from_video = render_still(
+        pose, 10, video.with_name("gone.mp4"), _drawer("left", "pelvic_drop_deg", 8.0)
+    )
+    assert not from_video and image.shape[1] == STILL_WIDTH_PX
+
+
 def test_still_from_a_real_video_frame_is_face_blurred(tmp_path, jog_result):
     pose = jog_result.pose
     video = _write_video(tmp_path / "clip.mp4", pose)

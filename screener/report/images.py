@@ -43,7 +43,7 @@ def read_video_frame(path: Path, index: int) -> Image | None:
 
     try:
         return np.asarray(read_frame(path, index), dtype=np.uint8)
-    except (VideoError, OSError) as exc:
+    except (VideoError, OSError, IndexError) as exc:
         log.warning("%s: cannot read frame %d for the report (%s)", path, index, exc)
         return None
 
