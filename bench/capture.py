@@ -18,6 +18,9 @@ the raw landmarks where the view cannot be told). A corpus clip's yaw truth is t
 azimuth around the point the camera looks at (:func:`bench.accuracy.camera_azimuth_deg`:
 the nominal yaw plus the camera's sideways shift), + toward the subject's left in either
 view; the yaw warnings of the envelope (``warn_abs``) are counted per band of that azimuth.
+The yaw and pitch errors are also printed per task and view, separately for the
+training and validation folders and the others (folders named ``final*``: the
+hold-outs), with the yaw warnings per view.
 
 The lens height is scored over all clips (``height``, whichever method gave it) and over
 the clips where the subject's approach gave it (``height by approach``, the estimate that
@@ -128,6 +131,39 @@ def _pose2sim_truth(folder: Path) -> dict[str, dict[str, float]]:
     return out
 
 
+def _print_by_task_and_view(rows: list[dict[str, Any]], warn_abs: float) -> None:
+    """Yaw and pitch error (bias, SD) per task and view, in the training and validation
+    folders and in the others (the hold-outs), for clips with the lens within 20° of the
+    axis; then, per view, the yaw warnings on clips within the envelope's 10° (needless)
+    and the clips beyond it not warned."""
+    if not rows:
+        return
+    sys.stdout.write("\nestimate errors per task and view (lens within 20° of the axis)\n")
+    keys = sorted({(r["task"], r["view"], r["set"]) for r in rows})
+    for task, view, kind in keys:
+        sel = [r for r in rows if (r["task"], r["view"], r["set"]) == (task, view, kind)]
+        sel = [r for r in sel if np.isfinite(r["yaw_true"]) and abs(r["yaw_true"]) <= 20]
+        cells = []
+        for k in ("yaw", "pitch"):
+            err = np.array([r[f"{k}_est"] - r[f"{k}_true"] for r in sel], dtype=float)
+            err = err[np.isfinite(err)]
+            if err.size:
+                cells.append(f"{k} n={err.size} bias {err.mean():+.1f} SD {err.std():.1f}")
+        if cells:
+            sys.stdout.write(f"  {task:5s} {view:9s} {kind:9s} " + " | ".join(cells) + "\n")
+    for view, kind in sorted({(r["view"], r["set"]) for r in rows}):
+        sel = [r for r in rows if (r["view"], r["set"]) == (view, kind)]
+        sel = [r for r in sel if np.isfinite(r["yaw_est"])]
+        inside = [r for r in sel if abs(r["yaw_true"]) <= 10]
+        outside = [r for r in sel if abs(r["yaw_true"]) > 10]
+        needless = sum(abs(r["yaw_est"]) > warn_abs for r in inside)
+        missed = sum(abs(r["yaw_est"]) <= warn_abs for r in outside)
+        sys.stdout.write(
+            f"  {view} {kind}: yaw warning on {needless} of {len(inside)} clips within 10°; "
+            f"none on {missed} of {len(outside)} beyond\n"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Print the capture estimates against the truth."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -139,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     keys = ("yaw", "pitch", "height", "fill", "roll", "height by approach")
     errors: dict[str, list[float]] = {k: [] for k in keys}
     yaw_pairs: list[tuple[float, float]] = []
+    by_task_view: list[dict[str, Any]] = []
     truths: dict[str, list[float]] = {k: [] for k in errors}
     for folder in args.folders:
         for tj in sorted(folder.glob("*.truth.json")):
@@ -152,6 +189,15 @@ def main(argv: list[str] | None = None) -> int:
             pose, _ = capture_landmarks(pose, config)
             est, t = _estimate(pose, task), _truth(truth)
             yaw_pairs.append((abs(t["yaw"]), abs(est["yaw"])))
+            by_task_view.append(
+                {
+                    "set": "hold-outs" if folder.name.startswith("final") else "train/val",
+                    "task": truth["task"],
+                    "view": truth["view"],
+                    **{f"{k}_est": est[k] for k in ("yaw", "pitch")},
+                    **{f"{k}_true": t[k] for k in ("yaw", "pitch")},
+                }
+            )
             sys.stdout.write(_row(tj.name[: -len(".truth.json")], est, t) + "\n")
             if est["height_method"] == "approach":
                 est["height by approach"] = est["height"]
@@ -185,6 +231,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"azimuth {lo:.0f}-{hi:.0f}°: yaw warning (estimate beyond {warn_abs:.0f}°) "
                 f"on {warned} of {len(band)} clips\n"
             )
+    _print_by_task_and_view(by_task_view, warn_abs)
     if args.pose2sim:
         for cam, t in _pose2sim_truth(args.pose2sim).items():
             pose = estimate_pose(args.pose2sim / f"{cam}.mp4", config.pose, config.cache_dir)
