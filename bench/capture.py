@@ -19,8 +19,8 @@ azimuth around the point the camera looks at (:func:`bench.accuracy.camera_azimu
 the nominal yaw plus the camera's sideways shift), + toward the subject's left in either
 view; the yaw warnings of the envelope (``warn_abs``) are counted per band of that azimuth.
 The yaw and pitch errors are also printed per task and view, separately for the
-training and validation folders and the others (folders named ``final*``: the
-hold-outs), with the yaw warnings per view.
+training and validation folders, the hold-outs (folders named ``final*``) and any other
+folder, with the yaw warnings per view.
 
 The lens height is scored over all clips (``height``, whichever method gave it) and over
 the clips where the subject's approach gave it (``height by approach``, the estimate that
@@ -131,11 +131,18 @@ def _pose2sim_truth(folder: Path) -> dict[str, dict[str, float]]:
     return out
 
 
+def _folder_set(folder: Path) -> str:
+    """``"train/val"``, ``"hold-outs"`` (folders named ``final*``) or the folder's name."""
+    if folder.name in ("train", "val"):
+        return "train/val"
+    return "hold-outs" if folder.name.startswith("final") else folder.name
+
+
 def _print_by_task_and_view(rows: list[dict[str, Any]], warn_abs: float) -> None:
-    """Yaw and pitch error (bias, SD) per task and view, in the training and validation
-    folders and in the others (the hold-outs), for clips with the lens within 20° of the
-    axis; then, per view, the yaw warnings on clips within the envelope's 10° (needless)
-    and the clips beyond it not warned."""
+    """Yaw and pitch error (bias, SD) per task, view and set of folders
+    (:func:`_folder_set`), for clips with the lens within 20° of the axis; then, per view
+    and set, the yaw warnings on clips within the envelope's 10° (needless) and the clips
+    beyond it not warned."""
     if not rows:
         return
     sys.stdout.write("\nestimate errors per task and view (lens within 20° of the axis)\n")
@@ -191,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
             yaw_pairs.append((abs(t["yaw"]), abs(est["yaw"])))
             by_task_view.append(
                 {
-                    "set": "hold-outs" if folder.name.startswith("final") else "train/val",
+                    "set": _folder_set(folder),
                     "task": truth["task"],
                     "view": truth["view"],
                     **{f"{k}_est": est[k] for k in ("yaw", "pitch")},
