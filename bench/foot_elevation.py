@@ -40,8 +40,7 @@ from bench.capture import capture_landmarks
 from screener.capture import focal_px
 from screener.config import AnalysisConfig
 from screener.keypoints import FloatArray, PoseSequence
-
-SIDES = ("left", "right")
+from screener.landmarks import SIDES
 
 
 def foot_drop_ratio(pose: PoseSequence, side: str) -> FloatArray:
