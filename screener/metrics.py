@@ -189,10 +189,9 @@ def step_widths(spans: list[Span], pose: PoseSequence) -> list[tuple[float, floa
     last: dict[str, float] = {}
     for span in spans:
         w = slice(span.start, span.stop)
-        with np.errstate(all="ignore"):
-            placement = float(np.nanmedian(feet[span.side][w]))
-            hip_dx = np.nanmedian(lh[w, 0] - rh[w, 0])
-            hip_w_m = float(np.nanmedian(world_hip_w[w]))
+        placement = _finite_median(feet[span.side][w])
+        hip_dx = _finite_median(lh[w, 0] - rh[w, 0])
+        hip_w_m = _finite_median(world_hip_w[w])
         other = "right" if span.side == "left" else "left"
         if span.kind != "stance" or other not in last or not np.isfinite(hip_dx) or hip_dx == 0:
             out.append((float("nan"), float("nan")))
@@ -203,6 +202,13 @@ def step_widths(spans: list[Span], pose: PoseSequence) -> list[tuple[float, floa
         if np.isfinite(placement):
             last[span.side] = placement
     return out
+
+
+def _finite_median(values: FloatArray) -> float:
+    """The median of the finite values, NaN if there are none (without numpy's
+    "All-NaN slice" warning)."""
+    finite = values[np.isfinite(values)]
+    return float(np.median(finite)) if finite.size else float("nan")
 
 
 def event_table(spans: list[Span], frames: pd.DataFrame, pose: PoseSequence) -> pd.DataFrame:
