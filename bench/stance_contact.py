@@ -1,13 +1,14 @@
-"""The jog's stance timing against the rendered foot's floor contact, per speed limit.
+"""A task's stance timing against the rendered foot's floor contact, per speed limit.
 
 Usage::
 
-    python -m bench.jog_contact [--limits 0.3,0.5,0.8,1.2] FOLDER ...
+    python -m bench.stance_contact [--task jog|walk] [--limits 0.3,0.5,0.8,1.2] FOLDER ...
 
-For every jog in the folders whose truth carries the rendered foot's floor contact
+For every clip of the task (default: jog) in the folders whose truth carries the
+rendered foot's floor contact
 (``t_floor_on_s``, ``t_floor_off_s``: renders by generator 0.2.0, or corpora given them by
 ``python -m screener_synth floor-contacts``), the screener runs with the task given and
-with the jog's stance speed limit (``EventConfig.stance_heel_speed_max_leg_per_s``, leg
+with its stance speed limit (``EventConfig.stance_heel_speed_max_leg_per_s``, leg
 lengths per second) set to each value of ``--limits`` in turn. Found stance phases are
 matched and timed as ``bench/accuracy.py`` does (:func:`bench.accuracy.compare_events`,
 :func:`bench.accuracy.report_floor_timing`): per limit, the stance phases found, and
@@ -33,25 +34,25 @@ from screener.config import AnalysisConfig
 from screener.errors import ScreenerError
 
 
-def config_with_jog_limit(limit: float) -> AnalysisConfig:
-    """The default configuration with the jog's stance speed limit set to ``limit``."""
+def config_with_stance_limit(limit: float, task: str = "jog") -> AnalysisConfig:
+    """The default configuration with ``task``'s stance speed limit set to ``limit``."""
     base = AnalysisConfig()
-    limits = {**base.events.stance_heel_speed_max_leg_per_s, "jog": limit}
+    limits = {**base.events.stance_heel_speed_max_leg_per_s, task: limit}
     events = base.events.model_copy(update={"stance_heel_speed_max_leg_per_s": limits})
     return base.model_copy(update={"events": events})
 
 
-def tally_jogs(folders: list[Path], config: AnalysisConfig) -> Tally:
-    """The jogs with a rendered floor contact, screened with ``config`` and compared as
-    :func:`bench.accuracy.compare_events` compares them."""
+def tally_stances(folders: list[Path], config: AnalysisConfig, task: str = "jog") -> Tally:
+    """The clips of ``task`` with a rendered floor contact, screened with ``config`` and
+    compared as :func:`bench.accuracy.compare_events` compares them."""
     tally = Tally()
     for folder in folders:
-        for truth_path in sorted(folder.glob("jog_*.truth.json")):
+        for truth_path in sorted(folder.glob(f"{task}_*.truth.json")):
             truth_json, truth = load_truth(truth_path)
             if not any(e.get("t_floor_on_s") is not None for e in truth_json["events"]):
                 continue
             try:
-                result = analyze_clip(truth_path, truth_json, config, task="jog")
+                result = analyze_clip(truth_path, truth_json, config, task=task)
             except ScreenerError as exc:
                 sys.stdout.write(f"  {truth_path.name}: {exc}\n")
                 continue
@@ -60,14 +61,15 @@ def tally_jogs(folders: list[Path], config: AnalysisConfig) -> Tally:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Print the jog's stance timing per speed limit."""
+    """Print the task's stance timing per speed limit."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("folders", nargs="+", type=Path)
+    parser.add_argument("--task", choices=("jog", "walk"), default="jog")
     parser.add_argument("--limits", default="0.3,0.5,0.8,1.2")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
     for limit in (float(x) for x in args.limits.split(",")):
-        tally = tally_jogs(args.folders, config_with_jog_limit(limit))
+        tally = tally_stances(args.folders, config_with_stance_limit(limit, args.task), args.task)
         sys.stdout.write(
             f"\nlimit {limit:.2f} leg/s: {tally.events_found} of {tally.events_true} "
             "stance phases found\n"
