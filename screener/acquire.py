@@ -1,7 +1,8 @@
 """The video stage: one video file to its landmarks and what else the pixels tell.
 
 Probes the video, estimates the pose (cached; turned upright when the subject is not),
-and searches a few frames for a second person and for the subject's face. Kept apart from
+and searches a few frames for a second person, for the subject's face and for the room's
+vertical lines. Kept apart from
 :mod:`screener.pipeline` so that a process imports only NumPy, OpenCV, PyAV and MediaPipe
 while pose estimation runs (the analysis and report libraries load after it: their memory
 and MediaPipe's do not add up in ``screener analyze``'s peak).
@@ -27,6 +28,7 @@ from screener.capture import (
 from screener.config import AnalysisConfig
 from screener.errors import NoPersonError
 from screener.keypoints import FloatArray, PoseSequence
+from screener.scene import SceneTilt
 from screener.upright import check_upright
 from screener.video import spread_indices
 from screener.view import (
@@ -45,7 +47,16 @@ log = logging.getLogger(__name__)
 ProgressCallback = Callable[[int, int], None]
 
 #: Part of the key of cached search results; bump when the searches change.
-SEARCH_CACHE_VERSION = 1
+SEARCH_CACHE_VERSION = 2
+
+
+@dataclass(frozen=True)
+class Searches:
+    """What the searches of a few frames found (None: that search was not run)."""
+
+    other_people: OtherPeople | None
+    faces: FaceEvidence | None
+    scene_tilt: SceneTilt | None
 
 
 @dataclass(frozen=True)
@@ -57,6 +68,7 @@ class VideoPose:
     video_info: dict[str, Any]
     other_people: OtherPeople | None
     faces: FaceEvidence | None
+    scene_tilt: SceneTilt | None = None
 
 
 def estimate_video_pose(
@@ -107,13 +119,13 @@ def estimate_video_pose(
 
         release_landmarker()
     cache_file = _search_cache_file(raw, config)
-    cached = _load_searches(cache_file, config)
-    if cached is not None:
-        others, faces = cached
-    else:
-        others, faces = _search_frames(path, raw, config, tap)
-        _save_searches(cache_file, config, others, faces)
-    return VideoPose(raw, config, _jsonable_info(info), others, faces)
+    found = _load_searches(cache_file, config)
+    if found is None:
+        found = _search_frames(path, raw, config, tap)
+        _save_searches(cache_file, config, found)
+    return VideoPose(
+        raw, config, _jsonable_info(info), found.other_people, found.faces, found.scene_tilt
+    )
 
 
 class SearchFrameTap:
@@ -211,22 +223,31 @@ class SearchFrameTap:
 
 def _search_frames(
     path: Path, raw: PoseSequence, config: AnalysisConfig, tap: SearchFrameTap | None = None
-) -> tuple[OtherPeople | None, FaceEvidence | None]:
-    """The search for a second person and for the face, on the frames the pose pass
-    kept (``tap``) and those it could not, decoded in one pass."""
+) -> Searches:
+    """The searches for a second person, for the face and for the room's verticals, on
+    the frames the pose pass kept (``tap``) and those it could not, decoded in one pass.
+
+    The room's verticals are read on every other frame of the second-person search (the
+    background is still: four frames give enough lines)."""
     from screener.capture import detect_other_people
+    from screener.scene import estimate_scene_tilt
     from screener.video import read_frames
     from screener.view import detect_faces
 
+    capture = config.capture
     turn = config.pose.rotate_cw_deg
-    check_others, check_face = config.capture.check_other_people, config.capture.check_face
-    n_others = config.capture.other_people_frames
-    others_wanted = other_people_frames(raw, n_others) if check_others else []
+    check_others, check_face = capture.check_other_people, capture.check_face
+    check_scene = capture.check_scene_tilt
+    n_others = capture.other_people_frames
+    picked = other_people_frames(raw, n_others) if check_others or check_scene else []
+    others_wanted = picked if check_others else []
+    scene_wanted = picked[::2] if check_scene else []
     faces_wanted = face_search_frames(raw) if check_face else []
     kept = tap.others if tap is not None else {}
     regions = tap.face_regions if tap is not None else {}
+    wanted_640 = sorted(set(others_wanted) | set(scene_wanted))
     missing: dict[int | None, list[int]] = {
-        OTHER_PEOPLE_LONG_SIDE_PX: [i for i in others_wanted if i not in kept],
+        OTHER_PEOPLE_LONG_SIDE_PX: [i for i in wanted_640 if i not in kept],
         FACE_SEARCH_LONG_SIDE_PX: [i for i in faces_wanted if i not in regions],
     }
     n_missing = sum(len(m) for m in missing.values())
@@ -236,16 +257,16 @@ def _search_frames(
             "%s: %d of the %d searched frames not kept by the pose pass; reading them",
             path,
             n_missing,
-            len(others_wanted) + len(faces_wanted),
+            len(wanted_640) + len(faces_wanted),
         )
         read = read_frames(path, missing)
+    frames_640 = {
+        **read[OTHER_PEOPLE_LONG_SIDE_PX],
+        **{i: kept[i] for i in wanted_640 if i in kept},
+    }
     others = (
         detect_other_people(
-            path,
-            raw,
-            n_others,
-            turn,
-            {**read[OTHER_PEOPLE_LONG_SIDE_PX], **{i: kept[i] for i in others_wanted if i in kept}},
+            path, raw, n_others, turn, {i: frames_640[i] for i in others_wanted if i in frames_640}
         )
         if check_others
         else None
@@ -261,7 +282,17 @@ def _search_frames(
         if check_face
         else None
     )
-    return others, faces
+    scene = (
+        estimate_scene_tilt(
+            {i: frames_640[i] for i in scene_wanted if i in frames_640},
+            raw,
+            turn,
+            capture.assumed_long_side_fov_deg,
+        )
+        if check_scene
+        else None
+    )
+    return Searches(others, faces, scene)
 
 
 def _search_key(config: AnalysisConfig) -> dict[str, Any]:
@@ -270,6 +301,8 @@ def _search_key(config: AnalysisConfig) -> dict[str, Any]:
         "check_other_people": config.capture.check_other_people,
         "other_people_frames": config.capture.other_people_frames,
         "check_face": config.capture.check_face,
+        "check_scene_tilt": config.capture.check_scene_tilt,
+        "assumed_long_side_fov_deg": config.capture.assumed_long_side_fov_deg,
         "rotate_cw_deg": config.pose.rotate_cw_deg,
     }
 
@@ -288,38 +321,41 @@ def _search_cache_file(raw: PoseSequence, config: AnalysisConfig) -> Path | None
     )
 
 
-def _load_searches(
-    file: Path | None, config: AnalysisConfig
-) -> tuple[OtherPeople | None, FaceEvidence | None] | None:
+def _load_searches(file: Path | None, config: AnalysisConfig) -> Searches | None:
     if file is None or not file.is_file():
         return None
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
         if data.get("key") != _search_key(config):
             return None
-        o, f = data["other_people"], data["faces"]
+        o, f, t = data["other_people"], data["faces"], data["scene_tilt"]
         others = (
             OtherPeople(tuple(o["frames_checked"]), tuple(o["frames_with_other"]))
             if o is not None
             else None
         )
         faces = FaceEvidence(int(f["checked"]), int(f["with_face"])) if f is not None else None
+        scene = (
+            SceneTilt(
+                None if t["tilt_deg"] is None else float(t["tilt_deg"]),
+                int(t["segments"]),
+                int(t["frames"]),
+            )
+            if t is not None
+            else None
+        )
     except (OSError, ValueError, KeyError, TypeError) as exc:
         log.warning("ignoring an unreadable search cache entry %s (%s)", file, exc)
         return None
-    log.info("second-person and face searches from the cache (%s)", file)
-    return others, faces
+    log.info("second-person, face and room searches from the cache (%s)", file)
+    return Searches(others, faces, scene)
 
 
-def _save_searches(
-    file: Path | None,
-    config: AnalysisConfig,
-    others: OtherPeople | None,
-    faces: FaceEvidence | None,
-) -> None:
+def _save_searches(file: Path | None, config: AnalysisConfig, found: Searches) -> None:
     """Write atomically (parallel workers may race); a failure only costs the cache."""
     if file is None:
         return
+    others, faces, scene = found.other_people, found.faces, found.scene_tilt
     data = {
         "key": _search_key(config),
         "other_people": (
@@ -333,6 +369,15 @@ def _save_searches(
         "faces": (
             {"checked": faces.frames_checked, "with_face": faces.frames_with_face}
             if faces is not None
+            else None
+        ),
+        "scene_tilt": (
+            {
+                "tilt_deg": scene.tilt_deg,
+                "segments": scene.segments,
+                "frames": scene.frames,
+            }
+            if scene is not None
             else None
         ),
     }

@@ -38,7 +38,7 @@ import logging
 import math
 import tomllib
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,7 @@ import numpy.typing as npt
 from screener.errors import ConfigError
 from screener.keypoints import BoolArray, FloatArray, PoseSequence
 from screener.landmarks import INDEX, SIDES
+from screener.scene import SceneTilt
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +103,8 @@ class CameraEstimate:
         right). Rotating the image landmarks by ``-roll_deg`` about the image centre
         makes the subject upright.
     roll_source
-        Which frames gave the roll (``"both feet down"``, ``"all frames"``...).
+        Which frames gave the roll (``"both feet down"``, ``"all frames"``...), or
+        ``"room's vertical lines"`` when :func:`with_scene_tilt` replaced it.
     yaw_deg
         Camera azimuth around the subject from the frontal axis it films (anterior or
         posterior), positive when the camera is toward the SUBJECT's left. NaN if unknown.
@@ -136,6 +138,9 @@ class CameraEstimate:
         The yaw and distance recomputed at other fields of view.
     n_frames_posed
         Frames whose camera pose was fitted.
+    body_roll_deg
+        The roll read from the subject's long axis (:func:`estimate_roll_deg`), kept
+        when the room's verticals set ``roll_deg``.
     """
 
     roll_deg: float
@@ -153,6 +158,7 @@ class CameraEstimate:
     sensitivity: dict[str, dict[str, float]] = field(default_factory=dict)
     n_frames_posed: int = 0
     camera_height_method: str = "horizon"
+    body_roll_deg: float = float("nan")
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready fields (NaN becomes None)."""
@@ -638,6 +644,7 @@ def estimate_camera(
     return CameraEstimate(
         roll_deg=roll,
         roll_source=source,
+        body_roll_deg=roll,
         yaw_deg=yaw,
         pitch_deg=pitch,
         camera_height_m=heights["height"],
@@ -656,6 +663,25 @@ def estimate_camera(
     )
 
 
+#: ``CameraEstimate.roll_source`` when the room's verticals gave the roll.
+ROLL_FROM_ROOM = "room's vertical lines"
+
+
+def with_scene_tilt(camera: CameraEstimate, scene: SceneTilt | None) -> CameraEstimate:
+    """The estimate with its roll read from the room's verticals where they were read.
+
+    Notes
+    -----
+    The room's vertical lines give the picture's tilt at the subject whatever the
+    subject's posture (:func:`screener.scene.estimate_scene_tilt`); the subject's long
+    axis gives it only for an upright subject, and reads a lateral lean held throughout
+    as a tilt. Where the room gives no reading (a plain wall) the body's stays.
+    """
+    if scene is None or scene.tilt_deg is None or not scene.read:
+        return camera
+    return replace(camera, roll_deg=scene.tilt_deg, roll_source=ROLL_FROM_ROOM)
+
+
 @dataclass(frozen=True)
 class Envelope:
     """The validated capture envelope (``models/envelope.toml``)."""
@@ -666,6 +692,7 @@ class Envelope:
     roll_min_correct_abs_deg: float
     roll_correct_abs_deg: float
     roll_refuse_abs_deg: float
+    lean_warn_abs_deg: float
     fill_min: float
     fill_max: float
     fill_refuse_min: float
@@ -694,6 +721,7 @@ def load_envelope(path: Path) -> Envelope:
             roll_min_correct_abs_deg=float(data["roll_deg"]["min_correct_abs"]),
             roll_correct_abs_deg=float(data["roll_deg"]["correct_abs"]),
             roll_refuse_abs_deg=float(data["roll_deg"]["refuse_abs"]),
+            lean_warn_abs_deg=float(data["roll_deg"]["lean_warn_abs"]),
             fill_min=float(data["subject_height_fraction"]["min"]),
             fill_max=float(data["subject_height_fraction"]["max"]),
             fill_refuse_min=float(data["subject_height_fraction"]["refuse_min"]),
@@ -815,6 +843,7 @@ def check_envelope(
                 f"(validated up to {envelope.roll_correct_abs_deg:.0f}°): hold the phone "
                 "level next time, on a tripod if possible"
             )
+    warnings.extend(lean_warnings(camera, envelope, view))
     fill, fill_min = camera.subject_height_fraction, camera.subject_height_fraction_min
     if np.isfinite(fill):
         if fill < envelope.fill_refuse_min:
@@ -850,6 +879,32 @@ def check_envelope(
         warnings=tuple(warnings),
         refusal="; ".join(refusals) if refusals else None,
     )
+
+
+def lean_warnings(camera: CameraEstimate, envelope: Envelope, view: str) -> list[str]:
+    """A warning when the subject's long axis leans from the room's vertical throughout.
+
+    Only when the room's verticals gave the roll (:func:`with_scene_tilt`): the body's
+    reading minus the room's is then the subject's own lean (the trunk's over a walk or
+    jog, the whole body's standing between squats), which the angles measured against
+    the room's vertical include.
+    """
+    body, room = camera.body_roll_deg, camera.roll_deg
+    if camera.roll_source != ROLL_FROM_ROOM or not (np.isfinite(body) and np.isfinite(room)):
+        return []
+    lean = body - room
+    if abs(lean) <= envelope.lean_warn_abs_deg:
+        return []
+    # the top of the body toward the image's right is toward the patient's left when
+    # they face the camera
+    toward_image_right = lean > 0
+    patients_left = toward_image_right == (view == "anterior")
+    return [
+        f"the patient's body leans about {abs(lean):.0f}° to their "
+        f"{'left' if patients_left else 'right'} of the room's vertical throughout (the "
+        f"picture's own tilt, {room:+.1f}°, was read from the room's vertical lines): the "
+        "angles include that lean; check it on the report's stills"
+    ]
 
 
 @dataclass(frozen=True)

@@ -281,6 +281,7 @@ def run(args: argparse.Namespace) -> int:
         video_info=acquired.video_info,
         other_people=acquired.other_people,
         faces=acquired.faces,
+        scene_tilt=acquired.scene_tilt,
     )
     result.write(
         outdir, report=not args.no_report, pdf=args.pdf, annotated_video=args.annotated_video

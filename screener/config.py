@@ -373,13 +373,22 @@ class CaptureConfig(_Frozen):
         (55.0, 75.0), description="Other fields of view at which the estimates are recomputed."
     )
     check_other_people: bool = Field(
-        True, description="Look for a second person on a few frames (HOG people detector)."
+        True,
+        description="Look for a second person on a few frames (MediaPipe's pose detector "
+        "re-run with the tracked person masked out).",
     )
     other_people_frames: int = Field(8, ge=1, le=50, description="Frames searched for people.")
     check_face: bool = Field(
         True,
         description="Look for the subject's face in the pixels (OpenCV Haar cascade) to tell "
         "anterior from posterior independently of the pose model's labels.",
+    )
+    check_scene_tilt: bool = Field(
+        True,
+        description="Read the picture's tilt from the room's vertical lines (door frames, "
+        "wall corners) on half of the second-person search's frames; where they agree on "
+        "one direction it, not the subject's long axis, sets the roll check and correction "
+        "(screener.scene).",
     )
 
 

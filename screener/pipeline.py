@@ -30,6 +30,7 @@ from screener.capture import (
     correct_roll,
     estimate_camera,
     load_envelope,
+    with_scene_tilt,
 )
 from screener.cleaning import (
     CleanedPose,
@@ -53,6 +54,7 @@ from screener.keypoints import BoolArray, FloatArray, PoseSequence
 from screener.landmarks import INDEX, LOWER_BODY, SIDES
 from screener.metrics import asymmetry, event_table, side_statistics
 from screener.result import AnalysisResult
+from screener.scene import SceneTilt
 from screener.tasks import FoundEvents, TaskSpec, get_task, task_names
 from screener.upright import check_upright, pose_rotation_cw
 from screener.view import (
@@ -144,6 +146,7 @@ def analyze(
         video_info=acquired.video_info,
         other_people=acquired.other_people,
         faces=acquired.faces,
+        scene_tilt=acquired.scene_tilt,
     )
 
 
@@ -162,13 +165,15 @@ def analyze_pose(
     video_info: dict[str, Any] | None = None,
     other_people: OtherPeople | None = None,
     faces: FaceEvidence | None = None,
+    scene_tilt: SceneTilt | None = None,
 ) -> AnalysisResult:
     """Screen from landmarks already estimated (e.g. cached keypoints).
 
     Parameters are those of :func:`analyze`; ``raw`` is the pose as estimated,
     ``video_path`` and ``video_info`` are carried into the report and provenance,
-    ``other_people`` is the search for a second person in the video and ``faces`` the
-    search for the subject's face (None: not searched).
+    ``other_people`` is the search for a second person in the video, ``faces`` the
+    search for the subject's face and ``scene_tilt`` the picture's tilt read from the
+    room's vertical lines (None: not searched).
 
     Returns
     -------
@@ -190,7 +195,7 @@ def analyze_pose(
     task_est = _choose_task(cleaning, task, config)
     require_confident_task(task_est, name, config.checks.min_task_confidence)
     camera, capture = check_capture(
-        cleaning.at(walk_hz).pose, task_est.task, chosen_view, config, name
+        cleaning.at(walk_hz).pose, task_est.task, chosen_view, config, name, scene_tilt
     )
     warnings.extend(capture.warnings)
     if capture.roll_correction_deg:
@@ -234,6 +239,7 @@ def analyze_pose(
         "capture": {
             **camera.as_dict(),
             "other_people": other_people.as_dict() if other_people else {"checked": False},
+            "scene_tilt": scene_tilt.as_dict() if scene_tilt else {"checked": False},
         },
         "sex": sex or config.sex,
         "intake": answers.answers(),
@@ -256,6 +262,7 @@ def analyze_pose(
             "roll_correction": {
                 "applied_deg": capture.roll_correction_deg,
                 "estimated_roll_deg": camera.as_dict()["roll_deg"],
+                "source": camera.roll_source,
                 "method": "image landmarks rotated about the image centre before any angle",
             },
             "envelope_file": str(config.capture.envelope_path),
@@ -1007,9 +1014,17 @@ def oriented_pose(
 
 
 def check_capture(
-    pose: PoseSequence, task: str, view: str, config: AnalysisConfig, name: str
+    pose: PoseSequence,
+    task: str,
+    view: str,
+    config: AnalysisConfig,
+    name: str,
+    scene_tilt: SceneTilt | None = None,
 ) -> tuple[CameraEstimate, EnvelopeCheck]:
     """Estimate the camera's placement and compare it with the validated envelope.
+
+    The roll is the room's verticals' where ``scene_tilt`` was read, else the subject's
+    long axis' (:func:`screener.capture.with_scene_tilt`).
 
     Raises
     ------
@@ -1023,6 +1038,7 @@ def check_capture(
         long_side_fov_deg=config.capture.assumed_long_side_fov_deg,
         fov_sensitivity_deg=config.capture.fov_sensitivity_deg,
     )
+    camera = with_scene_tilt(camera, scene_tilt)
     envelope = load_envelope(config.capture.envelope_path)
     check = check_envelope(
         camera, envelope, view, float(pose.fps), correct=config.capture.correct_roll

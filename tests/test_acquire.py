@@ -52,6 +52,7 @@ def test_search_results_are_cached_with_the_keypoints(sample_clip, tmp_path, mon
     assert again.raw.source["cache"] == "hit"
     assert again.other_people == first.other_people
     assert again.faces == first.faces
+    assert again.scene_tilt == first.scene_tilt is not None
 
     # other search settings: not taken from the cache
     fewer = config.model_copy(
@@ -156,7 +157,9 @@ def test_analysing_a_sample_clip_decodes_it_once(sample_clip, monkeypatch):
 
     # the same findings as searching frames read from the file
     monkeypatch.undo()
-    assert acquire._search_frames(sample_clip, got.raw, got.config) == (got.other_people, got.faces)
+    assert acquire._search_frames(sample_clip, got.raw, got.config) == acquire.Searches(
+        got.other_people, got.faces, got.scene_tilt
+    )
 
 
 def test_frames_the_pose_pass_did_not_keep_are_read(sample_clip, monkeypatch):

@@ -20,6 +20,7 @@ import pytest
 
 import screener
 from screener.capture import (
+    ROLL_FROM_ROOM,
     CameraEstimate,
     OtherPeople,
     OtherPeopleFramePicker,
@@ -29,6 +30,7 @@ from screener.capture import (
     estimate_camera,
     load_envelope,
     other_people_frames,
+    with_scene_tilt,
 )
 from screener.config import AnalysisConfig, CaptureConfig, PoseConfig
 from screener.errors import ConfigError, NoPersonError, ViewError
@@ -36,6 +38,7 @@ from screener.keypoints import PoseSequence, empty_pose_sequence
 from screener.landmarks import INDEX, N_LANDMARKS
 from screener.pipeline import oriented_pose, other_people_warnings
 from screener.pose import estimate_pose
+from screener.scene import SceneTilt
 from tests.synthetic import jog_in_place, standing_figure
 
 IMAGE_W, IMAGE_H = 1080, 1920
@@ -349,6 +352,58 @@ def test_oriented_pose_is_what_the_capture_check_reads() -> None:
     camera = estimate_camera(oriented, "jog")
     assert camera.yaw_deg == pytest.approx(result.summary["capture"]["yaw_deg"], abs=1e-9)
     assert camera.roll_deg == pytest.approx(result.summary["capture"]["roll_deg"], abs=1e-9)
+
+
+# --- the room's verticals as the roll ---------------------------------------------------
+
+
+def test_the_room_sets_the_roll_only_where_it_was_read() -> None:
+    body = _estimate(roll_deg=6.0, body_roll_deg=6.0)
+    room = with_scene_tilt(body, SceneTilt(1.0, 40, 4))
+    assert room.roll_deg == 1.0 and room.roll_source == ROLL_FROM_ROOM
+    assert room.body_roll_deg == 6.0
+    assert with_scene_tilt(body, SceneTilt(1.0, 5, 4)) is body  # too few segments
+    assert with_scene_tilt(body, SceneTilt(None, 0, 4)) is body
+    assert with_scene_tilt(body, None) is body
+
+
+def test_a_lean_from_the_rooms_vertical_is_reported_in_the_patients_terms(
+    envelope: Any,
+) -> None:
+    leaning = with_scene_tilt(_estimate(roll_deg=7.0, body_roll_deg=7.0), SceneTilt(1.0, 40, 4))
+    front = check_envelope(leaning, envelope, "anterior", 30.0)
+    (text,) = front.warnings
+    assert "leans about 6° to their left of the room's vertical throughout" in text
+    assert front.roll_correction_deg == pytest.approx(-1.0)  # the camera's, not the body's
+    behind = check_envelope(leaning, envelope, "posterior", 30.0)
+    assert "to their right" in behind.warnings[0]
+    upright = with_scene_tilt(_estimate(roll_deg=3.0, body_roll_deg=3.0), SceneTilt(1.0, 40, 4))
+    assert check_envelope(upright, envelope, "anterior", 30.0).warnings == ()
+    # without the room's reading the body's tilt is the camera's, as before
+    alone = check_envelope(_estimate(roll_deg=7.0, body_roll_deg=7.0), envelope, "anterior", 30.0)
+    assert "leans" not in " ".join(alone.warnings)
+    assert alone.roll_correction_deg == pytest.approx(-7.0)
+
+
+def test_a_level_room_keeps_a_leaning_patient_from_being_refused() -> None:
+    """The body's axis tilted 12° (beyond the refusal limit): refused when only the body
+    tells; measured, with the lean reported, when the room's verticals say the picture is
+    level; straightened by the room's 4° when they say so."""
+    config = _quiet()
+    with pytest.raises(ViewError, match="tilted about 12°"):
+        screener.analyze_pose(_jog(12.0), task="jog", view="anterior", config=config)
+    level = screener.analyze_pose(
+        _jog(12.0), task="jog", view="anterior", config=config, scene_tilt=SceneTilt(0.0, 40, 4)
+    )
+    assert any("leans about 12°" in w for w in level.summary["quality"]["warnings"])
+    roll = level.summary["provenance"]["roll_correction"]
+    assert roll["applied_deg"] == 0.0 and roll["source"] == ROLL_FROM_ROOM
+    assert level.summary["capture"]["scene_tilt"]["tilt_deg"] == 0.0
+    tilted = screener.analyze_pose(
+        _jog(4.0), task="jog", view="anterior", config=config, scene_tilt=SceneTilt(4.0, 40, 4)
+    )
+    assert tilted.summary["provenance"]["roll_correction"]["applied_deg"] == pytest.approx(-4.0)
+    assert not any("leans" in w for w in tilted.summary["quality"]["warnings"])
 
 
 def test_a_phone_rolled_beyond_the_envelope_is_refused_in_one_line() -> None:

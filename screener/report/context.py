@@ -13,6 +13,7 @@ import math
 from datetime import UTC, datetime
 from typing import Any
 
+from screener.capture import ROLL_FROM_ROOM
 from screener.faults import (
     RESEARCH_ONLY_METRICS,
     flag_faults,
@@ -208,7 +209,10 @@ def capture_sentence(capture: dict[str, Any]) -> str:
         parts.append(f"tilted {abs(pitch):.0f}° {'down' if pitch >= 0 else 'up'}")
     roll = capture.get("roll_deg")
     if roll is not None:
-        parts.append(f"rolled {roll:+.1f}°")
+        from_room = capture.get("roll_source") == ROLL_FROM_ROOM
+        parts.append(
+            f"rolled {roll:+.1f}°" + (f" (read from the {ROLL_FROM_ROOM})" if from_room else "")
+        )
     height = capture.get("camera_height_m")
     if height is not None and capture.get("camera_height_method") == "approach":
         # only the walk's estimate is stated: the other one reads where the camera aims
