@@ -16,8 +16,10 @@ against the rendered contact the shares of every true stance phase whose start, 
 both are within 50 ms, with the biases and SDs of the found ones.
 
 Session 8 ran it on ``corpus/jogs_lifted_inside`` and the opened hold-outs 8-13
-(docs/accuracy.md, "Feet that roll and clear the floor"). The default limit is not
-changed by it: an exploration, not a fit.
+(docs/accuracy.md, "Feet that roll and clear the floor"); session 9 with ``--task walk``
+on ``corpus/walks_roll_inside``, the opened hold-outs 8-14 and ``corpus/val`` ("Stance
+timing on a real walk"). The default limits are not changed by it: an exploration, not
+a fit.
 
 Prints figures and asserts nothing.
 """
