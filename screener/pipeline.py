@@ -214,7 +214,7 @@ def analyze_pose(
         frames, cleaned.pose, task_est.task, chosen_view, side, config, corrections, name
     )
     spec = get_task(task_est.task)
-    depth = _squat_depth(events, stance_side, spec.name) if spec.check_depth else None
+    depth = _squat_depth(events, cleaned.pose, stance_side, spec.name) if spec.check_depth else None
     if depth is not None and depth["reached"] is False:
         warnings.append(depth["note"])
     errors_path = _measurement_errors_path(config, frame_model)
@@ -836,13 +836,23 @@ def decode_warnings(decode: dict[str, Any]) -> list[str]:
     return out
 
 
-def _squat_depth(events: pd.DataFrame, stance_side: str | None, task: str) -> dict[str, Any]:
+def _squat_depth(
+    events: pd.DataFrame, pose: PoseSequence, stance_side: str | None, task: str
+) -> dict[str, Any]:
     """Depth of a squat against the task's capture guide (see screener.capture_guide)."""
-    from screener.capture_guide import CAPTURE_PATH, load_capture_guides, squat_depth
-
-    return squat_depth(
-        events[events["side"] == stance_side], load_capture_guides(CAPTURE_PATH)[task]
+    from screener.capture_guide import (
+        CAPTURE_PATH,
+        knee_flexion_from_descent_deg,
+        load_capture_guides,
+        squat_depth,
     )
+
+    guide = load_capture_guides(CAPTURE_PATH)[task]
+    reps = events[(events["side"] == stance_side) & (events["kind"] == "rep")]
+    if stance_side is None or reps.empty:
+        return squat_depth(np.array([]), guide)
+    peaks = [int(np.argmin(np.abs(pose.time_s - t))) for t in reps["t_peak_s"].to_numpy(float)]
+    return squat_depth(knee_flexion_from_descent_deg(pose, stance_side, peaks), guide)
 
 
 def implausible_reading_warnings(

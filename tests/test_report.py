@@ -539,15 +539,39 @@ def test_flag_accuracy_is_the_screeners_measured_error_with_its_tracking():
 
 
 def test_squat_depth_is_checked_against_the_capture_guide():
-    import pandas as pd
-
     from screener.capture_guide import CAPTURE_PATH, load_capture_guides, squat_depth
 
     guide = load_capture_guides(CAPTURE_PATH)["sls"]
     assert any("hands on the hips" in s for s in guide.steps)
-    shallow = squat_depth(pd.DataFrame({"knee_flexion_deg": [20.0, 25.0]}), guide)
+    shallow = squat_depth(np.array([20.0, 25.0]), guide)
     assert shallow["reached"] is False and "shallower" in shallow["note"]
-    deep = squat_depth(pd.DataFrame({"knee_flexion_deg": [55.0, 60.0]}), guide)
+    deep = squat_depth(np.array([55.0, 60.0]), guide)
     assert deep["reached"] is True and deep["mean_knee_flexion_deg"] == 57.5
-    unknown = squat_depth(pd.DataFrame({"knee_flexion_deg": [float("nan")]}), guide)
+    assert "pelvis comes down" in deep["note"]
+    unknown = squat_depth(np.array([float("nan")]), guide)
     assert unknown["reached"] is None
+
+
+@pytest.mark.parametrize("knee_deg", [30.0, 45.0, 70.0])
+def test_squat_depth_is_read_from_the_pelvis_descent(knee_deg):
+    """A leg whose shank and thigh tilt forward by half the knee's flexion each: the
+    pelvis comes down to cos(knee/2) of the standing height, whatever the image scale."""
+    from screener.capture_guide import knee_flexion_from_descent_deg
+    from screener.keypoints import empty_pose_sequence
+
+    pose = empty_pose_sequence(np.arange(30) / 30.0, (1080, 1920))
+    image = pose.image_xy_px.copy()
+    leg_px = 700.0
+    descent = np.ones(30)
+    descent[10:20] = np.cos(np.radians(knee_deg) / 2.0)  # the deepest stretch
+    for side, x in (("left", 500.0), ("right", 580.0)):
+        image[:, INDEX[f"{side}_ankle"]] = np.column_stack([np.full(30, x), np.full(30, 1800.0)])
+        image[:, INDEX[f"{side}_hip"]] = np.column_stack(
+            [np.full(30, x), 1800.0 - leg_px * descent]
+        )
+    pose = pose.with_arrays(image_xy_px=image)
+    (deep, standing) = knee_flexion_from_descent_deg(pose, "right", [15, 3])
+    assert deep == pytest.approx(knee_deg, abs=0.01)
+    assert standing == pytest.approx(0.0, abs=0.01)
+    hidden = pose.with_arrays(image_xy_px=np.full_like(image, np.nan))
+    assert np.isnan(knee_flexion_from_descent_deg(hidden, "right", [15])).all()
