@@ -31,6 +31,7 @@ class TaskGuide(BaseModel):
     steps: list[str] = Field(min_length=1)
     min_depth_knee_flexion_deg: float | None = Field(None, gt=0, lt=180)
     depth_basis: str = ""
+    depth_error: str = ""
 
 
 @cached_by_file
@@ -58,8 +59,6 @@ def load_capture_guides(path: str | Path) -> dict[str, TaskGuide]:
 DEPTH_WINDOW_FRAMES = 2
 #: The standing pelvis height: this percentile of the clip's (the highest, less noise).
 STANDING_PERCENTILE = 95.0
-#: The depth estimate's error measured on the renders (docs/accuracy.md, session 9).
-DEPTH_ERROR_NOTE = "about ±10°"
 
 
 def knee_flexion_from_descent_deg(
@@ -146,9 +145,10 @@ def squat_depth(depths_deg: FloatArray, guide: TaskGuide) -> dict[str, Any]:
         }
     mean = float(values.mean())
     reached = bool(mean >= need)
+    error = f"{guide.depth_error}, " if guide.depth_error else ""
     note = (
-        f"squat depth about {mean:.0f} deg of knee flexion ({DEPTH_ERROR_NOTE}, from how "
-        "far the pelvis comes down), "
+        f"squat depth about {mean:.0f} deg of knee flexion ({error}from how far the pelvis "
+        "comes down), "
         + (
             f"at or past the {need:.0f} deg the norms assume"
             if reached
