@@ -48,7 +48,7 @@ import numpy.typing as npt
 from bench.stance_contact import config_with_stance_limit
 from screener.cleaning import clean_pose
 from screener.config import AnalysisConfig
-from screener.events import detect_stance, leg_length_px, stance_spans
+from screener.events import detect_stance, foot_speed_leg_per_s, stance_spans
 from screener.keypoints import PoseSequence
 from screener.pose import estimate_pose
 
@@ -134,20 +134,15 @@ def crop_walker(src: Path, dst: Path) -> Path:
 
 
 def read_grey_frames(path: Path) -> GreyFrames:
-    """Every frame of ``path`` in grey, float32."""
+    """Every frame of ``path`` at full size, in grey, float32."""
     import cv2
 
-    capture = cv2.VideoCapture(str(path))
-    frames = []
-    try:
-        while True:
-            ok, frame = capture.read()
-            if not ok:
-                break
-            frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY).astype(np.float32))
-    finally:
-        capture.release()
-    return frames
+    from screener.video import iter_frames
+
+    return [
+        cv2.cvtColor(frame.rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
+        for frame in iter_frames(path, max_long_side_px=None)
+    ]
 
 
 def still_since(
@@ -204,10 +199,15 @@ def reference_stances(raw: PoseSequence, grey: GreyFrames) -> list[Stance]:
     return stances
 
 
-def stance_edges(raw: PoseSequence, config: AnalysisConfig) -> dict[str, list[tuple[int, int]]]:
-    """The walk's stance phases as the screener finds them: ``side -> [(first frame,
-    last frame), ...]``."""
-    pose = clean_pose(raw, config.cleaning, config.cutoff_for("walk")).pose
+def walk_pose(raw: PoseSequence, config: AnalysisConfig) -> PoseSequence:
+    """The landmarks cleaned as for a walk (the cleaning does not depend on the stance
+    speed limit: done once)."""
+    return clean_pose(raw, config.cleaning, config.cutoff_for("walk")).pose
+
+
+def stance_edges(pose: PoseSequence, config: AnalysisConfig) -> dict[str, list[tuple[int, int]]]:
+    """The walk's stance phases as the screener finds them in cleaned landmarks:
+    ``side -> [(first frame, last frame), ...]``."""
     spans = stance_spans(detect_stance(pose, "walk", config.events), pose.time_s, config.events)
     out: dict[str, list[tuple[int, int]]] = {"left": [], "right": []}
     for span in spans:
@@ -225,24 +225,16 @@ def edge_error(reference: int | None, found: list[int]) -> int | None:
 
 
 def foot_speeds_leg_per_s(
-    raw: PoseSequence, config: AnalysisConfig, stances: list[Stance]
+    pose: PoseSequence, stances: list[Stance]
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """The slower of heel and toe (leg lengths per second in the image, as
-    :func:`screener.events.detect_stance` measures it) in the reference stance phases
-    and in the swings between them."""
-    pose = clean_pose(raw, config.cleaning, config.cutoff_for("walk")).pose
-    scale = leg_length_px(pose)
+    """The stance rule's foot speed (:func:`screener.events.foot_speed_leg_per_s`) in the
+    reference stance phases and in the swings between them."""
     in_stance, in_swing = [], []
     by_side: dict[str, list[Stance]] = {}
     for s in stances:
         by_side.setdefault(s.side, []).append(s)
     for side, phases in by_side.items():
-        speeds = [
-            np.linalg.norm(np.gradient(pose.xy(f"{side}_{part}"), pose.time_s, axis=0), axis=1)
-            / scale
-            for part in ("heel", "foot_index")
-        ]
-        speed = np.fmin(*speeds)
+        speed = foot_speed_leg_per_s(pose, side)
         for k, s in enumerate(phases):
             if s.first is not None:
                 in_stance.append(speed[s.first : s.last + 1])
@@ -278,7 +270,8 @@ def main(argv: list[str] | None = None) -> int:
         out.write(f" [{s.last_by_pixels if s.last_by_pixels is not None else '-'}]\n")
     checked = [s.last_by_pixels - s.last for s in stances if s.last_by_pixels is not None]
     out.write(f"toe-off, pixels minus eye (frames): {checked}\n")
-    in_stance, in_swing = foot_speeds_leg_per_s(raw, default, stances)
+    pose = walk_pose(raw, default)
+    in_stance, in_swing = foot_speeds_leg_per_s(pose, stances)
     speeds = (
         float(np.nanmedian(in_stance)),
         float(np.nanpercentile(in_stance, 95)),
@@ -291,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     default_limit = default.events.stance_heel_speed_max_leg_per_s["walk"]
     for limit in (float(v) for v in args.limits.split(",")):
-        found = stance_edges(raw, config_with_stance_limit(limit, "walk"))
+        found = stance_edges(pose, config_with_stance_limit(limit, "walk"))
         mark = " (default)" if limit == default_limit else ""
         out.write(f"speed limit {limit:g} leg/s{mark}:\n")
         for kind in ("first", "last"):

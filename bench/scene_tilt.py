@@ -8,8 +8,8 @@ Usage::
 For each camera of each calibrated folder (``cam01.mp4`` ... and their Qualisys
 calibration ``Calib.qca.txt``; default ``../shared/real_videos/pose2sim_multiperson``),
 the pose is estimated, the frames the screener searches for the room's verticals are
-read (:func:`screener.acquire` takes every other frame of the second-person search, at
-its 640-px size) and :func:`screener.scene.estimate_scene_tilt` reads the tilt at the
+read (:func:`screener.acquire.scene_tilt_frames`, at the second-person search's 640-px
+size) and :func:`screener.scene.estimate_scene_tilt` reads the tilt at the
 tracked subject's mid-hip. The truth is the lab's vertical through that image point as
 the calibrated camera sees it (the direction toward its vertical vanishing point: roll
 plus the perspective of a pitched camera). The subject's long axis
@@ -34,7 +34,8 @@ import numpy as np
 
 from bench.multiview import Camera, read_qca
 from bench.real_video_agreement import CALIBRATION, DEFAULT_FOLDER, LAB_UP
-from screener.capture import OTHER_PEOPLE_LONG_SIDE_PX, estimate_roll_deg, other_people_frames
+from screener.acquire import scene_tilt_frames
+from screener.capture import OTHER_PEOPLE_LONG_SIDE_PX, estimate_roll_deg
 from screener.config import AnalysisConfig
 from screener.keypoints import FloatArray, PoseSequence
 from screener.landmarks import INDEX
@@ -45,8 +46,7 @@ from screener.video import read_frames
 
 def searched_frames(video: Path, raw: PoseSequence) -> dict[int, np.ndarray]:
     """The frames the screener reads the room's verticals on, at their size."""
-    config = AnalysisConfig()
-    picked = other_people_frames(raw, config.capture.other_people_frames)[::2]
+    picked = scene_tilt_frames(raw, AnalysisConfig())
     return read_frames(video, {OTHER_PEOPLE_LONG_SIDE_PX: picked})[OTHER_PEOPLE_LONG_SIDE_PX]
 
 

@@ -7,7 +7,7 @@ Usage::
 For every single-leg squat in the folders (a corpus or a rendered set with truth), the
 screener runs with the task given. Per repetition of the stance leg, the knee flexion at
 the deepest point as the depth check reads it (from the pelvis' descent,
-:func:`screener.capture_guide.knee_flexion_from_descent_deg`) and as MediaPipe's 3D
+:func:`screener.capture_guide.repetition_depths_deg`) and as MediaPipe's 3D
 landmarks give it (``events.csv``'s ``knee_flexion_deg``) are compared with the truth at
 the same instant; per clip, whether the check (the mean over the repetitions against the
 capture guide's minimum) agrees with the same check on the truth. Inside and outside the
@@ -27,11 +27,7 @@ import numpy as np
 import pandas as pd
 
 from bench.accuracy import analyze_clip, inside_envelope, load_truth, truth_event_value
-from screener.capture_guide import (
-    CAPTURE_PATH,
-    knee_flexion_from_descent_deg,
-    load_capture_guides,
-)
+from screener.capture_guide import CAPTURE_PATH, load_capture_guides, repetition_depths_deg
 from screener.config import AnalysisConfig
 from screener.errors import ScreenerError
 
@@ -48,16 +44,11 @@ def repetition_rows(folders: list[Path]) -> pd.DataFrame:
             except ScreenerError as exc:
                 sys.stdout.write(f"  {truth_path.name}: {exc}\n")
                 continue
-            side = result.summary["stance_side"]
-            reps = [
-                e
-                for e in result.events.to_dict("records")
-                if e["kind"] == "rep" and e["side"] == side
-            ]
-            pose = result.pose
-            peaks = [int(np.argmin(np.abs(pose.time_s - e["t_peak_s"]))) for e in reps]
-            descent = knee_flexion_from_descent_deg(pose, side, peaks)
-            for event, by_descent in zip(reps, descent, strict=True):
+            depths = repetition_depths_deg(
+                result.events, result.pose, result.summary["stance_side"]
+            )
+            for index, by_descent in depths.items():
+                event = result.events.loc[index].to_dict()
                 rows.append(
                     {
                         "clip": f"{folder.name}/{truth_path.name}",

@@ -221,14 +221,19 @@ class SearchFrameTap:
             self._cond.notify_all()
 
 
+def scene_tilt_frames(raw: PoseSequence, config: AnalysisConfig) -> list[int]:
+    """The frames the room's verticals are read on: every other frame of the
+    second-person search (:func:`screener.capture.other_people_frames`), which decodes
+    them anyway; the background is still, so four frames give enough lines."""
+    return other_people_frames(raw, config.capture.other_people_frames)[::2]
+
+
 def _search_frames(
     path: Path, raw: PoseSequence, config: AnalysisConfig, tap: SearchFrameTap | None = None
 ) -> Searches:
     """The searches for a second person, for the face and for the room's verticals, on
-    the frames the pose pass kept (``tap``) and those it could not, decoded in one pass.
-
-    The room's verticals are read on every other frame of the second-person search (the
-    background is still: four frames give enough lines)."""
+    the frames the pose pass kept (``tap``) and those it could not, decoded in one pass
+    (the room's on :func:`scene_tilt_frames`)."""
     from screener.capture import detect_other_people
     from screener.scene import estimate_scene_tilt
     from screener.video import read_frames
@@ -239,9 +244,8 @@ def _search_frames(
     check_others, check_face = capture.check_other_people, capture.check_face
     check_scene = capture.check_scene_tilt
     n_others = capture.other_people_frames
-    picked = other_people_frames(raw, n_others) if check_others or check_scene else []
-    others_wanted = picked if check_others else []
-    scene_wanted = picked[::2] if check_scene else []
+    others_wanted = other_people_frames(raw, n_others) if check_others else []
+    scene_wanted = scene_tilt_frames(raw, config) if check_scene else []
     faces_wanted = face_search_frames(raw) if check_face else []
     kept = tap.others if tap is not None else {}
     regions = tap.face_regions if tap is not None else {}

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from screener.config import MODELS_DIR
@@ -107,6 +108,18 @@ def knee_flexion_from_descent_deg(
             ratio = float(np.nanmedian(window)) / standing
             out[k] = 2.0 * math.degrees(math.acos(min(1.0, max(-1.0, ratio))))
     return out
+
+
+def repetition_depths_deg(
+    events: pd.DataFrame, pose: PoseSequence, stance_side: str | None
+) -> pd.Series:
+    """:func:`knee_flexion_from_descent_deg` at the deepest point of each repetition of
+    the stance leg, indexed like those rows of ``events`` (empty without a stance side)."""
+    reps = events[(events["side"] == stance_side) & (events["kind"] == "rep")]
+    if stance_side is None or reps.empty:
+        return pd.Series(dtype=float)
+    peaks = [int(np.argmin(np.abs(pose.time_s - t))) for t in reps["t_peak_s"].to_numpy(float)]
+    return pd.Series(knee_flexion_from_descent_deg(pose, stance_side, peaks), index=reps.index)
 
 
 def squat_depth(depths_deg: FloatArray, guide: TaskGuide) -> dict[str, Any]:

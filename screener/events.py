@@ -84,6 +84,27 @@ def foot_point_px(pose: PoseSequence, side: str) -> FloatArray:
         return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
+def foot_speed_leg_per_s(
+    pose: PoseSequence, side: str, scale: FloatArray | None = None
+) -> FloatArray:
+    """Image speed of the slower of a foot's heel and toe, in leg lengths per second.
+
+    Each of the two falls back to the foot's mean point (:func:`foot_point_px`) where it
+    is not seen; ``scale`` is :func:`leg_length_px` of ``pose`` (computed if None). The
+    speed :func:`detect_stance` holds stance on.
+    """
+    t = pose.time_s
+    scale = leg_length_px(pose) if scale is None else scale
+    foot = foot_point_px(pose, side)
+    speeds = []
+    for part in ("heel", "foot_index"):
+        xy = pose.xy(f"{side}_{part}")
+        xy = np.where(np.isfinite(xy), xy, foot)
+        with np.errstate(all="ignore"):
+            speeds.append(np.linalg.norm(np.gradient(xy, t, axis=0), axis=1) / scale)
+    return np.asarray(np.fmin(*speeds))
+
+
 def detect_stance(pose: PoseSequence, task: str, config: EventConfig) -> dict[str, BoolArray]:
     """Per-frame stance of each foot for walking or jogging.
 
@@ -121,17 +142,11 @@ def detect_stance(pose: PoseSequence, task: str, config: EventConfig) -> dict[st
     speed_max = config.stance_heel_speed_max_leg_per_s[task]
     out: dict[str, BoolArray] = {}
     for side in SIDES:
-        foot = foot_point_px(pose, side)
-        heel = pose.xy(f"{side}_heel")
-        heel = np.where(np.isfinite(heel), heel, foot)
-        toe = pose.xy(f"{side}_foot_index")
-        toe = np.where(np.isfinite(toe), toe, foot)
+        speed = foot_speed_leg_per_s(pose, side, scale)
         with np.errstate(all="ignore"):
-            heel_speed = np.linalg.norm(np.gradient(heel, t, axis=0), axis=1) / scale
-            toe_speed = np.linalg.norm(np.gradient(toe, t, axis=0), axis=1) / scale
-            speed = np.fmin(heel_speed, toe_speed)
             stance = speed < speed_max
             if task == "jog":
+                foot = foot_point_px(pose, side)
                 ground = _ground_level_px(foot[:, 1], stance, t)
                 height = np.abs(foot[:, 1] - ground)
                 stance &= height / scale < config.stance_height_max_leg

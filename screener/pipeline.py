@@ -842,17 +842,13 @@ def _squat_depth(
     """Depth of a squat against the task's capture guide (see screener.capture_guide)."""
     from screener.capture_guide import (
         CAPTURE_PATH,
-        knee_flexion_from_descent_deg,
         load_capture_guides,
+        repetition_depths_deg,
         squat_depth,
     )
 
-    guide = load_capture_guides(CAPTURE_PATH)[task]
-    reps = events[(events["side"] == stance_side) & (events["kind"] == "rep")]
-    if stance_side is None or reps.empty:
-        return squat_depth(np.array([]), guide)
-    peaks = [int(np.argmin(np.abs(pose.time_s - t))) for t in reps["t_peak_s"].to_numpy(float)]
-    return squat_depth(knee_flexion_from_descent_deg(pose, stance_side, peaks), guide)
+    depths = repetition_depths_deg(events, pose, stance_side).to_numpy(float)
+    return squat_depth(depths, load_capture_guides(CAPTURE_PATH)[task])
 
 
 def implausible_reading_warnings(

@@ -14,6 +14,7 @@ from bench.real_walk_events import (
     read_grey_frames,
     reference_stances,
     stance_edges,
+    walk_pose,
 )
 from screener.config import AnalysisConfig
 from screener.pose import estimate_pose
@@ -49,7 +50,7 @@ def test_real_videos_walk_stance_edges_fall_on_the_walkers_contacts(
     # the screener's rule, at its default speed limit: where it finds a stance phase
     # its edges are within a frame of the contacts (measured: 5 of 8 toe-offs and
     # 3 of 7 heel strikes; the others missed or 4-6 frames off)
-    found = stance_edges(raw, config)
+    found = stance_edges(walk_pose(raw, config), config)
     toe_offs = [edge_error(s.last, [e for _, e in found[s.side]]) for s in stances]
     strikes = [edge_error(s.first, [b for b, _ in found[s.side]]) for s in stances]
     assert sum(e is not None and abs(e) <= 1 for e in toe_offs) >= 4
