@@ -17,7 +17,9 @@ The estimates are read from the landmarks the pipeline's capture check reads
 the raw landmarks where the view cannot be told). A corpus clip's yaw truth is the lens'
 azimuth around the point the camera looks at (:func:`bench.accuracy.camera_azimuth_deg`:
 the nominal yaw plus the camera's sideways shift), + toward the subject's left in either
-view; the yaw warnings of the envelope (``warn_abs``) are counted per band of that azimuth.
+view (for a walk, the camera looks at a point of the walking line, so this is also the angle
+between the walking line and the line of sight, which a walk's estimate reads from its path:
+``yaw by walking path``); the yaw warnings of the envelope (``warn_abs``) are counted per band of that azimuth.
 The yaw and pitch errors are also printed per task and view, separately for the
 training and validation folders, the hold-outs (folders named ``final*``) and any other
 folder, with the yaw warnings per view.
@@ -91,7 +93,11 @@ def _truth(truth: dict) -> dict[str, float]:
 
 
 def _row(name: str, est: dict[str, Any], truth: dict[str, float]) -> str:
-    cells = [f"{name:34s}", f"lens by {est['height_method']:8s}"]
+    cells = [
+        f"{name:34s}",
+        f"lens by {est['height_method']:8s}",
+        f"yaw by {est['yaw_method']:12s} (body {est['body_yaw']:6.1f})",
+    ]
     for key, fmt in (
         ("yaw", "{:6.1f}"),
         ("pitch", "{:6.1f}"),
@@ -109,6 +115,8 @@ def _estimate(pose: PoseSequence, task: str | None) -> dict[str, Any]:
     e = estimate_camera(pose, task)
     return {
         "height_method": e.camera_height_method,
+        "yaw_method": e.yaw_method,
+        "body_yaw": e.body_yaw_deg,
         "yaw": e.yaw_deg,
         "pitch": e.pitch_deg,
         "height": e.camera_height_m,

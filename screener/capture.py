@@ -85,6 +85,12 @@ APPROACH_MAX_SCATTER = 0.35
 #: At most this many frames (evenly spread over those with a pose) give the approach's
 #: lines: a long clip costs no more than a 4-second walk at 60 fps.
 APPROACH_MAX_FRAMES = 240
+#: A walk's path (the mid-hip's, in the camera's frame) must span at least this far,
+#: metres along its direction, for the lens' azimuth to be read from it (the rendered
+#: walks: 1.4-4.8 m).
+WALK_PATH_MIN_SPAN_M = 1.0
+#: At most this many frames (evenly spread over those with a pose) place the path.
+WALK_PATH_MAX_FRAMES = 120
 #: Relative slack on the envelope's frame-rate limits: a rate measured from the frames'
 #: time stamps (240.0000000001 for a 240 fps clip; phones' "240 fps" varies by a few
 #: tenths) is the nominal rate.
@@ -108,6 +114,13 @@ class CameraEstimate:
     yaw_deg
         Camera azimuth around the subject from the frontal axis it films (anterior or
         posterior), positive when the camera is toward the SUBJECT's left. NaN if unknown.
+        For a walk toward or away from the camera, the angle between the walking line and
+        the camera's line of sight (:func:`walking_path_yaw_deg`); otherwise the body's
+        (``body_yaw_deg``).
+    yaw_method
+        ``"walking path"`` or ``"body"``: which of the two gave ``yaw_deg``.
+    body_yaw_deg
+        The azimuth read from the body's hip and shoulder lines in every task.
     pitch_deg
         The camera's downward tilt (:func:`estimate_pitch_deg`); NaN for a squat with no
         frames standing on both feet.
@@ -159,6 +172,8 @@ class CameraEstimate:
     n_frames_posed: int = 0
     camera_height_method: str = "horizon"
     body_roll_deg: float = float("nan")
+    yaw_method: str = "body"
+    body_yaw_deg: float = float("nan")
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready fields (NaN becomes None)."""
@@ -390,6 +405,59 @@ def _yaw_and_distance(pose: PoseSequence, frames: np.ndarray, focal: float) -> t
     return yaw, float(np.linalg.norm(hip))
 
 
+def walking_path_yaw_deg(pose: PoseSequence, focal: float) -> float:
+    """The lens' azimuth from a walk's path: the angle between the walking line and the
+    camera's line of sight.
+
+    Parameters
+    ----------
+    pose
+        Landmarks of a walk toward or away from the camera.
+    focal
+        Assumed focal length, pixels.
+
+    Returns
+    -------
+    float
+        Degrees, positive when the camera is toward the walker's left of the walking line
+        (the sign of :attr:`CameraEstimate.yaw_deg`, in either view); NaN when the path
+        spans less than :data:`WALK_PATH_MIN_SPAN_M`.
+
+    Notes
+    -----
+    :func:`pose_in_camera` places the mid-hip of up to :data:`WALK_PATH_MAX_FRAMES`
+    frames in the camera's frame; the path's direction is the principal axis of those
+    points on the floor plane (x, z), oriented by time. With ``m`` that direction, the
+    azimuth is ``atan2(-m_x, |m_z|)``: walking straight along the line of sight reads 0
+    toward or away from the camera. The body's own axes (:func:`_yaw_and_distance`) read
+    a walker's azimuth with more scatter (docs/capture.md), and they give the direction
+    to the walker at each moment, which changes along the path whenever the camera is
+    off the walking line; the walking line is what a clinician places the phone against.
+    The depth of each point scales with the assumed focal length: a narrower true field
+    of view than assumed reads the azimuth larger (renders at 41-45° against the assumed
+    65°: about 1.4 times at 25-35°).
+    """
+    usable = np.flatnonzero(pose.detected & np.isfinite(pose.world_xyz_m[:, INDEX["left_hip"], 0]))
+    if usable.size > WALK_PATH_MAX_FRAMES:
+        usable = usable[np.linspace(0, usable.size - 1, WALK_PATH_MAX_FRAMES).round().astype(int)]
+    pts, posed = pose_in_camera(pose, usable, focal)
+    hip = 0.5 * (pts[posed, INDEX["left_hip"]] + pts[posed, INDEX["right_hip"]])
+    keep = np.isfinite(hip).all(axis=1)
+    floor = hip[keep][:, [0, 2]]
+    if floor.shape[0] < 10:
+        return float("nan")
+    centred = floor - floor.mean(axis=0)
+    direction = np.linalg.svd(centred, full_matrices=False)[2][0]
+    along = centred @ direction
+    lo, hi = np.percentile(along, [5, 95])
+    if hi - lo < WALK_PATH_MIN_SPAN_M:
+        return float("nan")
+    order = usable[posed][keep].astype(float)
+    if np.corrcoef(order, along)[0, 1] < 0:  # orient the direction by time
+        direction = -direction
+    return math.degrees(math.atan2(-direction[0], abs(direction[1])))
+
+
 def estimate_pitch_deg(pose: PoseSequence, frames: np.ndarray) -> float:
     """The camera's downward tilt from the body's vertical in MediaPipe's world landmarks.
 
@@ -615,7 +683,9 @@ def estimate_camera(
     ground (all frames if there are too few): :func:`pose_in_camera` puts each frame's
     world landmarks (metric, centred on the hips) in camera coordinates. The lateral
     axis is the mean of the hip and shoulder lines; the yaw is the azimuth of the lens
-    around the camera's vertical from the subject's frontal axis. The lens height is
+    around the camera's vertical from the subject's frontal axis, except on a walk whose
+    path spans at least :data:`WALK_PATH_MIN_SPAN_M`, where it is the angle between the
+    walking line and the line of sight (:func:`walking_path_yaw_deg`). The lens height is
     :func:`camera_height_from_approach` when the subject walks toward or away from the
     camera, else :func:`camera_height`. MediaPipe scales every body to an average adult, so
     heights and the distance scale with the subject's true size, and the distance with
@@ -636,16 +706,24 @@ def estimate_camera(
     method = "horizon"
     if np.isfinite(approach):
         heights["height"], method = approach, "approach"
-    yaw, distance = _yaw_and_distance(pose, pool, focal)
+    body_yaw, distance = _yaw_and_distance(pose, pool, focal)
+    path_yaw = walking_path_yaw_deg(pose, focal) if task == "walk" else float("nan")
+    on_path = bool(np.isfinite(path_yaw))
+    yaw = path_yaw if on_path else body_yaw
     sensitivity = {}
     for fov in fov_sensitivity_deg:
-        y, d = _yaw_and_distance(pose, pool, focal_px(pose.image_size_px, fov))
+        other = focal_px(pose.image_size_px, fov)
+        y, d = _yaw_and_distance(pose, pool, other)
+        if on_path:
+            y = walking_path_yaw_deg(pose, other)
         sensitivity[f"fov_{fov:g}_deg"] = {"yaw_deg": y, "distance_m": d}
     return CameraEstimate(
         roll_deg=roll,
         roll_source=source,
         body_roll_deg=roll,
         yaw_deg=yaw,
+        yaw_method="walking path" if on_path else "body",
+        body_yaw_deg=body_yaw,
         pitch_deg=pitch,
         camera_height_m=heights["height"],
         camera_height_landmark=_height_landmark(
@@ -795,10 +873,19 @@ def check_envelope(
     yaw = camera.yaw_deg
     if np.isfinite(yaw) and abs(yaw) > envelope.yaw_warn_abs_deg:
         side = "left" if yaw > 0 else "right"
-        text = (
-            f"the camera is about {abs(yaw):.0f}° to the patient's {side} (validated within "
-            f"±{envelope.yaw_warn_abs_deg:.0f}°): place it {place}, lens at knee height"
-        )
+        if camera.yaw_method == "walking path":
+            text = (
+                f"the patient walks about {abs(yaw):.0f}° off the camera's line of sight, "
+                f"the camera to the {side} of their walking line (validated within "
+                f"±{envelope.yaw_warn_abs_deg:.0f}°): place it {place} on the line they "
+                "walk along, lens at knee height"
+            )
+        else:
+            text = (
+                f"the camera is about {abs(yaw):.0f}° to the patient's {side} (validated "
+                f"within ±{envelope.yaw_warn_abs_deg:.0f}°): place it {place}, lens at "
+                "knee height"
+            )
         (refusals if abs(yaw) > envelope.yaw_refuse_abs_deg else warnings).append(text)
     pitch = camera.pitch_deg
     if np.isfinite(pitch) and abs(pitch) > envelope.pitch_warn_abs_deg:

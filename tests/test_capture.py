@@ -176,6 +176,42 @@ def test_the_lens_height_of_a_walk_toward_the_camera_is_read_whatever_its_tilt(
         assert said == []
 
 
+@pytest.mark.parametrize("view", ["anterior", "posterior"])
+@pytest.mark.parametrize("yaw", [0.0, 12.0, -20.0])
+def test_a_walks_azimuth_is_read_from_its_walking_line(view: str, yaw: float) -> None:
+    """The camera aims at a point of the walking line from ``yaw`` off it: toward the
+    camera (anterior) or away from it (posterior), the angle between the walking line and
+    the line of sight is that yaw, in the sign of the body's estimate."""
+    pose = camera_sequence(approaching, yaw_deg=yaw, view=view)
+    est = estimate_camera(pose, "walk")
+    assert est.yaw_method == "walking path"
+    assert est.yaw_deg == pytest.approx(yaw, abs=1.0)
+    assert np.isfinite(est.body_yaw_deg)
+    # the same clip read as a jog (no path) keeps the body's estimate
+    jog = estimate_camera(pose, "jog")
+    assert jog.yaw_method == "body" and jog.yaw_deg == jog.body_yaw_deg
+
+
+def test_a_walk_too_short_for_a_path_keeps_the_bodys_azimuth() -> None:
+    """Half a metre of walking gives no line: the body's hip and shoulder lines give the
+    azimuth, as in the other tasks."""
+
+    def shuffling(t: float) -> dict[str, np.ndarray]:
+        return {n: p + np.array([0.5 * t / 3.0, 0.0, 0.0]) for n, p in standing_figure().items()}
+
+    est = estimate_camera(camera_sequence(shuffling, yaw_deg=15.0), "walk")
+    assert est.yaw_method == "body"
+    assert est.yaw_deg == pytest.approx(15.0, abs=2.0)
+
+
+def test_a_walk_off_the_line_of_sight_gets_an_instruction_about_the_line(envelope: Any) -> None:
+    est = estimate_camera(camera_sequence(approaching, yaw_deg=-20.0), "walk")
+    (text,) = check_envelope(est, envelope, "anterior", 30.0).warnings
+    assert "the patient walks about 20° off the camera's line of sight" in text
+    assert "the camera to the right of their walking line" in text
+    assert "place it straight in front of the patient on the line they walk along" in text
+
+
 def test_an_approach_whose_frames_disagree_gives_no_lens_height() -> None:
     """Frames alternating between two lines (as when the tracker jumps between two people
     moving about a room) give no approach estimate: the horizon method is reported."""
@@ -603,6 +639,30 @@ def test_real_videos_a_lab_clip_with_people_moving_about_gives_no_lens_height_fr
     assert estimate_camera(pose).camera_height_method == "horizon"
 
 
+@pytest.mark.real_videos
+def test_real_videos_a_walk_across_the_picture_reads_as_side_on(
+    real_videos_dir: Path, pose_cache: Path
+) -> None:
+    """The Sports2D walker crosses a still camera's view (a side view): her walking line
+    reads 79° off the line of sight (about 90° expected), where the body's hip and
+    shoulder lines read 14°."""
+    pose = estimate_pose(real_videos_dir / "sports2d_demo/demo.mp4", PoseConfig(), pose_cache)
+    est = estimate_camera(pose, "walk")
+    assert est.yaw_method == "walking path"
+    assert abs(est.yaw_deg) > 70.0
+    assert abs(est.body_yaw_deg) < 30.0
+
+
+@pytest.mark.video
+def test_a_sample_walk_reads_square_to_its_walking_line(
+    sample_videos_dir: Path, pose_cache: Path
+) -> None:
+    pose = estimate_pose(sample_videos_dir / "walk_normal_ant_30fps.mp4", PoseConfig(), pose_cache)
+    est = estimate_camera(pose, "walk")
+    assert est.yaw_method == "walking path"
+    assert abs(est.yaw_deg) < 5.0  # rendered straight in front of the walking line
+
+
 @pytest.mark.video
 def test_the_lens_height_of_a_sample_walk_is_read_from_its_approach(
     sample_videos_dir: Path, pose_cache: Path
@@ -631,4 +691,6 @@ def test_the_report_states_where_the_camera_was() -> None:
     assert "tilted 21° down" in text and "rolled +2.5°" in text and "71%" in text
     walked = capture_sentence({"camera_height_m": 1.62, "camera_height_method": "approach"})
     assert "lens about 1.6 m above the floor" in walked  # a walk's approach is
+    path = capture_sentence({"yaw_deg": 14.0, "yaw_method": "walking path"})
+    assert "about 14° to the left of the patient's walking line" in path
     assert capture_sentence({}) == ""

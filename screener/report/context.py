@@ -203,7 +203,10 @@ def capture_sentence(capture: dict[str, Any]) -> str:
     yaw = capture.get("yaw_deg")
     if yaw is not None:
         side = "left" if yaw > 0 else "right"
-        parts.append(f"about {abs(yaw):.0f}° to the patient's {side} of square")
+        if capture.get("yaw_method") == "walking path":
+            parts.append(f"about {abs(yaw):.0f}° to the {side} of the patient's walking line")
+        else:
+            parts.append(f"about {abs(yaw):.0f}° to the patient's {side} of square")
     pitch = capture.get("pitch_deg")
     if pitch is not None:
         parts.append(f"tilted {abs(pitch):.0f}° {'down' if pitch >= 0 else 'up'}")
