@@ -6,7 +6,10 @@ report included (``bench/throughput.py`` measures inside one process instead):
 1. Phone-sized clips made by scaling up a sample video (written to a temporary folder):
    1080x1920 at 60 fps, 5 s, and 2160x3840 (4K) at 60 fps, 5 s; H.264, a keyframe a
    second, as phones write them.
-2. For each clip, alternating pairs (``--pairs``, default 3) of child processes:
+2. For each clip, alternating pairs (``--pairs``, default 3) of child processes, run as an
+   installed package runs (:func:`installed_env`: the screener's modules compiled to
+   bytecode once, before the pairs; session 10: before this, on a machine that sets
+   ``PYTHONDONTWRITEBYTECODE``, every run compiled them):
    ``screener analyze CLIP --no-cache`` (report included) and a bare loop of the same
    MediaPipe model over the same file, written as a naive user would (legacy
    ``mp.solutions.pose``, ``model_complexity=1``, ``cv2.VideoCapture`` read and
@@ -250,7 +253,19 @@ def _median(rows: list[dict[str, float]], key: str) -> float:
     return statistics.median(r[key] for r in rows)
 
 
-def compare_pairs(clip: Path, pairs: int, outdir: Path) -> None:
+def installed_env(tmp: Path) -> dict[str, str]:
+    """The environment of an installed screener: the bytecode of its modules compiled once
+    (into a temporary ``PYTHONPYCACHEPREFIX``, even where ``PYTHONDONTWRITEBYTECODE`` is
+    set, as on the development machine), as ``pip install`` leaves the bytecode of
+    MediaPipe and OpenCV that the bare loop imports."""
+    env = {**os.environ, "PYTHONPYCACHEPREFIX": str(tmp / "bytecode")}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    package = REPO / "screener"
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(package)], env=env, check=True)
+    return env
+
+
+def compare_pairs(clip: Path, pairs: int, outdir: Path, env: dict[str, str]) -> None:
     """Alternating pairs of ``screener analyze --no-cache`` and the bare loop on ``clip``."""
     screener_rows: list[dict[str, float]] = []
     bare_rows: list[dict[str, float]] = []
@@ -259,10 +274,10 @@ def compare_pairs(clip: Path, pairs: int, outdir: Path) -> None:
         for which in ("screener", "bare") if first_screener else ("bare", "screener"):
             if which == "screener":
                 cmd = [*_screener_cmd(), "analyze", str(clip), "--no-cache", "-o", str(outdir)]
-                screener_rows.append(run_measured(cmd))
+                screener_rows.append(run_measured(cmd, env))
                 row = screener_rows[-1]
             else:
-                bare_rows.append(run_measured(_child_cmd("bare", str(clip))))
+                bare_rows.append(run_measured(_child_cmd("bare", str(clip)), env))
                 row = bare_rows[-1]
             print(
                 f"  pair {i + 1} {which:<9} cpu {row['cpu_s']:6.2f} s  wall {row['wall_s']:6.2f} s"
@@ -280,12 +295,7 @@ def compare_pairs(clip: Path, pairs: int, outdir: Path) -> None:
 
 def cached_reanalysis(clip: Path, tmp: Path, repeats: int = 5) -> None:
     """Wall time of ``screener analyze`` (report included) with the keypoints cached."""
-    env = {
-        **os.environ,
-        "SCREENER_CACHE_DIR": str(tmp / "cache"),
-        "PYTHONPYCACHEPREFIX": str(tmp / "bytecode"),
-    }
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env = {**installed_env(tmp), "SCREENER_CACHE_DIR": str(tmp / "cache")}
     cmd = [*_screener_cmd(), "analyze", str(clip), "-o", str(tmp / "cached-out")]
     first = run_measured(cmd, env)
     print(f"  first run (fills the cache and writes bytecode): wall {first['wall_s']:.2f} s")
@@ -363,13 +373,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\ncached re-analysis with report ({first.name})", flush=True)
             cached_reanalysis(first, tmp, args.cached_runs)
             return 0
-        help_run = run_measured([*_screener_cmd(), "--help"])
+        env = installed_env(tmp)
+        help_run = run_measured([*_screener_cmd(), "--help"], env)
         print(
             f"\n`screener --help`: wall {help_run['wall_s']:.2f} s, cpu {help_run['cpu_s']:.2f} s"
         )
         for name, clip in clips.items():
             print(f"\n{name}: screener analyze --no-cache vs bare MediaPipe loop", flush=True)
-            compare_pairs(clip, args.pairs, tmp / f"out-{name}")
+            compare_pairs(clip, args.pairs, tmp / f"out-{name}", env)
         first = next(iter(clips.values()))
         if not args.skip_cached:
             print(f"\ncached re-analysis with report ({first.name})", flush=True)
