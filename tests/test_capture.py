@@ -654,23 +654,15 @@ def test_real_videos_a_walk_across_the_picture_reads_as_side_on(
 
 
 @pytest.mark.video
-def test_a_sample_walk_reads_square_to_its_walking_line(
-    sample_videos_dir: Path, pose_cache: Path
-) -> None:
-    pose = estimate_pose(sample_videos_dir / "walk_normal_ant_30fps.mp4", PoseConfig(), pose_cache)
-    est = estimate_camera(pose, "walk")
-    assert est.yaw_method == "walking path"
-    assert abs(est.yaw_deg) < 5.0  # rendered straight in front of the walking line
-
-
-@pytest.mark.video
-def test_the_lens_height_of_a_sample_walk_is_read_from_its_approach(
+def test_a_sample_walk_is_placed_by_its_approach_and_its_walking_line(
     sample_videos_dir: Path, pose_cache: Path
 ) -> None:
     pose = estimate_pose(sample_videos_dir / "walk_normal_ant_30fps.mp4", PoseConfig(), pose_cache)
     est = estimate_camera(pose, "walk")
     assert est.camera_height_method == "approach"
     assert est.camera_height_m == pytest.approx(1.0, abs=0.15)  # rendered at 1.0 m
+    assert est.yaw_method == "walking path"
+    assert abs(est.yaw_deg) < 5.0  # rendered straight in front of the walking line
 
 
 def test_the_report_states_where_the_camera_was() -> None:
