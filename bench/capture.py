@@ -17,9 +17,10 @@ The estimates are read from the landmarks the pipeline's capture check reads
 the raw landmarks where the view cannot be told). A corpus clip's yaw truth is the lens'
 azimuth around the point the camera looks at (:func:`bench.accuracy.camera_azimuth_deg`:
 the nominal yaw plus the camera's sideways shift), + toward the subject's left in either
-view (for a walk, the camera looks at a point of the walking line, so this is also the angle
-between the walking line and the line of sight, which a walk's estimate reads from its path:
-``yaw by walking path``); the yaw warnings of the envelope (``warn_abs``) are counted per band of that azimuth.
+view (for a walk, the camera looks at a point of the walking line, so this is also the
+angle between the walking line and the line of sight, which a walk's estimate reads from
+its path: ``yaw by walking path``); the yaw warnings of the envelope (``warn_abs``) are
+counted per band of that azimuth.
 The yaw and pitch errors are also printed per task and view, separately for the
 training and validation folders, the hold-outs (folders named ``final*``) and any other
 folder, with the yaw warnings per view.
