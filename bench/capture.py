@@ -19,7 +19,8 @@ azimuth around the point the camera looks at (:func:`bench.accuracy.camera_azimu
 the nominal yaw plus the camera's sideways shift), + toward the subject's left in either
 view (for a walk, the camera looks at a point of the walking line, so this is also the
 angle between the walking line and the line of sight, which a walk's estimate reads from
-its path: ``yaw by walking path``); the yaw warnings of the envelope (``warn_abs``) are
+its path and averages with the body's reading: ``yaw by walking line and body``, with
+both readings in brackets); the yaw warnings of the envelope (``warn_abs``) are
 counted per band of that azimuth.
 The yaw and pitch errors are also printed per task and view, separately for the
 training and validation folders, the hold-outs (folders named ``final*``) and any other
@@ -97,7 +98,8 @@ def _row(name: str, est: dict[str, Any], truth: dict[str, float]) -> str:
     cells = [
         f"{name:34s}",
         f"lens by {est['height_method']:8s}",
-        f"yaw by {est['yaw_method']:12s} (body {est['body_yaw']:6.1f})",
+        f"yaw by {est['yaw_method']:21s} "
+        f"(body {est['body_yaw']:6.1f}, path {est['path_yaw']:6.1f})",
     ]
     for key, fmt in (
         ("yaw", "{:6.1f}"),
@@ -118,6 +120,7 @@ def _estimate(pose: PoseSequence, task: str | None) -> dict[str, Any]:
         "height_method": e.camera_height_method,
         "yaw_method": e.yaw_method,
         "body_yaw": e.body_yaw_deg,
+        "path_yaw": e.path_yaw_deg,
         "yaw": e.yaw_deg,
         "pitch": e.pitch_deg,
         "height": e.camera_height_m,

@@ -21,6 +21,7 @@ import pytest
 import screener
 from screener.capture import (
     ROLL_FROM_ROOM,
+    YAW_FROM_WALK,
     CameraEstimate,
     OtherPeople,
     OtherPeopleFramePicker,
@@ -181,12 +182,13 @@ def test_the_lens_height_of_a_walk_toward_the_camera_is_read_whatever_its_tilt(
 def test_a_walks_azimuth_is_read_from_its_walking_line(view: str, yaw: float) -> None:
     """The camera aims at a point of the walking line from ``yaw`` off it: toward the
     camera (anterior) or away from it (posterior), the angle between the walking line and
-    the line of sight is that yaw, in the sign of the body's estimate."""
+    the line of sight is that yaw, in the sign of the body's estimate; the yaw reported is
+    the mean of it and the body's."""
     pose = camera_sequence(approaching, yaw_deg=yaw, view=view)
     est = estimate_camera(pose, "walk")
-    assert est.yaw_method == "walking path"
-    assert est.yaw_deg == pytest.approx(yaw, abs=1.0)
-    assert np.isfinite(est.body_yaw_deg)
+    assert est.yaw_method == YAW_FROM_WALK
+    assert est.path_yaw_deg == pytest.approx(yaw, abs=1.0)
+    assert est.yaw_deg == pytest.approx(0.5 * (est.path_yaw_deg + est.body_yaw_deg))
     # the same clip read as a jog (no path) keeps the body's estimate
     jog = estimate_camera(pose, "jog")
     assert jog.yaw_method == "body" and jog.yaw_deg == jog.body_yaw_deg
@@ -200,14 +202,15 @@ def test_a_walk_too_short_for_a_path_keeps_the_bodys_azimuth() -> None:
         return {n: p + np.array([0.5 * t / 3.0, 0.0, 0.0]) for n, p in standing_figure().items()}
 
     est = estimate_camera(camera_sequence(shuffling, yaw_deg=15.0), "walk")
-    assert est.yaw_method == "body"
+    assert est.yaw_method == "body" and np.isnan(est.path_yaw_deg)
     assert est.yaw_deg == pytest.approx(15.0, abs=2.0)
 
 
 def test_a_walk_off_the_line_of_sight_gets_an_instruction_about_the_line(envelope: Any) -> None:
     est = estimate_camera(camera_sequence(approaching, yaw_deg=-20.0), "walk")
+    assert est.yaw_deg == pytest.approx(-20.0, abs=2.0)
     (text,) = check_envelope(est, envelope, "anterior", 30.0).warnings
-    assert "the patient walks about 20° off the camera's line of sight" in text
+    assert f"the patient walks about {abs(est.yaw_deg):.0f}° off the camera's line of sight" in text
     assert "the camera to the right of their walking line" in text
     assert "place it straight in front of the patient on the line they walk along" in text
 
@@ -648,8 +651,8 @@ def test_real_videos_a_walk_across_the_picture_reads_as_side_on(
     shoulder lines read 14°."""
     pose = estimate_pose(real_videos_dir / "sports2d_demo/demo.mp4", PoseConfig(), pose_cache)
     est = estimate_camera(pose, "walk")
-    assert est.yaw_method == "walking path"
-    assert abs(est.yaw_deg) > 70.0
+    assert est.yaw_method == YAW_FROM_WALK
+    assert abs(est.path_yaw_deg) > 70.0
     assert abs(est.body_yaw_deg) < 30.0
 
 
@@ -661,8 +664,9 @@ def test_a_sample_walk_is_placed_by_its_approach_and_its_walking_line(
     est = estimate_camera(pose, "walk")
     assert est.camera_height_method == "approach"
     assert est.camera_height_m == pytest.approx(1.0, abs=0.15)  # rendered at 1.0 m
-    assert est.yaw_method == "walking path"
-    assert abs(est.yaw_deg) < 5.0  # rendered straight in front of the walking line
+    assert est.yaw_method == YAW_FROM_WALK
+    assert abs(est.path_yaw_deg) < 5.0  # rendered straight in front of the walking line
+    assert abs(est.yaw_deg) < 5.0
 
 
 def test_the_report_states_where_the_camera_was() -> None:
@@ -683,6 +687,6 @@ def test_the_report_states_where_the_camera_was() -> None:
     assert "tilted 21° down" in text and "rolled +2.5°" in text and "71%" in text
     walked = capture_sentence({"camera_height_m": 1.62, "camera_height_method": "approach"})
     assert "lens about 1.6 m above the floor" in walked  # a walk's approach is
-    path = capture_sentence({"yaw_deg": 14.0, "yaw_method": "walking path"})
+    path = capture_sentence({"yaw_deg": 14.0, "yaw_method": YAW_FROM_WALK})
     assert "about 14° to the left of the patient's walking line" in path
     assert capture_sentence({}) == ""
