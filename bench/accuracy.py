@@ -902,6 +902,12 @@ def main(argv: list[str] | None = None) -> int:
         help="apply the learned frame model to every angle it corrects (research option "
         "frame_model_include_unverified)",
     )
+    parser.add_argument(
+        "--frame-model-path",
+        type=Path,
+        default=None,
+        help="with --frame-model: this model file instead of the shipped one (to compare)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
 
@@ -915,6 +921,8 @@ def main(argv: list[str] | None = None) -> int:
         settings["corrections_path"] = None
     if args.frame_model:
         settings["frame_model_include_unverified"] = True
+        if args.frame_model_path is not None:
+            settings["frame_model_path"] = args.frame_model_path
         if args.write_errors:  # the file being written is not read while it is measured
             settings["frame_model_measurement_errors_path"] = None
     config = AnalysisConfig(**settings)
