@@ -23,6 +23,7 @@ import json
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -79,6 +80,20 @@ def mirror(features: np.ndarray, targets: np.ndarray, mask: np.ndarray) -> tuple
     return out_features, targets[:, order] * sign, mask[:, order]
 
 
+def analysed_pose(result: Any) -> Any:
+    """The landmarks the angles (and the model, in the pipeline) were computed from.
+
+    An analysis result keeps its landmarks in the video's pixels: a roll correction is
+    undone for the stills. The pipeline applies the model to the corrected landmarks, so
+    the training inputs are corrected the same way (before session 11 they were not: the
+    inputs of clips filmed with the phone rolled 1-5 deg differed by that rotation).
+    """
+    from screener.capture import correct_roll
+
+    applied = float(result.summary["provenance"]["roll_correction"]["applied_deg"] or 0.0)
+    return correct_roll(result.pose, -applied) if applied else result.pose
+
+
 def collect(folders: list[Path]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
     """Features, targets (truth - geometric, degrees), loss mask and clip names per frame,
     over every clip under ``folders`` (clip names prefixed with their folder's name)."""
@@ -99,7 +114,7 @@ def collect(folders: list[Path]) -> tuple[np.ndarray, np.ndarray, np.ndarray, li
             logging.warning("%s: %s", truth_json["video"], exc.one_line())
             continue
         frames = result.frames
-        x = frame_features(result.pose, frames, truth_json["view"])
+        x = frame_features(analysed_pose(result), frames, truth_json["view"])
         merged = frames[["frame"]].merge(truth, on="frame", how="left")
         geometric = np.column_stack([frames[c].to_numpy(float) for c in TARGETS])
         true = np.column_stack([merged[c].to_numpy(float) for c in TARGETS])
