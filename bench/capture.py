@@ -20,8 +20,10 @@ the nominal yaw plus the camera's sideways shift), + toward the subject's left i
 view (for a walk, the camera looks at a point of the walking line, so this is also the
 angle between the walking line and the line of sight, which a walk's estimate reads from
 its path and averages with the body's reading: ``yaw by walking line and body``, with
-both readings in brackets); the yaw warnings of the envelope (``warn_abs``) are
-counted per band of that azimuth.
+both readings in brackets); where the learned camera-yaw model is configured
+(``CaptureConfig.yaw_model_path``, the default since session 11) its reading replaces
+them as in the pipeline (``yaw by learned``, its reading in brackets); the yaw warnings
+of the envelope (``warn_abs``) are counted per band of that azimuth.
 The yaw and pitch errors are also printed per task and view, separately for the
 training and validation folders, the hold-outs (folders named ``final*``) and any other
 folder, with the yaw warnings per view.
@@ -46,7 +48,15 @@ from typing import Any
 import numpy as np
 
 from bench.accuracy import camera_azimuth_deg
-from screener.capture import estimate_camera, load_envelope, rotation_about_centre
+from screener.camera_model import estimate_learned_yaw, load_yaw_model
+from screener.capture import (
+    check_envelope,
+    correct_roll,
+    estimate_camera,
+    load_envelope,
+    rotation_about_centre,
+    with_learned_yaw,
+)
 from screener.config import AnalysisConfig
 from screener.errors import ViewError
 from screener.keypoints import PoseSequence
@@ -99,7 +109,8 @@ def _row(name: str, est: dict[str, Any], truth: dict[str, float]) -> str:
         f"{name:34s}",
         f"lens by {est['height_method']:8s}",
         f"yaw by {est['yaw_method']:21s} "
-        f"(body {est['body_yaw']:6.1f}, path {est['path_yaw']:6.1f})",
+        f"(body {est['body_yaw']:6.1f}, path {est['path_yaw']:6.1f}, "
+        f"learned {est.get('learned_yaw', float('nan')):6.1f})",
     ]
     for key, fmt in (
         ("yaw", "{:6.1f}"),
@@ -114,9 +125,28 @@ def _row(name: str, est: dict[str, Any], truth: dict[str, float]) -> str:
     return " | ".join(cells)
 
 
-def _estimate(pose: PoseSequence, task: str | None) -> dict[str, Any]:
+def _estimate(
+    pose: PoseSequence,
+    task: str | None,
+    view: str = "not told",
+    config: AnalysisConfig | None = None,
+) -> dict[str, Any]:
+    """The capture estimate as the pipeline makes it: geometric, then the learned yaw
+    (on the landmarks with their roll corrected as the analysis would) where a model is
+    configured and the view is told."""
     e = estimate_camera(pose, task)
+    path = config.capture.yaw_model_path if config is not None else None
+    if config is not None and path is not None and view in ("anterior", "posterior"):
+        envelope = load_envelope(config.capture.envelope_path)
+        check = check_envelope(
+            e, envelope, view, float(pose.fps), correct=config.capture.correct_roll
+        )
+        turn = check.roll_correction_deg
+        upright = correct_roll(pose, -turn) if turn else pose
+        learned = estimate_learned_yaw(upright, view, load_yaw_model(path), config.angles)
+        e = with_learned_yaw(e, learned)
     return {
+        "learned_yaw": e.learned_yaw_deg,
         "height_method": e.camera_height_method,
         "yaw_method": e.yaw_method,
         "body_yaw": e.body_yaw_deg,
@@ -205,8 +235,8 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 pose = estimate_pose(folder / truth["video"], config.pose, config.cache_dir)
             task = truth["task"] if truth["task"] in ("walk", "jog", "sls") else None
-            pose, _ = capture_landmarks(pose, config)
-            est, t = _estimate(pose, task), _truth(truth)
+            pose, view = capture_landmarks(pose, config)
+            est, t = _estimate(pose, task, view, config), _truth(truth)
             yaw_pairs.append((abs(t["yaw"]), abs(est["yaw"])))
             by_task_view.append(
                 {

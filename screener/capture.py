@@ -40,7 +40,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -49,6 +49,9 @@ from screener.errors import ConfigError
 from screener.keypoints import BoolArray, FloatArray, PoseSequence
 from screener.landmarks import INDEX, SIDES
 from screener.scene import SceneTilt
+
+if TYPE_CHECKING:
+    from screener.camera_model import LearnedYaw
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +121,8 @@ class CameraEstimate:
         to the line of sight (``path_yaw_deg``) and the body's reading (``body_yaw_deg``);
         otherwise the body's.
     yaw_method
-        ``"walking line and body"`` or ``"body"``: what gave ``yaw_deg``.
+        ``"walking line and body"``, ``"body"`` or ``"learned"`` (:func:`with_learned_yaw`):
+        what gave ``yaw_deg``.
     body_yaw_deg
         The azimuth read from the body's hip and shoulder lines in every task.
     path_yaw_deg
@@ -157,6 +161,13 @@ class CameraEstimate:
     body_roll_deg
         The roll read from the subject's long axis (:func:`estimate_roll_deg`), kept
         when the room's verticals set ``roll_deg``.
+    geometric_yaw_deg
+        The yaw read geometrically (body, or walking line and body), where the learned
+        model was run.
+    learned_yaw_deg, learned_yaw_spread_deg
+        The learned model's reading and its ensemble spread (NaN where it was not run or
+        the clip is outside its applicability); ``yaw_deg`` when ``yaw_method`` is
+        ``"learned"``.
     """
 
     roll_deg: float
@@ -178,6 +189,9 @@ class CameraEstimate:
     yaw_method: str = "body"
     body_yaw_deg: float = float("nan")
     path_yaw_deg: float = float("nan")
+    geometric_yaw_deg: float = float("nan")
+    learned_yaw_deg: float = float("nan")
+    learned_yaw_spread_deg: float = float("nan")
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready fields (NaN becomes None)."""
@@ -753,6 +767,36 @@ def estimate_camera(
 #: ``CameraEstimate.yaw_method`` of a walk whose path was read.
 YAW_FROM_WALK = "walking line and body"
 
+#: ``CameraEstimate.yaw_method`` when the learned model gave the yaw.
+YAW_LEARNED = "learned"
+
+
+#: The learned yaw model was trained on lenses within this azimuth (degrees): beyond it
+#: its output saturates (a real camera 59° off axis read 25°, a side view 0°), so a
+#: geometric reading beyond it is kept.
+LEARNED_YAW_RANGE_DEG = 35.0
+
+
+def with_learned_yaw(camera: CameraEstimate, learned: LearnedYaw) -> CameraEstimate:
+    """The estimate with the learned model's yaw, where the model applies to the clip.
+
+    The geometric reading is kept in ``geometric_yaw_deg``. The geometric yaw stays
+    when the clip is unlike the model's training inputs, or when the geometric reading
+    (body, or a walk's walking line) is beyond the model's training range
+    (:data:`LEARNED_YAW_RANGE_DEG`).
+    """
+    read = replace(
+        camera,
+        geometric_yaw_deg=camera.yaw_deg,
+        learned_yaw_deg=learned.yaw_deg,
+        learned_yaw_spread_deg=learned.spread_deg if np.isfinite(learned.yaw_deg) else np.nan,
+    )
+    beyond = [abs(v) > LEARNED_YAW_RANGE_DEG for v in (camera.yaw_deg, camera.path_yaw_deg)]
+    if not np.isfinite(learned.yaw_deg) or any(beyond):
+        return read
+    return replace(read, yaw_deg=learned.yaw_deg, yaw_method=YAW_LEARNED)
+
+
 #: ``CameraEstimate.roll_source`` when the room's verticals gave the roll.
 ROLL_FROM_ROOM = "room's vertical lines"
 
@@ -885,7 +929,7 @@ def check_envelope(
     yaw = camera.yaw_deg
     if np.isfinite(yaw) and abs(yaw) > envelope.yaw_warn_abs_deg:
         side = "left" if yaw > 0 else "right"
-        if camera.yaw_method == YAW_FROM_WALK:
+        if np.isfinite(camera.path_yaw_deg):  # a walk whose walking line was read
             text = (
                 f"the patient walks about {abs(yaw):.0f}° off the camera's line of sight, "
                 f"the camera to the {side} of their walking line (validated within "

@@ -358,6 +358,12 @@ class CaptureConfig(_Frozen):
         MODELS_DIR / "envelope.toml",
         description="The validated envelope (camera yaw, roll, height, subject size, fps).",
     )
+    yaw_model_path: Path | None = Field(
+        MODELS_DIR / "camera_yaw_model.npz",
+        description="The learned camera-yaw model (bench/train_camera_model.py; model card "
+        "models/camera_yaw_model.md); None: the yaw is read geometrically from the body "
+        "(and a walk's walking line).",
+    )
     correct_roll: bool = Field(
         True,
         description="Rotate the image landmarks to undo a rolled camera (within the envelope).",
@@ -466,10 +472,13 @@ class AnalysisConfig(_Frozen):
                 "measurement_errors_path": True,
                 "frame_model_measurement_errors_path": True,
                 "frame_model_path": True,
-                "capture": {"envelope_path"},
+                "capture": {"envelope_path", "yaw_model_path"},
             },
         )
         data["envelope_sha256"] = _file_sha256(self.capture.envelope_path)
+        data["yaw_model_sha256"] = (
+            _file_sha256(self.capture.yaw_model_path) if self.capture.yaw_model_path else "off"
+        )
         if not self.pose.rotate_cw_deg:  # hashes of unrotated settings stay as they were
             del data["pose"]["rotate_cw_deg"]
         data["norms_sha256"] = _file_sha256(self.norms_path)

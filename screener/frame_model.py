@@ -153,14 +153,13 @@ class FrameModel:
         return stack.mean(axis=0), stack.std(axis=0)
 
 
-@cached_by_file
-def load_frame_model(path: Path) -> FrameModel:
-    """Read a model written by ``bench/train_frame_model.py``.
+def read_ensemble(path: Path, targets: tuple[str, ...], what: str, writer: str) -> FrameModel:
+    """Read an MLP ensemble with its card, standardisation and applicability check.
 
     Raises
     ------
     ConfigError
-        The file is missing or not such a model.
+        The file is missing, is not such a model, or predicts other targets.
     """
     try:
         with np.load(path, allow_pickle=False) as data:
@@ -183,16 +182,26 @@ def load_frame_model(path: Path) -> FrameModel:
                 else None
             )
     except FileNotFoundError as exc:
-        raise ConfigError(f"{path}: frame model not found") from exc
+        raise ConfigError(f"{path}: {what} not found") from exc
     except (KeyError, ValueError, OSError) as exc:
-        raise ConfigError(
-            f"{path}: not a frame model written by bench/train_frame_model.py ({exc})"
-        ) from exc
-    if tuple(card.get("targets", ())) != TARGETS:
-        raise ConfigError(f"{path}: the model's targets {card.get('targets')} are not {TARGETS}")
+        raise ConfigError(f"{path}: not a {what} written by {writer} ({exc})") from exc
+    if tuple(card.get("targets", ())) != targets:
+        raise ConfigError(f"{path}: the model's targets {card.get('targets')} are not {targets}")
     return FrameModel(
         mean=mean, std=std, layers=tuple(members), card=card, applicability=applicability
     )
+
+
+@cached_by_file
+def load_frame_model(path: Path) -> FrameModel:
+    """Read a model written by ``bench/train_frame_model.py``.
+
+    Raises
+    ------
+    ConfigError
+        The file is missing or not such a model.
+    """
+    return read_ensemble(path, TARGETS, "frame model", "bench/train_frame_model.py")
 
 
 def apply_frame_model(

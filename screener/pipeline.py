@@ -30,6 +30,7 @@ from screener.capture import (
     correct_roll,
     estimate_camera,
     load_envelope,
+    with_learned_yaw,
     with_scene_tilt,
 )
 from screener.cleaning import (
@@ -66,6 +67,7 @@ from screener.view import (
 )
 
 if TYPE_CHECKING:
+    from screener.camera_model import LearnedYaw
     from screener.norms import Norms
 
 log = logging.getLogger(__name__)
@@ -1049,6 +1051,12 @@ def check_capture(
     check = check_envelope(
         camera, envelope, view, float(pose.fps), correct=config.capture.correct_roll
     )
+    learned = _learned_yaw(pose, check.roll_correction_deg, view, config)
+    if learned is not None:
+        camera = with_learned_yaw(camera, learned)
+        check = check_envelope(
+            camera, envelope, view, float(pose.fps), correct=config.capture.correct_roll
+        )
     if check.refusal:
         raise ViewError(
             f"the camera is outside the range the screener was validated for: {check.refusal}",
@@ -1056,6 +1064,20 @@ def check_capture(
             remedy="Record again as described (docs/capture.md gives the validated range).",
         )
     return camera, check
+
+
+def _learned_yaw(
+    pose: PoseSequence, roll_correction_deg: float, view: str, config: AnalysisConfig
+) -> LearnedYaw | None:
+    """The learned camera-yaw model's reading, on the landmarks as the analysis will
+    correct their roll; None when no model is configured."""
+    path = config.capture.yaw_model_path
+    if path is None:
+        return None
+    from screener.camera_model import estimate_learned_yaw, load_yaw_model
+
+    upright = correct_roll(pose, -roll_correction_deg) if roll_correction_deg else pose
+    return estimate_learned_yaw(upright, view, load_yaw_model(path), config.angles)
 
 
 def _count_person_jumps(raw: PoseSequence) -> int:

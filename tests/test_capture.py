@@ -687,6 +687,9 @@ def test_the_report_states_where_the_camera_was() -> None:
     assert "tilted 21° down" in text and "rolled +2.5°" in text and "71%" in text
     walked = capture_sentence({"camera_height_m": 1.62, "camera_height_method": "approach"})
     assert "lens about 1.6 m above the floor" in walked  # a walk's approach is
-    path = capture_sentence({"yaw_deg": 14.0, "yaw_method": YAW_FROM_WALK})
+    path = capture_sentence({"yaw_deg": 14.0, "yaw_method": YAW_FROM_WALK, "path_yaw_deg": 12.0})
     assert "about 14° to the left of the patient's walking line" in path
+    # a walk whose yaw the learned model gave is still placed against its walking line
+    learned = capture_sentence({"yaw_deg": 14.0, "yaw_method": "learned", "path_yaw_deg": 12.0})
+    assert "about 14° to the left of the patient's walking line" in learned
     assert capture_sentence({}) == ""

@@ -13,7 +13,7 @@ import math
 from datetime import UTC, datetime
 from typing import Any
 
-from screener.capture import ROLL_FROM_ROOM, YAW_FROM_WALK
+from screener.capture import ROLL_FROM_ROOM
 from screener.faults import (
     RESEARCH_ONLY_METRICS,
     flag_faults,
@@ -203,7 +203,7 @@ def capture_sentence(capture: dict[str, Any]) -> str:
     yaw = capture.get("yaw_deg")
     if yaw is not None:
         side = "left" if yaw > 0 else "right"
-        if capture.get("yaw_method") == YAW_FROM_WALK:
+        if capture.get("path_yaw_deg") is not None:  # a walk whose walking line was read
             parts.append(f"about {abs(yaw):.0f}° to the {side} of the patient's walking line")
         else:
             parts.append(f"about {abs(yaw):.0f}° to the patient's {side} of square")
