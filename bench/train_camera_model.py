@@ -18,7 +18,6 @@ against the screener's own geometric estimate, per task.
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 from datetime import UTC, datetime
@@ -32,7 +31,10 @@ from bench.train_frame_model import (
     collect,
     fit_applicability,
     mirror,
+    standardise_training,
     train_member,
+    training_parser,
+    write_model,
 )
 
 #: What the model predicts (one value per frame, degrees).
@@ -58,15 +60,7 @@ def frame_targets(clips: list[str], yaw: dict[str, tuple[float, str, str]]) -> n
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--train", type=Path, nargs="+", required=True, help="corpus folders")
-    parser.add_argument("--val", type=Path, nargs="+", required=True, help="corpus folders")
-    parser.add_argument("--write", type=Path, default=None)
-    parser.add_argument("--members", type=int, default=5)
-    parser.add_argument("--hidden", type=int, default=64)
-    parser.add_argument("--epochs", type=int, default=20)
+    parser = training_parser(__doc__, epochs=20)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     from screener.frame_model import FrameModel
@@ -77,10 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     m = np.ones_like(y, dtype=bool)
     xm, _, _ = mirror(x, y5, m5)
     x_all, y_all, m_all = np.vstack([x, xm]), np.vstack([y, -y]), np.vstack([m, m])
-    mean = np.nanmean(x_all, axis=0)
-    std = np.nanstd(x_all, axis=0)
-    std = np.where(std > 1e-6, std, 1.0)
-    xs = np.where(np.isfinite(x_all), (x_all - mean) / std, 0.0)
+    mean, std, xs = standardise_training(x_all)
     members = [
         train_member(xs, y_all, m_all, seed, args.hidden, args.epochs)
         for seed in range(args.members)
@@ -121,19 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         xs, by_clip(model.standardise(xv), vclips)
     )
     if args.write:
-        arrays = {
-            "mean": mean,
-            "std": std,
-            "guard_centre": centre,
-            "guard_basis": basis,
-            "card": np.asarray(json.dumps(card)),
-        }
-        for i, member in enumerate(members):
-            for k, (w, b) in enumerate(member):
-                arrays[f"m{i}_w{k}"] = w
-                arrays[f"m{i}_b{k}"] = b
-        np.savez_compressed(args.write, **arrays)
-        print(f"wrote {args.write}")
+        write_model(args.write, mean, std, centre, basis, card, members)
     return 0
 
 

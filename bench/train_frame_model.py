@@ -243,16 +243,56 @@ def add_applicability(path: Path, train: list[Path], val: list[Path]) -> None:
     print(f"applicability added to {path}: {info['source']}; limit {info['limit']}")
 
 
-def main(argv: list[str] | None = None) -> int:
+def standardise_training(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The training inputs' mean and standard deviation, and the inputs standardised
+    (missing values at the mean)."""
+    mean = np.nanmean(x, axis=0)
+    std = np.nanstd(x, axis=0)
+    std = np.where(std > 1e-6, std, 1.0)
+    return mean, std, np.where(np.isfinite(x), (x - mean) / std, 0.0)
+
+
+def write_model(
+    path: Path,
+    mean: np.ndarray,
+    std: np.ndarray,
+    centre: np.ndarray,
+    basis: np.ndarray,
+    card: dict[str, Any],
+    members: list[list[tuple[np.ndarray, np.ndarray]]],
+) -> None:
+    """Write an ensemble as :func:`screener.frame_model.read_ensemble` reads it."""
+    arrays = {
+        "mean": mean,
+        "std": std,
+        "guard_centre": centre,
+        "guard_basis": basis,
+        "card": np.asarray(json.dumps(card)),
+    }
+    for i, member in enumerate(members):
+        for k, (w, b) in enumerate(member):
+            arrays[f"m{i}_w{k}"] = w
+            arrays[f"m{i}_b{k}"] = b
+    np.savez_compressed(path, **arrays)
+    print(f"wrote {path}")
+
+
+def training_parser(doc: str | None, epochs: int) -> argparse.ArgumentParser:
+    """The options every ensemble trainer takes."""
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--train", type=Path, nargs="+", required=True, help="corpus folders")
     parser.add_argument("--val", type=Path, nargs="+", required=True, help="corpus folders")
     parser.add_argument("--write", type=Path, default=None)
     parser.add_argument("--members", type=int, default=5)
     parser.add_argument("--hidden", type=int, default=64)
-    parser.add_argument("--epochs", type=int, default=150)
+    parser.add_argument("--epochs", type=int, default=epochs)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = training_parser(__doc__, epochs=150)
     parser.add_argument(
         "--applicability-only",
         type=Path,
@@ -269,10 +309,7 @@ def main(argv: list[str] | None = None) -> int:
     x, y, m, clips = collect(args.train)
     xm, ym, mm = mirror(x, y, m)
     x_all, y_all, m_all = np.vstack([x, xm]), np.vstack([y, ym]), np.vstack([m, mm])
-    mean = np.nanmean(x_all, axis=0)
-    std = np.nanstd(x_all, axis=0)
-    std = np.where(std > 1e-6, std, 1.0)
-    xs = np.where(np.isfinite(x_all), (x_all - mean) / std, 0.0)
+    mean, std, xs = standardise_training(x_all)
     members = [
         train_member(xs, y_all, m_all, seed, args.hidden, args.epochs)
         for seed in range(args.members)
@@ -314,19 +351,7 @@ def main(argv: list[str] | None = None) -> int:
         xs, by_clip(model.standardise(xv), vclips)
     )
     if args.write:
-        arrays = {
-            "mean": mean,
-            "std": std,
-            "guard_centre": centre,
-            "guard_basis": basis,
-            "card": np.asarray(json.dumps(card)),
-        }
-        for i, member in enumerate(members):
-            for k, (w, b) in enumerate(member):
-                arrays[f"m{i}_w{k}"] = w
-                arrays[f"m{i}_b{k}"] = b
-        np.savez_compressed(args.write, **arrays)
-        print(f"wrote {args.write}")
+        write_model(args.write, mean, std, centre, basis, card, members)
     return 0
 
 
