@@ -27,6 +27,25 @@ log = logging.getLogger(__name__)
 #: What the model predicts.
 YAW_TARGETS = ("camera_yaw_deg",)
 
+#: At most this many frames, evenly spaced, are read (the clip's median needs no more; the
+#: training clips have fewer, so their readings are unchanged): a 10-minute clip's
+#: features would otherwise hold tens of megabytes.
+MAX_FRAMES = 900
+
+
+def _evenly_spaced(pose: PoseSequence, n_max: int) -> PoseSequence:
+    """At most ``n_max`` frames of ``pose``, evenly spaced over the clip."""
+    if pose.n_frames <= n_max:
+        return pose
+    idx = np.unique(np.linspace(0, pose.n_frames - 1, n_max).round().astype(int))
+    return pose.with_arrays(
+        time_s=pose.time_s[idx],
+        image_xy_px=pose.image_xy_px[idx],
+        world_xyz_m=pose.world_xyz_m[idx],
+        visibility=pose.visibility[idx],
+        detected=pose.detected[idx],
+    )
+
 
 @dataclass(frozen=True)
 class LearnedYaw:
@@ -91,9 +110,11 @@ def estimate_learned_yaw(
     Notes
     -----
     The inputs of a back view are mirrored (as the frame model's), so the model's
-    output is negated for it. Frames with no landmarks give NaN inputs, read at the
+    output is negated for it. A clip longer than :data:`MAX_FRAMES` is read on that many
+    evenly spaced frames. Frames with no landmarks give NaN inputs, read at the
     training mean; the median over frames resists a few of them.
     """
+    pose = _evenly_spaced(pose, MAX_FRAMES)
     features = frame_features(pose, compute_frame_angles(pose, angles), view)
     x = model.standardise(features)
     guard = model.applicability

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from screener.angles import compute_frame_angles
 from screener.camera_model import LearnedYaw, estimate_learned_yaw, load_yaw_model
 from screener.capture import (
     LEARNED_YAW_RANGE_DEG,
@@ -21,6 +22,7 @@ from screener.capture import (
 )
 from screener.config import AnalysisConfig, AngleConfig, PoseConfig
 from screener.errors import ConfigError
+from screener.frame_model import frame_features
 from screener.pipeline import analyze_pose, oriented_pose
 from screener.pose import estimate_pose
 from tests.synthetic import jog_in_place, make_sequence
@@ -132,3 +134,22 @@ def test_no_model_keeps_the_geometric_yaw() -> None:
     result = analyze_pose(pose, task="jog", view="anterior", config=_without_model())
     assert result.summary["capture"]["yaw_method"] == "body"
     assert result.summary["capture"]["learned_yaw_deg"] is None
+
+
+def test_a_long_clip_is_read_on_evenly_spaced_frames() -> None:
+    """A long clip is read on frames spread over it (memory bounded by MAX_FRAMES, not the
+    clip's length), and reads as the whole clip does (the median distance here)."""
+    from screener.camera_model import MAX_FRAMES, _evenly_spaced
+
+    pose = make_sequence(jog_in_place()[0], fps=60.0, duration_s=40.0)
+    assert pose.n_frames > MAX_FRAMES
+    short = _evenly_spaced(pose, MAX_FRAMES)
+    assert short.n_frames == MAX_FRAMES
+    assert short.time_s[0] == pose.time_s[0] and short.time_s[-1] == pose.time_s[-1]
+    model = load_yaw_model(MODEL)
+    assert model.applicability is not None
+    whole = model.standardise(
+        frame_features(pose, compute_frame_angles(pose, AngleConfig()), "anterior")
+    )
+    read = estimate_learned_yaw(pose, "anterior", model, AngleConfig())
+    assert read.distance == pytest.approx(model.applicability.distance(whole), abs=0.05)
