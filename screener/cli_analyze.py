@@ -229,6 +229,12 @@ def register(subparsers: Any) -> None:
         help="JSON or TOML file of settings (see screener.config.AnalysisConfig)",
     )
     p.add_argument("--no-cache", action="store_true", help="do not read or write cached keypoints")
+    p.add_argument(
+        "--research-frame-model",
+        action="store_true",
+        help="research: correct the frontal angles with the learned frame model, which is "
+        "not validated on real video (models/frame_model.md); the report says so",
+    )
     p.set_defaults(func=run)
 
 
@@ -242,6 +248,8 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     if args.no_cache:
         config = config.model_copy(update={"cache_dir": None})
+    if args.research_frame_model:
+        config = config.model_copy(update={"frame_model_include_unverified": True})
     outdir = args.outdir or Path("screener-results") / args.video.stem
     try:
         intake = intake_from_args(args)

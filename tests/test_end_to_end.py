@@ -316,3 +316,22 @@ def test_cli_writes_the_spec_files_and_columns(
     assert provenance["mediapipe"] == "0.10.21"
     assert provenance["pose_model"] and provenance["config_sha256"]
     assert (out / "report.html").stat().st_size > 10_000
+
+
+def test_cli_research_frame_model_corrects_and_the_report_says_so(
+    clips: dict[str, Clip], pose_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--research-frame-model` applies the learned frame model (off by default) to a
+    sample render; the report names it first among its caveats and frames.csv keeps the
+    geometric values; without the flag the report says nothing of it."""
+    monkeypatch.setenv("SCREENER_CACHE_DIR", str(pose_cache))
+    clip = next(c for c in clips.values() if c.truth_json["task"] == "jog")
+    out, plain = tmp_path / "research", tmp_path / "plain"
+    assert cli_main(["analyze", str(clip.video), "--research-frame-model", "-o", str(out)]) == 0
+    assert cli_main(["analyze", str(clip.video), "-o", str(plain)]) == 0
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["provenance"]["frame_model"]["targets_corrected"]
+    frames = pd.read_csv(out / "frames.csv")
+    assert "pelvic_obliquity_geometric_deg" in frames
+    assert "Research option: the angles" in (out / "report.html").read_text(encoding="utf-8")
+    assert "Research option" not in (plain / "report.html").read_text(encoding="utf-8")

@@ -13,7 +13,9 @@ from screener.config import MODELS_DIR, AnalysisConfig
 from screener.errors import ConfigError
 from screener.frame_model import TARGETS, load_frame_model
 from screener.keypoints import PoseSequence
+from screener.norms import load_norms
 from screener.pipeline import analyze_pose
+from screener.report.context import caveats, frame_model_sentence
 from tests.synthetic import jog_in_place, make_sequence
 
 MODEL = MODELS_DIR / "frame_model.npz"
@@ -82,6 +84,10 @@ def test_rendered_clip_inside_the_envelope_is_corrected():
     frames = result.frames
     changed = frames["pelvic_obliquity_deg"] - frames["pelvic_obliquity_geometric_deg"]
     assert np.nanmax(np.abs(changed)) > 0.1
+    # the report says so, first among its caveats; a default analysis says nothing of it
+    said = caveats(result, load_norms(result.config.norms_path), [])
+    assert said[0].startswith("Research option: the angles (pelvic obliquity")
+    assert frame_model_sentence(None) == ""
 
 
 def test_a_file_that_is_not_a_model_is_a_clear_error(tmp_path):
