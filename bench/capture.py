@@ -48,19 +48,14 @@ from typing import Any
 import numpy as np
 
 from bench.accuracy import camera_azimuth_deg
-from screener.camera_model import estimate_learned_yaw, load_yaw_model
 from screener.capture import (
-    check_envelope,
-    correct_roll,
-    estimate_camera,
     load_envelope,
     rotation_about_centre,
-    with_learned_yaw,
 )
 from screener.config import AnalysisConfig
 from screener.errors import ViewError
 from screener.keypoints import PoseSequence
-from screener.pipeline import oriented_pose
+from screener.pipeline import estimate_capture, oriented_pose
 from screener.pose import estimate_pose
 
 
@@ -131,20 +126,9 @@ def _estimate(
     view: str = "not told",
     config: AnalysisConfig | None = None,
 ) -> dict[str, Any]:
-    """The capture estimate as the pipeline makes it: geometric, then the learned yaw
-    (on the landmarks with their roll corrected as the analysis would) where a model is
-    configured and the view is told."""
-    e = estimate_camera(pose, task)
-    path = config.capture.yaw_model_path if config is not None else None
-    if config is not None and path is not None and view in ("anterior", "posterior"):
-        envelope = load_envelope(config.capture.envelope_path)
-        check = check_envelope(
-            e, envelope, view, float(pose.fps), correct=config.capture.correct_roll
-        )
-        turn = check.roll_correction_deg
-        upright = correct_roll(pose, -turn) if turn else pose
-        learned = estimate_learned_yaw(upright, view, load_yaw_model(path), config.angles)
-        e = with_learned_yaw(e, learned)
+    """The capture estimate as the pipeline makes it (:func:`estimate_capture`: the learned
+    yaw where a model is configured and the view is told)."""
+    e, _ = estimate_capture(pose, task, view, config or AnalysisConfig())
     return {
         "learned_yaw": e.learned_yaw_deg,
         "height_method": e.camera_height_method,

@@ -901,6 +901,17 @@ def _place(view: str) -> str:
     )
 
 
+def roll_correction_deg(roll_deg: float, envelope: Envelope, *, correct: bool = True) -> float:
+    """The rotation the analysis applies to the image landmarks for a camera rolled by
+    ``roll_deg``: ``-roll_deg`` from the envelope's smallest corrected roll up to its
+    refusal limit (beyond it the clip is refused), else 0."""
+    if not correct or not np.isfinite(roll_deg):
+        return 0.0
+    if envelope.roll_min_correct_abs_deg <= abs(roll_deg) <= envelope.roll_refuse_abs_deg:
+        return -roll_deg
+    return 0.0
+
+
 def check_envelope(
     camera: CameraEstimate, envelope: Envelope, view: str, fps: float, *, correct: bool = True
 ) -> EnvelopeCheck:
@@ -965,7 +976,7 @@ def check_envelope(
             "to between the patient's knee and hip height, held upright"
         )
     roll = camera.roll_deg
-    correction = 0.0
+    correction = roll_correction_deg(roll, envelope, correct=correct)
     if not np.isfinite(roll):
         warnings.append(
             "the camera's tilt could not be checked (no frames with both feet on the "
@@ -978,14 +989,12 @@ def check_envelope(
             f"{envelope.roll_refuse_abs_deg:.0f}°, too much to correct): hold the phone "
             "upright and level, on a tripod if possible"
         )
-    elif abs(roll) >= envelope.roll_min_correct_abs_deg and correct:
-        correction = -roll
-        if abs(roll) > envelope.roll_correct_abs_deg:
-            warnings.append(
-                f"the picture was tilted about {abs(roll):.0f}° and was straightened "
-                f"(validated up to {envelope.roll_correct_abs_deg:.0f}°): hold the phone "
-                "level next time, on a tripod if possible"
-            )
+    elif correction and abs(roll) > envelope.roll_correct_abs_deg:
+        warnings.append(
+            f"the picture was tilted about {abs(roll):.0f}° and was straightened "
+            f"(validated up to {envelope.roll_correct_abs_deg:.0f}°): hold the phone "
+            "level next time, on a tripod if possible"
+        )
     warnings.extend(lean_warnings(camera, envelope, view))
     fill, fill_min = camera.subject_height_fraction, camera.subject_height_fraction_min
     if np.isfinite(fill):

@@ -30,6 +30,7 @@ from screener.capture import (
     correct_roll,
     estimate_camera,
     load_envelope,
+    roll_correction_deg,
     with_learned_yaw,
     with_scene_tilt,
 )
@@ -67,7 +68,6 @@ from screener.view import (
 )
 
 if TYPE_CHECKING:
-    from screener.camera_model import LearnedYaw
     from screener.norms import Norms
 
 log = logging.getLogger(__name__)
@@ -1021,24 +1021,20 @@ def oriented_pose(
     return orient.cleaning.at(config.cutoff_for("walk")).pose, orient.view
 
 
-def check_capture(
+def estimate_capture(
     pose: PoseSequence,
-    task: str,
+    task: str | None,
     view: str,
     config: AnalysisConfig,
-    name: str,
     scene_tilt: SceneTilt | None = None,
 ) -> tuple[CameraEstimate, EnvelopeCheck]:
     """Estimate the camera's placement and compare it with the validated envelope.
 
     The roll is the room's verticals' where ``scene_tilt`` was read, else the subject's
-    long axis' (:func:`screener.capture.with_scene_tilt`).
-
-    Raises
-    ------
-    ViewError
-        The camera is too far outside the envelope to measure (tilted beyond the
-        correctable roll, far off the frontal axis, subject too small).
+    long axis' (:func:`screener.capture.with_scene_tilt`). Where a learned yaw model is
+    configured and the view is told, it reads the yaw on the landmarks with their roll
+    corrected as the analysis will correct it (:func:`screener.capture.with_learned_yaw`).
+    A refusal is only reported (``check.refusal``); :func:`check_capture` raises it.
     """
     camera = estimate_camera(
         pose,
@@ -1048,15 +1044,35 @@ def check_capture(
     )
     camera = with_scene_tilt(camera, scene_tilt)
     envelope = load_envelope(config.capture.envelope_path)
-    check = check_envelope(
-        camera, envelope, view, float(pose.fps), correct=config.capture.correct_roll
-    )
-    learned = _learned_yaw(pose, check.roll_correction_deg, view, config)
-    if learned is not None:
+    correct = config.capture.correct_roll
+    path = config.capture.yaw_model_path
+    if path is not None and view in ("anterior", "posterior"):
+        from screener.camera_model import estimate_learned_yaw, load_yaw_model
+
+        turn = roll_correction_deg(camera.roll_deg, envelope, correct=correct)
+        upright = correct_roll(pose, -turn) if turn else pose
+        learned = estimate_learned_yaw(upright, view, load_yaw_model(path), config.angles)
         camera = with_learned_yaw(camera, learned)
-        check = check_envelope(
-            camera, envelope, view, float(pose.fps), correct=config.capture.correct_roll
-        )
+    return camera, check_envelope(camera, envelope, view, float(pose.fps), correct=correct)
+
+
+def check_capture(
+    pose: PoseSequence,
+    task: str,
+    view: str,
+    config: AnalysisConfig,
+    name: str,
+    scene_tilt: SceneTilt | None = None,
+) -> tuple[CameraEstimate, EnvelopeCheck]:
+    """:func:`estimate_capture`, refusing a camera outside the envelope.
+
+    Raises
+    ------
+    ViewError
+        The camera is too far outside the envelope to measure (tilted beyond the
+        correctable roll, far off the frontal axis, subject too small).
+    """
+    camera, check = estimate_capture(pose, task, view, config, scene_tilt)
     if check.refusal:
         raise ViewError(
             f"the camera is outside the range the screener was validated for: {check.refusal}",
@@ -1064,20 +1080,6 @@ def check_capture(
             remedy="Record again as described (docs/capture.md gives the validated range).",
         )
     return camera, check
-
-
-def _learned_yaw(
-    pose: PoseSequence, roll_correction_deg: float, view: str, config: AnalysisConfig
-) -> LearnedYaw | None:
-    """The learned camera-yaw model's reading, on the landmarks as the analysis will
-    correct their roll; None when no model is configured."""
-    path = config.capture.yaw_model_path
-    if path is None:
-        return None
-    from screener.camera_model import estimate_learned_yaw, load_yaw_model
-
-    upright = correct_roll(pose, -roll_correction_deg) if roll_correction_deg else pose
-    return estimate_learned_yaw(upright, view, load_yaw_model(path), config.angles)
 
 
 def _count_person_jumps(raw: PoseSequence) -> int:

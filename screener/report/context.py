@@ -202,9 +202,9 @@ def caveats(result: AnalysisResult, norms: Norms, faults: list[dict[str, Any]]) 
 
 def frame_model_sentence(info: dict[str, Any] | None) -> str:
     """What the report says when the research frame model corrected the angles ("" if not)."""
-    corrected = (info or {}).get("targets_corrected") or []
-    if not corrected or info is None:
+    if not info or not info.get("targets_corrected"):
         return ""
+    corrected = info["targets_corrected"]
     names = ", ".join(str(t).removesuffix("_deg").replace("_", " ") for t in corrected)
     return (
         f"Research option: the angles ({names}) were corrected by the learned frame model "
