@@ -30,6 +30,8 @@ import pandas as pd
 
 from bench.accuracy import analyze_as_truth, find_clips, load_truth
 from screener.frame_model import FEATURE_LANDMARKS, TARGETS, frame_features
+from screener.keypoints import PoseSequence
+from screener.result import AnalysisResult
 
 #: Where the model stands against real video (written into every model's card).
 REAL_VIDEO_CHECK = (
@@ -80,7 +82,7 @@ def mirror(features: np.ndarray, targets: np.ndarray, mask: np.ndarray) -> tuple
     return out_features, targets[:, order] * sign, mask[:, order]
 
 
-def analysed_pose(result: Any) -> Any:
+def analysed_pose(result: AnalysisResult) -> PoseSequence:
     """The landmarks the angles (and the model, in the pipeline) were computed from.
 
     An analysis result keeps its landmarks in the video's pixels: a roll correction is
