@@ -908,10 +908,16 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="with --frame-model: this model file instead of the shipped one (to compare)",
     )
+    parser.add_argument(
+        "--event-models",
+        action="store_true",
+        help="time stance phases and squat repetitions' edges with the shipped learned "
+        "event models (research option: events.event_model_path, events.rep_model_path)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
 
-    from screener.config import AnalysisConfig
+    from screener.config import EVENT_MODEL_PATH, REP_MODEL_PATH, AnalysisConfig, EventConfig
     from screener.errors import ScreenerError
 
     settings: dict[str, Any] = {}
@@ -925,6 +931,10 @@ def main(argv: list[str] | None = None) -> int:
             settings["frame_model_path"] = args.frame_model_path
         if args.write_errors:  # the file being written is not read while it is measured
             settings["frame_model_measurement_errors_path"] = None
+    if args.event_models:
+        settings["events"] = EventConfig(
+            event_model_path=EVENT_MODEL_PATH, rep_model_path=REP_MODEL_PATH
+        )
     config = AnalysisConfig(**settings)
     clips = find_clips(args.folders)
     if not clips:

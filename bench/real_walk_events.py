@@ -41,6 +41,7 @@ import logging
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 import numpy.typing as npt
@@ -250,6 +251,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limits", default="0.4,0.6,0.8,1.2")
     parser.add_argument("--cache", type=Path, default=None, help="keypoint cache folder")
     parser.add_argument("--work", type=Path, default=Path("/tmp") / "bench_real_walk")
+    parser.add_argument(
+        "--event-model",
+        type=Path,
+        default=None,
+        help="also time the stance phases with this learned event model (screener.event_model)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     src = args.shared / DEMO_VIDEO
@@ -302,7 +309,52 @@ def main(argv: list[str] | None = None) -> int:
                 f"  {'heel strike' if kind == 'first' else 'toe-off':11s}: found {len(hits)}"
                 f" of {len(errors)}, within 50 ms {close}; errors (frames) {' '.join(shown)}\n"
             )
+    if args.event_model is not None:
+        report_event_model(pose, stances, args.event_model, default, out)
     return 0
+
+
+def report_event_model(
+    pose: PoseSequence, stances: list[Stance], path: Path, config: AnalysisConfig, out: TextIO
+) -> None:
+    """The learned event model's stance phases against the reference contacts, in ms.
+
+    The model times a phase between frames; the reference is a frame (the heel's first
+    still frame, the toe's last frame on the ground), so the true instants lie up to one
+    frame before a heel strike and after a toe-off.
+    """
+    from screener.event_model import find_stance, load_event_model
+
+    learned = find_stance(pose, "walk", load_event_model(path), config.events)
+    applicability = learned.provenance.get("applicability", {})
+    out.write(
+        f"event model {path} (applicability distance {applicability.get('distance')}, "
+        f"limit {applicability.get('limit')}; applied: {learned.provenance['applied']}):\n"
+    )
+    t = pose.time_s
+    for kind in ("first", "last"):
+        errors_ms: list[float | None] = []
+        for s in stances:
+            reference = s.first if kind == "first" else s.last
+            if reference is None:
+                continue
+            times = [
+                sp.t_start_s if kind == "first" else sp.t_end_s
+                for sp in learned.spans
+                if sp.side == s.side
+            ]
+            edges = [e for e in times if e is not None]
+            nearest = min(edges, key=lambda e: abs(e - t[reference]), default=None)
+            error = None if nearest is None else 1000 * (nearest - t[reference])
+            max_ms = 1000 * MATCH_MAX_FRAMES / pose.fps
+            errors_ms.append(error if error is not None and abs(error) <= max_ms else None)
+        hits = [e for e in errors_ms if e is not None]
+        shown = ["-" if e is None else f"{e:+.0f}" for e in errors_ms]
+        out.write(
+            f"  {'heel strike' if kind == 'first' else 'toe-off':11s}: found {len(hits)} of "
+            f"{len(errors_ms)}, within 50 ms {sum(abs(e) <= 50 for e in hits)}; "
+            f"errors (ms) {' '.join(shown)}\n"
+        )
 
 
 if __name__ == "__main__":

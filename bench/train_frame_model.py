@@ -139,15 +139,27 @@ def collect(folders: list[Path]) -> tuple[np.ndarray, np.ndarray, np.ndarray, li
 
 
 def train_member(
-    x: np.ndarray, y: np.ndarray, m: np.ndarray, seed: int, hidden: int, epochs: int
+    x: np.ndarray,
+    y: np.ndarray,
+    m: np.ndarray,
+    seed: int,
+    hidden: int,
+    epochs: int,
+    loss: str = "mse",
+    lr: float = 3e-3,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """One MLP (two tanh hidden layers) trained on standardised features; returns weights."""
+    """One MLP (two tanh hidden layers) trained on standardised features; returns weights.
+
+    ``loss``: ``"mse"`` on ``y / 30`` (angles in degrees), or ``"bce"``: ``y`` is 0 or 1
+    and the network's output a log-odds; ``m`` masks the rows (and targets) counted.
+    """
     import torch
 
     torch.manual_seed(seed)
     xt = torch.tensor(x, dtype=torch.float32)
-    yt = torch.tensor(y / 30.0, dtype=torch.float32)
+    yt = torch.tensor(y if loss == "bce" else y / 30.0, dtype=torch.float32)
     mt = torch.tensor(m, dtype=torch.float32)
+    bce = torch.nn.BCEWithLogitsLoss(reduction="none")
     net = torch.nn.Sequential(
         torch.nn.Linear(x.shape[1], hidden),
         torch.nn.Tanh(),
@@ -155,7 +167,7 @@ def train_member(
         torch.nn.Tanh(),
         torch.nn.Linear(hidden, y.shape[1]),
     )
-    opt = torch.optim.Adam(net.parameters(), lr=3e-3, weight_decay=1e-4)
+    opt = torch.optim.Adam(net.parameters(), lr=lr, weight_decay=1e-4)
     gen = torch.Generator().manual_seed(seed)
     n = xt.shape[0]
     for _ in range(epochs):
@@ -163,9 +175,10 @@ def train_member(
         for start in range(0, n, 512):
             idx = perm[start : start + 512]
             pred = net(xt[idx])
-            loss = ((pred - yt[idx]) ** 2 * mt[idx]).sum() / mt[idx].sum().clamp(min=1.0)
+            per_row = bce(pred, yt[idx]) if loss == "bce" else (pred - yt[idx]) ** 2
+            batch_loss = (per_row * mt[idx]).sum() / mt[idx].sum().clamp(min=1.0)
             opt.zero_grad()
-            loss.backward()
+            batch_loss.backward()
             opt.step()
     layers = [mod for mod in net if isinstance(mod, torch.nn.Linear)]
     return [

@@ -235,12 +235,19 @@ def register(subparsers: Any) -> None:
         help="research: correct the frontal angles with the learned frame model, which is "
         "not validated on real video (models/frame_model.md); the report says so",
     )
+    p.add_argument(
+        "--research-event-model",
+        action="store_true",
+        help="research: time walking and jogging stance phases and the start and end of "
+        "squat repetitions with the learned event models, which are not validated on real "
+        "video (models/event_model.md); the report says so",
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``screener analyze``."""
-    from screener.config import load_config
+    from screener.config import EVENT_MODEL_PATH, REP_MODEL_PATH, load_config
     from screener.fileio import check_output_dir
     from screener.pose import release_landmarker
     from screener.result import OUTPUT_FILES, OUTPUT_FOLDERS
@@ -250,6 +257,11 @@ def run(args: argparse.Namespace) -> int:
         config = config.model_copy(update={"cache_dir": None})
     if args.research_frame_model:
         config = config.model_copy(update={"frame_model_include_unverified": True})
+    if args.research_event_model:
+        events = config.events.model_copy(
+            update={"event_model_path": EVENT_MODEL_PATH, "rep_model_path": REP_MODEL_PATH}
+        )
+        config = config.model_copy(update={"events": events})
     outdir = args.outdir or Path("screener-results") / args.video.stem
     try:
         intake = intake_from_args(args)

@@ -27,6 +27,10 @@ ViewChoice = Literal["anterior", "posterior", "auto"]
 Sex = Literal["female", "male"]
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
+#: The shipped learned event models (research options, off by default:
+#: models/event_model.md): stance of walks and jogs, and squat repetitions.
+EVENT_MODEL_PATH = MODELS_DIR / "event_model.npz"
+REP_MODEL_PATH = MODELS_DIR / "rep_model.npz"
 
 
 def default_cache_dir() -> Path:
@@ -170,6 +174,20 @@ class EventConfig(_Frozen):
         gt=0,
         description="Jogging in place: a foot farther than this (leg lengths) from its ground "
         "level is in the air, however slowly it moves (chosen like the speed threshold).",
+    )
+    event_model_path: Path | None = Field(
+        None,
+        description="Learned stance timing of walks and jogs from the feet's landmarks "
+        "(screener.event_model, models/event_model.md); None: the stance rule "
+        "(screener.events.detect_stance). The rule stays where the model finds a clip's "
+        "landmarks unlike its training data.",
+    )
+    rep_model_path: Path | None = Field(
+        None,
+        description="Learned start and end of single-leg squat repetitions "
+        "(screener.event_model.refine_rep_edges, models/event_model.md); None: the rule's "
+        "(screener.events.detect_sls_reps). The repetitions and their deepest points stay "
+        "the rule's.",
     )
     min_rep_depth_leg: float = Field(
         0.04,
@@ -473,8 +491,12 @@ class AnalysisConfig(_Frozen):
                 "frame_model_measurement_errors_path": True,
                 "frame_model_path": True,
                 "capture": {"envelope_path", "yaw_model_path"},
+                "events": {"event_model_path", "rep_model_path"},
             },
         )
+        for key in ("event_model", "rep_model"):
+            path = getattr(self.events, f"{key}_path")
+            data["events"][f"{key}_sha256"] = _file_sha256(path) if path else "off"
         data["envelope_sha256"] = _file_sha256(self.capture.envelope_path)
         data["yaw_model_sha256"] = (
             _file_sha256(self.capture.yaw_model_path) if self.capture.yaw_model_path else "off"

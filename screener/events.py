@@ -25,13 +25,20 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Span:
-    """One event: a stance phase or a repetition, as frame indices (stop exclusive)."""
+    """One event: a stance phase or a repetition, as frame indices (stop exclusive).
+
+    ``t_start_s`` and ``t_end_s``, when given, time the event between frames (the learned
+    stance model, :mod:`screener.event_model`); otherwise the event starts at frame
+    ``start`` and ends at frame ``stop - 1``.
+    """
 
     kind: str
     side: str
     start: int
     stop: int
     peak: int | None = None
+    t_start_s: float | None = None
+    t_end_s: float | None = None
 
 
 class RepEdges(NamedTuple):
@@ -152,7 +159,7 @@ def detect_stance(pose: PoseSequence, task: str, config: EventConfig) -> dict[st
                 stance &= height / scale < config.stance_height_max_leg
         stance &= np.isfinite(speed)
         min_stance_s = config.min_stance_s[task]
-        out[side] = _tidy_mask(stance, t, min_stance_s, config.stance_gap_max_s)
+        out[side] = tidy_mask(stance, t, min_stance_s, config.stance_gap_max_s)
     return out
 
 
@@ -594,7 +601,7 @@ def _ground_level_px(foot_y: FloatArray, still: BoolArray, time_s: FloatArray) -
     return out
 
 
-def _tidy_mask(mask: BoolArray, t: FloatArray, min_true_s: float, max_gap_s: float) -> BoolArray:
+def tidy_mask(mask: BoolArray, t: FloatArray, min_true_s: float, max_gap_s: float) -> BoolArray:
     """Close inner gaps of at most ``max_gap_s`` (or two frames), then drop short runs."""
     out = mask.copy()
     n = len(out)

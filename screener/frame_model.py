@@ -106,11 +106,15 @@ class Applicability:
     limit: float
     source: str
 
-    def distance(self, standardised: FloatArray) -> float:
-        """Median over frames of the distance of the inputs from the training subspace."""
+    def frame_distances(self, standardised: FloatArray) -> FloatArray:
+        """Each frame's distance of the inputs from the training subspace."""
         centred = standardised - self.centre
         residual = centred - (centred @ self.basis.T) @ self.basis
-        return float(np.median(np.linalg.norm(residual, axis=1)))
+        return np.asarray(np.linalg.norm(residual, axis=1))
+
+    def distance(self, standardised: FloatArray) -> float:
+        """Median over frames of the distance of the inputs from the training subspace."""
+        return float(np.median(self.frame_distances(standardised)))
 
 
 @dataclass(frozen=True)
@@ -139,8 +143,8 @@ class FrameModel:
         """Corrections in degrees ``(n, len(TARGETS))`` and their ensemble spread."""
         return self.predict_standardised(self.standardise(features))
 
-    def predict_standardised(self, x: FloatArray) -> tuple[FloatArray, FloatArray]:
-        """:meth:`predict` from inputs already standardised."""
+    def member_outputs(self, x: FloatArray) -> list[FloatArray]:
+        """Each member's raw output ``(n, n_targets)`` for standardised inputs."""
         outs = []
         for member in self.layers:
             h = x
@@ -148,8 +152,12 @@ class FrameModel:
                 h = h @ w + b
                 if k < len(member) - 1:
                     h = np.tanh(h)
-            outs.append(h * ANGLE_SCALE_DEG)
-        stack = np.stack(outs)
+            outs.append(h)
+        return outs
+
+    def predict_standardised(self, x: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """:meth:`predict` from inputs already standardised."""
+        stack = np.stack(self.member_outputs(x)) * ANGLE_SCALE_DEG
         return stack.mean(axis=0), stack.std(axis=0)
 
 

@@ -146,9 +146,9 @@ def event_row(span: Span, frames: pd.DataFrame) -> dict[str, object]:
     return {
         "kind": span.kind,
         "side": span.side,
-        "t_start_s": float(t[span.start]),
+        "t_start_s": float(t[span.start] if span.t_start_s is None else span.t_start_s),
         "t_peak_s": float(t[peak]),
-        "t_end_s": float(t[span.stop - 1]),
+        "t_end_s": float(t[span.stop - 1] if span.t_end_s is None else span.t_end_s),
         "frame_start": span.start,
         "frame_peak": int(peak),
         "frame_end": span.stop - 1,

@@ -212,9 +212,12 @@ def analyze_pose(
     )
     if frame_model is not None and "not_applied" in frame_model:
         warnings.append(frame_model["not_applied"])
-    events, stance_side, event_corrections = _event_table(
+    events, found, event_corrections = _event_table(
         frames, cleaned.pose, task_est.task, chosen_view, side, config, corrections, name
     )
+    stance_side = found.stance_side
+    if found.timing is not None and "not_applied" in found.timing:
+        warnings.append(found.timing["not_applied"])
     spec = get_task(task_est.task)
     depth = _squat_depth(events, cleaned.pose, stance_side, spec.name) if spec.check_depth else None
     if depth is not None and depth["reached"] is False:
@@ -260,6 +263,7 @@ def analyze_pose(
             "corrections_file": str(config.corrections_path) if config.corrections_path else None,
             "corrections": corrections_applied + event_corrections,
             "frame_model": frame_model,
+            "event_model": found.timing,
             "measurement_errors_file": str(errors_path) if errors_path else None,
             "roll_correction": {
                 "applied_deg": capture.roll_correction_deg,
@@ -542,12 +546,12 @@ def _event_table(
     config: AnalysisConfig,
     corrections: Corrections | None,
     name: str,
-) -> tuple[pd.DataFrame, str | None, list[dict[str, Any]]]:
+) -> tuple[pd.DataFrame, FoundEvents, list[dict[str, Any]]]:
     """Find the events, add the stance columns to ``frames``, tabulate and check them.
 
     Returns
     -------
-    events, stance_side, event_corrections
+    events, found, event_corrections
     """
     spec = get_task(task)
     found = _find_events(pose, spec, side, config, name)
@@ -561,7 +565,7 @@ def _event_table(
         config.corrections_include_unverified,
     )
     _check_events(events, spec, name, config.events.min_events_per_side)
-    return events, found.stance_side, event_corrections
+    return events, found, event_corrections
 
 
 def _timing(pose: PoseSequence) -> dict[str, Any]:

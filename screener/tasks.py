@@ -28,7 +28,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -54,11 +54,16 @@ class FoundEvents:
         Per side, the frames in stance (``frames.csv``'s ``*_in_stance`` columns).
     stance_side
         The one leg a unilateral task is done on; None for a task on both legs.
+    timing
+        How the events were timed when a learned model was asked for: its card and the
+        clip's applicability (:func:`screener.event_model.find_stance`), with
+        ``not_applied`` when the rule timed them instead; None for the rules alone.
     """
 
     spans: list[Span]
     stance_masks: dict[str, BoolArray]
     stance_side: str | None = None
+    timing: dict[str, Any] | None = None
 
 
 #: ``detect(pose, side, config, name)``: the cleaned pose, the side asked for (``"left"``,
@@ -282,15 +287,26 @@ def extra_metrics() -> tuple[MetricSpec, ...]:
 
 # ---------------------------------------------------------------- built-in detectors
 def stance_detector(task: str) -> EventDetector:
-    """An event detector of stance phases of both feet
-    (:func:`screener.events.detect_stance`, :func:`screener.events.stance_spans`) with the
-    task's own stance settings (``events.min_stance_s.TASK``, ...)."""
+    """An event detector of stance phases of both feet with the task's own stance
+    settings (``events.min_stance_s.TASK``, ...): the learned model when
+    ``events.event_model_path`` is set and the clip is like its training data
+    (:func:`screener.event_model.find_stance`), else the stance rule
+    (:func:`screener.events.detect_stance`, :func:`screener.events.stance_spans`)."""
 
     def detect(pose: PoseSequence, side: str, config: AnalysisConfig, name: str) -> FoundEvents:
         from screener.events import detect_stance, stance_spans
 
+        timing = None
+        path = config.events.event_model_path
+        if path is not None:
+            from screener.event_model import find_stance, load_event_model
+
+            learned = find_stance(pose, task, load_event_model(path), config.events)
+            if learned.provenance["applied"]:
+                return FoundEvents(learned.spans, learned.masks, None, learned.provenance)
+            timing = learned.provenance
         masks = detect_stance(pose, task, config.events)
-        return FoundEvents(stance_spans(masks, pose.time_s, config.events), masks, None)
+        return FoundEvents(stance_spans(masks, pose.time_s, config.events), masks, None, timing)
 
     detect.__doc__ = f"Stance phases of both feet, with the {task} settings."
     return detect
@@ -340,7 +356,13 @@ def sls_events(pose: PoseSequence, side: str, config: AnalysisConfig, name: str)
         )
     spans = detect_sls_reps(pose, stance_side, config.events)
     masks = {s: np.full(pose.n_frames, s == stance_side) for s in SIDES}
-    return FoundEvents(spans, masks, stance_side)
+    timing = None
+    if config.events.rep_model_path is not None and spans:
+        from screener.event_model import load_rep_model, refine_rep_edges
+
+        model = load_rep_model(config.events.rep_model_path)
+        spans, timing = refine_rep_edges(pose, stance_side, spans, model)
+    return FoundEvents(spans, masks, stance_side, timing)
 
 
 _STANCE_VALUES = "stance: peak of each metric over the stance phase (t_peak_s: peak pelvic drop)"

@@ -190,9 +190,12 @@ def caveats(result: AnalysisResult, norms: Norms, faults: list[dict[str, Any]]) 
                 f"{side.capitalize()}: {n} event(s), fewer than the {task_norms.min_events} "
                 "recommended for a repeatable mean; confidence is reduced."
             )
-    model = frame_model_sentence(s.get("provenance", {}).get("frame_model"))
-    if model:
-        out.insert(0, model)
+    for model in (
+        event_model_sentence(s.get("provenance", {}).get("event_model")),
+        frame_model_sentence(s.get("provenance", {}).get("frame_model")),
+    ):
+        if model:
+            out.insert(0, model)
     camera = capture_sentence(s.get("capture") or {})
     if camera:
         out.append(camera)
@@ -212,6 +215,20 @@ def frame_model_sentence(info: dict[str, Any] | None) -> str:
         "hold-outs it brought the event errors within the accuracy targets; it has not been "
         "checked on real video filmed inside the validated set-up, so these values are for "
         "research. The uncorrected values are in frames.csv (*_geometric_deg)."
+    )
+
+
+def event_model_sentence(info: dict[str, Any] | None) -> str:
+    """What the report says when the research event model timed the stance phases
+    ("" if it was not asked for or not applied)."""
+    if not info or not info.get("applied"):
+        return ""
+    return (
+        f"Research option: the stance phases were timed by the learned event model "
+        f"({info.get('name')} {info.get('version')}), trained on rendered bodies against "
+        "the rendered foot's floor contact. It has not been checked on real video filmed "
+        "inside the validated set-up; on one real walk filmed from the side it read toe-off "
+        "early. The values are read over these phases, so they are for research."
     )
 
 
