@@ -20,6 +20,7 @@ positive, so the two legs are treated alike and the view (front or back) does no
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ from screener.events import Span, leg_length_px, stance_spans, tidy_mask
 from screener.fileio import cached_by_file
 from screener.frame_model import FrameModel, read_ensemble
 from screener.keypoints import BoolArray, FloatArray, PoseSequence
-from screener.landmarks import INDEX, SIDES
+from screener.landmarks import INDEX
 
 #: What the model predicts (the log-odds of floor contact).
 CONTACT_TARGETS = ("floor_contact_logit",)
@@ -223,10 +224,48 @@ def load_event_model(path: Path) -> FrameModel:
     ConfigError
         The file is missing, not such a model, or reads another window.
     """
-    model = read_ensemble(path, CONTACT_TARGETS, "stance event model", "bench/train_event_model.py")
-    if tuple(model.card.get("window_offsets_s", ())) != WINDOW_OFFSETS_S:
-        raise ConfigError(f"{path}: the model reads another window than {WINDOW_OFFSETS_S}")
+    return _read_model(path, CONTACT_TARGETS, WINDOW_OFFSETS_S, "stance event model")
+
+
+def _read_model(
+    path: Path, targets: tuple[str, ...], window_s: tuple[float, ...], what: str
+) -> FrameModel:
+    model = read_ensemble(path, targets, what, "bench/train_event_model.py")
+    if tuple(model.card.get("window_offsets_s", ())) != window_s:
+        raise ConfigError(f"{path}: the model reads another window than {window_s}")
     return model
+
+
+def _read_probability(
+    model: FrameModel, n_frames: int, features: Callable[[slice], FloatArray], what: str
+) -> tuple[FloatArray, dict[str, Any]]:
+    """The model's probability per frame, read in chunks of :data:`CHUNK_FRAMES`, and
+    its provenance: the card, the clip's applicability, and ``applied`` (False, with
+    ``not_applied``, a sentence naming ``what`` is timed instead, when the clip's inputs
+    are unlike the training inputs: :class:`screener.frame_model.Applicability`)."""
+    keys = ("name", "version", "trained_on", "validated_on", "real_video_check")
+    info: dict[str, Any] = {k: model.card.get(k) for k in keys}
+    prob = np.empty(n_frames)
+    distances = []
+    for start in range(0, n_frames, CHUNK_FRAMES):
+        rows = slice(start, start + CHUNK_FRAMES)
+        x = model.standardise(features(rows))
+        prob[rows] = contact_probability(x, model)
+        if model.applicability is not None:
+            distances.append(model.applicability.frame_distances(x))
+    info["applied"] = True
+    guard = model.applicability
+    if guard is not None:
+        distance = float(np.median(np.concatenate(distances)))
+        info["applicability"] = {"distance": round(distance, 3), "limit": guard.limit}
+        if not distance <= guard.limit:
+            info["applied"] = False
+            info["not_applied"] = (
+                f"the learned {model.card.get('name', 'model')} was not applied: this clip's "
+                f"landmarks are unlike its training data (distance {distance:.2f}, limit "
+                f"{guard.limit:.2f}); {what} are timed by the rule"
+            )
+    return prob, info
 
 
 def contact_probability(standardised: FloatArray, model: FrameModel) -> FloatArray:
@@ -282,29 +321,17 @@ def find_stance(
     frame (linear interpolation): at 24 fps a frame is 42 ms, most of the 50 ms a timing
     is allowed.
     """
-    keys = ("name", "version", "trained_on", "validated_on", "real_video_check")
-    info: dict[str, Any] = {k: model.card.get(k) for k in keys}
-    chunks = [slice(a, a + CHUNK_FRAMES) for a in range(0, pose.n_frames, CHUNK_FRAMES)]
-    prob = {side: np.empty(pose.n_frames) for side in SIDES}
-    distances = []
-    for side in SIDES:
-        for rows in chunks:
-            x = model.standardise(contact_features(pose, side, task, rows))
-            prob[side][rows] = contact_probability(x, model)
-            if model.applicability is not None:
-                distances.append(model.applicability.frame_distances(x))
-    guard = model.applicability
-    if guard is not None:
-        distance = float(np.median(np.concatenate(distances)))
-        info["applicability"] = {"distance": round(distance, 3), "limit": guard.limit}
-        if not distance <= guard.limit:
-            info["applied"] = False
-            info["not_applied"] = (
-                "the learned event model was not applied: this clip's feet are unlike its "
-                f"training data (distance {distance:.2f}, limit {guard.limit:.2f}); stance "
-                "phases are timed by the stance rule"
-            )
-            return LearnedStance([], {}, {}, info)
+    # both feet as one sequence of twice the frames: one applicability verdict per clip
+    n = pose.n_frames
+
+    def both_feet(rows: slice) -> FloatArray:
+        left = contact_features(pose, "left", task, _clip_rows(rows, 0, n))
+        return np.vstack([left, contact_features(pose, "right", task, _clip_rows(rows, n, n))])
+
+    flat, info = _read_probability(model, 2 * n, both_feet, "stance phases")
+    if not info["applied"]:
+        return LearnedStance([], {}, {}, info)
+    prob = {"left": flat[:n], "right": flat[n:]}
     t = pose.time_s
     masks = {
         side: tidy_mask(p > 0.5, t, config.min_stance_s[task], config.stance_gap_max_s)
@@ -318,8 +345,14 @@ def find_stance(
         )
         for span in stance_spans(masks, t, config)
     ]
-    info["applied"] = True
     return LearnedStance(spans, masks, prob, info)
+
+
+def _clip_rows(rows: slice, first: int, n: int) -> slice:
+    """The part of ``rows`` (frames of clips of ``n`` frames laid end to end) that falls
+    in the clip starting at frame ``first``, as frames of that clip."""
+    start, stop = max(rows.start or 0, first), min(rows.stop, first + n)
+    return slice(start - first, max(stop, start) - first)
 
 
 @cached_by_file
@@ -331,10 +364,7 @@ def load_rep_model(path: Path) -> FrameModel:
     ConfigError
         The file is missing, not such a model, or reads another window.
     """
-    model = read_ensemble(path, REP_TARGETS, "squat repetition model", "bench/train_event_model.py")
-    if tuple(model.card.get("window_offsets_s", ())) != REP_WINDOW_OFFSETS_S:
-        raise ConfigError(f"{path}: the model reads another window than {REP_WINDOW_OFFSETS_S}")
-    return model
+    return _read_model(path, REP_TARGETS, REP_WINDOW_OFFSETS_S, "squat repetition model")
 
 
 def refine_rep_edges(
@@ -364,28 +394,11 @@ def refine_rep_edges(
         The model card's name, version and data, the clip's applicability, and how many
         repetitions the model timed (``reps_timed``).
     """
-    keys = ("name", "version", "trained_on", "validated_on", "real_video_check")
-    info: dict[str, Any] = {k: model.card.get(k) for k in keys}
-    chunks = [slice(a, a + CHUNK_FRAMES) for a in range(0, pose.n_frames, CHUNK_FRAMES)]
-    prob = np.empty(pose.n_frames)
-    distances = []
-    for rows in chunks:
-        x = model.standardise(rep_features(pose, side, rows))
-        prob[rows] = contact_probability(x, model)
-        if model.applicability is not None:
-            distances.append(model.applicability.frame_distances(x))
-    if model.applicability is not None:
-        distance = float(np.median(np.concatenate(distances)))
-        limit = model.applicability.limit
-        info["applicability"] = {"distance": round(distance, 3), "limit": limit}
-        if not distance <= limit:
-            info["applied"] = False
-            info["not_applied"] = (
-                "the learned squat repetition model was not applied: this clip's landmarks "
-                f"are unlike its training data (distance {distance:.2f}, limit {limit:.2f}); "
-                "repetitions are timed by the rule"
-            )
-            return spans, info
+    prob, info = _read_probability(
+        model, pose.n_frames, lambda rows: rep_features(pose, side, rows), "repetitions"
+    )
+    if not info["applied"]:
+        return spans, info
     t = pose.time_s
     runs = true_runs(prob > 0.5)
     deepest = [s.peak if s.peak is not None else (s.start + s.stop - 1) // 2 for s in spans]
@@ -410,6 +423,5 @@ def refine_rep_edges(
                 t_end_s=_crossing_s(prob, t, b - 1, b),
             )
         )
-    info["applied"] = True
     info["reps_timed"] = sum(s.t_start_s is not None for s in out)
     return out, info

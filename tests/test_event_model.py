@@ -145,7 +145,7 @@ def test_landmarks_unlike_the_training_data_are_timed_by_the_rule_and_said_so() 
     assert info["applied"] is False
     assert info["applicability"]["distance"] > info["applicability"]["limit"]
     warnings = result.summary["quality"]["warnings"]
-    assert any("learned event model was not applied" in w for w in warnings)
+    assert any("learned screener event model was not applied" in w for w in warnings)
     plain = analyze_pose(raw, task="jog", view="anterior", config=AnalysisConfig())
     np.testing.assert_array_equal(result.events["t_start_s"], plain.events["t_start_s"])
     assert plain.summary["provenance"]["event_model"] is None
