@@ -75,6 +75,22 @@ def test_the_learned_yaw_replaces_the_geometric_one_within_its_range() -> None:
     assert side_on.yaw_deg == 14.0  # a walk across the picture is not read as frontal
 
 
+def test_readings_that_conflict_are_both_named_and_the_clip_still_refused() -> None:
+    envelope = load_envelope(AnalysisConfig().capture.envelope_path)
+    # a squat's outline read 57 deg off axis, the learned model 2.8 deg (twentieth hold-out)
+    camera = with_learned_yaw(_camera(56.6), LearnedYaw(2.8, 1.0, 0.3, 1.0))
+    check = check_envelope(camera, envelope, "anterior", 30.0)
+    assert check.refusal is not None
+    assert "could not be read consistently" in check.refusal
+    assert "57° to the patient's left" in check.refusal
+    # both far off axis: the plain placement instruction
+    agreed = with_learned_yaw(_camera(-47.0), LearnedYaw(-33.0, 1.0, 0.3, 1.0))
+    plain = check_envelope(agreed, envelope, "anterior", 30.0)
+    assert plain.refusal is not None
+    assert "about 47° to the patient's right" in plain.refusal
+    assert "consistently" not in plain.refusal
+
+
 def test_a_walk_off_its_line_is_still_told_against_the_walking_line() -> None:
     camera = with_learned_yaw(_camera(5.0, path_yaw=16.0), LearnedYaw(15.0, 1.0, 0.3, 1.0))
     envelope = load_envelope(AnalysisConfig().capture.envelope_path)
