@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from screener.cleaning import true_runs
 from screener.config import EventConfig
@@ -61,6 +62,37 @@ def _facing_sign(left: FloatArray, right: FloatArray) -> float:
     return 1.0 if diff.size == 0 or float(np.median(diff)) >= 0 else -1.0
 
 
+@dataclass(frozen=True)
+class _LegFrame:
+    """Where a leg's inputs are measured from: signs that make the leg's own side positive
+    (image and world horizontal axes), the world mid-hip and the leg length in the image."""
+
+    image_sign: float
+    world_sign: float
+    world_mid: FloatArray
+    scale: FloatArray
+
+    @classmethod
+    def of(cls, pose: PoseSequence, side: str) -> _LegFrame:
+        side_sign = 1.0 if side == "left" else -1.0
+        world_l = np.asarray(pose.world_xyz_m[:, INDEX["left_hip"]], float)
+        world_r = np.asarray(pose.world_xyz_m[:, INDEX["right_hip"]], float)
+        return cls(
+            image_sign=side_sign * _facing_sign(pose.xy("left_hip"), pose.xy("right_hip")),
+            world_sign=side_sign * _facing_sign(world_l, world_r),
+            world_mid=0.5 * (world_l + world_r),
+            scale=leg_length_px(pose)[:, None],
+        )
+
+    def image(self, points_px: FloatArray, origin_px: FloatArray) -> FloatArray:
+        """Image points relative to ``origin_px``, in leg lengths, signed."""
+        return (points_px - origin_px) / self.scale * np.array([self.image_sign, 1.0])
+
+    def world(self, points_m: npt.NDArray[np.floating[Any]]) -> FloatArray:
+        """World points relative to the world mid-hip, metres, signed."""
+        return (points_m - self.world_mid) * np.array([self.world_sign, 1.0, 1.0])
+
+
 def _frame_block(
     pose: PoseSequence, side: str
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
@@ -74,26 +106,16 @@ def _frame_block(
     positive.
     """
     other = "right" if side == "left" else "left"
-    side_sign = 1.0 if side == "left" else -1.0
-    image_sign = side_sign * _facing_sign(pose.xy("left_hip"), pose.xy("right_hip"))
-    world_l = np.asarray(pose.world_xyz_m[:, INDEX["left_hip"]], float)
-    world_r = np.asarray(pose.world_xyz_m[:, INDEX["right_hip"]], float)
-    world_sign = side_sign * _facing_sign(world_l, world_r)
-    scale = leg_length_px(pose)[:, None]
+    leg = _LegFrame.of(pose, side)
     hip_mid = 0.5 * (pose.xy("left_hip") + pose.xy("right_hip"))
-    world_mid = 0.5 * (world_l + world_r)
     names = [f"{s}_{p}" for s in (side, other) for p in (*FOOT_PARTS, "knee")]
-    image, world = [], []
-    for name in names:
-        rel = (pose.xy(name) - hip_mid) / scale
-        image.append(rel * np.array([image_sign, 1.0]))
-        w = pose.world_xyz_m[:, INDEX[name]] - world_mid
-        world.append(w * np.array([world_sign, 1.0, 1.0]))
+    image = [leg.image(pose.xy(name), hip_mid) for name in names]
+    world = [leg.world(pose.world_xyz_m[:, INDEX[name]]) for name in names]
     positions = np.hstack([*image, *world])
     vis = np.column_stack(
         [pose.visibility[:, INDEX[f"{s}_{p}"]] for s in (side, other) for p in FOOT_PARTS]
     )
-    return positions, vis, hip_mid * np.array([image_sign, 1.0]), scale[:, 0]
+    return positions, vis, hip_mid * np.array([leg.image_sign, 1.0]), leg.scale[:, 0]
 
 
 def _read_at(time_s: FloatArray, values: FloatArray, at_s: FloatArray) -> FloatArray:
@@ -175,20 +197,11 @@ def rep_features(pose: PoseSequence, side: str, rows: slice = slice(None)) -> Fl
     the first 100-200 ms than in how the whole descent unfolds.
     """
     other = "right" if side == "left" else "left"
-    side_sign = 1.0 if side == "left" else -1.0
-    image_sign = side_sign * _facing_sign(pose.xy("left_hip"), pose.xy("right_hip"))
-    world_l = np.asarray(pose.world_xyz_m[:, INDEX["left_hip"]], float)
-    world_r = np.asarray(pose.world_xyz_m[:, INDEX["right_hip"]], float)
-    world_sign = side_sign * _facing_sign(world_l, world_r)
-    scale = leg_length_px(pose)[:, None]
+    leg = _LegFrame.of(pose, side)
     anchor = pose.xy(f"{side}_ankle")
-    world_mid = 0.5 * (world_l + world_r)
     names = [f"{s}_{p}" for s in (side, other) for p in REP_LANDMARKS]
-    image = [(pose.xy(n) - anchor) / scale * np.array([image_sign, 1.0]) for n in names]
-    world = [
-        (pose.world_xyz_m[:, INDEX[n]] - world_mid) * np.array([world_sign, 1.0, 1.0])
-        for n in names
-    ]
+    image = [leg.image(pose.xy(n), anchor) for n in names]
+    world = [leg.world(pose.world_xyz_m[:, INDEX[n]]) for n in names]
     return _windowed(pose.time_s, np.hstack([*image, *world]), rows, REP_WINDOW_OFFSETS_S)
 
 
