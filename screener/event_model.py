@@ -35,7 +35,7 @@ from screener.events import Span, leg_length_px, stance_spans, tidy_mask
 from screener.fileio import cached_by_file
 from screener.frame_model import FrameModel, read_ensemble
 from screener.keypoints import BoolArray, FloatArray, PoseSequence
-from screener.landmarks import INDEX
+from screener.landmarks import INDEX, SIDES
 
 #: What the model predicts (the log-odds of floor contact).
 CONTACT_TARGETS = ("floor_contact_logit",)
@@ -118,15 +118,44 @@ def _frame_block(
     return positions, vis, hip_mid * np.array([leg.image_sign, 1.0]), leg.scale[:, 0]
 
 
-def _read_at(time_s: FloatArray, values: FloatArray, at_s: FloatArray) -> FloatArray:
-    """``values`` (n, k) linearly interpolated at ``at_s`` (held at the clip's ends),
-    over the finite samples of each column; NaN for a column with none."""
-    out = np.full((at_s.size, values.shape[1]), np.nan)
+def _filled(time_s: FloatArray, values: FloatArray) -> FloatArray:
+    """``values`` (n, k) with each column's gaps filled linearly between its finite
+    samples over time (held at the clip's ends); NaN for a column with fewer than two."""
+    out = np.full(values.shape, np.nan)
     for k in range(values.shape[1]):
         ok = np.isfinite(values[:, k])
         if ok.sum() >= 2:
-            out[:, k] = np.interp(at_s, time_s[ok], values[ok, k])
+            out[:, k] = np.interp(time_s, time_s[ok], values[ok, k])
     return out
+
+
+def _read_at(time_s: FloatArray, filled: FloatArray, at_s: FloatArray) -> FloatArray:
+    """Columns of ``filled`` (:func:`_filled`) interpolated linearly at ``at_s``."""
+    return np.column_stack([np.interp(at_s, time_s, col) for col in filled.T])
+
+
+#: Inputs of a model for the frames asked for (a slice), from a clip read once.
+Inputs = Callable[[slice], FloatArray]
+
+
+def contact_inputs(pose: PoseSequence, side: str, task: str) -> Inputs:
+    """:func:`contact_features` of one foot for any frames, with the clip's landmarks
+    read once (a long clip is read in chunks)."""
+    if task not in TASKS:
+        raise ValueError(f"the contact model reads {TASKS}, not {task!r}")
+    positions, vis, hip_px, scale = _frame_block(pose, side)
+    t = pose.time_s
+    positions, hip_px = _filled(t, positions), _filled(t, hip_px)
+
+    def read(rows: slice) -> FloatArray:
+        hip_moves = _windowed(t, hip_px, rows, WINDOW_OFFSETS_S)[:, 2:] / scale[rows, None]
+        onehot = np.zeros((t[rows].size, len(TASKS)))
+        onehot[:, TASKS.index(task)] = 1.0
+        return np.hstack(
+            [_windowed(t, positions, rows, WINDOW_OFFSETS_S), vis[rows], hip_moves, onehot]
+        )
+
+    return read
 
 
 def contact_features(
@@ -160,26 +189,17 @@ def contact_features(
     changes give each foot's motion in the image, which is zero for a planted foot (the
     camera is still).
     """
-    if task not in TASKS:
-        raise ValueError(f"the contact model reads {TASKS}, not {task!r}")
-    positions, vis, hip_px, scale = _frame_block(pose, side)
-    t = pose.time_s
-    hip_moves = _windowed(t, hip_px, rows, WINDOW_OFFSETS_S)[:, 2:] / scale[rows, None]
-    onehot = np.zeros((t[rows].size, len(TASKS)))
-    onehot[:, TASKS.index(task)] = 1.0
-    return np.hstack(
-        [_windowed(t, positions, rows, WINDOW_OFFSETS_S), vis[rows], hip_moves, onehot]
-    )
+    return contact_inputs(pose, side, task)(rows)
 
 
 def _windowed(
-    time_s: FloatArray, values: FloatArray, rows: slice, offsets_s: tuple[float, ...]
+    time_s: FloatArray, filled: FloatArray, rows: slice, offsets_s: tuple[float, ...]
 ) -> FloatArray:
-    """``values`` at the frames ``rows``, then their changes to each time of
-    ``offsets_s`` around them (0 left out)."""
+    """``filled`` (:func:`_filled`) at the frames ``rows``, then its changes to each time
+    of ``offsets_s`` around them (0 left out)."""
     at = time_s[rows]
-    centre = _read_at(time_s, values, at)
-    changes = [_read_at(time_s, values, at + o) - centre for o in offsets_s if o != 0]
+    centre = _read_at(time_s, filled, at)
+    changes = [_read_at(time_s, filled, at + o) - centre for o in offsets_s if o != 0]
     return np.hstack([centre, *changes])
 
 
@@ -196,13 +216,20 @@ def rep_features(pose: PoseSequence, side: str, rows: slice = slice(None)) -> Fl
     The window spans 3 s: a repetition's start (the knee starting to bend) shows less in
     the first 100-200 ms than in how the whole descent unfolds.
     """
+    return rep_inputs(pose, side)(rows)
+
+
+def rep_inputs(pose: PoseSequence, side: str) -> Inputs:
+    """:func:`rep_features` for any frames, with the clip's landmarks read once."""
     other = "right" if side == "left" else "left"
     leg = _LegFrame.of(pose, side)
     anchor = pose.xy(f"{side}_ankle")
     names = [f"{s}_{p}" for s in (side, other) for p in REP_LANDMARKS]
     image = [leg.image(pose.xy(n), anchor) for n in names]
     world = [leg.world(pose.world_xyz_m[:, INDEX[n]]) for n in names]
-    return _windowed(pose.time_s, np.hstack([*image, *world]), rows, REP_WINDOW_OFFSETS_S)
+    t = pose.time_s
+    positions = _filled(t, np.hstack([*image, *world]))
+    return lambda rows: _windowed(t, positions, rows, REP_WINDOW_OFFSETS_S)
 
 
 @dataclass(frozen=True)
@@ -250,22 +277,24 @@ def _read_model(
 
 
 def _read_probability(
-    model: FrameModel, n_frames: int, features: Callable[[slice], FloatArray], what: str
-) -> tuple[FloatArray, dict[str, Any]]:
-    """The model's probability per frame, read in chunks of :data:`CHUNK_FRAMES`, and
-    its provenance: the card, the clip's applicability, and ``applied`` (False, with
-    ``not_applied``, a sentence naming ``what`` is timed instead, when the clip's inputs
-    are unlike the training inputs: :class:`screener.frame_model.Applicability`)."""
+    model: FrameModel, n_frames: int, legs: list[Inputs], what: str
+) -> tuple[list[FloatArray], dict[str, Any]]:
+    """The model's probability per frame for each of ``legs``, read in chunks of
+    :data:`CHUNK_FRAMES`, and its provenance: the card, the clip's applicability (over
+    every leg's frames), and ``applied`` (False, with ``not_applied``, a sentence naming
+    ``what`` is timed instead, when the clip's inputs are unlike the training inputs:
+    :class:`screener.frame_model.Applicability`)."""
     keys = ("name", "version", "trained_on", "validated_on", "real_video_check")
     info: dict[str, Any] = {k: model.card.get(k) for k in keys}
-    prob = np.empty(n_frames)
+    probs = [np.empty(n_frames) for _ in legs]
     distances = []
-    for start in range(0, n_frames, CHUNK_FRAMES):
-        rows = slice(start, start + CHUNK_FRAMES)
-        x = model.standardise(features(rows))
-        prob[rows] = contact_probability(x, model)
-        if model.applicability is not None:
-            distances.append(model.applicability.frame_distances(x))
+    for inputs, prob in zip(legs, probs, strict=True):
+        for start in range(0, n_frames, CHUNK_FRAMES):
+            rows = slice(start, start + CHUNK_FRAMES)
+            x = model.standardise(inputs(rows))
+            prob[rows] = contact_probability(x, model)
+            if model.applicability is not None:
+                distances.append(model.applicability.frame_distances(x))
     info["applied"] = True
     guard = model.applicability
     if guard is not None:
@@ -278,7 +307,7 @@ def _read_probability(
                 f"landmarks are unlike its training data (distance {distance:.2f}, limit "
                 f"{guard.limit:.2f}); {what} are timed by the rule"
             )
-    return prob, info
+    return probs, info
 
 
 def contact_probability(standardised: FloatArray, model: FrameModel) -> FloatArray:
@@ -334,17 +363,11 @@ def find_stance(
     frame (linear interpolation): at 24 fps a frame is 42 ms, most of the 50 ms a timing
     is allowed.
     """
-    # both feet as one sequence of twice the frames: one applicability verdict per clip
-    n = pose.n_frames
-
-    def both_feet(rows: slice) -> FloatArray:
-        left = contact_features(pose, "left", task, _clip_rows(rows, 0, n))
-        return np.vstack([left, contact_features(pose, "right", task, _clip_rows(rows, n, n))])
-
-    flat, info = _read_probability(model, 2 * n, both_feet, "stance phases")
+    feet = [contact_inputs(pose, side, task) for side in SIDES]
+    probs, info = _read_probability(model, pose.n_frames, feet, "stance phases")
     if not info["applied"]:
         return LearnedStance([], {}, {}, info)
-    prob = {"left": flat[:n], "right": flat[n:]}
+    prob = dict(zip(SIDES, probs, strict=True))
     t = pose.time_s
     masks = {
         side: tidy_mask(p > 0.5, t, config.min_stance_s[task], config.stance_gap_max_s)
@@ -359,13 +382,6 @@ def find_stance(
         for span in stance_spans(masks, t, config)
     ]
     return LearnedStance(spans, masks, prob, info)
-
-
-def _clip_rows(rows: slice, first: int, n: int) -> slice:
-    """The part of ``rows`` (frames of clips of ``n`` frames laid end to end) that falls
-    in the clip starting at frame ``first``, as frames of that clip."""
-    start, stop = max(rows.start or 0, first), min(rows.stop, first + n)
-    return slice(start - first, max(stop, start) - first)
 
 
 @cached_by_file
@@ -407,9 +423,7 @@ def refine_rep_edges(
         The model card's name, version and data, the clip's applicability, and how many
         repetitions the model timed (``reps_timed``).
     """
-    prob, info = _read_probability(
-        model, pose.n_frames, lambda rows: rep_features(pose, side, rows), "repetitions"
-    )
+    (prob,), info = _read_probability(model, pose.n_frames, [rep_inputs(pose, side)], "repetitions")
     if not info["applied"]:
         return spans, info
     t = pose.time_s
