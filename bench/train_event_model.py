@@ -45,8 +45,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.accuracy import EDGE_S, analyze_as_truth, find_clips, load_truth
+from bench.accuracy import EDGE_S, match_events
 from bench.train_frame_model import (
+    analysed_clips,
     analysed_pose,
     by_clip,
     fit_applicability,
@@ -145,22 +146,9 @@ def rep_truth(truth_json: dict, time_s: np.ndarray) -> tuple[np.ndarray, np.ndar
 def collect(folders: list[Path], kind: str = "stance") -> list[Clip]:
     """Every walk and jog (``kind="stance"``) or single-leg squat (``"rep"``) under
     ``folders``, analysed as the module's notes describe."""
-    from screener.config import AnalysisConfig
-    from screener.errors import ScreenerError
-
-    config = AnalysisConfig(
-        cache_dir=None, corrections_path=None, measurement_errors_path=None, frame_model_path=None
-    )
     clips = []
-    for truth_path in find_clips(folders):
-        truth_json, truth = load_truth(truth_path)
-        if truth_json["task"] not in (TASKS if kind == "stance" else ("sls",)):
-            continue
-        try:
-            result = analyze_as_truth(truth_path, truth_json, config)
-        except ScreenerError as exc:
-            logging.warning("%s: %s", truth_json["video"], exc.one_line())
-            continue
+    tasks = TASKS if kind == "stance" else ("sls",)
+    for truth_path, truth_json, truth, result in analysed_clips(folders, tasks):
         pose = analysed_pose(result)
         if kind == "rep":
             side = truth_json["stance_side"]
@@ -187,36 +175,32 @@ def training_rows(clips: list[Clip]) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
 
 def score_spans(clip: Clip, spans: list[Span]) -> list[dict]:
-    """Each true stance phase with a seen floor contact against the found phase of the
-    same foot that overlaps its label most (each found phase used once)."""
+    """Each true stance phase with a seen floor contact against the found phase matched
+    to it as :func:`bench.accuracy.match_events` matches them."""
     t = clip.pose.time_s
-    found = [
-        (
-            span.side,
-            float(t[span.start] if span.t_start_s is None else span.t_start_s),
-            float(t[span.stop - 1] if span.t_end_s is None else span.t_end_s),
-        )
-        for span in spans
-    ]
-    used: set[int] = set()
+    found = pd.DataFrame(
+        [
+            {
+                "kind": span.kind,
+                "side": span.side,
+                "t_start_s": float(t[span.start] if span.t_start_s is None else span.t_start_s),
+                "t_end_s": float(t[span.stop - 1] if span.t_end_s is None else span.t_end_s),
+            }
+            for span in spans
+        ],
+        columns=["kind", "side", "t_start_s", "t_end_s"],
+    )
     rows = []
-    for ev in clip.truth_json.get("events", []):
+    for ev, best in match_events(found, clip.truth_json):
         if ev["kind"] != "stance" or ev.get("t_floor_on_s") is None:
             continue
-        best, best_overlap = None, 0.0
-        for k, (side, start, end) in enumerate(found):
-            overlap = min(end, ev["t_end_s"]) - max(start, ev["t_start_s"])
-            if side == ev["side"] and overlap > best_overlap and k not in used:
-                best, best_overlap = k, overlap
-        if best is not None:
-            used.add(best)
         rows.append(
             {
                 "clip": clip.name,
                 "task": clip.task,
                 "near_edge": ev["t_start_s"] < EDGE_S or ev["t_end_s"] > t[-1] - EDGE_S,
-                "start_error_s": np.nan if best is None else found[best][1] - ev["t_floor_on_s"],
-                "end_error_s": np.nan if best is None else found[best][2] - ev["t_floor_off_s"],
+                "start_error_s": np.nan if best is None else best.t_start_s - ev["t_floor_on_s"],
+                "end_error_s": np.nan if best is None else best.t_end_s - ev["t_floor_off_s"],
             }
         )
     return rows

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -96,25 +97,35 @@ def analysed_pose(result: AnalysisResult) -> PoseSequence:
     return correct_roll(result.pose, -applied) if applied else result.pose
 
 
-def collect(folders: list[Path]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
-    """Features, targets (truth - geometric, degrees), loss mask and clip names per frame,
-    over every clip under ``folders`` (clip names prefixed with their folder's name)."""
+def analysed_clips(
+    folders: list[Path], tasks: tuple[str, ...]
+) -> Iterator[tuple[Path, dict, pd.DataFrame, AnalysisResult]]:
+    """Every clip of ``tasks`` under ``folders``, analysed with its true task, side and
+    view and no correction or learned model: ``(truth path, truth json, per-frame truth,
+    result)``; a clip the screener refuses is logged and skipped."""
     from screener.config import AnalysisConfig
     from screener.errors import ScreenerError
 
     config = AnalysisConfig(
         cache_dir=None, corrections_path=None, measurement_errors_path=None, frame_model_path=None
     )
-    feats, targs, masks, clips = [], [], [], []
     for truth_path in find_clips(folders):
         truth_json, truth = load_truth(truth_path)
-        if truth_json["task"] not in ("walk", "jog", "sls"):
+        if truth_json["task"] not in tasks:
             continue
         try:
             result = analyze_as_truth(truth_path, truth_json, config)
         except ScreenerError as exc:
             logging.warning("%s: %s", truth_json["video"], exc.one_line())
             continue
+        yield truth_path, truth_json, truth, result
+
+
+def collect(folders: list[Path]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """Features, targets (truth - geometric, degrees), loss mask and clip names per frame,
+    over every clip under ``folders`` (clip names prefixed with their folder's name)."""
+    feats, targs, masks, clips = [], [], [], []
+    for truth_path, truth_json, truth, result in analysed_clips(folders, ("walk", "jog", "sls")):
         frames = result.frames
         x = frame_features(analysed_pose(result), frames, truth_json["view"])
         merged = frames[["frame"]].merge(truth, on="frame", how="left")
