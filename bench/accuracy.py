@@ -897,10 +897,16 @@ def main(argv: list[str] | None = None) -> int:
         help="measured angles as MediaPipe gives them (screener/models/corrections.toml off)",
     )
     parser.add_argument(
+        "--geometric",
+        action="store_true",
+        help="the angles as read from the landmarks: the learned frame model (on by default "
+        "for the angles verified on real video) off",
+    )
+    parser.add_argument(
         "--frame-model",
         action="store_true",
-        help="apply the learned frame model to every angle it corrects (research option "
-        "frame_model_include_unverified)",
+        help="apply the learned frame model to every angle it corrects, verified on real "
+        "video or not (research option frame_model_include_unverified)",
     )
     parser.add_argument(
         "--frame-model-path",
@@ -925,12 +931,17 @@ def main(argv: list[str] | None = None) -> int:
         settings["cache_dir"] = None
     if args.no_corrections:
         settings["corrections_path"] = None
-    if args.frame_model:
+    if args.geometric and args.frame_model:
+        parser.error("--geometric and --frame-model exclude each other")
+    if args.geometric:
+        settings["frame_model_path"] = None
+    elif args.frame_model:
         settings["frame_model_include_unverified"] = True
         if args.frame_model_path is not None:
             settings["frame_model_path"] = args.frame_model_path
-        if args.write_errors:  # the file being written is not read while it is measured
-            settings["frame_model_measurement_errors_path"] = None
+    if args.write_errors and not args.geometric:
+        # the file being written is not read while it is measured
+        settings["frame_model_measurement_errors_path"] = None
     if args.event_models:
         settings["events"] = EventConfig(
             event_model_path=EVENT_MODEL_PATH, rep_model_path=REP_MODEL_PATH
@@ -1001,9 +1012,10 @@ def main(argv: list[str] | None = None) -> int:
             args.folders,
             args.write_errors,
             (
-                "with the frame model applied (research option)"
-                if args.frame_model
-                else "default settings"
+                "geometric angles (the frame model off)"
+                if args.geometric
+                else "with the frame model applied"
+                + (" to every angle it corrects" if args.frame_model else "")
             ),
         )
         print(f"wrote {args.write_errors}")

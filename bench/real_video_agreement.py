@@ -109,6 +109,15 @@ SYNC_LANDMARK_COUNT = 6
 MIN_SYNC_FRAMES = 20
 #: Fewer frame pairs than this are not summarised in the printed table.
 MIN_PAIRS = 10
+#: A frame-model target is verified on real video when it is closer to the reference than
+#: the geometric angle on every camera it is applied to, and on at least this many.
+MIN_VERIFYING_CAMERAS = 2
+#: The frame model's targets, by the frame metric that compares them.
+FRAME_MODEL_METRICS = {
+    "pelvic_obliquity_deg": ("pelvic_obliquity_deg",),
+    "knee_fppa_deg": ("left_knee_fppa_deg", "right_knee_fppa_deg"),
+    "hip_adduction_deg": ("left_hip_adduction_deg", "right_hip_adduction_deg"),
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -119,6 +128,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-error-px", type=float, default=20.0)
     parser.add_argument("--max-lag-frames", type=int, default=8)
     parser.add_argument("--cutoff-hz", type=float, default=6.0)
+    parser.add_argument(
+        "--verify-frame-model",
+        type=Path,
+        default=None,
+        metavar="MODEL",
+        help="write this check's outcome into the frame model's card: the targets it "
+        "brings closer to the reference on every camera it is applied to (at least "
+        f"{MIN_VERIFYING_CAMERAS}) become its verified targets, corrected by default",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
     calib = args.folder / CALIBRATION
@@ -145,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(_jsonable(result), indent=2), encoding="utf-8")
         print(f"\nwritten: {args.json}")
+    if args.verify_frame_model is not None:
+        write_verification(args.verify_frame_model, verify_frame_model(result))
     return 0
 
 
@@ -585,6 +605,9 @@ def run(
                 ],
                 "warnings": s["quality"]["warnings"],
                 "corrections": sorted({c_["metric"] for c_ in s["provenance"]["corrections"]}),
+                "frame_model_targets": list(
+                    (s["provenance"].get("frame_model") or {}).get("targets_corrected", [])
+                ),
                 "frames": compare_frames(
                     _shift_frames(res.frames, lags[cam.name]), reference, tracked, stance
                 ),
@@ -625,6 +648,69 @@ def run(
         },
         "cameras": cams_out,
     }
+
+
+def verify_frame_model(result: dict[str, Any]) -> dict[str, Any]:
+    """Per frame metric the frame model corrects: each camera's frame RMSE against the
+    reference without the model and with it, and whether the model is closer on every
+    camera it was applied to (at least :data:`MIN_VERIFYING_CAMERAS`)."""
+    out: dict[str, Any] = {}
+    for metric, targets in FRAME_MODEL_METRICS.items():
+        cameras = {}
+        for name, entry in result["cameras"].items():
+            plain, learned = entry.get("without_corrections", {}), entry.get("frame_model", {})
+            if not set(targets) <= set(learned.get("frame_model_targets", [])):
+                continue  # not applied (outside its applicability) or no analysis
+            before = plain["frames"][metric]["rmse_deg"]
+            after = learned["frames"][metric]["rmse_deg"]
+            if np.isfinite(before) and np.isfinite(after):
+                placement = entry["placement"]
+                cameras[name] = {
+                    "geometric_rmse_deg": round(float(before), 1),
+                    "model_rmse_deg": round(float(after), 1),
+                    "off_axis_deg": round(float(placement["off_axis_deg"])),
+                    "lens_height_m": round(float(placement["lens_height_m"]), 2),
+                }
+        verified = len(cameras) >= MIN_VERIFYING_CAMERAS and all(
+            c["model_rmse_deg"] < c["geometric_rmse_deg"] for c in cameras.values()
+        )
+        out[metric] = {"targets": list(targets), "cameras": cameras, "verified": verified}
+    return out
+
+
+def write_verification(model_path: Path, verification: dict[str, Any]) -> None:
+    """Record the real-video check in the frame model's card: its verified targets (those
+    corrected by default) and the figures, in a sentence."""
+    from datetime import UTC, datetime
+
+    from bench.train_frame_model import DEFAULT_POLICY, update_model
+    from screener.frame_model import load_frame_model
+
+    card = dict(load_frame_model(model_path).card)
+    card.pop("default_off_reason", None)  # cards written before the check decided
+    card["default_policy"] = DEFAULT_POLICY
+    parts = []
+    for metric, v in verification.items():
+        figures = ", ".join(
+            f"{name} ({c['off_axis_deg']} deg off axis, lens {c['lens_height_m']} m) "
+            f"{c['geometric_rmse_deg']} -> {c['model_rmse_deg']}"
+            for name, c in v["cameras"].items()
+        )
+        outcome = "verified" if v["verified"] else "not verified"
+        parts.append(f"{metric.removesuffix('_deg')}: {figures or 'no camera'} ({outcome})")
+    card["verified_targets"] = [
+        t for v in verification.values() if v["verified"] for t in v["targets"]
+    ]
+    card["real_video_check"] = (
+        "Pose2Sim 4-camera lab clip (a standing subject) against its triangulated "
+        f"MediaPipe reference, python -m bench.real_video_agreement, "
+        f"{datetime.now(UTC):%Y-%m-%d}; frame RMSE, geometric -> model, deg: "
+        + "; ".join(parts)
+        + ". The lab cameras are outside the validated envelope (higher, further off axis)."
+    )
+    card["real_video_verification"] = verification
+    update_model(model_path, card)
+    print(f"\n{model_path}: verified targets {card['verified_targets']}")
 
 
 def rotate_image(pose: PoseSequence, tilt_deg: float) -> PoseSequence:

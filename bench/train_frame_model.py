@@ -34,18 +34,15 @@ from screener.frame_model import FEATURE_LANDMARKS, TARGETS, frame_features
 from screener.keypoints import PoseSequence
 from screener.result import AnalysisResult
 
-#: Where the model stands against real video (written into every model's card).
-REAL_VIDEO_CHECK = (
-    "Pose2Sim 4-camera lab clip against a triangulated reference "
-    "(python -m bench.real_video_agreement; docs/real_video_agreement.md): its cameras are "
-    "outside the envelope and, so far, outside the model's applicability"
-)
-#: Why the model is a research option (written into every model's card).
-DEFAULT_OFF_REASON = (
-    "Off by default: a correction fitted on renders is on by default only once it is "
-    "checked on real video inside the validated envelope, and no such recording with a "
-    "reference exists yet (the Pose2Sim lab cameras are 1.7-2.1 m high and pitched "
-    "17-32 deg down). Research option: frame_model_include_unverified."
+#: Where the model stands against real video until it is checked (written into every new
+#: model's card; ``bench.real_video_agreement --verify-frame-model`` replaces it).
+REAL_VIDEO_CHECK = "not yet checked: python -m bench.real_video_agreement --verify-frame-model"
+#: Which targets are corrected by default (written into every model's card).
+DEFAULT_POLICY = (
+    "A target is corrected by default once python -m bench.real_video_agreement "
+    "--verify-frame-model finds the model's frame values closer than the geometric angles "
+    "to the real Pose2Sim multi-camera reference on every camera it is applied to (at "
+    "least two); the others only with frame_model_include_unverified (research)."
 )
 
 #: Feature blocks that exchange left and right when a clip is mirrored.
@@ -259,14 +256,17 @@ def add_applicability(path: Path, train: list[Path], val: list[Path]) -> None:
     centre, basis, info = fit_applicability(
         model.standardise(np.vstack([x, xm])), by_clip(model.standardise(xv), vclips)
     )
-    with np.load(path, allow_pickle=False) as data:
-        arrays = {
-            k: data[k] for k in data.files if k not in ("card", "guard_centre", "guard_basis")
-        }
-    card = {**model.card, "applicability": info}
-    arrays.update(guard_centre=centre, guard_basis=basis, card=np.asarray(json.dumps(card)))
-    np.savez_compressed(path, **arrays)
+    update_model(
+        path, {**model.card, "applicability": info}, guard_centre=centre, guard_basis=basis
+    )
     print(f"applicability added to {path}: {info['source']}; limit {info['limit']}")
+
+
+def update_model(path: Path, card: dict[str, Any], **arrays: np.ndarray) -> None:
+    """Rewrite a model file with a new card (and the given arrays replaced), weights kept."""
+    with np.load(path, allow_pickle=False) as data:
+        kept = {k: data[k] for k in data.files if k != "card" and k not in arrays}
+    np.savez_compressed(path, **kept, **arrays, card=np.asarray(json.dumps(card)))
 
 
 def standardise_training(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -353,11 +353,11 @@ def main(argv: list[str] | None = None) -> int:
             " (+ mirrored)"
         ),
         "validated_on": ", ".join(map(str, args.val)),
-        # the targets corrected by default: none until a real recording inside the
-        # envelope, with a reference, shows the model brings them closer to it
+        # the targets corrected by default: none until the real-video check
+        # (bench.real_video_agreement --verify-frame-model) finds them closer to it
         "verified_targets": [],
         "real_video_check": REAL_VIDEO_CHECK,
-        "default_off_reason": DEFAULT_OFF_REASON,
+        "default_policy": DEFAULT_POLICY,
     }
     model = FrameModel(mean=mean, std=std, layers=tuple(tuple(mem) for mem in members), card=card)
     xv, yv, mv, vclips = collect(args.val)

@@ -230,10 +230,11 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--no-cache", action="store_true", help="do not read or write cached keypoints")
     p.add_argument(
-        "--research-frame-model",
+        "--geometric-angles",
         action="store_true",
-        help="research: correct the frontal angles with the learned frame model, which is "
-        "not validated on real video (models/frame_model.md); the report says so",
+        help="report the frontal angles as read from the landmarks, without the learned "
+        "frame model's correction (models/frame_model.md), e.g. to compare with earlier "
+        "versions; the corrected angles are the default",
     )
     p.add_argument(
         "--research-event-model",
@@ -255,8 +256,8 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     if args.no_cache:
         config = config.model_copy(update={"cache_dir": None})
-    if args.research_frame_model:
-        config = config.model_copy(update={"frame_model_include_unverified": True})
+    if args.geometric_angles:
+        config = config.model_copy(update={"frame_model_path": None})
     if args.research_event_model:
         events = config.events.model_copy(
             update={"event_model_path": EVENT_MODEL_PATH, "rep_model_path": REP_MODEL_PATH}

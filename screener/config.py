@@ -444,16 +444,18 @@ class AnalysisConfig(_Frozen):
         MODELS_DIR / "measurement_errors_frame_model.toml",
         description="The measured event errors with the frame model applied (validation "
         "renders): the verdicts use them instead of measurement_errors_path when the frame "
-        "model corrected the clip's angles (research option); None: the same file.",
+        "model corrected the clip's angles; None: the same file.",
     )
     frame_model_path: Path | None = Field(
         MODELS_DIR / "frame_model.npz",
-        description="Learned correction of the frontal angles (screener.frame_model); "
-        "None: off. By default only the angles its card lists as verified on real video.",
+        description="Learned correction of the frontal angles (screener.frame_model), "
+        "applied to the angles its card lists as verified on real video (at present all "
+        "five); None: off, the geometric angles (`screener analyze --geometric-angles`).",
     )
     frame_model_include_unverified: bool = Field(
         False,
-        description="Also apply a frame model checked on renders only (research).",
+        description="Also correct the angles the frame model's card does not list as "
+        "verified on real video (research).",
     )
     corrections_include_unverified: bool = Field(
         False,

@@ -233,8 +233,9 @@ def apply_frame_model(
         the geometric one and ``{name}_model_sd_deg`` the ensemble's spread. Unchanged
         when the clip lies outside the model's applicability.
     applied
-        The model card's name, version, training data and the targets corrected, for
-        the provenance; with ``not_applied`` (the reason, a sentence) when the clip's
+        The model card's name, version, training data, real-video check and the targets
+        corrected (``research_targets``: those among them not verified on real video),
+        for the provenance; with ``not_applied`` (the reason, a sentence) when the clip's
         landmarks are unlike the model's training inputs; None when no target is
         corrected.
 
@@ -273,4 +274,6 @@ def apply_frame_model(
         out[f"{base}_geometric_deg"] = geometric
         out[col] = geometric + correction[:, k]
         out[f"{base}_model_sd_deg"] = np.where(np.isfinite(geometric), spread[:, k], np.nan)
-    return out, {**info, "targets_corrected": list(chosen)}
+    verified = set(model.targets(include_unverified=False))
+    research = [t for t in chosen if t not in verified]
+    return out, {**info, "targets_corrected": list(chosen), "research_targets": research}

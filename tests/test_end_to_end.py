@@ -25,6 +25,7 @@ import pytest
 
 import screener
 from bench.accuracy import Tally, compare_events, compare_flags, compare_frames, stats
+from screener.accuracy import MeasuredErrors, load_measured_errors
 from screener.cli import main as cli_main
 from screener.config import AnalysisConfig
 from screener.result import AnalysisResult
@@ -167,21 +168,18 @@ def test_event_values_against_joint_centre_truth(tally: Tally, metric: str) -> N
     assert r >= 0.5, f"{metric}: r {r:.2f}"
 
 
-def test_knee_valgus_flagged_on_every_faulty_leg_it_judges_and_no_normal_one(
+def test_knee_valgus_flagged_on_every_faulty_leg_it_judges(
     clips: dict[str, Clip],
 ) -> None:
     """Planted valgus is flagged where the measured-error rules let FPPA be judged; where
-    they do not (docs/accuracy.md), the verdict says so instead of 'no flag'."""
-    from screener.accuracy import load_measured_errors
-
-    errors_path = AnalysisConfig().measurement_errors_path
-    assert errors_path is not None, "the shipped default has measured errors"
-    errors = load_measured_errors(errors_path)
+    they do not (docs/accuracy.md), the verdict says so instead of 'no flag'. (Normal
+    legs: test_no_fault_flagged_on_a_normal_clip_unless_its_truth_is_within_the_error.)"""
     judged_planted = 0
     for clip in clips.values():
         planted = {
             f["side"] for f in clip.truth_json["expected_faults"] if f["fault"] == "knee_valgus"
         }
+        errors = _errors_judged_with(clip.given)
         measured = errors.for_task(clip.truth_json["task"], clip.given.summary["view"])
         reason = errors.withheld_because(measured["knee_fppa_deg"])
         for f in clip.given.summary["faults"]:
@@ -190,21 +188,51 @@ def test_knee_valgus_flagged_on_every_faulty_leg_it_judges_and_no_normal_one(
             if reason is not None:
                 assert f["verdict"] == "withheld" and f["withheld_because"] == reason, clip.name
                 continue
-            assert (f["verdict"] == "flag") is (f["side"] in planted), (clip.name, f["side"], f)
-            judged_planted += f["side"] in planted
-    assert judged_planted >= 3
+            if f["side"] in planted:
+                assert f["verdict"] == "flag", (clip.name, f["side"], f)
+                judged_planted += 1
+    assert judged_planted >= 5
 
 
-def test_no_fault_flagged_on_a_normal_clip(clips: dict[str, Clip]) -> None:
+def _errors_judged_with(result: AnalysisResult) -> MeasuredErrors:
+    """The measured errors the clip's verdicts used (the frame model's own where it
+    corrected the clip's angles), as the provenance names them."""
+    path = result.summary["provenance"]["measurement_errors_file"]
+    assert path is not None, "the shipped default has measured errors"
+    return load_measured_errors(Path(path))
+
+
+def test_no_fault_flagged_on_a_normal_clip_unless_its_truth_is_within_the_error(
+    clips: dict[str, Clip],
+) -> None:
+    """A normal clip gets no flag, except where its true event value lies within one
+    measured error of the threshold; such a flag's value must then agree with the truth
+    within two measured errors (the error the verdict rests on is honest)."""
     normal = [c for c in clips.values() if not c.truth_json["expected_faults"]]
     assert len(normal) >= 4
+    clear = 0
     for clip in normal:
-        raised = [
-            (f["fault"], f["side"], f["severity"])
-            for f in clip.given.summary["faults"]
-            if f["severity"] != "none"
-        ]
-        assert raised == [], f"{clip.name}: {raised}"
+        errors = _errors_judged_with(clip.given)
+        measured = errors.for_task(clip.truth_json["task"], clip.given.summary["view"])
+        for f in clip.given.summary["faults"]:
+            metric = f["metric"]
+            values = [
+                e[metric]
+                for e in clip.truth_json["events"]
+                if e["side"] == f["side"] and metric in e
+            ]
+            if f["threshold"] is None or not values or metric not in measured:
+                assert f["severity"] == "none", (clip.name, f)
+                continue
+            assert f["direction"] == "above", f
+            truth = float(np.mean(values))
+            error = measured[metric].rmse_deg
+            if truth < f["threshold"] - error:
+                clear += 1
+                assert f["severity"] == "none", (clip.name, f, truth)
+            elif f["severity"] != "none":
+                assert abs(f["value"] - truth) <= 2 * error, (clip.name, f, truth, error)
+    assert clear >= 8
 
 
 def test_single_leg_squat_pelvic_drop_read_on_the_faulty_leg_and_judged_by_the_rule(
@@ -212,7 +240,6 @@ def test_single_leg_squat_pelvic_drop_read_on_the_faulty_leg_and_judged_by_the_r
 ) -> None:
     """The faulty squats read their planted drop above the threshold; whether that
     becomes a flag is the measured-tracking rule's call (docs/accuracy.md)."""
-    from screener.accuracy import load_measured_errors
 
     faulty = [
         c
@@ -220,10 +247,8 @@ def test_single_leg_squat_pelvic_drop_read_on_the_faulty_leg_and_judged_by_the_r
         if c.truth_json["task"] == "sls" and c.truth_json["expected_faults"]
     ]
     assert len(faulty) >= 2
-    errors_path = AnalysisConfig().measurement_errors_path
-    assert errors_path is not None, "the shipped default has measured errors"
-    errors = load_measured_errors(errors_path)
     for clip in faulty:
+        errors = _errors_judged_with(clip.given)
         side = clip.truth_json["stance_side"]
         drop = next(
             f
@@ -318,23 +343,35 @@ def test_cli_writes_the_spec_files_and_columns(
     assert (out / "report.html").stat().st_size > 10_000
 
 
-def test_cli_research_frame_model_corrects_and_the_report_says_so(
+def test_cli_frame_model_corrects_by_default_and_geometric_angles_turns_it_off(
     clips: dict[str, Clip], pose_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`--research-frame-model` applies the learned frame model (off by default) to a
-    sample render; the report names it first among its caveats and frames.csv keeps the
-    geometric values; without the flag the report says nothing of it."""
+    """By default the learned frame model corrects a sample render's frontal angles: the
+    report says what corrected them (not as a research option) and frames.csv keeps the
+    geometric values; `--geometric-angles` reports the geometric ones and says nothing
+    of the model."""
     monkeypatch.setenv("SCREENER_CACHE_DIR", str(pose_cache))
     clip = next(c for c in clips.values() if c.truth_json["task"] == "jog")
-    out, plain = tmp_path / "research", tmp_path / "plain"
-    assert cli_main(["analyze", str(clip.video), "--research-frame-model", "-o", str(out)]) == 0
-    assert cli_main(["analyze", str(clip.video), "-o", str(plain)]) == 0
+    out, plain = tmp_path / "default", tmp_path / "geometric"
+    assert cli_main(["analyze", str(clip.video), "-o", str(out)]) == 0
+    assert cli_main(["analyze", str(clip.video), "--geometric-angles", "-o", str(plain)]) == 0
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["provenance"]["frame_model"]["targets_corrected"]
+    assert summary["provenance"]["frame_model"]["research_targets"] == []
     frames = pd.read_csv(out / "frames.csv")
-    assert "pelvic_obliquity_geometric_deg" in frames
-    assert "Research option: the angles" in (out / "report.html").read_text(encoding="utf-8")
-    assert "Research option" not in (plain / "report.html").read_text(encoding="utf-8")
+    geometric = pd.read_csv(plain / "frames.csv")
+    np.testing.assert_allclose(
+        frames["pelvic_obliquity_geometric_deg"], geometric["pelvic_obliquity_deg"], atol=1e-6
+    )
+    assert not np.allclose(
+        frames["pelvic_obliquity_deg"], geometric["pelvic_obliquity_deg"], equal_nan=True
+    )
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "were corrected by the learned frame model" in report
+    assert "Research option" not in report
+    plain_summary = json.loads((plain / "summary.json").read_text(encoding="utf-8"))
+    assert plain_summary["provenance"]["frame_model"] is None
+    assert "learned frame model" not in (plain / "report.html").read_text(encoding="utf-8")
 
 
 def test_cli_research_event_model_times_stance_and_the_report_says_so(

@@ -1,8 +1,9 @@
-"""The learned frame model: off by default, and never applied to landmarks unlike its
-training data (its applicability check)."""
+"""The learned frame model: on by default for the angles its real-video check verified,
+and never applied to landmarks unlike its training data (its applicability check)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 
 from screener.config import MODELS_DIR, AnalysisConfig
 from screener.errors import ConfigError
-from screener.frame_model import TARGETS, load_frame_model
+from screener.frame_model import TARGETS, apply_frame_model, load_frame_model
 from screener.keypoints import PoseSequence
 from screener.norms import load_norms
 from screener.pipeline import analyze_pose
@@ -32,50 +33,56 @@ def stick_jog() -> PoseSequence:
     return make_sequence(figure, fps=60, duration_s=4.0)
 
 
-def test_shipped_model_is_off_by_default_and_carries_its_applicability():
+def test_shipped_model_corrects_by_default_only_what_its_real_video_check_verified():
     model = load_frame_model(MODEL)
-    assert model.targets(include_unverified=False) == ()
-    assert model.card["default_off_reason"]
+    check = model.card["real_video_verification"]
+    verified = [t for v in check.values() if v["verified"] for t in v["targets"]]
+    assert model.targets(include_unverified=False) == tuple(t for t in TARGETS if t in verified)
+    for v in check.values():  # verified: closer to the real reference on >= 2 cameras
+        closer = [c["model_rmse_deg"] < c["geometric_rmse_deg"] for c in v["cameras"].values()]
+        assert v["verified"] == (len(closer) >= 2 and all(closer))
+    assert "--verify-frame-model" in model.card["default_policy"]
     assert model.applicability is not None
     assert model.applicability.basis.shape[1] == model.mean.shape[0]
     assert 0 < model.applicability.limit < 5
     assert "validation clips" in model.applicability.source
 
 
-def test_default_analysis_does_not_use_the_model(stick_jog):
-    result = analyze_pose(stick_jog, task="jog", view="anterior", config=AnalysisConfig())
+def test_without_the_model_the_angles_are_geometric(stick_jog):
+    off = AnalysisConfig(frame_model_path=None, cache_dir=None)
+    result = analyze_pose(stick_jog, task="jog", view="anterior", config=off)
     assert result.summary["provenance"]["frame_model"] is None
     assert "pelvic_obliquity_geometric_deg" not in result.frames
 
 
 def test_stick_figure_is_outside_the_models_applicability(stick_jog):
-    plain = analyze_pose(stick_jog, task="jog", view="anterior", config=AnalysisConfig())
-    research = analyze_pose(
-        stick_jog, task="jog", view="anterior", config=AnalysisConfig(**RESEARCH)
+    plain = analyze_pose(
+        stick_jog, task="jog", view="anterior", config=AnalysisConfig(frame_model_path=None)
     )
-    info = research.summary["provenance"]["frame_model"]
+    default = analyze_pose(stick_jog, task="jog", view="anterior", config=AnalysisConfig())
+    info = default.summary["provenance"]["frame_model"]
     assert info["targets_corrected"] == []
     assert info["applicability"]["distance"] > info["applicability"]["limit"]
-    assert any("frame model was not applied" in w for w in research.summary["quality"]["warnings"])
-    # the planted drop is measured geometrically, exactly as without the option
+    assert any("frame model was not applied" in w for w in default.summary["quality"]["warnings"])
+    # the planted drop is measured geometrically, exactly as without the model
     np.testing.assert_array_equal(
-        research.frames["pelvic_obliquity_deg"].to_numpy(),
+        default.frames["pelvic_obliquity_deg"].to_numpy(),
         plain.frames["pelvic_obliquity_deg"].to_numpy(),
     )
-    left = research.events[research.events.side == "left"]["pelvic_drop_deg"]
+    left = default.events[default.events.side == "left"]["pelvic_drop_deg"]
     assert left.median() == pytest.approx(9.0, abs=1.5)
 
 
 @pytest.mark.skipif(not CORPUS_CLIP.with_suffix(".keypoints.npz").exists(), reason="no corpus")
-def test_rendered_clip_inside_the_envelope_is_corrected():
+def test_rendered_clip_inside_the_envelope_is_corrected_by_default():
     truth = json.loads(CORPUS_CLIP.with_suffix(".truth.json").read_text())
     raw = PoseSequence.load(CORPUS_CLIP.with_suffix(".keypoints.npz"))
-    result = analyze_pose(
-        raw, task=truth["task"], view=truth["view"], config=AnalysisConfig(**RESEARCH)
-    )
+    config = AnalysisConfig(cache_dir=None)
+    result = analyze_pose(raw, task=truth["task"], view=truth["view"], config=config)
     info = result.summary["provenance"]["frame_model"]
     assert info["applicability"]["distance"] <= info["applicability"]["limit"]
     assert info["targets_corrected"] == list(TARGETS)
+    assert info["research_targets"] == []
     for col in TARGETS:
         base = col.removesuffix("_deg")
         assert f"{base}_geometric_deg" in result.frames
@@ -84,10 +91,34 @@ def test_rendered_clip_inside_the_envelope_is_corrected():
     frames = result.frames
     changed = frames["pelvic_obliquity_deg"] - frames["pelvic_obliquity_geometric_deg"]
     assert np.nanmax(np.abs(changed)) > 0.1
-    # the report says so, first among its caveats; a default analysis says nothing of it
+    # the report says what corrected the angles, as a note, not as a research option
     said = caveats(result, load_norms(result.config.norms_path), [])
-    assert said[0].startswith("Research option: the angles (pelvic obliquity")
+    assert not any(c.startswith("Research option") for c in said)
+    assert any(c.startswith("The angles (pelvic obliquity") for c in said)
     assert frame_model_sentence(None) == ""
+
+
+@pytest.mark.skipif(not CORPUS_CLIP.with_suffix(".keypoints.npz").exists(), reason="no corpus")
+def test_an_angle_not_verified_on_real_video_is_corrected_only_on_request_and_said_so():
+    truth = json.loads(CORPUS_CLIP.with_suffix(".truth.json").read_text())
+    result = analyze_pose(
+        PoseSequence.load(CORPUS_CLIP.with_suffix(".keypoints.npz")),
+        task=truth["task"],
+        view=truth["view"],
+        config=AnalysisConfig(cache_dir=None, frame_model_path=None),
+    )
+    shipped = load_frame_model(MODEL)
+    partly = dataclasses.replace(
+        shipped, card={**shipped.card, "verified_targets": ["pelvic_obliquity_deg"]}
+    )
+    view = truth["view"]
+    _, by_default = apply_frame_model(result.frames, result.pose, view, partly)
+    assert by_default is not None and by_default["targets_corrected"] == ["pelvic_obliquity_deg"]
+    _, research = apply_frame_model(result.frames, result.pose, view, partly, True)
+    assert research is not None
+    assert research["research_targets"] == [t for t in TARGETS if t != "pelvic_obliquity_deg"]
+    assert frame_model_sentence(research).startswith("Research option: the angles (left knee")
+    assert not frame_model_sentence(by_default).startswith("Research option")
 
 
 def test_a_file_that_is_not_a_model_is_a_clear_error(tmp_path):
