@@ -229,6 +229,19 @@ def camera_azimuth_deg(camera: dict) -> float:
     return float(np.degrees(np.arctan2(dx, dy)))
 
 
+def camera_elevation_deg(camera: dict) -> float:
+    """The lens' elevation above the point the camera looks at, seen from that point
+    (degrees, + with the lens above it).
+
+    The generator aims a squat's, a jog's or standing clip's camera at half the
+    subject's stature (about the hips) and a walk's at 0.45 of it on the walking line,
+    so for the tasks in place this is the lens' elevation above the hips and the
+    camera's downward pitch.
+    """
+    pos, tgt = np.asarray(camera["position_m"], float), np.asarray(camera["target_m"], float)
+    return float(np.degrees(np.arctan2(pos[2] - tgt[2], np.hypot(*(tgt - pos)[:2]))))
+
+
 def clip_conditions(truth_json: dict) -> dict[str, Any]:
     """The capture conditions of a rendered clip, for per-condition figures."""
     cam = truth_json.get("camera", {})

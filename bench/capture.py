@@ -47,7 +47,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.accuracy import camera_azimuth_deg
+from bench.accuracy import camera_azimuth_deg, camera_elevation_deg
 from screener.capture import (
     load_envelope,
     rotation_about_centre,
@@ -75,8 +75,7 @@ AZIMUTH_BANDS = ((0.0, 5.0), (5.0, 10.0), (10.0, 15.0), (15.0, 20.0), (20.0, 90.
 
 def _truth(truth: dict) -> dict[str, float]:
     cam = truth["camera"]
-    pos, tgt = np.array(cam["position_m"]), np.array(cam["target_m"])
-    horizontal = float(np.hypot(*(tgt - pos)[:2]))
+    pos = np.array(cam["position_m"])
     front = 1.0 if truth["view"] == "anterior" else -1.0
     # renders: the subject at the origin facing -Y (anterior camera at -Y), +X its left
     yaw = front * math.degrees(math.atan2(pos[0], abs(pos[1])))
@@ -85,14 +84,14 @@ def _truth(truth: dict) -> dict[str, float]:
     if "yaw_deg" in cam:  # the corpus states its camera (roll: the camera's, opposite sign)
         return {
             "yaw": camera_azimuth_deg(cam),
-            "pitch": math.degrees(math.atan2(pos[2] - tgt[2], horizontal)),
+            "pitch": camera_elevation_deg(cam),
             "height": float(cam["height_m"]),
             "fill": float(cam["fill"]),
             "roll": -float(cam["roll_deg"]),
         }
     return {
         "yaw": yaw,
-        "pitch": math.degrees(math.atan2(pos[2] - tgt[2], horizontal)),
+        "pitch": camera_elevation_deg(cam),
         "height": float(cam["height_m"]),
         "fill": fill if truth["task"] != "walk" else float("nan"),
         "roll": 0.0,

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -29,6 +29,7 @@ from bench.accuracy import clip_conditions
 from bench.train_frame_model import (
     by_clip,
     collect,
+    ensemble_card,
     fit_applicability,
     mirror,
     standardise_training,
@@ -41,15 +42,24 @@ from bench.train_frame_model import (
 TARGET = "camera_yaw_deg"
 
 
-def clip_yaw(folders: list[Path], clips: list[str]) -> dict[str, tuple[float, str, str]]:
-    """Per clip (``folder/video``): the lens' azimuth, the task and the view."""
+def clip_truths(folders: list[Path], clips: list[str]) -> dict[str, dict[str, Any]]:
+    """Per clip (``folder/video``, as :func:`bench.train_frame_model.collect` names them):
+    its truth JSON."""
     where = {f.name: f for f in folders}
-    out: dict[str, tuple[float, str, str]] = {}
+    out: dict[str, dict[str, Any]] = {}
     for clip in dict.fromkeys(clips):
         folder, video = clip.split("/", 1)
-        truth = json.loads((where[folder] / f"{video.removesuffix('.mp4')}.truth.json").read_text())
-        out[clip] = (clip_conditions(truth)["azimuth_deg"], truth["task"], truth["view"])
+        path = where[folder] / f"{video.removesuffix('.mp4')}.truth.json"
+        out[clip] = json.loads(path.read_text())
     return out
+
+
+def clip_yaw(folders: list[Path], clips: list[str]) -> dict[str, tuple[float, str, str]]:
+    """Per clip (``folder/video``): the lens' azimuth, the task and the view."""
+    return {
+        clip: (clip_conditions(truth)["azimuth_deg"], truth["task"], truth["view"])
+        for clip, truth in clip_truths(folders, clips).items()
+    }
 
 
 def frame_targets(clips: list[str], yaw: dict[str, tuple[float, str, str]]) -> np.ndarray:
@@ -76,20 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         train_member(xs, y_all, m_all, seed, args.hidden, args.epochs)
         for seed in range(args.members)
     ]
-    card = {
-        "name": "screener camera yaw model",
-        "version": datetime.now(UTC).strftime("%Y.%m.%d"),
-        "targets": [TARGET],
-        "n_members": args.members,
-        "n_layers": 3,
-        "hidden": args.hidden,
-        "epochs": args.epochs,
-        "trained_on": (
-            f"{', '.join(map(str, args.train))}: {len(set(clips))} clips, {len(x)} frames"
-            " (+ mirrored)"
-        ),
-        "validated_on": ", ".join(map(str, args.val)),
-    }
+    card = ensemble_card("screener camera yaw model", [TARGET], args, clips)
     model = FrameModel(mean=mean, std=std, layers=tuple(tuple(mem) for mem in members), card=card)
     xv, _, _, vclips = collect(args.val)
     vyaw = clip_yaw(args.val, vclips)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -262,6 +262,27 @@ def add_applicability(path: Path, train: list[Path], val: list[Path]) -> None:
     print(f"applicability added to {path}: {info['source']}; limit {info['limit']}")
 
 
+def ensemble_card(
+    name: str, targets: Iterable[str], args: argparse.Namespace, clips: list[str]
+) -> dict[str, Any]:
+    """The card entries every trained ensemble carries: what it is, how it was trained
+    (``args`` of :func:`training_parser`) and on what (``clips``: one entry per frame)."""
+    return {
+        "name": name,
+        "version": datetime.now(UTC).strftime("%Y.%m.%d"),
+        "targets": list(targets),
+        "n_members": args.members,
+        "n_layers": 3,
+        "hidden": args.hidden,
+        "epochs": args.epochs,
+        "trained_on": (
+            f"{', '.join(map(str, args.train))}: {len(set(clips))} clips, {len(clips)} frames"
+            " (+ mirrored)"
+        ),
+        "validated_on": ", ".join(map(str, args.val)),
+    }
+
+
 def update_model(path: Path, card: dict[str, Any], **arrays: np.ndarray) -> None:
     """Rewrite a model file with a new card (and the given arrays replaced), weights kept."""
     with np.load(path, allow_pickle=False) as data:
@@ -341,18 +362,7 @@ def main(argv: list[str] | None = None) -> int:
         for seed in range(args.members)
     ]
     card = {
-        "name": "screener frame model",
-        "version": datetime.now(UTC).strftime("%Y.%m.%d"),
-        "targets": list(TARGETS),
-        "n_members": args.members,
-        "n_layers": 3,
-        "hidden": args.hidden,
-        "epochs": args.epochs,
-        "trained_on": (
-            f"{', '.join(map(str, args.train))}: {len(set(clips))} clips, {len(x)} frames"
-            " (+ mirrored)"
-        ),
-        "validated_on": ", ".join(map(str, args.val)),
+        **ensemble_card("screener frame model", TARGETS, args, clips),
         # the targets corrected by default: none until the real-video check
         # (bench.real_video_agreement --verify-frame-model) finds them closer to it
         "verified_targets": [],
