@@ -117,7 +117,7 @@ def test_an_angle_not_verified_on_real_video_is_corrected_only_on_request_and_sa
     _, research = apply_frame_model(result.frames, result.pose, view, partly, True)
     assert research is not None
     assert research["research_targets"] == [t for t in TARGETS if t != "pelvic_obliquity_deg"]
-    assert frame_model_sentence(research).startswith("Research option: the angles (left knee")
+    assert frame_model_sentence(research).startswith("Research option: the angles (left knee FPPA")
     assert not frame_model_sentence(by_default).startswith("Research option")
 
 

@@ -237,7 +237,9 @@ def frame_model_sentence(info: dict[str, Any] | None) -> str:
 
 
 def _angle_names(targets: list[str]) -> str:
-    return ", ".join(str(t).removesuffix("_deg").replace("_", " ") for t in targets)
+    """``left_knee_fppa_deg`` -> ``left knee FPPA``, joined."""
+    names = (str(t).removesuffix("_deg").replace("_", " ") for t in targets)
+    return ", ".join(n.replace("fppa", "FPPA") for n in names)
 
 
 def event_model_sentence(info: dict[str, Any] | None) -> str:
