@@ -32,8 +32,7 @@ from bench.train_frame_model import (
     ensemble_card,
     fit_applicability,
     mirror,
-    standardise_training,
-    train_member,
+    train_ensemble,
     training_parser,
     write_model,
 )
@@ -73,21 +72,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = training_parser(__doc__, epochs=20)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    from screener.frame_model import FrameModel
-
     x, y5, m5, clips = collect(args.train)
     yaw = clip_yaw(args.train, clips)
     y = frame_targets(clips, yaw)
     m = np.ones_like(y, dtype=bool)
     xm, _, _ = mirror(x, y5, m5)
     x_all, y_all, m_all = np.vstack([x, xm]), np.vstack([y, -y]), np.vstack([m, m])
-    mean, std, xs = standardise_training(x_all)
-    members = [
-        train_member(xs, y_all, m_all, seed, args.hidden, args.epochs)
-        for seed in range(args.members)
-    ]
     card = ensemble_card("screener camera yaw model", [TARGET], args, clips)
-    model = FrameModel(mean=mean, std=std, layers=tuple(tuple(mem) for mem in members), card=card)
+    model, xs = train_ensemble(x_all, y_all, m_all, args, card)
     xv, _, _, vclips = collect(args.val)
     vyaw = clip_yaw(args.val, vclips)
     pred, _ = model.predict(xv)
@@ -109,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         xs, by_clip(model.standardise(xv), vclips)
     )
     if args.write:
-        write_model(args.write, mean, std, centre, basis, card, members)
+        write_model(args.write, model, centre, basis)
     return 0
 
 

@@ -51,8 +51,7 @@ from bench.train_frame_model import (
     analysed_pose,
     by_clip,
     fit_applicability,
-    standardise_training,
-    train_member,
+    train_ensemble,
     training_parser,
     write_model,
 )
@@ -301,11 +300,6 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     train = collect(args.train, args.kind)
     x, y, m, names = training_rows(train)
-    mean, std, xs = standardise_training(x)
-    members = [
-        train_member(xs, y, m, seed, args.hidden, args.epochs, loss="bce", lr=1e-3)
-        for seed in range(args.members)
-    ]
     stance = args.kind == "stance"
     card = {
         "name": "screener event model" if stance else "screener squat repetition model",
@@ -325,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
         "real_video_check": REAL_VIDEO_CHECK,
     }
     # no applicability check: the validation clips are scored whatever their distance
-    model = FrameModel(mean=mean, std=std, layers=tuple(tuple(mem) for mem in members), card=card)
+    model, xs = train_ensemble(x, y, m, args, card, loss="bce", lr=1e-3)
     val = collect(args.val, args.kind)
     xv, _, _, vnames = training_rows(val)
     centre, basis, card["applicability"] = fit_applicability(
@@ -341,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
         label: table.to_dict(orient="records") for label, table in tables.items()
     }
     if args.write:
-        write_model(args.write, mean, std, centre, basis, card, members)
+        write_model(args.write, model, centre, basis)
     return 0
 
 

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from bench.accuracy import analyze_as_truth, find_clips, load_truth
-from screener.frame_model import FEATURE_LANDMARKS, TARGETS, frame_features
+from screener.frame_model import FEATURE_LANDMARKS, TARGETS, FrameModel, frame_features
 from screener.keypoints import PoseSequence
 from screener.result import AnalysisResult
 
@@ -299,24 +299,37 @@ def standardise_training(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
     return mean, std, np.where(np.isfinite(x), (x - mean) / std, 0.0)
 
 
-def write_model(
-    path: Path,
-    mean: np.ndarray,
-    std: np.ndarray,
-    centre: np.ndarray,
-    basis: np.ndarray,
+def train_ensemble(
+    x: np.ndarray,
+    y: np.ndarray,
+    mask: np.ndarray,
+    args: argparse.Namespace,
     card: dict[str, Any],
-    members: list[list[tuple[np.ndarray, np.ndarray]]],
-) -> None:
-    """Write an ensemble as :func:`screener.frame_model.read_ensemble` reads it."""
+    **options: Any,
+) -> tuple[FrameModel, np.ndarray]:
+    """Standardise the training inputs and train ``args.members`` members on them
+    (:func:`train_member`, with ``options``); the model, carrying ``card``, and the
+    standardised inputs (for the applicability check)."""
+    mean, std, xs = standardise_training(x)
+    members = [
+        train_member(xs, y, mask, seed, args.hidden, args.epochs, **options)
+        for seed in range(args.members)
+    ]
+    layers = tuple(tuple(member) for member in members)
+    return FrameModel(mean=mean, std=std, layers=layers, card=card), xs
+
+
+def write_model(path: Path, model: FrameModel, centre: np.ndarray, basis: np.ndarray) -> None:
+    """Write an ensemble, with its applicability check's subspace, as
+    :func:`screener.frame_model.read_ensemble` reads it."""
     arrays = {
-        "mean": mean,
-        "std": std,
+        "mean": model.mean,
+        "std": model.std,
         "guard_centre": centre,
         "guard_basis": basis,
-        "card": np.asarray(json.dumps(card)),
+        "card": np.asarray(json.dumps(model.card)),
     }
-    for i, member in enumerate(members):
+    for i, member in enumerate(model.layers):
         for k, (w, b) in enumerate(member):
             arrays[f"m{i}_w{k}"] = w
             arrays[f"m{i}_b{k}"] = b
@@ -351,16 +364,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.applicability_only:
         add_applicability(args.applicability_only, args.train, args.val)
         return 0
-    from screener.frame_model import FrameModel
-
     x, y, m, clips = collect(args.train)
     xm, ym, mm = mirror(x, y, m)
     x_all, y_all, m_all = np.vstack([x, xm]), np.vstack([y, ym]), np.vstack([m, mm])
-    mean, std, xs = standardise_training(x_all)
-    members = [
-        train_member(xs, y_all, m_all, seed, args.hidden, args.epochs)
-        for seed in range(args.members)
-    ]
     card = {
         **ensemble_card("screener frame model", TARGETS, args, clips),
         # the targets corrected by default: none until the real-video check
@@ -369,7 +375,7 @@ def main(argv: list[str] | None = None) -> int:
         "real_video_check": REAL_VIDEO_CHECK,
         "default_policy": DEFAULT_POLICY,
     }
-    model = FrameModel(mean=mean, std=std, layers=tuple(tuple(mem) for mem in members), card=card)
+    model, xs = train_ensemble(x_all, y_all, m_all, args, card)
     xv, yv, mv, vclips = collect(args.val)
     pred, _ = model.predict(xv)
     before = masked_rmse(np.zeros_like(yv), yv, mv)
@@ -387,7 +393,7 @@ def main(argv: list[str] | None = None) -> int:
         xs, by_clip(model.standardise(xv), vclips)
     )
     if args.write:
-        write_model(args.write, mean, std, centre, basis, card, members)
+        write_model(args.write, model, centre, basis)
     return 0
 
 

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -55,8 +56,7 @@ from bench.train_frame_model import (
     ensemble_card,
     fit_applicability,
     mirror,
-    standardise_training,
-    train_member,
+    train_ensemble,
     training_parser,
     write_model,
 )
@@ -64,6 +64,7 @@ from screener.angles import compute_frame_angles
 from screener.config import AngleConfig
 from screener.frame_model import ANGLE_SCALE_DEG, Applicability, FrameModel, frame_features
 from screener.keypoints import FloatArray, PoseSequence
+from screener_synth.sets import ENVELOPE_RANGES
 
 #: What the model reads (one value each per frame).
 TARGETS = ("camera_height_m", "camera_elevation_deg")
@@ -72,8 +73,9 @@ TARGETS = ("camera_height_m", "camera_elevation_deg")
 #: ``ANGLE_SCALE_DEG``), so a height is carried as that many units per metre (one metre
 #: weighs in the loss as 30 degrees of elevation).
 UNITS = np.array([ANGLE_SCALE_DEG, 1.0])
-#: The envelope's highest validated lens (``screener/models/envelope.toml``), metres.
-ENVELOPE_MAX_M = 1.2
+#: The envelope's highest validated lens, metres (the generator's envelope, which
+#: ``screener/models/envelope.toml`` states).
+ENVELOPE_MAX_M = ENVELOPE_RANGES["camera_height_m"][1]
 #: Thresholds of the height read whose trade-off is printed (metres) ...
 HEIGHT_THRESHOLDS_M = (1.15, 1.2, 1.25, 1.3, 1.35, 1.4, 1.45, 1.5)
 #: ... and of the elevation read (degrees).
@@ -114,11 +116,16 @@ def read_pose(
     return np.median(read_frames(model, features[usable]), axis=0), float(distance)
 
 
-def _fmt_errors(pred: FloatArray, true: FloatArray, unit: str) -> str:
+def _errors(pred: FloatArray, true: FloatArray) -> tuple[float, float, float]:
+    """RMSE, bias and r of ``pred`` against ``true``."""
     err = pred - true
-    r = np.corrcoef(pred, true)[0, 1] if len(err) > 2 else float("nan")
-    rmse = float(np.sqrt(np.mean(err**2)))
-    return f"RMSE {rmse:5.2f} {unit} bias {err.mean():+5.2f} r {r:4.2f}"
+    r = float(np.corrcoef(pred, true)[0, 1]) if len(err) > 2 else float("nan")
+    return float(np.sqrt(np.mean(err**2))), float(err.mean()), r
+
+
+def _fmt_errors(errors: tuple[float, float, float], unit: str) -> str:
+    rmse, bias, r = errors
+    return f"RMSE {rmse:5.2f} {unit} bias {bias:+5.2f} r {r:4.2f}"
 
 
 def _groups(
@@ -149,16 +156,17 @@ def print_validation(
         t = np.array([targets[c] for c in clips])
         high = t[:, 0] > ENVELOPE_MAX_M
         warned = p[:, 0] > warn_above
+        height, elevation = _errors(p[:, 0], t[:, 0]), _errors(p[:, 1], t[:, 1])
         print(
-            f"  {label:19s} {len(clips):3d} clips: {_fmt_errors(p[:, 0], t[:, 0], 'm')} | "
-            f"{_fmt_errors(p[:, 1], t[:, 1], 'deg')} | above {warn_above:.2f} m read: "
+            f"  {label:19s} {len(clips):3d} clips: {_fmt_errors(height, 'm')} | "
+            f"{_fmt_errors(elevation, 'deg')} | above {warn_above:.2f} m read: "
             f"{int((warned & high).sum())}/{int(high.sum())} high, "
             f"{int((warned & ~high).sum())}/{int((~high).sum())} inside"
         )
         out["per_task_view"][label] = {
             "n": len(clips),
-            "height_rmse_m": round(float(np.sqrt(np.mean((p[:, 0] - t[:, 0]) ** 2))), 3),
-            "elevation_rmse_deg": round(float(np.sqrt(np.mean((p[:, 1] - t[:, 1]) ** 2))), 2),
+            "height_rmse_m": round(height[0], 3),
+            "elevation_rmse_deg": round(elevation[0], 2),
             "high_warned": [int((warned & high).sum()), int(high.sum())],
             "inside_warned": [int((warned & ~high).sum()), int((~high).sum())],
         }
@@ -312,16 +320,11 @@ def main(argv: list[str] | None = None) -> int:
     y = np.array([targets[c] for c in clips]) * UNITS
     xm, _, _ = mirror(x, y5, m5)
     x_all, y_all = np.vstack([x, xm]), np.vstack([y, y])
-    mean, std, xs = standardise_training(x_all)
-    members = [
-        train_member(xs, y_all, np.ones_like(y_all, dtype=bool), seed, args.hidden, args.epochs)
-        for seed in range(args.members)
-    ]
     card: dict[str, Any] = {
         **ensemble_card("screener lens height model (research, not shipped)", TARGETS, args, clips),
         "units_per_target": UNITS.tolist(),
     }
-    model = FrameModel(mean=mean, std=std, layers=tuple(tuple(mem) for mem in members), card=card)
+    model, xs = train_ensemble(x_all, y_all, np.ones_like(y_all, dtype=bool), args, card)
     xv, _, _, vclips = collect(args.val)
     vtruths = clip_truths(args.val, vclips)
     print(f"train {len(set(clips))} clips / {len(x)} frames; val {len(vtruths)} clips")
@@ -335,12 +338,9 @@ def main(argv: list[str] | None = None) -> int:
         guard = Applicability(
             centre, basis, card["applicability"]["limit"], card["applicability"]["source"]
         )
-        card["real_video_check"] = real_check(
-            FrameModel(mean=mean, std=std, layers=model.layers, card=card, applicability=guard),
-            args.pose2sim,
-        )
+        card["real_video_check"] = real_check(replace(model, applicability=guard), args.pose2sim)
     if args.write:
-        write_model(args.write, mean, std, centre, basis, card, members)
+        write_model(args.write, model, centre, basis)
     return 0
 
 

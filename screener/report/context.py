@@ -192,11 +192,12 @@ def caveats(result: AnalysisResult, norms: Norms, faults: list[dict[str, Any]]) 
             )
     provenance = s.get("provenance", {})
     frame_model = provenance.get("frame_model") or {}
+    corrected = frame_model_sentence(frame_model)
     research = [event_model_sentence(provenance.get("event_model"))]
     if frame_model.get("research_targets"):
-        research.insert(0, frame_model_sentence(frame_model))
-    elif frame_model_sentence(frame_model):  # on by default: a note, not a research flag
-        out.append(frame_model_sentence(frame_model))
+        research.insert(0, corrected)
+    elif corrected:  # on by default: a note, not a research flag
+        out.append(corrected)
     out[:0] = [r for r in research if r]  # research options come first
     camera = capture_sentence(s.get("capture") or {})
     if camera:
