@@ -13,11 +13,16 @@ from typing import Any
 def _drawn_specs(args: argparse.Namespace) -> tuple[list[Any], str]:
     """The clips ``corpus`` and ``floor-contacts`` draw from their arguments, and the
     corpus sub-folder they go to."""
-    from screener_synth.sets import corpus_specs
+    from screener_synth.sets import CORPUS_SEEDS, corpus_specs, with_lighting
 
     rates = tuple(float(v) for v in args.fps.split(",")) if args.fps else ()
     specs = corpus_specs(args.split, args.n, args.seed, args.envelope, rates)
     folder = args.split if args.envelope == "wide" else f"{args.split}_{args.envelope}"
+    lighting = getattr(args, "lighting", "room")
+    if lighting != "room":
+        seed = CORPUS_SEEDS[args.split] if args.seed is None else args.seed
+        specs = with_lighting(specs, lighting, seed)
+        folder = f"{folder}_{lighting}"
     return specs, folder
 
 
@@ -62,6 +67,14 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="comma-separated tasks to build (e.g. walk); the others are drawn but not "
         "rendered, so every clip is the one the full corpus would have",
+    )
+    corp.add_argument(
+        "--lighting",
+        choices=("room", "dim", "backlit"),
+        default="room",
+        help="the corpus' evenly lit room, or a dim room (gain noise) or a bright window "
+        "behind the subject (screener_synth.sets.LIGHTING_RANGES); every other draw is "
+        "unchanged",
     )
     floor = sub.add_parser(
         "floor-contacts",

@@ -44,6 +44,12 @@ class Look:
         Scale of the key and fill lights (1 = the studio of the samples).
     ambient
         Ambient light level (0-1).
+    backlight
+        Glow (0-1) of the wall behind the subject, as of a bright window behind them: the
+        wall's emissive factor. 0 = a lit wall only.
+    sensor_noise
+        Standard deviation (8-bit levels) of the Gaussian noise added to every pixel of
+        every frame before encoding, as a phone's raised gain in a dim room adds.
     """
 
     skin: tuple[float, float, float] = (0.80, 0.60, 0.48)
@@ -57,6 +63,8 @@ class Look:
     long_top: bool = False
     light: float = 1.0
     ambient: float = 0.35
+    backlight: float = 0.0
+    sensor_noise: float = 0.0
 
 
 def vertex_colours(
@@ -206,7 +214,15 @@ class SceneRenderer:
         if away < 0:
             wall.invert()
         scene.add(pyrender.Mesh.from_trimesh(floor, smooth=False))
-        scene.add(pyrender.Mesh.from_trimesh(wall, smooth=False))
+        glow = None
+        if look.backlight > 0:
+            glow = pyrender.MetallicRoughnessMaterial(
+                baseColorFactor=[1.0, 1.0, 1.0, 1.0],
+                emissiveFactor=[look.backlight] * 3,
+                metallicFactor=0.0,
+                roughnessFactor=1.0,
+            )
+        scene.add(pyrender.Mesh.from_trimesh(wall, material=glow, smooth=False))
         cam = pyrender.PerspectiveCamera(
             yfov=np.radians(camera.yfov_deg), aspectRatio=camera.width / camera.height
         )

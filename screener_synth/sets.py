@@ -456,6 +456,52 @@ def corpus_specs(
     return specs
 
 
+#: Lighting of the rooms the corpus does not render (``corpus --lighting``): a dim room,
+#: where the phone's gain raises the sensor's noise, and a bright window behind the
+#: subject, exposed for by the phone so that the subject is in shade. Each draw spans
+#: from the corpus' studio (light 0.55-1.4, ambient 0.2-0.5) to clearly worse, so that
+#: where the measurements start to fail can be read off.
+LIGHTING_RANGES: dict[str, dict[str, tuple[float, float]]] = {
+    "dim": {
+        "light": (0.01, 0.35),
+        "ambient": (0.005, 0.1),
+        "sensor_noise": (1.5, 8.0),
+        "backlight": (0.0, 0.0),
+    },
+    "backlit": {
+        "light": (0.02, 0.35),
+        "ambient": (0.01, 0.12),
+        "sensor_noise": (0.0, 4.0),
+        "backlight": (0.6, 1.0),
+    },
+}
+
+
+def with_lighting(specs: list[ClipSpec], lighting: str, seed: int) -> list[ClipSpec]:
+    """The clips of ``specs`` in another room's light (:data:`LIGHTING_RANGES`).
+
+    Parameters
+    ----------
+    specs
+        Clips as :func:`corpus_specs` draws them.
+    lighting
+        ``"room"`` (the specs unchanged), ``"dim"`` or ``"backlit"``.
+    seed
+        Seed of the lighting draws, made on their own so that every other factor of a
+        clip is the one the corpus draws for it.
+    """
+    if lighting == "room":
+        return specs
+    if lighting not in LIGHTING_RANGES:
+        raise ValueError(f"unknown lighting {lighting!r}: expected room, dim or backlit")
+    rng = np.random.default_rng([seed, 7, sorted(LIGHTING_RANGES).index(lighting)])
+    out = []
+    for spec in specs:
+        drawn = {key: float(rng.uniform(*b)) for key, b in LIGHTING_RANGES[lighting].items()}
+        out.append(dataclasses.replace(spec, look={**spec.look, **drawn}))
+    return out
+
+
 def _random_faults(rng: np.random.Generator) -> kin.SideFaults:
     """Each fault drawn on its own: half the time near normal, else up to its maximum."""
     values = {}

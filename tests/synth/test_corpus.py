@@ -104,3 +104,45 @@ def test_a_frame_rate_override_changes_nothing_else() -> None:
             b.task, b.view, b.phenotype, b.camera, b.faults, b.look, b.seed
         )  # fmt: skip
         assert a.fps in (24.0, 25.0, 30.0, 50.0, 60.0)
+
+
+@pytest.mark.parametrize("lighting", ["dim", "backlit"])
+def test_another_rooms_light_changes_only_the_light(lighting: str) -> None:
+    """``--lighting``: the same clips with the light drawn within its ranges, the draw
+    its own (reproducible, and the two rooms' draws differ)."""
+    from screener_synth.sets import LIGHTING_RANGES, with_lighting
+
+    base = corpus_specs("val", 12, 9100, "inside")
+    lit = with_lighting(base, lighting, 9100)
+    assert with_lighting(base, lighting, 9100) == lit
+    assert with_lighting(base, "room", 9100) == base
+    keys = set(LIGHTING_RANGES[lighting])
+    for a, b in zip(base, lit, strict=True):
+        assert (a.name, a.task, a.phenotype, a.camera, a.faults, a.seed) == (
+            b.name, b.task, b.phenotype, b.camera, b.faults, b.seed
+        )  # fmt: skip
+        assert {k: v for k, v in a.look.items() if k not in keys} == {
+            k: v for k, v in b.look.items() if k not in keys
+        }
+        for key, (lo, hi) in LIGHTING_RANGES[lighting].items():
+            assert lo <= b.look[key] <= hi
+    other = "backlit" if lighting == "dim" else "dim"
+    assert [s.look["light"] for s in with_lighting(base, other, 9100)] != [
+        s.look["light"] for s in lit
+    ]
+    with pytest.raises(ValueError, match="unknown lighting"):
+        with_lighting(base, "candle", 9100)
+
+
+def test_sensor_noise_is_added_per_frame_and_none_at_zero() -> None:
+    from screener_synth.clips import with_sensor_noise
+
+    frames = [np.full((40, 60, 3), 100, dtype=np.uint8) for _ in range(3)]
+    clean = list(with_sensor_noise(iter(frames), 0.0, seed=1))
+    assert all(np.array_equal(a, b) for a, b in zip(frames, clean, strict=True))
+    noisy = list(with_sensor_noise(iter(frames), 5.0, seed=1))
+    assert all(f.dtype == np.uint8 for f in noisy)
+    assert [float(np.std(f.astype(float))) for f in noisy] == pytest.approx([5.0] * 3, rel=0.1)
+    assert not np.array_equal(noisy[0], noisy[1])  # a new draw in every frame
+    again = list(with_sensor_noise(iter(frames), 5.0, seed=1))
+    assert all(np.array_equal(a, b) for a, b in zip(noisy, again, strict=True))
