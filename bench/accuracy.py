@@ -276,6 +276,14 @@ def by_condition(rows: pd.DataFrame, values: np.ndarray) -> pd.DataFrame:
         "key light": pd.cut(frame.light, [0.5, 0.8, 1.1, 1.45]),
         "view": frame.view,
     }
+    if "measured_subject_luma" in frame:  # the screener's own lighting figures
+        bins["subject luma (measured)"] = pd.cut(
+            frame.measured_subject_luma, [0, 50, 75, 100, 150, 255]
+        )
+        bins["backlight ratio (measured)"] = pd.cut(
+            frame.measured_backlight_ratio, [0, 1.2, 1.6, 2.0, 2.5, 3.0, 100]
+        )
+
     out = []
     for name, key in bins.items():
         for (metric, level), sub in frame.groupby([frame.metric, key], observed=True):
@@ -325,6 +333,13 @@ def compare_events(
         f"estimated_{key}": float("nan") if camera.get(key) is None else float(camera[key])
         for key in ("yaw_deg", "pitch_deg", "roll_deg", "camera_height_m")
     }
+    lighting = camera.get("lighting") or {}
+    estimated.update(
+        {
+            f"measured_{key}": float(lighting.get(key, float("nan")))
+            for key in ("subject_luma", "backlight_ratio")
+        }
+    )
     t_last = float(truth["time_s"].iloc[-1])
     for ev, best in match_events(events, truth_json):
         tally.events_true += 1

@@ -28,6 +28,7 @@ from screener.capture import (
 from screener.config import AnalysisConfig
 from screener.errors import NoPersonError
 from screener.keypoints import FloatArray, PoseSequence
+from screener.lighting import Lighting, measure_lighting
 from screener.scene import SceneTilt
 from screener.upright import check_upright
 from screener.video import spread_indices
@@ -47,7 +48,7 @@ log = logging.getLogger(__name__)
 ProgressCallback = Callable[[int, int], None]
 
 #: Part of the key of cached search results; bump when the searches change.
-SEARCH_CACHE_VERSION = 2
+SEARCH_CACHE_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class Searches:
     other_people: OtherPeople | None
     faces: FaceEvidence | None
     scene_tilt: SceneTilt | None
+    lighting: Lighting | None
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ class VideoPose:
     other_people: OtherPeople | None
     faces: FaceEvidence | None
     scene_tilt: SceneTilt | None = None
+    lighting: Lighting | None = None
 
 
 def estimate_video_pose(
@@ -79,7 +82,7 @@ def estimate_video_pose(
     release_pose_model: bool = False,
 ) -> VideoPose:
     """Probe the video, estimate the pose (turned upright if needed), look for a second
-    person and for the subject's face.
+    person and for the subject's face, read the room's verticals and the lighting.
 
     Parameters
     ----------
@@ -124,7 +127,13 @@ def estimate_video_pose(
         found = _search_frames(path, raw, config, tap)
         _save_searches(cache_file, config, found)
     return VideoPose(
-        raw, config, _jsonable_info(info), found.other_people, found.faces, found.scene_tilt
+        raw,
+        config,
+        _jsonable_info(info),
+        found.other_people,
+        found.faces,
+        found.scene_tilt,
+        found.lighting,
     )
 
 
@@ -162,12 +171,12 @@ class SearchFrameTap:
     WAIT_S = 2.0
 
     def __init__(self, n_expected: int, config: AnalysisConfig) -> None:
-        capture = config.capture
+        capture = config.capture  # the lighting is measured on the second person's frames
         face_frames = spread_indices(n_expected, FACE_SEARCH_FRAMES) if capture.check_face else []
         self.face_frames = frozenset(face_frames)
         self.picker = (
             OtherPeopleFramePicker(n_expected, capture.other_people_frames)
-            if capture.check_other_people
+            if capture.check_other_people or capture.check_lighting
             else None
         )
         self.turn = config.pose.rotate_cw_deg
@@ -231,7 +240,8 @@ def scene_tilt_frames(raw: PoseSequence, config: AnalysisConfig) -> list[int]:
 def _search_frames(
     path: Path, raw: PoseSequence, config: AnalysisConfig, tap: SearchFrameTap | None = None
 ) -> Searches:
-    """The searches for a second person, for the face and for the room's verticals, on
+    """The searches for a second person, for the face and for the room's verticals, and
+    the subject's lighting (on the second person's frames), on
     the frames the pose pass kept (``tap``) and those it could not, decoded in one pass
     (the room's on :func:`scene_tilt_frames`)."""
     from screener.capture import detect_other_people
@@ -242,14 +252,16 @@ def _search_frames(
     capture = config.capture
     turn = config.pose.rotate_cw_deg
     check_others, check_face = capture.check_other_people, capture.check_face
-    check_scene = capture.check_scene_tilt
+    check_scene, check_light = capture.check_scene_tilt, capture.check_lighting
     n_others = capture.other_people_frames
-    others_wanted = other_people_frames(raw, n_others) if check_others else []
+    search = other_people_frames(raw, n_others) if check_others or check_light else []
+    others_wanted = search if check_others else []
+    light_wanted = search if check_light else []
     scene_wanted = scene_tilt_frames(raw, config) if check_scene else []
     faces_wanted = face_search_frames(raw) if check_face else []
     kept = tap.others if tap is not None else {}
     regions = tap.face_regions if tap is not None else {}
-    wanted_640 = sorted(set(others_wanted) | set(scene_wanted))
+    wanted_640 = sorted(set(search) | set(scene_wanted))
     missing: dict[int | None, list[int]] = {
         OTHER_PEOPLE_LONG_SIDE_PX: [i for i in wanted_640 if i not in kept],
         FACE_SEARCH_LONG_SIDE_PX: [i for i in faces_wanted if i not in regions],
@@ -296,7 +308,12 @@ def _search_frames(
         if check_scene
         else None
     )
-    return Searches(others, faces, scene)
+    lighting = (
+        measure_lighting({i: frames_640[i] for i in light_wanted if i in frames_640}, raw, turn)
+        if check_light
+        else None
+    )
+    return Searches(others, faces, scene, lighting)
 
 
 def _search_key(config: AnalysisConfig) -> dict[str, Any]:
@@ -306,6 +323,7 @@ def _search_key(config: AnalysisConfig) -> dict[str, Any]:
         "other_people_frames": config.capture.other_people_frames,
         "check_face": config.capture.check_face,
         "check_scene_tilt": config.capture.check_scene_tilt,
+        "check_lighting": config.capture.check_lighting,
         "assumed_long_side_fov_deg": config.capture.assumed_long_side_fov_deg,
         "rotate_cw_deg": config.pose.rotate_cw_deg,
     }
@@ -348,18 +366,28 @@ def _load_searches(file: Path | None, config: AnalysisConfig) -> Searches | None
             if t is not None
             else None
         )
+        light = data["lighting"]
+        lighting = (
+            Lighting(
+                int(light["frames"]),
+                float(light["subject_luma"]),
+                float(light["background_luma"]),
+            )
+            if light is not None
+            else None
+        )
     except (OSError, ValueError, KeyError, TypeError) as exc:
         log.warning("ignoring an unreadable search cache entry %s (%s)", file, exc)
         return None
-    log.info("second-person, face and room searches from the cache (%s)", file)
-    return Searches(others, faces, scene)
+    log.info("second-person, face, room and lighting searches from the cache (%s)", file)
+    return Searches(others, faces, scene, lighting)
 
 
 def _save_searches(file: Path | None, config: AnalysisConfig, found: Searches) -> None:
     """Write atomically (parallel workers may race); a failure only costs the cache."""
     if file is None:
         return
-    others, faces, scene = found.other_people, found.faces, found.scene_tilt
+    others, faces, scene, light = found.other_people, found.faces, found.scene_tilt, found.lighting
     data = {
         "key": _search_key(config),
         "other_people": (
@@ -382,6 +410,15 @@ def _save_searches(file: Path | None, config: AnalysisConfig, found: Searches) -
                 "frames": scene.frames,
             }
             if scene is not None
+            else None
+        ),
+        "lighting": (
+            {
+                "frames": light.frames,
+                "subject_luma": light.subject_luma,
+                "background_luma": light.background_luma,
+            }
+            if light is not None
             else None
         ),
     }

@@ -303,6 +303,7 @@ def run(args: argparse.Namespace) -> int:
         other_people=acquired.other_people,
         faces=acquired.faces,
         scene_tilt=acquired.scene_tilt,
+        lighting=acquired.lighting,
     )
     result.write(
         outdir, report=not args.no_report, pdf=args.pdf, annotated_video=args.annotated_video

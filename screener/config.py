@@ -414,6 +414,12 @@ class CaptureConfig(_Frozen):
         "one direction it, not the subject's long axis, sets the roll check and correction "
         "(screener.scene).",
     )
+    check_lighting: bool = Field(
+        True,
+        description="Measure the subject's brightness, the background's and the picture's "
+        "noise on the second-person search's frames and warn outside the lighting the "
+        "measurements were validated in (screener.lighting; envelope file, [lighting]).",
+    )
 
 
 class AnalysisConfig(_Frozen):

@@ -54,6 +54,7 @@ from screener.events import TaskEstimate, detect_task
 from screener.intake import Intake, make_intake
 from screener.keypoints import BoolArray, FloatArray, PoseSequence
 from screener.landmarks import INDEX, LOWER_BODY, SIDES
+from screener.lighting import Lighting, lighting_warnings, load_lighting_limits
 from screener.metrics import asymmetry, event_table, side_statistics
 from screener.result import AnalysisResult
 from screener.scene import SceneTilt
@@ -149,6 +150,7 @@ def analyze(
         other_people=acquired.other_people,
         faces=acquired.faces,
         scene_tilt=acquired.scene_tilt,
+        lighting=acquired.lighting,
     )
 
 
@@ -168,14 +170,16 @@ def analyze_pose(
     other_people: OtherPeople | None = None,
     faces: FaceEvidence | None = None,
     scene_tilt: SceneTilt | None = None,
+    lighting: Lighting | None = None,
 ) -> AnalysisResult:
     """Screen from landmarks already estimated (e.g. cached keypoints).
 
     Parameters are those of :func:`analyze`; ``raw`` is the pose as estimated,
     ``video_path`` and ``video_info`` are carried into the report and provenance,
     ``other_people`` is the search for a second person in the video, ``faces`` the
-    search for the subject's face and ``scene_tilt`` the picture's tilt read from the
-    room's vertical lines (None: not searched).
+    search for the subject's face, ``scene_tilt`` the picture's tilt read from the
+    room's vertical lines and ``lighting`` the subject's lighting in the picture (None:
+    not searched).
 
     Returns
     -------
@@ -188,6 +192,9 @@ def analyze_pose(
     _check_person(raw, name, config)
     warnings = _upright_warnings(raw, name, config)
     warnings.extend(other_people_warnings(other_people, raw, name))
+    if lighting is not None:
+        limits = load_lighting_limits(config.capture.envelope_path)
+        warnings.extend(lighting_warnings(lighting, limits))
     walk_hz = config.cutoff_for("walk")
     orient = _orient(raw, view, faces, config, name, warnings)
     raw, cleaning, chosen_view = orient.raw, orient.cleaning, orient.view
@@ -245,6 +252,7 @@ def analyze_pose(
             **camera.as_dict(),
             "other_people": other_people.as_dict() if other_people else {"checked": False},
             "scene_tilt": scene_tilt.as_dict() if scene_tilt else {"checked": False},
+            "lighting": lighting.as_dict() if lighting else {"checked": False},
         },
         "sex": sex or config.sex,
         "intake": answers.answers(),

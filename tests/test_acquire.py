@@ -53,6 +53,8 @@ def test_search_results_are_cached_with_the_keypoints(sample_clip, tmp_path, mon
     assert again.other_people == first.other_people
     assert again.faces == first.faces
     assert again.scene_tilt == first.scene_tilt is not None
+    assert again.lighting == first.lighting is not None
+    assert first.lighting.frames >= 4  # the second person's frames, measured as well
 
     # other search settings: not taken from the cache
     fewer = config.model_copy(
@@ -69,6 +71,7 @@ def test_an_unreadable_search_cache_entry_is_recomputed(sample_clip, tmp_path):
     entry.write_text("{not json", encoding="utf-8")
     again = acquire.estimate_video_pose(sample_clip, config)
     assert again.other_people == first.other_people and again.faces == first.faces
+    assert again.lighting == first.lighting
     assert entry.read_text(encoding="utf-8").startswith("{")
     assert "not json" not in entry.read_text(encoding="utf-8")
 
@@ -158,8 +161,9 @@ def test_analysing_a_sample_clip_decodes_it_once(sample_clip, monkeypatch):
     # the same findings as searching frames read from the file
     monkeypatch.undo()
     assert acquire._search_frames(sample_clip, got.raw, got.config) == acquire.Searches(
-        got.other_people, got.faces, got.scene_tilt
+        got.other_people, got.faces, got.scene_tilt, got.lighting
     )
+    assert got.lighting is not None
 
 
 def test_frames_the_pose_pass_did_not_keep_are_read(sample_clip, monkeypatch):
@@ -190,3 +194,20 @@ def test_with_the_keypoints_cached_the_searches_read_their_frames(sample_clip, t
     again = acquire.estimate_video_pose(sample_clip, config)
     assert again.raw.source["cache"] == "hit"
     assert (again.other_people, again.faces) == (first.other_people, first.faces)
+
+
+def test_the_lighting_is_measured_without_the_second_person_search(sample_clip):
+    """The lighting reads the second-person search's frames; with that search off it
+    still reads them (and the search is not run)."""
+    config = AnalysisConfig(cache_dir=None)
+    alone = config.model_copy(
+        update={"capture": config.capture.model_copy(update={"check_other_people": False})}
+    )
+    found = acquire.estimate_video_pose(sample_clip, alone)
+    assert found.other_people is None
+    assert found.lighting is not None and found.lighting.frames >= 4
+    assert 0 < found.lighting.subject_luma < 255
+    off = config.model_copy(
+        update={"capture": config.capture.model_copy(update={"check_lighting": False})}
+    )
+    assert acquire.estimate_video_pose(sample_clip, off).lighting is None

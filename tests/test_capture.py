@@ -695,3 +695,8 @@ def test_the_report_states_where_the_camera_was() -> None:
     learned = capture_sentence({"yaw_deg": 14.0, "yaw_method": "learned", "path_yaw_deg": 12.0})
     assert "about 14° to the left of the patient's walking line" in learned
     assert capture_sentence({}) == ""
+    lit = capture_sentence(
+        {"lighting": {"checked": True, "subject_luma": 182.4, "backlight_ratio": 0.64}}
+    )
+    assert "lit at 182 of 255 with the background 0.6 times as bright" in lit
+    assert capture_sentence({"lighting": {"checked": False}}) == ""

@@ -76,7 +76,13 @@ def test_cli_pain_alias_says_what_it_means(tmp_path, capsys, monkeypatch):
 
     def fake_acquire(video, config, progress=None, release_pose_model=False):
         return SimpleNamespace(
-            raw=None, config=config, video_info={}, other_people=None, faces=None, scene_tilt=None
+            raw=None,
+            config=config,
+            video_info={},
+            other_people=None,
+            faces=None,
+            scene_tilt=None,
+            lighting=None,
         )
 
     def fake_analyze(raw, **kwargs):

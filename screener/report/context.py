@@ -283,6 +283,12 @@ def capture_sentence(capture: dict[str, Any]) -> str:
     fill = capture.get("subject_height_fraction")
     if fill is not None:
         parts.append(f"the patient filling {fill:.0%} of the frame height")
+    light = capture.get("lighting") or {}
+    if light.get("checked") and light.get("subject_luma") is not None:
+        parts.append(
+            f"the patient lit at {light['subject_luma']:.0f} of 255 with the background "
+            f"{light['backlight_ratio']:.1f} times as bright"
+        )
     if not parts:
         return ""
     return (

@@ -1,0 +1,158 @@
+"""The subject's lighting in the picture (screener.lighting), on frames with known answers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from screener.errors import ConfigError
+from screener.keypoints import PoseSequence
+from screener.landmarks import INDEX, N_LANDMARKS
+from screener.lighting import (
+    BODY_LANDMARKS,
+    Lighting,
+    LightingLimits,
+    lighting_warnings,
+    load_lighting_limits,
+    measure_lighting,
+)
+
+W, H = 360, 640
+#: The body's box in the picture (x0, y0, x1, y1).
+BOX = (130, 100, 230, 560)
+
+
+def _pose(n_frames: int = 4, image_size: tuple[int, int] = (W, H)) -> PoseSequence:
+    """The trunk's and legs' landmarks spread over :data:`BOX`, scaled to ``image_size``."""
+    x0, y0, x1, y1 = BOX
+    xy = np.full((N_LANDMARKS, 2), np.nan)
+    rows = {"shoulder": 0.05, "hip": 0.4, "knee": 0.7, "ankle": 0.95}
+    for name in BODY_LANDMARKS:
+        side, part = name.split("_")
+        x = x0 + (0.3 if side == "left" else 0.7) * (x1 - x0)
+        xy[INDEX[name]] = (x, y0 + rows[part] * (y1 - y0))
+    xy *= np.array([image_size[0] / W, image_size[1] / H])
+    return PoseSequence(
+        time_s=np.arange(n_frames) / 30.0,
+        image_xy_px=np.repeat(xy[None], n_frames, axis=0),
+        world_xyz_m=np.zeros((n_frames, N_LANDMARKS, 3)),
+        visibility=np.ones((n_frames, N_LANDMARKS)),
+        detected=np.ones(n_frames, dtype=bool),
+        image_size_px=image_size,
+    )
+
+
+def _frame(subject: float, background: float, legs: float | None = None) -> np.ndarray:
+    """An RGB frame: a grey body over :data:`BOX` on a grey background (the legs, from
+    the hips down, at ``legs`` if given: dark trousers)."""
+    img = np.full((H, W), background, dtype=np.float64)
+    x0, y0, x1, y1 = BOX
+    img[y0:y1, x0:x1] = subject
+    if legs is not None:
+        img[y0 + (y1 - y0) // 2 : y1, x0:x1] = legs
+    grey = np.clip(np.rint(img), 0, 255).astype(np.uint8)
+    return np.repeat(grey[..., None], 3, axis=2)
+
+
+def test_a_grey_subject_on_a_grey_background_reads_both_levels() -> None:
+    found = measure_lighting({0: _frame(60, 180), 2: _frame(60, 180)}, _pose())
+    assert found is not None
+    assert found.frames == 2
+    assert found.subject_luma == pytest.approx(60, abs=0.5)
+    assert found.background_luma == pytest.approx(180, abs=0.5)
+    assert found.backlight_ratio == pytest.approx(3.0, abs=0.05)
+
+
+def test_dark_clothes_in_a_lit_room_read_the_lit_parts() -> None:
+    """The subject's brightness is that of its lit parts: a pale top over dark trousers
+    reads as the top, not as a dark room."""
+    found = measure_lighting({0: _frame(170, 120, legs=25)}, _pose())
+    assert found is not None
+    assert found.subject_luma == pytest.approx(170, abs=0.5)
+
+
+def test_frames_at_another_size_are_scaled_to_the_landmarks() -> None:
+    import cv2
+
+    small = np.asarray(
+        cv2.resize(_frame(50, 200), (W // 2, H // 2), interpolation=cv2.INTER_AREA), np.uint8
+    )
+    found = measure_lighting({1: small}, _pose())
+    assert found is not None
+    assert found.subject_luma == pytest.approx(50, abs=1)
+    assert found.background_luma == pytest.approx(200, abs=1)
+
+
+def test_a_turned_video_is_measured_as_the_pose_model_saw_it() -> None:
+    # the stored frame is the upright one turned 90 deg counter-clockwise; the pose
+    # model was given it turned 90 deg clockwise (upright), with landmarks in those pixels
+    stored = np.rot90(_frame(40, 220), k=1).copy()
+    found = measure_lighting({0: stored}, _pose(), rotate_cw_deg=90)
+    assert found is not None
+    assert found.subject_luma == pytest.approx(40, abs=0.5)
+    assert found.background_luma == pytest.approx(220, abs=0.5)
+
+
+def test_no_landmarks_gives_no_reading() -> None:
+    pose = _pose()
+    pose.image_xy_px[:] = np.nan
+    assert measure_lighting({0: _frame(60, 180)}, pose) is None
+    assert measure_lighting({}, _pose()) is None
+
+
+LIMITS = LightingLimits(subject_luma_min=30.0, backlight_ratio_max=4.0, source="test")
+
+
+def test_lighting_inside_the_limits_gives_no_warning() -> None:
+    assert lighting_warnings(Lighting(8, 120.0, 150.0), LIMITS) == []
+    assert lighting_warnings(None, LIMITS) == []
+
+
+def test_each_limit_crossed_gives_its_own_instruction() -> None:
+    dark = lighting_warnings(Lighting(8, 20.0, 30.0), LIMITS)
+    assert len(dark) == 1 and "dark" in dark[0] and "Turn on" in dark[0]
+    backlit = lighting_warnings(Lighting(8, 50.0, 240.0), LIMITS)
+    assert len(backlit) == 1 and "4.8 times brighter" in backlit[0]
+    assert "behind the camera" in backlit[0]
+
+
+def test_the_shipped_envelope_has_lighting_limits() -> None:
+    from screener.config import CaptureConfig
+
+    limits = load_lighting_limits(CaptureConfig().envelope_path)
+    assert limits.subject_luma_min >= 0
+    assert limits.backlight_ratio_max > 1
+    assert limits.source
+
+
+def test_an_envelope_without_lighting_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "envelope.toml"
+    path.write_text("[source]\ntext = 'x'\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="lighting"):
+        load_lighting_limits(path)
+
+
+def test_an_analysis_warns_about_a_dark_subject_and_records_the_lighting() -> None:
+    """The lighting a video's search measured reaches the summary; below the shipped
+    envelope's limit the analysis says so with an instruction, and measures anyway."""
+    import screener
+    from screener.config import AnalysisConfig, CaptureConfig
+    from tests.synthetic import jog_in_place, make_sequence
+
+    figure, _ = jog_in_place(drop_deg={"left": 3.0, "right": 3.0})
+    raw = make_sequence(figure, fps=60.0, duration_s=5.0)
+    config = AnalysisConfig(cache_dir=None, corrections_path=None)
+    limits = load_lighting_limits(CaptureConfig().envelope_path)
+    bright = Lighting(8, 150.0, 160.0)
+    dark = Lighting(8, limits.subject_luma_min / 2, 20.0)
+    lit = screener.analyze_pose(raw, task="jog", view="anterior", config=config, lighting=bright)
+    assert lit.summary["capture"]["lighting"]["subject_luma"] == 150.0
+    assert not any("dark in the picture" in w for w in lit.summary["quality"]["warnings"])
+    dim = screener.analyze_pose(raw, task="jog", view="anterior", config=config, lighting=dark)
+    if limits.subject_luma_min > 0:
+        assert any("dark in the picture" in w for w in dim.summary["quality"]["warnings"])
+    assert dim.summary["sides"] == lit.summary["sides"]
+    unmeasured = screener.analyze_pose(raw, task="jog", view="anterior", config=config)
+    assert unmeasured.summary["capture"]["lighting"] == {"checked": False}
