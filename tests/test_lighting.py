@@ -156,3 +156,88 @@ def test_an_analysis_warns_about_a_dark_subject_and_records_the_lighting() -> No
     assert dim.summary["sides"] == lit.summary["sides"]
     unmeasured = screener.analyze_pose(raw, task="jog", view="anterior", config=config)
     assert unmeasured.summary["capture"]["lighting"] == {"checked": False}
+
+
+# --- real pixels --------------------------------------------------------------------
+
+
+def _darkened(src: Path, dst: Path, gain: float) -> Path:
+    """Re-encode ``src`` with every pixel scaled by ``gain`` (an underexposed recording)."""
+    from fractions import Fraction
+    from typing import Any
+
+    import av
+
+    from screener.video import iter_frames
+
+    with av.open(str(dst), "w") as out:
+        stream: Any = None
+        for frame in iter_frames(src):
+            h, w = frame.rgb.shape[:2]
+            if stream is None:
+                stream = out.add_stream("libx264", rate=30)
+                stream.width, stream.height = w - w % 2, h - h % 2
+                stream.pix_fmt = "yuv420p"
+                stream.options = {"preset": "veryfast", "crf": "18"}
+                stream.time_base = Fraction(1, 1000)
+                stream.codec_context.time_base = Fraction(1, 1000)
+            rgb = np.clip(frame.rgb.astype(np.float32) * gain, 0, 255).astype(np.uint8)
+            vf = av.VideoFrame.from_ndarray(
+                np.ascontiguousarray(rgb[: stream.height, : stream.width]), format="rgb24"
+            )
+            vf.pts = round(frame.time_s * 1000)
+            vf.time_base = Fraction(1, 1000)
+            for packet in stream.encode(vf):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return dst
+
+
+@pytest.mark.video
+def test_a_sample_video_underexposed_is_warned_and_still_measured(
+    sample_videos_dir: Path, tmp_path: Path
+) -> None:
+    """The sample squat as filmed (no lighting warning) and with every pixel at a fifth of
+    its value (its lit parts under the envelope's floor): warned, with what to do."""
+    import screener
+    from screener.config import AnalysisConfig
+
+    src = sample_videos_dir / "sls_left_normal_ant_30fps.mp4"
+    dark = _darkened(src, tmp_path / "dark.mp4", 0.2)
+    config = AnalysisConfig(cache_dir=tmp_path / "cache")
+    limits = load_lighting_limits(config.capture.envelope_path)
+    lit = screener.analyze(src, task="sls", config=config)
+    dim = screener.analyze(dark, task="sls", config=config)
+    lit_light, dim_light = lit.summary["capture"]["lighting"], dim.summary["capture"]["lighting"]
+    assert lit_light["subject_luma"] > limits.subject_luma_min
+    assert dim_light["subject_luma"] < limits.subject_luma_min
+    assert dim_light["subject_luma"] == pytest.approx(0.2 * lit_light["subject_luma"], rel=0.15)
+    assert not any("dark in the picture" in w for w in lit.summary["quality"]["warnings"])
+    assert any("dark in the picture" in w for w in dim.summary["quality"]["warnings"])
+    assert dim.summary["stance_side"] == lit.summary["stance_side"] == "left"
+
+
+@pytest.mark.real_videos
+@pytest.mark.parametrize(
+    "clip",
+    [
+        "pose2sim_multiperson/cam01.mp4",
+        "pose2sim_multiperson/cam02.mp4",
+        "pose2sim_multiperson/cam03.mp4",
+        "pose2sim_multiperson/cam04.mp4",
+        "sports2d_demo/demo.mp4",
+    ],
+)
+def test_real_videos_a_lit_lab_and_an_outdoor_clip_get_no_lighting_warning(
+    real_videos_dir: Path, tmp_path_factory: pytest.TempPathFactory, clip: str
+) -> None:
+    """Real footage in ordinary light (a lab, people in dark trousers or shorts; a
+    street in daylight) is inside the lighting limits the renders set."""
+    from screener.acquire import estimate_video_pose
+    from screener.config import AnalysisConfig
+
+    config = AnalysisConfig(cache_dir=tmp_path_factory.getbasetemp() / "lighting_cache")
+    found = estimate_video_pose(real_videos_dir / clip, config).lighting
+    assert found is not None and found.frames >= 4
+    assert lighting_warnings(found, load_lighting_limits(config.capture.envelope_path)) == []
