@@ -195,10 +195,12 @@ def measure_lighting(
 class LightingLimits:
     """The lighting the measurements were validated in (``[lighting]`` of the envelope
     file): below ``subject_luma_min`` or above ``backlight_ratio_max`` the analysis
-    warns; ``source`` says where the limits come from."""
+    warns; from ``face_shade_ratio`` a refusal for the view names the backlight as a
+    likely cause; ``source`` says where the limits come from."""
 
     subject_luma_min: float
     backlight_ratio_max: float
+    face_shade_ratio: float
     source: str
 
 
@@ -215,6 +217,7 @@ def load_lighting_limits(path: Path) -> LightingLimits:
         return LightingLimits(
             subject_luma_min=float(table["subject_luma_min"]),
             backlight_ratio_max=float(table["backlight_ratio_max"]),
+            face_shade_ratio=float(table["face_shade_ratio"]),
             source=str(table["source"]),
         )
     except OSError as exc:
@@ -248,3 +251,15 @@ def lighting_warnings(lighting: Lighting | None, limits: LightingLimits) -> list
             "Film with the window or lamp behind the camera, not behind the patient"
         )
     return out
+
+
+def face_shade_note(lighting: Lighting | None, limits: LightingLimits) -> str | None:
+    """What to add when the view cannot be told and the background outshines the
+    patient (from ``face_shade_ratio``): the face search then misses faces in shade."""
+    if lighting is None or lighting.backlight_ratio < limits.face_shade_ratio:
+        return None
+    return (
+        f"the background is {lighting.backlight_ratio:.1f} times brighter than the patient, "
+        "so the face may be in shade; next time film with the window or lamp behind the "
+        "camera"
+    )

@@ -54,7 +54,12 @@ from screener.events import TaskEstimate, detect_task
 from screener.intake import Intake, make_intake
 from screener.keypoints import BoolArray, FloatArray, PoseSequence
 from screener.landmarks import INDEX, LOWER_BODY, SIDES
-from screener.lighting import Lighting, lighting_warnings, load_lighting_limits
+from screener.lighting import (
+    Lighting,
+    face_shade_note,
+    lighting_warnings,
+    load_lighting_limits,
+)
 from screener.metrics import asymmetry, event_table, side_statistics
 from screener.result import AnalysisResult
 from screener.scene import SceneTilt
@@ -192,11 +197,13 @@ def analyze_pose(
     _check_person(raw, name, config)
     warnings = _upright_warnings(raw, name, config)
     warnings.extend(other_people_warnings(other_people, raw, name))
+    shade_note = None
     if lighting is not None:
         limits = load_lighting_limits(config.capture.envelope_path)
         warnings.extend(lighting_warnings(lighting, limits))
+        shade_note = face_shade_note(lighting, limits)
     walk_hz = config.cutoff_for("walk")
-    orient = _orient(raw, view, faces, config, name, warnings)
+    orient = _orient(raw, view, faces, config, name, warnings, shade_note)
     raw, cleaning, chosen_view = orient.raw, orient.cleaning, orient.view
     view_detection = orient.summary(given=view != "auto", faces=faces)
     del orient  # holds landmarks replaced below
@@ -335,9 +342,11 @@ def _orient(
     config: AnalysisConfig,
     name: str,
     warnings: list[str],
+    shade_note: str | None = None,
 ) -> _Orientation:
     """Settle the leg labels (majority relabelling, then the view's mirror checks) and
-    choose the view; each change is added to ``warnings``."""
+    choose the view; each change is added to ``warnings``. ``shade_note`` (the lighting's
+    :func:`~screener.lighting.face_shade_note`) is added to a refusal for the view."""
     walk_hz = config.cutoff_for("walk")
     cleaning = _Cleaning(raw, config)
     raw, relabelled = relabel_legs_by_majority(raw, cleaning.at(walk_hz).swapped)
@@ -349,7 +358,7 @@ def _orient(
         )
     view_est = detect_view(cleaning.at(walk_hz).pose)
     chosen_view, mirrored, mirror_frames, view_confidence = choose_view(
-        cleaning.at(walk_hz).pose, view_est, view, faces, name
+        cleaning.at(walk_hz).pose, view_est, view, faces, name, shade_note
     )
     if mirror_frames.any():
         raw = mirror_labels_in(raw, mirror_frames)
@@ -716,6 +725,7 @@ def choose_view(
     given: ViewChoice,
     faces: FaceEvidence | None,
     name: str,
+    shade_note: str | None = None,
 ) -> tuple[str, bool, BoolArray, float]:
     """The view to report, whether every left/right label must be exchanged, the frames
     whose labels must be exchanged, and the view's confidence.
@@ -724,7 +734,8 @@ def choose_view(
     ------
     ViewError
         A side view; or, with ``view="auto"``, labels and face that contradict each
-        other or are both unclear (the message asks for ``--view``).
+        other or are both unclear (the message asks for ``--view``, and adds
+        ``shade_note`` when the lighting may have hidden the face).
     """
     if estimate.view == "sagittal":
         raise ViewError(
@@ -740,7 +751,7 @@ def choose_view(
     if decision.problem:
         raise ViewError(
             f"could not tell whether the subject faces the camera or turns their back to it: "
-            f"{decision.problem}",
+            f"{decision.problem}" + (f"; {shade_note}" if shade_note else ""),
             path=name,
             remedy="Give the view: --view anterior (filmed from the front) or --view posterior "
             "(from behind).",

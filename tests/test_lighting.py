@@ -14,6 +14,7 @@ from screener.lighting import (
     BODY_LANDMARKS,
     Lighting,
     LightingLimits,
+    face_shade_note,
     lighting_warnings,
     load_lighting_limits,
     measure_lighting,
@@ -102,7 +103,9 @@ def test_no_landmarks_gives_no_reading() -> None:
     assert measure_lighting({}, _pose()) is None
 
 
-LIMITS = LightingLimits(subject_luma_min=30.0, backlight_ratio_max=4.0, source="test")
+LIMITS = LightingLimits(
+    subject_luma_min=30.0, backlight_ratio_max=4.0, face_shade_ratio=2.0, source="test"
+)
 
 
 def test_lighting_inside_the_limits_gives_no_warning() -> None:
@@ -118,12 +121,42 @@ def test_each_limit_crossed_gives_its_own_instruction() -> None:
     assert "behind the camera" in backlit[0]
 
 
+def test_a_backlit_patient_s_face_may_be_in_shade() -> None:
+    assert face_shade_note(Lighting(8, 150.0, 160.0), LIMITS) is None
+    assert face_shade_note(None, LIMITS) is None
+    note = face_shade_note(Lighting(8, 80.0, 240.0), LIMITS)
+    assert note is not None and "3.0 times brighter" in note and "in shade" in note
+
+
+def test_a_view_refused_in_backlight_names_the_shade() -> None:
+    """Labels that say anterior and no face in 12 frames: the view is asked for; with the
+    background three times brighter than the patient the message says why."""
+    import screener
+    from screener.config import AnalysisConfig
+    from screener.errors import ViewError
+    from screener.view import FaceEvidence
+    from tests.synthetic import jog_in_place, make_sequence
+
+    figure, _ = jog_in_place()
+    raw = make_sequence(figure, fps=60.0, duration_s=5.0)
+    config = AnalysisConfig(cache_dir=None, corrections_path=None)
+    no_face = FaceEvidence(12, 0)
+    with pytest.raises(ViewError, match="--view") as lit:
+        screener.analyze_pose(raw, task="jog", config=config, faces=no_face)
+    assert "shade" not in str(lit.value)
+    with pytest.raises(ViewError, match="in shade") as backlit:
+        screener.analyze_pose(
+            raw, task="jog", config=config, faces=no_face, lighting=Lighting(8, 80.0, 240.0)
+        )
+    assert "--view" in str(backlit.value)
+
+
 def test_the_shipped_envelope_has_lighting_limits() -> None:
     from screener.config import CaptureConfig
 
     limits = load_lighting_limits(CaptureConfig().envelope_path)
     assert limits.subject_luma_min >= 0
-    assert limits.backlight_ratio_max > 1
+    assert limits.backlight_ratio_max > limits.face_shade_ratio > 1
     assert limits.source
 
 
