@@ -238,14 +238,14 @@ def lighting_warnings(lighting: Lighting | None, limits: LightingLimits) -> list
     out = []
     if lighting.subject_luma < limits.subject_luma_min:
         out.append(
-            f"the patient is dark in the picture (brightness {lighting.subject_luma:.0f} of "
+            f"the patient is dark in the picture (brightness {lighting.subject_luma:.1f} of "
             f"255 on the body; the measurements were validated from "
             f"{limits.subject_luma_min:.0f}): the landmarks may be misplaced. Turn on the "
             "room's lights or film in a brighter room, with the light behind the camera"
         )
     if lighting.backlight_ratio > limits.backlight_ratio_max:
         out.append(
-            f"the background is {lighting.backlight_ratio:.1f} times brighter than the "
+            f"the background is {lighting.backlight_ratio:.2f} times brighter than the "
             f"patient (validated up to {limits.backlight_ratio_max:.1f}), as with a window "
             "or a lamp behind them: the phone exposes for it and the patient is in shade. "
             "Film with the window or lamp behind the camera, not behind the patient"

@@ -114,10 +114,13 @@ def test_lighting_inside_the_limits_gives_no_warning() -> None:
 
 
 def test_each_limit_crossed_gives_its_own_instruction() -> None:
+    at_35 = LightingLimits(30.0, 3.5, 2.0, "test")
+    (just,) = lighting_warnings(Lighting(8, 60.0, 211.8), at_35)  # reads 3.53, not "3.5"
+    assert "3.53 times brighter" in just and "up to 3.5" in just
     dark = lighting_warnings(Lighting(8, 20.0, 30.0), LIMITS)
     assert len(dark) == 1 and "dark" in dark[0] and "Turn on" in dark[0]
     backlit = lighting_warnings(Lighting(8, 50.0, 240.0), LIMITS)
-    assert len(backlit) == 1 and "4.8 times brighter" in backlit[0]
+    assert len(backlit) == 1 and "4.80 times brighter" in backlit[0]
     assert "behind the camera" in backlit[0]
 
 
