@@ -10,6 +10,7 @@ and MediaPipe's do not add up in ``screener analyze``'s peak).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -367,15 +368,7 @@ def _load_searches(file: Path | None, config: AnalysisConfig) -> Searches | None
             else None
         )
         light = data["lighting"]
-        lighting = (
-            Lighting(
-                int(light["frames"]),
-                float(light["subject_luma"]),
-                float(light["background_luma"]),
-            )
-            if light is not None
-            else None
-        )
+        lighting = Lighting(**light) if light is not None else None
     except (OSError, ValueError, KeyError, TypeError) as exc:
         log.warning("ignoring an unreadable search cache entry %s (%s)", file, exc)
         return None
@@ -412,15 +405,7 @@ def _save_searches(file: Path | None, config: AnalysisConfig, found: Searches) -
             if scene is not None
             else None
         ),
-        "lighting": (
-            {
-                "frames": light.frames,
-                "subject_luma": light.subject_luma,
-                "background_luma": light.background_luma,
-            }
-            if light is not None
-            else None
-        ),
+        "lighting": dataclasses.asdict(light) if light is not None else None,
     }
     tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
     try:

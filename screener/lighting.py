@@ -34,20 +34,14 @@ import numpy.typing as npt
 
 from screener.errors import ConfigError
 from screener.keypoints import PoseSequence
+from screener.landmarks import SIDES
 
 log = logging.getLogger(__name__)
 
 #: Landmarks whose patches give the subject's brightness: on the clothes and skin of the
 #: trunk and legs, which the angles are measured from.
-BODY_LANDMARKS = (
-    "left_shoulder",
-    "right_shoulder",
-    "left_hip",
-    "right_hip",
-    "left_knee",
-    "right_knee",
-    "left_ankle",
-    "right_ankle",
+BODY_LANDMARKS = tuple(
+    f"{side}_{part}" for part in ("shoulder", "hip", "knee", "ankle") for side in SIDES
 )
 #: The subject's brightness is this percentile of its patches' pixels.
 SUBJECT_PERCENTILE = 90.0

@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -131,6 +131,41 @@ def make_video(tmp_path: Path) -> Callable[..., Path]:
     return factory
 
 
+def encode_frames(dst: Path, frames: Iterable[tuple[float, np.ndarray]], crf: int = 18) -> Path:
+    """Encode ``(time_s, rgb)`` frames to an H.264 mp4 at their times (odd sizes cropped)."""
+    import av
+
+    with av.open(str(dst), "w") as out:
+        stream: Any = None
+        for time_s, rgb in frames:
+            if stream is None:
+                h, w = rgb.shape[:2]
+                stream = out.add_stream("libx264", rate=30)
+                stream.width, stream.height = w - w % 2, h - h % 2
+                stream.pix_fmt = "yuv420p"
+                stream.options = {"preset": "veryfast", "crf": str(crf)}
+                stream.time_base = Fraction(1, 1000)
+                stream.codec_context.time_base = Fraction(1, 1000)
+            vf = av.VideoFrame.from_ndarray(
+                np.ascontiguousarray(rgb[: stream.height, : stream.width]), format="rgb24"
+            )
+            vf.pts = round(time_s * 1000)
+            vf.time_base = Fraction(1, 1000)
+            for packet in stream.encode(vf):
+                out.mux(packet)
+        if stream is not None:
+            for packet in stream.encode():
+                out.mux(packet)
+    return dst
+
+
+def transform_video(src: Path, dst: Path, transform: Callable[[np.ndarray], np.ndarray]) -> Path:
+    """Re-encode ``src`` (upright, full size) with ``transform`` applied to every RGB frame."""
+    from screener.video import iter_frames
+
+    return encode_frames(dst, ((f.time_s, transform(f.rgb)) for f in iter_frames(src)))
+
+
 def slice_to_clip(
     src: Path,
     dst: Path,
@@ -139,35 +174,14 @@ def slice_to_clip(
     long_side_px: int = 640,
 ) -> Path:
     """Re-encode the first ``seconds`` of ``src`` (upright, scaled) to an H.264 mp4."""
-    import av
-
     from screener.video import iter_frames
 
     frames = []
     for frame in iter_frames(src, max_long_side_px=long_side_px):
         if frame.time_s >= seconds:
             break
-        frames.append(frame)
-    height, width = frames[0].rgb.shape[:2]
-    height, width = height - height % 2, width - width % 2
-    with av.open(str(dst), "w") as out:
-        stream: Any = out.add_stream("libx264", rate=30)
-        stream.width, stream.height = width, height
-        stream.pix_fmt = "yuv420p"
-        stream.options = {"preset": "veryfast", "crf": "20"}
-        stream.time_base = Fraction(1, 1000)
-        stream.codec_context.time_base = Fraction(1, 1000)
-        for frame in frames:
-            vf = av.VideoFrame.from_ndarray(
-                np.ascontiguousarray(frame.rgb[:height, :width]), format="rgb24"
-            )
-            vf.pts = round(frame.time_s * 1000)
-            vf.time_base = Fraction(1, 1000)
-            for packet in stream.encode(vf):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
-    return dst
+        frames.append((frame.time_s, frame.rgb))
+    return encode_frames(dst, frames, crf=20)
 
 
 def remux_with_rotation(src: Path, dst: Path, display_rotation_ccw: int) -> Path:

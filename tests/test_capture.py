@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +39,7 @@ from screener.landmarks import INDEX, N_LANDMARKS
 from screener.pipeline import oriented_pose, other_people_warnings
 from screener.pose import estimate_pose
 from screener.scene import SceneTilt
+from tests.conftest import transform_video
 from tests.synthetic import jog_in_place, standing_figure
 
 IMAGE_W, IMAGE_H = 1080, 1920
@@ -457,34 +457,14 @@ def test_a_phone_rolled_beyond_the_envelope_is_refused_in_one_line() -> None:
 def _rotate_video(src: Path, dst: Path, angle_deg: float) -> Path:
     """Re-encode ``src`` with every frame rotated by ``angle_deg`` (clockwise on screen)
     about its centre (cv2.warpAffine), as a phone rolled that way would film it."""
-    import av
     import cv2
 
-    from screener.video import iter_frames
+    def rotate(rgb: np.ndarray) -> np.ndarray:
+        h, w = rgb.shape[:2]
+        m = cv2.getRotationMatrix2D((w / 2, h / 2), -angle_deg, 1.0)
+        return np.asarray(cv2.warpAffine(rgb, m, (w, h), borderMode=cv2.BORDER_REPLICATE))
 
-    with av.open(str(dst), "w") as out:
-        stream: Any = None
-        for frame in iter_frames(src):
-            h, w = frame.rgb.shape[:2]
-            if stream is None:
-                stream = out.add_stream("libx264", rate=30)
-                stream.width, stream.height = w - w % 2, h - h % 2
-                stream.pix_fmt = "yuv420p"
-                stream.options = {"preset": "veryfast", "crf": "18"}
-                stream.time_base = Fraction(1, 1000)
-                stream.codec_context.time_base = Fraction(1, 1000)
-            m = cv2.getRotationMatrix2D((w / 2, h / 2), -angle_deg, 1.0)
-            rgb = cv2.warpAffine(frame.rgb, m, (w, h), borderMode=cv2.BORDER_REPLICATE)
-            vf = av.VideoFrame.from_ndarray(
-                np.ascontiguousarray(rgb[: stream.height, : stream.width]), format="rgb24"
-            )
-            vf.pts = round(frame.time_s * 1000)
-            vf.time_base = Fraction(1, 1000)
-            for packet in stream.encode(vf):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
-    return dst
+    return transform_video(src, dst, rotate)
 
 
 @pytest.mark.video

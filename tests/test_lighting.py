@@ -199,35 +199,11 @@ def test_an_analysis_warns_about_a_dark_subject_and_records_the_lighting() -> No
 
 def _darkened(src: Path, dst: Path, gain: float) -> Path:
     """Re-encode ``src`` with every pixel scaled by ``gain`` (an underexposed recording)."""
-    from fractions import Fraction
-    from typing import Any
+    from tests.conftest import transform_video
 
-    import av
-
-    from screener.video import iter_frames
-
-    with av.open(str(dst), "w") as out:
-        stream: Any = None
-        for frame in iter_frames(src):
-            h, w = frame.rgb.shape[:2]
-            if stream is None:
-                stream = out.add_stream("libx264", rate=30)
-                stream.width, stream.height = w - w % 2, h - h % 2
-                stream.pix_fmt = "yuv420p"
-                stream.options = {"preset": "veryfast", "crf": "18"}
-                stream.time_base = Fraction(1, 1000)
-                stream.codec_context.time_base = Fraction(1, 1000)
-            rgb = np.clip(frame.rgb.astype(np.float32) * gain, 0, 255).astype(np.uint8)
-            vf = av.VideoFrame.from_ndarray(
-                np.ascontiguousarray(rgb[: stream.height, : stream.width]), format="rgb24"
-            )
-            vf.pts = round(frame.time_s * 1000)
-            vf.time_base = Fraction(1, 1000)
-            for packet in stream.encode(vf):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
-    return dst
+    return transform_video(
+        src, dst, lambda rgb: np.clip(rgb.astype(np.float32) * gain, 0, 255).astype(np.uint8)
+    )
 
 
 @pytest.mark.video
