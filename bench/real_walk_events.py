@@ -200,6 +200,30 @@ def reference_stances(raw: PoseSequence, grey: GreyFrames) -> list[Stance]:
     return stances
 
 
+def heel_offs(raw: PoseSequence, grey: GreyFrames, stances: list[Stance]) -> list[int | None]:
+    """Per stance phase, the last frame its heel rests on the ground (heel-off), read from
+    the pixels as the heel strike is, forward: the same heel patches as
+    :func:`reference_stances` (the median of the three readings), None where one does
+    not read.
+
+    Notes
+    -----
+    Heel-off to toe-off is the part of stance on the toes. Gait texts put heel-off at
+    about 30-40 % of the stride and toe-off at about 60 %; the renders of
+    :mod:`screener_synth` raise the heel only from the other foot's landing (50 %).
+    """
+    out: list[int | None] = []
+    for stance in stances:
+        heel = raw.xy(f"{stance.side}_heel")
+        readings = [
+            still_since(grey, heel[stance.last - before], stance.last - before, +1)
+            for before in HEEL_REFS_BEFORE_TOE_OFF
+        ]
+        ends = [r for r in readings if r is not None]
+        out.append(int(np.median(ends)) if len(ends) == len(readings) else None)
+    return out
+
+
 def walk_pose(raw: PoseSequence, config: AnalysisConfig) -> PoseSequence:
     """The landmarks cleaned as for a walk (the cleaning does not depend on the stance
     speed limit: done once)."""
@@ -268,7 +292,8 @@ def main(argv: list[str] | None = None) -> int:
     clip = crop_walker(src, args.work / "sports2d_walker.mp4")
     raw = estimate_pose(clip, default.pose, args.cache)
     fps = raw.fps
-    stances = reference_stances(raw, read_grey_frames(clip))
+    grey = read_grey_frames(clip)
+    stances = reference_stances(raw, grey)
     out = sys.stdout
     out.write(f"{src}: rows {WALKER_ROWS_PX}, frames 0-{WALKER_FRAMES - 1}, {fps:.0f} fps\n")
     out.write("reference (side: heel strike from pixels - toe-off by eye [by pixels]):\n")
@@ -277,6 +302,16 @@ def main(argv: list[str] | None = None) -> int:
         out.write(f" [{s.last_by_pixels if s.last_by_pixels is not None else '-'}]\n")
     checked = [s.last_by_pixels - s.last for s in stances if s.last_by_pixels is not None]
     out.write(f"toe-off, pixels minus eye (frames): {checked}\n")
+    on_toes = [
+        (s.last - off) * 1000 / fps
+        for s, off in zip(stances, heel_offs(raw, grey, stances), strict=True)
+        if off is not None
+    ]
+    out.write(
+        "heel-off to toe-off (ms, heel patch from the pixels): "
+        + " ".join(f"{v:.0f}" for v in on_toes)
+        + (f"; median {np.median(on_toes):.0f}\n" if on_toes else "\n")
+    )
     pose = walk_pose(raw, default)
     in_stance, in_swing = foot_speeds_leg_per_s(pose, stances)
     speeds = (
