@@ -29,7 +29,13 @@ from screener.capture import (
 from screener.config import AnalysisConfig
 from screener.errors import NoPersonError
 from screener.keypoints import FloatArray, PoseSequence
-from screener.lighting import Lighting, measure_lighting
+from screener.lighting import (
+    Lighting,
+    dark_picture_note,
+    load_lighting_limits,
+    measure_lighting,
+    picture_brightness,
+)
 from screener.scene import SceneTilt
 from screener.upright import check_upright
 from screener.video import spread_indices
@@ -117,7 +123,10 @@ def estimate_video_pose(
 
     path = Path(video)
     info = probe_video(path, min_fps=config.min_fps, max_fps=config.max_fps)
-    raw, config, tap = _upright_pose(path, config, progress, info)
+    try:
+        raw, config, tap = _upright_pose(path, config, progress, info)
+    except NoPersonError as exc:
+        raise _with_darkness(exc, path, config, info.n_frames_expected) from exc
     if release_pose_model:
         from screener.pose import release_landmarker
 
@@ -229,6 +238,26 @@ class SearchFrameTap:
         with self._cond:
             self._seen = index
             self._cond.notify_all()
+
+
+def _with_darkness(
+    exc: NoPersonError, path: Path, config: AnalysisConfig, n_frames_expected: int
+) -> NoPersonError:
+    """``exc``, or, when no person was found in a dark picture, the same error saying so
+    (:func:`screener.lighting.dark_picture_note`)."""
+    if not config.capture.check_lighting or not exc.problem.startswith("no person was found"):
+        return exc
+    note = dark_picture_note(
+        picture_brightness(path, n_frames_expected),
+        load_lighting_limits(config.capture.envelope_path),
+    )
+    if note is None:
+        return exc
+    return NoPersonError(
+        f"{exc.problem.rstrip('.')}: {note}",
+        path=exc.path,
+        remedy="Film again with the room lit, the light behind the camera.",
+    )
 
 
 def scene_tilt_frames(raw: PoseSequence, config: AnalysisConfig) -> list[int]:

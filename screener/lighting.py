@@ -257,3 +257,33 @@ def face_shade_note(lighting: Lighting | None, limits: LightingLimits) -> str | 
         "so the face may be in shade; next time film with the window or lamp behind the "
         "camera"
     )
+
+
+#: Frames read, and their size (long side, px), when no person was found at all.
+DARK_CHECK_FRAMES, DARK_CHECK_LONG_SIDE_PX = 5, 160
+
+
+def picture_brightness(path: Path, n_frames_expected: int) -> float | None:
+    """The picture's brightness where no body gives one: the median over a few frames
+    spread over the clip of each frame's brightest tenth (90th percentile of its luma,
+    as the subject's lit parts are read); None when no frame decodes."""
+    from screener.video import read_frames, spread_indices
+
+    wanted = spread_indices(max(n_frames_expected, 1), DARK_CHECK_FRAMES)
+    frames = read_frames(path, {DARK_CHECK_LONG_SIDE_PX: wanted})[DARK_CHECK_LONG_SIDE_PX]
+    if not frames:
+        return None
+    return float(
+        np.median([np.percentile(luma(rgb), SUBJECT_PERCENTILE) for rgb in frames.values()])
+    )
+
+
+def dark_picture_note(brightness: float | None, limits: LightingLimits) -> str | None:
+    """What to add to "no person was found" when the picture is darker than the
+    subject's validated brightness even at its brightest tenth."""
+    if brightness is None or brightness >= limits.subject_luma_min:
+        return None
+    return (
+        f"the picture is dark (its brightest tenth at {brightness:.1f} of 255; a lit patient "
+        f"reads {limits.subject_luma_min:.0f} or more): turn on the room's lights"
+    )

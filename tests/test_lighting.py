@@ -253,3 +253,29 @@ def test_real_videos_a_lit_lab_and_an_outdoor_clip_get_no_lighting_warning(
     found = estimate_video_pose(real_videos_dir / clip, config).lighting
     assert found is not None and found.frames >= 4
     assert lighting_warnings(found, load_lighting_limits(config.capture.envelope_path)) == []
+
+
+def test_no_person_in_a_dark_picture_says_it_is_dark() -> None:
+    from screener.lighting import dark_picture_note
+
+    assert dark_picture_note(None, LIMITS) is None
+    assert dark_picture_note(120.0, LIMITS) is None
+    note = dark_picture_note(11.2, LIMITS)
+    assert note is not None and "11.2 of 255" in note and "lights" in note
+
+
+@pytest.mark.video
+def test_a_sample_video_too_dark_for_the_pose_model_is_refused_as_dark(
+    sample_videos_dir: Path, tmp_path: Path
+) -> None:
+    """At a twentieth of its brightness MediaPipe finds nobody in the sample squat: the
+    refusal says the picture is dark and to light the room, not only "no person"."""
+    import screener
+    from screener.config import AnalysisConfig
+    from screener.errors import NoPersonError
+
+    dark = _darkened(sample_videos_dir / "sls_left_normal_ant_30fps.mp4", tmp_path / "d.mp4", 0.05)
+    with pytest.raises(NoPersonError, match="no person was found") as err:
+        screener.analyze(dark, task="sls", config=AnalysisConfig(cache_dir=None))
+    assert "the picture is dark" in str(err.value) and "lights" in str(err.value)
+    assert "\n" not in str(err.value)
