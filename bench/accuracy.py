@@ -324,9 +324,11 @@ def compare_events(
     truth_json: dict,
     truth: pd.DataFrame,
     capture: dict[str, Any] | None = None,
+    folder: str = "",
 ) -> None:
     """Match true events to found ones (same side, overlapping) and pair their values;
-    ``capture`` (the summary's camera estimate) is carried into the per-event rows."""
+    ``capture`` (the summary's camera estimate) and ``folder`` (the clip's) are carried
+    into the per-event rows."""
     conditions = clip_conditions(truth_json)
     camera = capture or {}
     estimated = {
@@ -379,6 +381,7 @@ def compare_events(
             tally.event_rows.append(
                 {
                     "clip": truth_json["video"],
+                    "folder": folder,
                     "task": truth_json["task"],
                     "view": truth_json["view"],
                     "side": ev["side"],
@@ -1018,10 +1021,14 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
         compare_frames(tally, result.frames, truth)
-        first_row = len(tally.event_rows)
-        compare_events(tally, result.events, truth_json, truth, result.summary["capture"])
-        for row in tally.event_rows[first_row:]:  # clips of two folders can share a name
-            row["folder"] = truth_path.parent.name
+        compare_events(
+            tally,
+            result.events,
+            truth_json,
+            truth,
+            result.summary["capture"],
+            folder=truth_path.parent.name,  # clips of two folders can share a name
+        )
         compare_flags(tally, name, result.summary, truth_json)
         compare_flags_to_truth(tally, name, result.summary, truth_json, truth)
         if not args.skip_auto:

@@ -24,6 +24,7 @@ from screener.capture import (
     OTHER_PEOPLE_LONG_SIDE_PX,
     OtherPeople,
     OtherPeopleFramePicker,
+    load_envelope,
     other_people_frames,
 )
 from screener.config import AnalysisConfig
@@ -32,7 +33,6 @@ from screener.keypoints import FloatArray, PoseSequence
 from screener.lighting import (
     Lighting,
     dark_picture_note,
-    load_lighting_limits,
     measure_lighting,
     picture_brightness,
 )
@@ -249,7 +249,7 @@ def _with_darkness(
         return exc
     note = dark_picture_note(
         picture_brightness(path, n_frames_expected),
-        load_lighting_limits(config.capture.envelope_path),
+        load_envelope(config.capture.envelope_path).lighting,
     )
     if note is None:
         return exc

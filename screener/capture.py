@@ -48,6 +48,7 @@ import numpy.typing as npt
 from screener.errors import ConfigError
 from screener.keypoints import BoolArray, FloatArray, PoseSequence
 from screener.landmarks import INDEX, SIDES
+from screener.lighting import LightingLimits
 from screener.scene import SceneTilt
 
 if TYPE_CHECKING:
@@ -855,6 +856,7 @@ class Envelope:
     camera_height_warn_above_m: float
     fps_min: float
     fps_max: float
+    lighting: LightingLimits
     source: str
     path: str
 
@@ -884,6 +886,12 @@ def load_envelope(path: Path) -> Envelope:
             camera_height_warn_above_m=float(data["camera_height_m"]["warn_above_approach"]),
             fps_min=float(data["fps"]["min"]),
             fps_max=float(data["fps"]["max"]),
+            lighting=LightingLimits(
+                subject_luma_min=float(data["lighting"]["subject_luma_min"]),
+                backlight_ratio_max=float(data["lighting"]["backlight_ratio_max"]),
+                face_shade_ratio=float(data["lighting"]["face_shade_ratio"]),
+                source=str(data["lighting"]["source"]),
+            ),
             source=str(data["source"]["text"]),
             path=str(path),
         )

@@ -23,7 +23,6 @@ Pure NumPy and OpenCV on frames already decoded; no MediaPipe.
 from __future__ import annotations
 
 import logging
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +31,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from screener.errors import ConfigError
 from screener.keypoints import PoseSequence
 from screener.landmarks import SIDES
 
@@ -91,9 +89,10 @@ class Lighting:
 
 
 def luma(rgb: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
-    """BT.601 luma (0-255) of an RGB uint8 image."""
-    weights = np.array([0.299, 0.587, 0.114], dtype=np.float32)
-    return np.asarray(rgb, dtype=np.float32) @ weights
+    """BT.601 luma (0-255, float32, unrounded) of an RGB uint8 image: OpenCV's grey."""
+    import cv2
+
+    return np.asarray(cv2.cvtColor(rgb.astype(np.float32), cv2.COLOR_RGB2GRAY))
 
 
 def _frame_lighting(
@@ -188,40 +187,15 @@ def measure_lighting(
 @dataclass(frozen=True)
 class LightingLimits:
     """The lighting the measurements were validated in (``[lighting]`` of the envelope
-    file): below ``subject_luma_min`` or above ``backlight_ratio_max`` the analysis
-    warns; from ``face_shade_ratio`` a refusal for the view names the backlight as a
-    likely cause; ``source`` says where the limits come from."""
+    file, read by :func:`screener.capture.load_envelope`): below ``subject_luma_min`` or
+    above ``backlight_ratio_max`` the analysis warns; from ``face_shade_ratio`` a
+    refusal for the view names the backlight as a likely cause; ``source`` says where
+    the limits come from."""
 
     subject_luma_min: float
     backlight_ratio_max: float
     face_shade_ratio: float
     source: str
-
-
-def load_lighting_limits(path: Path) -> LightingLimits:
-    """Read ``[lighting]`` from the envelope file.
-
-    Raises
-    ------
-    ConfigError
-        The file is missing, not TOML, or lacks a limit.
-    """
-    try:
-        table = tomllib.loads(Path(path).read_text(encoding="utf-8"))["lighting"]
-        return LightingLimits(
-            subject_luma_min=float(table["subject_luma_min"]),
-            backlight_ratio_max=float(table["backlight_ratio_max"]),
-            face_shade_ratio=float(table["face_shade_ratio"]),
-            source=str(table["source"]),
-        )
-    except OSError as exc:
-        raise ConfigError(f"cannot read the envelope file ({exc})", path=path) from exc
-    except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as exc:
-        raise ConfigError(
-            f"invalid [lighting] in the envelope file ({type(exc).__name__}: {exc})",
-            path=path,
-            remedy="See screener/models/envelope.toml for the expected keys.",
-        ) from exc
 
 
 def lighting_warnings(lighting: Lighting | None, limits: LightingLimits) -> list[str]:

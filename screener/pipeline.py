@@ -58,7 +58,6 @@ from screener.lighting import (
     Lighting,
     face_shade_note,
     lighting_warnings,
-    load_lighting_limits,
 )
 from screener.metrics import asymmetry, event_table, side_statistics
 from screener.result import AnalysisResult
@@ -199,7 +198,7 @@ def analyze_pose(
     warnings.extend(other_people_warnings(other_people, raw, name))
     shade_note = None
     if lighting is not None:
-        limits = load_lighting_limits(config.capture.envelope_path)
+        limits = load_envelope(config.capture.envelope_path).lighting
         warnings.extend(lighting_warnings(lighting, limits))
         shade_note = face_shade_note(lighting, limits)
     walk_hz = config.cutoff_for("walk")

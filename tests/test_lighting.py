@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from screener.capture import load_envelope
 from screener.errors import ConfigError
 from screener.keypoints import PoseSequence
 from screener.landmarks import INDEX, N_LANDMARKS
@@ -16,7 +17,6 @@ from screener.lighting import (
     LightingLimits,
     face_shade_note,
     lighting_warnings,
-    load_lighting_limits,
     measure_lighting,
 )
 
@@ -157,17 +157,20 @@ def test_a_view_refused_in_backlight_names_the_shade() -> None:
 def test_the_shipped_envelope_has_lighting_limits() -> None:
     from screener.config import CaptureConfig
 
-    limits = load_lighting_limits(CaptureConfig().envelope_path)
+    limits = load_envelope(CaptureConfig().envelope_path).lighting
     assert limits.subject_luma_min >= 0
     assert limits.backlight_ratio_max > limits.face_shade_ratio > 1
     assert limits.source
 
 
 def test_an_envelope_without_lighting_is_a_clear_error(tmp_path: Path) -> None:
+    from screener.config import CaptureConfig
+
+    shipped = CaptureConfig().envelope_path.read_text(encoding="utf-8")
     path = tmp_path / "envelope.toml"
-    path.write_text("[source]\ntext = 'x'\n", encoding="utf-8")
+    path.write_text(shipped[: shipped.index("[lighting]")], encoding="utf-8")
     with pytest.raises(ConfigError, match="lighting"):
-        load_lighting_limits(path)
+        load_envelope(path)
 
 
 def test_an_analysis_warns_about_a_dark_subject_and_records_the_lighting() -> None:
@@ -180,7 +183,7 @@ def test_an_analysis_warns_about_a_dark_subject_and_records_the_lighting() -> No
     figure, _ = jog_in_place(drop_deg={"left": 3.0, "right": 3.0})
     raw = make_sequence(figure, fps=60.0, duration_s=5.0)
     config = AnalysisConfig(cache_dir=None, corrections_path=None)
-    limits = load_lighting_limits(CaptureConfig().envelope_path)
+    limits = load_envelope(CaptureConfig().envelope_path).lighting
     bright = Lighting(8, 150.0, 160.0)
     dark = Lighting(8, limits.subject_luma_min / 2, 20.0)
     lit = screener.analyze_pose(raw, task="jog", view="anterior", config=config, lighting=bright)
@@ -218,7 +221,7 @@ def test_a_sample_video_underexposed_is_warned_and_still_measured(
     src = sample_videos_dir / "sls_left_normal_ant_30fps.mp4"
     dark = _darkened(src, tmp_path / "dark.mp4", 0.2)
     config = AnalysisConfig(cache_dir=tmp_path / "cache")
-    limits = load_lighting_limits(config.capture.envelope_path)
+    limits = load_envelope(config.capture.envelope_path).lighting
     lit = screener.analyze(src, task="sls", config=config)
     dim = screener.analyze(dark, task="sls", config=config)
     lit_light, dim_light = lit.summary["capture"]["lighting"], dim.summary["capture"]["lighting"]
@@ -252,7 +255,7 @@ def test_real_videos_a_lit_lab_and_an_outdoor_clip_get_no_lighting_warning(
     config = AnalysisConfig(cache_dir=tmp_path_factory.getbasetemp() / "lighting_cache")
     found = estimate_video_pose(real_videos_dir / clip, config).lighting
     assert found is not None and found.frames >= 4
-    assert lighting_warnings(found, load_lighting_limits(config.capture.envelope_path)) == []
+    assert lighting_warnings(found, load_envelope(config.capture.envelope_path).lighting) == []
 
 
 def test_no_person_in_a_dark_picture_says_it_is_dark() -> None:
