@@ -22,7 +22,10 @@ body, render, encode, truth, clips, cli
 Versions (written into every truth file): 0.1.0 until session 4; 0.2.0 (session 5) lifts
 the jogging foot clear of the floor in swing, rolls the walking foot onto planted toes in
 double support, and writes the rendered foot's floor contact. The same spec gives a
-different walk or jog in 0.2.0.
+different walk or jog in 0.2.0. 0.3.0 (session 15) raises the walking heel from
+terminal stance (heel-off drawn per clip at 25-40 % of the stride, 190-390 ms before
+toe-off; before, from the other foot's landing at 50 %, 90-145 ms): the same spec gives
+a different walk.
 """
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"

@@ -12,7 +12,7 @@ shoulder = ``upperarm01`` (translation part of the posed bone poses).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -245,9 +245,11 @@ class AnnyBody:
     def pose(self, motion: Motion) -> PosedBody:
         """Pose the body for every frame and place it on the floor (no foot skating).
 
-        The anchoring foot is held fixed (:func:`solve_root_translation`); in a walk's
-        double support the trailing foot rolls onto toes that stay planted, its leg turned
-        about the hip to reach them (:func:`~screener_synth.feet.plant_toes`); a foot in
+        The anchoring foot is held fixed (:func:`solve_root_translation`); in a walk, from
+        heel-off (:attr:`Motion.toe_pivot`) to toe-off, the stance foot rolls onto toes
+        that stay planted, its leg turned about the hip to reach them
+        (:func:`~screener_synth.feet.plant_toes`) with the knee flexed by
+        :attr:`Motion.pivot_knee_deg` after the root is placed; a foot in
         the air is pitched toward flat where its planned orientation would put it through
         the floor (:func:`clear_floor`). Both need a second posing pass.
 
@@ -260,18 +262,29 @@ class AnnyBody:
         _, bone_poses, _ = self._run(self._deltas(g, n), n)
         joints = self._joints_from(bone_poses)
         shift = solve_root_translation(motion, joints, self.ankle_height)
+        if motion.pivot_knee_deg:
+            # the terminal-stance knee flexes after the root is placed: the leg shortens
+            # and its foot pitches on planted toes (below), the pelvis keeping its path
+            a = dict(motion.angles)
+            for side, extra in motion.pivot_knee_deg.items():
+                a[f"{side}_knee_flexion"] = a[f"{side}_knee_flexion"] + extra
+            g = self.world_rotations(replace(motion, angles=a))
+            _, bone_poses, _ = self._run(self._deltas(g, n), n)
+            joints = self._joints_from(bone_poses)
         for i, side in enumerate(SIDES):
             free = motion.anchor != i
             s = _SUFFIX[side]
             bone = f"foot.{s}"
             if motion.task == "walk":
-                # double support: the trailing foot rolls onto its planted toes
+                # from heel-off (or, without one, in double support) the stance foot
+                # rolls onto its planted toes
+                pivot = motion.toe_pivot.get(side, motion.in_stance[side] & free)
                 leg, g[bone] = plant_toes(
                     joints[f"{side}_hip"] + shift,
                     joints[f"{side}_ankle"] + shift,
                     g[bone],
                     self._foot_points(side),
-                    motion.in_stance[side] & free,
+                    pivot,
                     motion.time_s,
                 )
                 for part in (f"upperleg01.{s}", f"lowerleg01.{s}"):

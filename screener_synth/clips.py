@@ -23,6 +23,12 @@ FRAME_SIZE = {"portrait": (540, 960), "landscape": (960, 540)}
 #: looks at the body through a 256-pixel crop either way.
 CORPUS_FRAME_SIZE = {"portrait": (360, 640), "landscape": (640, 360)}
 
+#: A walk's heel-off (fraction of the stride) and the knee flexion that raises the heel
+#: (:func:`screener_synth.kinematics.walk`), drawn per clip from its seed's stream below.
+HEEL_OFF_PHASE = (0.25, 0.40)
+HEEL_RISE_KNEE_DEG = (10.0, 20.0)
+HEEL_RISE_STREAM = 0x4EE1
+
 NORMAL_FAULTS = kin.SideFaults(
     pelvic_drop=1.0, hip_adduction=1.5, femoral_ir=1.0, knee_abduction=0.0
 )
@@ -96,6 +102,19 @@ class ClipSpec:
         return self.frame_size or FRAME_SIZE[self.orientation]
 
 
+def heel_rise(spec: ClipSpec) -> dict[str, float]:
+    """A walk's heel-off phase and heel-raising knee flexion (:func:`kinematics.walk`).
+
+    Drawn from the clip's own seed on a stream of its own, so that every other draw of a
+    set, and so every clip rendered before generator 0.3.0, is unchanged.
+    """
+    rng = np.random.default_rng([spec.seed, HEEL_RISE_STREAM])
+    return {
+        "heel_off_phase": float(rng.uniform(*HEEL_OFF_PHASE)),
+        "heel_rise_knee_deg": float(rng.uniform(*HEEL_RISE_KNEE_DEG)),
+    }
+
+
 def build_motion(spec: ClipSpec) -> kin.Motion:
     """The clip's :class:`~screener_synth.kinematics.Motion`."""
     if spec.task == "sls":
@@ -114,7 +133,7 @@ def build_motion(spec: ClipSpec) -> kin.Motion:
     if spec.task == "jog":
         return kin.jog_in_place(spec.faults, spec.fps, spec.duration_s, spec.cadence_spm)
     if spec.task == "walk":
-        return kin.walk(spec.faults, spec.fps, spec.duration_s, spec.cadence_spm)
+        return kin.walk(spec.faults, spec.fps, spec.duration_s, spec.cadence_spm, **heel_rise(spec))
     raise ValueError(f"unknown task {spec.task!r}: expected walk, sls, jog or stand")
 
 
@@ -298,6 +317,7 @@ def render_clip(spec: ClipSpec, outdir: Path, crf: int = 29) -> Path:
             if spec.task == "sls"
             else None
         ),
+        "walk": heel_rise(spec) if spec.task == "walk" else None,
         "seed": spec.seed,
         "generator": {"name": "screener_synth", "version": __version__},
         "planted": planted_values,

@@ -123,6 +123,14 @@ class Motion:
         True stance phases (complete ones only) or repetitions.
     load
         Side -> ``(n,)`` 0-1 stance load that scales the planted faults.
+    toe_pivot
+        Side -> ``(n,)`` bool: stance frames in which the foot pivots on planted toes, its
+        heel rising (a walk's terminal stance and double support, heel-off to toe-off).
+        Empty: no pivot (jog, squat, standing).
+    pivot_knee_deg
+        Side -> ``(n,)`` knee flexion (degrees) added to ``angles`` after the body is put
+        on the floor: the leg shortens, and to keep its toes planted the foot pitches, so
+        the heel rises while the pelvis keeps its path.
     """
 
     task: str
@@ -133,6 +141,8 @@ class Motion:
     in_place: bool
     events: list[Event] = field(default_factory=list)
     load: dict[str, FloatArray] = field(default_factory=dict)
+    toe_pivot: dict[str, np.ndarray] = field(default_factory=dict)
+    pivot_knee_deg: dict[str, FloatArray] = field(default_factory=dict)
 
     @property
     def n_frames(self) -> int:
@@ -311,8 +321,15 @@ def _gait(
     stance_fraction: float,
     curves: tuple[CubicSpline, CubicSpline, CubicSpline],
     first_contact_s: float,
+    heel_off_phase: float | None = None,
+    heel_rise_knee_deg: float = 0.0,
 ) -> Motion:
-    """Alternating gait shared by walk and jog: per-side phase, stance, anchoring, faults."""
+    """Alternating gait shared by walk and jog: per-side phase, stance, anchoring, faults.
+
+    With ``heel_off_phase`` (a fraction of the stride) the stance foot pivots on its toes
+    from then to toe-off, ``heel_rise_knee_deg`` of extra knee flexion (a sin² bump over
+    that window) making the heel rise (:attr:`Motion.pivot_knee_deg`).
+    """
     stride_s = 120.0 / cadence_spm
     t = frame_times(duration_s, fps)
     n = t.size
@@ -320,6 +337,8 @@ def _gait(
     hip, knee, plantar = curves
     in_stance: dict[str, np.ndarray] = {}
     load: dict[str, FloatArray] = {}
+    toe_pivot: dict[str, np.ndarray] = {}
+    pivot_knee: dict[str, FloatArray] = {}
     last_contact = {}
     events: list[Event] = []
     for i, side in enumerate(SIDES):
@@ -336,6 +355,12 @@ def _gait(
         plant = 1.0 - np.sin(0.5 * np.pi * np.minimum(after_off, before_on)) ** 2
         angles[f"{side}_foot_plant"] = np.where(stance, 1.0, plant)
         angles[f"{side}_ankle_plantar"] += plantar(phase)
+        if heel_off_phase is not None:
+            toe_pivot[side] = (phase >= heel_off_phase) & stance
+            u = (phase - heel_off_phase) / (stance_fraction - heel_off_phase)
+            pivot_knee[side] = np.where(
+                toe_pivot[side], heel_rise_knee_deg * np.sin(np.pi * np.clip(u, 0, 1)) ** 2, 0.0
+            )
         last_contact[side] = t - phase * stride_s
         side_load = np.zeros(n)
         k0 = int(np.floor((t[0] - t_contact0) / stride_s)) - 1
@@ -365,7 +390,9 @@ def _gait(
         angles["trunk_flexion"] += 7.0
         angles["pelvis_tilt"] += 6.0
     events.sort(key=lambda e: e.t_start_s)
-    return Motion(task, t, angles, in_stance, anchor, task == "jog", events, load)
+    return Motion(
+        task, t, angles, in_stance, anchor, task == "jog", events, load, toe_pivot, pivot_knee
+    )
 
 
 def jog_in_place(
@@ -395,12 +422,33 @@ def jog_in_place(
 
 
 def walk(
-    faults: dict[str, SideFaults], fps: float, duration_s: float = 4.5, cadence_spm: float = 104.0
+    faults: dict[str, SideFaults],
+    fps: float,
+    duration_s: float = 4.5,
+    cadence_spm: float = 104.0,
+    heel_off_phase: float = 0.32,
+    heel_rise_knee_deg: float = 15.0,
 ) -> Motion:
     """Walk toward -Y (toward an anterior camera): stance 62 % of the stride.
 
     The stance foot is held fixed on the floor by the body model's root solve, so the
     forward progression comes from the hip and knee curves (no skating).
+
+    Parameters
+    ----------
+    heel_off_phase
+        Fraction of the stride (from the foot's contact) at which its heel starts to rise;
+        from then to toe-off (0.62) the foot pivots on planted toes.
+    heel_rise_knee_deg
+        Peak knee flexion added over that window, which sets how fast the heel rises.
+
+    Notes
+    -----
+    Gait texts put heel-off at 30-40 % of the stride; a real walker filmed from the side
+    (``bench/real_walk_events.py``) lifts the heel 100-467 ms (median 283 ms) before the
+    toes leave. Before generator 0.3.0 the heel rose only in double support (from 50 %),
+    120-150 ms before toe-off. The knee flexes more (peak at about 50 %) instead of the
+    pelvis rising, so that the other foot lands where it did.
     """
     return _gait(
         "walk",
@@ -411,4 +459,6 @@ def walk(
         _WALK_STANCE_FRACTION,
         (_WALK_HIP, _WALK_KNEE, _WALK_PLANTAR),
         first_contact_s=0.08,
+        heel_off_phase=heel_off_phase,
+        heel_rise_knee_deg=heel_rise_knee_deg,
     )

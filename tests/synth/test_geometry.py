@@ -192,6 +192,37 @@ def test_gait_cadence_and_stance_phases(make, cadence: float, stance_fraction: f
         assert not flight.any()  # walking always has a foot down
 
 
+def test_walking_heel_rises_from_heel_off_to_toe_off_and_the_jog_has_none() -> None:
+    faults = {"left": SideFaults(), "right": SideFaults()}
+    m = walk(faults, fps=100.0, duration_s=5.0, cadence_spm=100.0, heel_off_phase=0.3)
+    stride = 1.2
+    for e in (e for e in m.events if e.side == "left"):
+        inside = (m.time_s >= e.t_start_s) & (m.time_s < e.t_end_s)
+        pivot = m.time_s[inside & m.toe_pivot["left"]]
+        # the toes pivot from 30 % of the stride to toe-off (62 %)
+        assert pivot[0] - e.t_start_s == pytest.approx(0.3 * stride, abs=0.011)
+        assert pivot[-1] == pytest.approx(e.t_end_s, abs=0.011)
+        knee = m.pivot_knee_deg["left"][inside & m.toe_pivot["left"]]
+        assert knee.max() == pytest.approx(15.0, abs=0.1)  # the default peak
+        assert knee[0] < 0.5 and knee[-1] < 0.5  # a smooth bump
+    # no extra flexion outside the pivot, and the jog has no pivot at all
+    assert not m.pivot_knee_deg["left"][~m.toe_pivot["left"]].any()
+    assert not jog_in_place(faults, fps=60.0).toe_pivot
+
+
+def test_a_walks_heel_rise_is_drawn_per_clip_without_moving_other_draws() -> None:
+    from screener_synth.clips import HEEL_OFF_PHASE, HEEL_RISE_KNEE_DEG, heel_rise
+    from screener_synth.sets import corpus_specs
+
+    specs = [s for s in corpus_specs("val", 40, 99, "inside", ()) if s.task == "walk"]
+    drawn = [heel_rise(s) for s in specs]
+    phases = [d["heel_off_phase"] for d in drawn]
+    assert all(HEEL_OFF_PHASE[0] <= p <= HEEL_OFF_PHASE[1] for p in phases)
+    assert all(HEEL_RISE_KNEE_DEG[0] <= d["heel_rise_knee_deg"] <= 20.0 for d in drawn)
+    assert len(set(phases)) == len(phases)
+    assert heel_rise(specs[0]) == drawn[0]  # reproducible
+
+
 def test_sample_holdout_and_tune_bodies_and_cameras_are_disjoint() -> None:
     from screener_synth.sets import (
         HOLDOUT_RANGES,
