@@ -81,6 +81,14 @@ REAL_VIDEO_CHECK = (
 #: Frames this long before and after a labelled stance whose floor contact is not seen
 #: are left out of the training targets (the contact may start or end anywhere there).
 UNSEEN_MARGIN_S = 0.25
+#: Walks rendered before screener_synth 0.3.0 raise the heel only in double support,
+#: 90-145 ms before toe-off (a real walker: 100-467 ms, median 283). ``--older-walks
+#: mask`` leaves out of their targets this much before each toe-off and
+#: :data:`AFTER_TOE_OFF_S` after it, where their feet move unlike a real walker's.
+TERMINAL_STANCE_S = 0.35
+AFTER_TOE_OFF_S = 0.1
+#: The first generator version whose walking heel rises from terminal stance.
+HEEL_RISE_VERSION = (0, 3, 0)
 #: The timing tolerance scored (s).
 TOLERANCE_S = 0.05
 
@@ -142,12 +150,39 @@ def rep_truth(truth_json: dict, time_s: np.ndarray) -> tuple[np.ndarray, np.ndar
     return y, (time_s >= first) & (time_s <= last)
 
 
-def collect(folders: list[Path], kind: str = "stance") -> list[Clip]:
+def heel_rises_late(truth_json: dict) -> bool:
+    """True for a walk rendered before the heel rose in terminal stance (generator < 0.3.0)."""
+    version = truth_json.get("generator", {}).get("version", "0.0.0")
+    return truth_json["task"] == "walk" and (
+        tuple(int(v) for v in version.split(".")) < HEEL_RISE_VERSION
+    )
+
+
+def mask_terminal_stance(
+    truth_json: dict, time_s: np.ndarray, known: dict[str, np.ndarray]
+) -> None:
+    """Mark each seen toe-off's surroundings unknown (see :data:`TERMINAL_STANCE_S`)."""
+    for ev in truth_json.get("events", []):
+        if ev["kind"] != "stance" or ev.get("t_floor_off_s") is None:
+            continue
+        off = float(ev["t_floor_off_s"])
+        inside = (time_s >= off - TERMINAL_STANCE_S) & (time_s <= off + AFTER_TOE_OFF_S)
+        known[ev["side"]][inside] = False
+
+
+def collect(folders: list[Path], kind: str = "stance", older_walks: str = "keep") -> list[Clip]:
     """Every walk and jog (``kind="stance"``) or single-leg squat (``"rep"``) under
-    ``folders``, analysed as the module's notes describe."""
+    ``folders``, analysed as the module's notes describe.
+
+    ``older_walks``: what to do with walks rendered before screener_synth 0.3.0: "keep"
+    them, "drop" them, or "mask" their terminal stance (:func:`mask_terminal_stance`).
+    """
     clips = []
     tasks = TASKS if kind == "stance" else ("sls",)
     for truth_path, truth_json, truth, result in analysed_clips(folders, tasks):
+        late = kind == "stance" and heel_rises_late(truth_json)
+        if late and older_walks == "drop":
+            continue
         pose = analysed_pose(result)
         if kind == "rep":
             side = truth_json["stance_side"]
@@ -158,6 +193,8 @@ def collect(folders: list[Path], kind: str = "stance") -> list[Clip]:
             merged = result.frames[["frame"]].merge(truth, on="frame", how="left")
             in_stance = {s: merged[f"{s}_in_stance"].to_numpy(float) for s in SIDES}
             contact, known = contact_truth(truth_json, pose.time_s, in_stance)
+            if late and older_walks == "mask":
+                mask_terminal_stance(truth_json, pose.time_s, known)
             features = {s: contact_features(pose, s, truth_json["task"]) for s in SIDES}
         name = f"{truth_path.parent.name}/{truth_json['video']}"
         clips.append(Clip(name, truth_json["task"], truth_json, pose, features, contact, known))
@@ -295,10 +332,17 @@ def compare_timing(clips: list[Clip], model: FrameModel) -> dict[str, pd.DataFra
 def main(argv: list[str] | None = None) -> int:
     parser = training_parser(__doc__, epochs=30)
     parser.add_argument("--kind", choices=("stance", "rep"), default="stance")
+    parser.add_argument(
+        "--older-walks",
+        choices=("keep", "mask", "drop"),
+        default="keep",
+        help="training walks rendered before screener_synth 0.3.0 (heel rising only in "
+        "double support): keep them, mask their terminal stance, or leave them out",
+    )
     parser.set_defaults(hidden=128)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    train = collect(args.train, args.kind)
+    train = collect(args.train, args.kind, args.older_walks)
     x, y, m, names = training_rows(train)
     stance = args.kind == "stance"
     card = {
@@ -313,7 +357,8 @@ def main(argv: list[str] | None = None) -> int:
         "epochs": args.epochs,
         "trained_on": (
             f"{', '.join(map(str, args.train))}: {len(train)} clips, "
-            f"{int(m.sum())} frames with a known target"
+            f"{int(m.sum())} frames with a known target; walks rendered before "
+            f"screener_synth 0.3.0: {args.older_walks}"
         ),
         "validated_on": ", ".join(map(str, args.val)),
         "real_video_check": REAL_VIDEO_CHECK,

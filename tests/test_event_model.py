@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench.train_event_model import contact_truth
+from bench.train_event_model import contact_truth, heel_rises_late, mask_terminal_stance
 from screener.cleaning import true_runs
 from screener.config import EVENT_MODEL_PATH, REP_MODEL_PATH, AnalysisConfig, EventConfig
 from screener.errors import ConfigError
@@ -100,6 +100,20 @@ def test_contact_truth_reads_the_floor_contact_not_the_label() -> None:
     assert known["left"].all()
     assert not contact["right"].any()
     np.testing.assert_array_equal(np.flatnonzero(~known["right"]), [0, 1, 2, 3, 4])
+
+
+def test_older_walks_lose_their_terminal_stance_only() -> None:
+    t = np.round(np.arange(0.0, 2.0, 0.05), 2)
+    event = {"kind": "stance", "side": "left", "t_floor_on_s": 0.2, "t_floor_off_s": 1.0}
+    truth = {"task": "walk", "generator": {"version": "0.2.0"}, "events": [event]}
+    assert heel_rises_late(truth)
+    assert not heel_rises_late({**truth, "generator": {"version": "0.3.0"}})
+    assert not heel_rises_late({**truth, "task": "jog"})
+    known = {"left": np.ones(t.size, dtype=bool), "right": np.ones(t.size, dtype=bool)}
+    mask_terminal_stance(truth, t, known)
+    # 0.35 s before the toe-off to 0.1 s after it, on that foot only
+    np.testing.assert_array_equal(t[~known["left"]], np.round(np.arange(0.65, 1.101, 0.05), 2))
+    assert known["right"].all()
 
 
 def test_shipped_event_model_carries_its_card_and_applicability() -> None:
