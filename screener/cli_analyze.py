@@ -237,18 +237,24 @@ def register(subparsers: Any) -> None:
         "versions; the corrected angles are the default",
     )
     p.add_argument(
-        "--research-event-model",
+        "--rule-events",
         action="store_true",
-        help="research: time walking and jogging stance phases and the start and end of "
-        "squat repetitions with the learned event models, which are not validated on real "
-        "video (models/event_model.md); the report says so",
+        help="time walking and jogging stance phases with the stance rule (a foot still in "
+        "the image) instead of the learned event model, the default (models/event_model.md)",
+    )
+    p.add_argument(
+        "--research-rep-model",
+        action="store_true",
+        help="research: re-time the start and end of squat repetitions with the learned "
+        "repetition model, which is not checked on real video (models/event_model.md); "
+        "the report says so",
     )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``screener analyze``."""
-    from screener.config import EVENT_MODEL_PATH, REP_MODEL_PATH, load_config
+    from screener.config import REP_MODEL_PATH, load_config
     from screener.fileio import check_output_dir
     from screener.pose import release_landmarker
     from screener.result import OUTPUT_FILES, OUTPUT_FOLDERS
@@ -258,11 +264,13 @@ def run(args: argparse.Namespace) -> int:
         config = config.model_copy(update={"cache_dir": None})
     if args.geometric_angles:
         config = config.model_copy(update={"frame_model_path": None})
-    if args.research_event_model:
-        events = config.events.model_copy(
-            update={"event_model_path": EVENT_MODEL_PATH, "rep_model_path": REP_MODEL_PATH}
-        )
-        config = config.model_copy(update={"events": events})
+    if args.rule_events or args.research_rep_model:
+        update: dict[str, Path | None] = {}
+        if args.rule_events:
+            update["event_model_path"] = None
+        if args.research_rep_model:
+            update["rep_model_path"] = REP_MODEL_PATH
+        config = config.model_copy(update={"events": config.events.model_copy(update=update)})
     outdir = args.outdir or Path("screener-results") / args.video.stem
     try:
         intake = intake_from_args(args)

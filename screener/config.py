@@ -27,8 +27,8 @@ ViewChoice = Literal["anterior", "posterior", "auto"]
 Sex = Literal["female", "male"]
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
-#: The shipped learned event models (research options, off by default:
-#: models/event_model.md): stance of walks and jogs, and squat repetitions.
+#: The shipped learned event models (models/event_model.md): stance of walks and jogs (on
+#: by default since session 15), and squat repetitions (a research option, off).
 EVENT_MODEL_PATH = MODELS_DIR / "event_model.npz"
 REP_MODEL_PATH = MODELS_DIR / "rep_model.npz"
 
@@ -176,9 +176,10 @@ class EventConfig(_Frozen):
         "level is in the air, however slowly it moves (chosen like the speed threshold).",
     )
     event_model_path: Path | None = Field(
-        None,
+        EVENT_MODEL_PATH,
         description="Learned stance timing of walks and jogs from the feet's landmarks "
-        "(screener.event_model, models/event_model.md); None: the stance rule "
+        "(screener.event_model, models/event_model.md; the default since session 15, when "
+        "it was checked on a real walk); None: the stance rule "
         "(screener.events.detect_stance). The rule stays where the model finds a clip's "
         "landmarks unlike its training data.",
     )

@@ -374,25 +374,25 @@ def test_cli_frame_model_corrects_by_default_and_geometric_angles_turns_it_off(
     assert "learned frame model" not in (plain / "report.html").read_text(encoding="utf-8")
 
 
-def test_cli_research_event_model_times_stance_and_the_report_says_so(
+def test_cli_times_stance_with_the_event_model_unless_rule_events_is_asked(
     clips: dict[str, Clip], pose_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`--research-event-model` times a sample jog's stance phases with the learned event
-    model (off by default): the provenance names it, the phases are timed between frames,
-    and the report says so first; without the flag the stance rule times them."""
+    """By default a sample jog's stance phases are timed by the learned event model: the
+    provenance names it, the phases are timed between frames, and the report says so in a
+    note (not as a research option); `--rule-events` times them with the stance rule."""
     monkeypatch.setenv("SCREENER_CACHE_DIR", str(pose_cache))
     clip = next(c for c in clips.values() if c.truth_json["task"] == "jog")
-    out, plain = tmp_path / "research", tmp_path / "plain"
-    assert cli_main(["analyze", str(clip.video), "--research-event-model", "-o", str(out)]) == 0
-    assert cli_main(["analyze", str(clip.video), "-o", str(plain)]) == 0
+    out, rule = tmp_path / "default", tmp_path / "rule"
+    assert cli_main(["analyze", str(clip.video), "-o", str(out)]) == 0
+    assert cli_main(["analyze", str(clip.video), "--rule-events", "-o", str(rule)]) == 0
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["provenance"]["event_model"]["applied"] is True
     events = pd.read_csv(out / "events.csv")
     frames = pd.read_csv(out / "frames.csv")
     assert not np.isin(events["t_start_s"], frames["time_s"]).all()
-    assert "stance phases were timed by the learned event model" in (out / "report.html").read_text(
-        encoding="utf-8"
-    )
-    plain_summary = json.loads((plain / "summary.json").read_text(encoding="utf-8"))
-    assert plain_summary["provenance"]["event_model"] is None
-    assert np.isin(pd.read_csv(plain / "events.csv")["t_start_s"], frames["time_s"]).all()
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "stance phases were timed by the learned event model" in report
+    assert "Research option" not in report
+    rule_summary = json.loads((rule / "summary.json").read_text(encoding="utf-8"))
+    assert rule_summary["provenance"]["event_model"] is None
+    assert np.isin(pd.read_csv(rule / "events.csv")["t_start_s"], frames["time_s"]).all()

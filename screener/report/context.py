@@ -193,11 +193,15 @@ def caveats(result: AnalysisResult, norms: Norms, faults: list[dict[str, Any]]) 
     provenance = s.get("provenance", {})
     frame_model = provenance.get("frame_model") or {}
     corrected = frame_model_sentence(frame_model)
-    research = [event_model_sentence(provenance.get("event_model"))]
+    timing = provenance.get("event_model")
+    timed = event_model_sentence(timing)
+    research = [timed] if is_research_timing(timing) else []
     if frame_model.get("research_targets"):
         research.insert(0, corrected)
     elif corrected:  # on by default: a note, not a research flag
         out.append(corrected)
+    if timed and not is_research_timing(timing):  # the stance model, on by default: a note
+        out.append(timed)
     out[:0] = [r for r in research if r]  # research options come first
     camera = capture_sentence(s.get("capture") or {})
     if camera:
@@ -243,17 +247,35 @@ def _angle_names(targets: list[str]) -> str:
     return ", ".join(n.replace("fppa", "FPPA") for n in names)
 
 
+def is_research_timing(info: dict[str, Any] | None) -> bool:
+    """True when a learned model that is a research option (the squat repetition model)
+    timed the events."""
+    return bool(info and info.get("applied") and "repetition" in str(info.get("name")))
+
+
 def event_model_sentence(info: dict[str, Any] | None) -> str:
-    """What the report says when the research event model timed the stance phases
-    ("" if it was not asked for or not applied)."""
+    """What the report says when a learned event model timed the events ("" if none did).
+
+    Notes
+    -----
+    The stance model (walks, jogs) is on by default since session 15; the squat
+    repetition model is a research option.
+    """
     if not info or not info.get("applied"):
         return ""
+    model = f"({info.get('name')} {info.get('version')})"
+    if is_research_timing(info):
+        return (
+            f"Research option: the repetitions' start and end were timed by the learned "
+            f"repetition model {model}, trained on rendered squats and not checked on real "
+            "video. The values are read over these repetitions, so they are for research."
+        )
     return (
-        f"Research option: the stance phases were timed by the learned event model "
-        f"({info.get('name')} {info.get('version')}), trained on rendered bodies against "
-        "the rendered foot's floor contact. It has not been checked on real video filmed "
-        "inside the validated set-up; on one real walk filmed from the side it read toe-off "
-        "early. The values are read over these phases, so they are for research."
+        f"The stance phases were timed by the learned event model {model}, trained on "
+        "rendered walks and jogs against the rendered foot's floor contact. On real video it "
+        "has been checked only on one walk filmed from the side, where it found every heel "
+        "strike and toe-off, 3 of 7 and 7 of 8 within 50 ms (model card: "
+        "screener/models/event_model.md)."
     )
 
 
