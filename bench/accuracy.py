@@ -948,8 +948,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--event-models",
         action="store_true",
-        help="time stance phases and squat repetitions' edges with the shipped learned "
-        "event models (research option: events.event_model_path, events.rep_model_path)",
+        help="also re-time squat repetitions' edges with the shipped repetition model "
+        "(research option: events.rep_model_path); stance is timed by the learned event "
+        "model by default",
+    )
+    parser.add_argument(
+        "--rule-events",
+        action="store_true",
+        help="time stance phases with the stance rule instead of the learned event model "
+        "(the default before session 15)",
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
@@ -973,10 +980,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.write_errors and not args.geometric:
         # the file being written is not read while it is measured
         settings["frame_model_measurement_errors_path"] = None
+    if args.event_models and args.rule_events:
+        parser.error("--event-models and --rule-events exclude each other")
     if args.event_models:
         settings["events"] = EventConfig(
             event_model_path=EVENT_MODEL_PATH, rep_model_path=REP_MODEL_PATH
         )
+    elif args.rule_events:
+        settings["events"] = EventConfig(event_model_path=None)
     config = AnalysisConfig(**settings)
     clips = find_clips(args.folders)
     if not clips:
