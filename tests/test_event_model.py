@@ -266,3 +266,17 @@ def test_a_rep_model_that_finds_no_repetition_keeps_the_rules_edges() -> None:
     assert spans
     kept, info = refine_rep_edges(plain.pose, side, spans, replace(silent, applicability=None))
     assert kept == spans and info["reps_timed"] == 0
+
+
+def test_the_report_notes_the_stance_model_and_flags_the_repetition_model_as_research() -> None:
+    from screener.report.context import event_model_sentence, is_research_timing
+
+    stance = {"name": "screener event model", "version": "v", "applied": True}
+    reps = {"name": "screener squat repetition model", "version": "v", "applied": True}
+    assert event_model_sentence(stance).startswith("The stance phases were timed")
+    assert not is_research_timing(stance)
+    assert event_model_sentence(reps).startswith("Research option: the repetitions'")
+    assert is_research_timing(reps)
+    # a model that was not applied (the rule timed the events) is not mentioned
+    assert event_model_sentence({**stance, "applied": False}) == ""
+    assert not is_research_timing({**reps, "applied": False})

@@ -194,13 +194,13 @@ def caveats(result: AnalysisResult, norms: Norms, faults: list[dict[str, Any]]) 
     frame_model = provenance.get("frame_model") or {}
     corrected = frame_model_sentence(frame_model)
     timing = provenance.get("event_model")
-    timed = event_model_sentence(timing)
-    research = [timed] if is_research_timing(timing) else []
+    timed, research_timing = event_model_sentence(timing), is_research_timing(timing)
+    research = [timed] if research_timing else []
     if frame_model.get("research_targets"):
         research.insert(0, corrected)
     elif corrected:  # on by default: a note, not a research flag
         out.append(corrected)
-    if timed and not is_research_timing(timing):  # the stance model, on by default: a note
+    if timed and not research_timing:  # the stance model, on by default: a note
         out.append(timed)
     out[:0] = [r for r in research if r]  # research options come first
     camera = capture_sentence(s.get("capture") or {})
