@@ -218,7 +218,9 @@ def test_a_walks_heel_rise_is_drawn_per_clip_without_moving_other_draws() -> Non
     drawn = [heel_rise(s) for s in specs]
     phases = [d["heel_off_phase"] for d in drawn]
     assert all(HEEL_OFF_PHASE[0] <= p <= HEEL_OFF_PHASE[1] for p in phases)
-    assert all(HEEL_RISE_KNEE_DEG[0] <= d["heel_rise_knee_deg"] <= 20.0 for d in drawn)
+    assert all(
+        HEEL_RISE_KNEE_DEG[0] <= d["heel_rise_knee_deg"] <= HEEL_RISE_KNEE_DEG[1] for d in drawn
+    )
     assert len(set(phases)) == len(phases)
     assert heel_rise(specs[0]) == drawn[0]  # reproducible
 
