@@ -410,7 +410,7 @@ def flag_faults(
     rule_out_z: float = 1.0,
     advice: dict[str, str] | None = None,
     min_tracking_r: float = -1.0,
-    errors_file: str = "measurement_errors.toml",
+    errors_files: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """Grade each side's movement faults against the norms.
 
@@ -432,10 +432,10 @@ def flag_faults(
         ``"female"``, ``"male"`` or None: selects sex-specific bands where they exist.
     asymmetry
         ``summary["asymmetry"]``: left minus right mean per metric.
-    measured_errors, max_error, rule_out_z, min_tracking_r, errors_file
+    measured_errors, max_error, rule_out_z, min_tracking_r, errors_files
         The screener's measured error per metric for this task and view, the rules that
-        use it (:func:`assess_metric`) and the file they come from; None: the norms'
-        literature figures.
+        use it (:func:`assess_metric`) and, per metric, the file it comes from; None: the
+        norms' literature figures.
     advice
         Per metric, how to record so that a withheld metric can be judged.
 
@@ -492,7 +492,7 @@ def flag_faults(
                     rule_out_z=rule_out_z,
                     advice=(advice or {}).get(metric),
                     min_tracking_r=min_tracking_r,
-                    errors_file=errors_file,
+                    errors_file=(errors_files or {}).get(metric, "measurement_errors.toml"),
                 )
             )
     return out

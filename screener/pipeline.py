@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import platform
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -235,10 +235,10 @@ def analyze_pose(
     depth = _squat_depth(events, cleaned.pose, stance_side, spec.name) if spec.check_depth else None
     if depth is not None and depth["reached"] is False:
         warnings.append(depth["note"])
-    errors_path = _measurement_errors_path(config, frame_model)
+    errors = _measurement_error_files(config, frame_model)
     sides, asym, quality_summary, faults = _assess(
         raw, cleaned, frames, events, foreshortened, task_est.task, chosen_view, sex, config,
-        warnings, errors_path,
+        warnings, errors,
     )  # fmt: skip
     from screener.plan import build_plan
 
@@ -278,7 +278,8 @@ def analyze_pose(
             "corrections": corrections_applied + event_corrections,
             "frame_model": frame_model,
             "event_model": found.timing,
-            "measurement_errors_file": str(errors_path) if errors_path else None,
+            "measurement_errors_file": str(errors.default) if errors.default else None,
+            "measurement_errors_file_by_metric": {m: str(p) for m, p in errors.by_metric.items()},
             "roll_correction": {
                 "applied_deg": capture.roll_correction_deg,
                 "estimated_roll_deg": camera.as_dict()["roll_deg"],
@@ -398,10 +399,10 @@ def _assess(
     sex: str | None,
     config: AnalysisConfig,
     warnings: list[str],
-    errors_path: Path | None,
+    errors: ErrorFiles,
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
     """Per-side statistics, asymmetry, the quality record (with every warning) and the
-    fault flags against the norms, judged with the measured errors of ``errors_path``.
+    fault flags against the norms, judged with the measured errors of ``errors``.
 
     Returns
     -------
@@ -439,7 +440,7 @@ def _assess(
         norms,
         sex=sex or config.sex,
         asymmetry=asym,
-        **_measured_error_rules(errors_path, task, view),
+        **_measured_error_rules(errors, task, view),
     )
     return sides, asym, quality, faults
 
@@ -1129,45 +1130,77 @@ def _learned_angles(
     return apply_frame_model(frames, pose, view, model, config.frame_model_include_unverified)
 
 
-def _measurement_errors_path(
+@dataclass(frozen=True)
+class ErrorFiles:
+    """The measured-error files a clip's verdicts use: ``default`` for every metric but
+    those in ``by_metric``, whose values the frame model corrected in this clip."""
+
+    default: Path | None
+    by_metric: dict[str, Path] = field(default_factory=dict)
+
+    def path_for(self, metric: str) -> Path | None:
+        return self.by_metric.get(metric, self.default)
+
+
+def _measurement_error_files(
     config: AnalysisConfig, frame_model: dict[str, Any] | None
-) -> Path | None:
-    """The measured-error file the verdicts use: the frame model's own when it corrected
-    this clip's angles, else the default's."""
+) -> ErrorFiles:
+    """The measured-error files the verdicts use: the frame model's own for the event
+    metrics whose angles it corrected in this clip (all of the metric's targets), the
+    default's for the rest (the geometric angles)."""
+    from screener.frame_model import EVENT_METRIC_TARGETS
+
+    own = config.frame_model_measurement_errors_path
     applied = frame_model is not None and "not_applied" not in frame_model
-    if applied and config.frame_model_measurement_errors_path is not None:
-        return config.frame_model_measurement_errors_path
-    return config.measurement_errors_path
+    if not applied or own is None or frame_model is None:
+        return ErrorFiles(config.measurement_errors_path)
+    corrected = set(frame_model.get("targets_corrected", ()))
+    return ErrorFiles(
+        config.measurement_errors_path,
+        {m: own for m, targets in EVENT_METRIC_TARGETS.items() if set(targets) <= corrected},
+    )
 
 
-def _measured_error_rules(path: Path | None, task: str, view: str) -> dict[str, Any]:
-    """The screener's own measured errors (``path``) and the verdict rules that use them."""
-    if path is None:
-        return {}
+def _measured_error_rules(errors: ErrorFiles, task: str, view: str) -> dict[str, Any]:
+    """The screener's own measured errors (each metric from its file in ``errors``) and
+    the verdict rules that use them (the default file's; the frame model's own where no
+    default file is set)."""
     from screener.accuracy import load_measured_errors
 
-    errors = load_measured_errors(path)
+    files = {p: load_measured_errors(p) for p in {errors.default, *errors.by_metric.values()} if p}
+    if not files:
+        return {}
+    rules_from = files[errors.default] if errors.default else next(iter(files.values()))
     where = {"anterior": "from the front", "posterior": "from behind"}
     title = get_task(task).title.lower()
-    advice = {}
-    for metric, (other, err) in errors.better_views(task, view).items():
-        tracking = (
-            f" and its side means followed the truth with r = {err.side_r:.2f}"
-            if err.side_r is not None
-            else ""
-        )
-        advice[metric] = (
-            f"Filmed {where.get(other, other)}, this measurement's error was "
-            f"{err.rmse_deg:.1f}°{tracking}: record the {title} {where.get(other, other)} "
-            "to have it judged."
-        )
+    measured: dict[str, Any] = {}
+    advice: dict[str, str] = {}
+    names: dict[str, str] = {}
+    for path, table in files.items():
+        for metric, err in table.for_task(task, view).items():
+            if errors.path_for(metric) == path:
+                measured[metric] = err
+                names[metric] = path.name
+        for metric, (other, err) in table.better_views(task, view).items():
+            if errors.path_for(metric) != path:
+                continue
+            tracking = (
+                f" and its side means followed the truth with r = {err.side_r:.2f}"
+                if err.side_r is not None
+                else ""
+            )
+            advice[metric] = (
+                f"Filmed {where.get(other, other)}, this measurement's error was "
+                f"{err.rmse_deg:.1f}°{tracking}: record the {title} {where.get(other, other)} "
+                "to have it judged."
+            )
     return {
-        "measured_errors": errors.for_task(task, view),
-        "max_error": errors.max_reportable_error_deg,
-        "rule_out_z": errors.rule_out_z,
-        "min_tracking_r": errors.min_tracking_r,
+        "measured_errors": measured,
+        "max_error": rules_from.max_reportable_error_deg,
+        "rule_out_z": rules_from.rule_out_z,
+        "min_tracking_r": rules_from.min_tracking_r,
         "advice": advice,
-        "errors_file": path.name,
+        "errors_files": names,
     }
 
 

@@ -179,7 +179,7 @@ def test_knee_valgus_flagged_on_every_faulty_leg_it_judges(
         planted = {
             f["side"] for f in clip.truth_json["expected_faults"] if f["fault"] == "knee_valgus"
         }
-        errors = _errors_judged_with(clip.given)
+        errors = _errors_judged_with(clip.given, "knee_fppa_deg")
         measured = errors.for_task(clip.truth_json["task"], clip.given.summary["view"])
         reason = errors.withheld_because(measured["knee_fppa_deg"])
         for f in clip.given.summary["faults"]:
@@ -194,10 +194,13 @@ def test_knee_valgus_flagged_on_every_faulty_leg_it_judges(
     assert judged_planted >= 5
 
 
-def _errors_judged_with(result: AnalysisResult) -> MeasuredErrors:
-    """The measured errors the clip's verdicts used (the frame model's own where it
-    corrected the clip's angles), as the provenance names them."""
-    path = result.summary["provenance"]["measurement_errors_file"]
+def _errors_judged_with(result: AnalysisResult, metric: str) -> MeasuredErrors:
+    """The measured errors the clip's verdict on ``metric`` used (the frame model's own
+    where it corrected that metric's angles in the clip), as the provenance names them."""
+    provenance = result.summary["provenance"]
+    path = provenance["measurement_errors_file_by_metric"].get(
+        metric, provenance["measurement_errors_file"]
+    )
     assert path is not None, "the shipped default has measured errors"
     return load_measured_errors(Path(path))
 
@@ -212,10 +215,11 @@ def test_no_fault_flagged_on_a_normal_clip_unless_its_truth_is_within_the_error(
     assert len(normal) >= 4
     clear = 0
     for clip in normal:
-        errors = _errors_judged_with(clip.given)
-        measured = errors.for_task(clip.truth_json["task"], clip.given.summary["view"])
         for f in clip.given.summary["faults"]:
             metric = f["metric"]
+            measured = _errors_judged_with(clip.given, metric).for_task(
+                clip.truth_json["task"], clip.given.summary["view"]
+            )
             values = [
                 e[metric]
                 for e in clip.truth_json["events"]
@@ -248,7 +252,7 @@ def test_single_leg_squat_pelvic_drop_read_on_the_faulty_leg_and_judged_by_the_r
     ]
     assert len(faulty) >= 2
     for clip in faulty:
-        errors = _errors_judged_with(clip.given)
+        errors = _errors_judged_with(clip.given, "pelvic_drop_deg")
         side = clip.truth_json["stance_side"]
         drop = next(
             f

@@ -302,19 +302,50 @@ def test_view_table_with_unknown_view_is_refused(tmp_path):
         load_corrections(path)
 
 
-def test_verdicts_use_the_frame_models_own_errors_only_where_it_corrected_the_clip():
+def test_verdicts_use_the_frame_models_own_errors_only_for_the_metrics_it_corrected():
     from screener.config import AnalysisConfig
-    from screener.pipeline import _measurement_errors_path
+    from screener.pipeline import _measurement_error_files
 
     config = AnalysisConfig(frame_model_include_unverified=True)
-    applied = {"name": "frame model", "targets": ["pelvic_obliquity_deg"]}
-    refused = {**applied, "not_applied": "the clip's landmarks are unlike the training inputs"}
-    own = _measurement_errors_path(config, applied)
+    default = config.measurement_errors_path
+    fppa = {
+        "name": "frame model",
+        "targets_corrected": ["left_knee_fppa_deg", "right_knee_fppa_deg"],
+    }
+    files = _measurement_error_files(config, fppa)
+    own = files.path_for("knee_fppa_deg")
     assert own is not None and own.name == "measurement_errors_frame_model.toml"
-    assert _measurement_errors_path(config, refused) == config.measurement_errors_path
-    assert _measurement_errors_path(config, None) == config.measurement_errors_path
+    assert files.path_for("pelvic_drop_deg") == default
+    assert files.path_for("hip_adduction_deg") == default
+    assert files.path_for("trunk_lean_deg") == default
+    # a metric counts as corrected only when all of its angles are
+    one_leg = {"targets_corrected": ["left_hip_adduction_deg", "pelvic_obliquity_deg"]}
+    assert set(_measurement_error_files(config, one_leg).by_metric) == {"pelvic_drop_deg"}
+    refused = {**fppa, "not_applied": "the clip's landmarks are unlike the training inputs"}
+    assert _measurement_error_files(config, refused).by_metric == {}
+    assert _measurement_error_files(config, None).path_for("knee_fppa_deg") == default
     off = AnalysisConfig(frame_model_measurement_errors_path=None)
-    assert _measurement_errors_path(off, applied) == off.measurement_errors_path
+    assert _measurement_error_files(off, fppa).by_metric == {}
+
+
+def test_each_verdict_names_the_error_file_of_its_own_metric():
+    from screener.config import AnalysisConfig
+    from screener.pipeline import ErrorFiles, _measured_error_rules
+
+    config = AnalysisConfig()
+    own = config.frame_model_measurement_errors_path
+    assert own is not None and config.measurement_errors_path is not None
+    rules = _measured_error_rules(
+        ErrorFiles(config.measurement_errors_path, {"knee_fppa_deg": own}), "sls", "anterior"
+    )
+    assert rules["errors_files"]["knee_fppa_deg"] == own.name
+    assert rules["errors_files"]["pelvic_drop_deg"] == config.measurement_errors_path.name
+    frame_model_errors = load_measured_errors(own).for_task("sls", "anterior")
+    geometric_errors = load_measured_errors(config.measurement_errors_path).for_task(
+        "sls", "anterior"
+    )
+    assert rules["measured_errors"]["knee_fppa_deg"] == frame_model_errors["knee_fppa_deg"]
+    assert rules["measured_errors"]["pelvic_drop_deg"] == geometric_errors["pelvic_drop_deg"]
 
 
 def test_shipped_frame_model_errors_say_what_they_were_measured_with():
