@@ -902,13 +902,8 @@ def format_report(result: dict[str, Any]) -> str:
     for metric in FRAME_METRICS:
         lines.append(f"  {metric}")
         for name, cam in result["cameras"].items():
-            parts = []
-            for label in ("with_corrections", "without_corrections", "frame_model", "tilt_removed"):
-                fr = cam[label].get("frames", {}).get(metric)
-                if not fr or fr["n"] < MIN_PAIRS:
-                    parts.append(f"{'-':^28}")
-                    continue
-                parts.append(_fmt(fr))
+            columns = ("with_corrections", "without_corrections", "frame_model", "tilt_removed")
+            parts = [_cell(cam[label].get("frames"), metric) for label in columns]
             lines.append(f"    {name:7} " + " | ".join(parts))
         for pair, spread in result["reference_pair_spread"].items():
             lines.append(f"    ref {pair}: {_fmt(spread[metric])}")
@@ -920,10 +915,8 @@ def format_report(result: dict[str, Any]) -> str:
     for metric in FRAME_METRICS:
         lines.append(f"  {metric}")
         for name, cam in result["cameras"].items():
-            parts = []
-            for label in ("without_corrections", "frame_model"):
-                fr = (cam[label].get("frames_leave_out") or {}).get(metric)
-                parts.append(f"{'-':^28}" if not fr or fr["n"] < MIN_PAIRS else _fmt(fr))
+            labels = ("without_corrections", "frame_model")
+            parts = [_cell(cam[label].get("frames_leave_out"), metric) for label in labels]
             timing = cam["frame_model"].get("stance_timing")
             note = " (stance timed by the rule)" if timing == "rule" else ""
             lines.append(f"    {name:7} " + " | ".join(parts) + note)
@@ -947,6 +940,12 @@ def format_report(result: dict[str, Any]) -> str:
                 f"  {name} {ev['kind']} {ev['side']} {ev['frames']}{who}: " + "; ".join(vals)
             )
     return "\n".join(lines)
+
+
+def _cell(frames: dict[str, Any] | None, metric: str) -> str:
+    """One table cell: a metric's agreement, or a dash where it has too few pairs."""
+    fr = (frames or {}).get(metric)
+    return f"{'-':^28}" if not fr or fr["n"] < MIN_PAIRS else _fmt(fr)
 
 
 def _fmt(fr: dict[str, float]) -> str:

@@ -355,3 +355,70 @@ def test_real_videos_triangulation_reprojects_within_15_px(pose2sim_dir, tmp_pat
     bad = triangulate_person(poses, wrong, members, option, np.inf)
     bad_err = np.where(bad["used"], bad["error_px"], np.nan)[:, :, joints]
     assert np.nanmedian(bad_err) > 5 * REAL_MAX_MEDIAN_ERROR_PX
+
+
+def _camera_entry(geometric_rmse: float, model_rmse: float, leave_out: bool = True) -> dict:
+    """One camera's result as ``bench.real_video_agreement.run`` writes it (frame model
+    applied to every target), with the leave-one-camera-out RMSE given."""
+    from bench.real_video_agreement import FRAME_MODEL_METRICS
+
+    def frames(rmse: float) -> dict:
+        return {
+            m: {"rmse_deg": rmse, "bias_deg": 0.0, "r": 0.5, "n": 90} for m in FRAME_MODEL_METRICS
+        }
+
+    targets = [t for ts in FRAME_MODEL_METRICS.values() for t in ts]
+    return {
+        "placement": {"off_axis_deg": 10.0, "lens_height_m": 1.0},
+        # against the full reference the model looks better: the check must not use it
+        "without_corrections": {
+            "frames": frames(9.0),
+            "frames_leave_out": frames(geometric_rmse) if leave_out else None,
+        },
+        "frame_model": {
+            "frame_model_targets": targets,
+            "frames": frames(1.0),
+            "frames_leave_out": frames(model_rmse) if leave_out else None,
+        },
+    }
+
+
+def test_frame_model_verified_only_when_closer_to_the_other_cameras_on_every_camera():
+    from bench.real_video_agreement import verify_frame_model
+
+    closer = {"cameras": {"cam01": _camera_entry(5.0, 3.0), "cam02": _camera_entry(6.0, 4.0)}}
+    assert all(v["verified"] for v in verify_frame_model(closer).values())
+    one_worse = {"cameras": {**closer["cameras"], "cam04": _camera_entry(4.0, 4.5)}}
+    outcome = verify_frame_model(one_worse)
+    assert not any(v["verified"] for v in outcome.values())
+    assert outcome["pelvic_obliquity_deg"]["cameras"]["cam04"]["model_rmse_deg"] == 4.5
+    # a camera with no reference from the others does not count, and one camera is not enough
+    lone = {"cameras": {"cam01": _camera_entry(5.0, 3.0), "cam02": _camera_entry(4.0, 9.0, False)}}
+    outcome = verify_frame_model(lone)
+    assert not any(v["verified"] for v in outcome.values())
+    assert set(outcome["knee_fppa_deg"]["cameras"]) == {"cam01"}
+
+
+@pytest.mark.real_videos
+def test_real_videos_check_compares_every_camera_tracking_the_subject_whatever_its_timing(
+    pose2sim_dir, tmp_path_factory
+):
+    """The frame model's real-video check reads cam01, cam02 and cam04 (the cameras that
+    follow the reference person), each against the other cameras' triangulation, however
+    the standing subject's stance phases come out: in session 15 the default stance
+    timing silently dropped cam01 from it."""
+    from bench.real_video_agreement import open_envelope, run, verify_frame_model
+
+    tmp = tmp_path_factory.mktemp("check")
+    config = AnalysisConfig(cache_dir=tmp / "pose_cache")
+    capture = config.capture.model_copy(
+        update={"envelope_path": open_envelope(config.capture.envelope_path, tmp)}
+    )
+    result = run(pose2sim_dir, config.model_copy(update={"capture": capture}))
+    for name in ("cam01", "cam02", "cam04"):
+        learned = result["cameras"][name]["frame_model"]
+        assert "error" not in learned, (name, learned)
+        assert learned["stance_timing"] in ("default", "rule")
+        assert learned["frames_leave_out"]["knee_fppa_deg"]["n"] > 50, name
+    outcome = verify_frame_model(result)
+    assert set(outcome["knee_fppa_deg"]["cameras"]) == {"cam01", "cam02", "cam04"}
