@@ -9,7 +9,8 @@ report included (``bench/throughput.py`` measures inside one process instead):
 2. For each clip, alternating pairs (``--pairs``, default 3) of child processes, run as an
    installed package runs (:func:`installed_env`: the screener's modules compiled to
    bytecode once, before the pairs; session 10: before this, on a machine that sets
-   ``PYTHONDONTWRITEBYTECODE``, every run compiled them):
+   ``PYTHONDONTWRITEBYTECODE``, every run compiled them; and one untimed run of each
+   before the pairs, see :func:`compare_pairs`):
    ``screener analyze CLIP --no-cache`` (report included) and a bare loop of the same
    MediaPipe model over the same file, written as a naive user would (legacy
    ``mp.solutions.pose``, ``model_complexity=1``, ``cv2.VideoCapture`` read and
@@ -266,18 +267,30 @@ def installed_env(tmp: Path) -> dict[str, str]:
 
 
 def compare_pairs(clip: Path, pairs: int, outdir: Path, env: dict[str, str]) -> None:
-    """Alternating pairs of ``screener analyze --no-cache`` and the bare loop on ``clip``."""
+    """Alternating pairs of ``screener analyze --no-cache`` and the bare loop on ``clip``.
+
+    Notes
+    -----
+    One untimed run of each comes first. ``env`` points Python's bytecode at a temporary
+    ``PYTHONPYCACHEPREFIX``, where the ``__pycache__`` of the installed libraries is not
+    read: the first run of each command compiled the libraries it imports (SciPy, pandas,
+    MediaPipe; about 3.6 CPU s for the screener, profiled) and showed as a "cold first
+    pair" (session 15: 1.52x against 1.30x and 1.16x).
+    """
+    screener_cmd = [*_screener_cmd(), "analyze", str(clip), "--no-cache", "-o", str(outdir)]
+    bare_cmd = _child_cmd("bare", str(clip))
+    for cmd in (screener_cmd, bare_cmd):
+        run_measured(cmd, env)
     screener_rows: list[dict[str, float]] = []
     bare_rows: list[dict[str, float]] = []
     for i in range(pairs):
         first_screener = i % 2 == 0
         for which in ("screener", "bare") if first_screener else ("bare", "screener"):
             if which == "screener":
-                cmd = [*_screener_cmd(), "analyze", str(clip), "--no-cache", "-o", str(outdir)]
-                screener_rows.append(run_measured(cmd, env))
+                screener_rows.append(run_measured(screener_cmd, env))
                 row = screener_rows[-1]
             else:
-                bare_rows.append(run_measured(_child_cmd("bare", str(clip)), env))
+                bare_rows.append(run_measured(bare_cmd, env))
                 row = bare_rows[-1]
             print(
                 f"  pair {i + 1} {which:<9} cpu {row['cpu_s']:6.2f} s  wall {row['wall_s']:6.2f} s"
