@@ -16,6 +16,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Collection
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -87,6 +88,7 @@ def estimate_video_pose(
     progress: ProgressCallback | None = None,
     *,
     release_pose_model: bool = False,
+    pose_pass: Callable[[], AbstractContextManager[None]] = nullcontext,
 ) -> VideoPose:
     """Probe the video, estimate the pose (turned upright if needed), look for a second
     person and for the subject's face, read the room's verticals and the lighting.
@@ -103,6 +105,9 @@ def estimate_video_pose(
         Close the process's MediaPipe landmarker once the pose is estimated (see
         :func:`screener.pose.release_landmarker`), before the searches: for a process
         that analyses one video. False keeps it for the next video.
+    pose_pass
+        Entered around each pass of the pose model over the video (the command line's
+        heap setting while frames are decoded, :func:`screener.cli.frame_memory_reused`).
 
     Returns
     -------
@@ -124,7 +129,7 @@ def estimate_video_pose(
     path = Path(video)
     info = probe_video(path, min_fps=config.min_fps, max_fps=config.max_fps)
     try:
-        raw, config, tap = _upright_pose(path, config, progress, info)
+        raw, config, tap = _upright_pose(path, config, progress, info, pose_pass)
     except NoPersonError as exc:
         raise _with_darkness(exc, path, config, info.n_frames_expected) from exc
     if release_pose_model:
@@ -447,10 +452,15 @@ def _save_searches(file: Path | None, config: AnalysisConfig, found: Searches) -
 
 
 def _upright_pose(
-    path: Path, config: AnalysisConfig, progress: ProgressCallback | None, info: VideoInfo
+    path: Path,
+    config: AnalysisConfig,
+    progress: ProgressCallback | None,
+    info: VideoInfo,
+    pose_pass: Callable[[], AbstractContextManager[None]] = nullcontext,
 ) -> tuple[PoseSequence, AnalysisConfig, SearchFrameTap]:
     """Estimate the pose, turning the frames first when the subject is not upright
-    (``info``: the file's :func:`~screener.video.probe_video`, not probed again).
+    (``info``: the file's :func:`~screener.video.probe_video`, not probed again; each
+    pass inside ``pose_pass()``).
 
     The subject is upside down or lying when the body axis in the landmarks points down
     or sideways (then the frames are turned by the quarter turn that makes it upright),
@@ -474,9 +484,15 @@ def _upright_pose(
 
     def estimate(settings: AnalysisConfig) -> tuple[PoseSequence, SearchFrameTap]:
         tap = SearchFrameTap(info.n_frames_expected, settings)
-        sequence = estimate_pose(
-            path, settings.pose, settings.cache_dir, progress=progress, tap=tap, video_info=info
-        )
+        with pose_pass():
+            sequence = estimate_pose(
+                path,
+                settings.pose,
+                settings.cache_dir,
+                progress=progress,
+                tap=tap,
+                video_info=info,
+            )
         return sequence, tap
 
     raw: PoseSequence | None = None

@@ -254,11 +254,14 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``screener analyze``."""
+    from screener.cli import collection_paused, frame_memory_reused, return_freed_memory_promptly
     from screener.config import REP_MODEL_PATH, load_config
     from screener.fileio import check_output_dir
     from screener.pose import release_landmarker
     from screener.result import OUTPUT_FILES, OUTPUT_FOLDERS
 
+    # One video per process: its peak memory is what counts.
+    heap_thresholds_set = return_freed_memory_promptly()
     config = load_config(args.config)
     if args.no_cache:
         config = config.model_copy(update={"cache_dir": None})
@@ -289,11 +292,16 @@ def run(args: argparse.Namespace) -> int:
         # pose is estimated; MediaPipe's landmarker is released before the searches, and
         # the analysis and report libraries load after them (screener.analyze would hold
         # them all at once).
-        acquired = estimate_video_pose(args.video, config, progress=bar, release_pose_model=True)
+        acquired = estimate_video_pose(
+            args.video,
+            config,
+            progress=bar,
+            release_pose_model=True,
+            pose_pass=lambda: frame_memory_reused(heap_thresholds_set),
+        )
     finally:
         bar.close()
     release_landmarker()  # and the searches' detector
-    from screener.cli import collection_paused
 
     with collection_paused():  # the analysis libraries (pandas, SciPy) load here
         from screener.pipeline import analyze_pose

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -164,6 +166,39 @@ def test_analysing_a_sample_clip_decodes_it_once(sample_clip, monkeypatch):
         got.other_people, got.faces, got.scene_tilt, got.lighting
     )
     assert got.lighting is not None
+
+
+def test_the_pose_pass_runs_inside_the_callers_context_and_the_searches_after_it(
+    sample_clip, monkeypatch
+):
+    """``pose_pass`` (the command line's heap setting) covers the decoding, not the rest."""
+    inside: list[bool] = []
+    decoded_inside: list[bool] = []
+    searched_inside: list[bool] = []
+    real_iter_frames = screener.pose.iter_frames
+    real_search = acquire._search_frames
+
+    def counted(*args, **kwargs):
+        decoded_inside.append(bool(inside))
+        return real_iter_frames(*args, **kwargs)
+
+    def search(*args, **kwargs):
+        searched_inside.append(bool(inside))
+        return real_search(*args, **kwargs)
+
+    @contextmanager
+    def pose_pass() -> Iterator[None]:
+        inside.append(True)
+        try:
+            yield
+        finally:
+            inside.pop()
+
+    monkeypatch.setattr(screener.pose, "iter_frames", counted)
+    monkeypatch.setattr(acquire, "_search_frames", search)
+    acquire.estimate_video_pose(sample_clip, AnalysisConfig(cache_dir=None), pose_pass=pose_pass)
+    assert decoded_inside == [True]
+    assert searched_inside == [False]
 
 
 def test_frames_the_pose_pass_did_not_keep_are_read(sample_clip, monkeypatch):

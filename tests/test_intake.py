@@ -74,7 +74,7 @@ def test_cli_pain_alias_says_what_it_means(tmp_path, capsys, monkeypatch):
 
     seen = {}
 
-    def fake_acquire(video, config, progress=None, release_pose_model=False):
+    def fake_acquire(video, config, progress=None, release_pose_model=False, pose_pass=None):
         return SimpleNamespace(
             raw=None,
             config=config,
