@@ -229,12 +229,20 @@ def register(subparsers: Any) -> None:
         help="JSON or TOML file of settings (see screener.config.AnalysisConfig)",
     )
     p.add_argument("--no-cache", action="store_true", help="do not read or write cached keypoints")
-    p.add_argument(
+    frame_model = p.add_mutually_exclusive_group()
+    frame_model.add_argument(
         "--geometric-angles",
         action="store_true",
         help="report the frontal angles as read from the landmarks, without the learned "
         "frame model's correction (models/frame_model.md), e.g. to compare with earlier "
         "versions; the corrected angles are the default",
+    )
+    frame_model.add_argument(
+        "--research-frame-model",
+        action="store_true",
+        help="research: let the learned frame model also correct the angles its real-video "
+        "check did not verify (pelvic obliquity and hip adduction since session 16, "
+        "models/frame_model.md); the report labels them research values",
     )
     p.add_argument(
         "--rule-events",
@@ -267,6 +275,8 @@ def run(args: argparse.Namespace) -> int:
         config = config.model_copy(update={"cache_dir": None})
     if args.geometric_angles:
         config = config.model_copy(update={"frame_model_path": None})
+    if args.research_frame_model:
+        config = config.model_copy(update={"frame_model_include_unverified": True})
     if args.rule_events or args.research_rep_model:
         update: dict[str, Path | None] = {}
         if args.rule_events:

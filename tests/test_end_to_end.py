@@ -379,6 +379,19 @@ def test_cli_frame_model_corrects_by_default_and_geometric_angles_turns_it_off(
     plain_summary = json.loads((plain / "summary.json").read_text(encoding="utf-8"))
     assert plain_summary["provenance"]["frame_model"] is None
     assert "learned frame model" not in (plain / "report.html").read_text(encoding="utf-8")
+    # the research option also corrects the unverified angles, and the report says so
+    research = tmp_path / "research"
+    assert (
+        cli_main(["analyze", str(clip.video), "--research-frame-model", "-o", str(research)]) == 0
+    )
+    info = json.loads((research / "summary.json").read_text(encoding="utf-8"))["provenance"][
+        "frame_model"
+    ]
+    assert set(info["targets_corrected"]) > set(corrected)
+    assert set(info["research_targets"]) == set(info["targets_corrected"]) - set(corrected)
+    assert "Research option" in (research / "report.html").read_text(encoding="utf-8")
+    with pytest.raises(SystemExit):
+        cli_main(["analyze", str(clip.video), "--geometric-angles", "--research-frame-model"])
 
 
 def test_cli_times_stance_with_the_event_model_unless_rule_events_is_asked(
