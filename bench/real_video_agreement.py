@@ -899,12 +899,10 @@ def format_report(result: dict[str, Any]) -> str:
         "frame values, camera - reference: RMSE / bias / r (n)   "
         "[with corrections | without | learned frame model | with, image tilt removed]"
     )
+    columns = ("with_corrections", "without_corrections", "frame_model", "tilt_removed")
     for metric in FRAME_METRICS:
         lines.append(f"  {metric}")
-        for name, cam in result["cameras"].items():
-            columns = ("with_corrections", "without_corrections", "frame_model", "tilt_removed")
-            parts = [_cell(cam[label].get("frames"), metric) for label in columns]
-            lines.append(f"    {name:7} " + " | ".join(parts))
+        lines.extend(_camera_rows(result, metric, "frames", columns))
         for pair, spread in result["reference_pair_spread"].items():
             lines.append(f"    ref {pair}: {_fmt(spread[metric])}")
     lines.append("")
@@ -914,12 +912,9 @@ def format_report(result: dict[str, Any]) -> str:
     )
     for metric in FRAME_METRICS:
         lines.append(f"  {metric}")
-        for name, cam in result["cameras"].items():
-            labels = ("without_corrections", "frame_model")
-            parts = [_cell(cam[label].get("frames_leave_out"), metric) for label in labels]
-            timing = cam["frame_model"].get("stance_timing")
-            note = " (stance timed by the rule)" if timing == "rule" else ""
-            lines.append(f"    {name:7} " + " | ".join(parts) + note)
+        lines.extend(
+            _camera_rows(result, metric, "frames_leave_out", ("without_corrections", "frame_model"))
+        )
     lines.append("")
     lines.append("events (screener's own rule on the reference): camera vs reference")
     for name, cam in result["cameras"].items():
@@ -942,10 +937,23 @@ def format_report(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _cell(frames: dict[str, Any] | None, metric: str) -> str:
-    """One table cell: a metric's agreement, or a dash where it has too few pairs."""
-    fr = (frames or {}).get(metric)
-    return f"{'-':^28}" if not fr or fr["n"] < MIN_PAIRS else _fmt(fr)
+def _camera_rows(
+    result: dict[str, Any], metric: str, key: str, columns: tuple[str, ...]
+) -> list[str]:
+    """One table row per camera: ``metric``'s agreement (``key``: against the full
+    reference or the other cameras') in each analysis of ``columns``, or a dash where it
+    has too few pairs."""
+    rows = []
+    for name, cam in result["cameras"].items():
+        cells = []
+        for label in columns:
+            fr = (cam[label].get(key) or {}).get(metric)
+            cells.append(f"{'-':^28}" if not fr or fr["n"] < MIN_PAIRS else _fmt(fr))
+        rule = cam["frame_model"].get("stance_timing") == "rule"
+        rows.append(
+            f"    {name:7} " + " | ".join(cells) + (" (stance timed by the rule)" if rule else "")
+        )
+    return rows
 
 
 def _fmt(fr: dict[str, float]) -> str:
