@@ -67,6 +67,7 @@ from screener.cleaning import mirror_all_labels
 from screener.config import AnalysisConfig
 from screener.errors import ScreenerError, TooFewEventsError
 from screener.events import Span
+from screener.frame_model import TARGET_GROUPS
 from screener.keypoints import PoseSequence
 from screener.landmarks import INDEX, LANDMARK_NAMES, SIDES
 from screener.metrics import event_row
@@ -112,12 +113,6 @@ MIN_PAIRS = 10
 #: A frame-model target is verified on real video when it is closer to the reference than
 #: the geometric angle on every camera it is applied to, and on at least this many.
 MIN_VERIFYING_CAMERAS = 2
-#: The frame model's targets, by the frame metric that compares them.
-FRAME_MODEL_METRICS = {
-    "pelvic_obliquity_deg": ("pelvic_obliquity_deg",),
-    "knee_fppa_deg": ("left_knee_fppa_deg", "right_knee_fppa_deg"),
-    "hip_adduction_deg": ("left_hip_adduction_deg", "right_hip_adduction_deg"),
-}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -602,6 +597,7 @@ def run(
                 entry[label] = {"error": str(exc)}
                 continue
             s = res.summary
+            shifted = _shift_frames(res.frames, lags[cam.name])
             entry[label] = {
                 "auto_refused": refused_auto,
                 "stance_timing": timing,
@@ -619,15 +615,8 @@ def run(
                 "frame_model_targets": list(
                     (s["provenance"].get("frame_model") or {}).get("targets_corrected", [])
                 ),
-                "frames": compare_frames(
-                    _shift_frames(res.frames, lags[cam.name]), reference, tracked, stance
-                ),
-                "frames_leave_out": compare_frames(
-                    _shift_frames(res.frames, lags[cam.name]),
-                    leave_out[c][0],
-                    leave_out[c][1],
-                    stance,
-                )
+                "frames": compare_frames(shifted, reference, tracked, stance),
+                "frames_leave_out": compare_frames(shifted, *leave_out[c], stance)
                 if c in leave_out
                 else None,
                 "events": compare_events(
@@ -710,7 +699,7 @@ def verify_frame_model(result: dict[str, Any]) -> dict[str, Any]:
     and whether the model is closer on every camera it was applied to (at least
     :data:`MIN_VERIFYING_CAMERAS`)."""
     out: dict[str, Any] = {}
-    for metric, targets in FRAME_MODEL_METRICS.items():
+    for metric, targets in TARGET_GROUPS.items():  # by the frame metric that compares them
         cameras = {}
         for name, entry in result["cameras"].items():
             plain, learned = entry.get("without_corrections", {}), entry.get("frame_model", {})

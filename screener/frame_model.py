@@ -44,12 +44,19 @@ TARGETS: tuple[str, ...] = (
     "left_hip_adduction_deg",
     "right_hip_adduction_deg",
 )
-#: The event metric each group of targets makes; a metric's values are the model's only
-#: where all of its targets were corrected.
+#: The targets grouped by the angle they are (both legs together): the real-video check
+#: verifies a group as a whole.
+TARGET_GROUPS: dict[str, tuple[str, ...]] = {
+    "pelvic_obliquity_deg": TARGETS[:1],
+    "knee_fppa_deg": TARGETS[1:3],
+    "hip_adduction_deg": TARGETS[3:],
+}
+#: The event metric each group makes; a metric's values are the model's only where all of
+#: its targets were corrected.
 EVENT_METRIC_TARGETS: dict[str, tuple[str, ...]] = {
-    "pelvic_drop_deg": ("pelvic_obliquity_deg",),
-    "knee_fppa_deg": ("left_knee_fppa_deg", "right_knee_fppa_deg"),
-    "hip_adduction_deg": ("left_hip_adduction_deg", "right_hip_adduction_deg"),
+    "pelvic_drop_deg": TARGET_GROUPS["pelvic_obliquity_deg"],
+    "knee_fppa_deg": TARGET_GROUPS["knee_fppa_deg"],
+    "hip_adduction_deg": TARGET_GROUPS["hip_adduction_deg"],
 }
 #: Scale of the angle features and outputs (degrees per unit).
 ANGLE_SCALE_DEG = 30.0

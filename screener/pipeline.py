@@ -1151,8 +1151,7 @@ def _measurement_error_files(
     from screener.frame_model import EVENT_METRIC_TARGETS
 
     own = config.frame_model_measurement_errors_path
-    applied = frame_model is not None and "not_applied" not in frame_model
-    if not applied or own is None or frame_model is None:
+    if frame_model is None or "not_applied" in frame_model or own is None:
         return ErrorFiles(config.measurement_errors_path)
     corrected = set(frame_model.get("targets_corrected", ()))
     return ErrorFiles(

@@ -360,14 +360,12 @@ def test_real_videos_triangulation_reprojects_within_15_px(pose2sim_dir, tmp_pat
 def _camera_entry(geometric_rmse: float, model_rmse: float, leave_out: bool = True) -> dict:
     """One camera's result as ``bench.real_video_agreement.run`` writes it (frame model
     applied to every target), with the leave-one-camera-out RMSE given."""
-    from bench.real_video_agreement import FRAME_MODEL_METRICS
+    from screener.frame_model import TARGET_GROUPS
 
     def frames(rmse: float) -> dict:
-        return {
-            m: {"rmse_deg": rmse, "bias_deg": 0.0, "r": 0.5, "n": 90} for m in FRAME_MODEL_METRICS
-        }
+        return {m: {"rmse_deg": rmse, "bias_deg": 0.0, "r": 0.5, "n": 90} for m in TARGET_GROUPS}
 
-    targets = [t for ts in FRAME_MODEL_METRICS.values() for t in ts]
+    targets = [t for ts in TARGET_GROUPS.values() for t in ts]
     return {
         "placement": {"off_axis_deg": 10.0, "lens_height_m": 1.0},
         # against the full reference the model looks better: the check must not use it
