@@ -218,6 +218,20 @@ class EventConfig(_Frozen):
         "phase (a shorter one is more often the filter's edge than a real heel-off) ...",
     )
     edge_swing_min_frames: int = Field(3, ge=1, description="... and at least this many frames.")
+    edge_swing_confident_frames: int = Field(
+        2,
+        ge=1,
+        description="With the learned stance model: a shorter swing at the clip's edge still "
+        "closes a stance phase when it has at least this many frames ...",
+    )
+    edge_swing_confident_max_probability: float = Field(
+        0.01,
+        ge=0,
+        le=0.5,
+        description="... and the model's contact probability falls to this or below within it "
+        "(a swing the model is sure of, not the filter's edge; chosen on the validation clips, "
+        "docs/accuracy.md, session 17).",
+    )
     sls_foot_lift_min_leg: float = Field(
         0.06,
         gt=0,

@@ -379,7 +379,7 @@ def find_stance(
             t_start_s=_crossing_s(prob[span.side], t, span.start - 1, span.start),
             t_end_s=_crossing_s(prob[span.side], t, span.stop - 1, span.stop),
         )
-        for span in stance_spans(masks, t, config)
+        for span in stance_spans(masks, t, config, prob)
     ]
     return LearnedStance(spans, masks, prob, info)
 

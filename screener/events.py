@@ -163,18 +163,49 @@ def detect_stance(pose: PoseSequence, task: str, config: EventConfig) -> dict[st
     return out
 
 
-def _long_enough(swing_times_s: FloatArray, config: EventConfig) -> bool:
-    """A swing at the clip's edge long enough to show a real heel-off or heel strike."""
+def _long_enough(
+    swing: slice,
+    time_s: FloatArray,
+    config: EventConfig,
+    probability: FloatArray | None,
+) -> bool:
+    """A swing at the clip's edge long enough to show a real heel-off or heel strike: at
+    least ``edge_swing_min_frames`` frames over ``edge_swing_min_s``, or (with the learned
+    model's contact ``probability``) ``edge_swing_confident_frames`` frames in which the
+    probability falls to ``edge_swing_confident_max_probability``."""
+    times = time_s[swing]
+    if (
+        times.size >= config.edge_swing_min_frames
+        and times[-1] - times[0] >= config.edge_swing_min_s
+    ):
+        return True
     return (
-        swing_times_s.size >= config.edge_swing_min_frames
-        and swing_times_s[-1] - swing_times_s[0] >= config.edge_swing_min_s
+        probability is not None
+        and times.size >= config.edge_swing_confident_frames
+        and float(np.min(probability[swing])) <= config.edge_swing_confident_max_probability
     )
 
 
 def stance_spans(
-    stance: dict[str, BoolArray], time_s: FloatArray, config: EventConfig
+    stance: dict[str, BoolArray],
+    time_s: FloatArray,
+    config: EventConfig,
+    probability: dict[str, FloatArray] | None = None,
 ) -> list[Span]:
     """Stance phases as spans, dropping those cut by the clip's start or end or too long.
+
+    Parameters
+    ----------
+    stance
+        Per side, the frames in stance.
+    time_s
+        Frame times.
+    config
+        Event settings (the edge swing's minimum, the longest stance).
+    probability
+        Per side, the learned stance model's per-frame contact probability, if the model
+        timed the stance: a short swing at the clip's edge that the model is sure of then
+        closes a phase.
 
     Notes
     -----
@@ -182,19 +213,24 @@ def stance_spans(
     runs into the clip's first or last frame must last at least ``edge_swing_min_s``
     and ``edge_swing_min_frames`` frames: a shorter one is more often the filter's
     edge or a landmark's last jump than a real heel-off, and the phase would be reported
-    shorter than it is.
+    shorter than it is. With the model's probability, ``edge_swing_confident_frames``
+    frames in which the probability falls to ``edge_swing_confident_max_probability``
+    also count: on the validation clips (session 17) this kept 90 of 95 real edge phases
+    whose swing was shorter, and 1 of 8 false ones; the probability of a one-frame swing
+    at the edge, or of one the filter's edge makes, rarely falls that low.
     """
     spans = []
     n = len(time_s)
     for side, mask in stance.items():
+        prob = None if probability is None else probability[side]
         for start, stop in true_runs(mask):
             if start == 0 or stop == n:
                 continue
             swing_to_end = not mask[stop:].any()
             swing_from_start = not mask[:start].any()
-            if swing_to_end and not _long_enough(time_s[stop:], config):
+            if swing_to_end and not _long_enough(slice(stop, n), time_s, config, prob):
                 continue
-            if swing_from_start and not _long_enough(time_s[:start], config):
+            if swing_from_start and not _long_enough(slice(0, start), time_s, config, prob):
                 continue
             duration = time_s[stop - 1] - time_s[start]
             if duration > config.max_stance_s:

@@ -238,3 +238,31 @@ def test_stance_closed_by_a_swing_at_the_clip_edge_needs_a_real_swing(swing_fram
     flipped = mask[::-1].copy()
     spans = stance_spans({"left": flipped}, t, CFG)
     assert ((swing_frames, n - 35) in [(s.start, s.stop) for s in spans]) is kept
+
+
+@pytest.mark.parametrize(
+    ("swing_frames", "lowest_probability", "kept"),
+    [(1, 0.0, False), (2, 0.2, False), (2, 0.005, True), (2, 0.01, True)],
+)
+def test_a_short_edge_swing_the_stance_model_is_sure_of_closes_a_phase(
+    swing_frames, lowest_probability, kept
+):
+    """With the learned model's contact probability, a 2-frame swing at the clip's edge
+    closes the phase when the probability falls to 0.01 in it; a 2-frame swing the model
+    is unsure of (0.2), or a single frame, does not. Both edges alike."""
+    n = 60
+    t = np.arange(n) / 30.0
+    mask = np.zeros(n, bool)
+    mask[10:25] = True
+    mask[35 : n - swing_frames] = True
+    prob = np.where(mask, 0.9, 0.3)
+    prob[n - swing_frames :] = 0.3
+    prob[n - 1] = lowest_probability
+    spans = stance_spans({"left": mask}, t, CFG, {"left": prob})
+    assert ((35, n - swing_frames) in [(s.start, s.stop) for s in spans]) is kept
+    spans = stance_spans({"left": mask[::-1].copy()}, t, CFG, {"left": prob[::-1].copy()})
+    assert ((swing_frames, n - 35) in [(s.start, s.stop) for s in spans]) is kept
+    # without the probability (the stance rule) the short swing never closes it
+    assert (35, n - swing_frames) not in [
+        (s.start, s.stop) for s in stance_spans({"left": mask}, t, CFG)
+    ]
