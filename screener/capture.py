@@ -852,6 +852,7 @@ class Envelope:
     fill_min: float
     fill_max: float
     fill_refuse_min: float
+    camera_height_min_m: float
     camera_height_max_m: float
     camera_height_warn_above_m: float
     fps_min: float
@@ -882,6 +883,7 @@ def load_envelope(path: Path) -> Envelope:
             fill_min=float(data["subject_height_fraction"]["min"]),
             fill_max=float(data["subject_height_fraction"]["max"]),
             fill_refuse_min=float(data["subject_height_fraction"]["refuse_min"]),
+            camera_height_min_m=float(data["camera_height_m"]["min"]),
             camera_height_max_m=float(data["camera_height_m"]["max"]),
             camera_height_warn_above_m=float(data["camera_height_m"]["warn_above_approach"]),
             fps_min=float(data["fps"]["min"]),
@@ -917,11 +919,15 @@ class EnvelopeCheck:
         Sentences for the summary's warnings and the report, each with an instruction.
     refusal
         Why the clip cannot be measured, with the instruction; None if it can.
+    unchecked
+        Limits of the envelope this clip could not be checked against, each a sentence
+        saying what the user should confirm (for the report's caveats).
     """
 
     roll_correction_deg: float
     warnings: tuple[str, ...]
     refusal: str | None
+    unchecked: tuple[str, ...] = ()
 
 
 def _place(view: str) -> str:
@@ -1063,10 +1069,20 @@ def check_envelope(
             f"the clip is {fps:.0f} fps (validated {envelope.fps_min:.0f}-"
             f"{envelope.fps_max:.0f} fps): record at 30-60 fps, 120 fps or more for jogging"
         )
+    unchecked = []
+    if camera.camera_height_method != "approach":
+        unchecked.append(
+            "The lens height was not checked: it is read only when the patient walks toward "
+            "or away from the camera. The measurements were validated with the lens "
+            f"{envelope.camera_height_min_m:.1f}-{envelope.camera_height_max_m:.1f} m above "
+            "the floor; if the phone was higher or lower, record again with the lens between "
+            "the patient's knee and hip height."
+        )
     return EnvelopeCheck(
         roll_correction_deg=correction,
         warnings=tuple(warnings),
         refusal="; ".join(refusals) if refusals else None,
+        unchecked=tuple(unchecked),
     )
 
 

@@ -256,6 +256,7 @@ def analyze_pose(
         "squat_depth": depth,
         "capture": {
             **camera.as_dict(),
+            "unchecked": list(capture.unchecked),
             "other_people": other_people.as_dict() if other_people else {"checked": False},
             "scene_tilt": scene_tilt.as_dict() if scene_tilt else {"checked": False},
             "lighting": lighting.as_dict() if lighting else {"checked": False},

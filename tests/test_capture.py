@@ -232,13 +232,22 @@ def test_an_approach_whose_frames_disagree_gives_no_lens_height() -> None:
     assert estimate_camera(mixed, "walk").camera_height_method == "horizon"
 
 
-def test_without_an_approach_the_lens_height_is_not_checked(envelope: Any) -> None:
+def test_without_an_approach_the_lens_height_is_not_checked_and_says_so(envelope: Any) -> None:
+    """A squat's lens height (no approach) is not warned about, whatever it reads, but the
+    check says it was not made and what to confirm, with the envelope file's limits."""
     est = estimate_camera(camera_sequence(standing, height_m=1.6), "sls")
     assert est.camera_height_method == "horizon"
     assert est.camera_height_m > envelope.camera_height_warn_above_m
-    assert not any(
-        "lens is about" in w for w in check_envelope(est, envelope, "anterior", 30.0).warnings
-    )
+    check = check_envelope(est, envelope, "anterior", 30.0)
+    assert not any("lens is about" in w for w in check.warnings)
+    (note,) = check.unchecked
+    assert note.startswith("The lens height was not checked")
+    limits = f"{envelope.camera_height_min_m:.1f}-{envelope.camera_height_max_m:.1f} m"
+    assert limits == "0.4-1.2 m" and limits in note
+    assert "between the patient's knee and hip height" in note
+    walked = estimate_camera(camera_sequence(approaching, height_m=0.6), "walk")
+    assert walked.camera_height_method == "approach"
+    assert check_envelope(walked, envelope, "anterior", 30.0).unchecked == ()
 
 
 def test_correct_roll_undoes_a_rotation_exactly() -> None:

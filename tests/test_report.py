@@ -342,7 +342,15 @@ def test_walk_report_without_pain_and_low_fps_jog_caveat(tmp_path):
     figure, _ = jog_in_place()
     jog = analyze_pose(make_sequence(figure, fps=30.0, duration_s=4.0), task="jog", view="anterior")
     html_path = write_report(jog, tmp_path / "jog")[0]
-    assert "Jogging filmed at 30 fps" in html_path.read_text(encoding="utf-8")
+    jog_html = html_path.read_text(encoding="utf-8")
+    assert "Jogging filmed at 30 fps" in jog_html
+    # jogging in place has no approach: the report says the lens height was not checked;
+    # the walk toward the camera had its lens height read, and says nothing of the kind
+    assert jog.summary["capture"]["camera_height_method"] == "horizon"
+    assert "The lens height was not checked" in jog_html
+    assert walk.summary["capture"]["camera_height_method"] == "approach"
+    assert walk.summary["capture"]["unchecked"] == []
+    assert "The lens height was not checked" not in html
 
 
 @pytest.mark.browser

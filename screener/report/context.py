@@ -152,12 +152,10 @@ def caveats(result: AnalysisResult, norms: Norms, faults: list[dict[str, Any]]) 
         "height, distance and how square the subject stands to the camera. The pose model "
         "(MediaPipe) has no published validation against motion capture for these angles.",
         "Knee FPPA is a composite of hip adduction, hip internal rotation and knee rotation, "
-        "not a pure knee angle. On rendered bodies with exact truth (docs/accuracy.md), a "
-        "side's mean knee FPPA followed the true angle (r 0.7-0.85; event error about 3 deg "
-        "walking, 6 deg jogging, 8-11 deg in the single-leg squat). The pose model's hip "
-        "line barely followed a true pelvic drop (r 0.3-0.5), and hip adduction read 5-8 "
-        "deg low in jogs and squats: a metric whose readings follow the truth this weakly "
-        "is shown but not judged, and each verdict lists the measured error it rests on.",
+        "not a pure knee angle. Each verdict states the error this screener's readings had "
+        "for the task and view on rendered bodies with exact truth (docs/accuracy.md); a "
+        "metric whose readings followed the true angle too weakly there, or erred too much, "
+        "is shown but not judged.",
     ]
     out.append(
         "Femoral internal rotation is not shown: no validated method measures it from a single "
@@ -206,6 +204,7 @@ def caveats(result: AnalysisResult, norms: Norms, faults: list[dict[str, Any]]) 
     camera = capture_sentence(s.get("capture") or {})
     if camera:
         out.append(camera)
+    out.extend(str(u) for u in (s.get("capture") or {}).get("unchecked", []))
     out.extend(str(w) for w in s.get("quality", {}).get("warnings", []))
     return out
 
