@@ -299,6 +299,8 @@ def assess_metric(
         "tracking_r": tracking_r,
         "tracking_n_sides": measured.n_sides if measured is not None else None,
         "withheld_because": withheld_because,
+        "value_hidden": reason == "error" and n > 0,
+        "max_reportable_error": max_error if math.isfinite(max_error) else None,
         "advice": advice if verdict == "withheld" else None,
     }
     entry["note"] = describe_fault(entry, norm, task_norms)
@@ -340,6 +342,16 @@ def describe_fault(entry: dict[str, Any], norm: MetricNorm, task_norms: TaskNorm
     value = _fmt(entry["value"], unit)
     meaning = FAULT_MEANING.get(entry["fault"], "")
     verdict = entry["verdict"]
+    if value_hidden(entry):
+        limit = entry.get("max_reportable_error")
+        return (
+            f"{side.capitalize()}: not shown: this measurement's error for this task and "
+            f"view on our validation clips ({_fmt(entry['measurement_error'], unit)}) is "
+            + (f"beyond the {_fmt(limit, unit)} " if limit is not None else "too large for ")
+            + "a screening reading may have; its values are in frames.csv and events.csv "
+            "for research. Assess it clinically."
+            + (f" {entry['advice']}" if entry.get("advice") else "")
+        )
     if verdict == "insufficient events":
         return (
             f"{side.capitalize()}: {n} event(s) measured; at least "
@@ -510,6 +522,83 @@ NO_CALL_VERDICTS = ("withheld", "cannot rule out")
 #: Research measures kept out of every clinical view (report, visit, tallies); they stay
 #: in frames.csv and events.csv.
 RESEARCH_ONLY_METRICS = frozenset({"femoral_ir_deg"})
+
+
+def value_hidden(entry: dict[str, Any]) -> bool:
+    """Whether a fault entry's value is kept out of the clinical views.
+
+    Notes
+    -----
+    A metric whose measured error for the task and view exceeds the error files'
+    ``max_reportable_error_deg`` (8°) is not judged (verdict ``"withheld"``, or ``"no
+    norm"`` where it has none) and its value is not shown either (issue 12: a metric
+    erring by more than 8° is left out of the clinical report). Its values stay in
+    frames.csv, events.csv and summary.json for research. A metric withheld because it
+    follows the true angle too weakly is shown, not judged.
+    """
+    if "value_hidden" in entry:
+        return bool(entry["value_hidden"])
+    # a summary written before session 17
+    return entry.get("verdict") == "withheld" and entry.get("withheld_because") == "error"
+
+
+def clinical_faults(faults: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The fault entries the clinical views show: :data:`RESEARCH_ONLY_METRICS` left out,
+    the values of entries :func:`value_hidden` blanked (their note says why)."""
+    out = []
+    for entry in faults:
+        if entry.get("metric") in RESEARCH_ONLY_METRICS:
+            continue
+        if value_hidden(entry):
+            entry = {**entry, "value": None, "worst": None, "sd": None, "asymmetry": None}
+        out.append(entry)
+    return out
+
+
+def values_not_shown(
+    measured_errors: Mapping[str, MeasuredError] | None,
+    max_error: float,
+    errors_files: Mapping[str, str] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """The event metrics whose values the clinical views leave out, with why.
+
+    Parameters
+    ----------
+    measured_errors
+        Per metric, the screener's measured error for the clip's task and view.
+    max_error
+        The error files' ``max_reportable_error_deg``.
+    errors_files
+        Per metric, the name of the file its error came from.
+
+    Returns
+    -------
+    dict
+        Per metric whose measured error exceeds ``max_error``: ``measurement_error_deg``,
+        ``limit_deg`` and ``errors_file`` (summary.json → ``values_not_shown``), whether or
+        not the norms file has a verdict for it.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for metric, err in (measured_errors or {}).items():
+        if math.isfinite(max_error) and err.rmse_deg > max_error:
+            out[metric] = {
+                "measurement_error_deg": err.rmse_deg,
+                "limit_deg": max_error,
+                "errors_file": (errors_files or {}).get(metric),
+            }
+    return out
+
+
+def hidden_metrics(summary: Mapping[str, Any]) -> frozenset[str]:
+    """The metrics whose values no clinical view shows for a recording's summary:
+    :data:`RESEARCH_ONLY_METRICS`, those in ``values_not_shown`` and (for a summary
+    written before session 17) those :func:`value_hidden` on any side."""
+    faults = summary.get("faults") or []
+    return (
+        RESEARCH_ONLY_METRICS
+        | set(summary.get("values_not_shown") or {})
+        | {str(f.get("metric")) for f in faults if value_hidden(f)}
+    )
 
 
 #: The groups the verdicts are tallied in, in the order a tally reads.

@@ -8,6 +8,7 @@ chains them, checks that what comes out can be trusted, and assembles the summar
 from __future__ import annotations
 
 import logging
+import math
 import platform
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -236,7 +237,7 @@ def analyze_pose(
     if depth is not None and depth["reached"] is False:
         warnings.append(depth["note"])
     errors = _measurement_error_files(config, frame_model)
-    sides, asym, quality_summary, faults = _assess(
+    sides, asym, quality_summary, faults, not_shown = _assess(
         raw, cleaned, frames, events, foreshortened, task_est.task, chosen_view, sex, config,
         warnings, errors,
     )  # fmt: skip
@@ -270,6 +271,7 @@ def analyze_pose(
         "sides": sides,
         "asymmetry": asym,
         "faults": faults,
+        "values_not_shown": not_shown,
         "plan": plan,
         "quality": quality_summary,
         "video": video_info or {},
@@ -401,15 +403,17 @@ def _assess(
     config: AnalysisConfig,
     warnings: list[str],
     errors: ErrorFiles,
-) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
-    """Per-side statistics, asymmetry, the quality record (with every warning) and the
-    fault flags against the norms, judged with the measured errors of ``errors``.
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], list[dict[str, Any]], dict[str, Any]]:
+    """Per-side statistics, asymmetry, the quality record (with every warning), the
+    fault flags against the norms, judged with the measured errors of ``errors``, and the
+    metrics whose values the clinical views leave out (their measured error is beyond the
+    error files' limit: :func:`screener.faults.values_not_shown`).
 
     Returns
     -------
-    sides, asymmetry, quality, faults
+    sides, asymmetry, quality, faults, values_not_shown
     """
-    from screener.faults import flag_faults
+    from screener.faults import flag_faults, values_not_shown
     from screener.norms import load_norms
 
     sides = side_statistics(events)
@@ -433,17 +437,14 @@ def _assess(
         "decode": decode,
         "warnings": warnings,
     }
+    rules = _measured_error_rules(errors, task, view)
     faults = flag_faults(
-        task,
-        events,
-        sides,
-        quality,
-        norms,
-        sex=sex or config.sex,
-        asymmetry=asym,
-        **_measured_error_rules(errors, task, view),
+        task, events, sides, quality, norms, sex=sex or config.sex, asymmetry=asym, **rules
     )
-    return sides, asym, quality, faults
+    not_shown = values_not_shown(
+        rules.get("measured_errors"), rules.get("max_error", math.inf), rules.get("errors_files")
+    )
+    return sides, asym, quality, faults, not_shown
 
 
 class _Cleaning:

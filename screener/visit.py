@@ -20,7 +20,15 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from screener.faults import RESEARCH_ONLY_METRICS, SIDES, flagged, screen_headline
+from screener.faults import (
+    RESEARCH_ONLY_METRICS,
+    SIDES,
+    clinical_faults,
+    flagged,
+    hidden_metrics,
+    screen_headline,
+    value_hidden,
+)
 from screener.intake import Intake, make_intake
 from screener.norms import Norms
 from screener.plan import build_plan
@@ -153,6 +161,8 @@ def compare_sides(
                     continue
                 value, n = _value(take[1], side, metric)
                 verdict = _verdict(take[1], side, metric) or {}
+                if metric in hidden_metrics(take[1]) or value_hidden(verdict):
+                    value = None
                 row[side] = {
                     "value": value,
                     "n": n,
@@ -226,9 +236,7 @@ def screen_visit(
     faults = []
     for slot, (take_id, summary) in chosen.items():
         judged_side = summary.get("stance_side") if is_unilateral(summary.get("task")) else None
-        for f in summary.get("faults") or []:
-            if f.get("metric") in RESEARCH_ONLY_METRICS:
-                continue
+        for f in clinical_faults(summary.get("faults") or []):
             if judged_side and f.get("side") != judged_side:
                 continue
             faults.append(

@@ -23,7 +23,13 @@ from screener.report.images import (
 )
 from screener.report.stills import STILL_WIDTH_PX, render_still
 from tests.report_fixtures import NORMS_PATH, config_judging_pelvic_drop
-from tests.synthetic import jog_in_place, make_sequence, perspective_sequence, walk_toward_camera
+from tests.synthetic import (
+    jog_in_place,
+    make_sequence,
+    perspective_sequence,
+    single_leg_squat,
+    walk_toward_camera,
+)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -583,3 +589,45 @@ def test_squat_depth_is_read_from_the_pelvis_descent(knee_deg):
     assert standing == pytest.approx(0.0, abs=0.01)
     hidden = pose.with_arrays(image_xy_px=np.full_like(image, np.nan))
     assert np.isnan(knee_flexion_from_descent_deg(hidden, "right", [15])).all()
+
+
+def test_a_metric_erring_beyond_the_limit_is_left_out_of_the_report(tmp_path):
+    """A synthetic squat is unlike the frame model's training data, so its angles are the
+    geometric ones, whose shipped measured errors for the single-leg squat from the front
+    put knee FPPA and hip adduction beyond the 8 deg a screening reading may have. The
+    report shows no value of either (not in the table, not in the chart) and says why;
+    summary.json keeps the values for research. Pelvic drop, within the limit, keeps its
+    chart."""
+    from screener.accuracy import load_measured_errors
+    from screener.config import AnalysisConfig
+
+    path = AnalysisConfig().measurement_errors_path
+    assert path is not None
+    errors = load_measured_errors(path)
+    limit = errors.max_reportable_error_deg
+    cell = errors.for_task("sls", "anterior")
+    assert cell["knee_fppa_deg"].rmse_deg > limit and cell["hip_adduction_deg"].rmse_deg > limit
+    assert cell["pelvic_drop_deg"].rmse_deg <= limit
+    figure, _ = single_leg_squat("left", n_reps=3)
+    result = analyze_pose(
+        make_sequence(figure, fps=30.0, duration_s=8.0), task="sls", view="anterior"
+    )
+    assert not result.summary["provenance"]["frame_model"].get("targets_corrected")
+    assert set(result.summary["values_not_shown"]) >= {"knee_fppa_deg", "hip_adduction_deg"}
+    fppa = next(
+        f for f in result.summary["faults"]
+        if f["metric"] == "knee_fppa_deg" and f["side"] == "left"
+    )  # fmt: skip
+    assert (fppa["verdict"], fppa["withheld_because"], fppa["value_hidden"]) == (
+        "withheld", "error", True,
+    )  # fmt: skip
+    assert fppa["value"] is not None  # kept for research
+    write_report(result, tmp_path)
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "Left: not shown: this measurement" in html
+    assert f"beyond the {limit:.1f}°" in html
+    for column in ("left_knee_fppa_deg", "left_hip_adduction_deg"):
+        assert f'data-column="{column}"' not in html
+    assert "Hip adduction (deg)" not in html and "Knee FPPA (deg" not in html  # panels
+    assert 'data-column="pelvic_obliquity_deg"' in html
+    assert html.count("not shown") >= 2  # the FPPA and hip adduction rows

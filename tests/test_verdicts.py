@@ -13,7 +13,7 @@ from screener.accuracy import MeasuredError, load_measured_errors
 from screener.config import MODELS_DIR
 from screener.corrections import apply_event_corrections, load_corrections
 from screener.errors import ConfigError
-from screener.faults import flag_faults, straddles
+from screener.faults import clinical_faults, flag_faults, hidden_metrics, straddles, value_hidden
 from screener.norms import load_norms
 from tests.report_fixtures import NORMS_PATH, make_events, make_summary
 
@@ -89,7 +89,17 @@ def test_metric_with_error_over_the_limit_is_withheld(norms):
     entry = _drop_entry(norms, threshold + 5.0, 9.0, max_error=8.0)
     assert entry["verdict"] == "withheld"
     assert entry["severity"] == "none"
-    assert "too large" in entry["note"]
+    # the value stays in the entry (summary.json, for research) but the note does not
+    # show it: it says why and where the values are
+    assert entry["value"] == pytest.approx(threshold + 5.0)
+    assert entry["note"].startswith("Left: not shown:")
+    assert "(9.0°) is beyond the 8.0° a screening reading may have" in entry["note"]
+    assert "frames.csv and events.csv" in entry["note"]
+    assert f"{threshold + 5.0:.1f}" not in entry["note"]
+    assert value_hidden(entry)
+    (shown,) = clinical_faults([entry])
+    assert shown["value"] is None and shown["worst"] is None and shown["sd"] is None
+    assert hidden_metrics({"faults": [entry]}) == {"pelvic_drop_deg", "femoral_ir_deg"}
 
 
 @pytest.mark.parametrize("value_above_threshold", [-3.0, 4.0])
@@ -104,7 +114,9 @@ def test_metric_that_follows_the_truth_weakly_is_withheld_either_way(norms, valu
     assert entry["severity"] == "none"
     assert entry["tracking_r"] == 0.3 and entry["tracking_n_sides"] == 30
     assert "r = 0.30" in entry["note"] and "30 sides" in entry["note"]
-    assert "too large" not in entry["note"]
+    # shown, not judged: its value stays in the clinical views
+    assert "not shown" not in entry["note"] and not value_hidden(entry)
+    assert clinical_faults([entry])[0]["value"] == entry["value"]
 
 
 def test_metric_that_follows_the_truth_is_judged(norms):
@@ -119,7 +131,7 @@ def test_metric_that_follows_the_truth_is_judged(norms):
 def test_error_over_the_limit_is_the_reason_given_before_tracking(norms):
     entry = _drop_entry(norms, 10.0, 9.0, side_r=0.2, min_r=0.5, max_error=8.0)
     assert entry["withheld_because"] == "error"
-    assert "too large" in entry["note"]
+    assert "not shown" in entry["note"] and "r = " not in entry["note"]
 
 
 TRACKING = """schema_version = 1

@@ -11,15 +11,18 @@ from __future__ import annotations
 import logging
 import math
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from screener.capture import ROLL_FROM_ROOM
 from screener.faults import (
     RESEARCH_ONLY_METRICS,
+    clinical_faults,
     flag_faults,
     flagged,
+    hidden_metrics,
     screen_headline,
     severity_rank,
+    value_hidden,
 )
 from screener.intake import FIRST_LINE_LABELS, RED_FLAG_LABELS, VIDEO_CANNOT_EXCLUDE
 from screener.norms import Norms, load_norms
@@ -27,6 +30,9 @@ from screener.plan import build_plan, dose_text
 from screener.report.plots import time_series_svg
 from screener.result import AnalysisResult
 from screener.tasks import get_task, is_unilateral, task_names
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +48,18 @@ def _fmt(value: Any, unit: str = "deg", digits: int = 1) -> str:
 
 
 def _faults(result: AnalysisResult, norms: Norms) -> list[dict[str, Any]]:
-    """The summary's fault entries (recomputed for an old summary), research measures out."""
-    return [f for f in _all_faults(result, norms) if f["metric"] not in RESEARCH_ONLY_METRICS]
+    """The summary's fault entries (recomputed for an old summary) as the clinical views
+    show them (:func:`screener.faults.clinical_faults`)."""
+    return clinical_faults(_all_faults(result, norms))
+
+
+def _charted_frames(frames: pd.DataFrame, summary: dict[str, Any]) -> pd.DataFrame:
+    """The frame table without the columns of metrics whose values are not shown."""
+    from screener.frame_model import EVENT_METRIC_TARGETS
+
+    hidden = hidden_metrics(summary)
+    columns = [c for m in hidden for c in EVENT_METRIC_TARGETS.get(m, ()) if c in frames]
+    return frames.drop(columns=columns) if columns else frames
 
 
 def _all_faults(result: AnalysisResult, norms: Norms) -> list[dict[str, Any]]:
@@ -91,6 +107,7 @@ def norm_rows(
     """One row per metric and side: value, spread, norm, verdict, confidence, source."""
     task = result.summary["task"]
     by_key = {(f["metric"], f["side"]): f for f in faults}
+    not_shown = hidden_metrics(result.summary)
     rows = []
     for metric, norm in norms.task(task).metrics.items():
         if metric in RESEARCH_ONLY_METRICS:
@@ -103,17 +120,18 @@ def norm_rows(
             if is_unilateral(task) and n == 0:
                 continue
             fault = by_key.get((metric, side))
+            hidden = metric in not_shown or (fault is not None and value_hidden(fault))
             bands, group = norm.band_for(_sex(result))
             rows.append(
                 {
                     "label": norm.label,
                     "metric": metric,
                     "side": side,
-                    "mean": _fmt(stats.get("mean"), norm.unit),
-                    "sd": _fmt(stats.get("sd"), norm.unit),
-                    "worst": _fmt(
-                        stats.get("max" if norm.direction == "above" else "min"), norm.unit
-                    ),
+                    "mean": "not shown" if hidden else _fmt(stats.get("mean"), norm.unit),
+                    "sd": "–" if hidden else _fmt(stats.get("sd"), norm.unit),
+                    "worst": "–"
+                    if hidden
+                    else _fmt(stats.get("max" if norm.direction == "above" else "min"), norm.unit),
                     "n": n,
                     "norm": _band_text(bands, norm.unit, norm.direction) if bands else "no norm",
                     "group": group,
@@ -154,8 +172,9 @@ def caveats(result: AnalysisResult, norms: Norms, faults: list[dict[str, Any]]) 
         "Knee FPPA is a composite of hip adduction, hip internal rotation and knee rotation, "
         "not a pure knee angle. Each verdict states the error this screener's readings had "
         "for the task and view on rendered bodies with exact truth (docs/accuracy.md); a "
-        "metric whose readings followed the true angle too weakly there, or erred too much, "
-        "is shown but not judged.",
+        "metric whose readings followed the true angle too weakly there is shown but not "
+        "judged, and one that erred there beyond what a screening reading may is not shown "
+        "(its values are in frames.csv and events.csv, for research).",
     ]
     out.append(
         "Femoral internal rotation is not shown: no validated method measures it from a single "
@@ -364,7 +383,9 @@ def build_context(result: AnalysisResult) -> dict[str, Any]:
         "rows": norm_rows(result, norms, faults),
         "stills": shown,
         "still_rows": _still_rows(shown, result.summary),
-        "timeseries_svg": time_series_svg(result.frames, result.events),
+        "timeseries_svg": time_series_svg(
+            _charted_frames(result.frames, result.summary), result.events
+        ),
         "plan": plan,
         "caveats": caveats(result, norms, faults),
         "provenance": provenance(result, norms),

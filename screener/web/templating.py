@@ -7,12 +7,13 @@ from pathlib import Path
 from fastapi.templating import Jinja2Templates
 
 from screener import __version__
-from screener.faults import RESEARCH_ONLY_METRICS
+from screener.faults import clinical_faults
 from screener.tasks import get_task
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 templates.env.globals["version"] = __version__
 templates.env.globals["task_label"] = lambda name: get_task(str(name)).label
-#: Measures the clinical pages leave out (:data:`screener.faults.RESEARCH_ONLY_METRICS`).
-templates.env.globals["research_only_metrics"] = RESEARCH_ONLY_METRICS
+#: The fault entries the clinical pages show (:func:`screener.faults.clinical_faults`:
+#: research measures out, values too uncertain to show blanked).
+templates.env.filters["clinical_faults"] = clinical_faults

@@ -105,7 +105,7 @@ def collect_trends(settings: WebSettings, patient: Patient) -> list[TrendSeries]
         Ordered by task (walk, single-leg squat, jog) then by the norms file's metric order.
     """
     from screener.config import AnalysisConfig
-    from screener.faults import RESEARCH_ONLY_METRICS
+    from screener.faults import hidden_metrics
     from screener.norms import load_norms
     from screener.visit import choose_takes
 
@@ -121,12 +121,13 @@ def collect_trends(settings: WebSettings, patient: Patient) -> list[TrendSeries]
         chosen, _ = choose_takes(takes, norms)  # retakes are left out, never averaged in
         for _, kept in chosen.values():
             task = str(kept.get("task", ""))
+            not_shown = hidden_metrics(kept)
             for side in SIDES:
                 stats = (kept.get("sides") or {}).get(side) or {}
                 for metric, values in stats.items():
                     if (task, metric) not in infos or not isinstance(values, dict):
                         continue
-                    if metric in RESEARCH_ONLY_METRICS:
+                    if metric in not_shown:
                         continue
                     mean = _finite(values.get("mean"))
                     if mean is None:

@@ -187,3 +187,23 @@ def test_openapi_describes_the_api(anonymous: Any) -> None:
     assert "/api/visits/{visit_id}/recordings" in paths
     assert "/api/patients/{patient_id}/export" in paths
     assert not any(p.startswith("/patients") for p in paths)  # pages are not API
+
+
+def test_trends_leave_out_a_value_the_recording_does_not_show(
+    alice: Clinician, world: World, sessions: Any, settings: WebSettings
+) -> None:
+    """A recording whose summary lists pelvic drop among ``values_not_shown`` (its measured
+    error beyond the limit) adds no point to the pelvic-drop trend; the first visit's
+    values stay."""
+    with sessions() as s:
+        patient = s.get(Patient, world.patient_id)
+        visit = services.create_visit(s, patient, "2025-03-01", 2, True)
+    make_recording(sessions, settings, visit.id)
+    summary = walk_summary({"left": 3.0, "right": 2.0})
+    summary["values_not_shown"] = {
+        "pelvic_drop_deg": {"measurement_error_deg": 9.0, "limit_deg": 8.0, "errors_file": "x"}
+    }
+    run_jobs(sessions, settings, FakeAnalysis(summary=summary))
+    data = alice.client.get(f"/api/patients/{world.patient_id}/trends").json()
+    drop = next(t for t in data if t["task"] == "walk" and t["metric"] == "pelvic_drop_deg")
+    assert [p[0] for p in drop["points"]["left"]] == ["2025-01-10"]
