@@ -261,10 +261,40 @@ def native_stderr_hidden(enabled: bool = True) -> Iterator[None]:
                 log.debug("native libraries wrote to stderr:\n%s", hidden)
 
 
+#: Cycles an idle OpenBLAS worker thread spins before it sleeps, as a power of two
+#: (``OPENBLAS_THREAD_TIMEOUT``; OpenBLAS's own default is 28), in ``screener analyze``.
+_BLAS_THREAD_TIMEOUT_LOG2 = 16
+
+
+def idle_blas_threads_sleep() -> None:
+    """Let OpenBLAS's worker threads sleep soon after a call instead of spinning.
+
+    Notes
+    -----
+    NumPy and SciPy each load OpenBLAS with a worker thread per extra core. After a
+    threaded call a worker spins, waiting for the next one, for 2**28 CPU cycles (about
+    0.1 s) before it sleeps, so each threaded call of the analysis (the frame model's
+    products among them) left a core busy doing nothing, unless another thread needed
+    it. ``screener analyze --no-cache`` of the 1080x1920, 60 fps, 5-s benchmark clip
+    (December 2026, 2 cores, measured per thread): NumPy's worker 0.30-0.32 CPU s and
+    SciPy's 0.10 s, doing almost nothing else; with 2**16 cycles (about 25 us) 0.01-0.02
+    and 0.00 s. The threads and how the work is split between
+    them are unchanged, so every result is bit-identical (one thread instead,
+    ``OPENBLAS_NUM_THREADS=1``, changes the last digits of the frame model's angles).
+    OpenBLAS reads the variable when it is loaded: this must run before NumPy is
+    imported (:func:`main` calls it before building the parser). A value already set is
+    kept.
+    """
+    os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", str(_BLAS_THREAD_TIMEOUT_LOG2))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``screener`` console script."""
     arguments = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(command_of(arguments))
+    command = command_of(arguments)
+    if command == "analyze":  # one video per process, NumPy not yet imported
+        idle_blas_threads_sleep()
+    parser = build_parser(command)
     args = parser.parse_args(arguments)
     quiet_native = args.verbose == 0 and args.command in _QUIET_NATIVE_COMMANDS
     with native_stderr_hidden(quiet_native):

@@ -220,3 +220,24 @@ def test_releasing_the_landmarker_collects_only_once_mediapipe_was_loaded():
         "print('ok')\n"
     )
     _assert_fresh_python_prints_ok(code)
+
+
+def test_analyze_lets_idle_blas_threads_sleep_and_sets_it_before_numpy_loads():
+    code = (
+        "import contextlib, io, os, sys\n"
+        "os.environ.pop('OPENBLAS_THREAD_TIMEOUT', None)\n"
+        "from screener.cli import main\n"
+        "def run(*argv):\n"
+        "    with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+        "        main(list(argv))\n"
+        "run('--help')\n"
+        "assert 'OPENBLAS_THREAD_TIMEOUT' not in os.environ\n"
+        "run('-v', 'analyze', '--help')\n"
+        "assert os.environ['OPENBLAS_THREAD_TIMEOUT'] == '16', os.environ\n"
+        "assert 'numpy' not in sys.modules  # OpenBLAS reads it when NumPy loads it\n"
+        "os.environ['OPENBLAS_THREAD_TIMEOUT'] = '20'\n"
+        "run('analyze', '--help')\n"
+        "assert os.environ['OPENBLAS_THREAD_TIMEOUT'] == '20'  # the user's value is kept\n"
+        "print('ok')\n"
+    )
+    _assert_fresh_python_prints_ok(code)
