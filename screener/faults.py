@@ -609,20 +609,27 @@ VERDICT_GROUPS: dict[str, tuple[str, ...]] = {
     "too few events": ("insufficient events",),
     "without a norm": ("no norm",),
 }
+#: The tally's group of entries whose values are not shown (:func:`value_hidden`),
+#: whatever their verdict.
+NOT_SHOWN_GROUP = "not shown (error too large)"
 
 
 def count_verdicts(faults: list[dict[str, Any]]) -> dict[str, int]:
     """How many clinically shown entries fall in each of :data:`VERDICT_GROUPS`.
 
-    :data:`RESEARCH_ONLY_METRICS`, never shown clinically, are left out; the CLI's
-    one-line result and the web app's recording page both read this tally, so they count
-    alike.
+    :data:`RESEARCH_ONLY_METRICS`, never shown clinically, are left out; entries whose
+    value is not shown (:func:`value_hidden`) are counted in :data:`NOT_SHOWN_GROUP`
+    instead of their verdict's group. The CLI's one-line result and the web app's
+    recording page both read this tally, so they count alike.
     """
-    shown = [f for f in faults if f.get("metric") not in RESEARCH_ONLY_METRICS]
-    return {
+    clinical = [f for f in faults if f.get("metric") not in RESEARCH_ONLY_METRICS]
+    shown = [f for f in clinical if not value_hidden(f)]
+    counts = {
         group: sum(f.get("verdict") in verdicts for f in shown)
         for group, verdicts in VERDICT_GROUPS.items()
     }
+    counts[NOT_SHOWN_GROUP] = len(clinical) - len(shown)
+    return counts
 
 
 def describe_verdicts(faults: list[dict[str, Any]]) -> str:

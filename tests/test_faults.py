@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from screener.faults import (
@@ -237,13 +239,14 @@ def test_squat_valgus_norms_say_they_are_borrowed(norms):
 
 
 def test_verdict_tally_counts_each_verdict_once_and_leaves_out_femoral_rotation():
-    faults = [
+    faults: list[dict[str, Any]] = [
         {"metric": "pelvic_drop_deg", "verdict": "flag"},
         {"metric": "knee_fppa_deg", "verdict": "no flag"},
         {"metric": "knee_fppa_deg", "verdict": "cannot rule out"},
         {"metric": "hip_adduction_deg", "verdict": "withheld"},
         {"metric": "trunk_lean_deg", "verdict": "insufficient events"},
         {"metric": "femoral_ir_deg", "verdict": "withheld"},
+        {"metric": "knee_fppa_deg", "verdict": "withheld", "value_hidden": True},
     ]
     counts = count_verdicts(faults)
     assert counts == {
@@ -252,10 +255,12 @@ def test_verdict_tally_counts_each_verdict_once_and_leaves_out_femoral_rotation(
         "shown without a call": 2,
         "too few events": 1,
         "without a norm": 0,
+        "not shown (error too large)": 1,
     }
     assert sum(counts.values()) == len(faults) - 1
     assert describe_verdicts(faults) == (
-        "1 flagged, 1 not flagged, 2 shown without a call, 1 too few events"
+        "1 flagged, 1 not flagged, 2 shown without a call, 1 too few events, "
+        "1 not shown (error too large)"
     )
     # no flag is still said: "0 flagged" must not read as an empty screen
     assert describe_verdicts([{"metric": "knee_fppa_deg", "verdict": "withheld"}]) == (

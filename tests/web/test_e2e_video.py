@@ -148,7 +148,10 @@ def test_killed_worker_and_server_lose_nothing(tmp_path: Path) -> None:
             if fault["verdict"] not in ("flag", "no flag"):
                 assert str(escape(fault["note"])) in page, fault["note"]
         # the same tally as the CLI's one-line result, counted here from the verdicts
-        no_call = sum(f["verdict"] in ("withheld", "cannot rule out") for f in clinical)
+        no_call = sum(
+            f["verdict"] in ("withheld", "cannot rule out") and not f["value_hidden"]
+            for f in clinical
+        )
         assert f"{sum(f['verdict'] == 'flag' for f in clinical)} flagged" in page
         assert (f", {no_call} shown without a call" in page) == (no_call > 0)
         assert summary["plan"]["message"] in page
