@@ -34,38 +34,35 @@ from typing import Any
 
 import pandas as pd
 
-from bench.accuracy import analyze_clip, find_clips, load_truth, match_events
+from bench.accuracy import (
+    Tally,
+    analyze_clip,
+    compare_events,
+    find_clips,
+    load_truth,
+    match_events,
+)
 
 WITHIN_S = 0.05
 
 
-def score_clip(truth_path: Path, config: Any) -> tuple[list[dict[str, Any]], int]:
-    """Per true stance phase with a seen contact: task, found, start and end errors (s);
+def score_clip(truth_path: Path, config: Any) -> tuple[list[tuple[Any, ...]], int]:
+    """Per true stance phase with a seen contact, ``bench.accuracy``'s floor-contact log
+    entry (clip, task, near the edge, start and end errors in s, NaN when not found);
     and the number of found phases matching no true phase."""
-    truth_json, _ = load_truth(truth_path)
+    truth_json, truth = load_truth(truth_path)
     result = analyze_clip(truth_path, truth_json, config, task=truth_json["task"], side="auto")
-    rows, matched = [], set()
-    for event, best in match_events(result.events, truth_json):
-        if best is not None:
-            matched.add((best["side"], float(best["t_start_s"])))
-        if event.get("t_floor_on_s") is None:
-            continue
-        rows.append(
-            {
-                "task": truth_json["task"],
-                "found": best is not None,
-                "start": float("nan")
-                if best is None
-                else float(best["t_start_s"]) - event["t_floor_on_s"],
-                "end": float("nan")
-                if best is None
-                else float(best["t_end_s"]) - event["t_floor_off_s"],
-            }
-        )
+    tally = Tally()
+    compare_events(tally, result.events, truth_json, truth)
+    matched = {
+        (best["side"], float(best["t_start_s"]))
+        for _, best in match_events(result.events, truth_json)
+        if best is not None
+    }
     unmatched = sum(
         (row.side, float(row.t_start_s)) not in matched for row in result.events.itertuples()
     )
-    return rows, unmatched
+    return tally.floor_log, unmatched
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -84,13 +81,15 @@ def main(argv: list[str] | None = None) -> int:
     for item in args.setting:
         name, _, text = item.partition("=")
         settings[name] = json.loads(text)
-    clips = [
-        path for path in find_clips(args.folders) if load_truth(path)[0]["task"] in ("walk", "jog")
+    clips = [  # the truth summary says the task; the frame table is read once, per setting
+        path
+        for path in find_clips(args.folders)
+        if json.loads(path.read_text())["task"] in ("walk", "jog")
     ]
     table = []
     for name, fields in settings.items():
         config = AnalysisConfig(events=EventConfig(**fields))
-        rows: list[dict[str, Any]] = []
+        rows: list[tuple[Any, ...]] = []
         unmatched = 0
         for path in clips:
             try:
@@ -100,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             rows.extend(clip_rows)
             unmatched += clip_unmatched
-        phases = pd.DataFrame(rows)
+        phases = pd.DataFrame(rows, columns=["clip", "task", "near_edge", "start", "end"])
+        phases["found"] = phases["start"].notna()
         for task, sub in phases.groupby("task"):
             both = (sub["start"].abs() <= WITHIN_S) & (sub["end"].abs() <= WITHIN_S)
             table.append(

@@ -27,7 +27,6 @@ from screener.faults import (
     flagged,
     hidden_metrics,
     screen_headline,
-    value_hidden,
 )
 from screener.intake import Intake, make_intake
 from screener.norms import Norms
@@ -143,6 +142,7 @@ def compare_sides(
             per_side = {s: chosen.get(task) for s in SIDES}
         if not any(per_side.values()):
             continue
+        hidden = {side: hidden_metrics(take[1]) for side, take in per_side.items() if take}
         for metric, norm in norms.task(task).metrics.items():
             if metric in RESEARCH_ONLY_METRICS or not norm.fault:
                 continue
@@ -161,7 +161,7 @@ def compare_sides(
                     continue
                 value, n = _value(take[1], side, metric)
                 verdict = _verdict(take[1], side, metric) or {}
-                if metric in hidden_metrics(take[1]) or value_hidden(verdict):
+                if metric in hidden[side]:
                     value = None
                 row[side] = {
                     "value": value,

@@ -22,7 +22,6 @@ from screener.faults import (
     hidden_metrics,
     screen_headline,
     severity_rank,
-    value_hidden,
 )
 from screener.intake import FIRST_LINE_LABELS, RED_FLAG_LABELS, VIDEO_CANNOT_EXCLUDE
 from screener.norms import Norms, load_norms
@@ -120,7 +119,7 @@ def norm_rows(
             if is_unilateral(task) and n == 0:
                 continue
             fault = by_key.get((metric, side))
-            hidden = metric in not_shown or (fault is not None and value_hidden(fault))
+            hidden = metric in not_shown
             bands, group = norm.band_for(_sex(result))
             rows.append(
                 {
