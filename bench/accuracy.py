@@ -801,6 +801,14 @@ MIN_TRACKING_R_SOURCE = (
     "24(3):69-71); 2D clinical video measures in use correlate with 3D at r = 0.64-0.78 "
     "(FPPA in single-leg squat, Gwynne and Curran; shared/clinical-evidence.md)"
 )
+#: Whether such a metric's value is also left out of the clinical views.
+HIDE_UNTRACKED_VALUES = True
+HIDE_UNTRACKED_VALUES_SOURCE = (
+    "session 18 (docs/accuracy.md): a reading whose side means barely follow the true "
+    "angle tells the clinician nothing about it, and a number shown, even unjudged, "
+    "invites a reading; issue 12 leaves out of the clinical report what cannot be "
+    "measured well enough. The values stay in frames.csv and events.csv"
+)
 
 
 def side_tracking(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -871,7 +879,9 @@ def write_measured_errors(
         "# The verdicts use them: a value below a threshold by less than rule_out_z",
         "# errors is 'cannot rule out'; a metric whose error exceeds",
         "# max_reportable_error_deg, or whose side means correlate with the truth",
-        "# (side_r, over n_sides clip sides) below min_tracking_r, gets no clinical verdict.",
+        "# (side_r, over n_sides clip sides) below min_tracking_r, gets no clinical verdict;",
+        "# the clinical views leave out the values of the former, and of the latter too",
+        "# with hide_untracked_values.",
         "",
         "schema_version = 1",
         f'measured_on = "{names}; {settings}"',
@@ -884,6 +894,8 @@ def write_measured_errors(
         "rule_out_z = 1.0",
         f"min_tracking_r = {MIN_TRACKING_R}",
         f'min_tracking_r_source = "{MIN_TRACKING_R_SOURCE}"',
+        f"hide_untracked_values = {str(HIDE_UNTRACKED_VALUES).lower()}",
+        f'hide_untracked_values_source = "{HIDE_UNTRACKED_VALUES_SOURCE}"',
         "",
     ]
     for row in per_task.to_dict("records"):

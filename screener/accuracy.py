@@ -80,6 +80,12 @@ class MeasuredErrors(_Strict):
         "clinical verdict (-1: no such rule).",
     )
     min_tracking_r_source: str = ""
+    hide_untracked_values: bool = Field(
+        False,
+        description="Whether a metric withheld for tracking (min_tracking_r) also has its "
+        "value left out of the clinical views, as one withheld for its error always does.",
+    )
+    hide_untracked_values_source: str = ""
     tasks: dict[str, dict[str, MeasuredError]] = Field(default_factory=dict)
 
     def for_task(self, task: str, view: str | None) -> dict[str, MeasuredError]:

@@ -193,6 +193,7 @@ def assess_metric(
     advice: str | None = None,
     min_tracking_r: float = -1.0,
     errors_file: str = "measurement_errors.toml",
+    hide_untracked: bool = False,
 ) -> dict[str, Any]:
     """Judge one side's metric against its norm.
 
@@ -215,6 +216,10 @@ def assess_metric(
         with the true angle to support either call.
     errors_file
         The measured-error file's name, for the entry's error source.
+    hide_untracked
+        Whether a metric withheld for tracking (``min_tracking_r``) also has its value
+        left out of the clinical views, as one withheld for its error always does
+        (:func:`value_hidden`).
 
     Returns
     -------
@@ -245,6 +250,7 @@ def assess_metric(
     threshold = bands.mild if bands else None
     tracking_r = measured.side_r if measured is not None else None
     reason = withheld_reason(error, tracking_r, max_error, min_tracking_r)
+    hidden_because = reason if n > 0 and (reason == "error" or hide_untracked) else None
     withheld_because: str | None = None
     if norm.status == "no_norm" or bands is None:
         verdict = "no norm"
@@ -299,7 +305,8 @@ def assess_metric(
         "tracking_r": tracking_r,
         "tracking_n_sides": measured.n_sides if measured is not None else None,
         "withheld_because": withheld_because,
-        "value_hidden": reason == "error" and n > 0,
+        "value_hidden": hidden_because is not None,
+        "hidden_because": hidden_because,
         "max_reportable_error": max_error if math.isfinite(max_error) else None,
         "advice": advice if verdict == "withheld" else None,
     }
@@ -343,13 +350,24 @@ def describe_fault(entry: dict[str, Any], norm: MetricNorm, task_norms: TaskNorm
     meaning = FAULT_MEANING.get(entry["fault"], "")
     verdict = entry["verdict"]
     if value_hidden(entry):
-        limit = entry.get("max_reportable_error")
+        if entry.get("hidden_because") == "tracking":
+            why = (
+                "on our validation clips for this task and view this reading followed the "
+                f"true angle too weakly (r = {entry['tracking_r']:.2f} between a side's mean "
+                f"and the truth, over {entry['tracking_n_sides']} sides) for its value to "
+                "inform a screen"
+            )
+        else:
+            limit = entry.get("max_reportable_error")
+            why = (
+                "this measurement's error for this task and view on our validation clips "
+                f"({_fmt(entry['measurement_error'], unit)}) is "
+                + (f"beyond the {_fmt(limit, unit)} " if limit is not None else "too large for ")
+                + "a screening reading may have"
+            )
         return (
-            f"{side.capitalize()}: not shown: this measurement's error for this task and "
-            f"view on our validation clips ({_fmt(entry['measurement_error'], unit)}) is "
-            + (f"beyond the {_fmt(limit, unit)} " if limit is not None else "too large for ")
-            + "a screening reading may have; its values are in frames.csv and events.csv "
-            "for research. Assess it clinically."
+            f"{side.capitalize()}: not shown: {why}; its values are in frames.csv and "
+            "events.csv for research. Assess it clinically."
             + (f" {entry['advice']}" if entry.get("advice") else "")
         )
     if verdict == "insufficient events":
@@ -423,6 +441,7 @@ def flag_faults(
     advice: dict[str, str] | None = None,
     min_tracking_r: float = -1.0,
     errors_files: Mapping[str, str] | None = None,
+    hide_untracked: bool = False,
 ) -> list[dict[str, Any]]:
     """Grade each side's movement faults against the norms.
 
@@ -444,7 +463,7 @@ def flag_faults(
         ``"female"``, ``"male"`` or None: selects sex-specific bands where they exist.
     asymmetry
         ``summary["asymmetry"]``: left minus right mean per metric.
-    measured_errors, max_error, rule_out_z, min_tracking_r, errors_files
+    measured_errors, max_error, rule_out_z, min_tracking_r, errors_files, hide_untracked
         The screener's measured error per metric for this task and view, the rules that
         use it (:func:`assess_metric`) and, per metric, the file it comes from; None: the
         norms' literature figures.
@@ -462,7 +481,9 @@ def flag_faults(
         ``"withheld"``, ``"no norm"`` or ``"insufficient events"``),
         ``measurement_error`` and its source, ``tracking_r`` and ``tracking_n_sides``
         (how well the metric's side means followed the truth on the validation clips),
-        ``withheld_because`` (``"error"``, ``"tracking"`` or None), ``advice`` (withheld
+        ``withheld_because`` (``"error"``, ``"tracking"`` or None), ``value_hidden`` and
+        ``hidden_because`` (whether the clinical views leave the value out, and why:
+        ``"error"``, ``"tracking"`` or None), ``advice`` (withheld
         verdicts: how to record so that it can be judged, else None),
         ``confidence_parts`` and a plain-language ``note``.
 
@@ -505,6 +526,7 @@ def flag_faults(
                     advice=(advice or {}).get(metric),
                     min_tracking_r=min_tracking_r,
                     errors_file=(errors_files or {}).get(metric, "measurement_errors.toml"),
+                    hide_untracked=hide_untracked,
                 )
             )
     return out
@@ -533,8 +555,11 @@ def value_hidden(entry: dict[str, Any]) -> bool:
     ``max_reportable_error_deg`` (8°) is not judged (verdict ``"withheld"``, or ``"no
     norm"`` where it has none) and its value is not shown either (issue 12: a metric
     erring by more than 8° is left out of the clinical report). Its values stay in
-    frames.csv, events.csv and summary.json for research. A metric withheld because it
-    follows the true angle too weakly is shown, not judged.
+    frames.csv, events.csv and summary.json for research. A metric whose side means
+    followed the true angle too weakly (``min_tracking_r``) is not judged either, and,
+    where the error file says ``hide_untracked_values`` (the shipped files do, since
+    session 18), not shown: a reading that does not move with the angle tells the
+    clinician nothing, and a number shown invites a reading.
     """
     if "value_hidden" in entry:
         return bool(entry["value_hidden"])
@@ -559,6 +584,8 @@ def values_not_shown(
     measured_errors: Mapping[str, MeasuredError] | None,
     max_error: float,
     errors_files: Mapping[str, str] | None = None,
+    min_tracking_r: float = -1.0,
+    hide_untracked: bool = False,
 ) -> dict[str, dict[str, Any]]:
     """The event metrics whose values the clinical views leave out, with why.
 
@@ -570,22 +597,32 @@ def values_not_shown(
         The error files' ``max_reportable_error_deg``.
     errors_files
         Per metric, the name of the file its error came from.
+    min_tracking_r, hide_untracked
+        The error files' ``min_tracking_r`` and ``hide_untracked_values``: with the
+        latter, a metric whose side means correlated with the truth below the former is
+        left out too.
 
     Returns
     -------
     dict
-        Per metric whose measured error exceeds ``max_error``: ``measurement_error_deg``,
-        ``limit_deg`` and ``errors_file`` (summary.json → ``values_not_shown``), whether or
-        not the norms file has a verdict for it.
+        Per metric left out: ``reason`` (``"error"``: its measured error exceeds
+        ``max_error``; ``"tracking"``), ``measurement_error_deg``, ``limit_deg``,
+        ``tracking_r``, ``min_tracking_r`` and ``errors_file`` (summary.json →
+        ``values_not_shown``), whether or not the norms file has a verdict for it.
     """
     out: dict[str, dict[str, Any]] = {}
     for metric, err in (measured_errors or {}).items():
-        if math.isfinite(max_error) and err.rmse_deg > max_error:
-            out[metric] = {
-                "measurement_error_deg": err.rmse_deg,
-                "limit_deg": max_error,
-                "errors_file": (errors_files or {}).get(metric),
-            }
+        reason = withheld_reason(err.rmse_deg, err.side_r, max_error, min_tracking_r)
+        if reason is None or (reason == "tracking" and not hide_untracked):
+            continue
+        out[metric] = {
+            "reason": reason,
+            "measurement_error_deg": err.rmse_deg,
+            "limit_deg": max_error if math.isfinite(max_error) else None,
+            "tracking_r": err.side_r,
+            "min_tracking_r": min_tracking_r,
+            "errors_file": (errors_files or {}).get(metric),
+        }
     return out
 
 
@@ -611,7 +648,7 @@ VERDICT_GROUPS: dict[str, tuple[str, ...]] = {
 }
 #: The tally's group of entries whose values are not shown (:func:`value_hidden`),
 #: whatever their verdict.
-NOT_SHOWN_GROUP = "not shown (error too large)"
+NOT_SHOWN_GROUP = "not shown (too uncertain)"
 
 
 def count_verdicts(faults: list[dict[str, Any]]) -> dict[str, int]:

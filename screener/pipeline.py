@@ -407,7 +407,8 @@ def _assess(
     """Per-side statistics, asymmetry, the quality record (with every warning), the
     fault flags against the norms, judged with the measured errors of ``errors``, and the
     metrics whose values the clinical views leave out (their measured error is beyond the
-    error files' limit: :func:`screener.faults.values_not_shown`).
+    error files' limit, or their readings followed the truth too weakly:
+    :func:`screener.faults.values_not_shown`).
 
     Returns
     -------
@@ -442,7 +443,11 @@ def _assess(
         task, events, sides, quality, norms, sex=sex or config.sex, asymmetry=asym, **rules
     )
     not_shown = values_not_shown(
-        rules.get("measured_errors"), rules.get("max_error", math.inf), rules.get("errors_files")
+        rules.get("measured_errors"),
+        rules.get("max_error", math.inf),
+        rules.get("errors_files"),
+        min_tracking_r=rules.get("min_tracking_r", -1.0),
+        hide_untracked=rules.get("hide_untracked", False),
     )
     return sides, asym, quality, faults, not_shown
 
@@ -1200,6 +1205,7 @@ def _measured_error_rules(errors: ErrorFiles, task: str, view: str) -> dict[str,
         "max_error": rules_from.max_reportable_error_deg,
         "rule_out_z": rules_from.rule_out_z,
         "min_tracking_r": rules_from.min_tracking_r,
+        "hide_untracked": rules_from.hide_untracked_values,
         "advice": advice,
         "errors_files": names,
     }

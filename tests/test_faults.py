@@ -255,12 +255,12 @@ def test_verdict_tally_counts_each_verdict_once_and_leaves_out_femoral_rotation(
         "shown without a call": 2,
         "too few events": 1,
         "without a norm": 0,
-        "not shown (error too large)": 1,
+        "not shown (too uncertain)": 1,
     }
     assert sum(counts.values()) == len(faults) - 1
     assert describe_verdicts(faults) == (
         "1 flagged, 1 not flagged, 2 shown without a call, 1 too few events, "
-        "1 not shown (error too large)"
+        "1 not shown (too uncertain)"
     )
     # no flag is still said: "0 flagged" must not read as an empty screen
     assert describe_verdicts([{"metric": "knee_fppa_deg", "verdict": "withheld"}]) == (

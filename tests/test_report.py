@@ -228,9 +228,10 @@ def test_html_is_self_contained_and_shows_flags_plan_and_caveats(report_dir, jog
     assert "10.4085/1062-6050-548-19" in html
 
 
-def test_default_report_shows_the_jogs_pelvic_drop_as_not_judged(tmp_path):
+def test_default_report_leaves_out_the_jogs_pelvic_drop_it_cannot_track(tmp_path):
     # the defaults withhold a jog's pelvic drop (its side means follow the truth weakly
-    # on the validation renders): the planted 9 deg shows as a value, not as a flag
+    # on the validation renders) and, since session 18, leave its value out of the
+    # report: the planted 9 deg is in the summary and the tables, not in the report
     figure, _ = jog_in_place(drop_deg={"left": 9.0, "right": 2.0})
     result = analyze_pose(make_sequence(figure, fps=60.0, duration_s=4.0), task="jog")
     drop = next(
@@ -238,10 +239,15 @@ def test_default_report_shows_the_jogs_pelvic_drop_as_not_judged(tmp_path):
     )
     assert drop["value"] == pytest.approx(9.0, abs=1.0)
     assert (drop["verdict"], drop["withheld_because"]) == ("withheld", "tracking")
+    assert (drop["value_hidden"], drop["hidden_because"]) == (True, "tracking")
+    not_shown = result.summary["values_not_shown"]["pelvic_drop_deg"]
+    assert not_shown["reason"] == "tracking" and not_shown["tracking_r"] < 0.5
+    assert "pelvic_drop_deg" in result.events.columns
     write_report(result, tmp_path)
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
-    assert "not judged" in html and f"r = {drop['tracking_r']:.2f}" in html
-    assert "Assess it clinically" in html
+    assert f"r = {drop['tracking_r']:.2f}" in html and "Assess it clinically" in html
+    assert "<td>Contralateral pelvic drop</td><td>left</td><td>not shown</td>" in html
+    assert f"mean {drop['value']:.1f}" not in html
 
 
 def test_clinical_report_leaves_femoral_ir_out(report_dir, jog_result):
@@ -596,8 +602,9 @@ def test_a_metric_erring_beyond_the_limit_is_left_out_of_the_report(tmp_path):
     geometric ones, whose shipped measured errors for the single-leg squat from the front
     put knee FPPA and hip adduction beyond the 8 deg a screening reading may have. The
     report shows no value of either (not in the table, not in the chart) and says why;
-    summary.json keeps the values for research. Pelvic drop, within the limit, keeps its
-    chart."""
+    summary.json keeps the values for research. Pelvic drop and trunk lean, within the
+    limit but followed too weakly by the readings there, are left out too, since session
+    18."""
     from screener.accuracy import load_measured_errors
     from screener.config import AnalysisConfig
 
@@ -608,6 +615,10 @@ def test_a_metric_erring_beyond_the_limit_is_left_out_of_the_report(tmp_path):
     cell = errors.for_task("sls", "anterior")
     assert cell["knee_fppa_deg"].rmse_deg > limit and cell["hip_adduction_deg"].rmse_deg > limit
     assert cell["pelvic_drop_deg"].rmse_deg <= limit
+    assert errors.hide_untracked_values
+    for metric in ("pelvic_drop_deg", "trunk_lean_deg"):
+        side_r = cell[metric].side_r
+        assert side_r is not None and side_r < errors.min_tracking_r
     figure, _ = single_leg_squat("left", n_reps=3)
     result = analyze_pose(
         make_sequence(figure, fps=30.0, duration_s=8.0), task="sls", view="anterior"
@@ -629,5 +640,10 @@ def test_a_metric_erring_beyond_the_limit_is_left_out_of_the_report(tmp_path):
     for column in ("left_knee_fppa_deg", "left_hip_adduction_deg"):
         assert f'data-column="{column}"' not in html
     assert "Hip adduction (deg)" not in html and "Knee FPPA (deg" not in html  # panels
-    assert 'data-column="pelvic_obliquity_deg"' in html
-    assert html.count("not shown") >= 2  # the FPPA and hip adduction rows
+    for column in ("pelvic_obliquity_deg", "trunk_lean_deg"):
+        assert f'data-column="{column}"' not in html
+    not_shown = result.summary["values_not_shown"]
+    assert (not_shown["pelvic_drop_deg"]["reason"], not_shown["knee_fppa_deg"]["reason"]) == (
+        "tracking", "error",
+    )  # fmt: skip
+    assert html.count("not shown") >= 3  # the FPPA, hip adduction and pelvic drop rows

@@ -13,7 +13,14 @@ from screener.accuracy import MeasuredError, load_measured_errors
 from screener.config import MODELS_DIR
 from screener.corrections import apply_event_corrections, load_corrections
 from screener.errors import ConfigError
-from screener.faults import clinical_faults, flag_faults, hidden_metrics, straddles, value_hidden
+from screener.faults import (
+    clinical_faults,
+    flag_faults,
+    hidden_metrics,
+    straddles,
+    value_hidden,
+    values_not_shown,
+)
 from screener.norms import load_norms
 from tests.report_fixtures import NORMS_PATH, make_events, make_summary
 
@@ -24,7 +31,16 @@ def norms():
 
 
 def _drop_entry(
-    norms, value, error, *, side="left", max_error=math.inf, n=8, side_r=None, min_r=-1.0
+    norms,
+    value,
+    error,
+    *,
+    side="left",
+    max_error=math.inf,
+    n=8,
+    side_r=None,
+    min_r=-1.0,
+    hide_untracked=False,
 ):
     events = make_events({side: {"pelvic_drop_deg": value}}, task="sls", n=n)
     summary = make_summary(events, task="sls")
@@ -45,6 +61,7 @@ def _drop_entry(
         measured_errors={"pelvic_drop_deg": measured},
         max_error=max_error,
         min_tracking_r=min_r,
+        hide_untracked=hide_untracked,
     )
     (entry,) = [f for f in faults if f["fault"] == "pelvic_drop" and f["side"] == side]
     return entry
@@ -117,6 +134,48 @@ def test_metric_that_follows_the_truth_weakly_is_withheld_either_way(norms, valu
     # shown, not judged: its value stays in the clinical views
     assert "not shown" not in entry["note"] and not value_hidden(entry)
     assert clinical_faults([entry])[0]["value"] == entry["value"]
+
+
+def test_metric_that_follows_the_truth_weakly_is_not_shown_when_the_file_says_so(norms):
+    threshold = _drop_entry(norms, 0.0, 0.5)["threshold"]
+    entry = _drop_entry(
+        norms, threshold + 4.0, 3.0, side_r=0.3, min_r=0.5, max_error=8.0, hide_untracked=True
+    )
+    assert (entry["verdict"], entry["withheld_because"]) == ("withheld", "tracking")
+    assert value_hidden(entry) and entry["hidden_because"] == "tracking"
+    assert entry["note"].startswith("Left: not shown: on our validation clips")
+    assert "r = 0.30" in entry["note"] and "frames.csv and events.csv" in entry["note"]
+    assert f"{threshold + 4.0:.1f}" not in entry["note"]
+    assert entry["value"] == pytest.approx(threshold + 4.0)  # kept for research
+    assert clinical_faults([entry])[0]["value"] is None
+    # a metric that follows the truth is shown whatever the setting
+    judged = _drop_entry(
+        norms, threshold + 4.0, 3.0, side_r=0.7, min_r=0.5, max_error=8.0, hide_untracked=True
+    )
+    assert judged["verdict"] == "flag" and not value_hidden(judged)
+    assert judged["hidden_because"] is None
+
+
+def test_values_not_shown_lists_each_metric_with_its_reason():
+    def err(rmse, r):
+        return MeasuredError(rmse_deg=rmse, n_events=40, n_clips=10, side_r=r, n_sides=30)
+
+    errors = {
+        "knee_fppa_deg": err(9.0, 0.8),
+        "pelvic_drop_deg": err(3.0, 0.2),
+        "trunk_lean_deg": err(1.0, 0.9),
+        "hip_adduction_deg": err(4.0, None),
+    }
+    names = {m: "measurement_errors.toml" for m in errors}
+    hidden = values_not_shown(errors, 8.0, names, min_tracking_r=0.5, hide_untracked=True)
+    assert set(hidden) == {"knee_fppa_deg", "pelvic_drop_deg"}
+    assert hidden["knee_fppa_deg"]["reason"] == "error"
+    assert hidden["knee_fppa_deg"]["measurement_error_deg"] == 9.0
+    assert (hidden["pelvic_drop_deg"]["reason"], hidden["pelvic_drop_deg"]["tracking_r"]) == (
+        "tracking", 0.2,
+    )  # fmt: skip
+    # without the setting only the error rule hides a value
+    assert set(values_not_shown(errors, 8.0, names, min_tracking_r=0.5)) == {"knee_fppa_deg"}
 
 
 def test_metric_that_follows_the_truth_is_judged(norms):

@@ -53,11 +53,18 @@ def _faults(result: AnalysisResult, norms: Norms) -> list[dict[str, Any]]:
 
 
 def _charted_frames(frames: pd.DataFrame, summary: dict[str, Any]) -> pd.DataFrame:
-    """The frame table without the columns of metrics whose values are not shown."""
+    """The frame table without the columns of metrics whose values are not shown (an
+    event metric's frame columns: the frame model's targets for it, else the columns of
+    its own name, whole-body or per side)."""
     from screener.frame_model import EVENT_METRIC_TARGETS
 
+    def frame_columns(metric: str) -> tuple[str, ...]:
+        return EVENT_METRIC_TARGETS.get(metric) or tuple(
+            f"{prefix}{metric}" for prefix in ("", *(f"{side}_" for side in SIDES))
+        )
+
     hidden = hidden_metrics(summary)
-    columns = [c for m in hidden for c in EVENT_METRIC_TARGETS.get(m, ()) if c in frames]
+    columns = [c for m in hidden for c in frame_columns(m) if c in frames]
     return frames.drop(columns=columns) if columns else frames
 
 
@@ -171,9 +178,9 @@ def caveats(result: AnalysisResult, norms: Norms, faults: list[dict[str, Any]]) 
         "Knee FPPA is a composite of hip adduction, hip internal rotation and knee rotation, "
         "not a pure knee angle. Each verdict states the error this screener's readings had "
         "for the task and view on rendered bodies with exact truth (docs/accuracy.md); a "
-        "metric whose readings followed the true angle too weakly there is shown but not "
-        "judged, and one that erred there beyond what a screening reading may is not shown "
-        "(its values are in frames.csv and events.csv, for research).",
+        "metric whose readings followed the true angle too weakly there, or erred there beyond "
+        "what a screening reading may, is neither judged nor shown (its values are in "
+        "frames.csv and events.csv, for research).",
     ]
     out.append(
         "Femoral internal rotation is not shown: no validated method measures it from a single "
