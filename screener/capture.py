@@ -860,6 +860,9 @@ class Envelope:
     lighting: LightingLimits
     source: str
     path: str
+    #: An estimate this close to ``yaw_warn_abs_deg`` (within the estimate's own error)
+    #: warns too: the camera may be beyond the limit.
+    yaw_warn_margin_deg: float = 0.0
 
 
 def load_envelope(path: Path) -> Envelope:
@@ -896,6 +899,7 @@ def load_envelope(path: Path) -> Envelope:
             ),
             source=str(data["source"]["text"]),
             path=str(path),
+            yaw_warn_margin_deg=float(data["yaw_deg"].get("warn_margin", 0.0)),
         )
     except OSError as exc:
         raise ConfigError(f"cannot read the envelope file ({exc})", path=path) from exc
@@ -968,12 +972,35 @@ def check_envelope(
     Returns
     -------
     EnvelopeCheck
+
+    Notes
+    -----
+    The yaw warns from ``yaw_warn_abs_deg - yaw_warn_margin_deg`` on, not from the limit:
+    an estimate within its own error of the limit cannot tell a camera inside from one
+    beyond it, and the warning says so (session 18: on the renders that chose the margin,
+    cameras 10-15° off axis read within the limit in about one clip of five).
     """
     warnings: list[str] = []
     refusals: list[str] = []
     place = _place(view)
     yaw = camera.yaw_deg
-    if np.isfinite(yaw) and abs(yaw) > envelope.yaw_warn_abs_deg:
+    near_limit_deg = envelope.yaw_warn_abs_deg - envelope.yaw_warn_margin_deg
+    if np.isfinite(yaw) and near_limit_deg < abs(yaw) <= envelope.yaw_warn_abs_deg:
+        side = "left" if yaw > 0 else "right"
+        where = (
+            f"the patient walks about {abs(yaw):.0f}° off the camera's line of sight, the "
+            f"camera to the {side} of their walking line"
+            if np.isfinite(camera.path_yaw_deg)
+            else f"the camera is about {abs(yaw):.0f}° to the patient's {side}"
+        )
+        warnings.append(
+            f"{where}, at the edge of the validated ±{envelope.yaw_warn_abs_deg:.0f}° (this "
+            f"estimate may be {envelope.yaw_warn_margin_deg:.0f}° or more off, so the camera "
+            f"may be beyond it): place it {place}"
+            + (" on the line they walk along" if np.isfinite(camera.path_yaw_deg) else "")
+            + ", lens at knee height"
+        )
+    elif np.isfinite(yaw) and abs(yaw) > envelope.yaw_warn_abs_deg:
         side = "left" if yaw > 0 else "right"
         if np.isfinite(camera.path_yaw_deg):  # a walk whose walking line was read
             text = (

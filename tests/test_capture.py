@@ -282,6 +282,37 @@ def envelope() -> Any:
     return load_envelope(CaptureConfig().envelope_path)
 
 
+@pytest.mark.parametrize("yaw", [9.0, -9.5, 10.0])
+def test_a_yaw_read_within_its_error_of_the_limit_warns_that_it_may_be_beyond(
+    envelope: Any, yaw: float
+) -> None:
+    """An estimate within the envelope's margin (its own error) of the yaw limit cannot
+    tell a camera inside from one beyond: it warns, saying so, and the analysis goes on."""
+    margin = envelope.yaw_warn_margin_deg
+    assert 1.0 <= margin < 3.0
+    assert envelope.yaw_warn_abs_deg - margin < abs(yaw) <= envelope.yaw_warn_abs_deg
+    check = check_envelope(_estimate(yaw_deg=yaw), envelope, "posterior", 30.0)
+    assert check.refusal is None
+    (text,) = check.warnings
+    side = "left" if yaw > 0 else "right"
+    assert f"the camera is about {abs(yaw):.0f}° to the patient's {side}" in text
+    assert "at the edge of the validated ±10°" in text and "may be beyond it" in text
+    assert text.endswith("place it straight behind the patient, lens at knee height")
+    # further in, nothing is said
+    inside = envelope.yaw_warn_abs_deg - margin - 0.2
+    assert check_envelope(_estimate(yaw_deg=inside), envelope, "posterior", 30.0).warnings == ()
+
+
+def test_a_walk_near_the_yaw_limit_is_told_about_its_walking_line(envelope: Any) -> None:
+    est = _estimate(yaw_deg=-9.2, path_yaw_deg=-9.0, yaw_method=YAW_FROM_WALK)
+    (text,) = check_envelope(est, envelope, "anterior", 30.0).warnings
+    assert text.startswith("the patient walks about 9° off the camera's line of sight")
+    assert "the camera to the right of their walking line, at the edge of" in text
+    assert text.endswith(
+        "straight in front of the patient on the line they walk along, lens at knee height"
+    )
+
+
 def test_inside_the_envelope_nothing_is_said(envelope: Any) -> None:
     check = check_envelope(_estimate(), envelope, "anterior", 30.0)
     assert check.warnings == () and check.refusal is None and check.roll_correction_deg == 0.0
