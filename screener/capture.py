@@ -952,7 +952,13 @@ def roll_correction_deg(roll_deg: float, envelope: Envelope, *, correct: bool = 
 
 
 def check_envelope(
-    camera: CameraEstimate, envelope: Envelope, view: str, fps: float, *, correct: bool = True
+    camera: CameraEstimate,
+    envelope: Envelope,
+    view: str,
+    fps: float,
+    *,
+    correct: bool = True,
+    stated_height_m: float | None = None,
 ) -> EnvelopeCheck:
     """Compare a clip's camera with the validated envelope.
 
@@ -968,6 +974,11 @@ def check_envelope(
         The clip's frame rate.
     correct
         Whether a roll within the envelope is corrected.
+    stated_height_m
+        The lens height measured at the recording (metres), or None. Given, it is what
+        the lens height is checked on (a tape reads it better than the approach's 0.2 m
+        SD, and it is the only reading a squat or a jog has), and the "not checked" note
+        is not made.
 
     Returns
     -------
@@ -1033,7 +1044,15 @@ def check_envelope(
             "lens at knee height, rather than tilting it"
         )
     height = camera.camera_height_m
-    if (
+    low_m, high_m = envelope.camera_height_min_m, envelope.camera_height_max_m
+    if stated_height_m is not None:
+        if not low_m <= stated_height_m <= high_m:
+            warnings.append(
+                f"the lens was {stated_height_m:.2f} m above the floor, as entered (validated "
+                f"{low_m:.1f}-{high_m:.1f} m): film again with the lens between the "
+                "patient's knee and hip height, the phone held upright"
+            )
+    elif (
         camera.camera_height_method == "approach"
         and np.isfinite(height)
         and height > envelope.camera_height_warn_above_m
@@ -1097,7 +1116,7 @@ def check_envelope(
             f"{envelope.fps_max:.0f} fps): record at 30-60 fps, 120 fps or more for jogging"
         )
     unchecked = []
-    if camera.camera_height_method != "approach":
+    if camera.camera_height_method != "approach" and stated_height_m is None:
         unchecked.append(
             "The lens height was not checked: it is read only when the patient walks toward "
             "or away from the camera. The measurements were validated with the lens "

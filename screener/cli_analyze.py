@@ -27,6 +27,25 @@ def _pain(value: str) -> float:
     return pain
 
 
+def lens_height_cm(value: str) -> float:
+    """``--lens-height-cm``: centimetres within :data:`screener.config.LENS_HEIGHT_RANGE_M`."""
+    from screener.config import LENS_HEIGHT_RANGE_M
+
+    low, high = (100.0 * limit for limit in LENS_HEIGHT_RANGE_M)
+    try:
+        height = float(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"the lens height must be a number of centimetres, got {value!r}"
+        ) from exc
+    if not low <= height <= high:
+        raise argparse.ArgumentTypeError(
+            f"the lens height must be {low:.0f}-{high:.0f} cm above the floor, got {value} "
+            "(centimetres: 60 for a lens at knee height)"
+        )
+    return height
+
+
 class ProgressBar:
     """A one-line progress bar of pose estimation, redrawn in place on a terminal.
 
@@ -207,6 +226,15 @@ def register(subparsers: Any) -> None:
         help="selects sex-specific norms where the literature has them",
     )
     p.add_argument(
+        "--lens-height-cm",
+        type=lens_height_cm,
+        default=None,
+        metavar="CM",
+        help="the phone's lens height above the floor, measured when filming: checked "
+        "against the validated range (the video gives it only for a walk toward or away "
+        "from the camera)",
+    )
+    p.add_argument(
         "-o",
         "--outdir",
         type=Path,
@@ -323,6 +351,7 @@ def run(args: argparse.Namespace) -> int:
         view=args.view,
         intake=intake,
         sex=args.sex,
+        lens_height_m=None if args.lens_height_cm is None else args.lens_height_cm / 100.0,
         config=acquired.config,
         video_path=args.video,
         video_info=acquired.video_info,

@@ -27,6 +27,9 @@ ViewChoice = Literal["anterior", "posterior", "auto"]
 Sex = Literal["female", "male"]
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
+#: Lens heights a recording can have had (metres above the floor); outside, a typing or
+#: unit error (:func:`screener.pipeline.check_lens_height`).
+LENS_HEIGHT_RANGE_M = (0.1, 3.0)
 #: The shipped learned event models (models/event_model.md): stance of walks and jogs (on
 #: by default since session 15), and squat repetitions (a research option, off).
 EVENT_MODEL_PATH = MODELS_DIR / "event_model.npz"

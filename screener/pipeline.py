@@ -43,7 +43,13 @@ from screener.cleaning import (
     prepare_pose,
     swap_leg_labels,
 )
-from screener.config import AnalysisConfig, SideChoice, TaskChoice, ViewChoice
+from screener.config import (
+    LENS_HEIGHT_RANGE_M,
+    AnalysisConfig,
+    SideChoice,
+    TaskChoice,
+    ViewChoice,
+)
 from screener.corrections import (
     Corrections,
     apply_corrections,
@@ -91,6 +97,7 @@ def analyze(
     pain: float | None = None,
     first_line_done: bool = False,
     sex: str | None = None,
+    lens_height_m: float | None = None,
     config: AnalysisConfig | None = None,
     progress: ProgressCallback | None = None,
 ) -> AnalysisResult:
@@ -124,6 +131,11 @@ def analyze(
         one not recorded.
     sex
         ``"female"``, ``"male"`` or None: selects sex-specific norms where they exist.
+    lens_height_m
+        The phone's lens height above the floor as measured at the recording (a tape, the
+        tripod's scale), metres; None: not given. The video gives it only when the
+        patient walks toward or away from the camera: given, it is checked against the
+        envelope instead (:func:`screener.capture.check_envelope`).
     config
         Settings; the documented defaults if None.
     progress
@@ -141,6 +153,7 @@ def analyze(
         cannot be analysed (not a video, no person, wrong view, too short...).
     """
     check_task_name(task, video)
+    check_lens_height(lens_height_m, video)
     acquired = estimate_video_pose(video, config or AnalysisConfig(), progress)
     return analyze_pose(
         acquired.raw,
@@ -149,6 +162,7 @@ def analyze(
         view=view,
         intake=make_intake(intake, pain=pain, first_line_done=first_line_done),
         sex=sex,
+        lens_height_m=lens_height_m,
         config=acquired.config,
         video_path=Path(video),
         video_info=acquired.video_info,
@@ -169,6 +183,7 @@ def analyze_pose(
     pain: float | None = None,
     first_line_done: bool = False,
     sex: str | None = None,
+    lens_height_m: float | None = None,
     config: AnalysisConfig | None = None,
     video_path: Path | None = None,
     video_info: dict[str, Any] | None = None,
@@ -194,6 +209,7 @@ def analyze_pose(
     answers = make_intake(intake, pain=pain, first_line_done=first_line_done)
     name = str(video_path) if video_path else str(raw.source.get("video", "landmarks"))
     check_task_name(task, name)
+    check_lens_height(lens_height_m, name)
     _check_person(raw, name, config)
     warnings = _upright_warnings(raw, name, config)
     warnings.extend(other_people_warnings(other_people, raw, name))
@@ -211,7 +227,13 @@ def analyze_pose(
     task_est = _choose_task(cleaning, task, config)
     require_confident_task(task_est, name, config.checks.min_task_confidence)
     camera, capture = check_capture(
-        cleaning.at(walk_hz).pose, task_est.task, chosen_view, config, name, scene_tilt
+        cleaning.at(walk_hz).pose,
+        task_est.task,
+        chosen_view,
+        config,
+        name,
+        scene_tilt,
+        lens_height_m=lens_height_m,
     )
     warnings.extend(capture.warnings)
     if capture.roll_correction_deg:
@@ -257,6 +279,7 @@ def analyze_pose(
         "squat_depth": depth,
         "capture": {
             **camera.as_dict(),
+            "camera_height_stated_m": lens_height_m,
             "unchecked": list(capture.unchecked),
             "other_people": other_people.as_dict() if other_people else {"checked": False},
             "scene_tilt": scene_tilt.as_dict() if scene_tilt else {"checked": False},
@@ -493,6 +516,27 @@ class _Cleaning:
         self.raw = mirror_all_labels(self.raw)
         if self._cleaned is not None:
             self._cleaned = mirror_cleaned(self._cleaned)
+
+
+def check_lens_height(lens_height_m: float | None, name: str | Path) -> None:
+    """Refuse a stated lens height no phone stand gives (a typing or unit error).
+
+    Raises
+    ------
+    ConfigError
+        Not a number, or outside :data:`screener.config.LENS_HEIGHT_RANGE_M`.
+    """
+    if lens_height_m is None:
+        return
+    low, high = LENS_HEIGHT_RANGE_M
+    number = isinstance(lens_height_m, int | float) and not isinstance(lens_height_m, bool)
+    if not (number and low <= lens_height_m <= high):
+        raise ConfigError(
+            f"a lens height of {lens_height_m!r} m was given",
+            path=name,
+            remedy=f"Give the phone's lens height above the floor in metres, {low:.1f}-{high:.1f} "
+            "(e.g. 0.6 for a lens at knee height), or leave it out.",
+        )
 
 
 def check_task_name(task: str, name: str | Path) -> None:
@@ -1057,6 +1101,8 @@ def estimate_capture(
     view: str,
     config: AnalysisConfig,
     scene_tilt: SceneTilt | None = None,
+    *,
+    lens_height_m: float | None = None,
 ) -> tuple[CameraEstimate, EnvelopeCheck]:
     """Estimate the camera's placement and compare it with the validated envelope.
 
@@ -1065,6 +1111,8 @@ def estimate_capture(
     configured and the view is told, it reads the yaw on the landmarks with their roll
     corrected as the analysis will correct it (:func:`screener.capture.with_learned_yaw`).
     A refusal is only reported (``check.refusal``); :func:`check_capture` raises it.
+    ``lens_height_m``, the lens height measured at the recording, is checked instead of
+    the one read from the video.
     """
     camera = estimate_camera(
         pose,
@@ -1083,7 +1131,10 @@ def estimate_capture(
         upright = correct_roll(pose, -turn) if turn else pose
         learned = estimate_learned_yaw(upright, view, load_yaw_model(path), config.angles)
         camera = with_learned_yaw(camera, learned)
-    return camera, check_envelope(camera, envelope, view, float(pose.fps), correct=correct)
+    check = check_envelope(
+        camera, envelope, view, float(pose.fps), correct=correct, stated_height_m=lens_height_m
+    )
+    return camera, check
 
 
 def check_capture(
@@ -1093,6 +1144,8 @@ def check_capture(
     config: AnalysisConfig,
     name: str,
     scene_tilt: SceneTilt | None = None,
+    *,
+    lens_height_m: float | None = None,
 ) -> tuple[CameraEstimate, EnvelopeCheck]:
     """:func:`estimate_capture`, refusing a camera outside the envelope.
 
@@ -1102,7 +1155,9 @@ def check_capture(
         The camera is too far outside the envelope to measure (tilted beyond the
         correctable roll, far off the frontal axis, subject too small).
     """
-    camera, check = estimate_capture(pose, task, view, config, scene_tilt)
+    camera, check = estimate_capture(
+        pose, task, view, config, scene_tilt, lens_height_m=lens_height_m
+    )
     if check.refusal:
         raise ViewError(
             f"the camera is outside the range the screener was validated for: {check.refusal}",

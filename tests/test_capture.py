@@ -250,6 +250,28 @@ def test_without_an_approach_the_lens_height_is_not_checked_and_says_so(envelope
     assert check_envelope(walked, envelope, "anterior", 30.0).unchecked == ()
 
 
+def test_a_lens_height_entered_is_checked_instead_of_the_video_reading(envelope: Any) -> None:
+    """A squat has no approach: the height measured when filming is what is checked, and
+    the "not checked" note goes; a walk's approach reading gives way to it too."""
+    squat = estimate_camera(camera_sequence(standing, height_m=1.6), "sls")
+    high = check_envelope(squat, envelope, "anterior", 30.0, stated_height_m=1.6)
+    assert high.unchecked == ()
+    (text,) = [w for w in high.warnings if "lens" in w]
+    assert text.startswith("the lens was 1.60 m above the floor, as entered (validated 0.4-1.2 m)")
+    assert "film again with the lens between the patient's knee and hip height" in text
+    fine = check_envelope(squat, envelope, "anterior", 30.0, stated_height_m=0.55)
+    assert fine.unchecked == () and not any("lens" in w for w in fine.warnings)
+    low = check_envelope(squat, envelope, "anterior", 30.0, stated_height_m=0.25)
+    assert any(w.startswith("the lens was 0.25 m above the floor") for w in low.warnings)
+    walked = estimate_camera(camera_sequence(approaching, height_m=1.6), "walk")
+    assert walked.camera_height_method == "approach"
+    assert any(
+        "lens is about" in w for w in check_envelope(walked, envelope, "anterior", 30.0).warnings
+    )
+    measured = check_envelope(walked, envelope, "anterior", 30.0, stated_height_m=0.6)
+    assert not any("lens" in w for w in measured.warnings)
+
+
 def test_correct_roll_undoes_a_rotation_exactly() -> None:
     level = camera_sequence(standing)
     rolled = camera_sequence(standing, roll_deg=3.0)

@@ -79,6 +79,15 @@ def test_invalid_pain_is_refused_by_the_parser(tmp_path, capsys):
     assert "pain must be from 0 to 10" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("height", ["850", "0.6", "knee"])
+def test_a_lens_height_not_in_centimetres_is_refused_by_the_parser(tmp_path, capsys, height):
+    # refused before the video is read: 0.6 is metres, 850 millimetres
+    with pytest.raises(SystemExit) as exc:
+        main(["analyze", str(tmp_path / "x.mp4"), "--lens-height-cm", height])
+    assert exc.value.code == 2
+    assert "the lens height must be" in capsys.readouterr().err
+
+
 def test_bad_settings_file_is_a_clear_error(tmp_path, capsys):
     settings = tmp_path / "settings.json"
     settings.write_text('{"cleaning": {"cutoff_hz": {"walk": -1}}}')

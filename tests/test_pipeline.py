@@ -318,3 +318,31 @@ def test_the_norms_floor_reaches_the_summary_warnings(tmp_path):
     floor = [w for w in warned.summary["quality"]["warnings"] if "norms file's floor" in w]
     assert len(floor) == 1 and floor[0].startswith("right knee")
     assert not [w for w in plain.summary["quality"]["warnings"] if "norms file's floor" in w]
+
+
+def test_a_lens_height_entered_is_checked_reported_and_validated(tmp_path):
+    """A squat's lens height cannot be read from its video: given, it is checked (a lens
+    at 1.5 m is warned about), recorded in the summary and stated in the report; a value
+    no stand gives is refused with the unit."""
+    from screener.errors import ConfigError
+    from screener.report import write_report
+
+    figure, _ = single_leg_squat("left", n_reps=3)
+    pose = make_sequence(figure, fps=30.0, duration_s=8.0)
+    plain = screener.analyze_pose(pose, task="sls", view="anterior")
+    assert plain.summary["capture"]["camera_height_stated_m"] is None
+    assert plain.summary["capture"]["unchecked"]
+    high = screener.analyze_pose(pose, task="sls", view="anterior", lens_height_m=1.5)
+    assert high.summary["capture"]["camera_height_stated_m"] == 1.5
+    assert high.summary["capture"]["unchecked"] == []
+    assert any(
+        w.startswith("the lens was 1.50 m above the floor, as entered")
+        for w in high.summary["quality"]["warnings"]
+    )
+    write_report(high, tmp_path)
+    assert "lens 1.50 m above the floor (as entered)" in (tmp_path / "report.html").read_text()
+    # the measurements themselves do not depend on it
+    pd.testing.assert_frame_equal(plain.events, high.events)
+    for bad in (15.0, 0.0, float("nan")):
+        with pytest.raises(ConfigError, match="lens height"):
+            screener.analyze_pose(pose, task="sls", view="anterior", lens_height_m=bad)

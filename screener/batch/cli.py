@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from screener.cli_analyze import lens_height_cm
 from screener.tasks import task_choices
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,7 @@ def register(subparsers: Any) -> None:
         type=Path,
         help="a folder (searched recursively for mp4, mov, avi, webm, mkv...) or a manifest "
         "CSV with columns path[, id, task, side, view, subject, session, pain, "
-        "first_line_done, sex, any other column carried to the tables]",
+        "first_line_done, sex, lens_height_cm, any other column carried to the tables]",
     )
     p.add_argument("-o", "--outdir", type=Path, required=True, help="output folder")
     p.add_argument(
@@ -124,6 +125,14 @@ def register(subparsers: Any) -> None:
         choices=["female", "male"],
         default=None,
         help="sex-specific norms where the manifest does not say",
+    )
+    p.add_argument(
+        "--lens-height-cm",
+        type=lens_height_cm,
+        default=None,
+        metavar="CM",
+        help="the phone's lens height above the floor, measured when filming, where the "
+        "manifest does not say (lens_height_cm)",
     )
     p.add_argument(
         "--config",
@@ -191,7 +200,12 @@ def run(args: argparse.Namespace) -> int:
     if args.cache_dir is not None:
         config = config.model_copy(update={"cache_dir": args.cache_dir})
     defaults = JobDefaults(
-        task=args.task, side=args.side, view=args.view, pain=args.pain, sex=args.sex
+        task=args.task,
+        side=args.side,
+        view=args.view,
+        pain=args.pain,
+        sex=args.sex,
+        lens_height_m=None if args.lens_height_cm is None else args.lens_height_cm / 100.0,
     )
     source: Path = args.input
     if source.is_dir():

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from screener.config import LENS_HEIGHT_RANGE_M
 from screener.errors import ConfigError
 from screener.tasks import task_choices
 
@@ -39,6 +40,7 @@ MANIFEST_COLUMNS: tuple[str, ...] = (
     "pain",
     "first_line_done",
     "sex",
+    "lens_height_cm",
 )
 
 #: Metadata columns that lead every combined table (after ``video_id``), in this order.
@@ -70,6 +72,7 @@ class JobDefaults:
     pain: float | None = None
     first_line_done: bool = False
     sex: str | None = None
+    lens_height_m: float | None = None
 
 
 @dataclass(frozen=True)
@@ -83,8 +86,9 @@ class VideoJob:
         (``OUTDIR/videos/<video_id>``), stable across runs.
     path
         Absolute path of the video.
-    task, side, view, pain, first_line_done, sex
-        Arguments of :func:`screener.analyze`.
+    task, side, view, pain, first_line_done, sex, lens_height_m
+        Arguments of :func:`screener.analyze` (the manifest gives the lens height in
+        centimetres, ``lens_height_cm``).
     meta
         Metadata for the tables: ``path`` as given, ``subject``, ``session``, ``pain`` and
         every extra manifest column, in manifest order.
@@ -100,12 +104,14 @@ class VideoJob:
     pain: float | None = None
     first_line_done: bool = False
     sex: str | None = None
+    lens_height_m: float | None = None
     meta: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
 
     def analysis_args(self) -> dict[str, Any]:
-        """The arguments that change the analysis (hashed into the settings)."""
-        return {
+        """The arguments that change the analysis (hashed into the settings; the lens
+        height only where given, so that the batches run before it existed resume)."""
+        args: dict[str, Any] = {
             "task": self.task,
             "side": self.side,
             "view": self.view,
@@ -113,6 +119,9 @@ class VideoJob:
             "first_line_done": self.first_line_done,
             "sex": self.sex,
         }
+        if self.lens_height_m is not None:
+            args["lens_height_m"] = self.lens_height_m
+        return args
 
 
 def sniff_video(path: Path) -> bool:
@@ -209,6 +218,7 @@ def discover_videos(
             pain=defaults.pain,
             first_line_done=defaults.first_line_done,
             sex=defaults.sex,
+            lens_height_m=defaults.lens_height_m,
             meta={"path": rel, "subject": None, "session": None, "pain": defaults.pain},
         )
         for p, rel, vid in zip(found, rels, ids, strict=True)
@@ -249,7 +259,8 @@ def read_manifest(path: Path, defaults: JobDefaults | None = None) -> list[Video
     path
         CSV with a ``path`` column (relative paths are relative to the manifest's folder)
         and optional ``id``, ``task``, ``side``, ``view``, ``subject``, ``session``,
-        ``pain``, ``first_line_done``, ``sex`` columns; any other column is carried to the
+        ``pain``, ``first_line_done``, ``sex``, ``lens_height_cm`` (the phone's lens above
+        the floor, measured when filming) columns; any other column is carried to the
         combined tables unchanged.
     defaults
         Arguments used where a row leaves them empty.
@@ -269,7 +280,8 @@ def read_manifest(path: Path, defaults: JobDefaults | None = None) -> list[Video
 
     defaults = defaults or JobDefaults()
     try:
-        table = pd.read_csv(path, dtype={c: "string" for c in MANIFEST_COLUMNS if c != "pain"})
+        numeric = ("pain", "lens_height_cm")
+        table = pd.read_csv(path, dtype={c: "string" for c in MANIFEST_COLUMNS if c not in numeric})
     except (OSError, ValueError, UnicodeDecodeError) as exc:
         raise ConfigError(
             f"cannot read the manifest ({exc})",
@@ -363,6 +375,22 @@ def _job_from_row(
         else:
             if not 0 <= args["pain"] <= 10:
                 problems.append(f"pain={pain!r} is not from 0 to 10")
+    height = row.get("lens_height_cm")
+    args["lens_height_m"] = defaults.lens_height_m
+    if height is not None:
+        low, high = (100.0 * limit for limit in LENS_HEIGHT_RANGE_M)
+        try:
+            cm = float(height)
+        except (TypeError, ValueError):
+            problems.append(f"lens_height_cm={height!r} is not a number")
+        else:
+            if low <= cm <= high:
+                args["lens_height_m"] = cm / 100.0
+            else:
+                problems.append(
+                    f"lens_height_cm={height!r} is not {low:.0f}-{high:.0f} cm (centimetres "
+                    "above the floor: 60 for a lens at knee height)"
+                )
     fld = row.get("first_line_done")
     if fld is None:
         args["first_line_done"] = defaults.first_line_done

@@ -286,6 +286,7 @@ def _analyse(
         "pain": job.pain,
         "first_line_done": job.first_line_done,
         "sex": job.sex,
+        "lens_height_m": job.lens_height_m,
         "config": options.config,
     }
     if not options.reuse_keypoints:

@@ -323,7 +323,10 @@ def capture_sentence(capture: dict[str, Any]) -> str:
             f"rolled {roll:+.1f}°" + (f" (read from the {ROLL_FROM_ROOM})" if from_room else "")
         )
     height = capture.get("camera_height_m")
-    if height is not None and capture.get("camera_height_method") == "approach":
+    stated = capture.get("camera_height_stated_m")
+    if stated is not None:
+        parts.append(f"lens {stated:.2f} m above the floor (as entered)")
+    elif height is not None and capture.get("camera_height_method") == "approach":
         # only the walk's estimate is stated: the other one reads where the camera aims
         parts.append(f"lens about {height:.1f} m above the floor")
     fill = capture.get("subject_height_fraction")

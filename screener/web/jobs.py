@@ -67,6 +67,7 @@ class AnalyzeFn(Protocol):
         view: Any,
         intake: dict[str, Any],
         sex: str | None,
+        lens_height_m: float | None,
         config: Any,
         progress: Callable[[int, int], None] | None,
     ) -> AnalysisOutput:
@@ -101,6 +102,7 @@ class ClaimedJob:
     intake: dict[str, Any]
     sex: str | None
     doses: dict[str, Any] = field(default_factory=dict)
+    lens_height_m: float | None = None
 
 
 def rowcount(result: Any) -> int:
@@ -247,6 +249,7 @@ def _load_claim(db: Session, job_id: int, token: str) -> ClaimedJob:
         intake=visit_intake(visit),
         sex=patient.sex,
         doses=patient_doses(patient),
+        lens_height_m=None if rec.lens_height_cm is None else rec.lens_height_cm / 100.0,
     )
 
 
@@ -365,6 +368,7 @@ def process_job(
             view=claim.view,
             intake=claim.intake,
             sex=claim.sex,
+            lens_height_m=claim.lens_height_m,
             config=_analysis_config(settings, claim.doses),
             progress=on_progress,
         )

@@ -68,6 +68,7 @@ class RecordingOut(BaseModel):
     visit_id: int
     kind: Kind
     view: View
+    lens_height_cm: float | None = None
     original_name: str
     container: str
     size_bytes: int
@@ -235,6 +236,14 @@ def recording_upload(
         Kind, Form(description="the task recorded (and the leg of a one-leg task), e.g. sls_left")
     ],
     view: Annotated[View, Form()] = "auto",
+    lens_height_cm: Annotated[
+        float | None,
+        Form(
+            description="the phone's lens height above the floor when filming, 10-300 cm "
+            "(checked against the validated range; the video gives it only for a walk "
+            "toward or away from the camera)"
+        ),
+    ] = None,
 ) -> dict[str, Any]:
     """Upload a recording (multipart) and queue its analysis.
 
@@ -243,7 +252,7 @@ def recording_upload(
     """
     try:
         rec = services.add_recording(
-            db, settings, visit, kind, view, video.filename or "", video.file
+            db, settings, visit, kind, view, video.filename or "", video.file, lens_height_cm
         )
     except storage.UploadError as exc:
         raise HTTPException(status_code=exc.status, detail=str(exc)) from exc

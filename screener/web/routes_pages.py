@@ -546,11 +546,12 @@ def recording_upload(
     video: Annotated[UploadFile, File()],
     kind: Annotated[str, Form()],
     view: Annotated[str, Form()] = "auto",
+    lens_height_cm: Annotated[str, Form()] = "",
 ) -> Response:
     """Store the video (checked by content and size) and queue its analysis."""
     try:
         rec = services.add_recording(
-            db, settings, visit, kind, view, video.filename or "", video.file
+            db, settings, visit, kind, view, video.filename or "", video.file, lens_height_cm
         )
     except (services.InputError, storage.UploadError) as exc:
         status = exc.status if isinstance(exc, storage.UploadError) else 400

@@ -306,6 +306,33 @@ def screen_of_visit(settings: WebSettings, visit: Visit) -> dict[str, Any] | Non
     )
 
 
+def parse_lens_height_cm(value: float | str | None) -> float | None:
+    """An entered lens height in centimetres (empty: None).
+
+    Raises
+    ------
+    InputError
+        Not a number, or outside :data:`screener.config.LENS_HEIGHT_RANGE_M`.
+    """
+    from screener.config import LENS_HEIGHT_RANGE_M
+
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    low, high = (100.0 * limit for limit in LENS_HEIGHT_RANGE_M)
+    try:
+        height = float(value)
+    except ValueError:
+        raise InputError(
+            f"the lens height must be a number of centimetres, got {value!r}"
+        ) from None
+    if not low <= height <= high:
+        raise InputError(
+            f"the lens height must be {low:.0f}-{high:.0f} cm above the floor, got {value} "
+            "(centimetres: 60 for a lens at knee height)"
+        )
+    return height
+
+
 def add_recording(
     db: Session,
     settings: WebSettings,
@@ -314,13 +341,14 @@ def add_recording(
     view: str,
     filename: str,
     source: BinaryIO,
+    lens_height_cm: float | str | None = None,
 ) -> Recording:
     """Store an uploaded video for a visit and queue its analysis (committed).
 
     Raises
     ------
     InputError
-        Unknown kind or view.
+        Unknown kind or view, or a lens height that is not 10-300 cm.
     storage.UploadError
         Empty, too large or not a video (by content).
     """
@@ -329,11 +357,13 @@ def add_recording(
     view = view or "auto"
     if view not in VIEWS:
         raise InputError(f"view must be one of {', '.join(VIEWS)}, got {view!r}")
+    height_cm = parse_lens_height_cm(lens_height_cm)
     stored = storage.save_upload(source, settings)
     rec = Recording(
         visit=visit,
         kind=kind,
         view=view,
+        lens_height_cm=height_cm,
         original_name=Path(filename or "").name[:255],
         stored_name=stored.stored_name,
         container=stored.container,
@@ -462,6 +492,7 @@ def recording_dict(
         "visit_id": rec.visit_id,
         "kind": rec.kind,
         "view": rec.view,
+        "lens_height_cm": rec.lens_height_cm,
         "original_name": rec.original_name,
         "container": rec.container,
         "size_bytes": rec.size_bytes,

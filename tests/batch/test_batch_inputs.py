@@ -136,6 +136,20 @@ def test_manifest_bad_rows_become_failed_jobs_not_a_stop(tmp_path):
     assert "no path" in (jobs[2].error or "")
 
 
+def test_manifest_lens_height_in_centimetres_reaches_the_analysis(tmp_path):
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("path,lens_height_cm\na.mp4,55\nb.mp4,\nc.mp4,0.55\nd.mp4,high\n")
+    a, b, c, d = read_manifest(manifest, JobDefaults(lens_height_m=0.8))
+    assert a.error is None and a.lens_height_m == pytest.approx(0.55)
+    assert a.analysis_args()["lens_height_m"] == pytest.approx(0.55)
+    assert b.error is None and b.lens_height_m == pytest.approx(0.8)  # the default
+    assert "lens_height_cm='0.55' is not 10-300 cm" in (c.error or "")
+    assert "lens_height_cm='high' is not a number" in (d.error or "")
+    # not given: the analysis arguments (hashed into a batch's settings) are unchanged
+    (plain,) = read_manifest(tmp_path / "m.csv")[1:2]
+    assert "lens_height_m" not in plain.analysis_args()
+
+
 def test_manifest_without_path_column_is_an_error(tmp_path):
     manifest = tmp_path / "m.csv"
     manifest.write_text("file,task\na.mp4,walk\n")

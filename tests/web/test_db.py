@@ -28,7 +28,42 @@ def test_migrating_twice_is_harmless(app: Any, settings: WebSettings) -> None:
     engine = make_engine(settings)
     upgrade_database(settings, engine)  # the server and a worker both migrate at start
     with engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == "0003_visit_intake"
+        assert (
+            MigrationContext.configure(conn).get_current_revision() == "0004_recording_lens_height"
+        )
+
+
+def test_the_lens_height_migration_keeps_the_recordings_both_ways(
+    app: Any, settings: WebSettings, world: Any
+) -> None:
+    """A database with a recording, taken back to 0003 (before the lens height) and up
+    again: the column goes and comes back empty, the recording stays (SQLite's batch mode
+    copies the table)."""
+    from alembic.command import downgrade
+    from sqlalchemy import inspect, text
+
+    engine = make_engine(settings)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+
+    def columns() -> set[str]:
+        return {c["name"] for c in inspect(engine).get_columns("recordings")}
+
+    def rows() -> list[tuple[Any, ...]]:
+        with engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(text("SELECT id, kind FROM recordings"))]
+
+    before = rows()
+    assert before == [(world.recording_id, "walk")]
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE recordings SET lens_height_cm = 55"))
+        config.attributes["connection"] = conn
+        downgrade(config, "0003_visit_intake")
+    assert "lens_height_cm" not in columns() and rows() == before
+    upgrade_database(settings, engine)
+    assert "lens_height_cm" in columns() and rows() == before
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT lens_height_cm FROM recordings")).scalar() is None
 
 
 def test_migrations_render_for_postgresql() -> None:

@@ -18,10 +18,12 @@ from tests.web.helpers import (
     MP4_HEAD,
     SAMPLES,
     Clinician,
+    FakeAnalysis,
     World,
     add_user,
     count_rows,
     make_world,
+    run_jobs,
     sign_in,
 )
 
@@ -210,3 +212,55 @@ def test_save_upload_streams_and_hashes(settings: WebSettings) -> None:
     assert storage.upload_path(settings, stored.stored_name).read_bytes() == data
     with pytest.raises(ValueError, match="not a stored upload name"):
         storage.upload_path(settings, "../screener.db")
+
+
+@pytest.mark.parametrize("api", [False, True], ids=["page", "api"])
+def test_the_lens_height_entered_at_upload_reaches_the_analysis(
+    api: bool, alice: Clinician, world: World, sessions: Any, settings: WebSettings
+) -> None:
+    files = {"video": ("squat.mp4", MP4_HEAD, "video/mp4")}
+    data = {"kind": "sls_left", "lens_height_cm": "55"}
+    if api:
+        response = alice.client.post(
+            f"/api/visits/{world.visit_id}/recordings",
+            data=data,
+            files=files,
+            headers={"X-CSRF-Token": alice.csrf},
+        )
+        assert response.status_code == 201, response.text
+        assert response.json()["lens_height_cm"] == 55.0
+    else:
+        response = alice.post(f"/visits/{world.visit_id}/recordings", data, files=files)
+        assert response.status_code in (200, 303), response.text
+    with sessions() as s:
+        (rec,) = [r for r in s.query(Recording).all() if r.kind == "sls_left"]
+        assert rec.lens_height_cm == 55.0
+    analysis = FakeAnalysis()
+    assert run_jobs(sessions, settings, analysis) >= 1
+    (call,) = [c for c in analysis.calls if c["task"] == "sls"]
+    assert call["lens_height_m"] == pytest.approx(0.55)
+
+
+@pytest.mark.parametrize("height", ["850", "2", "knee"])
+def test_a_lens_height_no_stand_gives_is_refused_with_the_unit(
+    height: str, alice: Clinician, world: World, sessions: Any, settings: WebSettings
+) -> None:
+    response = alice.post(
+        f"/visits/{world.visit_id}/recordings",
+        {"kind": "walk", "lens_height_cm": height},
+        files={"video": ("a.mp4", MP4_HEAD, "video/mp4")},
+    )
+    assert response.status_code == 400
+    assert "lens height must be" in response.text and "centimetres" in response.text
+    _assert_nothing_stored(sessions, settings)
+
+
+def test_an_empty_lens_height_is_not_given(alice: Clinician, world: World, sessions: Any) -> None:
+    response = alice.post(
+        f"/visits/{world.visit_id}/recordings",
+        {"kind": "walk", "lens_height_cm": ""},
+        files={"video": ("a.mp4", MP4_HEAD, "video/mp4")},
+    )
+    assert response.status_code in (200, 303), response.text
+    with sessions() as s:
+        assert all(r.lens_height_cm is None for r in s.query(Recording).all())
