@@ -1122,7 +1122,8 @@ def check_envelope(
             "or away from the camera. The measurements were validated with the lens "
             f"{envelope.camera_height_min_m:.1f}-{envelope.camera_height_max_m:.1f} m above "
             "the floor; if the phone was higher or lower, record again with the lens between "
-            "the patient's knee and hip height."
+            "the patient's knee and hip height. To have it checked, give the height measured "
+            "when filming (the upload form's lens height, or --lens-height-cm)."
         )
     return EnvelopeCheck(
         roll_correction_deg=correction,

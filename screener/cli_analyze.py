@@ -28,22 +28,13 @@ def _pain(value: str) -> float:
 
 
 def lens_height_cm(value: str) -> float:
-    """``--lens-height-cm``: centimetres within :data:`screener.config.LENS_HEIGHT_RANGE_M`."""
-    from screener.config import LENS_HEIGHT_RANGE_M
+    """``--lens-height-cm``, in metres (:func:`screener.config.lens_height_m_from_cm`)."""
+    from screener.config import lens_height_m_from_cm
 
-    low, high = (100.0 * limit for limit in LENS_HEIGHT_RANGE_M)
     try:
-        height = float(value)
+        return lens_height_m_from_cm(value)
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(
-            f"the lens height must be a number of centimetres, got {value!r}"
-        ) from exc
-    if not low <= height <= high:
-        raise argparse.ArgumentTypeError(
-            f"the lens height must be {low:.0f}-{high:.0f} cm above the floor, got {value} "
-            "(centimetres: 60 for a lens at knee height)"
-        )
-    return height
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 class ProgressBar:
@@ -227,6 +218,7 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument(
         "--lens-height-cm",
+        dest="lens_height_m",
         type=lens_height_cm,
         default=None,
         metavar="CM",
@@ -351,7 +343,7 @@ def run(args: argparse.Namespace) -> int:
         view=args.view,
         intake=intake,
         sex=args.sex,
-        lens_height_m=None if args.lens_height_cm is None else args.lens_height_cm / 100.0,
+        lens_height_m=args.lens_height_m,
         config=acquired.config,
         video_path=args.video,
         video_info=acquired.video_info,

@@ -30,6 +30,31 @@ MODELS_DIR = Path(__file__).resolve().parent / "models"
 #: Lens heights a recording can have had (metres above the floor); outside, a typing or
 #: unit error (:func:`screener.pipeline.check_lens_height`).
 LENS_HEIGHT_RANGE_M = (0.1, 3.0)
+
+
+def lens_height_m_from_cm(value: object) -> float:
+    """A lens height entered in centimetres (command line, manifest, upload form), in metres.
+
+    Raises
+    ------
+    ValueError
+        Not a number, or outside :data:`LENS_HEIGHT_RANGE_M`; the message names the unit.
+    """
+    low, high = (100.0 * limit for limit in LENS_HEIGHT_RANGE_M)
+    try:
+        cm = float(str(value))
+    except ValueError:
+        raise ValueError(
+            f"the lens height must be a number of centimetres, got {value!r}"
+        ) from None
+    if not low <= cm <= high:
+        raise ValueError(
+            f"the lens height must be {low:.0f}-{high:.0f} cm above the floor, got {value} "
+            "(centimetres: 60 for a lens at knee height)"
+        )
+    return cm / 100.0
+
+
 #: The shipped learned event models (models/event_model.md): stance of walks and jogs (on
 #: by default since session 15), and squat repetitions (a research option, off).
 EVENT_MODEL_PATH = MODELS_DIR / "event_model.npz"

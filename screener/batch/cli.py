@@ -128,6 +128,7 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument(
         "--lens-height-cm",
+        dest="lens_height_m",
         type=lens_height_cm,
         default=None,
         metavar="CM",
@@ -205,7 +206,7 @@ def run(args: argparse.Namespace) -> int:
         view=args.view,
         pain=args.pain,
         sex=args.sex,
-        lens_height_m=None if args.lens_height_cm is None else args.lens_height_cm / 100.0,
+        lens_height_m=args.lens_height_m,
     )
     source: Path = args.input
     if source.is_dir():

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from screener.config import LENS_HEIGHT_RANGE_M
+from screener.config import lens_height_m_from_cm
 from screener.errors import ConfigError
 from screener.tasks import task_choices
 
@@ -378,19 +378,10 @@ def _job_from_row(
     height = row.get("lens_height_cm")
     args["lens_height_m"] = defaults.lens_height_m
     if height is not None:
-        low, high = (100.0 * limit for limit in LENS_HEIGHT_RANGE_M)
         try:
-            cm = float(height)
-        except (TypeError, ValueError):
-            problems.append(f"lens_height_cm={height!r} is not a number")
-        else:
-            if low <= cm <= high:
-                args["lens_height_m"] = cm / 100.0
-            else:
-                problems.append(
-                    f"lens_height_cm={height!r} is not {low:.0f}-{high:.0f} cm (centimetres "
-                    "above the floor: 60 for a lens at knee height)"
-                )
+            args["lens_height_m"] = lens_height_m_from_cm(height)
+        except ValueError as exc:
+            problems.append(f"lens_height_cm={height!r}: {exc}")
     fld = row.get("first_line_done")
     if fld is None:
         args["first_line_done"] = defaults.first_line_done

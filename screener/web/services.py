@@ -307,30 +307,21 @@ def screen_of_visit(settings: WebSettings, visit: Visit) -> dict[str, Any] | Non
 
 
 def parse_lens_height_cm(value: float | str | None) -> float | None:
-    """An entered lens height in centimetres (empty: None).
+    """An entered lens height in centimetres, checked (empty: None).
 
     Raises
     ------
     InputError
         Not a number, or outside :data:`screener.config.LENS_HEIGHT_RANGE_M`.
     """
-    from screener.config import LENS_HEIGHT_RANGE_M
+    from screener.config import lens_height_m_from_cm
 
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    low, high = (100.0 * limit for limit in LENS_HEIGHT_RANGE_M)
     try:
-        height = float(value)
-    except ValueError:
-        raise InputError(
-            f"the lens height must be a number of centimetres, got {value!r}"
-        ) from None
-    if not low <= height <= high:
-        raise InputError(
-            f"the lens height must be {low:.0f}-{high:.0f} cm above the floor, got {value} "
-            "(centimetres: 60 for a lens at knee height)"
-        )
-    return height
+        return round(100.0 * lens_height_m_from_cm(value), 6)
+    except ValueError as exc:
+        raise InputError(str(exc)) from exc
 
 
 def add_recording(

@@ -143,8 +143,8 @@ def test_manifest_lens_height_in_centimetres_reaches_the_analysis(tmp_path):
     assert a.error is None and a.lens_height_m == pytest.approx(0.55)
     assert a.analysis_args()["lens_height_m"] == pytest.approx(0.55)
     assert b.error is None and b.lens_height_m == pytest.approx(0.8)  # the default
-    assert "lens_height_cm='0.55' is not 10-300 cm" in (c.error or "")
-    assert "lens_height_cm='high' is not a number" in (d.error or "")
+    assert "lens_height_cm='0.55': the lens height must be 10-300 cm" in (c.error or "")
+    assert "lens_height_cm='high': the lens height must be a number" in (d.error or "")
     # not given: the analysis arguments (hashed into a batch's settings) are unchanged
     (plain,) = read_manifest(tmp_path / "m.csv")[1:2]
     assert "lens_height_m" not in plain.analysis_args()
