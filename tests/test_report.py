@@ -21,7 +21,7 @@ from screener.report.images import (
     read_video_frame,
     smooth_blocks,
 )
-from screener.report.stills import STILL_WIDTH_PX, render_still
+from screener.report.stills import STILL_WIDTH_PX, load_stills, render_still
 from tests.report_fixtures import NORMS_PATH, config_judging_pelvic_drop
 from tests.synthetic import (
     jog_in_place,
@@ -248,6 +248,13 @@ def test_default_report_leaves_out_the_jogs_pelvic_drop_it_cannot_track(tmp_path
     assert f"r = {drop['tracking_r']:.2f}" in html and "Assess it clinically" in html
     assert "<td>Contralateral pelvic drop</td><td>left</td><td>not shown</td>" in html
     assert f"mean {drop['value']:.1f}" not in html
+    # the stills at the events' peaks tell the clinician to judge it by eye there
+    stills = [s for s in load_stills(tmp_path) or [] if s["kind"] != "standing"]
+    assert stills
+    for still in stills:
+        assert "Not measured reliably from this video (pelvic drop" in still["caption"]
+        assert "judge by eye on this frame." in still["caption"]
+        assert still["caption"] in html
 
 
 def test_clinical_report_leaves_femoral_ir_out(report_dir, jog_result):

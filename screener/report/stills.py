@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from screener.faults import flagged
+from screener.faults import RESEARCH_ONLY_METRICS, flagged, hidden_metrics
 from screener.fileio import atomic_write
 from screener.landmarks import INDEX
 from screener.report.images import (
@@ -244,10 +244,29 @@ def event_stills(result: AnalysisResult, faults: list[dict[str, Any]]) -> list[d
             f"frame {still['frame']})."
         )
         out.append(still)
+    by_eye = _judge_by_eye(result.summary)
     for still in out:
+        if by_eye:
+            still["caption"] += " " + by_eye
         if not still["from_video"]:
             still["caption"] += " " + NO_VIDEO_NOTE
     return out
+
+
+#: The frontal-plane measures a clinician judges on a still when the screen leaves them
+#: out (their readings do not follow the truth, or err too much, for this task and view).
+BY_EYE_METRICS = ("pelvic_drop_deg", "hip_adduction_deg", "trunk_lean_deg")
+
+
+def _judge_by_eye(summary: dict[str, Any]) -> str:
+    """The sentence a still's caption ends with when some of :data:`BY_EYE_METRICS` are
+    not shown for this recording (empty when all are shown)."""
+    hidden = hidden_metrics(summary) - RESEARCH_ONLY_METRICS
+    names = [metric_short(m) for m in BY_EYE_METRICS if m in hidden]
+    if not names:
+        return ""
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return f"Not measured reliably from this video ({listed}): judge by eye on this frame."
 
 
 def standing_frame(result: AnalysisResult) -> tuple[int, str] | None:
