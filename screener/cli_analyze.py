@@ -37,6 +37,19 @@ def lens_height_cm(value: str) -> float:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
+def add_lens_height_argument(p: argparse.ArgumentParser, what_for: str) -> None:
+    """``--lens-height-cm`` (stored in metres as ``lens_height_m``), its help ending with
+    ``what_for``."""
+    p.add_argument(
+        "--lens-height-cm",
+        dest="lens_height_m",
+        type=lens_height_cm,
+        default=None,
+        metavar="CM",
+        help=f"the phone's lens height above the floor, measured when filming: {what_for}",
+    )
+
+
 class ProgressBar:
     """A one-line progress bar of pose estimation, redrawn in place on a terminal.
 
@@ -216,15 +229,10 @@ def register(subparsers: Any) -> None:
         default=None,
         help="selects sex-specific norms where the literature has them",
     )
-    p.add_argument(
-        "--lens-height-cm",
-        dest="lens_height_m",
-        type=lens_height_cm,
-        default=None,
-        metavar="CM",
-        help="the phone's lens height above the floor, measured when filming: checked "
-        "against the validated range (the video gives it only for a walk toward or away "
-        "from the camera)",
+    add_lens_height_argument(
+        p,
+        "checked against the validated range (the video gives it only for a walk toward or "
+        "away from the camera)",
     )
     p.add_argument(
         "-o",

@@ -88,6 +88,23 @@ def test_a_lens_height_not_in_centimetres_is_refused_by_the_parser(tmp_path, cap
     assert "the lens height must be" in capsys.readouterr().err
 
 
+def test_both_commands_take_the_lens_height_in_centimetres_and_keep_metres() -> None:
+    import argparse
+
+    from screener.batch.cli import register
+    from screener.cli_analyze import add_lens_height_argument
+
+    parser = argparse.ArgumentParser()
+    add_lens_height_argument(parser, "for a test")
+    assert parser.parse_args(["--lens-height-cm", "55"]).lens_height_m == pytest.approx(0.55)
+    assert parser.parse_args([]).lens_height_m is None
+    commands = argparse.ArgumentParser().add_subparsers(dest="command")
+    register(commands)
+    batch = commands.choices["batch"]
+    args = batch.parse_args(["folder", "-o", "out", "--lens-height-cm", "120"])
+    assert args.lens_height_m == pytest.approx(1.2)
+
+
 def test_bad_settings_file_is_a_clear_error(tmp_path, capsys):
     settings = tmp_path / "settings.json"
     settings.write_text('{"cleaning": {"cutoff_hz": {"walk": -1}}}')

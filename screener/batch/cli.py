@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from screener.cli_analyze import lens_height_cm
+from screener.cli_analyze import add_lens_height_argument
 from screener.tasks import task_choices
 
 log = logging.getLogger(__name__)
@@ -126,15 +126,7 @@ def register(subparsers: Any) -> None:
         default=None,
         help="sex-specific norms where the manifest does not say",
     )
-    p.add_argument(
-        "--lens-height-cm",
-        dest="lens_height_m",
-        type=lens_height_cm,
-        default=None,
-        metavar="CM",
-        help="the phone's lens height above the floor, measured when filming, where the "
-        "manifest does not say (lens_height_cm)",
-    )
+    add_lens_height_argument(p, "used where the manifest does not say (lens_height_cm)")
     p.add_argument(
         "--config",
         type=Path,

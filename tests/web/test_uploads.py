@@ -235,6 +235,8 @@ def test_the_lens_height_entered_at_upload_reaches_the_analysis(
     with sessions() as s:
         (rec,) = [r for r in s.query(Recording).all() if r.kind == "sls_left"]
         assert rec.lens_height_cm == 55.0
+        page = alice.client.get(f"/recordings/{rec.id}")
+    assert "lens 55 cm above the floor (as entered)" in page.text
     analysis = FakeAnalysis()
     assert run_jobs(sessions, settings, analysis) >= 1
     (call,) = [c for c in analysis.calls if c["task"] == "sls"]
