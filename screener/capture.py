@@ -995,45 +995,33 @@ def check_envelope(
     refusals: list[str] = []
     place = _place(view)
     yaw = camera.yaw_deg
-    near_limit_deg = envelope.yaw_warn_abs_deg - envelope.yaw_warn_margin_deg
-    if np.isfinite(yaw) and near_limit_deg < abs(yaw) <= envelope.yaw_warn_abs_deg:
+    limit = envelope.yaw_warn_abs_deg
+    if np.isfinite(yaw) and abs(yaw) > limit - envelope.yaw_warn_margin_deg:
         side = "left" if yaw > 0 else "right"
+        on_path = np.isfinite(camera.path_yaw_deg)  # a walk whose walking line was read
         where = (
             f"the patient walks about {abs(yaw):.0f}° off the camera's line of sight, the "
             f"camera to the {side} of their walking line"
-            if np.isfinite(camera.path_yaw_deg)
+            if on_path
             else f"the camera is about {abs(yaw):.0f}° to the patient's {side}"
         )
-        warnings.append(
-            f"{where}, at the edge of the validated ±{envelope.yaw_warn_abs_deg:.0f}° (this "
-            f"estimate may be {envelope.yaw_warn_margin_deg:.0f}° or more off, so the camera "
-            f"may be beyond it): place it {place}"
-            + (" on the line they walk along" if np.isfinite(camera.path_yaw_deg) else "")
-            + ", lens at knee height"
-        )
-    elif np.isfinite(yaw) and abs(yaw) > envelope.yaw_warn_abs_deg:
-        side = "left" if yaw > 0 else "right"
-        if np.isfinite(camera.path_yaw_deg):  # a walk whose walking line was read
+        fix = f"place it {place}" + (" on the line they walk along" if on_path else "")
+        if abs(yaw) <= limit:
             text = (
-                f"the patient walks about {abs(yaw):.0f}° off the camera's line of sight, "
-                f"the camera to the {side} of their walking line (validated within "
-                f"±{envelope.yaw_warn_abs_deg:.0f}°): place it {place} on the line they "
-                "walk along, lens at knee height"
+                f"{where}, at the edge of the validated ±{limit:.0f}° (this estimate may be "
+                f"{envelope.yaw_warn_margin_deg:.0f}° or more off, so the camera may be beyond "
+                f"it): {fix}, lens at knee height"
             )
-        elif _yaw_readings_conflict(camera, envelope):
+        elif not on_path and _yaw_readings_conflict(camera, envelope):
             text = (
                 f"the camera's direction could not be read consistently: the body's outline "
                 f"puts it about {abs(yaw):.0f}° to the patient's {side}, the landmarks "
-                f"within {envelope.yaw_warn_abs_deg:.0f}° of straight on (validated within "
-                f"±{envelope.yaw_warn_abs_deg:.0f}°): check that the phone is {place}, lens "
-                "at knee height, and that the patient faces it squarely"
+                f"within {limit:.0f}° of straight on (validated within ±{limit:.0f}°): check "
+                f"that the phone is {place}, lens at knee height, and that the patient faces "
+                "it squarely"
             )
         else:
-            text = (
-                f"the camera is about {abs(yaw):.0f}° to the patient's {side} (validated "
-                f"within ±{envelope.yaw_warn_abs_deg:.0f}°): place it {place}, lens at "
-                "knee height"
-            )
+            text = f"{where} (validated within ±{limit:.0f}°): {fix}, lens at knee height"
         (refusals if abs(yaw) > envelope.yaw_refuse_abs_deg else warnings).append(text)
     pitch = camera.pitch_deg
     if np.isfinite(pitch) and abs(pitch) > envelope.pitch_warn_abs_deg:

@@ -28,11 +28,11 @@ def _pain(value: str) -> float:
 
 
 def lens_height_cm(value: str) -> float:
-    """``--lens-height-cm``, in metres (:func:`screener.config.lens_height_m_from_cm`)."""
-    from screener.config import lens_height_m_from_cm
+    """``--lens-height-cm``, in metres (:func:`screener.config.check_lens_height_cm`)."""
+    from screener.config import check_lens_height_cm
 
     try:
-        return lens_height_m_from_cm(value)
+        return check_lens_height_cm(value) / 100.0
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 

@@ -32,8 +32,8 @@ MODELS_DIR = Path(__file__).resolve().parent / "models"
 LENS_HEIGHT_RANGE_M = (0.1, 3.0)
 
 
-def lens_height_m_from_cm(value: object) -> float:
-    """A lens height entered in centimetres (command line, manifest, upload form), in metres.
+def check_lens_height_cm(value: object) -> float:
+    """A lens height entered in centimetres (command line, manifest, upload form), checked.
 
     Raises
     ------
@@ -52,7 +52,7 @@ def lens_height_m_from_cm(value: object) -> float:
             f"the lens height must be {low:.0f}-{high:.0f} cm above the floor, got {value} "
             "(centimetres: 60 for a lens at knee height)"
         )
-    return cm / 100.0
+    return cm
 
 
 #: The shipped learned event models (models/event_model.md): stance of walks and jogs (on

@@ -250,7 +250,7 @@ def assess_metric(
     threshold = bands.mild if bands else None
     tracking_r = measured.side_r if measured is not None else None
     reason = withheld_reason(error, tracking_r, max_error, min_tracking_r)
-    hidden_because = reason if n > 0 and (reason == "error" or hide_untracked) else None
+    hidden_because = hidden_reason(reason, hide_untracked) if n > 0 else None
     withheld_because: str | None = None
     if norm.status == "no_norm" or bands is None:
         verdict = "no norm"
@@ -546,6 +546,15 @@ NO_CALL_VERDICTS = ("withheld", "cannot rule out")
 RESEARCH_ONLY_METRICS = frozenset({"femoral_ir_deg"})
 
 
+def hidden_reason(withheld_because: str | None, hide_untracked: bool) -> str | None:
+    """Why the clinical views leave a metric's value out, given why it is withheld
+    (:func:`screener.accuracy.withheld_reason`): always for its error, for its weak
+    tracking only with ``hide_untracked``; None: shown."""
+    if withheld_because == "error" or (withheld_because == "tracking" and hide_untracked):
+        return withheld_because
+    return None
+
+
 def value_hidden(entry: dict[str, Any]) -> bool:
     """Whether a fault entry's value is kept out of the clinical views.
 
@@ -612,8 +621,10 @@ def values_not_shown(
     """
     out: dict[str, dict[str, Any]] = {}
     for metric, err in (measured_errors or {}).items():
-        reason = withheld_reason(err.rmse_deg, err.side_r, max_error, min_tracking_r)
-        if reason is None or (reason == "tracking" and not hide_untracked):
+        reason = hidden_reason(
+            withheld_reason(err.rmse_deg, err.side_r, max_error, min_tracking_r), hide_untracked
+        )
+        if reason is None:
             continue
         out[metric] = {
             "reason": reason,

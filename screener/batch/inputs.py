@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from screener.config import lens_height_m_from_cm
+from screener.config import check_lens_height_cm
 from screener.errors import ConfigError
 from screener.tasks import task_choices
 
@@ -379,7 +379,7 @@ def _job_from_row(
     args["lens_height_m"] = defaults.lens_height_m
     if height is not None:
         try:
-            args["lens_height_m"] = lens_height_m_from_cm(height)
+            args["lens_height_m"] = check_lens_height_cm(height) / 100.0
         except ValueError as exc:
             problems.append(f"lens_height_cm={height!r}: {exc}")
     fld = row.get("first_line_done")

@@ -314,12 +314,12 @@ def parse_lens_height_cm(value: float | str | None) -> float | None:
     InputError
         Not a number, or outside :data:`screener.config.LENS_HEIGHT_RANGE_M`.
     """
-    from screener.config import lens_height_m_from_cm
+    from screener.config import check_lens_height_cm
 
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     try:
-        return round(100.0 * lens_height_m_from_cm(value), 6)
+        return check_lens_height_cm(value)
     except ValueError as exc:
         raise InputError(str(exc)) from exc
 
