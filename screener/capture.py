@@ -554,7 +554,9 @@ def camera_height(
             continue  # higher on the body must be higher in the image
         out["height"].append(-intercept / slope)
         for key, part in (("knee", "knee"), ("hip", "hip"), ("sh", "shoulder")):
-            out[key].append(float(np.nanmean(above[[INDEX[f"{s}_{part}"] for s in SIDES]])))
+            pair = above[[INDEX[f"{s}_{part}"] for s in SIDES]]
+            if np.isfinite(pair).any():  # a frame that lost both knees says nothing of them
+                out[key].append(float(np.mean(pair[np.isfinite(pair)])))
     return {k: float(np.median(v)) if v else float("nan") for k, v in out.items()}
 
 

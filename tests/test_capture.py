@@ -10,6 +10,7 @@ frames are rotated by 3°.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -149,6 +150,22 @@ def test_the_lens_height_is_placed_against_the_knee_and_hip() -> None:
     assert low.camera_height_landmark == "below the knee"
     assert mid.camera_height_landmark == "knee to hip"
     assert high.camera_height_landmark in ("hip to shoulder", "above the shoulder")
+
+
+def test_frames_that_lost_both_knees_leave_the_knee_height_to_the_others() -> None:
+    """A frame without either knee's world landmark gives no knee height, without a
+    NumPy warning, and does not turn the median into NaN."""
+    pose = camera_sequence(standing, height_m=0.7)
+    knees = [INDEX["left_knee"], INDEX["right_knee"]]
+    pose.world_xyz_m[::3, knees] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        est = estimate_camera(pose, "walk")
+    assert np.isfinite(est.knee_height_m)
+    assert est.knee_height_m == pytest.approx(
+        estimate_camera(camera_sequence(standing, height_m=0.7), "walk").knee_height_m, abs=0.01
+    )
+    assert est.camera_height_landmark == "knee to hip"
 
 
 def approaching(t: float) -> dict[str, np.ndarray]:
