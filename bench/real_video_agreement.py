@@ -73,6 +73,7 @@ from screener.landmarks import INDEX, LANDMARK_NAMES, SIDES
 from screener.metrics import event_row
 from screener.pipeline import analyze_pose
 from screener.pose import estimate_pose
+from screener.result import to_jsonable
 
 REPO_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_FOLDER = REPO_DIR.parent / "shared" / "real_videos" / "pose2sim_multiperson"
@@ -156,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     print(format_report(result))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(_jsonable(result), indent=2), encoding="utf-8")
+        args.json.write_text(json.dumps(to_jsonable(result), indent=2), encoding="utf-8")
         print(f"\nwritten: {args.json}")
     if args.verify_frame_model is not None:
         write_verification(args.verify_frame_model, verify_frame_model(result))
@@ -947,18 +948,6 @@ def _camera_rows(
 
 def _fmt(fr: dict[str, float]) -> str:
     return f"{fr['rmse_deg']:5.1f} / {fr['bias_deg']:+5.1f} / {fr['r']:+.2f} ({fr['n']:3d})"
-
-
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not np.isfinite(obj):
-        return None
-    return obj
 
 
 if __name__ == "__main__":

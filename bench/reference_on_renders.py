@@ -50,6 +50,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from bench.multiview import Camera, reference_angles
+from screener.result import to_jsonable
 
 if TYPE_CHECKING:
     from screener.config import AnalysisConfig, SideChoice
@@ -1257,18 +1258,6 @@ def _strip_values(bodies: dict[str, BodyResult]) -> dict[str, BodyResult]:
     return out
 
 
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not np.isfinite(obj):
-        return None
-    return obj
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, required=True, help="output folder")
@@ -1313,9 +1302,9 @@ def main(argv: list[str] | None = None) -> int:
     markdown = format_markdown(result)
     print(markdown)
     series = {n: {c: e["metrics"] for c, e in b["cameras"].items()} for n, b in bodies.items()}
-    (args.out / "series.json").write_text(json.dumps(_jsonable(series)))
+    (args.out / "series.json").write_text(json.dumps(to_jsonable(series)))
     result["bodies"] = _strip_values(bodies)
-    (args.out / "results.json").write_text(json.dumps(_jsonable(result), indent=1))
+    (args.out / "results.json").write_text(json.dumps(to_jsonable(result), indent=1))
     (args.out / "results.md").write_text(markdown)
     print(f"written: {args.out / 'results.json'}, {args.out / 'results.md'}")
     return 0

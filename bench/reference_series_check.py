@@ -48,6 +48,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bench.real_video_agreement import agreement
+
 #: Angles a reference may give (columns of ``frames.csv``) and the metric each feeds.
 REFERENCE_COLUMNS = {
     "pelvic_obliquity_deg": "pelvic_obliquity_deg",
@@ -177,19 +179,6 @@ def best_offset_s(
             "check --offset-s (reference time = video time + offset)"
         )
     return best
-
-
-def agreement(measured: np.ndarray, reference: np.ndarray) -> dict[str, float]:
-    """RMSE, bias (measured - reference), Pearson r and n over pairs where both exist."""
-    ok = np.isfinite(measured) & np.isfinite(reference)
-    d = measured[ok] - reference[ok]
-    nan = float("nan")
-    return {
-        "n": int(ok.sum()),
-        "rmse_deg": float(np.sqrt(np.mean(d**2))) if d.size else nan,
-        "bias_deg": float(d.mean()) if d.size else nan,
-        "r": _correlation(measured, reference),
-    }
 
 
 def event_pairs(

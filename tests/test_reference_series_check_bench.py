@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from bench.real_video_agreement import agreement
 from bench.reference_series_check import (
     ReferenceError,
-    agreement,
     best_offset_s,
     check_recording,
     frame_pairs,
