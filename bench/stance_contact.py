@@ -3,6 +3,7 @@
 Usage::
 
     python -m bench.stance_contact [--task jog|walk] [--limits 0.3,0.5,0.8,1.2] FOLDER ...
+    python -m bench.stance_contact --task walk --breakdown FOLDER ...
 
 For every clip of the task (default: jog) in the folders whose truth carries the
 rendered foot's floor contact
@@ -21,6 +22,11 @@ on ``corpus/walks_roll_inside``, the opened hold-outs 8-14 and ``corpus/val`` ("
 timing on a real walk"). The default limits are not changed by it: an exploration, not
 a fit.
 
+``--breakdown`` screens the clips once with the default settings and prints where the
+timing misses: per view and per frame rate the share of found stance phases with start
+and end within 50 ms of the contact and the biases and SDs, and the percentiles of the
+start and end errors (session 19, docs/accuracy.md).
+
 Prints figures and asserts nothing.
 """
 
@@ -30,6 +36,9 @@ import argparse
 import logging
 import sys
 from pathlib import Path
+
+import numpy as np
+import pandas as pd
 
 from bench.accuracy import Tally, analyze_clip, compare_events, load_truth, report_floor_timing
 from screener.config import AnalysisConfig
@@ -62,14 +71,49 @@ def tally_stances(folders: list[Path], config: AnalysisConfig, task: str = "jog"
     return tally
 
 
+def floor_breakdown(tally: Tally) -> dict[str, pd.DataFrame]:
+    """Where the found stance phases miss the rendered contact: ``"view"`` and ``"fps"``
+    tables (phases, share with start and end within 50 ms, start and end bias and SD, s)
+    and ``"percentiles"`` of the start and end errors (s). The view and frame rate are
+    read from the clip's name (``walk_ante_30fps_...``)."""
+    log = pd.DataFrame(tally.floor_log, columns=["clip", "task", "edge", "start", "end"])
+    found = log[np.isfinite(log["start"]) & np.isfinite(log["end"])].copy()
+    found["view"] = np.where(found["clip"].str.contains("_ante_"), "anterior", "posterior")
+    found["fps"] = found["clip"].str.extract(r"_(\d+)fps")[0].astype(float)
+    found["both_50ms"] = (found["start"].abs() <= 0.05) & (found["end"].abs() <= 0.05)
+    stats = {
+        "phases": ("both_50ms", "size"),
+        "both_50ms": ("both_50ms", "mean"),
+        "start_bias_s": ("start", "mean"),
+        "start_sd_s": ("start", "std"),
+        "end_bias_s": ("end", "mean"),
+        "end_sd_s": ("end", "std"),
+    }
+    percentiles = found[["start", "end"]].quantile([0.05, 0.25, 0.5, 0.75, 0.95])
+    return {
+        "view": found.groupby("view").agg(**stats),
+        "fps": found.groupby("fps").agg(**stats),
+        "percentiles": percentiles,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     """Print the task's stance timing per speed limit."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("folders", nargs="+", type=Path)
     parser.add_argument("--task", choices=("jog", "walk"), default="jog")
     parser.add_argument("--limits", default="0.3,0.5,0.8,1.2")
+    parser.add_argument(
+        "--breakdown", action="store_true", help="default settings: where the timing misses"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
+    if args.breakdown:
+        tally = tally_stances(args.folders, AnalysisConfig(), args.task)
+        report_floor_timing(tally)
+        for name, table in floor_breakdown(tally).items():
+            sys.stdout.write(f"\n{name}:\n{table.to_string(float_format=lambda v: f'{v:.3f}')}\n")
+        return 0
     for limit in (float(x) for x in args.limits.split(",")):
         tally = tally_stances(args.folders, config_with_stance_limit(limit, args.task), args.task)
         sys.stdout.write(
