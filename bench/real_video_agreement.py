@@ -511,7 +511,7 @@ def run(
     nose_ahead = np.sum((points[:, INDEX["nose"]] - mid_hip) * forward, axis=1)
     labels_mirrored = bool(np.nanmedian(nose_ahead) < 0)
     if labels_mirrored:
-        points = points[:, [INDEX[_other(n)] for n in LANDMARK_NAMES]]
+        points = points[:, [INDEX[other_side_name(n)] for n in LANDMARK_NAMES]]
         option = np.where(members, 1 - option, 0)
         left = -left
     joints = {n: points[:, INDEX[n]] for n in JOINTS}
@@ -532,7 +532,7 @@ def run(
     tracked_cams = [c for c in range(len(cameras)) if members[c].sum() >= MIN_SYNC_FRAMES]
     for a, b in itertools.combinations(tracked_cams, 2):
         both = members[a] & members[b]
-        pair_ref = _reference_from(
+        pair_ref = reference_from_cameras(
             poses, cameras, members & both, option, [a, b], fps, cutoff_hz, labels_mirrored
         )
         name = f"{cameras[a].name}+{cameras[b].name}"
@@ -545,7 +545,7 @@ def run(
         if len(others) < 2:
             continue
         seen = (members[others].sum(axis=0) >= 2) & members[c]
-        ref_c = _reference_from(
+        ref_c = reference_from_cameras(
             poses, cameras, members & seen, option, others, fps, cutoff_hz, labels_mirrored
         )
         leave_out[c] = (ref_c, seen)
@@ -659,7 +659,7 @@ def run(
     }
 
 
-def _reference_from(
+def reference_from_cameras(
     poses: list[PoseSequence],
     cameras: list[Camera],
     members: np.ndarray,
@@ -675,7 +675,7 @@ def _reference_from(
     tri = triangulate_person(poses, cameras, subset, option, np.inf)
     points, _ = smooth_paths(tri["points"], fps, cutoff_hz)
     if labels_mirrored:
-        points = points[:, [INDEX[_other(n)] for n in LANDMARK_NAMES]]
+        points = points[:, [INDEX[other_side_name(n)] for n in LANDMARK_NAMES]]
     return reference_angles({n: points[:, INDEX[n]] for n in JOINTS}, LAB_UP)
 
 
@@ -776,7 +776,8 @@ def rotate_image(pose: PoseSequence, tilt_deg: float) -> PoseSequence:
     return pose.with_arrays(image_xy_px=xy)
 
 
-def _other(name: str) -> str:
+def other_side_name(name: str) -> str:
+    """The landmark of the other side (``left_hip`` -> ``right_hip``); a midline one as is."""
     if name.startswith("left_"):
         return "right_" + name.removeprefix("left_")
     if name.startswith("right_"):

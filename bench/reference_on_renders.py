@@ -880,9 +880,9 @@ def triangulated_references(
     """
     from bench.multiview import body_axes
     from bench.real_video_agreement import (
-        _other,
-        _reference_from,
         associate,
+        other_side_name,
+        reference_from_cameras,
         smooth_paths,
         triangulate_person,
     )
@@ -896,14 +896,14 @@ def triangulated_references(
     nose_ahead = np.sum((points[:, INDEX["nose"]] - mid_hip) * forward, axis=1)
     mirrored = bool(np.nanmedian(nose_ahead) < 0)
     if mirrored:
-        points = points[:, [INDEX[_other(n)] for n in LANDMARK_NAMES]]
+        points = points[:, [INDEX[other_side_name(n)] for n in LANDMARK_NAMES]]
         option = np.where(members, 1 - option, 0)
     everything = reference_angles({n: points[:, INDEX[n]] for n in JOINTS}, UP)
     loo: dict[int, pd.DataFrame] = {}
     for c in range(len(cameras)):
         others = [k for k in range(len(cameras)) if k != c]
         seen = (members[others].sum(axis=0) >= 2) & members[c]
-        loo[c] = _reference_from(
+        loo[c] = reference_from_cameras(
             poses, cameras, members & seen, option, others, fps, cutoff_hz, mirrored
         )
         loo[c].loc[~seen] = np.nan
