@@ -217,6 +217,7 @@ def test_revoked_or_invalid_token_is_refused(alice: Clinician, world: World) -> 
 
 def test_signed_out_session_is_dead(alice: Clinician, world: World) -> None:
     cookie = alice.client.cookies.get(auth.SESSION_COOKIE)
+    assert cookie is not None
     assert alice.post("/logout").status_code == 303
     alice.client.cookies.set(auth.SESSION_COOKIE, cookie)  # replay the old cookie
     response = alice.client.get("/patients", follow_redirects=False)
