@@ -48,6 +48,10 @@ FRAME_METRICS = {
     "knee_flexion_deg": ["left_knee_flexion_deg", "right_knee_flexion_deg"],
     "trunk_lean_deg": ["trunk_lean_deg"],
 }
+#: Where a clip's conditions (:func:`clip_conditions`, the events table's columns) hold
+#: each envelope range that is not named alike: the envelope's yaw is judged on the lens'
+#: azimuth around the subject.
+ENVELOPE_CONDITION_COLUMNS = {"yaw_deg": "azimuth_deg"}
 #: The repetition edge rule of the screener's event settings, applied to the truth.
 REP_EDGE = EventConfig().rep_edge_fraction
 #: Event values scored against the truth read with the screener's event rule; trunk lean
@@ -660,10 +664,8 @@ def inside_envelope(truth_json: dict) -> bool:
     from screener_synth.sets import ENVELOPE_RANGES
 
     cond = clip_conditions(truth_json)
-    # the envelope's yaw is judged on the lens' azimuth around the subject
-    column = {"yaw_deg": "azimuth_deg"}
     return all(
-        lo - 1e-9 <= cond[column.get(key, key)] <= hi + 1e-9
+        lo - 1e-9 <= cond[ENVELOPE_CONDITION_COLUMNS.get(key, key)] <= hi + 1e-9
         for key, (lo, hi) in ENVELOPE_RANGES.items()
     )
 

@@ -30,10 +30,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from bench.accuracy import ENVELOPE_CONDITION_COLUMNS
+
 #: The metrics scored (the frontal angles with accuracy targets).
 METRICS = ("knee_fppa_deg", "pelvic_drop_deg", "hip_adduction_deg")
-#: Columns of the events table that hold each envelope condition.
-CONDITION_COLUMNS = {"yaw_deg": "azimuth_deg"}
 
 
 def inside_events(events: pd.DataFrame, ranges: dict[str, tuple[float, float]]) -> pd.DataFrame:
@@ -41,7 +41,7 @@ def inside_events(events: pd.DataFrame, ranges: dict[str, tuple[float, float]]) 
     ``set`` column: the folder without its ``_inside`` / ``_outside`` suffix."""
     keep = np.isfinite(events["measured"]) & np.isfinite(events["truth"])
     for key, (lo, hi) in ranges.items():
-        values = events[CONDITION_COLUMNS.get(key, key)]
+        values = events[ENVELOPE_CONDITION_COLUMNS.get(key, key)]
         keep &= (values >= lo - 1e-9) & (values <= hi + 1e-9)
     out = events[keep].copy()
     out["set"] = out["folder"].str.replace(r"_(inside|outside)$", "", regex=True)

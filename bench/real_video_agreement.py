@@ -506,14 +506,9 @@ def run(
     height = nanmedian((points[:, INDEX["nose"]] - points[:, INDEX["left_ankle"]]) @ LAB_UP, axis=0)
     if not float(height) > 1.0:
         raise ValueError(f"{folder}: the triangulated body is not upright along z ({height:.2f} m)")
-    # anatomical labels: the nose is in front of the frontal plane
-    left, forward = body_axes(points[:, INDEX["left_hip"]], points[:, INDEX["right_hip"]], LAB_UP)
-    nose_ahead = np.sum((points[:, INDEX["nose"]] - mid_hip) * forward, axis=1)
-    labels_mirrored = bool(np.nanmedian(nose_ahead) < 0)
-    if labels_mirrored:
-        points = points[:, [INDEX[other_side_name(n)] for n in LANDMARK_NAMES]]
-        option = np.where(members, 1 - option, 0)
-        left = -left
+    points, option, left, labels_mirrored = anatomical_labels(
+        points, option, members, mid_hip, LAB_UP
+    )
     joints = {n: points[:, INDEX[n]] for n in JOINTS}
     reference = reference_angles(joints, LAB_UP)
     floor = float(
@@ -774,6 +769,23 @@ def rotate_image(pose: PoseSequence, tilt_deg: float) -> PoseSequence:
     rot = np.array([[np.cos(a), np.sin(a)], [-np.sin(a), np.cos(a)]])
     xy = (pose.image_xy_px - centre) @ rot.T + centre
     return pose.with_arrays(image_xy_px=xy)
+
+
+def anatomical_labels(
+    points: np.ndarray, option: np.ndarray, members: np.ndarray, mid_hip: np.ndarray, up: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    """Triangulated landmarks labelled anatomically: the nose must be in front of the
+    frontal plane (through ``mid_hip``, ``(frames, 3)``), else every left and right label
+    is exchanged, and so is each member camera's label ``option``. Returns the points,
+    the options, the body's left axis per frame and whether the labels were exchanged."""
+    left, forward = body_axes(points[:, INDEX["left_hip"]], points[:, INDEX["right_hip"]], up)
+    nose_ahead = np.sum((points[:, INDEX["nose"]] - mid_hip) * forward, axis=1)
+    mirrored = bool(np.nanmedian(nose_ahead) < 0)
+    if mirrored:
+        points = points[:, [INDEX[other_side_name(n)] for n in LANDMARK_NAMES]]
+        option = np.where(members, 1 - option, 0)
+        left = -left
+    return points, option, left, mirrored
 
 
 def other_side_name(name: str) -> str:

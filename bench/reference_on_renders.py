@@ -525,17 +525,15 @@ def pinhole_to_camera(name: str, pinhole: PinholeCamera) -> Camera:
 def agreement(a: FloatArray, b: FloatArray) -> Agreement:
     """RMSE, bias (``a - b``), SD of ``a - b`` (the RMSE once the bias is removed) and n
     over the pairs where both are finite."""
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    ok = np.isfinite(a) & np.isfinite(b)
-    if not ok.any():
-        nan = float("nan")
-        return {"n": 0, "rmse_deg": nan, "bias_deg": nan, "sd_deg": nan}
-    d = a[ok] - b[ok]
+    from bench.real_video_agreement import agreement as paired
+
+    fig = paired(np.asarray(a, dtype=float), np.asarray(b, dtype=float))
+    rmse, bias = fig["rmse_deg"], fig["bias_deg"]
     return {
-        "n": int(ok.sum()),
-        "rmse_deg": float(np.sqrt(np.mean(d**2))),
-        "bias_deg": float(np.mean(d)),
-        "sd_deg": float(np.std(d)),
+        "n": int(fig["n"]),
+        "rmse_deg": rmse,
+        "bias_deg": bias,
+        "sd_deg": float(np.sqrt(max(rmse**2 - bias**2, 0.0))) if fig["n"] else float("nan"),
     }
 
 
@@ -728,7 +726,7 @@ def render_lab(spec: ClipSpec, folder: Path) -> None:
         "n_frames": int(motion.n_frames),
         "cameras": cameras,
     }
-    (folder / "cameras.json").write_text(json.dumps(meta, indent=1, default=_json_default))
+    (folder / "cameras.json").write_text(json.dumps(to_jsonable(meta), indent=1))
 
 
 def _lab_pinhole(
@@ -782,14 +780,6 @@ def _render_video(
         )
     finally:
         renderer.close()
-
-
-def _json_default(o: object) -> object:
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    raise TypeError(type(o))
 
 
 # --------------------------------------------------------------------------- analysis
@@ -878,26 +868,20 @@ def triangulated_references(
         smoothed all-camera 3D landmarks); ``error_px`` and ``used`` of the
         triangulation; ``labels_mirrored``.
     """
-    from bench.multiview import body_axes
     from bench.real_video_agreement import (
+        anatomical_labels,
         associate,
-        other_side_name,
         reference_from_cameras,
         smooth_paths,
         triangulate_person,
     )
-    from screener.landmarks import INDEX, LANDMARK_NAMES
+    from screener.landmarks import INDEX
 
     members, option, _ = associate(poses, cameras, 2 * max_error_px)
     tri = triangulate_person(poses, cameras, members, option, max_error_px)
     points, _ = smooth_paths(tri["points"], fps, cutoff_hz)
     mid_hip = 0.5 * (points[:, INDEX["left_hip"]] + points[:, INDEX["right_hip"]])
-    _, forward = body_axes(points[:, INDEX["left_hip"]], points[:, INDEX["right_hip"]], UP)
-    nose_ahead = np.sum((points[:, INDEX["nose"]] - mid_hip) * forward, axis=1)
-    mirrored = bool(np.nanmedian(nose_ahead) < 0)
-    if mirrored:
-        points = points[:, [INDEX[other_side_name(n)] for n in LANDMARK_NAMES]]
-        option = np.where(members, 1 - option, 0)
+    points, option, _, mirrored = anatomical_labels(points, option, members, mid_hip, UP)
     everything = reference_angles({n: points[:, INDEX[n]] for n in JOINTS}, UP)
     loo: dict[int, pd.DataFrame] = {}
     for c in range(len(cameras)):

@@ -48,15 +48,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bench.real_video_agreement import agreement
+from bench.real_video_agreement import FRAME_METRICS, agreement
 
-#: Angles a reference may give (columns of ``frames.csv``) and the metric each feeds.
+#: Angles a reference may give (columns of ``frames.csv``) and the metric each feeds: the
+#: frontal angles of :data:`bench.real_video_agreement.FRAME_METRICS`.
 REFERENCE_COLUMNS = {
-    "pelvic_obliquity_deg": "pelvic_obliquity_deg",
-    "left_hip_adduction_deg": "hip_adduction_deg",
-    "right_hip_adduction_deg": "hip_adduction_deg",
-    "left_knee_fppa_deg": "knee_fppa_deg",
-    "right_knee_fppa_deg": "knee_fppa_deg",
+    column: metric
+    for metric in ("pelvic_obliquity_deg", "hip_adduction_deg", "knee_fppa_deg")
+    for column in FRAME_METRICS[metric]
 }
 #: Event metrics read from each frame metric (``events.csv`` columns).
 EVENT_METRIC = {

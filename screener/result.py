@@ -145,11 +145,14 @@ class AnalysisResult:
 
 
 def to_jsonable(obj: Any) -> Any:
-    """Convert numpy scalars, paths and non-finite floats to plain JSON values (NaN → null)."""
+    """Convert numpy scalars and arrays, paths and non-finite floats to plain JSON values
+    (NaN → null)."""
     if isinstance(obj, dict):
         return {str(k): to_jsonable(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
         return [to_jsonable(v) for v in obj]
+    if getattr(obj, "ndim", 0) > 0 and hasattr(obj, "tolist"):  # an array (no numpy import)
+        return to_jsonable(obj.tolist())
     if isinstance(obj, Path):
         return str(obj)
     if hasattr(obj, "item") and callable(obj.item):
