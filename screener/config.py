@@ -296,6 +296,17 @@ class EventConfig(_Frozen):
         description="... at a dominant frequency below this (repetitions take 1-4 s; "
         "jogging in place bounces at the step rate, 2.3-3.3 Hz).",
     )
+    shallow_squat_rhythm_max_hz: float = Field(
+        0.9,
+        gt=0,
+        description="Task detection, feet and pelvis nearly still (as for "
+        "standing_foot_range_max_leg) but one foot held up and the pelvis moving by at "
+        "least half squat_pelvis_range_min_leg: a shallow single-leg squat only at a "
+        "dominant frequency below this (repetitions of 1.1 s or longer). Measured: such "
+        "rendered squats 0.42-0.72 Hz (60 of 74 clips of the opened corpora had been "
+        "refused as standing still); the person standing on both feet, shifting her "
+        "weight, in the Pose2Sim lab clips 1.05-1.35 Hz.",
+    )
     standing_foot_range_max_leg: float = Field(
         0.12,
         gt=0,

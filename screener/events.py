@@ -489,7 +489,14 @@ def detect_task(pose: PoseSequence, config: EventConfig | None = None) -> TaskEs
       (``standing_foot_range_max_leg``) and the pelvis nearly motionless. A person
       standing on both feet is never a single-leg squat: a squat must also lower the
       pelvis (the first rule asks for the squatting rhythm's pelvis range too), since a
-      staggered stance seen from above also shows one foot higher than the other.
+      staggered stance seen from above also shows one foot higher than the other;
+    - except, with the feet that still: one foot held up (as for the first rule) and the
+      pelvis moving by at least half ``squat_pelvis_range_min_leg`` at a squat's rhythm
+      (below ``shallow_squat_rhythm_max_hz``) is a shallow single-leg squat, confidence
+      0.3. A person shifting her weight on both feet moves the pelvis as much, and a
+      staggered stance filmed from above shows a foot held up, but sways faster than
+      repetitions go (the Pose2Sim lab clips: 1.05-1.35 Hz; rendered squats 0.42-0.72
+      Hz).
     """
     config = config or EventConfig()
     reasons = []
@@ -502,10 +509,31 @@ def detect_task(pose: PoseSequence, config: EventConfig | None = None) -> TaskEs
             float(np.nanpercentile(y, 95) - np.nanpercentile(y, 5)) / typical
             for y in (foot_point_px(pose, s)[:, 1] for s in SIDES)
         ]
+    _, lift = detect_sls_side(pose)
+    with np.errstate(all="ignore"):
+        diff = (foot_point_px(pose, "left")[:, 1] - foot_point_px(pose, "right")[:, 1]) / scale
+    diff = diff[np.isfinite(diff)]
+    up = config.sls_foot_up_leg
+    same_foot_up = float(max(np.mean(diff > up), np.mean(diff < -up))) if diff.size else 0.0
+    held_up = (
+        same_foot_up >= config.sls_same_foot_up_fraction and lift >= config.sls_foot_lift_min_leg
+    )
+    reasons.append(f"one foot higher in {same_foot_up:.0%} of frames (median lift {lift:.2f} leg)")
     if (
         max(foot_ranges) < config.standing_foot_range_max_leg
         and pelvis_range < config.squat_pelvis_range_min_leg
     ):
+        rhythm_hz = dominant_frequency_hz(hip_y, pose.time_s)
+        if (
+            held_up
+            and pelvis_range >= SHALLOW_SQUAT_RANGE_FRACTION * config.squat_pelvis_range_min_leg
+            and rhythm_hz < config.shallow_squat_rhythm_max_hz
+        ):
+            reasons.append(
+                f"pelvis moves {pelvis_range:.2f} leg up and down at {rhythm_hz:.1f} Hz: "
+                "a shallow squat rhythm with one foot held up"
+            )
+            return TaskEstimate("sls", SHALLOW_SQUAT_CONFIDENCE, tuple(reasons))
         return TaskEstimate(
             "jog",
             0.0,
@@ -514,13 +542,6 @@ def detect_task(pose: PoseSequence, config: EventConfig | None = None) -> TaskEs
                 f"the pelvis {pelvis_range:.2f} leg length",
             ),
         )
-    _, lift = detect_sls_side(pose)
-    with np.errstate(all="ignore"):
-        diff = (foot_point_px(pose, "left")[:, 1] - foot_point_px(pose, "right")[:, 1]) / scale
-    diff = diff[np.isfinite(diff)]
-    up = config.sls_foot_up_leg
-    same_foot_up = float(max(np.mean(diff > up), np.mean(diff < -up))) if diff.size else 0.0
-    reasons.append(f"one foot higher in {same_foot_up:.0%} of frames (median lift {lift:.2f} leg)")
     if (
         lift >= config.sls_foot_lift_min_leg
         and same_foot_up >= config.sls_same_foot_up_fraction
@@ -546,9 +567,6 @@ def detect_task(pose: PoseSequence, config: EventConfig | None = None) -> TaskEs
     reasons.append(f"body size changes by {np.expm1(growth):+.0%}, pelvis travels {travel:.2f} leg")
     # walking alternates the feet: one foot held up throughout is never a walk, whatever
     # the body's size does (a squatting leg shortens in the image as its knee bends)
-    held_up = (
-        same_foot_up >= config.sls_same_foot_up_fraction and lift >= config.sls_foot_lift_min_leg
-    )
     if not held_up and (
         abs(growth) > config.walk_size_change_min or travel > config.walk_travel_min_leg
     ):

@@ -166,6 +166,29 @@ def test_a_shallow_squat_is_not_read_as_a_jog():
     assert any("shallow squat" in reason for reason in estimate.reasons)
 
 
+def test_a_shallow_squat_with_still_feet_is_not_read_as_standing_still():
+    """One foot held up, the pelvis going down and up by about 0.1 leg length at 0.4 Hz:
+    the feet move less than standing_foot_range_max_leg and the pelvis less than
+    squat_pelvis_range_min_leg, as for a person standing still, but this is a shallow
+    single-leg squat (such clips were refused as standing still: 60 of the opened
+    corpora's squats, two of the thirty-second hold-out's)."""
+    figure, _ = single_leg_squat("left", n_reps=3, rep_s=2.0, depth_m=0.08)
+    estimate = detect_task(make_sequence(figure, fps=30, duration_s=8))
+    assert estimate.task == "sls"
+    assert estimate.confidence == pytest.approx(0.3)
+    assert any("one foot held up" in reason for reason in estimate.reasons)
+
+
+def test_a_foot_held_up_and_a_pelvis_bobbing_faster_than_squats_is_not_guessed():
+    """The same pelvis motion at 1.3 Hz, faster than repetitions go (a person shifting
+    weight in the Pose2Sim lab swayed at 1.05-1.35 Hz, a foot looking held up from the
+    cameras above): still read as standing still, not guessed."""
+    figure, _ = single_leg_squat("left", n_reps=10, rep_s=0.6, pause_s=0.15, depth_m=0.08)
+    estimate = detect_task(make_sequence(figure, fps=30, duration_s=8))
+    assert estimate.confidence == 0.0
+    assert "stand still" in estimate.reasons[0]
+
+
 def test_slow_motion_on_both_feet_is_not_guessed():
     """Standing on both feet, dipping slowly and tapping one foot now and then: too slow
     for a jog, no foot held up for a squat: confidence 0 (the user is asked for --task)."""
