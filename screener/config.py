@@ -407,6 +407,14 @@ class ChecksConfig(_Frozen):
         description="Below this confidence an automatic task is not guessed: the user is "
         "asked for --task.",
     )
+    sure_task_confidence: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="An automatic task guessed with a confidence from min_task_confidence "
+        "up to below this is analysed, with a warning that names the evidence and how to "
+        "give --task (shallow single-leg squats are read at 0.3).",
+    )
     sls_side_lift_min_leg: float = Field(
         0.1,
         ge=0,

@@ -226,6 +226,7 @@ def analyze_pose(
 
     task_est = _choose_task(cleaning, task, config)
     require_confident_task(task_est, name, config.checks.min_task_confidence)
+    warnings.extend(weak_task_warnings(task_est, config.checks.sure_task_confidence))
     camera, capture = check_capture(
         cleaning.at(walk_hz).pose,
         task_est.task,
@@ -1069,6 +1070,21 @@ def require_confident_task(estimate: TaskEstimate, name: str, minimum: float) ->
         + ", ".join(f"--task {t}" for t in task_names()[:-1])
         + f" or --task {task_names()[-1]}.",
     )
+
+
+def weak_task_warnings(estimate: TaskEstimate, sure: float) -> list[str]:
+    """A warning when the task was guessed from weak evidence (confidence below ``sure``),
+    naming the evidence and how to give the task; none for a task given or read surely.
+    """
+    if estimate.reasons == ("given",) or estimate.confidence >= sure:
+        return []
+    label = get_task(estimate.task).label.lower()
+    others = [t for t in task_names() if t != estimate.task]
+    return [
+        f"the task was read as {label} on weak evidence (confidence "
+        f"{estimate.confidence:.2f}: {'; '.join(estimate.reasons)}); if the clip shows "
+        f"another task, analyse it again with " + " or ".join(f"--task {t}" for t in others)
+    ]
 
 
 def oriented_pose(

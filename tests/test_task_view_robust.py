@@ -211,3 +211,19 @@ def test_a_squat_whose_feet_are_at_one_height_asks_for_side() -> None:
     assert "--side left or --side right" in str(err.value) and "\n" not in str(err.value)
     given = screener.analyze_pose(pose, task="sls", side="right", view="anterior", config=config)
     assert given.summary["stance_side"] == "right"
+
+
+def test_a_task_guessed_on_weak_evidence_is_analysed_with_a_warning_naming_it() -> None:
+    """A shallow single-leg squat is read at confidence 0.3: analysed, and the warnings
+    say the task was a weak guess, why, and how to give another; given, no such line."""
+    figure, _ = single_leg_squat("left", n_reps=3, rep_s=2.0, depth_m=0.08)
+    pose = make_sequence(figure, fps=30.0, duration_s=8.0)
+    config = AnalysisConfig(cache_dir=None, corrections_path=None)
+    guessed = screener.analyze_pose(pose, view="anterior", config=config)
+    assert guessed.summary["task"] == "sls"
+    weak = [w for w in guessed.summary["quality"]["warnings"] if "weak evidence" in w]
+    assert len(weak) == 1
+    assert "confidence 0.30" in weak[0] and "one foot held up" in weak[0]
+    assert weak[0].endswith("--task walk or --task jog")
+    given = screener.analyze_pose(pose, task="sls", view="anterior", config=config)
+    assert not any("weak evidence" in w for w in given.summary["quality"]["warnings"])
