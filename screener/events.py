@@ -449,6 +449,71 @@ SHALLOW_SQUAT_RANGE_FRACTION = 0.5
 SHALLOW_SQUAT_CONFIDENCE = 0.3
 
 
+@dataclass(frozen=True)
+class StillnessEvidence:
+    """What :func:`detect_task` reads first: how much the feet and the pelvis move and
+    whether one foot is held up (heights in leg lengths, 5th to 95th percentile)."""
+
+    scale_px: FloatArray  #: per-frame leg length in the image (:func:`leg_length_px`)
+    foot_range_leg: float  #: the larger of the two feet's vertical ranges
+    pelvis_range_leg: float  #: the hips' midpoint's vertical range
+    lift_leg: float  #: median height of the lifted foot above the other
+    same_foot_up: float  #: share of frames with the same foot up
+    held_up: bool  #: one foot held up throughout (a single-leg task)
+    rhythm_hz: float  #: dominant frequency of the pelvis' height
+    still: bool  #: feet and pelvis within the standing limits
+
+
+def read_stillness(pose: PoseSequence, config: EventConfig | None = None) -> StillnessEvidence:
+    """Read the feet's and the pelvis' motion and the held-up foot of a cleaned clip.
+
+    Parameters
+    ----------
+    pose
+        Cleaned landmarks of a frontal view.
+    config
+        Event settings (the task detection thresholds); the defaults if None.
+
+    Returns
+    -------
+    StillnessEvidence
+
+    Notes
+    -----
+    ``still``: both feet move less than ``standing_foot_range_max_leg`` and the pelvis
+    less than ``squat_pelvis_range_min_leg``; ``held_up``: the same foot is higher by
+    ``sls_foot_up_leg`` in ``sls_same_foot_up_fraction`` of the frames and by
+    ``sls_foot_lift_min_leg`` at the median (:func:`detect_sls_side`).
+    """
+    config = config or EventConfig()
+    scale = leg_length_px(pose)
+    typical = float(np.nanmedian(scale)) if np.isfinite(scale).any() else float("nan")
+    with np.errstate(all="ignore"):
+        hip_y = 0.5 * (pose.xy("left_hip")[:, 1] + pose.xy("right_hip")[:, 1]) / typical
+        pelvis_range = float(np.nanpercentile(hip_y, 95) - np.nanpercentile(hip_y, 5))
+        foot_range = max(
+            float(np.nanpercentile(y, 95) - np.nanpercentile(y, 5)) / typical
+            for y in (foot_point_px(pose, s)[:, 1] for s in SIDES)
+        )
+        diff = (foot_point_px(pose, "left")[:, 1] - foot_point_px(pose, "right")[:, 1]) / scale
+    _, lift = detect_sls_side(pose)
+    diff = diff[np.isfinite(diff)]
+    up = config.sls_foot_up_leg
+    same_foot_up = float(max(np.mean(diff > up), np.mean(diff < -up))) if diff.size else 0.0
+    return StillnessEvidence(
+        scale_px=scale,
+        foot_range_leg=foot_range,
+        pelvis_range_leg=pelvis_range,
+        lift_leg=lift,
+        same_foot_up=same_foot_up,
+        held_up=same_foot_up >= config.sls_same_foot_up_fraction
+        and lift >= config.sls_foot_lift_min_leg,
+        rhythm_hz=dominant_frequency_hz(hip_y, pose.time_s),
+        still=foot_range < config.standing_foot_range_max_leg
+        and pelvis_range < config.squat_pelvis_range_min_leg,
+    )
+
+
 def detect_task(pose: PoseSequence, config: EventConfig | None = None) -> TaskEstimate:
     """Tell a walk toward the camera, a single-leg squat and jogging in place apart.
 
@@ -499,38 +564,21 @@ def detect_task(pose: PoseSequence, config: EventConfig | None = None) -> TaskEs
       Hz).
     """
     config = config or EventConfig()
-    reasons = []
-    scale = leg_length_px(pose)
-    typical = float(np.nanmedian(scale)) if np.isfinite(scale).any() else float("nan")
-    with np.errstate(all="ignore"):
-        hip_y = 0.5 * (pose.xy("left_hip")[:, 1] + pose.xy("right_hip")[:, 1]) / typical
-        pelvis_range = float(np.nanpercentile(hip_y, 95) - np.nanpercentile(hip_y, 5))
-        foot_ranges = [
-            float(np.nanpercentile(y, 95) - np.nanpercentile(y, 5)) / typical
-            for y in (foot_point_px(pose, s)[:, 1] for s in SIDES)
-        ]
-    _, lift = detect_sls_side(pose)
-    with np.errstate(all="ignore"):
-        diff = (foot_point_px(pose, "left")[:, 1] - foot_point_px(pose, "right")[:, 1]) / scale
-    diff = diff[np.isfinite(diff)]
-    up = config.sls_foot_up_leg
-    same_foot_up = float(max(np.mean(diff > up), np.mean(diff < -up))) if diff.size else 0.0
-    held_up = (
-        same_foot_up >= config.sls_same_foot_up_fraction and lift >= config.sls_foot_lift_min_leg
-    )
-    reasons.append(f"one foot higher in {same_foot_up:.0%} of frames (median lift {lift:.2f} leg)")
-    if (
-        max(foot_ranges) < config.standing_foot_range_max_leg
-        and pelvis_range < config.squat_pelvis_range_min_leg
-    ):
-        rhythm_hz = dominant_frequency_hz(hip_y, pose.time_s)
+    still = read_stillness(pose, config)
+    scale, held_up = still.scale_px, still.held_up
+    pelvis_range = still.pelvis_range_leg
+    reasons = [
+        f"one foot higher in {still.same_foot_up:.0%} of frames "
+        f"(median lift {still.lift_leg:.2f} leg)"
+    ]
+    if still.still:
         if (
             held_up
             and pelvis_range >= SHALLOW_SQUAT_RANGE_FRACTION * config.squat_pelvis_range_min_leg
-            and rhythm_hz < config.shallow_squat_rhythm_max_hz
+            and still.rhythm_hz < config.shallow_squat_rhythm_max_hz
         ):
             reasons.append(
-                f"pelvis moves {pelvis_range:.2f} leg up and down at {rhythm_hz:.1f} Hz: "
+                f"pelvis moves {pelvis_range:.2f} leg up and down at {still.rhythm_hz:.1f} Hz: "
                 "a shallow squat rhythm with one foot held up"
             )
             return TaskEstimate("sls", SHALLOW_SQUAT_CONFIDENCE, tuple(reasons))
@@ -538,17 +586,13 @@ def detect_task(pose: PoseSequence, config: EventConfig | None = None) -> TaskEs
             "jog",
             0.0,
             (
-                f"the subject seems to stand still: feet move {max(foot_ranges):.2f} and "
+                f"the subject seems to stand still: feet move {still.foot_range_leg:.2f} and "
                 f"the pelvis {pelvis_range:.2f} leg length",
             ),
         )
-    if (
-        lift >= config.sls_foot_lift_min_leg
-        and same_foot_up >= config.sls_same_foot_up_fraction
-        and pelvis_range >= config.squat_pelvis_range_min_leg
-    ):
+    if held_up and pelvis_range >= config.squat_pelvis_range_min_leg:
         confidence = float(
-            np.clip((same_foot_up - config.sls_same_foot_up_fraction) / 0.15, 0.3, 1.0)
+            np.clip((still.same_foot_up - config.sls_same_foot_up_fraction) / 0.15, 0.3, 1.0)
         )
         return TaskEstimate("sls", confidence, tuple(reasons))
     mid_hip_all = 0.5 * (pose.xy("left_hip") + pose.xy("right_hip"))
@@ -586,7 +630,7 @@ def detect_task(pose: PoseSequence, config: EventConfig | None = None) -> TaskEs
     if moving and rhythm_hz < config.squat_rhythm_max_hz:
         # too slow for jogging in place, which bounces at the step rate (a pelvis that
         # barely moves has no rhythm to speak of: left to the jog below)
-        if lift >= config.sls_foot_lift_min_leg:
+        if still.lift_leg >= config.sls_foot_lift_min_leg:
             reasons.append("a shallow squat rhythm with one foot lifted")
             return TaskEstimate("sls", SHALLOW_SQUAT_CONFIDENCE, tuple(reasons))
         reasons.append(f"too slow for jogging in place (under {config.squat_rhythm_max_hz} Hz)")
