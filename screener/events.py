@@ -621,7 +621,7 @@ def detect_task(pose: PoseSequence, config: EventConfig | None = None) -> TaskEs
         confidence = float(np.clip(margin, 0.3, 1.0))
         return TaskEstimate("walk", confidence, tuple(reasons))
     height = 0.5 * (pose.xy("left_hip")[:, 1] + pose.xy("right_hip")[:, 1]) / np.median(s)
-    rhythm_hz = dominant_frequency_hz(height, pose.time_s)
+    rhythm_hz = still.rhythm_hz  # of the same series, scaled: the frequency is the same
     pelvis_range = float(np.nanpercentile(height, 95) - np.nanpercentile(height, 5))
     reasons.append(f"pelvis moves {pelvis_range:.2f} leg up and down at {rhythm_hz:.1f} Hz")
     if pelvis_range >= config.squat_pelvis_range_min_leg and rhythm_hz < config.squat_rhythm_max_hz:

@@ -1066,24 +1066,29 @@ def require_confident_task(estimate: TaskEstimate, name: str, minimum: float) ->
         f"could not tell which task this clip shows: {'; '.join(estimate.reasons)}",
         path=name,
         remedy="Record the task (walking toward the camera, single-leg squats or jogging "
-        "in place), or give it with "
-        + ", ".join(f"--task {t}" for t in task_names()[:-1])
-        + f" or --task {task_names()[-1]}.",
+        f"in place), or give it with {task_flags(task_names())}.",
     )
+
+
+def task_flags(names: tuple[str, ...] | list[str]) -> str:
+    """``--task a, --task b or --task c``: the options that give these tasks."""
+    flags = [f"--task {name}" for name in names]
+    return ", ".join(flags[:-1]) + f" or {flags[-1]}" if len(flags) > 1 else "".join(flags)
 
 
 def weak_task_warnings(estimate: TaskEstimate, sure: float) -> list[str]:
     """A warning when the task was guessed from weak evidence (confidence below ``sure``),
-    naming the evidence and how to give the task; none for a task given or read surely.
+    naming the evidence and how to give the task; none for a task read surely (a task
+    given has confidence 1).
     """
-    if estimate.reasons == ("given",) or estimate.confidence >= sure:
+    if estimate.confidence >= sure:
         return []
     label = get_task(estimate.task).label.lower()
     others = [t for t in task_names() if t != estimate.task]
     return [
         f"the task was read as {label} on weak evidence (confidence "
         f"{estimate.confidence:.2f}: {'; '.join(estimate.reasons)}); if the clip shows "
-        f"another task, analyse it again with " + " or ".join(f"--task {t}" for t in others)
+        f"another task, analyse it again with {task_flags(others)}"
     ]
 
 
