@@ -13,7 +13,7 @@ from typing import Any
 def _drawn_specs(args: argparse.Namespace) -> tuple[list[Any], str]:
     """The clips ``corpus`` and ``floor-contacts`` draw from their arguments, and the
     corpus sub-folder they go to."""
-    from screener_synth.sets import CORPUS_SEEDS, corpus_specs, with_lighting
+    from screener_synth.sets import CORPUS_SEEDS, corpus_specs, with_lighting, with_protocol
 
     rates = tuple(float(v) for v in args.fps.split(",")) if args.fps else ()
     specs = corpus_specs(args.split, args.n, args.seed, args.envelope, rates)
@@ -23,6 +23,11 @@ def _drawn_specs(args: argparse.Namespace) -> tuple[list[Any], str]:
         seed = CORPUS_SEEDS[args.split] if args.seed is None else args.seed
         specs = with_lighting(specs, lighting, seed)
         folder = f"{folder}_{lighting}"
+    protocol = getattr(args, "protocol", "corpus")
+    if protocol != "corpus":
+        seed = CORPUS_SEEDS[args.split] if args.seed is None else args.seed
+        specs = with_protocol(specs, protocol, seed)
+        folder = f"{folder}_{protocol}"
     return specs, folder
 
 
@@ -75,6 +80,14 @@ def main(argv: list[str] | None = None) -> int:
         help="the corpus' evenly lit room, or a dim room (gain noise) or a bright window "
         "behind the subject (screener_synth.sets.LIGHTING_RANGES); every other draw is "
         "unchanged",
+    )
+    corp.add_argument(
+        "--protocol",
+        choices=("corpus", "guide"),
+        default="corpus",
+        help="the corpus' squats, which start on one leg, or squats that open as the capture "
+        "guide asks (standing on both feet for 1.5-2.5 s, then the foot lifted); every "
+        "other draw is unchanged",
     )
     floor = sub.add_parser(
         "floor-contacts",

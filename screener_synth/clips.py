@@ -89,6 +89,9 @@ class ClipSpec:
     depth_deg: float = 62.0
     rep_s: float = 1.6
     arms: str = "out"
+    #: single-leg squat: seconds standing on both feet before the foot is lifted (the
+    #: capture guide's opening; 0: the clip starts on one leg)
+    stand_s: float = 0.0
     #: "camera": the truth's 2D columns through the render camera (samples, hold-out);
     #: "level_frontal": through a level camera straight in front of (behind) the subject
     #: at hip height, whatever the render camera's yaw, roll and height: what a screener
@@ -127,6 +130,7 @@ def build_motion(spec: ClipSpec) -> kin.Motion:
             rep_s=spec.rep_s,
             depth_deg=spec.depth_deg,
             arms=spec.arms,
+            stand_s=spec.stand_s,
         )
     if spec.task == "stand":
         return kin.standing(spec.fps, spec.duration_s)

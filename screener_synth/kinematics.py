@@ -162,6 +162,12 @@ def sin2_bump(t: FloatArray, t0: float, t1: float) -> FloatArray:
     return np.where((u >= 0) & (u <= 1), np.sin(np.pi * np.clip(u, 0, 1)) ** 2, 0.0)
 
 
+def smooth_step(t: FloatArray, t0: float, t1: float) -> FloatArray:
+    """0 before ``t0``, 1 after ``t1``, ``sin²`` in between (smooth)."""
+    u = np.clip((np.asarray(t) - t0) / (t1 - t0), 0.0, 1.0)
+    return np.asarray(np.sin(0.5 * np.pi * u) ** 2)
+
+
 def periodic_curve(knots: list[tuple[float, float]]) -> CubicSpline:
     """Periodic cubic spline through ``(phase, value)`` knots on ``[0, 1)``."""
     x = np.array([k[0] for k in knots] + [1.0])
@@ -203,6 +209,8 @@ def single_leg_squat(
     lead_s: float = 0.4,
     depth_deg: float = 62.0,
     arms: str = "out",
+    stand_s: float = 0.0,
+    lift_s: float = 0.6,
 ) -> Motion:
     """Single-leg squat on ``stance_side``: ``n_reps`` reps, the other leg lifted behind.
 
@@ -222,6 +230,11 @@ def single_leg_squat(
     arms
         ``"out"`` (arms forward and out for balance) or ``"hips"`` (hands on the hips, as
         the single-leg squat norms were measured).
+    stand_s, lift_s
+        The capture guide's opening (``screener/models/capture.toml``): ``stand_s``
+        seconds standing still on both feet, then the other foot lifted over ``lift_s``
+        seconds, before the ``lead_s`` on one leg. ``stand_s = 0`` (the corpora rendered
+        before session 21): the clip starts on one leg.
 
     Returns
     -------
@@ -229,25 +242,29 @@ def single_leg_squat(
         With one ``rep`` event per repetition (start of descent, deepest point, standing).
     """
     swing = "right" if stance_side == "left" else "left"
-    duration = 2 * lead_s + n_reps * rep_s + (n_reps - 1) * pause_s
+    opening = stand_s + lift_s if stand_s > 0 else 0.0
+    duration = opening + 2 * lead_s + n_reps * rep_s + (n_reps - 1) * pause_s
     t = frame_times(duration, fps)
     n = t.size
     angles = _zeros(n)
     depth = np.zeros(n)
     events = []
     for k in range(n_reps):
-        t0 = lead_s + k * (rep_s + pause_s)
+        t0 = opening + lead_s + k * (rep_s + pause_s)
         depth += sin2_bump(t, t0, t0 + rep_s)
         events.append(Event("rep", stance_side, t0, t0 + rep_s, t0 + rep_s / 2))
-    angles[f"{stance_side}_hip_flexion"] += 8.0 + 0.85 * depth_deg * depth
+    # 0 while both feet are down, rising smoothly to 1 as the other foot is lifted
+    lifted = np.ones(n) if stand_s <= 0 else smooth_step(t, stand_s, stand_s + lift_s)
+    angles[f"{stance_side}_hip_flexion"] += 8.0 * lifted + 0.85 * depth_deg * depth
     angles[f"{stance_side}_knee_flexion"] += depth_deg * depth
     angles["pelvis_tilt"] += 12.0 * depth
-    angles["trunk_flexion"] += 4.0 + 22.0 * depth
+    angles["trunk_flexion"] += 4.0 * lifted + 22.0 * depth
     angles[f"{stance_side}_foot_plant"][:] = 1.0
+    angles[f"{swing}_foot_plant"] += 1.0 - lifted
     # lifted leg: thigh slightly forward, shank behind, foot pointed
-    angles[f"{swing}_hip_flexion"] += 20.0 + 22.0 * depth
-    angles[f"{swing}_knee_flexion"] += 75.0 + 25.0 * depth
-    angles[f"{swing}_ankle_plantar"] += 25.0
+    angles[f"{swing}_hip_flexion"] += 20.0 * lifted + 22.0 * depth
+    angles[f"{swing}_knee_flexion"] += 75.0 * lifted + 25.0 * depth
+    angles[f"{swing}_ankle_plantar"] += 25.0 * lifted
     for s in SIDES:
         if arms == "hips":  # hands on the hips: elbows out and bent
             angles[f"{s}_shoulder_abduction"] += 30.0
@@ -259,6 +276,7 @@ def single_leg_squat(
             angles[f"{s}_elbow_flexion"] += 10.0
     _plant_faults(angles, stance_side, depth, faults)
     in_stance = {s: np.full(n, s == stance_side) for s in SIDES}
+    in_stance[swing] = lifted == 0.0
     anchor = np.full(n, SIDES.index(stance_side))
     return Motion("sls", t, angles, in_stance, anchor, True, events, {stance_side: depth})
 

@@ -502,6 +502,38 @@ def with_lighting(specs: list[ClipSpec], lighting: str, seed: int) -> list[ClipS
     return out
 
 
+#: How long a squat of ``corpus --protocol guide`` stands on both feet before the foot
+#: is lifted (seconds): about the capture guide's 2 s.
+GUIDE_STAND_S = (1.5, 2.5)
+
+
+def with_protocol(specs: list[ClipSpec], protocol: str, seed: int) -> list[ClipSpec]:
+    """The clips of ``specs`` filmed as the capture guide asks.
+
+    Parameters
+    ----------
+    specs
+        Clips as :func:`corpus_specs` draws them.
+    protocol
+        ``"corpus"`` (the specs unchanged: squats start on one leg) or ``"guide"``: each
+        single-leg squat opens standing still on both feet for :data:`GUIDE_STAND_S`
+        seconds, then lifts the other foot (``screener/models/capture.toml``).
+    seed
+        Seed of the standing times, drawn on their own so that every other factor of a
+        clip is the one the corpus draws for it.
+    """
+    if protocol == "corpus":
+        return specs
+    if protocol != "guide":
+        raise ValueError(f"unknown protocol {protocol!r}: expected corpus or guide")
+    rng = np.random.default_rng([seed, 0x6D1DE])
+    out = []
+    for spec in specs:
+        stand = float(rng.uniform(*GUIDE_STAND_S))
+        out.append(dataclasses.replace(spec, stand_s=stand) if spec.task == "sls" else spec)
+    return out
+
+
 def _random_faults(rng: np.random.Generator) -> kin.SideFaults:
     """Each fault drawn on its own: half the time near normal, else up to its maximum."""
     values = {}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -146,3 +148,23 @@ def test_sensor_noise_is_added_per_frame_and_none_at_zero() -> None:
     assert not np.array_equal(noisy[0], noisy[1])  # a new draw in every frame
     again = list(with_sensor_noise(iter(frames), 5.0, seed=1))
     assert all(np.array_equal(a, b) for a, b in zip(noisy, again, strict=True))
+
+
+def test_the_guides_protocol_changes_only_the_squats_opening() -> None:
+    """``--protocol guide``: each single-leg squat opens standing on both feet for
+    1.5-2.5 s; every other clip and draw is the corpus' own."""
+    from screener_synth.sets import GUIDE_STAND_S, with_protocol
+
+    base = corpus_specs("val", 20, 9200, "inside")
+    guided = with_protocol(base, "guide", 9200)
+    assert with_protocol(base, "guide", 9200) == guided
+    assert with_protocol(base, "corpus", 9200) == base
+    assert any(s.task == "sls" for s in base) and any(s.task != "sls" for s in base)
+    for a, b in zip(base, guided, strict=True):
+        if a.task == "sls":
+            assert GUIDE_STAND_S[0] <= b.stand_s <= GUIDE_STAND_S[1]
+            assert dataclasses.replace(b, stand_s=0.0) == a
+        else:
+            assert b == a
+    with pytest.raises(ValueError, match="unknown protocol"):
+        with_protocol(base, "lab", 9200)

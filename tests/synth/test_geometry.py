@@ -276,3 +276,28 @@ def test_tune_set_plants_faults_of_varied_size() -> None:
     }
     assert len(drops) >= 4
     assert min(drops) < 6.0 < max(drops)
+
+
+def test_a_squat_can_open_standing_on_both_feet_as_the_guide_asks() -> None:
+    """``stand_s``: both feet down and loaded, no fault, then the other foot lifted; the
+    repetitions follow, later by the opening. Without it the clip is the one rendered
+    before (the corpora stay reproducible)."""
+    faults = SideFaults(pelvic_drop=8.0)
+    plain = single_leg_squat("left", faults, fps=30.0, n_reps=2)
+    guided = single_leg_squat("left", faults, fps=30.0, n_reps=2, stand_s=2.0, lift_s=0.6)
+    opening = 2.6
+    assert guided.n_frames == plain.n_frames + round(opening * 30.0)
+    assert [e.t_start_s for e in guided.events] == pytest.approx(
+        [e.t_start_s + opening for e in plain.events]
+    )
+    t = guided.time_s
+    before = t < 2.0
+    assert guided.in_stance["left"].all()
+    assert guided.in_stance["right"][before].all() and not guided.in_stance["right"][t > 2.6].any()
+    assert guided.angles["right_foot_plant"][before] == pytest.approx(1.0)
+    assert guided.angles["right_foot_plant"][t > 2.6] == pytest.approx(0.0)
+    assert guided.angles["right_knee_flexion"][before] == pytest.approx(4.0)  # the neutral
+    assert guided.angles["pelvis_obliquity"][before] == pytest.approx(0.0)
+    after = round(opening * 30.0)
+    for name, values in plain.angles.items():
+        np.testing.assert_allclose(guided.angles[name][after:], values, atol=1e-9, err_msg=name)
