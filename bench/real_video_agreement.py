@@ -800,13 +800,7 @@ def other_side_name(name: str) -> str:
 def _first_frames(pose: PoseSequence, n: int) -> PoseSequence:
     if pose.n_frames == n:
         return pose
-    return pose.with_arrays(
-        time_s=pose.time_s[:n],
-        image_xy_px=pose.image_xy_px[:n],
-        world_xyz_m=pose.world_xyz_m[:n],
-        visibility=pose.visibility[:n],
-        detected=pose.detected[:n],
-    )
+    return pose.take(slice(0, n))
 
 
 def _shift(pose: PoseSequence, lag: int) -> PoseSequence:

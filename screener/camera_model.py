@@ -38,13 +38,7 @@ def _evenly_spaced(pose: PoseSequence, n_max: int) -> PoseSequence:
     if pose.n_frames <= n_max:
         return pose
     idx = np.unique(np.linspace(0, pose.n_frames - 1, n_max).round().astype(int))
-    return pose.with_arrays(
-        time_s=pose.time_s[idx],
-        image_xy_px=pose.image_xy_px[idx],
-        world_xyz_m=pose.world_xyz_m[idx],
-        visibility=pose.visibility[idx],
-        detected=pose.detected[idx],
-    )
+    return pose.take(idx)
 
 
 @dataclass(frozen=True)

@@ -315,6 +315,23 @@ class EventConfig(_Frozen):
         "squat_pelvis_range_min_leg. Measured: 0.04-0.10 for people standing in the "
         "Pose2Sim lab clips; at least 0.16 for a jog's foot, 0.98 for a walk's.",
     )
+    opening_min_s: float = Field(
+        0.5,
+        gt=0,
+        description="Task detection: a stand on both feet this long or longer at the clip's "
+        "start or end (the capture guide's opening, or the foot put down after the last "
+        "squat) is left out before the task is read, when what is left holds one foot up "
+        "(as for sls_same_foot_up_fraction): both feet at one height (within "
+        "sls_foot_up_leg) and slower than opening_foot_speed_max_leg_per_s "
+        "(screener.events.active_span). Without it, squats filmed as the guide asks were "
+        "read as walks (the lifted leg shortens in the image; session 21).",
+    )
+    opening_foot_speed_max_leg_per_s: float = Field(
+        0.5,
+        gt=0,
+        description="... each foot's image speed (the slower of heel and toe, leg lengths "
+        "per second) stays under this meanwhile.",
+    )
 
     @field_validator("min_stance_s", mode="before")
     @classmethod

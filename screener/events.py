@@ -464,6 +464,61 @@ class StillnessEvidence:
     still: bool  #: feet and pelvis within the standing limits
 
 
+def active_span(pose: PoseSequence, config: EventConfig | None = None) -> tuple[int, int]:
+    """The frames ``[start, stop)`` between a stand on both feet at the clip's start and
+    one at its end.
+
+    Parameters
+    ----------
+    pose
+        Cleaned landmarks.
+    config
+        Event settings (``opening_min_s``, ``opening_foot_speed_max_leg_per_s``,
+        ``sls_foot_up_leg``); the defaults if None.
+
+    Returns
+    -------
+    tuple of int
+        ``(0, n_frames)`` when neither end stands on both feet for ``opening_min_s``, or
+        when what is left between them is shorter than that (a clip of standing).
+
+    Notes
+    -----
+    A frame stands on both feet when the feet are at one image height (within
+    ``sls_foot_up_leg``) and neither moves faster than
+    ``opening_foot_speed_max_leg_per_s``; a stand runs from the clip's first (to its
+    last) frame. The capture guide asks for 2 s on both feet before a single-leg squat,
+    and a patient may put the foot down after the last one. A walk or a jog moves a foot
+    from its first frames; a squat filmed from behind whose lifted foot looks low can
+    look like a stand between repetitions (:func:`detect_task` uses the span only when
+    what it leaves holds one foot up).
+    """
+    config = config or EventConfig()
+    n = pose.n_frames
+    if n < 2 or not np.isfinite(pose.fps):
+        return 0, n
+    scale = leg_length_px(pose)
+    with np.errstate(all="ignore"):
+        apart = (
+            np.abs(foot_point_px(pose, "left")[:, 1] - foot_point_px(pose, "right")[:, 1]) / scale
+        )
+        slow = [
+            foot_speed_leg_per_s(pose, s, scale) < config.opening_foot_speed_max_leg_per_s
+            for s in SIDES
+        ]
+        standing = (apart < config.sls_foot_up_leg) & slow[0] & slow[1]
+    moving = np.flatnonzero(~standing)
+    if moving.size == 0:
+        return 0, n
+    least = round(config.opening_min_s * pose.fps)
+    first, last = int(moving[0]), int(moving[-1])
+    start = first if first >= least else 0
+    stop = last + 1 if n - 1 - last >= least else n
+    if stop - start < least:
+        return 0, n
+    return start, stop
+
+
 def read_stillness(pose: PoseSequence, config: EventConfig | None = None) -> StillnessEvidence:
     """Read the feet's and the pelvis' motion and the held-up foot of a cleaned clip.
 
@@ -564,13 +619,24 @@ def detect_task(pose: PoseSequence, config: EventConfig | None = None) -> TaskEs
       Hz).
     """
     config = config or EventConfig()
+    reasons: list[str] = []
+    start, stop = active_span(pose, config)
+    if (start, stop) != (0, pose.n_frames):
+        inner = pose.take(slice(start, stop))
+        if read_stillness(inner, config).held_up:  # a stand before (after) a one-leg task
+            time_s = pose.time_s
+            standing = [f"the first {time_s[start] - time_s[0]:.1f} s"] if start else []
+            if stop < pose.n_frames:
+                standing.append(f"the last {time_s[-1] - time_s[stop - 1]:.1f} s")
+            reasons.append(f"{' and '.join(standing)} on both feet left out")
+            pose = inner
     still = read_stillness(pose, config)
     scale, held_up = still.scale_px, still.held_up
     pelvis_range = still.pelvis_range_leg
-    reasons = [
+    reasons.append(
         f"one foot higher in {still.same_foot_up:.0%} of frames "
         f"(median lift {still.lift_leg:.2f} leg)"
-    ]
+    )
     if still.still:
         if (
             held_up

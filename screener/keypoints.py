@@ -125,6 +125,16 @@ class PoseSequence:
         """Return a copy with some arrays replaced (validated again)."""
         return replace(self, **arrays)
 
+    def take(self, frames: slice | npt.NDArray[np.integer[Any]]) -> PoseSequence:
+        """The sequence restricted to some of its frames (a slice or increasing indices)."""
+        return self.with_arrays(
+            time_s=self.time_s[frames],
+            image_xy_px=self.image_xy_px[frames],
+            world_xyz_m=self.world_xyz_m[frames],
+            visibility=self.visibility[frames],
+            detected=self.detected[frames],
+        )
+
     def save(self, path: str | Path) -> None:
         """Write the sequence to a compressed ``.npz`` file (atomically)."""
         path = Path(path)

@@ -310,6 +310,9 @@ def single_leg_squat(
     drop_deg: float = 0.0,
     pause_s: float = 0.6,
     lifted_ankle_height_m: float | None = None,
+    stand_s: float = 0.0,
+    lift_s: float = 0.5,
+    foot_down_s: float | None = None,
 ) -> tuple[Callable[[float], dict[str, np.ndarray]], list[tuple[float, float, float]]]:
     """Single-leg squat on ``side`` with the other foot held up; returns truth reps.
 
@@ -319,11 +322,14 @@ def single_leg_squat(
     deepest point. The pelvis drops on the lifted side by ``drop_deg`` times the angle
     fraction. ``lifted_ankle_height_m`` pins the
     lifted ankle at that height (a foot that looks low in the image, as a foot bent
-    behind the body does from behind).
+    behind the body does from behind). ``stand_s`` > 0: the clip opens standing on both
+    feet for that long, then the foot is lifted over ``lift_s`` (the capture guide's
+    opening); ``foot_down_s``: the foot is put down again from then on.
     """
+    opening = stand_s + lift_s if stand_s > 0 else 0.0
     reps = []
     for k in range(n_reps):
-        start = pause_s + k * (rep_s + pause_s)
+        start = opening + pause_s + k * (rep_s + pause_s)
         reps.append((start, start + rep_s / 2, start + rep_s))
     lifted = "left" if side == "right" else "right"
     sign = 1.0 if side == "right" else -1.0
@@ -343,6 +349,13 @@ def single_leg_squat(
         }
         if lifted_ankle_height_m is not None:
             ankles[lifted] = np.array([-0.35, lifted_ankle_height_m, -z_stance])
+        up = 1.0
+        if stand_s > 0:
+            up = float(np.clip((t - stand_s) / lift_s, 0.0, 1.0))
+        if foot_down_s is not None:
+            up = min(up, float(np.clip(1.0 - (t - foot_down_s) / lift_s, 0.0, 1.0)))
+        down = np.array([0.0, 0.06, -z_stance])
+        ankles[lifted] = down + up * (ankles[lifted] - down)
         return _figure_from_feet(centre, ankles, sign * drop_deg * frac)
 
     return figure, reps

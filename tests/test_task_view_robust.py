@@ -13,11 +13,12 @@ import screener
 from screener.cleaning import clean_pose, swap_leg_labels
 from screener.config import AnalysisConfig, CleaningConfig, PoseConfig
 from screener.errors import ScreenerError, TooFewEventsError, ViewError
-from screener.events import detect_task
+from screener.events import active_span, detect_task
 from screener.keypoints import PoseSequence
 from screener.pose import estimate_pose
 from screener.view import FaceEvidence, detect_faces, detect_view, mirror_labels_in
 from tests.synthetic import (
+    jog_in_place,
     make_sequence,
     perspective_sequence,
     single_leg_squat,
@@ -227,3 +228,34 @@ def test_a_task_guessed_on_weak_evidence_is_analysed_with_a_warning_naming_it() 
     assert weak[0].endswith("--task walk or --task jog")
     given = screener.analyze_pose(pose, task="sls", view="anterior", config=config)
     assert not any("weak evidence" in w for w in given.summary["quality"]["warnings"])
+
+
+@pytest.mark.parametrize("end", ["foot lifted", "foot put down"])
+def test_a_squat_filmed_as_the_guide_asks_is_a_squat(end: str) -> None:
+    """Two seconds on both feet first (the capture guide's opening), and perhaps the foot
+    put down after the last squat: read as a single-leg squat from what lies between.
+    Without leaving the stands out, the lifted leg's shortening in the image read as a
+    walk (every one of the first rendered guide squats, session 21)."""
+    figure, _ = single_leg_squat(
+        "left", n_reps=3, stand_s=2.0, foot_down_s=11.0 if end == "foot put down" else None
+    )
+    pose = make_sequence(figure, fps=30.0, duration_s=13.0)
+    start, stop = active_span(pose)
+    assert 2.0 <= pose.time_s[start] <= 2.2
+    if end == "foot put down":
+        assert 11.0 <= pose.time_s[stop - 1] <= 11.6
+    else:
+        assert stop == pose.n_frames
+    estimate = detect_task(pose)
+    assert estimate.task == "sls", estimate
+    assert estimate.confidence == 1.0, estimate
+    assert "on both feet left out" in estimate.reasons[0]
+
+
+def test_no_stand_is_left_out_of_a_walk_a_jog_or_a_clip_of_standing() -> None:
+    walk = make_sequence(walk_toward_camera()[0], fps=30.0, duration_s=4.0)
+    assert active_span(walk) == (0, walk.n_frames)
+    jog = make_sequence(jog_in_place()[0], fps=30.0, duration_s=4.0)
+    assert active_span(jog) == (0, jog.n_frames)
+    stand = make_sequence(lambda t: standing_figure(), fps=30.0, duration_s=3.0)
+    assert active_span(stand) == (0, stand.n_frames)
