@@ -8,6 +8,7 @@ distance from the camera and any resolution.
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -65,11 +66,7 @@ def leg_length_px(pose: PoseSequence) -> FloatArray:
     Smoothed over about one second and filled across gaps, so it can normalise speeds
     and heights in every frame.
     """
-    lengths = []
-    for side in SIDES:
-        hip, knee, ankle = (pose.xy(f"{side}_{p}") for p in ("hip", "knee", "ankle"))
-        lengths.append(np.linalg.norm(hip - knee, axis=1) + np.linalg.norm(knee - ankle, axis=1))
-    stacked = np.vstack(lengths)
+    stacked = _leg_lengths_px(pose)
     length = np.full(pose.n_frames, np.nan)
     some = np.isfinite(stacked).any(axis=0)
     length[some] = np.nanmedian(stacked[:, some], axis=0)
@@ -80,6 +77,15 @@ def leg_length_px(pose: PoseSequence) -> FloatArray:
     filled = np.interp(idx, idx[valid], length[valid])
     window = max(3, round(pose.fps) | 1) if np.isfinite(pose.fps) else 3
     return np.asarray(median_filter(filled, size=window, mode="nearest"))
+
+
+def _leg_lengths_px(pose: PoseSequence) -> FloatArray:
+    """``(2, n_frames)``: each leg's hip-knee + knee-ankle image length (left, right)."""
+    lengths = []
+    for side in SIDES:
+        hip, knee, ankle = (pose.xy(f"{side}_{p}") for p in ("hip", "knee", "ankle"))
+        lengths.append(np.linalg.norm(hip - knee, axis=1) + np.linalg.norm(knee - ankle, axis=1))
+    return np.vstack(lengths)
 
 
 def foot_point_px(pose: PoseSequence, side: str) -> FloatArray:
@@ -668,7 +674,13 @@ def detect_task(pose: PoseSequence, config: EventConfig | None = None) -> TaskEs
         return TaskEstimate("jog", 0.0, ("too few frames with legs to tell the task",))
     k = max(1, n // 5)
     s = scale[valid]
-    growth = float(np.log(np.median(s[-k:]) / np.median(s[:k])))
+    # the body's size: the longer leg, which a lifted or swinging leg does not shorten
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a fifth without legs: NaN
+        longer = np.nanmax(_leg_lengths_px(pose), axis=0)[valid]
+        growth = float(np.log(np.nanmedian(longer[-k:]) / np.nanmedian(longer[:k])))
+    if not np.isfinite(growth):
+        growth = float(np.log(np.median(s[-k:]) / np.median(s[:k])))
     mid_hip = mid_hip_all[valid]
     travel = float(
         np.linalg.norm(np.median(mid_hip[-k:], axis=0) - np.median(mid_hip[:k], axis=0))

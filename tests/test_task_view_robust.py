@@ -15,6 +15,7 @@ from screener.config import AnalysisConfig, CleaningConfig, PoseConfig
 from screener.errors import ScreenerError, TooFewEventsError, ViewError
 from screener.events import active_span, detect_task
 from screener.keypoints import PoseSequence
+from screener.landmarks import INDEX
 from screener.pose import estimate_pose
 from screener.view import FaceEvidence, detect_faces, detect_view, mirror_labels_in
 from tests.synthetic import (
@@ -259,3 +260,18 @@ def test_no_stand_is_left_out_of_a_walk_a_jog_or_a_clip_of_standing() -> None:
     assert active_span(jog) == (0, jog.n_frames)
     stand = make_sequence(lambda t: standing_figure(), fps=30.0, duration_s=3.0)
     assert active_span(stand) == (0, stand.n_frames)
+
+
+def test_a_leg_that_folds_in_the_image_does_not_change_the_bodys_size() -> None:
+    """The walk rule reads the body's size from the longer leg: a lifted or swinging leg
+    that folds in the image (a squat from behind whose foot looks low, after a stand on
+    both feet, was read as a walk by its shrinking legs, session 21) changes nothing."""
+    pose = make_sequence(lambda t: standing_figure(), fps=30.0, duration_s=6.0)
+    xy = pose.image_xy_px.copy()
+    fold = np.linspace(1.0, 0.6, pose.n_frames)[:, None]  # the right leg folds up
+    hip = xy[:, INDEX["right_hip"], :]
+    for name in ("right_knee", "right_ankle", "right_heel", "right_foot_index"):
+        xy[:, INDEX[name], :] = hip + fold * (xy[:, INDEX[name], :] - hip)
+    folded = pose.with_arrays(image_xy_px=xy)
+    reasons = " ".join(detect_task(folded).reasons)
+    assert "body size changes by +0%" in reasons, reasons
