@@ -674,11 +674,12 @@ def detect_task(pose: PoseSequence, config: EventConfig | None = None) -> TaskEs
         return TaskEstimate("jog", 0.0, ("too few frames with legs to tell the task",))
     k = max(1, n // 5)
     s = scale[valid]
-    # the body's size: the longer leg, which a lifted or swinging leg does not shorten
+    # the body's size: the longer leg, which a lifted or swinging leg does not shorten,
+    # at its longest (a squatting leg bends) over the first and the last fifth
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a fifth without legs: NaN
         longer = np.nanmax(_leg_lengths_px(pose), axis=0)[valid]
-        growth = float(np.log(np.nanmedian(longer[-k:]) / np.nanmedian(longer[:k])))
+        growth = float(np.log(np.nanpercentile(longer[-k:], 90) / np.nanpercentile(longer[:k], 90)))
     if not np.isfinite(growth):
         growth = float(np.log(np.median(s[-k:]) / np.median(s[:k])))
     mid_hip = mid_hip_all[valid]
