@@ -525,6 +525,17 @@ def active_span(pose: PoseSequence, config: EventConfig | None = None) -> tuple[
     return start, stop
 
 
+def single_leg_span(pose: PoseSequence, config: EventConfig | None = None) -> tuple[int, int]:
+    """:func:`active_span` when what it leaves holds one foot up (a stand before or after
+    a one-leg task), else the whole clip: the frames :func:`detect_task` reads and the
+    stance leg of a single-leg squat is told from (``sls_events``)."""
+    start, stop = active_span(pose, config)
+    trimmed = (start, stop) != (0, pose.n_frames)
+    if trimmed and read_stillness(pose.take(slice(start, stop)), config).held_up:
+        return start, stop
+    return 0, pose.n_frames
+
+
 def read_stillness(pose: PoseSequence, config: EventConfig | None = None) -> StillnessEvidence:
     """Read the feet's and the pelvis' motion and the held-up foot of a cleaned clip.
 
@@ -626,16 +637,14 @@ def detect_task(pose: PoseSequence, config: EventConfig | None = None) -> TaskEs
     """
     config = config or EventConfig()
     reasons: list[str] = []
-    start, stop = active_span(pose, config)
+    start, stop = single_leg_span(pose, config)
     if (start, stop) != (0, pose.n_frames):
-        inner = pose.take(slice(start, stop))
-        if read_stillness(inner, config).held_up:  # a stand before (after) a one-leg task
-            time_s = pose.time_s
-            standing = [f"the first {time_s[start] - time_s[0]:.1f} s"] if start else []
-            if stop < pose.n_frames:
-                standing.append(f"the last {time_s[-1] - time_s[stop - 1]:.1f} s")
-            reasons.append(f"{' and '.join(standing)} on both feet left out")
-            pose = inner
+        time_s = pose.time_s
+        standing = [f"the first {time_s[start] - time_s[0]:.1f} s"] if start else []
+        if stop < pose.n_frames:
+            standing.append(f"the last {time_s[-1] - time_s[stop - 1]:.1f} s")
+        reasons.append(f"{' and '.join(standing)} on both feet left out")
+        pose = pose.take(slice(start, stop))
     still = read_stillness(pose, config)
     scale, held_up = still.scale_px, still.held_up
     pelvis_range = still.pelvis_range_leg

@@ -325,9 +325,11 @@ def sls_events(pose: PoseSequence, side: str, config: AnalysisConfig, name: str)
     import numpy as np
 
     from screener.errors import NoPersonError, ScreenerError
-    from screener.events import detect_sls_reps, detect_sls_side
+    from screener.events import detect_sls_reps, detect_sls_side, single_leg_span
 
-    detected_side, lift = detect_sls_side(pose)
+    # a stand on both feet before (after) the squat says nothing of the stance leg
+    start, stop = single_leg_span(pose, config.events)
+    detected_side, lift = detect_sls_side(pose.take(slice(start, stop)))
     if detected_side is None and side == "auto":
         raise NoPersonError(
             "the feet are not seen together in any frame, so the stance leg of the "

@@ -275,3 +275,15 @@ def test_a_leg_that_folds_in_the_image_does_not_change_the_bodys_size() -> None:
     folded = pose.with_arrays(image_xy_px=xy)
     reasons = " ".join(detect_task(folded).reasons)
     assert "body size changes by +0%" in reasons, reasons
+
+
+def test_a_long_stand_before_a_squat_does_not_hide_the_stance_leg() -> None:
+    """A stand on both feet longer than the squats that follow: the stance leg is told
+    from the frames after it (a validation render of session 21, its stand most of the
+    clip, asked for --side before)."""
+    figure, _ = single_leg_squat("right", n_reps=2, rep_s=1.6, pause_s=0.3, stand_s=5.0)
+    pose = make_sequence(figure, fps=30.0, duration_s=9.5)
+    config = AnalysisConfig(cache_dir=None, corrections_path=None)
+    result = screener.analyze_pose(pose, task="auto", view="anterior", config=config)
+    assert result.summary["task"] == "sls"
+    assert result.summary["stance_side"] == "right"
