@@ -317,7 +317,12 @@ def render_clip(spec: ClipSpec, outdir: Path, crf: int = 29) -> Path:
         "truth_view": spec.truth_view,
         "look": {k: (list(v) if isinstance(v, tuple) else v) for k, v in spec.look.items()},
         "squat": (
-            {"depth_deg": spec.depth_deg, "rep_s": spec.rep_s, "arms": spec.arms}
+            {
+                "depth_deg": spec.depth_deg,
+                "rep_s": spec.rep_s,
+                "arms": spec.arms,
+                "stand_s": spec.stand_s,
+            }
             if spec.task == "sls"
             else None
         ),

@@ -163,6 +163,21 @@ def sample_specs(seed: int = 1) -> list[ClipSpec]:
             look=_SAMPLE_LOOKS[3],
             seed=seed + 7,
         ),
+        ClipSpec(  # filmed as the capture guide asks: 2 s on both feet, hands on the hips
+            "sls_right_normal_ant_30fps_guide",
+            "sls",
+            "anterior",
+            30.0,
+            "portrait",
+            _body(1.0, 0.5, muscle=0.55),
+            CameraSpec(0.85, 50.0, 0.72),
+            {"left": n, "right": n},
+            stance_side="right",
+            arms="hips",
+            look=_SAMPLE_LOOKS[2],
+            seed=seed + 8,
+            stand_s=2.0,
+        ),
     ]
 
 
