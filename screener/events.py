@@ -266,6 +266,31 @@ def detect_sls_side(pose: PoseSequence) -> tuple[str | None, float]:
     return ("left" if median > 0 else "right"), abs(median)
 
 
+def steadier_foot(pose: PoseSequence) -> tuple[str | None, float]:
+    """The foot that moves least up and down in the image, and by how much less.
+
+    Returns
+    -------
+    side
+        ``"left"`` or ``"right"``; None when a foot is never seen.
+    ratio
+        The steadier foot's vertical range (5th to 95th percentile) over the other's
+        (0-1; NaN with ``side`` None). A squat's planted foot stays put while the lifted
+        one goes down and up with the body, whichever looks higher in the image.
+    """
+    scale = float(np.nanmedian(leg_length_px(pose)))
+    ranges = {}
+    for side in SIDES:
+        y = foot_point_px(pose, side)[:, 1]
+        y = y[np.isfinite(y)]
+        if y.size < 3 or not np.isfinite(scale):
+            return None, float("nan")
+        ranges[side] = float(np.percentile(y, 95) - np.percentile(y, 5)) / scale
+    steady = min(SIDES, key=lambda s: ranges[s])
+    other = ranges["right" if steady == "left" else "left"]
+    return steady, ranges[steady] / other if other > 0 else 1.0
+
+
 def _level_crossing(signal: FloatArray, level: float, lo: int, hi: int, rising: bool) -> float:
     """Fractional frame index where ``signal`` crosses ``level`` within ``[lo, hi]``.
 

@@ -321,15 +321,26 @@ def sls_events(pose: PoseSequence, side: str, config: AnalysisConfig, name: str)
         ``side="auto"`` and the feet are never seen together.
     ScreenerError
         ``side="auto"`` and the lifted foot cannot be told.
+
+    Notes
+    -----
+    Two cues, read on the frames after a stand on both feet (``single_leg_span``): the
+    lifted foot is higher in the image (``detect_sls_side``), and the planted foot stays
+    put while the lifted one goes down and up with the body (``steadier_foot``). Filmed
+    from behind by a camera above the floor, a lifted foot bent behind the body is nearer
+    the lens and can look level with the planted one, or lower: where the heights do not
+    tell, a clear steadiness (``checks.sls_side_steady_ratio_max``) does; where the two
+    disagree, ``--side`` is asked for rather than the wrong leg analysed.
     """
     import numpy as np
 
     from screener.errors import NoPersonError, ScreenerError
-    from screener.events import detect_sls_reps, detect_sls_side, single_leg_span
+    from screener.events import detect_sls_reps, detect_sls_side, single_leg_span, steadier_foot
 
     # a stand on both feet before (after) the squat says nothing of the stance leg
     start, stop = single_leg_span(pose, config.events)
-    detected_side, lift = detect_sls_side(pose.take(slice(start, stop)))
+    squat = pose.take(slice(start, stop))
+    detected_side, lift = detect_sls_side(squat)
     if detected_side is None and side == "auto":
         raise NoPersonError(
             "the feet are not seen together in any frame, so the stance leg of the "
@@ -337,10 +348,24 @@ def sls_events(pose: PoseSequence, side: str, config: AnalysisConfig, name: str)
             path=name,
             remedy="Give the stance leg with --side, or film the feet in view.",
         )
+    steady, ratio = steadier_foot(squat)
+    clear = steady is not None and ratio <= config.checks.sls_side_steady_ratio_max
     if side == "auto" and lift < config.checks.sls_side_auto_min_lift_leg:
+        if not clear:
+            raise ScreenerError(
+                f"could not tell the stance leg of the single-leg squat (the feet are at "
+                f"one height in the image: median difference {lift:.2f} leg length)",
+                path=name,
+                remedy="Give it with --side left or --side right (the leg the patient "
+                "stands on), or film with the lifted foot clear of the floor.",
+            )
+        log.info("%s: feet level in the image; the %s foot stays put: stance leg", name, steady)
+        detected_side = steady
+    elif side == "auto" and clear and steady != detected_side:
         raise ScreenerError(
-            f"could not tell the stance leg of the single-leg squat (the feet are at "
-            f"one height in the image: median difference {lift:.2f} leg length)",
+            f"could not tell the stance leg of the single-leg squat: the {detected_side} "
+            f"foot looks lower in the image, but it moves with the body while the {steady} "
+            "foot stays put (a lifted foot filmed from behind can look lower)",
             path=name,
             remedy="Give it with --side left or --side right (the leg the patient "
             "stands on), or film with the lifted foot clear of the floor.",

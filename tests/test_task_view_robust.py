@@ -13,7 +13,13 @@ import screener
 from screener.cleaning import clean_pose, swap_leg_labels
 from screener.config import AnalysisConfig, CleaningConfig, PoseConfig
 from screener.errors import ScreenerError, TooFewEventsError, ViewError
-from screener.events import active_span, detect_task
+from screener.events import (
+    active_span,
+    detect_sls_side,
+    detect_task,
+    leg_length_px,
+    steadier_foot,
+)
 from screener.keypoints import PoseSequence
 from screener.landmarks import INDEX
 from screener.pose import estimate_pose
@@ -287,3 +293,44 @@ def test_a_long_stand_before_a_squat_does_not_hide_the_stance_leg() -> None:
     result = screener.analyze_pose(pose, task="auto", view="anterior", config=config)
     assert result.summary["task"] == "sls"
     assert result.summary["stance_side"] == "right"
+
+
+def _lifted_foot_shifted(side: str, shift_leg: float) -> PoseSequence:
+    """A squat on ``side`` whose lifted foot (which moves with the body) is drawn
+    ``shift_leg`` leg lengths lower in the image, as a foot bent behind the body looks
+    from behind and above."""
+    figure, _ = single_leg_squat(side, n_reps=3, depth_m=0.15)
+    pose = make_sequence(figure, fps=30.0, duration_s=8.0)
+    lifted = "left" if side == "right" else "right"
+    xy = pose.image_xy_px.copy()
+    leg = np.nanmedian(leg_length_px(pose))
+    for part in ("ankle", "heel", "foot_index", "knee"):
+        xy[:, INDEX[f"{lifted}_{part}"], 1] += shift_leg * leg
+    return pose.with_arrays(image_xy_px=xy)
+
+
+def test_a_lifted_foot_that_looks_level_is_told_by_moving_with_the_body() -> None:
+    """Feet at one image height, but the lifted foot goes down and up with the body
+    while the planted one stays put: the stance leg is the steady one."""
+    pose = _lifted_foot_shifted("right", 0.0)
+    lift = detect_sls_side(pose)[1]
+    pose = _lifted_foot_shifted("right", lift)  # now level at the median
+    assert detect_sls_side(pose)[1] < 0.02
+    assert steadier_foot(pose)[0] == "right"
+    config = AnalysisConfig(cache_dir=None, corrections_path=None)
+    result = screener.analyze_pose(pose, task="sls", view="anterior", config=config)
+    assert result.summary["stance_side"] == "right"
+
+
+def test_a_lifted_foot_that_looks_lower_is_asked_about_not_taken_for_the_planted_one() -> None:
+    pose = _lifted_foot_shifted("right", 0.0)
+    lift = detect_sls_side(pose)[1]
+    pose = _lifted_foot_shifted("right", lift + 0.1)  # the lifted foot now looks lower
+    assert detect_sls_side(pose)[0] == "left"  # the heights alone name the wrong leg
+    config = AnalysisConfig(cache_dir=None, corrections_path=None)
+    with pytest.raises(ScreenerError) as err:
+        screener.analyze_pose(pose, task="sls", view="anterior", config=config)
+    message = str(err.value)
+    assert "moves with the body" in message and "--side left or --side right" in message
+    given = screener.analyze_pose(pose, task="sls", side="right", view="anterior", config=config)
+    assert given.summary["stance_side"] == "right"
