@@ -627,10 +627,14 @@ def detect_task(pose: PoseSequence, config: EventConfig | None = None) -> TaskEs
 
     Notes
     -----
+    A stand on both feet at the clip's start or end is left out first when what follows
+    holds one foot up (:func:`single_leg_span`: the capture guide's 2 s before a squat).
+
     - single-leg squat: one foot stays clearly higher than the other for most of the clip
       (``sls_foot_lift_min_leg``, ``sls_same_foot_up_fraction``);
     - walk: the subject comes toward (or goes away from) the camera, so the body's size
-      in the image changes by more than ``walk_size_change_min`` (15 %), or the pelvis
+      in the image (the longer leg at its longest, over the first and the last fifth of
+      the clip) changes by more than ``walk_size_change_min`` (15 %), or the pelvis
       travels more than ``walk_travel_min_leg`` (a leg length), and no foot is held up
       as for the first rule (no rendered walk holds one, 153 of 153; a shallow squat
       whose leg shortened in the image by 21 % was read as a walk before this);
