@@ -7,10 +7,12 @@ Usage::
 For every clip in the folders whose truth names its stored landmarks (``keypoints``), the
 landmarks are oriented and cleaned as :func:`screener.analyze_pose` does before it
 detects the task (:func:`screener.pipeline.oriented_pose`), and
-:func:`screener.events.detect_task` and :func:`screener.events.read_stillness` read them.
-Prints the true task against the task read ("none" where the confidence is below
-``checks.min_task_confidence``: the user is asked for ``--task``; "view refused" where
-the view could not be told), how many were read with less than
+:func:`screener.events.detect_task` and :func:`screener.events.read_stillness` read them
+(on the frames the task is read from: a stand on both feet before or after a one-leg task
+is left out, its length in ``stand_left_out_s``). Prints the true task against the task
+read ("none" where the confidence is below ``checks.min_task_confidence``: the user is
+asked for ``--task``; "view refused" where the view could not be told), how many were
+read with less than
 ``checks.sure_task_confidence`` (analysed with a warning), and, for the clips whose feet
 and pelvis move as little as a standing person's, per true task: the pelvis' range and
 rhythm and how many hold a foot up.
@@ -32,7 +34,7 @@ import pandas as pd
 from bench.accuracy import find_clips
 from screener.config import AnalysisConfig
 from screener.errors import ViewError
-from screener.events import detect_task, read_stillness
+from screener.events import detect_task, read_stillness, single_leg_span
 from screener.keypoints import PoseSequence
 from screener.pipeline import oriented_pose
 
@@ -50,6 +52,7 @@ COLUMNS = [
     "lift_leg",
     "same_foot_up",
     "rhythm_hz",
+    "stand_left_out_s",
 ]
 
 
@@ -70,7 +73,8 @@ def read_clip(truth_path: Path, config: AnalysisConfig) -> dict[str, object] | N
     except ViewError:
         return {**row, "read": "view refused", "confidence": 0.0}
     estimate = detect_task(pose, config.events)
-    still = read_stillness(pose, config.events)
+    start, stop = single_leg_span(pose, config.events)  # the frames detect_task reads
+    still = read_stillness(pose.take(slice(start, stop)), config.events)
     read = estimate.task if estimate.confidence >= config.checks.min_task_confidence else "none"
     return {
         **row,
@@ -83,6 +87,9 @@ def read_clip(truth_path: Path, config: AnalysisConfig) -> dict[str, object] | N
         "lift_leg": still.lift_leg,
         "same_foot_up": still.same_foot_up,
         "rhythm_hz": still.rhythm_hz,
+        "stand_left_out_s": float(
+            pose.time_s[start] - pose.time_s[0] + pose.time_s[-1] - pose.time_s[stop - 1]
+        ),
     }
 
 

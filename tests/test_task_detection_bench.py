@@ -69,3 +69,13 @@ def test_a_shallow_squat_a_deep_one_and_a_standing_clip_are_read_and_summarised(
     assert still[1].split()[-1] == "1" and still[2].split()[-1] == "0"  # read as sls
     assert main([str(tmp_path)]) == 0
     assert capsys.readouterr().out.startswith("3 clips")
+
+
+def test_a_squat_filmed_as_the_guide_asks_is_read_after_its_stand(tmp_path: Path) -> None:
+    figure, _ = single_leg_squat("left", n_reps=3, stand_s=2.0)
+    _store(tmp_path, "guide", "sls", make_sequence(figure, fps=30.0, duration_s=11.0))
+    row = read_clip(tmp_path / "guide.truth.json", AnalysisConfig(cache_dir=None))
+    assert row is not None and row["read"] == "sls" and row["confidence"] == 1.0
+    left_out = row["stand_left_out_s"]
+    assert isinstance(left_out, float) and 2.0 <= left_out <= 2.3
+    assert row["same_foot_up"] > 0.95  # read on the frames after the stand (81 % over all)
