@@ -204,12 +204,10 @@ class CameraEstimate:
 
 def both_feet_down(pose: PoseSequence) -> BoolArray:
     """Frames in which both feet are at the same image height (both on the ground)."""
-    from screener.events import foot_point_px, leg_length_px
+    from screener.events import feet_height_difference_leg
 
-    scale = leg_length_px(pose)
     with np.errstate(invalid="ignore"):
-        diff = np.abs(foot_point_px(pose, "left")[:, 1] - foot_point_px(pose, "right")[:, 1])
-        return np.asarray(diff / scale < BOTH_FEET_DOWN_MAX_LEG)
+        return np.asarray(np.abs(feet_height_difference_leg(pose)) < BOTH_FEET_DOWN_MAX_LEG)
 
 
 def estimate_roll_deg(pose: PoseSequence, task: str | None = None) -> tuple[float, str]:

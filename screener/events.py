@@ -97,6 +97,28 @@ def foot_point_px(pose: PoseSequence, side: str) -> FloatArray:
         return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
+def feet_height_difference_leg(pose: PoseSequence, scale: FloatArray | None = None) -> FloatArray:
+    """Per frame, how far the left foot is below the right one in the image, in leg lengths.
+
+    Positive when the left foot is lower (image rows grow downward); NaN where a foot is
+    not seen. ``scale`` is :func:`leg_length_px` of ``pose`` (computed if None).
+    """
+    scale = leg_length_px(pose) if scale is None else scale
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.asarray(
+            (foot_point_px(pose, "left")[:, 1] - foot_point_px(pose, "right")[:, 1]) / scale
+        )
+
+
+def _foot_ranges_leg(pose: PoseSequence, typical_px: float) -> dict[str, float]:
+    """Each foot's vertical image range (5th to 95th percentile) over ``typical_px``."""
+    with np.errstate(all="ignore"):
+        return {
+            side: float(np.nanpercentile(y, 95) - np.nanpercentile(y, 5)) / typical_px
+            for side, y in ((s, foot_point_px(pose, s)[:, 1]) for s in SIDES)
+        }
+
+
 def foot_speed_leg_per_s(
     pose: PoseSequence, side: str, scale: FloatArray | None = None
 ) -> FloatArray:
@@ -256,9 +278,7 @@ def detect_sls_side(pose: PoseSequence) -> tuple[str | None, float]:
         Median height of the lifted foot above the stance foot, in leg lengths (a
         measure of how clearly one foot is off the ground); 0 when ``side`` is None.
     """
-    scale = leg_length_px(pose)
-    with np.errstate(all="ignore"):
-        diff = (foot_point_px(pose, "left")[:, 1] - foot_point_px(pose, "right")[:, 1]) / scale
+    diff = feet_height_difference_leg(pose)
     diff = diff[np.isfinite(diff)]
     if diff.size == 0:
         return None, 0.0
@@ -279,13 +299,10 @@ def steadier_foot(pose: PoseSequence) -> tuple[str | None, float]:
         one goes down and up with the body, whichever looks higher in the image.
     """
     scale = float(np.nanmedian(leg_length_px(pose)))
-    ranges = {}
-    for side in SIDES:
-        y = foot_point_px(pose, side)[:, 1]
-        y = y[np.isfinite(y)]
-        if y.size < 3 or not np.isfinite(scale):
-            return None, float("nan")
-        ranges[side] = float(np.percentile(y, 95) - np.percentile(y, 5)) / scale
+    seen = [int(np.isfinite(foot_point_px(pose, s)[:, 1]).sum()) for s in SIDES]
+    if min(seen) < 3 or not np.isfinite(scale):
+        return None, float("nan")
+    ranges = _foot_ranges_leg(pose, scale)
     steady = min(SIDES, key=lambda s: ranges[s])
     other = ranges["right" if steady == "left" else "left"]
     return steady, ranges[steady] / other if other > 0 else 1.0
@@ -529,10 +546,8 @@ def active_span(pose: PoseSequence, config: EventConfig | None = None) -> tuple[
     if n < 2 or not np.isfinite(pose.fps):
         return 0, n
     scale = leg_length_px(pose)
+    apart = np.abs(feet_height_difference_leg(pose, scale))
     with np.errstate(all="ignore"):
-        apart = (
-            np.abs(foot_point_px(pose, "left")[:, 1] - foot_point_px(pose, "right")[:, 1]) / scale
-        )
         slow = [
             foot_speed_leg_per_s(pose, s, scale) < config.opening_foot_speed_max_leg_per_s
             for s in SIDES
@@ -588,11 +603,8 @@ def read_stillness(pose: PoseSequence, config: EventConfig | None = None) -> Sti
     with np.errstate(all="ignore"):
         hip_y = 0.5 * (pose.xy("left_hip")[:, 1] + pose.xy("right_hip")[:, 1]) / typical
         pelvis_range = float(np.nanpercentile(hip_y, 95) - np.nanpercentile(hip_y, 5))
-        foot_range = max(
-            float(np.nanpercentile(y, 95) - np.nanpercentile(y, 5)) / typical
-            for y in (foot_point_px(pose, s)[:, 1] for s in SIDES)
-        )
-        diff = (foot_point_px(pose, "left")[:, 1] - foot_point_px(pose, "right")[:, 1]) / scale
+    foot_range = max(_foot_ranges_leg(pose, typical).values())
+    diff = feet_height_difference_leg(pose, scale)
     _, lift = detect_sls_side(pose)
     diff = diff[np.isfinite(diff)]
     up = config.sls_foot_up_leg
