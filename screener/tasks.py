@@ -329,8 +329,9 @@ def sls_events(pose: PoseSequence, side: str, config: AnalysisConfig, name: str)
     put while the lifted one goes down and up with the body (``steadier_foot``). Filmed
     from behind by a camera above the floor, a lifted foot bent behind the body is nearer
     the lens and can look level with the planted one, or lower: where the heights do not
-    tell, a clear steadiness (``checks.sls_side_steady_ratio_max``) does; where the two
-    disagree, ``--side`` is asked for rather than the wrong leg analysed.
+    tell, a clear steadiness (``checks.sls_side_steady_ratio_max``) does; where the lower
+    foot is the one that moves (``checks.sls_side_contradict_ratio_max``, a looser ratio:
+    it only withholds a guess), ``--side`` is asked for rather than the wrong leg analysed.
     """
     import numpy as np
 
@@ -350,6 +351,7 @@ def sls_events(pose: PoseSequence, side: str, config: AnalysisConfig, name: str)
         )
     steady, ratio = steadier_foot(squat)
     clear = steady is not None and ratio <= config.checks.sls_side_steady_ratio_max
+    contradicts = steady is not None and ratio <= config.checks.sls_side_contradict_ratio_max
     if side == "auto" and lift < config.checks.sls_side_auto_min_lift_leg:
         if not clear:
             raise ScreenerError(
@@ -361,7 +363,7 @@ def sls_events(pose: PoseSequence, side: str, config: AnalysisConfig, name: str)
             )
         log.info("%s: feet level in the image; the %s foot stays put: stance leg", name, steady)
         detected_side = steady
-    elif side == "auto" and clear and steady != detected_side:
+    elif side == "auto" and contradicts and steady != detected_side:
         raise ScreenerError(
             f"could not tell the stance leg of the single-leg squat: the {detected_side} "
             f"foot looks lower in the image, but it moves with the body while the {steady} "

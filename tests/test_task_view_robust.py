@@ -334,3 +334,33 @@ def test_a_lifted_foot_that_looks_lower_is_asked_about_not_taken_for_the_planted
     assert "moves with the body" in message and "--side left or --side right" in message
     given = screener.analyze_pose(pose, task="sls", side="right", view="anterior", config=config)
     assert given.summary["stance_side"] == "right"
+
+
+def test_a_lower_looking_foot_that_moves_more_is_asked_about_though_the_planted_one_moves() -> None:
+    """The planted foot wobbles in the image (half the lifted foot's range: not clearly
+    steady enough to name the stance leg), while the lifted foot looks lower: the
+    heights are not taken for the answer; --side is asked for."""
+    pose = _lifted_foot_shifted("right", 0.0)
+    lift = detect_sls_side(pose)[1]
+    pose = _lifted_foot_shifted("right", lift + 0.1)
+    lifted_y = pose.xy("left_ankle")[:, 1]
+    swing_px = 0.5 * float(np.percentile(lifted_y, 95) - np.percentile(lifted_y, 5))
+    wobble = 0.5 * swing_px * np.sin(2 * np.pi * 1.3 * pose.time_s)
+    xy = pose.image_xy_px.copy()
+    for part in ("ankle", "heel", "foot_index"):
+        xy[:, INDEX[f"right_{part}"], 1] += wobble
+    pose = pose.with_arrays(image_xy_px=xy)
+    steady, ratio = steadier_foot(pose)
+    assert steady == "right" and 0.4 < ratio <= 0.6  # steadier, not clearly steady
+    assert detect_sls_side(pose)[0] == "left"
+    config = AnalysisConfig(cache_dir=None, corrections_path=None)
+    with pytest.raises(ScreenerError, match="moves with the body"):
+        screener.analyze_pose(pose, task="sls", view="anterior", config=config)
+    # with session 21's single threshold the heights were taken: the wrong leg
+    old = config.model_copy(
+        update={"checks": config.checks.model_copy(update={"sls_side_contradict_ratio_max": 0.4})}
+    )
+    assert (
+        screener.analyze_pose(pose, task="sls", view="anterior", config=old).summary["stance_side"]
+        == "left"
+    )
