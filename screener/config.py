@@ -403,6 +403,27 @@ class ChecksConfig(_Frozen):
         description="A foot counts as in view when one of its landmarks is this visible and "
         "inside the image.",
     )
+    turn_min_run_s: float = Field(
+        1.5,
+        gt=0,
+        description="A walk away from the camera and back (or back and away) is a turn when "
+        "each way lasts at least this long (screener.view.find_walking_runs): a single-leg "
+        "squat's descent or rise changes the legs' image length for at most 1.2 s on the "
+        "stored squats (session 22).",
+    )
+    turn_min_size_ratio: float = Field(
+        1.25,
+        gt=1,
+        description="... and changes the body's image size by at least this factor each way "
+        "(a walk of 1.5 s at 1.2 m/s from 4 m: 1.6; the stored squats' runs up to 1.26, "
+        "shorter than turn_min_run_s).",
+    )
+    turn_min_rate_per_s: float = Field(
+        0.05,
+        gt=0,
+        description="... walking at least this fraction of the body's image size per second "
+        "(the stored walks: median 0.19-0.20 either way, none under 0.07).",
+    )
     jog_min_fps: float = Field(
         60.0,
         gt=0,

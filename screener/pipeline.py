@@ -11,7 +11,7 @@ import logging
 import math
 import platform
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -74,8 +74,10 @@ from screener.upright import check_upright, pose_rotation_cw
 from screener.view import (
     FaceEvidence,
     ViewEstimate,
+    WalkingRun,
     decide_view,
     detect_view,
+    find_walking_runs,
     mirror_labels_in,
 )
 
@@ -219,9 +221,13 @@ def analyze_pose(
         warnings.extend(lighting_warnings(lighting, limits))
         shade_note = face_shade_note(lighting, limits)
     walk_hz = config.cutoff_for("walk")
-    orient = _orient(raw, view, faces, config, name, warnings, shade_note)
+    raw, turn = keep_one_walking_direction(raw, task, view, config)
+    if turn is not None:
+        warnings.append(turn.note)
+    orient = _orient(raw, turn.view if turn else view, faces, config, name, warnings, shade_note)
     raw, cleaning, chosen_view = orient.raw, orient.cleaning, orient.view
     view_detection = orient.summary(given=view != "auto", faces=faces)
+    view_detection["walking_turn"] = turn.as_dict() if turn else None
     del orient  # holds landmarks replaced below
 
     task_est = _choose_task(cleaning, task, config)
@@ -769,6 +775,120 @@ def _check_person(raw: PoseSequence, name: str, config: AnalysisConfig) -> None:
             path=name,
             remedy="Frame the subject from head to feet, with some floor below the feet.",
         )
+
+
+@dataclass(frozen=True)
+class WalkingTurn:
+    """A walk away from the camera and back (or the other way round), of which one way
+    is analysed.
+
+    Attributes
+    ----------
+    kept
+        The run analysed.
+    runs
+        Every run one way (:func:`screener.view.find_walking_runs`), in time order.
+    view
+        The view of the run analysed (toward the camera: anterior).
+    """
+
+    kept: WalkingRun
+    runs: tuple[WalkingRun, ...]
+
+    @property
+    def view(self) -> ViewChoice:
+        return "anterior" if self.kept.toward else "posterior"
+
+    @property
+    def note(self) -> str:
+        """The warning: what was analysed, what was left out and how to measure it."""
+
+        def way(run: WalkingRun) -> str:
+            return "toward the camera" if run.toward else "away from the camera"
+
+        spans = ", ".join(f"{way(r)} {r.start_s:.1f}-{r.end_s:.1f} s" for r in self.runs)
+        other = "posterior" if self.kept.toward else "anterior"
+        return (
+            f"the patient turns around in this clip (walking {spans}); one clip is measured "
+            f"in one view, so only the walk {way(self.kept)} ({self.kept.start_s:.1f}-"
+            f"{self.kept.end_s:.1f} s) was analysed, the rest left out. To measure the other "
+            f"way, analyse the clip again with the view {other} (--view {other}), or film "
+            "each way as its own clip"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """``summary.json``'s ``view_detection.walking_turn``."""
+        return {
+            "analysed_s": [self.kept.start_s, self.kept.end_s],
+            "view_from": "walking direction (toward the camera: anterior)",
+            "runs": [
+                {"start_s": r.start_s, "end_s": r.end_s, "toward_camera": r.toward}
+                for r in self.runs
+            ],
+        }
+
+
+#: Seconds left out of the kept run next to the turn (half the size's smoothing window).
+TURN_MARGIN_S = 0.5
+
+
+def keep_one_walking_direction(
+    raw: PoseSequence, task: TaskChoice, view: ViewChoice, config: AnalysisConfig
+) -> tuple[PoseSequence, WalkingTurn | None]:
+    """A walk that turns around, reduced to one way along the line of sight.
+
+    Walking away, the subject's left is on the image's left; walking back, on its right:
+    one view cannot measure both, and a view given for the whole clip exchanges left and
+    right on the other way's stance phases. When the clip holds a run each way
+    (:func:`screener.view.find_walking_runs` with ``config.checks.turn_*``), the longest
+    run of the view given (any view with ``view="auto"``) is kept, less
+    :data:`TURN_MARGIN_S` on the turn's side; the other frames are blanked (not detected),
+    so frame numbers and times still match the video.
+
+    Returns
+    -------
+    pose, turn
+        ``raw`` unchanged and None when the clip holds no turn (or the task given is not
+        a walk).
+    """
+    if task not in ("walk", "auto"):
+        return raw, None
+    checks = config.checks
+    runs = find_walking_runs(
+        raw,
+        min_rate_per_s=checks.turn_min_rate_per_s,
+        min_duration_s=checks.turn_min_run_s,
+        min_size_ratio=checks.turn_min_size_ratio,
+    )
+    if len({r.toward for r in runs}) < 2:
+        return raw, None
+    wanted = [r for r in runs if view == "auto" or r.view == view]
+    kept = max(wanted, key=lambda r: r.duration_s)
+    # the runs are read on a size smoothed over a second: half of it on the turn's side
+    # may still be the turn (or the other way)
+    margin = round(TURN_MARGIN_S * raw.fps)
+    start = kept.start + (margin if any(r.stop <= kept.start for r in runs) else 0)
+    stop = kept.stop - (margin if any(r.start >= kept.stop for r in runs) else 0)
+    kept = replace(
+        kept,
+        start=start,
+        stop=stop,
+        start_s=float(raw.time_s[start]),
+        end_s=float(raw.time_s[stop - 1]),
+    )
+    turn = WalkingTurn(kept, tuple(runs))
+    keep = np.zeros(raw.n_frames, dtype=bool)
+    keep[turn.kept.start : turn.kept.stop] = True
+    log.info("walking turn: keeping %.1f-%.1f s", turn.kept.start_s, turn.kept.end_s)
+    blanked = raw.with_arrays(
+        image_xy_px=np.where(keep[:, None, None], raw.image_xy_px, np.nan),
+        world_xyz_m=np.where(keep[:, None, None], raw.world_xyz_m, np.nan).astype(
+            raw.world_xyz_m.dtype
+        ),
+        visibility=np.where(keep[:, None], raw.visibility, 0.0).astype(raw.visibility.dtype),
+        detected=raw.detected & keep,
+    )
+    return blanked, turn
 
 
 def choose_view(

@@ -95,6 +95,97 @@ def detect_view(pose: PoseSequence) -> ViewEstimate:
     return ViewEstimate(view, confidence, width_ratio, facing_fraction, face_vis)
 
 
+@dataclass(frozen=True)
+class WalkingRun:
+    """A stretch of a clip in which the subject walks one way along the line of sight.
+
+    Attributes
+    ----------
+    start, stop
+        First frame and one past the last.
+    start_s, end_s
+        Their times, seconds.
+    toward
+        True when the subject comes toward the camera (grows in the image).
+    size_ratio
+        The body's image size at the run's larger end over that at its smaller end.
+    """
+
+    start: int
+    stop: int
+    start_s: float
+    end_s: float
+    toward: bool
+    size_ratio: float
+
+    @property
+    def view(self) -> str:
+        """The view a walk this way is filmed from (people walk forward)."""
+        return "anterior" if self.toward else "posterior"
+
+    @property
+    def duration_s(self) -> float:
+        """Length of the run, seconds."""
+        return self.end_s - self.start_s
+
+
+def find_walking_runs(
+    pose: PoseSequence, *, min_rate_per_s: float, min_duration_s: float, min_size_ratio: float
+) -> list[WalkingRun]:
+    """Stretches in which the body keeps growing or shrinking in the image.
+
+    Parameters
+    ----------
+    pose
+        Landmarks (raw or cleaned).
+    min_rate_per_s
+        The body's image size must change by at least this fraction per second
+        (log-size rate, smoothed over about a second).
+    min_duration_s, min_size_ratio
+        A run must last this long and change the body's image size by this factor.
+
+    Returns
+    -------
+    list of WalkingRun
+        In time order. A walk toward or away from the camera gives one; a walk away and
+        back (a turn) gives one each way.
+
+    Notes
+    -----
+    The size is the legs' image length (:func:`screener.events.leg_length_px`, a
+    one-second median). A single-leg squat shortens and lengthens it too (the thigh
+    foreshortens as the knee goes forward), by up to 25 % but for at most 1.2 s each
+    way on the stored squats; jogging in place and standing barely change it.
+    """
+    from scipy.ndimage import uniform_filter1d
+
+    from screener.events import leg_length_px
+
+    size = leg_length_px(pose)
+    if pose.n_frames < 3 or not np.isfinite(size).all() or not np.isfinite(pose.fps):
+        return []
+    log_size = uniform_filter1d(np.log(size), max(3, round(pose.fps)), mode="nearest")
+    rate = np.gradient(log_size, pose.time_s)
+    way = np.where(rate > min_rate_per_s, 1, np.where(rate < -min_rate_per_s, -1, 0))
+    edges = np.flatnonzero(np.diff(way)) + 1
+    runs = []
+    for start, stop in zip(np.r_[0, edges], np.r_[edges, pose.n_frames], strict=True):
+        if way[start] == 0:
+            continue
+        ratio = float(np.exp(abs(log_size[stop - 1] - log_size[start])))
+        run = WalkingRun(
+            int(start),
+            int(stop),
+            float(pose.time_s[start]),
+            float(pose.time_s[stop - 1]),
+            bool(way[start] > 0),
+            ratio,
+        )
+        if run.duration_s >= min_duration_s and ratio >= min_size_ratio:
+            runs.append(run)
+    return runs
+
+
 #: A frontal face in at least this share of the searched frames says the subject faces
 #: the camera; in at most :data:`FACE_ABSENT_MAX`, that they turn their back to it.
 FACE_PRESENT_MIN = 0.5
