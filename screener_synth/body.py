@@ -179,11 +179,12 @@ class AnnyBody:
     def world_rotations(self, motion: Motion) -> dict[str, FloatArray]:
         """World rotations (from the neutral pose) of the driven bones, per frame."""
         a = motion.angles
-        pelvis = rot_z(a["pelvis_yaw"]) @ rot_y(a["pelvis_obliquity"]) @ rot_x(a["pelvis_tilt"])
-        trunk = rot_y(a["trunk_lean"]) @ rot_x(a["trunk_flexion"])
+        heading = rot_z(a["pelvis_yaw"])  # the whole body turns with the pelvis
+        pelvis = heading @ rot_y(a["pelvis_obliquity"]) @ rot_x(a["pelvis_tilt"])
+        trunk = heading @ rot_y(a["trunk_lean"]) @ rot_x(a["trunk_flexion"])
         g: dict[str, FloatArray] = {"root": pelvis, "spine05": trunk}
-        g["neck01"] = rot_y(a["trunk_lean"] * 0.3) @ rot_x(a["trunk_flexion"] * 0.35)
-        flat = rot_z(a["pelvis_yaw"])
+        g["neck01"] = heading @ rot_y(a["trunk_lean"] * 0.3) @ rot_x(a["trunk_flexion"] * 0.35)
+        flat = heading
         for side in SIDES:
             s, sign = _SUFFIX[side], (1.0 if side == "left" else -1.0)
             f0 = self.femur_frame[side]

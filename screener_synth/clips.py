@@ -99,6 +99,9 @@ class ClipSpec:
     truth_view: str = "camera"
     #: upright (width, height) in pixels; None: :data:`FRAME_SIZE` of the orientation
     frame_size: tuple[int, int] | None = None
+    #: walk: seconds after which the walker turns round and walks back (``view`` is the
+    #: view before the turn); None: one way only
+    turn_at_s: float | None = None
 
     def size(self) -> tuple[int, int]:
         """Upright frame size ``(width, height)`` in pixels."""
@@ -137,7 +140,14 @@ def build_motion(spec: ClipSpec) -> kin.Motion:
     if spec.task == "jog":
         return kin.jog_in_place(spec.faults, spec.fps, spec.duration_s, spec.cadence_spm)
     if spec.task == "walk":
-        return kin.walk(spec.faults, spec.fps, spec.duration_s, spec.cadence_spm, **heel_rise(spec))
+        return kin.walk(
+            spec.faults,
+            spec.fps,
+            spec.duration_s,
+            spec.cadence_spm,
+            turn_at_s=spec.turn_at_s,
+            **heel_rise(spec),
+        )
     raise ValueError(f"unknown task {spec.task!r}: expected walk, sls, jog or stand")
 
 
@@ -327,6 +337,15 @@ def render_clip(spec: ClipSpec, outdir: Path, crf: int = 29) -> Path:
             else None
         ),
         "walk": heel_rise(spec) if spec.task == "walk" else None,
+        "turn": (
+            {
+                "at_s": spec.turn_at_s,
+                "duration_s": kin.TURN_S,
+                "view_after": "posterior" if spec.view == "anterior" else "anterior",
+            }
+            if spec.turn_at_s is not None
+            else None
+        ),
         "seed": spec.seed,
         "generator": {"name": "screener_synth", "version": __version__},
         "planted": planted_values,

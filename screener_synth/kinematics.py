@@ -446,6 +446,7 @@ def walk(
     cadence_spm: float = 104.0,
     heel_off_phase: float = 0.32,
     heel_rise_knee_deg: float = 15.0,
+    turn_at_s: float | None = None,
 ) -> Motion:
     """Walk toward -Y (toward an anterior camera): stance 62 % of the stride.
 
@@ -459,6 +460,10 @@ def walk(
         from then to toe-off (0.62) the foot pivots on planted toes.
     heel_rise_knee_deg
         Peak knee flexion added over that window, which sets how fast the heel rises.
+    turn_at_s
+        If given, the walker turns round (the pelvis' yaw goes smoothly from 0 to 180°
+        over :data:`TURN_S`, still stepping) from this time on, and walks back toward +Y:
+        a walk away from the camera and back. None: no turn.
 
     Notes
     -----
@@ -468,7 +473,7 @@ def walk(
     120-150 ms before toe-off. The knee flexes more (peak at about 50 %) instead of the
     pelvis rising, so that the other foot lands where it did.
     """
-    return _gait(
+    motion = _gait(
         "walk",
         faults,
         fps,
@@ -480,3 +485,12 @@ def walk(
         heel_off_phase=heel_off_phase,
         heel_rise_knee_deg=heel_rise_knee_deg,
     )
+    if turn_at_s is not None:
+        motion.angles["pelvis_yaw"] += 180.0 * smooth_step(
+            motion.time_s, turn_at_s, turn_at_s + TURN_S
+        )
+    return motion
+
+
+#: How long the walker of :func:`walk` takes to turn round, seconds.
+TURN_S = 1.0

@@ -178,6 +178,21 @@ def sample_specs(seed: int = 1) -> list[ClipSpec]:
             seed=seed + 8,
             stand_s=2.0,
         ),
+        ClipSpec(  # a walk away from the camera and back, as in a clinic's corridor
+            "walk_turn_faulty_post_30fps",
+            "walk",
+            "posterior",
+            30.0,
+            "portrait",
+            _body(0.0, 0.55),
+            CameraSpec(0.9, 52.0, 0.8),
+            {"left": n, "right": WALK_FAULTY},
+            duration_s=8.0,
+            cadence_spm=106.0,
+            look=_SAMPLE_LOOKS[3],
+            seed=seed + 9,
+            turn_at_s=3.2,
+        ),
     ]
 
 
