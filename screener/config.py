@@ -403,6 +403,37 @@ class ChecksConfig(_Frozen):
         description="A foot counts as in view when one of its landmarks is this visible and "
         "inside the image.",
     )
+    both_legs_min_lift_leg: float = Field(
+        0.05,
+        gt=0,
+        description="A single-leg squat clip holds squats on both legs when each foot in turn "
+        "is held up, the feet's image heights differing by at least this (leg lengths), for "
+        "both_legs_min_hold_s or more (screener.events.find_one_leg_holds). No stored clip "
+        "(session 22: 2,106 renders) held both feet up so; at 0.02 leg, 5 squats did.",
+    )
+    both_legs_min_hold_s: float = Field(
+        2.0,
+        gt=0,
+        description="... for at least this long each (a walk's or jog's swing lasts under "
+        "0.5 s; at 1.5 s one stored squat read as both legs, at 2.0 s none). Also the "
+        "shortest stretch of one foot steady (both_legs_steady_ratio_max).",
+    )
+    both_legs_steady_window_s: float = Field(
+        2.0,
+        gt=0,
+        description="Where the feet's heights do not tell (filmed from behind), squats on "
+        "both legs are found from which foot stays put: each frame's feet compared over a "
+        "window this long (screener.events.find_steady_foot_stretches).",
+    )
+    both_legs_steady_ratio_max: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="... the steady foot's vertical range at most this fraction of the "
+        "other's, for both_legs_min_hold_s or more, each foot in turn. No stored clip "
+        "(session 22: 1,934 renders of the three tasks) did so; it found 49 of 78 stored "
+        "squats on one leg joined to squats on the other (heights alone: 48 of 78).",
+    )
     turn_min_run_s: float = Field(
         1.5,
         gt=0,

@@ -125,6 +125,19 @@ class PoseSequence:
         """Return a copy with some arrays replaced (validated again)."""
         return replace(self, **arrays)
 
+    def blanked(self, keep: BoolArray) -> PoseSequence:
+        """A copy in which the frames outside ``keep`` show no person (landmarks NaN,
+        visibility 0, not detected): left out of the analysis, while frame numbers and
+        times still match the video's."""
+        return self.with_arrays(
+            image_xy_px=np.where(keep[:, None, None], self.image_xy_px, np.nan),
+            world_xyz_m=np.where(keep[:, None, None], self.world_xyz_m, np.nan).astype(
+                self.world_xyz_m.dtype
+            ),
+            visibility=np.where(keep[:, None], self.visibility, 0.0).astype(self.visibility.dtype),
+            detected=self.detected & keep,
+        )
+
     def take(self, frames: slice | npt.NDArray[np.integer[Any]]) -> PoseSequence:
         """The sequence restricted to some of its frames (a slice or increasing indices)."""
         return self.with_arrays(
