@@ -503,9 +503,10 @@ class ChecksConfig(_Frozen):
         "asked for instead of the lower foot taken for the planted one (a lifted foot bent "
         "behind the body, filmed from behind by a camera above the floor, is nearer the lens "
         "and can look lower). Looser than sls_side_steady_ratio_max: it only withholds a "
-        "guess. Session 22, on the 827 stored squats (all opened): at 0.6, 13 of the 20 "
-        "wrong legs become requests and 2 of the 775 right ones (0.4, session 21's: 8 "
-        "wrong legs fewer and no right one; 1.0: 16 and 16).",
+        "guess. Session 22, on the 857 stored squats (all opened; python -m "
+        "bench.clinic_captures corpus --stored-only): from behind, with 0.4 (session 21's) "
+        "282 right, 35 requests, 20 wrong; with 0.6, 280, 48 and 9 (from the front 508 "
+        "right, 12 requests, none wrong either way).",
     )
     sls_side_lift_min_leg: float = Field(
         0.1,
