@@ -431,8 +431,11 @@ class ChecksConfig(_Frozen):
         le=1,
         description="... the steady foot's vertical range at most this fraction of the "
         "other's, for both_legs_min_hold_s or more, each foot in turn. No stored clip "
-        "(session 22: 1,934 renders of the three tasks) did so; it found 49 of 78 stored "
-        "squats on one leg joined to squats on the other (heights alone: 48 of 78).",
+        "(session 22: 1,995 renders of the three tasks) did so. Stored squats from behind "
+        "joined in pairs, one on each leg, analysed with --side auto "
+        "(bench/clinic_captures.py --pairs 100 on hold-outs 20-29): both legs found in 41 of "
+        "66; at 0.6 in 46, but 0.6 read one stored guide squat from behind as both legs and "
+        "would analyse its wrong leg (docs/capture.md).",
     )
     turn_min_run_s: float = Field(
         1.5,
