@@ -9,8 +9,8 @@ Three readings over the stored landmarks of every clip under the folders (no vid
 read, nothing is rendered):
 
 1. **Every clip as stored.** Does any clip read as a walk that turns round
-   (:func:`screener.pipeline.keep_one_walking_direction`) or as squats on both legs
-   (:func:`screener.pipeline.keep_one_squatting_leg`)? None should: every stored clip is
+   (:func:`screener.segments.keep_one_walking_direction`) or as squats on both legs
+   (:func:`screener.segments.keep_one_squatting_leg`)? None should: every stored clip is
    one way and one leg. And, per view, the stance leg ``--side auto`` gives each squat:
    right, wrong, or ``--side`` asked for.
 2. **Walks joined in pairs** (from ``--pairs-from``, default the same folders; at most
@@ -50,12 +50,8 @@ from bench.accuracy import find_clips
 from screener.config import AnalysisConfig, load_config
 from screener.errors import ScreenerError, ViewError
 from screener.keypoints import PoseSequence
-from screener.pipeline import (
-    analyze_pose,
-    keep_one_squatting_leg,
-    keep_one_walking_direction,
-    oriented_pose,
-)
+from screener.pipeline import analyze_pose, oriented_pose
+from screener.segments import keep_one_squatting_leg, keep_one_walking_direction
 
 
 def join(first: PoseSequence, second: PoseSequence) -> PoseSequence:

@@ -103,7 +103,7 @@ def test_feet_at_one_height_are_told_apart_by_the_steady_foot() -> None:
 
 def test_a_walk_or_jog_given_is_not_searched_for_two_legs() -> None:
     pose, _ = _left_then_right()
-    from screener.pipeline import keep_one_squatting_leg
+    from screener.segments import keep_one_squatting_leg
 
     for task in ("walk", "jog"):
         kept, left_out = keep_one_squatting_leg(pose, pose, task, "auto", CONFIG, "clip")

@@ -10,7 +10,7 @@ import pytest
 import screener
 from screener.config import AnalysisConfig
 from screener.keypoints import PoseSequence
-from screener.pipeline import keep_one_walking_direction
+from screener.segments import keep_one_walking_direction
 from screener.view import find_walking_runs
 from tests.synthetic import (
     perspective_sequence,
