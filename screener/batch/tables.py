@@ -16,7 +16,8 @@ joined with the manifest or filtered by subject without a lookup.
 ``faults``
     One row per video x fault entry of ``summary.json``.
 ``videos``
-    One row per video of the batch with its status and headline numbers.
+    One row per video of the batch with its status and headline numbers;
+    ``analysed_part`` says when only part of the clip was analysed (:func:`analysed_part`).
 ``failures``
     ``path``, ``reason``, ``code`` of every video that failed, then ``video_id`` and the
     metadata.
@@ -75,6 +76,7 @@ VIDEO_COLUMNS: tuple[str, ...] = (
     "n_faults",
     "detected_fraction",
     "mean_quality",
+    "analysed_part",
     "video_sha256",
     "config_sha256",
     "result_dir",
@@ -298,10 +300,27 @@ def _video_row(
         "n_faults": sum(1 for f in faults if f.get("severity") not in (None, "none")),
         "detected_fraction": quality.get("detected_fraction"),
         "mean_quality": quality.get("mean_quality"),
+        "analysed_part": analysed_part(summary),
         "video_sha256": done.get("video_sha256"),
         "config_sha256": done.get("config_sha256"),
         "result_dir": folder.relative_to(outdir).as_posix(),
     }
+
+
+def analysed_part(summary: dict[str, Any]) -> str | None:
+    """What part of the clip was analysed, when not all of it (None: the whole clip).
+
+    A walk that turns round is analysed one way (``view_detection.walking_turn``), squats
+    on both legs for one leg (``other_leg_left_out``; :mod:`screener.segments`).
+    """
+    turn = (summary.get("view_detection") or {}).get("walking_turn")
+    if turn:
+        start, end = turn["analysed_s"]
+        return f"one way of a walk that turns round: {start:.1f}-{end:.1f} s"
+    legs = summary.get("other_leg_left_out")
+    if legs:
+        return f"the {legs['analysed_leg']} leg's squats of a clip with both legs'"
+    return None
 
 
 def write_tables(tables: BatchTables, outdir: Path) -> list[Path]:

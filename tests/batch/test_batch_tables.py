@@ -115,6 +115,7 @@ def test_failures_videos_and_faults_tables(batch, jog_result):
     }
     assert videos.loc["jog", "n_events_left"] == jog_result.summary["sides"]["left"]["n_events"]
     assert videos.loc["jog", "result_dir"] == "videos/jog"
+    assert videos["analysed_part"].isna().all()  # every clip analysed whole
     faults = tables.faults
     assert len(faults[faults["video_id"] == "jog"]) == len(jog_result.summary["faults"])
     assert {"fault", "side", "severity", "value", "threshold", "source"} <= set(faults.columns)
@@ -150,3 +151,13 @@ def test_empty_batch_still_has_the_schema(tmp_path):
         tables.events.columns
     )
     assert pd.read_csv(tmp_path / "failures.csv")["code"].tolist() == ["y"]
+
+
+def test_a_clip_analysed_in_part_says_which_part() -> None:
+    from screener.batch.tables import analysed_part
+
+    assert analysed_part({"view_detection": {"walking_turn": None}}) is None
+    turn = {"view_detection": {"walking_turn": {"analysed_s": [4.5, 8.0]}}}
+    assert analysed_part(turn) == "one way of a walk that turns round: 4.5-8.0 s"
+    legs = {"other_leg_left_out": {"analysed_leg": "left"}}
+    assert analysed_part(legs) == "the left leg's squats of a clip with both legs'"
