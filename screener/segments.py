@@ -3,8 +3,9 @@
 Every measurement reads a clip in one view (which side of the image is the subject's
 left) and, for a single-leg squat, on one stance leg. Clinics also film a walk away from
 the camera and back, and both legs' squats in one clip. This stage, run on the landmarks
-before the view, task and events are read, finds such clips and keeps the part one
-analysis can measure, blanking the rest (:meth:`screener.keypoints.PoseSequence.blanked`:
+before the task and events are read (the walk's check before the view too, the legs'
+once the view has settled the labels), finds such clips and keeps the part one analysis
+can measure, blanking the rest (:meth:`screener.keypoints.PoseSequence.blanked`:
 frame numbers and times stay the video's), with a note of what was left out and how to
 measure it (docs/capture.md, "A walk that turns round", "Squats on both legs in one
 clip").
