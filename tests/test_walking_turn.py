@@ -140,3 +140,29 @@ def test_a_turn_is_not_looked_for_in_a_squat_or_jog(there_and_back) -> None:
     assert not kept.detected[: turn.kept.start].any() and not kept.detected[turn.kept.stop :].any()
     assert np.isnan(kept.image_xy_px[: turn.kept.start]).all()
     assert kept.n_frames == pose.n_frames  # frame numbers still those of the video
+
+
+@pytest.mark.parametrize("stand_s", [1.0, 1.8, 3.0])
+def test_a_walk_that_ends_standing_still_adds_no_stance_phase(stand_s: float) -> None:
+    """The patient stops in front of the camera, both feet down, and stands: the stand
+    is not a stance phase (the stance rule; the learned stance model was not trained on
+    stick figures)."""
+    walk, in_stance = walk_toward_camera()
+    stop_s = next(t for t in np.arange(3.4, 4.5, 1 / 30) if all(in_stance(t).values()))
+    config = AnalysisConfig(cache_dir=None, corrections_path=None)
+    config = config.model_copy(
+        update={"events": config.events.model_copy(update={"event_model_path": None})}
+    )
+
+    def phases(duration_s: float) -> list[tuple[str, float, float]]:
+        pose = perspective_sequence(lambda t: walk(min(t, stop_s)), fps=30, duration_s=duration_s)
+        events = screener.analyze_pose(pose, task="walk", view="anterior", config=config).events
+        return list(zip(events["side"], events["t_start_s"], events["t_end_s"], strict=True))
+
+    walking = phases(stop_s)
+    standing = phases(stop_s + stand_s)
+    assert len(walking) >= 3
+    assert [s for s, _, _ in standing] == [s for s, _, _ in walking]
+    assert [t for _, *times in standing for t in times] == pytest.approx(
+        [t for _, *times in walking for t in times], abs=1e-6
+    )
