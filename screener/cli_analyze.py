@@ -219,9 +219,16 @@ def register(subparsers: Any) -> None:
         "--side",
         choices=["left", "right", "auto"],
         default="auto",
-        help="stance leg of a single-leg squat",
+        help="stance leg of a single-leg squat (a clip with squats on both legs is analysed "
+        "for this leg; auto: the leg stood on longest)",
     )
-    p.add_argument("--view", choices=["anterior", "posterior", "auto"], default="auto")
+    p.add_argument(
+        "--view",
+        choices=["anterior", "posterior", "auto"],
+        default="auto",
+        help="anterior: filmed from the front; posterior: from behind; auto: detect (a walk "
+        "away from the camera and back is analysed the way of this view; auto: the longer)",
+    )
     add_intake_arguments(p)
     p.add_argument(
         "--sex",
