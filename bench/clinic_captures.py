@@ -42,6 +42,7 @@ import logging
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -68,11 +69,36 @@ def join(first: PoseSequence, second: PoseSequence) -> PoseSequence:
     )
 
 
-def _stored(folders: list[Path]) -> Iterator[tuple[dict, PoseSequence]]:
+def _stored(folders: list[Path], task: str | None = None) -> Iterator[tuple[dict, PoseSequence]]:
+    """Each stored clip's truth and landmarks (only ``task``'s, when given: the landmarks
+    of other clips are not read)."""
     for path in find_clips(folders):
         truth = json.loads(path.read_text())
-        if "keypoints" in truth:
+        if "keypoints" in truth and task in (None, truth["task"]):
             yield truth, PoseSequence.load(path.parent / truth["keypoints"])
+
+
+def _groups(folders: list[Path], task: str, by: str, member: str) -> list[tuple[tuple, dict]]:
+    """``task``'s stored clips grouped by frame size, frame rate and truth ``by`` (or
+    none), each group's landmarks by truth ``member``."""
+    groups: dict[tuple, dict[str, list[PoseSequence]]] = {}
+    for truth, pose in _stored(folders, task):
+        key = (pose.image_size_px, round(pose.fps), truth[by] if by else None)
+        groups.setdefault(key, {}).setdefault(truth[member], []).append(pose)
+    return list(groups.items())
+
+
+def _half_alone(
+    first: PoseSequence, second: PoseSequence, later: bool, config: AnalysisConfig, **choice: Any
+) -> list[tuple[str, float]]:
+    """The events of the kept half of ``join(first, second)`` analysed alone, on the joined
+    clip's times (none when it is refused)."""
+    half = second if later else first
+    shift = first.time_s[-1] + 1.0 / first.fps - second.time_s[0] if later else 0.0
+    try:
+        return _peaks(analyze_pose(half, config=config, **choice).events, shift)
+    except ScreenerError:
+        return []
 
 
 def read_stored(folders: list[Path], config: AnalysisConfig) -> pd.DataFrame:
@@ -118,32 +144,23 @@ def _score(
 
 def walk_pairs(folders: list[Path], config: AnalysisConfig, per_group: int) -> pd.DataFrame:
     """Stored walks from the front and from behind, joined both ways (see module)."""
-    groups: dict[tuple, dict[str, list[PoseSequence]]] = {}
-    for truth, pose in _stored(folders):
-        if truth["task"] == "walk":
-            key = (pose.image_size_px, round(pose.fps))
-            groups.setdefault(key, {}).setdefault(truth["view"], []).append(pose)
     rows = []
-    for views in groups.values():
+    for _, views in _groups(folders, "walk", "", "view"):
         pairs = list(zip(views.get("anterior", []), views.get("posterior", []), strict=False))
         for front, back in pairs[:per_group]:
             for first, second, order in ((front, back, "front-back"), (back, front, "back-front")):
-                joined = join(first, second)
                 split_s = float(first.time_s[-1] + 0.5 / first.fps)
                 row: dict[str, object] = {"order": order}
                 try:
-                    result = analyze_pose(joined, task="walk", view="auto", config=config)
+                    result = analyze_pose(
+                        join(first, second), task="walk", view="auto", config=config
+                    )
                 except ScreenerError as exc:
                     rows.append({**row, "outcome": f"refused: {exc.problem[:60]}"})
                     continue
                 turn = result.summary["view_detection"]["walking_turn"]
                 later = turn is not None and sum(turn["analysed_s"]) / 2 > split_s
-                half = second if later else first
-                shift = split_s + 0.5 / first.fps - second.time_s[0] if later else 0.0
-                try:
-                    alone = _peaks(analyze_pose(half, task="walk", config=config).events, shift)
-                except ScreenerError:
-                    alone = []
+                alone = _half_alone(first, second, later, config, task="walk")
                 outcome = "turn found" if turn is not None else "no turn"
                 row.update(outcome=outcome, **_score(_peaks(result.events), alone, split_s, later))
                 rows.append(row)
@@ -152,13 +169,8 @@ def walk_pairs(folders: list[Path], config: AnalysisConfig, per_group: int) -> p
 
 def squat_pairs(folders: list[Path], config: AnalysisConfig, per_group: int) -> pd.DataFrame:
     """Stored squats on each leg, joined both ways, each leg given and not (see module)."""
-    groups: dict[tuple, dict[str, list[PoseSequence]]] = {}
-    for truth, pose in _stored(folders):
-        if truth["task"] == "sls":
-            key = (pose.image_size_px, round(pose.fps), truth["view"])
-            groups.setdefault(key, {}).setdefault(truth["stance_side"], []).append(pose)
     rows = []
-    for key, legs in groups.items():
+    for key, legs in _groups(folders, "sls", "view", "stance_side"):
         pairs = list(zip(legs.get("left", []), legs.get("right", []), strict=False))
         for left, right in pairs[:per_group]:
             for first, second, order in ((left, right, "left-right"), (right, left, "right-left")):
@@ -173,17 +185,10 @@ def squat_pairs(folders: list[Path], config: AnalysisConfig, per_group: int) -> 
                         continue
                     leg = result.summary["stance_side"]
                     later = (order == "left-right") == (leg == "right")
-                    half = second if later else first
-                    shift = split_s + 0.5 / first.fps - second.time_s[0] if later else 0.0
-                    try:
-                        events = analyze_pose(half, task="sls", side=leg, config=config).events
-                        alone = _peaks(events, shift)
-                    except ScreenerError:
-                        alone = []
+                    alone = _half_alone(first, second, later, config, task="sls", side=leg)
                     both = result.summary["other_leg_left_out"] is not None
-                    found = _peaks(result.events)
                     row.update(outcome="both legs found" if both else "one leg read", leg=leg)
-                    row.update(_score(found, alone, split_s, later))
+                    row.update(_score(_peaks(result.events), alone, split_s, later))
                     rows.append(row)
     return pd.DataFrame(rows)
 

@@ -54,7 +54,7 @@ class WalkingTurn:
 
     @property
     def view(self) -> ViewChoice:
-        return "anterior" if self.kept.toward else "posterior"
+        return self.kept.view
 
     @property
     def note(self) -> str:
@@ -64,7 +64,7 @@ class WalkingTurn:
             return "toward the camera" if run.toward else "away from the camera"
 
         spans = ", ".join(f"{way(r)} {r.start_s:.1f}-{r.end_s:.1f} s" for r in self.runs)
-        other = "posterior" if self.kept.toward else "anterior"
+        other = "anterior" if self.view == "posterior" else "posterior"
         return (
             f"the patient turns around in this clip (walking {spans}); one clip is measured "
             f"in one view, so only the walk {way(self.kept)} ({self.kept.start_s:.1f}-"

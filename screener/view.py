@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -119,7 +120,7 @@ class WalkingRun:
     size_ratio: float
 
     @property
-    def view(self) -> str:
+    def view(self) -> Literal["anterior", "posterior"]:
         """The view a walk this way is filmed from (people walk forward)."""
         return "anterior" if self.toward else "posterior"
 
@@ -159,6 +160,7 @@ def find_walking_runs(
     """
     from scipy.ndimage import uniform_filter1d
 
+    from screener.cleaning import true_runs
     from screener.events import leg_length_px
 
     size = leg_length_px(pose)
@@ -166,24 +168,14 @@ def find_walking_runs(
         return []
     log_size = uniform_filter1d(np.log(size), max(3, round(pose.fps)), mode="nearest")
     rate = np.gradient(log_size, pose.time_s)
-    way = np.where(rate > min_rate_per_s, 1, np.where(rate < -min_rate_per_s, -1, 0))
-    edges = np.flatnonzero(np.diff(way)) + 1
     runs = []
-    for start, stop in zip(np.r_[0, edges], np.r_[edges, pose.n_frames], strict=True):
-        if way[start] == 0:
-            continue
-        ratio = float(np.exp(abs(log_size[stop - 1] - log_size[start])))
-        run = WalkingRun(
-            int(start),
-            int(stop),
-            float(pose.time_s[start]),
-            float(pose.time_s[stop - 1]),
-            bool(way[start] > 0),
-            ratio,
-        )
-        if run.duration_s >= min_duration_s and ratio >= min_size_ratio:
-            runs.append(run)
-    return runs
+    for toward, moving in ((True, rate > min_rate_per_s), (False, rate < -min_rate_per_s)):
+        for start, stop in true_runs(moving):
+            ratio = float(np.exp(abs(log_size[stop - 1] - log_size[start])))
+            t0, t1 = float(pose.time_s[start]), float(pose.time_s[stop - 1])
+            if t1 - t0 >= min_duration_s and ratio >= min_size_ratio:
+                runs.append(WalkingRun(start, stop, t0, t1, toward, ratio))
+    return sorted(runs, key=lambda r: r.start)
 
 
 #: A frontal face in at least this share of the searched frames says the subject faces

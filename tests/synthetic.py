@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from screener.config import AnalysisConfig
 from screener.keypoints import PoseSequence
 from screener.landmarks import INDEX, N_LANDMARKS
 
@@ -380,3 +381,13 @@ def perspective_sequence(
             rel = np.array([-p[2], -(p[1] - camera_height_m)])
             image[i, INDEX[name]] = centre + focal * rel / depth
     return seq.with_arrays(image_xy_px=image)
+
+
+def stance_rule_config() -> AnalysisConfig:
+    """Settings for analysing the generated walks: no cache, no corrections, and walking
+    stance timed by the stance rule (the learned stance model was not trained on stick
+    figures)."""
+    config = AnalysisConfig(cache_dir=None, corrections_path=None)
+    return config.model_copy(
+        update={"events": config.events.model_copy(update={"event_model_path": None})}
+    )

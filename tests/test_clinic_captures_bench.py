@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 
 from bench.clinic_captures import join, main, read_stored, squat_pairs, walk_pairs
-from screener.config import AnalysisConfig
 from screener.keypoints import PoseSequence
 from tests.synthetic import (
     make_sequence,
     perspective_sequence,
     rot_y,
     single_leg_squat,
+    stance_rule_config,
     walk_toward_camera,
 )
 
@@ -56,12 +56,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-#: The stance rule: the learned stance model was not trained on stick figures.
-CONFIG = AnalysisConfig(cache_dir=None, corrections_path=None).model_copy(
-    update={
-        "events": AnalysisConfig().events.model_copy(update={"event_model_path": None}),
-    }
-)
+CONFIG = stance_rule_config()
 
 
 def test_join_keeps_the_frame_interval_and_every_frame() -> None:

@@ -16,6 +16,7 @@ from tests.synthetic import (
     perspective_sequence,
     rot_y,
     single_leg_squat,
+    stance_rule_config,
     walk_toward_camera,
 )
 
@@ -105,11 +106,7 @@ def test_one_way_is_analysed_with_its_own_left_and_right(
     there_and_back, view: str, kept_toward: bool | None
 ) -> None:
     pose, stance = there_and_back
-    # the stance rule: the learned stance model was not trained on stick figures
-    config = AnalysisConfig(cache_dir=None, corrections_path=None)
-    config = config.model_copy(
-        update={"events": config.events.model_copy(update={"event_model_path": None})}
-    )
+    config = stance_rule_config()
     result = screener.analyze_pose(pose, task="walk", view=view, config=config)  # type: ignore[arg-type]
     turn = result.summary["view_detection"]["walking_turn"]
     assert turn is not None
@@ -149,10 +146,7 @@ def test_a_walk_that_ends_standing_still_adds_no_stance_phase(stand_s: float) ->
     stick figures)."""
     walk, in_stance = walk_toward_camera()
     stop_s = next(t for t in np.arange(3.4, 4.5, 1 / 30) if all(in_stance(t).values()))
-    config = AnalysisConfig(cache_dir=None, corrections_path=None)
-    config = config.model_copy(
-        update={"events": config.events.model_copy(update={"event_model_path": None})}
-    )
+    config = stance_rule_config()
 
     def phases(duration_s: float) -> list[tuple[str, float, float]]:
         pose = perspective_sequence(lambda t: walk(min(t, stop_s)), fps=30, duration_s=duration_s)
