@@ -19,9 +19,15 @@ Against the reference size (``--reference``, default the current default 1280):
 - CPU seconds of the pose pass (``time.process_time``; the machine may be shared: the
   sizes are run in turn for each video, so load hits them alike).
 
+With ``--copies LABEL=DIR`` (repeatable), each recording's copy at the same place under
+``DIR`` (a copy of ``real_videos``, e.g. encoded again by ``bench.reencode`` as a
+messaging app sends it) is also run at the reference size and compared with the
+original at that size, in the same way.
+
 Usage::
 
-    python -m bench.pose_size [--sizes full,1280,960,720] [--reference 1280] VIDEO ...
+    python -m bench.pose_size [--sizes full,1280,960,720] [--reference 1280]
+        [--copies LABEL=DIR ...] VIDEO ...
 
 Notes
 -----
@@ -114,7 +120,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("videos", nargs="*", type=Path)
     parser.add_argument("--sizes", default="full,1280,960,720")
     parser.add_argument("--reference", default="1280")
+    parser.add_argument(
+        "--copies",
+        action="append",
+        default=[],
+        metavar="LABEL=DIR",
+        help="also compare each recording's copy under DIR (laid out as real_videos)",
+    )
     args = parser.parse_args(argv)
+    copies = dict(item.split("=", 1) for item in args.copies)
     from screener.cli import native_stderr_hidden
     from screener.video import probe_video
 
@@ -125,6 +139,10 @@ def main(argv: list[str] | None = None) -> int:
         sides = {s: (full if s == "full" else min(int(s), full)) for s in args.sizes.split(",")}
         with native_stderr_hidden():
             runs = {s: run_size(path, px) for s, px in sides.items()}
+            for label, folder in copies.items():
+                copy = Path(folder) / path.resolve().relative_to(REAL.resolve())
+                runs[label] = run_size(copy, sides[args.reference])
+                sides[label] = sides[args.reference]
         ref = runs[args.reference]
         out.write(
             f"\n{path.name}: {info.width_px}x{info.height_px}, {ref[0].n_frames} frames, "

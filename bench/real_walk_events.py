@@ -3,6 +3,7 @@
 Usage::
 
     python -m bench.real_walk_events [--shared ../shared] [--limits 0.4,0.8,1.2]
+        [--event-model MODEL.npz] [--reference-shared ORIGINAL]
 
 The only real footage whose foot contacts the project can time is the woman walking
 across ``real_videos/sports2d_demo/demo.mp4`` (30 fps, a still camera at her side,
@@ -281,6 +282,14 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="also time the stance phases with this learned event model (screener.event_model)",
     )
+    parser.add_argument(
+        "--reference-shared",
+        type=Path,
+        default=None,
+        help="read the reference contacts from this folder's clip instead (e.g. the original, "
+        "when --shared holds a copy encoded again by bench.reencode, whose pixels would "
+        "move the reference)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     src = args.shared / DEMO_VIDEO
@@ -292,8 +301,16 @@ def main(argv: list[str] | None = None) -> int:
     clip = crop_walker(src, args.work / "sports2d_walker.mp4")
     raw = estimate_pose(clip, default.pose, args.cache)
     fps = raw.fps
-    grey = read_grey_frames(clip)
-    stances = reference_stances(raw, grey)
+    ref_raw, ref_clip = raw, clip
+    if args.reference_shared is not None:
+        ref_src = args.reference_shared / DEMO_VIDEO
+        if not ref_src.is_file():
+            sys.stderr.write(f"{ref_src}: not found; --reference-shared holds real_videos\n")
+            return 2
+        ref_clip = crop_walker(ref_src, args.work / "sports2d_walker_reference.mp4")
+        ref_raw = estimate_pose(ref_clip, default.pose, args.cache)
+    grey = read_grey_frames(ref_clip)
+    stances = reference_stances(ref_raw, grey)
     out = sys.stdout
     out.write(f"{src}: rows {WALKER_ROWS_PX}, frames 0-{WALKER_FRAMES - 1}, {fps:.0f} fps\n")
     out.write("reference (side: heel strike from pixels - toe-off by eye [by pixels]):\n")
@@ -304,7 +321,7 @@ def main(argv: list[str] | None = None) -> int:
     out.write(f"toe-off, pixels minus eye (frames): {checked}\n")
     on_toes = [
         (s.last - off) * 1000 / fps
-        for s, off in zip(stances, heel_offs(raw, grey, stances), strict=True)
+        for s, off in zip(stances, heel_offs(ref_raw, grey, stances), strict=True)
         if off is not None
     ]
     out.write(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import sys
@@ -23,6 +24,10 @@ def _drawn_specs(args: argparse.Namespace) -> tuple[list[Any], str]:
         seed = CORPUS_SEEDS[args.split] if args.seed is None else args.seed
         specs = with_lighting(specs, lighting, seed)
         folder = f"{folder}_{lighting}"
+    exposure = getattr(args, "exposure", 0.0)
+    if exposure > 0:
+        specs = [dataclasses.replace(spec, exposure=exposure) for spec in specs]
+        folder = f"{folder}_exposure{round(100 * exposure):03d}"
     protocol = getattr(args, "protocol", "corpus")
     if protocol != "corpus":
         seed = CORPUS_SEEDS[args.split] if args.seed is None else args.seed
@@ -79,6 +84,15 @@ def main(argv: list[str] | None = None) -> int:
         default="room",
         help="the corpus' evenly lit room, or a dim room (gain noise) or a bright window "
         "behind the subject (screener_synth.sets.LIGHTING_RANGES); every other draw is "
+        "unchanged",
+    )
+    corp.add_argument(
+        "--exposure",
+        type=float,
+        default=0.0,
+        help="how long the shutter stays open, as a fraction of the frame interval (0-1; "
+        "default 0, an instant): the body moves while it is open, as in a phone's video "
+        "in a dim room (motion blur; screener_synth.clips.exposed_frames); every draw is "
         "unchanged",
     )
     corp.add_argument(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -168,3 +169,65 @@ def test_the_guides_protocol_changes_only_the_squats_opening() -> None:
             assert b == a
     with pytest.raises(ValueError, match="unknown protocol"):
         with_protocol(base, "lab", 9200)
+
+
+def _dot_renderer(width: int = 64) -> Callable[[np.ndarray], np.ndarray]:
+    """A renderer that draws the first vertex' x as one white pixel on a black row."""
+
+    def render(vertices: np.ndarray) -> np.ndarray:
+        frame = np.zeros((1, width, 3), dtype=np.uint8)
+        frame[0, round(float(vertices[0, 0]))] = 255
+        return frame
+
+    return render
+
+
+def test_an_instant_exposure_renders_each_frame_once() -> None:
+    from screener_synth.clips import exposed_frames, exposure_samples
+
+    vertices = np.zeros((5, 2, 3))
+    vertices[:, 0, 0] = [3.0, 10.0, 20.0, 30.0, 40.0]
+    frames = list(exposed_frames(_dot_renderer(), vertices, 0.0))
+    assert exposure_samples(0.0) == 1
+    assert [int(np.argmax(f[0, :, 0])) for f in frames] == [3, 10, 20, 30, 40]
+    assert all(f.max() == 255 and (f > 0).sum() == 3 for f in frames)  # one sharp pixel
+
+
+def test_a_long_exposure_smears_the_moving_body_over_its_path() -> None:
+    """A point moving 16 px a frame, shutter open the whole interval: 8 renders centred
+    on the frame's time, spread over 16 px, each an eighth of the brightness; a point at
+    rest stays sharp."""
+    from screener_synth.clips import EXPOSURE_SAMPLES_FULL, exposed_frames, exposure_samples
+
+    vertices = np.zeros((5, 1, 3))
+    vertices[:, 0, 0] = [8.0, 24.0, 40.0, 56.0, 72.0]  # 16 px a frame, uniformly
+    frames = list(exposed_frames(_dot_renderer(80), vertices, 1.0))
+    assert exposure_samples(1.0) == EXPOSURE_SAMPLES_FULL == 8
+    lit = np.flatnonzero(frames[2][0, :, 0])
+    assert lit.tolist() == [33, 35, 37, 39, 41, 43, 45, 47]  # 40 ± 7 px, every 2 px
+    assert frames[2][0, lit, 0] == pytest.approx([32] * 8, abs=1)  # 255 / 8
+    half = list(exposed_frames(_dot_renderer(80), vertices, 0.5))
+    assert np.flatnonzero(half[2][0, :, 0]).tolist() == [37, 39, 41, 43]  # half the smear
+    still = np.zeros((3, 1, 3)) + 30.0
+    assert all(int(np.argmax(f[0, :, 0])) == 30 for f in exposed_frames(_dot_renderer(), still, 1))
+    with pytest.raises(ValueError, match="fraction of the frame interval"):
+        exposure_samples(1.5)
+
+
+def test_exposure_changes_no_draw() -> None:
+    """``corpus --exposure``: the same clips, only the shutter changed."""
+    from screener_synth.cli import _drawn_specs
+
+    def args(exposure: float) -> object:
+        return type(
+            "Args",
+            (),
+            {"split": "val", "n": 6, "seed": 9300, "envelope": "inside", "fps": None,
+             "lighting": "room", "protocol": "corpus", "exposure": exposure},
+        )()  # fmt: skip
+
+    base, folder = _drawn_specs(args(0.0))  # type: ignore[arg-type]
+    blurred, blurred_folder = _drawn_specs(args(1.0))  # type: ignore[arg-type]
+    assert (folder, blurred_folder) == ("val_inside", "val_inside_exposure100")
+    assert [dataclasses.replace(b, exposure=0.0) for b in blurred] == base
+    assert {s.exposure for s in blurred} == {1.0} and {s.exposure for s in base} == {0.0}
