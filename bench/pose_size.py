@@ -21,8 +21,8 @@ Against the reference size (``--reference``, default the current default 1280):
 
 With ``--copies LABEL=DIR`` (repeatable), each recording's copy at the same place under
 ``DIR`` (a copy of ``real_videos``, e.g. encoded again by ``bench.reencode`` as a
-messaging app sends it) is also run at the reference size and compared with the
-original at that size, in the same way.
+messaging app sends it; for a video elsewhere, its name directly under ``DIR``) is also
+run at the reference size and compared with the original at that size, in the same way.
 
 Usage::
 
@@ -60,6 +60,15 @@ def default_videos() -> list[Path]:
         REAL / "sports2d_demo" / "demo.mp4",
         *sorted(REAL.glob("pose2sim_multiperson/cam0*.mp4")),
     ]
+
+
+def copy_path(video: Path, folder: Path) -> Path:
+    """Where ``video``'s copy lies under ``folder``: at the same place as under
+    ``real_videos`` for a real recording, else beside its name."""
+    try:
+        return folder / video.resolve().relative_to(REAL.resolve())
+    except ValueError:
+        return folder / video.name
 
 
 def run_size(path: Path, long_side: int) -> tuple[Any, Any, float]:
@@ -140,8 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         with native_stderr_hidden():
             runs = {s: run_size(path, px) for s, px in sides.items()}
             for label, folder in copies.items():
-                copy = Path(folder) / path.resolve().relative_to(REAL.resolve())
-                runs[label] = run_size(copy, sides[args.reference])
+                runs[label] = run_size(copy_path(path, Path(folder)), sides[args.reference])
                 sides[label] = sides[args.reference]
         ref = runs[args.reference]
         out.write(
