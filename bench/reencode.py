@@ -61,36 +61,25 @@ def scaled_size(width: int, height: int, short_side: int) -> tuple[int, int]:
 def reencode(src: Path, dst: Path, short_side: int, kbps: int, restore_size: bool) -> None:
     """Encode ``src`` again into ``dst`` (see the module's docstring)."""
     info = probe_video(src)
-    frames = [(f.time_s, f.rgb) for f in iter_frames(src, max_long_side_px=None)]
-    height, width = frames[0][1].shape[:2]
+    width, height = info.width_px, info.height_px  # upright, as iter_frames gives them
     size = scaled_size(width, height, short_side)
     small = dst.with_suffix(".small" + dst.suffix) if restore_size else dst
     options = {"maxrate": f"{int(1.5 * kbps)}k", "bufsize": f"{2 * kbps}k"}
-    _encode(_resized(frames, size), small, size, info.fps_nominal, options, 1000 * kbps)
+    _encode(_resized(src, size), small, size, info.fps_nominal, options, 1000 * kbps)
     if restore_size:
-        degraded = [(f.time_s, f.rgb) for f in iter_frames(small, max_long_side_px=None)]
-        _encode(
-            _resized(degraded, (width, height)),
-            dst,
-            (width, height),
-            info.fps_nominal,
-            {"crf": "12"},
-        )
+        restored = _resized(small, (width, height))
+        _encode(restored, dst, (width, height), info.fps_nominal, {"crf": "12"})
         small.unlink()
 
 
-def _resized(
-    frames: list[tuple[float, np.ndarray]], size: tuple[int, int]
-) -> Iterator[tuple[float, np.ndarray]]:
-    for time_s, rgb in frames:
-        if rgb.shape[1::-1] == size:
-            yield time_s, rgb
-            continue
-        shrink = size[0] < rgb.shape[1]
-        yield (
-            time_s,
-            cv2.resize(rgb, size, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC),
-        )
+def _resized(path: Path, size: tuple[int, int]) -> Iterator[tuple[float, np.ndarray]]:
+    """The video's upright frames at ``size``, with their times, one at a time."""
+    for frame in iter_frames(path, max_long_side_px=None):
+        rgb: np.ndarray = frame.rgb
+        if rgb.shape[1::-1] != size:
+            shrink = size[0] < rgb.shape[1]
+            rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC)
+        yield frame.time_s, rgb
 
 
 def _encode(
