@@ -67,7 +67,14 @@ from screener.errors import ConfigError, NoPersonError
 from screener.keypoints import PoseSequence
 from screener.landmarks import N_LANDMARKS
 from screener.upright import rotate_image
-from screener.video import DecodeStats, Frame, VideoInfo, iter_frames, probe_video
+from screener.video import (
+    DecodeStats,
+    Frame,
+    VideoInfo,
+    iter_frames,
+    opencv_single_threaded,
+    probe_video,
+)
 
 log = logging.getLogger(__name__)
 
@@ -432,7 +439,7 @@ def _run_pose(
     step = max(1, expected // 100)
     width, height = float(info.width_px), float(info.height_px)
     size = (info.width_px, info.height_px)
-    with _LOCK:
+    with _LOCK, opencv_single_threaded():
         runner = _TaskRunner(config) if config.task_model_path is not None else _legacy(config)
         try:
             frames = iter_frames(

@@ -193,6 +193,36 @@ def test_progress_reaches_the_frame_count(make_video):
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
 
 
+def test_pose_pass_runs_opencv_single_threaded_and_restores_it(make_video, monkeypatch):
+    """The decoding thread's resizing runs beside the pose model on one OpenCV thread
+    (screener.video notes); the process's setting is restored after the pass."""
+    import cv2
+
+    clip = make_video("threads.mp4", n_frames=8, size=(128, 96))
+    seen: list[int] = []
+
+    class Runner:
+        def process(self, rgb, time_s, image, world, vis):
+            seen.append(cv2.getNumThreads())
+            image[:] = 0.5
+            world[:] = 0.0
+            vis[:] = 1.0
+            return True
+
+        def finish(self):
+            pass
+
+    monkeypatch.setattr(pose_module, "_legacy", lambda config: Runner())
+    before = cv2.getNumThreads()
+    try:
+        cv2.setNumThreads(3)
+        seq = estimate_pose(clip, CFG, None)
+        assert cv2.getNumThreads() == 3
+    finally:
+        cv2.setNumThreads(before)
+    assert seq.n_frames == 8 and seen == [1] * 8
+
+
 # --------------------------------------------------------------------------- no MediaPipe run
 
 

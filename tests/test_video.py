@@ -6,6 +6,7 @@ import logging
 import threading
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -17,6 +18,7 @@ from screener.video import (
     FrameClock,
     VideoInfo,
     iter_frames,
+    opencv_single_threaded,
     probe_video,
     read_frame,
     read_frames,
@@ -104,6 +106,64 @@ def test_reduced_size_frames_match_full_size_frames_scaled_down(make_video, rota
         diff = np.abs(a.rgb.astype(int) - expected.astype(int))
         assert a.rgb.shape == ((180, 320, 3) if rotation == 0 else (320, 180, 3))
         assert diff.mean() < 1.0 and np.percentile(diff, 99) <= 6, (diff.mean(), diff.max())
+
+
+def _write_pix_fmt(path: Path, codec: str, pix_fmt: str, n_frames: int = 6) -> Path:
+    """A 640x360 clip of smooth gradients stored in ``pix_fmt``."""
+    import av
+
+    with av.open(str(path), "w") as out:
+        stream: Any = out.add_stream(codec, rate=30)
+        stream.width, stream.height = 640, 360
+        stream.pix_fmt = pix_fmt
+        if codec == "libx265":
+            stream.options = {"x265-params": "log-level=none"}
+        for i in range(n_frames):
+            frame = av.VideoFrame.from_ndarray(_smooth_pattern(360, 640, i), format="rgb24")
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("codec", "pix_fmt"),
+    [
+        ("libx264", "yuv420p"),
+        ("libx264", "yuvj420p"),
+        ("libx264", "yuv444p"),
+        ("libx265", "yuv420p10le"),
+    ],
+)
+def test_streamed_frames_are_converted_as_single_frames_are(tmp_path, codec, pix_fmt):
+    """The pose pass converts with one swscale context kept for the stream, single-threaded
+    (module notes); the pixels must be those of PyAV's own conversion of each frame, which
+    ``read_frames`` uses, at the reduced and at the full size, in every range and format."""
+    path = _write_pix_fmt(tmp_path / f"{pix_fmt}.mp4", codec, pix_fmt)
+    indices = list(range(6))
+    single = read_frames(path, {320: indices, None: indices})
+    for size in (320, None):
+        streamed = [f.rgb for f in iter_frames(path, max_long_side_px=size)]
+        assert len(streamed) == 6
+        for index in indices:
+            np.testing.assert_array_equal(streamed[index], single[size][index])
+
+
+def test_opencv_single_threaded_restores_the_thread_count():
+    import cv2
+
+    before = cv2.getNumThreads()
+    try:
+        cv2.setNumThreads(3)
+        with opencv_single_threaded():
+            assert cv2.getNumThreads() == 1
+        assert cv2.getNumThreads() == 3
+        with pytest.raises(RuntimeError), opencv_single_threaded():
+            raise RuntimeError("stop")
+        assert cv2.getNumThreads() == 3
+    finally:
+        cv2.setNumThreads(before)
 
 
 def test_frame_queue_is_bounded_in_bytes():
@@ -345,11 +405,26 @@ def test_decoder_error_is_raised_in_the_consumer(make_video, monkeypatch):
 
     path = make_video("clip.mp4", n_frames=10)
 
-    def broken(frame, max_long_side_px):
+    def broken(frame, max_long_side_px, converter=None):
         raise MemoryError("no room")
 
     monkeypatch.setattr(video, "_to_upright_rgb", broken)
     with pytest.raises(VideoError, match="only 0 frame"):
+        list(iter_frames(path))
+
+
+def test_unexpected_fault_in_the_decoding_thread_is_raised_not_waited_on(make_video, monkeypatch):
+    """A fault other than a decoding one (a bug) reaches the consumer as it was raised;
+    the consumer must not wait for frames that will never come."""
+    import screener.video as video
+
+    path = make_video("clip.mp4", n_frames=10)
+
+    def faulty(frame, max_long_side_px, converter=None):
+        raise TypeError("a bug")
+
+    monkeypatch.setattr(video, "_to_upright_rgb", faulty)
+    with pytest.raises(TypeError, match="a bug"):
         list(iter_frames(path))
 
 
