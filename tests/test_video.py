@@ -400,31 +400,27 @@ def test_leaving_the_loop_early_stops_the_decoder(make_video):
     assert stats.n_decoded == 4 and not stats.finished
 
 
-def test_decoder_error_is_raised_in_the_consumer(make_video, monkeypatch):
+@pytest.mark.parametrize(
+    ("fault", "expected", "message"),
+    [
+        # a decoding failure: the frames that decoded are kept, too few is a VideoError
+        (MemoryError("no room"), VideoError, "only 0 frame"),
+        # any other fault (a bug) reaches the consumer as raised, never left waiting
+        (TypeError("a bug"), TypeError, "a bug"),
+    ],
+)
+def test_fault_in_the_decoding_thread_is_raised_in_the_consumer(
+    make_video, monkeypatch, fault, expected, message
+):
     import screener.video as video
 
     path = make_video("clip.mp4", n_frames=10)
 
     def broken(frame, max_long_side_px, converter=None):
-        raise MemoryError("no room")
+        raise fault
 
     monkeypatch.setattr(video, "_to_upright_rgb", broken)
-    with pytest.raises(VideoError, match="only 0 frame"):
-        list(iter_frames(path))
-
-
-def test_unexpected_fault_in_the_decoding_thread_is_raised_not_waited_on(make_video, monkeypatch):
-    """A fault other than a decoding one (a bug) reaches the consumer as it was raised;
-    the consumer must not wait for frames that will never come."""
-    import screener.video as video
-
-    path = make_video("clip.mp4", n_frames=10)
-
-    def faulty(frame, max_long_side_px, converter=None):
-        raise TypeError("a bug")
-
-    monkeypatch.setattr(video, "_to_upright_rgb", faulty)
-    with pytest.raises(TypeError, match="a bug"):
+    with pytest.raises(expected, match=message):
         list(iter_frames(path))
 
 
