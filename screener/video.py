@@ -39,8 +39,8 @@ Frames are decoded with PyAV (``av``, which bundles its own FFmpeg), not OpenCV'
   Against the former path the pixels differ by 0.07 grey levels on average (99th
   percentile 2). Other pixel formats (10-bit HDR, 4:2:2) take the former path.
 * One decoding thread for the pose pass. ``iter_frames`` feeds a consumer (the pose
-  model, about 11 ms a 720x1280 frame) slower than one thread decodes (about 2.3 ms a
-  1080p H.264 frame), so its decoder, the plane resizing and the colour conversion run
+  model, about 11 ms a 720x1280 frame) slower than one thread decodes (about 1.7 CPU ms
+  a 1080p H.264 frame), so its decoder, the plane resizing and the colour conversion run
   single-threaded (:func:`opencv_single_threaded` around the pass), the conversion through
   one swscale context kept for the stream (PyAV otherwise builds a new, multi-threaded one
   for every frame). The pixels are the same (tested on H.264 4:2:0 in both ranges, 4:4:4
