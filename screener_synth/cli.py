@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 
-def _drawn_specs(args: argparse.Namespace) -> tuple[list[Any], str]:
+def drawn_specs(args: argparse.Namespace) -> tuple[list[Any], str]:
     """The clips ``corpus`` and ``floor-contacts`` draw from their arguments, and the
     corpus sub-folder they go to."""
     from screener_synth.sets import CORPUS_SEEDS, corpus_specs, with_lighting, with_protocol
@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "floor-contacts":
         from screener_synth.corpus import SpecMismatchError, add_floor_contacts
 
-        specs, default = _drawn_specs(args)
+        specs, default = drawn_specs(args)
         folder = args.out / (args.folder or default)
         for spec in specs:
             if spec.task in ("walk", "jog") and (folder / f"{spec.name}.truth.json").exists():
@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         from screener_synth.corpus import build_corpus
 
         index, count = (int(v) for v in args.shard.split("/"))
-        specs, folder = _drawn_specs(args)
+        specs, folder = drawn_specs(args)
         if args.tasks:
             specs = [s for s in specs if s.task in args.tasks.split(",")]
         build_corpus(specs, args.out / folder, args.scratch / folder, (index, count))

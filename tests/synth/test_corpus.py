@@ -216,7 +216,7 @@ def test_a_long_exposure_smears_the_moving_body_over_its_path() -> None:
 
 def test_exposure_changes_no_draw() -> None:
     """``corpus --exposure``: the same clips, only the shutter changed."""
-    from screener_synth.cli import _drawn_specs
+    from screener_synth.cli import drawn_specs
 
     def args(exposure: float) -> object:
         return type(
@@ -226,8 +226,8 @@ def test_exposure_changes_no_draw() -> None:
              "lighting": "room", "protocol": "corpus", "exposure": exposure},
         )()  # fmt: skip
 
-    base, folder = _drawn_specs(args(0.0))  # type: ignore[arg-type]
-    blurred, blurred_folder = _drawn_specs(args(1.0))  # type: ignore[arg-type]
+    base, folder = drawn_specs(args(0.0))  # type: ignore[arg-type]
+    blurred, blurred_folder = drawn_specs(args(1.0))  # type: ignore[arg-type]
     assert (folder, blurred_folder) == ("val_inside", "val_inside_exposure100")
     assert [dataclasses.replace(b, exposure=0.0) for b in blurred] == base
     assert {s.exposure for s in blurred} == {1.0} and {s.exposure for s in base} == {0.0}
