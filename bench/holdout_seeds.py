@@ -30,16 +30,17 @@ log = logging.getLogger(__name__)
 def stored_seeds(folders: Iterable[Path]) -> dict[int, list[Path]]:
     """Clip seed -> the truth files that have it, for every ``*.truth.json`` under
     ``folders`` (files without a seed, or not JSON, are skipped with a note)."""
+    from bench.accuracy import find_clips
+
     seeds: dict[int, list[Path]] = {}
-    for folder in folders:
-        for path in sorted(Path(folder).rglob("*.truth.json")):
-            try:
-                seed = json.loads(path.read_text()).get("seed")
-            except (OSError, json.JSONDecodeError, AttributeError) as exc:
-                log.warning("%s: skipped (%s)", path, exc)
-                continue
-            if seed is not None:
-                seeds.setdefault(int(seed), []).append(path)
+    for path in find_clips([Path(folder) for folder in folders]):
+        try:
+            seed = json.loads(path.read_text()).get("seed")
+        except (OSError, json.JSONDecodeError, AttributeError) as exc:
+            log.warning("%s: skipped (%s)", path, exc)
+            continue
+        if seed is not None:
+            seeds.setdefault(int(seed), []).append(path)
     return seeds
 
 

@@ -72,6 +72,7 @@ def write_video(
     time_base: Fraction = Fraction(1, 1000),
     frame_fn: Callable[[int, int, int], np.ndarray] = orientation_pattern,
     options: dict[str, str] | None = None,
+    pix_fmt: str = "yuv420p",
 ) -> Path:
     """Write a video whose frames, times and rotation are known.
 
@@ -89,6 +90,9 @@ def write_video(
         reader shows ``frame_fn``'s picture.
     frame_fn
         ``(height, width, index) -> RGB uint8`` picture of the upright frame.
+    pix_fmt
+        The pixel format the frames are stored in (e.g. ``yuvj420p``, ``yuv444p``,
+        ``yuv420p10le`` with ``libx265``).
     """
     import av
 
@@ -99,7 +103,7 @@ def write_video(
     with av.open(str(path), "w", format=container_format, options=options or {}) as out:
         stream: Any = out.add_stream(codec, rate=Fraction(fps).limit_denominator(1001))
         stream.width, stream.height = width, height
-        stream.pix_fmt = "yuv420p"
+        stream.pix_fmt = pix_fmt
         if codec in ("libx264", "libvpx-vp9", "libvpx"):
             # keyframe every 10 frames (seeking is exercised); B-frames only at a constant
             # rate: with uneven gaps the muxer can get non-increasing decode stamps.

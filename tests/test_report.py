@@ -631,8 +631,8 @@ def test_a_metric_erring_beyond_the_limit_is_left_out_of_the_report(tmp_path):
     """A synthetic squat is unlike the frame model's training data, so its angles are the
     geometric ones, judged with the geometric measured errors. With those of the single-leg
     squat from the front putting knee FPPA and hip adduction beyond the 8 deg a screening
-    reading may have (as the shipped file did for FPPA until session 23, and still does
-    for hip adduction), the report shows no value of either (not in the table, not in
+    reading may have (as the shipped file does for both, measured on the opened sets;
+    the test states its own figures), the report shows no value of either (not in the table, not in
     the chart) and says why; summary.json keeps the values for research. Pelvic drop and
     trunk lean, within the limit but followed too weakly by the readings, are left out
     too (since session 18)."""

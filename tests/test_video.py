@@ -6,7 +6,6 @@ import logging
 import threading
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -108,25 +107,6 @@ def test_reduced_size_frames_match_full_size_frames_scaled_down(make_video, rota
         assert diff.mean() < 1.0 and np.percentile(diff, 99) <= 6, (diff.mean(), diff.max())
 
 
-def _write_pix_fmt(path: Path, codec: str, pix_fmt: str, n_frames: int = 6) -> Path:
-    """A 640x360 clip of smooth gradients stored in ``pix_fmt``."""
-    import av
-
-    with av.open(str(path), "w") as out:
-        stream: Any = out.add_stream(codec, rate=30)
-        stream.width, stream.height = 640, 360
-        stream.pix_fmt = pix_fmt
-        if codec == "libx265":
-            stream.options = {"x265-params": "log-level=none"}
-        for i in range(n_frames):
-            frame = av.VideoFrame.from_ndarray(_smooth_pattern(360, 640, i), format="rgb24")
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
-    return path
-
-
 @pytest.mark.parametrize(
     ("codec", "pix_fmt"),
     [
@@ -136,11 +116,18 @@ def _write_pix_fmt(path: Path, codec: str, pix_fmt: str, n_frames: int = 6) -> P
         ("libx265", "yuv420p10le"),
     ],
 )
-def test_streamed_frames_are_converted_as_single_frames_are(tmp_path, codec, pix_fmt):
+def test_streamed_frames_are_converted_as_single_frames_are(make_video, codec, pix_fmt):
     """The pose pass converts with one swscale context kept for the stream, single-threaded
     (module notes); the pixels must be those of PyAV's own conversion of each frame, which
     ``read_frames`` uses, at the reduced and at the full size, in every range and format."""
-    path = _write_pix_fmt(tmp_path / f"{pix_fmt}.mp4", codec, pix_fmt)
+    path = make_video(
+        f"{pix_fmt}.mp4",
+        size=(640, 360),
+        n_frames=6,
+        codec=codec,
+        pix_fmt=pix_fmt,
+        frame_fn=_smooth_pattern,
+    )
     indices = list(range(6))
     single = read_frames(path, {320: indices, None: indices})
     for size in (320, None):
