@@ -20,8 +20,9 @@ positive, so the two legs are treated alike and the view (front or back) does no
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,7 @@ from screener.config import EventConfig
 from screener.errors import ConfigError
 from screener.events import Span, leg_length_px, stance_spans, tidy_mask
 from screener.fileio import cached_by_file
-from screener.frame_model import FrameModel, read_ensemble
+from screener.frame_model import CHUNK_FRAMES, FrameModel, read_ensemble
 from screener.keypoints import BoolArray, FloatArray, PoseSequence
 from screener.landmarks import INDEX, SIDES
 
@@ -51,8 +52,6 @@ REP_TARGETS = ("in_rep_logit",)
 REP_WINDOW_OFFSETS_S: tuple[float, ...] = tuple(round(0.15 * k, 2) for k in range(-10, 11))
 #: Landmarks the squat model reads, of each leg.
 REP_LANDMARKS: tuple[str, ...] = ("shoulder", "hip", "knee", "ankle", "heel", "foot_index")
-#: Frames read at a time: a 10-minute clip's inputs at once would take hundreds of MB.
-CHUNK_FRAMES = 2000
 
 
 def _facing_sign(left: FloatArray, right: FloatArray) -> float:
@@ -109,24 +108,45 @@ def _frame_block(
     leg = _LegFrame.of(pose, side)
     hip_mid = 0.5 * (pose.xy("left_hip") + pose.xy("right_hip"))
     names = [f"{s}_{p}" for s in (side, other) for p in (*FOOT_PARTS, "knee")]
-    image = [leg.image(pose.xy(name), hip_mid) for name in names]
-    world = [leg.world(pose.world_xyz_m[:, INDEX[name]]) for name in names]
-    positions = np.hstack([*image, *world])
+    positions = _positions(pose, leg, names, hip_mid)
     vis = np.column_stack(
         [pose.visibility[:, INDEX[f"{s}_{p}"]] for s in (side, other) for p in FOOT_PARTS]
     )
     return positions, vis, hip_mid * np.array([leg.image_sign, 1.0]), leg.scale[:, 0]
 
 
+def _positions(
+    pose: PoseSequence, leg: _LegFrame, names: list[str], origin_px: FloatArray
+) -> FloatArray:
+    """Columns of the landmarks ``names``: image points relative to ``origin_px``
+    (:meth:`_LegFrame.image`), then world points (:meth:`_LegFrame.world`), written into
+    one array (a long clip's columns are not held twice), column by column in memory:
+    :func:`_read_at` interpolates each column, which a row-ordered array would copy
+    whole for every chunk of frames read."""
+    n_names = len(names)
+    out = np.empty((pose.n_frames, 5 * n_names), order="F")
+    for i, name in enumerate(names):
+        out[:, 2 * i : 2 * i + 2] = leg.image(pose.xy(name), origin_px)
+        world = pose.world_xyz_m[:, INDEX[name]]
+        out[:, 2 * n_names + 3 * i : 2 * n_names + 3 * i + 3] = leg.world(world)
+    return out
+
+
 def _filled(time_s: FloatArray, values: FloatArray) -> FloatArray:
     """``values`` (n, k) with each column's gaps filled linearly between its finite
-    samples over time (held at the clip's ends); NaN for a column with fewer than two."""
-    out = np.full(values.shape, np.nan)
+    samples over time (held at the clip's ends); NaN for a column with fewer than two.
+
+    Notes
+    -----
+    Fills ``values`` in place and returns it: pass an array nobody else reads.
+    """
     for k in range(values.shape[1]):
         ok = np.isfinite(values[:, k])
-        if ok.sum() >= 2:
-            out[:, k] = np.interp(time_s, time_s[ok], values[ok, k])
-    return out
+        if ok.sum() < 2:
+            values[:, k] = np.nan
+        elif not ok.all():
+            values[~ok, k] = np.interp(time_s[~ok], time_s[ok], values[ok, k])
+    return values
 
 
 def _read_at(time_s: FloatArray, filled: FloatArray, at_s: FloatArray) -> FloatArray:
@@ -225,10 +245,8 @@ def rep_inputs(pose: PoseSequence, side: str) -> Inputs:
     leg = _LegFrame.of(pose, side)
     anchor = pose.xy(f"{side}_ankle")
     names = [f"{s}_{p}" for s in (side, other) for p in REP_LANDMARKS]
-    image = [leg.image(pose.xy(n), anchor) for n in names]
-    world = [leg.world(pose.world_xyz_m[:, INDEX[n]]) for n in names]
     t = pose.time_s
-    positions = _filled(t, np.hstack([*image, *world]))
+    positions = _filled(t, _positions(pose, leg, names, anchor))
     return lambda rows: _windowed(t, positions, rows, REP_WINDOW_OFFSETS_S)
 
 
@@ -277,24 +295,29 @@ def _read_model(
 
 
 def _read_probability(
-    model: FrameModel, n_frames: int, legs: list[Inputs], what: str
+    model: FrameModel, n_frames: int, legs: Sequence[Callable[[], Inputs]], what: str
 ) -> tuple[list[FloatArray], dict[str, Any]]:
     """The model's probability per frame for each of ``legs``, read in chunks of
     :data:`CHUNK_FRAMES`, and its provenance: the card, the clip's applicability (over
     every leg's frames), and ``applied`` (False, with ``not_applied``, a sentence naming
     ``what`` is timed instead, when the clip's inputs are unlike the training inputs:
-    :class:`screener.frame_model.Applicability`)."""
+    :class:`screener.frame_model.Applicability`).
+
+    Each of ``legs`` builds its leg's inputs when called: one leg's filled landmarks are
+    held at a time."""
     keys = ("name", "version", "trained_on", "validated_on", "real_video_check")
     info: dict[str, Any] = {k: model.card.get(k) for k in keys}
     probs = [np.empty(n_frames) for _ in legs]
     distances = []
-    for inputs, prob in zip(legs, probs, strict=True):
+    for build_inputs, prob in zip(legs, probs, strict=True):
+        inputs = build_inputs()
         for start in range(0, n_frames, CHUNK_FRAMES):
             rows = slice(start, start + CHUNK_FRAMES)
             x = model.standardise(inputs(rows))
             prob[rows] = contact_probability(x, model)
             if model.applicability is not None:
                 distances.append(model.applicability.frame_distances(x))
+        del inputs, x  # this leg's filled landmarks go before the next leg's are built
     info["applied"] = True
     guard = model.applicability
     if guard is not None:
@@ -363,7 +386,7 @@ def find_stance(
     frame (linear interpolation): at 24 fps a frame is 42 ms, most of the 50 ms a timing
     is allowed.
     """
-    feet = [contact_inputs(pose, side, task) for side in SIDES]
+    feet = [partial(contact_inputs, pose, side, task) for side in SIDES]
     probs, info = _read_probability(model, pose.n_frames, feet, "stance phases")
     if not info["applied"]:
         return LearnedStance([], {}, {}, info)
@@ -423,7 +446,9 @@ def refine_rep_edges(
         The model card's name, version and data, the clip's applicability, and how many
         repetitions the model timed (``reps_timed``).
     """
-    (prob,), info = _read_probability(model, pose.n_frames, [rep_inputs(pose, side)], "repetitions")
+    (prob,), info = _read_probability(
+        model, pose.n_frames, [partial(rep_inputs, pose, side)], "repetitions"
+    )
     if not info["applied"]:
         return spans, info
     t = pose.time_s

@@ -60,6 +60,10 @@ EVENT_METRIC_TARGETS: dict[str, tuple[str, ...]] = {
 }
 #: Scale of the angle features and outputs (degrees per unit).
 ANGLE_SCALE_DEG = 30.0
+#: Frames read by a model at a time: a 10-minute clip's standardised inputs, their
+#: applicability check and the networks' hidden layers at once would take over 100 MB; a
+#: chunk's take about 35 kB a frame.
+CHUNK_FRAMES = 500
 
 
 def frame_features(pose: PoseSequence, frames: pd.DataFrame, view: str) -> FloatArray:
@@ -86,24 +90,30 @@ def frame_features(pose: PoseSequence, frames: pd.DataFrame, view: str) -> Float
     mid-shoulder to mid-ankle distance (the body's length in the image), so the inputs do
     not depend on the frame size or the distance.
     """
-    idx = [INDEX[name] for name in FEATURE_LANDMARKS]
-    xy = pose.image_xy_px[:, idx, :]
-    world = pose.world_xyz_m[:, idx, :]
-    vis = pose.visibility[:, idx]
     hip_mid = 0.5 * (pose.xy("left_hip") + pose.xy("right_hip"))
     with np.errstate(invalid="ignore"):
         shoulder_mid = 0.5 * (pose.xy("left_shoulder") + pose.xy("right_shoulder"))
         ankle_mid = 0.5 * (pose.xy("left_ankle") + pose.xy("right_ankle"))
         length = np.linalg.norm(shoulder_mid - ankle_mid, axis=1)
     scale = float(np.nanmedian(length)) if np.isfinite(length).any() else float("nan")
-    rel = (xy - hip_mid[:, None, :]) / scale
-    world_rel = world - 0.5 * (pose.xyz("left_hip") + pose.xyz("right_hip"))[:, None, :]
-    if view == "posterior":
-        rel = rel * np.array([-1.0, 1.0])
-        world_rel = world_rel * np.array([-1.0, 1.0, -1.0])
-    angles = np.column_stack([frames[c].to_numpy(float) for c in TARGETS]) / ANGLE_SCALE_DEG
-    n = pose.n_frames
-    return np.hstack([rel.reshape(n, -1), world_rel.reshape(n, -1), vis, angles])
+    world_mid = 0.5 * (pose.xyz("left_hip") + pose.xyz("right_hip"))
+    mirror = view == "posterior"
+    n_marks = len(FEATURE_LANDMARKS)
+    # written landmark by landmark into one array: a long clip's inputs are held once
+    out = np.empty((pose.n_frames, 6 * n_marks + len(TARGETS)))
+    for i, name in enumerate(FEATURE_LANDMARKS):
+        j = INDEX[name]
+        rel = (pose.image_xy_px[:, j, :] - hip_mid) / scale
+        world_rel = pose.world_xyz_m[:, j, :] - world_mid
+        if mirror:
+            rel = rel * np.array([-1.0, 1.0])
+            world_rel = world_rel * np.array([-1.0, 1.0, -1.0])
+        out[:, 2 * i : 2 * i + 2] = rel
+        out[:, 2 * n_marks + 3 * i : 2 * n_marks + 3 * i + 3] = world_rel
+        out[:, 5 * n_marks + i] = pose.visibility[:, j]
+    for k, col in enumerate(TARGETS):
+        out[:, 6 * n_marks + k] = frames[col].to_numpy(float) / ANGLE_SCALE_DEG
+    return out
 
 
 @dataclass(frozen=True)
@@ -226,6 +236,25 @@ def load_frame_model(path: Path) -> FrameModel:
     return read_ensemble(path, TARGETS, "frame model", "bench/train_frame_model.py")
 
 
+def _read_in_chunks(
+    model: FrameModel, features: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray | None]:
+    """The model's corrections and spread (:meth:`FrameModel.predict`) and each frame's
+    distance from its training inputs (None without an applicability check), read
+    :data:`CHUNK_FRAMES` frames at a time."""
+    n = features.shape[0]
+    correction, spread = np.empty((n, len(TARGETS))), np.empty((n, len(TARGETS)))
+    guard = model.applicability
+    distances = np.empty(n) if guard is not None else None
+    for start in range(0, n, CHUNK_FRAMES):
+        rows = slice(start, start + CHUNK_FRAMES)
+        x = model.standardise(features[rows])
+        correction[rows], spread[rows] = model.predict_standardised(x)
+        if guard is not None and distances is not None:
+            distances[rows] = guard.frame_distances(x)
+    return correction, spread, distances
+
+
 def apply_frame_model(
     frames: pd.DataFrame,
     pose: PoseSequence,
@@ -265,10 +294,10 @@ def apply_frame_model(
         return frames, None
     keys = ("name", "version", "trained_on", "validated_on", "real_video_check")
     info: dict[str, Any] = {k: model.card.get(k) for k in keys}
-    standardised = model.standardise(frame_features(pose, frames, view))
+    correction, spread, distances = _read_in_chunks(model, frame_features(pose, frames, view))
     guard = model.applicability
-    if guard is not None:
-        distance = guard.distance(standardised)
+    if guard is not None and distances is not None:
+        distance = float(np.median(distances))
         info["applicability"] = {"distance": round(distance, 3), "limit": guard.limit}
         if not distance <= guard.limit:
             info["targets_corrected"] = []
@@ -279,7 +308,6 @@ def apply_frame_model(
             )
             return frames, info
     out = frames.copy()
-    correction, spread = model.predict_standardised(standardised)
     for k, col in enumerate(TARGETS):
         if col not in chosen:
             continue

@@ -71,6 +71,7 @@ from screener.result import AnalysisResult
 from screener.scene import SceneTilt
 from screener.segments import keep_one_squatting_leg, keep_one_walking_direction
 from screener.tasks import FoundEvents, TaskSpec, get_task, task_names
+from screener.threads import blas_single_threaded
 from screener.upright import check_upright, pose_rotation_cw
 from screener.view import (
     FaceEvidence,
@@ -174,6 +175,7 @@ def analyze(
     )
 
 
+@blas_single_threaded()
 def analyze_pose(
     raw: PoseSequence,
     *,
@@ -205,6 +207,12 @@ def analyze_pose(
     Returns
     -------
     AnalysisResult
+
+    Notes
+    -----
+    Runs with the BLAS libraries on one thread (:func:`screener.threads.
+    blas_single_threaded`): their thread pools only cost CPU on the analysis's small
+    matrices.
     """
     config = config or AnalysisConfig()
     answers = make_intake(intake, pain=pain, first_line_done=first_line_done)

@@ -66,13 +66,13 @@ from screener.config import PoseConfig
 from screener.errors import ConfigError, NoPersonError
 from screener.keypoints import PoseSequence
 from screener.landmarks import N_LANDMARKS
+from screener.threads import opencv_single_threaded
 from screener.upright import rotate_image
 from screener.video import (
     DecodeStats,
     Frame,
     VideoInfo,
     iter_frames,
-    opencv_single_threaded,
     probe_video,
 )
 

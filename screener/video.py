@@ -41,12 +41,13 @@ Frames are decoded with PyAV (``av``, which bundles its own FFmpeg), not OpenCV'
 * One decoding thread for the pose pass. ``iter_frames`` feeds a consumer (the pose
   model, about 11 ms a 720x1280 frame) slower than one thread decodes (about 1.7 CPU ms
   a 1080p H.264 frame), so its decoder, the plane resizing and the colour conversion run
-  single-threaded (:func:`opencv_single_threaded` around the pass), the conversion through
-  one swscale context kept for the stream (PyAV otherwise builds a new, multi-threaded one
-  for every frame). The pixels are the same (tested on H.264 4:2:0 in both ranges, 4:4:4
-  and 10-bit HEVC); the pose pass of a 1080x1920, 60 fps, 5 s clip took 4.8 CPU s
-  instead of 5.4 with FFmpeg's frame threading, OpenCV's thread pool and a context per
-  frame (December 2026, 2 quiet cores; wall 3.7 s instead of 4.2).
+  single-threaded (:func:`screener.threads.opencv_single_threaded` around the pass), the
+  conversion through one swscale context kept for the stream (PyAV otherwise builds a
+  new, multi-threaded one for every frame). The pixels are the same (tested on H.264
+  4:2:0 in both ranges, 4:4:4 and 10-bit HEVC); the pose pass of a 1080x1920, 60 fps,
+  5 s clip took 4.8 CPU s instead of 5.4 with FFmpeg's frame threading, OpenCV's thread
+  pool and a context per frame (December 2026, 2 quiet cores; wall 3.7 s instead of
+  4.2).
 
 Notes
 -----
@@ -57,7 +58,6 @@ them; ``read_frame`` uses the same numbering.
 from __future__ import annotations
 
 import bisect
-import contextlib
 import functools
 import logging
 import math
@@ -333,24 +333,6 @@ def probe_video(path: str | Path, *, min_fps: float = 24.0, max_fps: float = 240
         )
     log.debug("%s: %s", path, info)
     return info
-
-
-@contextlib.contextmanager
-def opencv_single_threaded() -> Iterator[None]:
-    """OpenCV's thread pool at one thread inside the block, restored after.
-
-    For the pose pass, whose decoding thread resizes every frame's planes beside the pose
-    model (module notes). The setting is the process's: another thread's OpenCV calls run
-    single-threaded meanwhile (the same results, only slower).
-    """
-    import cv2
-
-    before = cv2.getNumThreads()
-    cv2.setNumThreads(1)
-    try:
-        yield
-    finally:
-        cv2.setNumThreads(before)
 
 
 def _set_decode_threads(stream: Any) -> None:

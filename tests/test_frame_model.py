@@ -134,3 +134,27 @@ def test_a_file_that_is_not_a_model_is_a_clear_error(tmp_path):
     np.savez(bad, mean=np.zeros(3))
     with pytest.raises(ConfigError, match="not a frame model"):
         load_frame_model(bad)
+
+
+@pytest.mark.skipif(not CORPUS_CLIP.with_suffix(".keypoints.npz").exists(), reason="no corpus")
+def test_a_long_clip_is_corrected_in_chunks_with_the_same_result(monkeypatch):
+    import screener.frame_model as frame_model
+
+    truth = json.loads(CORPUS_CLIP.with_suffix(".truth.json").read_text())
+    result = analyze_pose(
+        PoseSequence.load(CORPUS_CLIP.with_suffix(".keypoints.npz")),
+        task=truth["task"],
+        view=truth["view"],
+        config=AnalysisConfig(cache_dir=None, frame_model_path=None),
+    )
+    model = load_frame_model(MODEL)
+    assert result.pose.n_frames > 2 * 37  # several chunks below, one uneven
+    whole, whole_info = apply_frame_model(result.frames, result.pose, truth["view"], model)
+    monkeypatch.setattr(frame_model, "CHUNK_FRAMES", 37)
+    chunked, chunked_info = apply_frame_model(result.frames, result.pose, truth["view"], model)
+    assert whole_info is not None and whole_info["targets_corrected"]
+    assert chunked_info == whole_info  # the same applicability distance
+    corrected = [c for c in whole.columns if c.endswith("_model_sd_deg")]
+    assert corrected
+    np.testing.assert_allclose(chunked[corrected].to_numpy(), whole[corrected].to_numpy())
+    np.testing.assert_allclose(chunked[list(TARGETS)].to_numpy(), whole[list(TARGETS)].to_numpy())

@@ -17,7 +17,6 @@ from screener.video import (
     FrameClock,
     VideoInfo,
     iter_frames,
-    opencv_single_threaded,
     probe_video,
     read_frame,
     read_frames,
@@ -135,22 +134,6 @@ def test_streamed_frames_are_converted_as_single_frames_are(make_video, codec, p
         assert len(streamed) == 6
         for index in indices:
             np.testing.assert_array_equal(streamed[index], single[size][index])
-
-
-def test_opencv_single_threaded_restores_the_thread_count():
-    import cv2
-
-    before = cv2.getNumThreads()
-    try:
-        cv2.setNumThreads(3)
-        with opencv_single_threaded():
-            assert cv2.getNumThreads() == 1
-        assert cv2.getNumThreads() == 3
-        with pytest.raises(RuntimeError), opencv_single_threaded():
-            raise RuntimeError("stop")
-        assert cv2.getNumThreads() == 3
-    finally:
-        cv2.setNumThreads(before)
 
 
 def test_frame_queue_is_bounded_in_bytes():
