@@ -39,6 +39,19 @@ MiB, +98-106 -> +77-81 MiB over the memory held before the analysis (229 MiB aft
 strings at a time) and the roll correction's temporaries (+87 MiB) to the steady
 analysis (+65 MiB: the cleaned landmarks and the frame table) and the table writes
 (about +77 MiB).
+
+Measured 5 December 2026 (session 25, 3 runs each, alternating the trees before,
+bc8f5ff, and after): peak 408-413 -> 327-332 MiB over 229-230 MiB held before (+179-183
+-> +98-102), CPU 8.7-9.0 -> 6.2-7.0 s (the machine busier after). The peak had moved
+(session 15's stance model, session 13's frame model) to the models' inputs: both feet's
+gap-filled stance inputs held together, each 2,000-frame chunk's inputs with their
+applicability check (about 70 MB at once), and the frame model's features, standardised
+features and hidden layers for every frame at once. Since: one foot's inputs at a time,
+written into one array, 500-frame chunks for both models, the frame features written
+landmark by landmark, and BLAS on one thread during the analysis
+(:mod:`screener.threads`; OpenBLAS's second thread cost the networks 7.8 CPU s instead
+of 0.7). ``frames.csv`` and ``events.csv`` of the 10-minute clip byte-identical before
+and after.
 """
 
 from __future__ import annotations

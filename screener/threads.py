@@ -45,7 +45,14 @@ def opencv_single_threaded() -> Iterator[None]:
 @contextlib.contextmanager
 def blas_single_threaded() -> Iterator[None]:
     """Every loaded BLAS library's thread pool at one thread inside the block, restored
-    after (threadpoolctl)."""
+    after (threadpoolctl).
+
+    Notes
+    -----
+    Each block restores what it found: blocks overlapping in two threads (analyses in a
+    threaded batch worker) can leave the pools at one thread after both end, if the
+    first to start ends first. Only the speed of other BLAS calls is affected.
+    """
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1, user_api="blas"):
