@@ -217,6 +217,42 @@ def femoral_internal_rotation_deg(
     return np.asarray(ir), np.asarray(confidence)
 
 
+def squat_depth_in_image(pose: PoseSequence, side: str) -> FloatArray:
+    """How far the mid-hip has dropped, per frame, as a fraction of the standing
+    mid-hip-to-ankle height of leg ``side`` in the image.
+
+    Parameters
+    ----------
+    pose
+        Cleaned, upright landmarks.
+    side
+        The leg whose ankle marks the floor (a single-leg squat's stance leg).
+
+    Returns
+    -------
+    ndarray
+        0 standing, about 0.2 at a knee flexion of 70-80 deg in a single-leg squat; NaN
+        throughout when the clip gives no standing height.
+
+    Notes
+    -----
+    Standing is the mid-hip's 5th percentile of height in the image (image rows grow
+    downward) and the floor the ankle's median row: a clip that never stands up, or whose
+    stance ankle moves, reads shallower than it is. In the image, so the camera's height
+    and distance shape it (a camera above the hips sees less drop); it gates FPPA from
+    behind (:class:`screener.config.AngleConfig`), where it was measured.
+    """
+    hip_y = 0.5 * (pose.xy("left_hip")[:, 1] + pose.xy("right_hip")[:, 1])
+    ankle_y = pose.xy(f"{side}_ankle")[:, 1]
+    if not (np.isfinite(hip_y).any() and np.isfinite(ankle_y).any()):
+        return np.full(pose.n_frames, np.nan)
+    top = float(np.nanpercentile(hip_y, 5))
+    leg = float(np.nanmedian(ankle_y)) - top
+    if not leg > 0:
+        return np.full(pose.n_frames, np.nan)
+    return np.asarray((hip_y - top) / leg, dtype=float)
+
+
 def foreshortened_thigh(
     pose: PoseSequence, config: AngleConfig | None = None
 ) -> dict[str, BoolArray]:

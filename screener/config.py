@@ -369,6 +369,16 @@ class AngleConfig(_Frozen):
         description="A thigh shorter than this fraction of its standing length in the image "
         "is too foreshortened for the knee's and hip's frontal-plane angles (left empty).",
     )
+    posterior_squat_max_depth: float = Field(
+        0.21,
+        gt=0,
+        description="In a squat filmed from behind, knee FPPA is left empty where the mid-hip "
+        "has dropped more than this fraction of the standing hip-to-ankle height in the image "
+        "(screener.angles.squat_depth_in_image): deeper, FPPA from behind was read 10-17 deg "
+        "under the truth. Chosen in session 25 on the rendered posterior squats of the "
+        "validation set and hold-outs 20-35 (at most 40 % of their repetitions left empty), "
+        "checked on hold-outs 36-40 (docs/accuracy.md). A large value turns it off.",
+    )
 
 
 class ChecksConfig(_Frozen):

@@ -21,7 +21,7 @@ import pandas as pd
 
 from screener import __version__
 from screener.acquire import ProgressCallback, VideoPose, estimate_video_pose
-from screener.angles import compute_frame_angles, foreshortened_thigh
+from screener.angles import compute_frame_angles, foreshortened_thigh, squat_depth_in_image
 from screener.capture import (
     CameraEstimate,
     EnvelopeCheck,
@@ -264,7 +264,7 @@ def analyze_pose(
     warnings.extend(cleaned.notes)
 
     corrections = load_corrections(config.corrections_path) if config.corrections_path else None
-    frames, corrections_applied, foreshortened, frame_model = _frame_table(
+    frames, corrections_applied, withheld, frame_model = _frame_table(
         raw, cleaned, task_est.task, chosen_view, config, corrections
     )
     if frame_model is not None and "not_applied" in frame_model:
@@ -281,7 +281,7 @@ def analyze_pose(
         warnings.append(depth["note"])
     errors = _measurement_error_files(config, frame_model)
     sides, asym, quality_summary, faults, not_shown = _assess(
-        raw, cleaned, frames, events, foreshortened, task_est.task, chosen_view, sex, config,
+        raw, cleaned, frames, events, withheld, task_est.task, chosen_view, sex, config,
         warnings, errors,
     )  # fmt: skip
     from screener.plan import build_plan
@@ -441,7 +441,7 @@ def _assess(
     cleaned: CleanedPose,
     frames: pd.DataFrame,
     events: pd.DataFrame,
-    foreshortened: dict[str, BoolArray],
+    withheld: WithheldAngles,
     task: str,
     view: str,
     sex: str | None,
@@ -468,8 +468,11 @@ def _assess(
     fps = float(cleaned.pose.fps)
     warnings.extend(_recording_warnings(task, fps, sides, raw, norms.task(task).min_events, config))
     warnings.extend(
-        _foreshortening_warnings(events, foreshortened, config.angles.thigh_min_visible_fraction)
+        _foreshortening_warnings(
+            events, withheld.foreshortened, config.angles.thigh_min_visible_fraction
+        )
     )
+    warnings.extend(_deep_squat_warnings(events, withheld))
     warnings.extend(implausible_reading_warnings(sides, norms, task))
     decode = decode_quality(raw)
     warnings[:0] = decode_warnings(decode)
@@ -591,10 +594,10 @@ def _frame_table(
     view: str,
     config: AnalysisConfig,
     corrections: Corrections | None,
-) -> tuple[pd.DataFrame, list[dict[str, Any]], dict[str, BoolArray], dict[str, Any] | None]:
+) -> tuple[pd.DataFrame, list[dict[str, Any]], WithheldAngles, dict[str, Any] | None]:
     """The spec's per-frame table (without stance columns), its corrections, the frames
-    where each thigh is too foreshortened for frontal-plane angles, and the frame model
-    applied (None: none)."""
+    where frontal-plane angles were left empty (:class:`WithheldAngles`), and the frame
+    model applied (None: none)."""
     pose = cleaned.pose
     frames, frame_model = _learned_angles(
         compute_frame_angles(pose, config.angles), pose, view, config
@@ -610,6 +613,12 @@ def _frame_table(
         for col in (f"{s}_knee_fppa_deg", f"{s}_hip_adduction_deg"):
             frames[col] = np.where(foreshortened[s], np.nan, frames[col].to_numpy(float))
         _add_flag(flags, foreshortened[s], f"{s}_thigh_foreshortened")
+    deep = _deep_squat_from_behind(pose, task, view, config.angles.posterior_squat_max_depth)
+    for s in SIDES:
+        if deep[s].any():
+            col = f"{s}_knee_fppa_deg"
+            frames[col] = np.where(deep[s], np.nan, frames[col].to_numpy(float))
+            _add_flag(flags, deep[s], f"{s}_deep_squat_from_behind")
     # Trunk lean is empty (never 0) where the hips overlap in the image: say why.
     with np.errstate(invalid="ignore"):
         _add_flag(flags, pose.xy("left_hip")[:, 0] == pose.xy("right_hip")[:, 0], "hips_overlap")
@@ -619,7 +628,33 @@ def _frame_table(
     frames.insert(3, "quality", quality)
     frames.insert(4, "quality_flags", flags)
     _blank_untrusted(frames, pose)
-    return frames, corrections_applied, foreshortened, frame_model
+    withheld = WithheldAngles(foreshortened, deep)
+    return frames, corrections_applied, withheld, frame_model
+
+
+@dataclass(frozen=True)
+class WithheldAngles:
+    """Frames where frontal-plane angles were left empty, per side: the thigh too
+    foreshortened (knee FPPA and hip adduction), and a squat filmed from behind too deep
+    for knee FPPA."""
+
+    foreshortened: dict[str, BoolArray]
+    deep_from_behind: dict[str, BoolArray]
+
+
+def _deep_squat_from_behind(
+    pose: PoseSequence, task: str, view: str, max_depth: float
+) -> dict[str, BoolArray]:
+    """Per side, the frames of a squat filmed from behind where the squat is deeper in
+    the image than ``max_depth`` (:func:`screener.angles.squat_depth_in_image`); none in
+    another task or view."""
+    if view != "posterior" or not get_task(task).check_depth:
+        return {s: np.zeros(pose.n_frames, dtype=bool) for s in SIDES}
+    out = {}
+    for s in SIDES:
+        with np.errstate(invalid="ignore"):
+            out[s] = np.asarray(squat_depth_in_image(pose, s) > max_depth)
+    return out
 
 
 def _add_flag(flags: list[str], where: BoolArray, flag: str) -> None:
@@ -1016,6 +1051,26 @@ def _foreshortening_warnings(
                 "knee valgus (FPPA) and hip adduction are left empty there. The camera is "
                 "probably above knee height or close to the subject; film square to the "
                 "subject with the lens at knee height"
+            )
+    return out
+
+
+def _deep_squat_warnings(events: pd.DataFrame, withheld: WithheldAngles) -> list[str]:
+    """Say where knee FPPA of a squat filmed from behind was left empty, and what to do."""
+    out = []
+    for s in SIDES:
+        sel = events[events["side"] == s]
+        if sel.empty:
+            continue
+        peaks = sel["frame_peak"].to_numpy(dtype=int)
+        deep = withheld.deep_from_behind[s][peaks] & ~withheld.foreshortened[s][peaks]
+        n = int(deep.sum())
+        if n:
+            out.append(
+                f"{s} knee valgus (FPPA) not measured at {n} of {len(sel)} repetition(s): "
+                "in a deep squat filmed from behind it was read 10-17° under the truth on "
+                "test renders. To measure it, film the squat from the front, the phone "
+                "upright at the patient's knee height"
             )
     return out
 

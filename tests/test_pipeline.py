@@ -11,6 +11,7 @@ from screener import capture
 from screener.cleaning import mirror_all_labels
 from screener.config import AnalysisConfig
 from screener.errors import NoPersonError, TooFewEventsError, ViewError
+from screener.landmarks import INDEX
 from screener.metrics import EVENT_COLUMNS
 from tests.synthetic import jog_in_place, make_sequence, rot_y, single_leg_squat
 
@@ -165,7 +166,10 @@ def test_knee_angles_left_empty_where_the_thigh_is_foreshortened(depth_m, blanke
     length /= np.linalg.norm(pose.xy("left_hip") - pose.xy("right_hip"), axis=1)
     expected = length < CFG.angles.thigh_min_visible_fraction * np.percentile(length, 90)
     assert bool(expected.any()) == blanked
-    result = screener.analyze_pose(pose, task="sls", side="left", config=CFG)
+    only_thigh = CFG.model_copy(
+        update={"angles": CFG.angles.model_copy(update={"posterior_squat_max_depth": 10.0})}
+    )  # the depth gate of a squat from behind off: the thigh's gate alone
+    result = screener.analyze_pose(pose, task="sls", side="left", config=only_thigh)
     frames = result.frames
     np.testing.assert_array_equal(frames["left_knee_fppa_deg"].isna().to_numpy(), expected)
     np.testing.assert_array_equal(frames["left_hip_adduction_deg"].isna().to_numpy(), expected)
@@ -176,6 +180,51 @@ def test_knee_angles_left_empty_where_the_thigh_is_foreshortened(depth_m, blanke
     assert warned is blanked
     if blanked:
         assert result.events["knee_fppa_deg"].isna().all()
+
+
+def test_knee_fppa_of_a_deep_squat_filmed_from_behind_is_left_empty_and_said_so():
+    from screener.angles import foreshortened_thigh, squat_depth_in_image
+
+    figure, _ = single_leg_squat("left", depth_m=0.2)
+    behind = make_sequence(figure, fps=30, duration_s=8.0, view="posterior")
+    result = screener.analyze_pose(behind, task="sls", side="left", config=CFG)
+    pose = result.pose
+    limit = CFG.angles.posterior_squat_max_depth
+    deep = squat_depth_in_image(pose, "left") > limit
+    thigh = foreshortened_thigh(pose, CFG.angles)["left"]
+    assert (deep & ~thigh).any() and (~deep).any()  # the case: deep, thigh seen
+    frames = result.frames
+    fppa_empty = frames["left_knee_fppa_deg"].isna().to_numpy()
+    np.testing.assert_array_equal(fppa_empty, deep | thigh)
+    np.testing.assert_array_equal(frames["left_hip_adduction_deg"].isna().to_numpy(), thigh)
+    flagged = frames["quality_flags"].str.contains("left_deep_squat_from_behind").to_numpy()
+    np.testing.assert_array_equal(flagged, deep)
+    said = [w for w in result.summary["quality"]["warnings"] if "not measured at" in w]
+    assert len(said) == 1 and "film the squat from the front" in said[0]
+    # the same squat from the front keeps its FPPA
+    front = screener.analyze_pose(
+        make_sequence(figure, fps=30, duration_s=8.0), task="sls", side="left", config=CFG
+    )
+    assert not front.frames["quality_flags"].str.contains("deep_squat_from_behind").any()
+    assert not any("not measured at" in w for w in front.summary["quality"]["warnings"])
+    assert front.events["knee_fppa_deg"].notna().all()
+
+
+def test_squat_depth_in_image_is_the_hip_drop_over_the_standing_hip_to_ankle_height():
+    from screener.angles import squat_depth_in_image
+
+    figure, _ = single_leg_squat("left", depth_m=0.2)
+    pose = make_sequence(figure, fps=30, duration_s=8.0)
+    depth = squat_depth_in_image(pose, "left")
+    hip_y = 0.5 * (pose.xy("left_hip")[:, 1] + pose.xy("right_hip")[:, 1])
+    standing = np.percentile(hip_y, 5)
+    leg = np.median(pose.xy("left_ankle")[:, 1]) - standing
+    np.testing.assert_allclose(depth, (hip_y - standing) / leg)
+    assert depth.min() == pytest.approx(0.0, abs=0.01)
+    assert 0.15 < depth.max() < 0.35  # 0.2 m of drop over a leg of about 0.9 m
+    no_ankle = pose.with_arrays(image_xy_px=pose.image_xy_px.copy())
+    no_ankle.image_xy_px[:, INDEX["left_ankle"], :] = np.nan
+    assert np.isnan(squat_depth_in_image(no_ankle, "left")).all()
 
 
 def test_too_few_repetitions_or_steps_for_a_confident_call_are_warned():
