@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -31,6 +32,21 @@ def stick_jog() -> PoseSequence:
     """A stick figure (exact joint centres) jogging with a 9 deg drop of the left hip."""
     figure, _ = jog_in_place(drop_deg={"left": 9.0, "right": 0.0})
     return make_sequence(figure, fps=60, duration_s=4.0)
+
+
+@pytest.fixture(scope="module")
+def corpus_clip() -> tuple[dict, Any]:
+    """A rendered validation clip's truth and its analysis with geometric angles only."""
+    if not CORPUS_CLIP.with_suffix(".keypoints.npz").exists():
+        pytest.skip("no corpus")
+    truth = json.loads(CORPUS_CLIP.with_suffix(".truth.json").read_text())
+    result = analyze_pose(
+        PoseSequence.load(CORPUS_CLIP.with_suffix(".keypoints.npz")),
+        task=truth["task"],
+        view=truth["view"],
+        config=AnalysisConfig(cache_dir=None, frame_model_path=None),
+    )
+    return truth, result
 
 
 def test_shipped_model_corrects_by_default_only_what_its_real_video_check_verified():
@@ -106,15 +122,10 @@ def test_rendered_clip_inside_the_envelope_is_corrected_by_default():
     assert frame_model_sentence(None) == ""
 
 
-@pytest.mark.skipif(not CORPUS_CLIP.with_suffix(".keypoints.npz").exists(), reason="no corpus")
-def test_an_angle_not_verified_on_real_video_is_corrected_only_on_request_and_said_so():
-    truth = json.loads(CORPUS_CLIP.with_suffix(".truth.json").read_text())
-    result = analyze_pose(
-        PoseSequence.load(CORPUS_CLIP.with_suffix(".keypoints.npz")),
-        task=truth["task"],
-        view=truth["view"],
-        config=AnalysisConfig(cache_dir=None, frame_model_path=None),
-    )
+def test_an_angle_not_verified_on_real_video_is_corrected_only_on_request_and_said_so(
+    corpus_clip,
+):
+    truth, result = corpus_clip
     shipped = load_frame_model(MODEL)
     partly = dataclasses.replace(
         shipped, card={**shipped.card, "verified_targets": ["pelvic_obliquity_deg"]}
@@ -136,17 +147,10 @@ def test_a_file_that_is_not_a_model_is_a_clear_error(tmp_path):
         load_frame_model(bad)
 
 
-@pytest.mark.skipif(not CORPUS_CLIP.with_suffix(".keypoints.npz").exists(), reason="no corpus")
-def test_a_long_clip_is_corrected_in_chunks_with_the_same_result(monkeypatch):
+def test_a_long_clip_is_corrected_in_chunks_with_the_same_result(corpus_clip, monkeypatch):
     import screener.frame_model as frame_model
 
-    truth = json.loads(CORPUS_CLIP.with_suffix(".truth.json").read_text())
-    result = analyze_pose(
-        PoseSequence.load(CORPUS_CLIP.with_suffix(".keypoints.npz")),
-        task=truth["task"],
-        view=truth["view"],
-        config=AnalysisConfig(cache_dir=None, frame_model_path=None),
-    )
+    truth, result = corpus_clip
     model = load_frame_model(MODEL)
     assert result.pose.n_frames > 2 * 37  # several chunks below, one uneven
     whole, whole_info = apply_frame_model(result.frames, result.pose, truth["view"], model)
