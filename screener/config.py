@@ -374,10 +374,11 @@ class AngleConfig(_Frozen):
         gt=0,
         description="In a squat filmed from behind, knee FPPA is left empty where the mid-hip "
         "has dropped more than this fraction of the standing hip-to-ankle height in the image "
-        "(screener.angles.squat_depth_in_image): deeper, FPPA from behind was read 10-17 deg "
-        "under the truth. Chosen in session 25 on the rendered posterior squats of the "
-        "validation set and hold-outs 20-35 (at most 40 % of their repetitions left empty), "
-        "checked on hold-outs 36-40 (docs/accuracy.md). A large value turns it off.",
+        "(screener.angles.squat_depth_in_image): deeper, FPPA from behind was read up to "
+        "10-17 deg off the truth (large valgus read too small). Chosen in session 25 on the "
+        "rendered posterior squats of the validation set and hold-outs 20-35 (at most 40 % of "
+        "their repetitions left empty), checked on hold-outs 36-40 and 42 (docs/accuracy.md). "
+        "A large value turns it off.",
     )
 
 

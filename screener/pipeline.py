@@ -1068,9 +1068,9 @@ def _deep_squat_warnings(events: pd.DataFrame, withheld: WithheldAngles) -> list
         if n:
             out.append(
                 f"{s} knee valgus (FPPA) not measured at {n} of {len(sel)} repetition(s): "
-                "in a deep squat filmed from behind it was read 10-17° under the truth on "
-                "test renders. To measure it, film the squat from the front, the phone "
-                "upright at the patient's knee height"
+                "in a deep squat filmed from behind it was read up to 10-17° off the truth "
+                "on test renders (large valgus read too small). To measure it, film the "
+                "squat from the front, the phone upright at the patient's knee height"
             )
     return out
 
