@@ -150,6 +150,13 @@ def _mean_column(frame: pd.DataFrame | None, column: str) -> float | None:
     return float(values.mean()) if values.size else None
 
 
+def _n_empty(side_events: pd.DataFrame | None, metric: str) -> int:
+    """A side's events whose ``metric`` was left empty (an angle not measurable there)."""
+    if side_events is None or metric not in side_events:
+        return 0
+    return int(side_events[metric].isna().sum())
+
+
 def _quality_factor(side_events: pd.DataFrame | None, quality: dict[str, Any]) -> float:
     """Landmark quality behind a side's events: their mean confidence, else the clip's."""
     value = _mean_column(side_events, "confidence")
@@ -285,6 +292,7 @@ def assess_metric(
         ),
         "sd": _finite_or_none(sd),
         "n_events": n,
+        "n_events_empty": _n_empty(side_events, metric),
         "min_events": task_norms.min_events,
         "threshold": threshold,
         "bands": bands.model_dump(include={"mild", "moderate", "severe"}) if bands else None,
@@ -371,10 +379,17 @@ def describe_fault(entry: dict[str, Any], norm: MetricNorm, task_norms: TaskNorm
             + (f" {entry['advice']}" if entry.get("advice") else "")
         )
     if verdict == "insufficient events":
+        empty = entry.get("n_events_empty") or 0
+        what_to_do = (
+            f"At {empty} event(s) this angle was left empty, not measurable there: "
+            "record again as the capture warnings say, then assess it clinically."
+            if empty
+            else "Record more."
+        )
         return (
             f"{side.capitalize()}: {n} event(s) measured; at least "
             f"{task_norms.min_events_verdict} are needed for a verdict "
-            f"({task_norms.min_events} for a confident one). Record more."
+            f"({task_norms.min_events} for a confident one). {what_to_do}"
         )
     if verdict == "no norm":
         return (
@@ -475,7 +490,9 @@ def flag_faults(
     list of dict
         One entry per side and faulted metric of the task, with the spec's keys
         (``fault``, ``side``, ``value``, ``threshold``, ``severity``, ``confidence``,
-        ``source``) and ``metric``, ``label``, ``n_events``, ``sd``, ``worst``,
+        ``source``) and ``metric``, ``label``, ``n_events`` (with a value),
+        ``n_events_empty`` (the side's events whose value was left empty: the angle not
+        measurable there, e.g. a foreshortened thigh), ``sd``, ``worst``,
         ``asymmetry``, ``asymmetry_exceeds_sdc``, ``sdc``, ``status``, ``norm_group``,
         ``bands``, ``verdict`` (``"flag"``, ``"no flag"``, ``"cannot rule out"``,
         ``"withheld"``, ``"no norm"`` or ``"insufficient events"``),

@@ -395,3 +395,25 @@ def test_a_lens_height_entered_is_checked_reported_and_validated(tmp_path):
     for bad in (15.0, 0.0, float("nan")):
         with pytest.raises(ConfigError, match="lens height"):
             screener.analyze_pose(pose, task="sls", view="anterior", lens_height_m=bad)
+
+
+def test_a_verdict_left_without_values_says_why_instead_of_asking_for_more_events():
+    figure, _ = single_leg_squat("left", depth_m=0.2)
+    behind = make_sequence(figure, fps=30, duration_s=8.0, view="posterior")
+    result = screener.analyze_pose(behind, task="sls", side="left", config=CFG)
+    valgus = next(
+        f for f in result.summary["faults"] if f["fault"] == "knee_valgus" and f["side"] == "left"
+    )
+    n_reps = int((result.events["side"] == "left").sum())
+    empty = int(result.events.loc[result.events["side"] == "left", "knee_fppa_deg"].isna().sum())
+    assert empty > 0 and valgus["n_events_empty"] == empty
+    assert valgus["n_events"] == n_reps - empty
+    assert valgus["verdict"] == "insufficient events"  # every repetition deep: none left
+    assert "Record more" not in valgus["note"]
+    assert f"At {empty} event(s) this angle was left empty" in valgus["note"]
+    assert "capture warnings" in valgus["note"]
+    # a side whose events all have values still asks for more when there are too few
+    front = screener.analyze_pose(
+        make_sequence(figure, fps=30, duration_s=8.0), task="sls", side="left", config=CFG
+    )
+    assert all(f["n_events_empty"] == 0 for f in front.summary["faults"] if f["side"] == "left")
