@@ -245,14 +245,14 @@ def _read_in_chunks(
     n = features.shape[0]
     correction, spread = np.empty((n, len(TARGETS))), np.empty((n, len(TARGETS)))
     guard = model.applicability
-    distances = np.empty(n) if guard is not None else None
+    distances = np.empty(n)
     for start in range(0, n, CHUNK_FRAMES):
         rows = slice(start, start + CHUNK_FRAMES)
         x = model.standardise(features[rows])
         correction[rows], spread[rows] = model.predict_standardised(x)
-        if guard is not None and distances is not None:
+        if guard is not None:
             distances[rows] = guard.frame_distances(x)
-    return correction, spread, distances
+    return correction, spread, distances if guard is not None else None
 
 
 def apply_frame_model(

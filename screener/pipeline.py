@@ -607,18 +607,11 @@ def _frame_table(
     )
     quality, flags = frame_quality(raw, cleaned)
     foreshortened = foreshortened_thigh(pose, config.angles)
-    for s in SIDES:
-        if not foreshortened[s].any():
-            continue
-        for col in (f"{s}_knee_fppa_deg", f"{s}_hip_adduction_deg"):
-            frames[col] = np.where(foreshortened[s], np.nan, frames[col].to_numpy(float))
-        _add_flag(flags, foreshortened[s], f"{s}_thigh_foreshortened")
+    _leave_empty(
+        frames, flags, foreshortened, ("knee_fppa", "hip_adduction"), "thigh_foreshortened"
+    )
     deep = _deep_squat_from_behind(pose, task, view, config.angles.posterior_squat_max_depth)
-    for s in SIDES:
-        if deep[s].any():
-            col = f"{s}_knee_fppa_deg"
-            frames[col] = np.where(deep[s], np.nan, frames[col].to_numpy(float))
-            _add_flag(flags, deep[s], f"{s}_deep_squat_from_behind")
+    _leave_empty(frames, flags, deep, ("knee_fppa",), "deep_squat_from_behind")
     # Trunk lean is empty (never 0) where the hips overlap in the image: say why.
     with np.errstate(invalid="ignore"):
         _add_flag(flags, pose.xy("left_hip")[:, 0] == pose.xy("right_hip")[:, 0], "hips_overlap")
@@ -630,6 +623,24 @@ def _frame_table(
     _blank_untrusted(frames, pose)
     withheld = WithheldAngles(foreshortened, deep)
     return frames, corrections_applied, withheld, frame_model
+
+
+def _leave_empty(
+    frames: pd.DataFrame,
+    flags: list[str],
+    where: dict[str, BoolArray],
+    angles: tuple[str, ...],
+    flag: str,
+) -> None:
+    """Per side, empty the ``{side}_{angle}_deg`` columns where ``where[side]``, and flag
+    those frames ``{side}_{flag}``."""
+    for s in SIDES:
+        if not where[s].any():
+            continue
+        for angle in angles:
+            col = f"{s}_{angle}_deg"
+            frames[col] = np.where(where[s], np.nan, frames[col].to_numpy(float))
+        _add_flag(flags, where[s], f"{s}_{flag}")
 
 
 @dataclass(frozen=True)
@@ -1034,45 +1045,44 @@ def implausible_reading_warnings(
     return out
 
 
+def _events_at(events: pd.DataFrame, where: dict[str, BoolArray]) -> dict[str, tuple[int, int]]:
+    """Per side with events: how many of its events' peak frames ``where`` marks, of how
+    many events."""
+    out = {}
+    for s in SIDES:
+        peaks = events.loc[events["side"] == s, "frame_peak"].to_numpy(dtype=int)
+        if peaks.size:
+            out[s] = (int(where[s][peaks].sum()), int(peaks.size))
+    return out
+
+
 def _foreshortening_warnings(
     events: pd.DataFrame, foreshortened: dict[str, BoolArray], min_fraction: float
 ) -> list[str]:
     """Say where the knee and hip frontal-plane angles were left empty, and why."""
-    out = []
-    for s in SIDES:
-        sel = events[events["side"] == s]
-        if sel.empty:
-            continue
-        n = int(foreshortened[s][sel["frame_peak"].to_numpy(dtype=int)].sum())
-        if n:
-            out.append(
-                f"{s} thigh foreshortened at {n} of {len(sel)} event(s) (under "
-                f"{min_fraction:.0%} of its standing length in the image): "
-                "knee valgus (FPPA) and hip adduction are left empty there. The camera is "
-                "probably above knee height or close to the subject; film square to the "
-                "subject with the lens at knee height"
-            )
-    return out
+    return [
+        f"{s} thigh foreshortened at {n} of {total} event(s) (under "
+        f"{min_fraction:.0%} of its standing length in the image): "
+        "knee valgus (FPPA) and hip adduction are left empty there. The camera is "
+        "probably above knee height or close to the subject; film square to the "
+        "subject with the lens at knee height"
+        for s, (n, total) in _events_at(events, foreshortened).items()
+        if n
+    ]
 
 
 def _deep_squat_warnings(events: pd.DataFrame, withheld: WithheldAngles) -> list[str]:
-    """Say where knee FPPA of a squat filmed from behind was left empty, and what to do."""
-    out = []
-    for s in SIDES:
-        sel = events[events["side"] == s]
-        if sel.empty:
-            continue
-        peaks = sel["frame_peak"].to_numpy(dtype=int)
-        deep = withheld.deep_from_behind[s][peaks] & ~withheld.foreshortened[s][peaks]
-        n = int(deep.sum())
-        if n:
-            out.append(
-                f"{s} knee valgus (FPPA) not measured at {n} of {len(sel)} repetition(s): "
-                "in a deep squat filmed from behind it was read up to 10-17° off the truth "
-                "on test renders (large valgus read too small). To measure it, film the "
-                "squat from the front, the phone upright at the patient's knee height"
-            )
-    return out
+    """Say where knee FPPA of a squat filmed from behind was left empty, and what to do
+    (where the thigh's foreshortening has not already said so)."""
+    only_deep = {s: withheld.deep_from_behind[s] & ~withheld.foreshortened[s] for s in SIDES}
+    return [
+        f"{s} knee valgus (FPPA) not measured at {n} of {total} repetition(s): "
+        "in a deep squat filmed from behind it was read up to 10-17° off the truth "
+        "on test renders (large valgus read too small). To measure it, film the "
+        "squat from the front, the phone upright at the patient's knee height"
+        for s, (n, total) in _events_at(events, only_deep).items()
+        if n
+    ]
 
 
 def other_people_warnings(others: OtherPeople | None, raw: PoseSequence, name: str) -> list[str]:
