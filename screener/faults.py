@@ -674,6 +674,10 @@ VERDICT_GROUPS: dict[str, tuple[str, ...]] = {
     "too few events": ("insufficient events",),
     "without a norm": ("no norm",),
 }
+#: The tally's group of "insufficient events" entries with events whose value was left
+#: empty (``n_events_empty``: the angle not measurable there, e.g. a deep squat filmed
+#: from behind): too few values because of how the clip was filmed.
+LEFT_EMPTY_GROUP = "left empty (see the capture warnings)"
 #: The tally's group of entries whose values are not shown (:func:`value_hidden`),
 #: whatever their verdict.
 NOT_SHOWN_GROUP = "not shown (too uncertain)"
@@ -684,15 +688,21 @@ def count_verdicts(faults: list[dict[str, Any]]) -> dict[str, int]:
 
     :data:`RESEARCH_ONLY_METRICS`, never shown clinically, are left out; entries whose
     value is not shown (:func:`value_hidden`) are counted in :data:`NOT_SHOWN_GROUP`
-    instead of their verdict's group. The CLI's one-line result and the web app's
-    recording page both read this tally, so they count alike.
+    instead of their verdict's group, and "insufficient events" entries with events
+    left empty (``n_events_empty``) in :data:`LEFT_EMPTY_GROUP`. The CLI's one-line
+    result and the web app's recording page both read this tally, so they count alike.
     """
     clinical = [f for f in faults if f.get("metric") not in RESEARCH_ONLY_METRICS]
     shown = [f for f in clinical if not value_hidden(f)]
+    left_empty = sum(
+        f.get("verdict") == "insufficient events" and bool(f.get("n_events_empty")) for f in shown
+    )
     counts = {
         group: sum(f.get("verdict") in verdicts for f in shown)
         for group, verdicts in VERDICT_GROUPS.items()
     }
+    counts["too few events"] -= left_empty
+    counts[LEFT_EMPTY_GROUP] = left_empty
     counts[NOT_SHOWN_GROUP] = len(clinical) - len(shown)
     return counts
 
@@ -713,7 +723,7 @@ def screen_headline(
     ----------
     entries
         Per side and measure: ``side``, ``label`` and ``verdict`` (clinically shown
-        measures only).
+        measures only), and ``n_events_empty`` where events' values were left empty.
     findings
         The flags in words, most severe first (empty: none).
     sides
@@ -763,7 +773,11 @@ def screen_headline(
                 "measure's note says why): assess it clinically."
             )
         elif "insufficient events" in verdicts:
-            parts.append(f"Insufficient data for {side}: too few events to grade any measure.")
+            empty = any(e.get("n_events_empty") for e in entries if e["side"] == side)
+            parts.append(
+                f"Insufficient data for {side}: too few events to grade any measure"
+                + (", some left empty as the capture warnings say." if empty else ".")
+            )
         else:
             parts.append(f"Insufficient data for {side}: no measure could be graded.")
     if not parts:

@@ -7,11 +7,13 @@ from typing import Any
 import pytest
 
 from screener.faults import (
+    LEFT_EMPTY_GROUP,
     classify_severity,
     count_verdicts,
     describe_verdicts,
     flag_faults,
     flagged,
+    screen_headline,
     side_probability,
 )
 from screener.norms import Bands, load_norms
@@ -255,6 +257,7 @@ def test_verdict_tally_counts_each_verdict_once_and_leaves_out_femoral_rotation(
         "shown without a call": 2,
         "too few events": 1,
         "without a norm": 0,
+        LEFT_EMPTY_GROUP: 0,
         "not shown (too uncertain)": 1,
     }
     assert sum(counts.values()) == len(faults) - 1
@@ -266,3 +269,24 @@ def test_verdict_tally_counts_each_verdict_once_and_leaves_out_femoral_rotation(
     assert describe_verdicts([{"metric": "knee_fppa_deg", "verdict": "withheld"}]) == (
         "0 flagged, 1 shown without a call"
     )
+
+
+def test_verdict_tally_and_headline_tell_values_left_empty_from_too_few_events():
+    # a deep squat filmed from behind: 3 repetitions, their knee FPPA left empty
+    faults: list[dict[str, Any]] = [
+        {"side": "left", "label": "Knee valgus", "metric": "knee_fppa_deg",
+         "verdict": "insufficient events", "n_events_empty": 3},
+        {"side": "left", "label": "Trunk lean", "metric": "trunk_lean_deg",
+         "verdict": "insufficient events", "n_events_empty": 0},
+    ]  # fmt: skip
+    counts = count_verdicts(faults)
+    assert counts["too few events"] == 1
+    assert counts[LEFT_EMPTY_GROUP] == 1
+    assert describe_verdicts(faults) == (
+        "0 flagged, 1 too few events, 1 left empty (see the capture warnings)"
+    )
+    line = screen_headline(faults, [], ["left"], "this video")
+    assert "some left empty as the capture warnings say" in line
+    # without empty values the line is as before
+    line = screen_headline(faults[1:], [], ["left"], "this video")
+    assert line.endswith("too few events to grade any measure.")
