@@ -104,3 +104,29 @@ def test_side_tracking_correlates_side_means_with_the_truth() -> None:
     assert few.empty or few.n_sides.item() == 0
     small = side_tracking(_side_rows("jog", MIN_SIDES_FOR_R - 1, 5, 0.5, 5), ["task", "metric"])
     assert small.n_sides.item() == MIN_SIDES_FOR_R - 1 and np.isnan(small.side_r.item())
+
+
+def test_clip_bootstrap_interval_resamples_clips_and_holds_the_rmse() -> None:
+    from bench.accuracy import clip_bootstrap_ci, event_rmse_with_ci
+
+    rng = np.random.default_rng(3)
+    rows = []
+    # task A: 12 clips, each with its own constant error (SD 3 deg) on 4 events
+    for k in range(12):
+        offset = rng.normal(0.0, 3.0)
+        rows += [("A", f"a{k}", 10.0 + offset, 10.0) for _ in range(4)]
+    # task B: one clip only: no interval
+    rows += [("B", "b0", 12.0, 10.0), ("B", "b0", 11.0, 10.0)]
+    # task C: two clips with errors 1 and 3: every resample lies between them
+    rows += [("C", "c0", 11.0, 10.0), ("C", "c1", 13.0, 10.0)]
+    table = pd.DataFrame(rows, columns=["task", "clip", "measured", "truth"])
+    out = event_rmse_with_ci(table, ["task"])
+    a, b, c = out.loc["A"], out.loc["B"], out.loc["C"]
+    assert a.ci_low_deg < a.rmse_deg < a.ci_high_deg
+    # clips, not events, are the unit: 12 clips give a wide interval around the RMSE
+    assert a.ci_high_deg - a.ci_low_deg > 1.0
+    assert np.isnan(b.ci_low_deg) and np.isnan(b.ci_high_deg)
+    assert 1.0 <= c.ci_low_deg <= c.rmse_deg <= c.ci_high_deg <= 3.0
+    # reproducible: the generator is seeded
+    again = clip_bootstrap_ci(table, ["task"])
+    assert again.loc["A"].ci_low_deg == a.ci_low_deg
