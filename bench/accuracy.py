@@ -98,6 +98,9 @@ class Tally:
     #: (``t_floor_on_s``, ``t_floor_off_s``): clip, task, near the edge, start and end
     #: errors of the matching found phase against that contact (s; NaN when not found)
     floor_log: list[tuple[str, str, bool, float, float]] = field(default_factory=list)
+    #: true stance phases with a seen floor contact left out of ``floor_log``: the rendered
+    #: swing foot dragged along the floor (:func:`_dragged`)
+    floor_dragged: int = 0
     flags: list[tuple[str, str, str, bool, bool]] = field(default_factory=list)
     task_hits: list[tuple[str, str, str]] = field(default_factory=list)
     unjudged: list[tuple[str, str, str]] = field(default_factory=list)
@@ -358,7 +361,9 @@ def compare_events(
         tally.event_log.append(
             (truth_json["video"], truth_json["task"], near_edge, best is not None, *errors)
         )
-        if ev.get("t_floor_on_s") is not None:
+        if ev.get("t_floor_on_s") is not None and _dragged(ev, truth_json):
+            tally.floor_dragged += 1
+        elif ev.get("t_floor_on_s") is not None:
             tally.floor_log.append(
                 (
                     truth_json["video"],
@@ -500,6 +505,17 @@ def report_event_timing(tally: Tally, clips: set[str] | None = None) -> None:
     report_floor_timing(tally, clips)
 
 
+def _dragged(event: dict, truth_json: dict) -> bool:
+    """Whether a stance's rendered floor contact began in its swing
+    (:func:`screener_synth.contact.dragged_swing`): no initial contact to time."""
+    from screener_synth.contact import dragged_swing, labelled_swing_s
+
+    events = truth_json.get("events", [])
+    index = next(k for k, e in enumerate(events) if e is event)
+    swing = labelled_swing_s(events, index)
+    return dragged_swing(float(event["t_floor_on_s"]), float(event["t_start_s"]), swing)
+
+
 def report_floor_timing(tally: Tally, clips: set[str] | None = None) -> None:
     """Per task: stance phases timed against the rendered foot's floor contact.
 
@@ -530,6 +546,12 @@ def report_floor_timing(tally: Tally, clips: set[str] | None = None) -> None:
         )
     print("stance phases against the rendered foot's floor contact (posed mesh):")
     print(pd.DataFrame(rows).to_string(index=False))
+    if tally.floor_dragged and clips is None:
+        print(
+            f"  left out: {tally.floor_dragged} stance phase(s) whose rendered foot was on the "
+            "floor from early in its swing (dragged; no initial contact to time: "
+            "screener_synth.contact.dragged_swing)"
+        )
 
 
 def _sensitivity_specificity(truth: pd.Series, flagged: pd.Series) -> str:

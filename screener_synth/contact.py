@@ -71,6 +71,57 @@ def floor_contact_s(
     return crossing(first - 1, first), crossing(last + 1, last)
 
 
+#: A contact run that starts more than this fraction of the foot's labelled swing before
+#: the labelled stance is a swing dragged along the floor, not an initial contact
+#: (:func:`dragged_swing`).
+DRAG_SWING_FRACTION = 0.5
+
+
+def labelled_swing_s(events: list[dict], index: int) -> float | None:
+    """The labelled swing before stance event ``index``: from the same foot's previous
+    labelled stance's end to this one's start, seconds.
+
+    For a foot's first stance of the clip (no previous one) the median of the clip's other
+    swings of either foot; None when the clip has none.
+    """
+    stances = [e for e in events if e.get("kind") == "stance"]
+    swings: dict[int, float] = {}
+    for k, ev in enumerate(events):
+        if ev.get("kind") != "stance":
+            continue
+        before = [
+            e["t_end_s"]
+            for e in stances
+            if e["side"] == ev["side"] and e["t_end_s"] <= ev["t_start_s"] + 1e-9
+        ]
+        if before:
+            swings[k] = float(ev["t_start_s"] - max(before))
+    if index in swings:
+        return swings[index]
+    return float(np.median(list(swings.values()))) if swings else None
+
+
+def dragged_swing(t_floor_on_s: float, t_start_s: float, swing_s: float | None) -> bool:
+    """Whether a stance's floor contact began in the foot's swing: the rendered foot on the
+    floor more than :data:`DRAG_SWING_FRACTION` of its labelled swing before the labelled
+    stance.
+
+    Notes
+    -----
+    The generator poses the legs by gait phase, not by physics: for some bodies the swing
+    foot's lowest point comes within :data:`FLOOR_CONTACT_TOL_M` of the floor (or below it)
+    soon after toe-off and stays there while the foot swings forward, so
+    :func:`floor_contact_s` extends the contact run back into the swing. Over the stored
+    walks (409 clips, 2,228 stance phases with a seen contact) the contact began between
+    60 ms before and 100 ms after the labelled stance for 96 % of phases, and 200-600 ms
+    before it for 85 phases in 30 clips, with none between: a foot dragged through the
+    floor, which no real walker does, and no initial contact to time.
+    """
+    if swing_s is None or not np.isfinite(swing_s) or swing_s <= 0:
+        return False
+    return bool(t_start_s - t_floor_on_s > DRAG_SWING_FRACTION * swing_s)
+
+
 def floor_contact_fields(
     lowest_z_m: np.ndarray, time_s: np.ndarray, t_start_s: float, t_end_s: float
 ) -> dict[str, float | None]:

@@ -130,3 +130,26 @@ def test_clip_bootstrap_interval_resamples_clips_and_holds_the_rmse() -> None:
     # reproducible: the generator is seeded
     again = clip_bootstrap_ci(table, ["task"])
     assert again.loc["A"].ci_low_deg == a.ci_low_deg
+
+
+def test_a_stance_whose_rendered_foot_dragged_through_its_swing_is_left_out() -> None:
+    def stance(side: str, start: float, end: float, on: float) -> dict:
+        return {"kind": "stance", "side": side, "t_start_s": start, "t_peak_s": start + 0.3,
+                "t_end_s": end, "t_floor_on_s": on, "t_floor_off_s": end - 0.01}  # fmt: skip
+
+    truth_json = {
+        "video": "walk.mp4",
+        "task": "walk",
+        "view": "anterior",
+        "events": [
+            stance("left", 0.0, 0.6, on=0.02),
+            # on the floor from 0.15 s into the left foot's 0.5 s labelled swing: a drag
+            stance("left", 1.1, 1.7, on=0.75),
+        ],
+    }
+    found = pd.concat([_found(0.0, 0.6), _found(1.1, 1.7)], ignore_index=True)
+    tally = Tally()
+    compare_events(tally, found, truth_json, _truth())
+    assert tally.floor_dragged == 1
+    assert len(tally.floor_log) == 1
+    assert abs(tally.floor_log[0][3] - (0.0 - 0.02)) < 1e-9

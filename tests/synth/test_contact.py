@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from screener_synth.contact import FLOOR_CONTACT_TOL_M, floor_contact_s
+from screener_synth.contact import (
+    FLOOR_CONTACT_TOL_M,
+    dragged_swing,
+    floor_contact_s,
+    labelled_swing_s,
+)
 
 
 def _swing_stance_swing(fps: float, on_s: float, off_s: float) -> tuple[np.ndarray, np.ndarray]:
@@ -68,3 +74,24 @@ def test_floor_contacts_refuse_a_clip_of_another_generator_version(tmp_path) -> 
     (tmp_path / f"{spec.name}.truth.json").write_text(json.dumps(truth))
     with pytest.raises(SpecMismatchError, match="body or task differs"):
         add_floor_contacts(spec, tmp_path)
+
+
+def _stance(side: str, start: float, end: float, on: float | None = None) -> dict:
+    return {"kind": "stance", "side": side, "t_start_s": start, "t_end_s": end, "t_floor_on_s": on}
+
+
+def test_a_contact_begun_early_in_the_swing_is_a_drag_not_an_initial_contact() -> None:
+    # left stances 0.0-0.7 and 1.2-1.9: a 0.5 s swing between them
+    events = [_stance("left", 0.0, 0.7), _stance("right", 0.6, 1.3), _stance("left", 1.2, 1.9)]
+    assert labelled_swing_s(events, 2) == pytest.approx(0.5)
+    # the first left stance has no swing before it: the clip's median swing (0.5 s: the
+    # only one) stands in
+    assert labelled_swing_s(events, 0) == pytest.approx(0.5)
+    # on the floor 40 ms before the label: an initial contact; 300 ms before (from early
+    # in the 0.5 s swing): the foot dragged along the floor
+    assert not dragged_swing(1.16, 1.2, 0.5)
+    assert not dragged_swing(1.25, 1.2, 0.5)
+    assert dragged_swing(0.9, 1.2, 0.5)
+    # without a labelled swing nothing is judged
+    assert labelled_swing_s([_stance("left", 0.0, 0.7)], 0) is None
+    assert not dragged_swing(0.0, 1.2, None)
