@@ -995,7 +995,7 @@ def write_measured_errors(
             f"n_clips = {row['clips']}",
         ]
         if np.isfinite(row.get("side_r", np.nan)):
-            lines += [f"side_r = {row['side_r']:.2f}", f"n_sides = {int(row['n_sides'])}"]
+            lines += [f"side_r = {row['side_r']:.3f}", f"n_sides = {int(row['n_sides'])}"]
         lines.append("")
     path.write_text("\n".join(lines))
 
