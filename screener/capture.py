@@ -863,6 +863,13 @@ class Envelope:
     #: An estimate this close to ``yaw_warn_abs_deg`` (within the estimate's own error)
     #: warns too: the camera may be beyond the limit.
     yaw_warn_margin_deg: float = 0.0
+    #: The lens' distance a single-leg squat filmed from the front was validated from
+    #: (not read from the video: the check says so; None: no such note).
+    squat_front_distance_min_m: float | None = None
+    #: Knee FPPA RMSE ranges (low, high) of such squats filmed closer and farther.
+    squat_front_rmse_closer_deg: tuple[float, float] = (float("nan"), float("nan"))
+    squat_front_rmse_farther_deg: tuple[float, float] = (float("nan"), float("nan"))
+    squat_front_distance_source: str = ""
 
 
 def load_envelope(path: Path) -> Envelope:
@@ -900,6 +907,14 @@ def load_envelope(path: Path) -> Envelope:
             source=str(data["source"]["text"]),
             path=str(path),
             yaw_warn_margin_deg=float(data["yaw_deg"].get("warn_margin", 0.0)),
+            squat_front_distance_min_m=float(data["squat_front_distance_m"]["min"]),
+            squat_front_rmse_closer_deg=_pair(
+                data["squat_front_distance_m"]["fppa_rmse_closer_deg"]
+            ),
+            squat_front_rmse_farther_deg=_pair(
+                data["squat_front_distance_m"]["fppa_rmse_farther_deg"]
+            ),
+            squat_front_distance_source=str(data["squat_front_distance_m"]["source"]),
         )
     except OSError as exc:
         raise ConfigError(f"cannot read the envelope file ({exc})", path=path) from exc
@@ -909,6 +924,12 @@ def load_envelope(path: Path) -> Envelope:
             path=path,
             remedy="See screener/models/envelope.toml for the expected keys.",
         ) from exc
+
+
+def _pair(values: Any) -> tuple[float, float]:
+    """Two numbers (low, high) from the envelope file."""
+    low, high = (float(v) for v in values)
+    return low, high
 
 
 @dataclass(frozen=True)
@@ -959,6 +980,7 @@ def check_envelope(
     *,
     correct: bool = True,
     stated_height_m: float | None = None,
+    task: str | None = None,
 ) -> EnvelopeCheck:
     """Compare a clip's camera with the validated envelope.
 
@@ -979,6 +1001,10 @@ def check_envelope(
         the lens height is checked on (a tape reads it better than the approach's 0.2 m
         SD, and it is the only reading a squat or a jog has), and the "not checked" note
         is not made.
+    task
+        The task, if known: a single-leg squat (``"sls"``) filmed from the front gets a
+        note that the camera's distance was not checked and what it was validated for
+        (``Envelope.squat_front_distance_min_m``).
 
     Returns
     -------
@@ -1113,11 +1139,34 @@ def check_envelope(
             "the patient's knee and hip height. To have it checked, give the height measured "
             "when filming (the upload form's lens height, or --lens-height-cm)."
         )
+    if task == "sls" and view == "anterior" and envelope.squat_front_distance_min_m is not None:
+        unchecked.append(squat_distance_note(envelope))
     return EnvelopeCheck(
         roll_correction_deg=correction,
         warnings=tuple(warnings),
         refusal="; ".join(refusals) if refusals else None,
         unchecked=tuple(unchecked),
+    )
+
+
+def squat_distance_note(envelope: Envelope) -> str:
+    """What a single-leg squat filmed from the front is told of the camera's distance.
+
+    Notes
+    -----
+    The distance cannot be read from a video without the lens' field of view
+    (docs/capture.md, "Not handled"); the figures are the rendered squats' knee FPPA
+    errors by the lens' true distance (``models/envelope.toml``,
+    ``[squat_front_distance_m]``).
+    """
+    near = envelope.squat_front_distance_min_m
+    closer, farther = envelope.squat_front_rmse_closer_deg, envelope.squat_front_rmse_farther_deg
+    return (
+        "The camera's distance was not checked: the video does not give it. On test "
+        f"renders, single-leg squats filmed from the front with the camera closer than "
+        f"{near:.1f} m read knee valgus (FPPA) {closer[0]:.0f}-{closer[1]:.0f}° off (RMSE), "
+        f"{farther[0]:.0f}-{farther[1]:.0f}° from farther; if the phone was closer than "
+        f"{near:.1f} m, record again with it 2-3 m from the patient."
     )
 
 

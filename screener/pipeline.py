@@ -1239,7 +1239,13 @@ def estimate_capture(
         learned = estimate_learned_yaw(upright, view, load_yaw_model(path), config.angles)
         camera = with_learned_yaw(camera, learned)
     check = check_envelope(
-        camera, envelope, view, float(pose.fps), correct=correct, stated_height_m=lens_height_m
+        camera,
+        envelope,
+        view,
+        float(pose.fps),
+        correct=correct,
+        stated_height_m=lens_height_m,
+        task=task,
     )
     return camera, check
 

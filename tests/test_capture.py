@@ -267,6 +267,23 @@ def test_without_an_approach_the_lens_height_is_not_checked_and_says_so(envelope
     assert check_envelope(walked, envelope, "anterior", 30.0).unchecked == ()
 
 
+def test_a_squat_filmed_from_the_front_is_told_its_distance_was_not_checked(
+    envelope: Any,
+) -> None:
+    """The distance is not read; a front squat's check says so, with the distance and the
+    errors of the envelope file, and tells what to do; other tasks and views do not."""
+    est = estimate_camera(camera_sequence(standing, height_m=0.6), "sls")
+    notes = check_envelope(est, envelope, "anterior", 30.0, task="sls").unchecked
+    (note,) = [n for n in notes if "distance" in n]
+    assert envelope.squat_front_distance_min_m == 1.8
+    assert "closer than 1.8 m" in note and "record again with it 2-3 m" in note
+    low, high = envelope.squat_front_rmse_closer_deg
+    assert f"{low:.0f}-{high:.0f}° off" in note
+    for view, task in (("posterior", "sls"), ("anterior", "jog"), ("anterior", None)):
+        notes = check_envelope(est, envelope, view, 30.0, task=task).unchecked
+        assert not any("distance" in n for n in notes)
+
+
 def test_a_lens_height_entered_is_checked_instead_of_the_video_reading(envelope: Any) -> None:
     """A squat has no approach: the height measured when filming is what is checked, and
     the "not checked" note goes; a walk's approach reading gives way to it too."""
