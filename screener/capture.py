@@ -869,7 +869,6 @@ class Envelope:
     #: Knee FPPA RMSE ranges (low, high) of such squats filmed closer and farther.
     squat_front_rmse_closer_deg: tuple[float, float] = (float("nan"), float("nan"))
     squat_front_rmse_farther_deg: tuple[float, float] = (float("nan"), float("nan"))
-    squat_front_distance_source: str = ""
 
 
 def load_envelope(path: Path) -> Envelope:
@@ -914,7 +913,6 @@ def load_envelope(path: Path) -> Envelope:
             squat_front_rmse_farther_deg=_pair(
                 data["squat_front_distance_m"]["fppa_rmse_farther_deg"]
             ),
-            squat_front_distance_source=str(data["squat_front_distance_m"]["source"]),
         )
     except OSError as exc:
         raise ConfigError(f"cannot read the envelope file ({exc})", path=path) from exc

@@ -692,19 +692,25 @@ def count_verdicts(faults: list[dict[str, Any]]) -> dict[str, int]:
     left empty (``n_events_empty``) in :data:`LEFT_EMPTY_GROUP`. The CLI's one-line
     result and the web app's recording page both read this tally, so they count alike.
     """
-    clinical = [f for f in faults if f.get("metric") not in RESEARCH_ONLY_METRICS]
-    shown = [f for f in clinical if not value_hidden(f)]
-    left_empty = sum(
-        f.get("verdict") == "insufficient events" and bool(f.get("n_events_empty")) for f in shown
-    )
-    counts = {
-        group: sum(f.get("verdict") in verdicts for f in shown)
-        for group, verdicts in VERDICT_GROUPS.items()
-    }
-    counts["too few events"] -= left_empty
-    counts[LEFT_EMPTY_GROUP] = left_empty
-    counts[NOT_SHOWN_GROUP] = len(clinical) - len(shown)
+    counts = dict.fromkeys([*VERDICT_GROUPS, LEFT_EMPTY_GROUP, NOT_SHOWN_GROUP], 0)
+    for entry in faults:
+        if entry.get("metric") in RESEARCH_ONLY_METRICS:
+            continue
+        group = _tally_group(entry)
+        if group is not None:
+            counts[group] += 1
     return counts
+
+
+def _tally_group(entry: dict[str, Any]) -> str | None:
+    """The group of :func:`count_verdicts` a clinically shown entry falls in (None: a
+    verdict no group holds)."""
+    if value_hidden(entry):
+        return NOT_SHOWN_GROUP
+    verdict = entry.get("verdict")
+    if verdict == "insufficient events" and entry.get("n_events_empty"):
+        return LEFT_EMPTY_GROUP
+    return next((g for g, verdicts in VERDICT_GROUPS.items() if verdict in verdicts), None)
 
 
 def describe_verdicts(faults: list[dict[str, Any]]) -> str:

@@ -1056,33 +1056,43 @@ def _events_at(events: pd.DataFrame, where: dict[str, BoolArray]) -> dict[str, t
     return out
 
 
+def _empty_at_warnings(events: pd.DataFrame, where: dict[str, BoolArray], text: str) -> list[str]:
+    """One warning per side whose events' peak frames ``where`` marks: ``text`` with
+    ``{side}``, ``{n}`` (events marked) and ``{total}`` (the side's events) filled in."""
+    return [
+        text.format(side=s, n=n, total=total)
+        for s, (n, total) in _events_at(events, where).items()
+        if n
+    ]
+
+
 def _foreshortening_warnings(
     events: pd.DataFrame, foreshortened: dict[str, BoolArray], min_fraction: float
 ) -> list[str]:
     """Say where the knee and hip frontal-plane angles were left empty, and why."""
-    return [
-        f"{s} thigh foreshortened at {n} of {total} event(s) (under "
+    return _empty_at_warnings(
+        events,
+        foreshortened,
+        "{side} thigh foreshortened at {n} of {total} event(s) (under "
         f"{min_fraction:.0%} of its standing length in the image): "
         "knee valgus (FPPA) and hip adduction are left empty there. The camera is "
         "probably above knee height or close to the subject; film square to the "
-        "subject with the lens at knee height"
-        for s, (n, total) in _events_at(events, foreshortened).items()
-        if n
-    ]
+        "subject with the lens at knee height",
+    )
 
 
 def _deep_squat_warnings(events: pd.DataFrame, withheld: WithheldAngles) -> list[str]:
     """Say where knee FPPA of a squat filmed from behind was left empty, and what to do
     (where the thigh's foreshortening has not already said so)."""
     only_deep = {s: withheld.deep_from_behind[s] & ~withheld.foreshortened[s] for s in SIDES}
-    return [
-        f"{s} knee valgus (FPPA) not measured at {n} of {total} repetition(s): "
+    return _empty_at_warnings(
+        events,
+        only_deep,
+        "{side} knee valgus (FPPA) not measured at {n} of {total} repetition(s): "
         "in a deep squat filmed from behind it was read up to 10-17° off the truth "
         "on test renders (large valgus read too small). To measure it, film the "
-        "squat from the front, the phone upright at the patient's knee height"
-        for s, (n, total) in _events_at(events, only_deep).items()
-        if n
-    ]
+        "squat from the front, the phone upright at the patient's knee height",
+    )
 
 
 def other_people_warnings(others: OtherPeople | None, raw: PoseSequence, name: str) -> list[str]:
