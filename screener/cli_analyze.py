@@ -292,13 +292,21 @@ def register(subparsers: Any) -> None:
         "repetition model, which is not checked on real video (models/event_model.md); "
         "the report says so",
     )
+    p.add_argument(
+        "--research-silhouette",
+        action="store_true",
+        help="research: read a jog's knee FPPA again with the body's outline (a second pose "
+        "pass with MediaPipe's segmentation) into the events column "
+        "knee_fppa_silhouette_deg; checked on renders only (models/silhouette_fppa.md), "
+        "never used by the report, flags or plan",
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``screener analyze``."""
     from screener.cli import collection_paused, frame_memory_reused, return_freed_memory_promptly
-    from screener.config import REP_MODEL_PATH, load_config
+    from screener.config import REP_MODEL_PATH, SILHOUETTE_MODEL_PATH, load_config
     from screener.fileio import check_output_dir
     from screener.pose import release_landmarker
     from screener.result import OUTPUT_FILES, OUTPUT_FOLDERS
@@ -312,6 +320,8 @@ def run(args: argparse.Namespace) -> int:
         config = config.model_copy(update={"frame_model_path": None})
     if args.research_frame_model:
         config = config.model_copy(update={"frame_model_include_unverified": True})
+    if args.research_silhouette:
+        config = config.model_copy(update={"silhouette_model_path": SILHOUETTE_MODEL_PATH})
     if args.rule_events or args.research_rep_model:
         update: dict[str, Path | None] = {}
         if args.rule_events:

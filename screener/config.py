@@ -59,6 +59,8 @@ def check_lens_height_cm(value: object) -> float:
 #: by default since session 15), and squat repetitions (a research option, off).
 EVENT_MODEL_PATH = MODELS_DIR / "event_model.npz"
 REP_MODEL_PATH = MODELS_DIR / "rep_model.npz"
+#: The research silhouette model (:mod:`screener.silhouette`), off unless asked for.
+SILHOUETTE_MODEL_PATH = MODELS_DIR / "silhouette_fppa.toml"
 
 
 def default_cache_dir() -> Path:
@@ -631,6 +633,14 @@ class AnalysisConfig(_Frozen):
         False,
         description="Also correct the angles the frame model's card does not list as "
         "verified on real video (research).",
+    )
+    silhouette_model_path: Path | None = Field(
+        None,
+        description="Research, renders only: knee FPPA of a jog read again with the "
+        "person's outline (MediaPipe's segmentation mask, a second pose pass over the "
+        "video) and combined by this model (screener.silhouette) into the events column "
+        "knee_fppa_silhouette_deg; never used by the report, flags or plan. None (default): "
+        "off; `screener analyze --research-silhouette` sets SILHOUETTE_MODEL_PATH.",
     )
     corrections_include_unverified: bool = Field(
         False,
