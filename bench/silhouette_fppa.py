@@ -26,7 +26,7 @@ docs/accuracy.md and ``screener/models/silhouette_fppa.md``):
 
 Usage::
 
-    python -m bench.silhouette_fppa VIDEO_FOLDER[=LANDMARK_FOLDER] [...]
+    python -m bench.silhouette_fppa [VIDEO_FOLDER[=LANDMARK_FOLDER] ...]
         [--write-model screener/models/silhouette_fppa.toml]
         [--validate VIDEO_FOLDER[=LANDMARK_FOLDER] ...] [--model PATH] [--csv OUT.csv]
 
@@ -282,7 +282,7 @@ def print_validation(rows: pd.DataFrame, model_path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("folders", nargs="+", help="VIDEO_FOLDER[=LANDMARK_FOLDER]")
+    parser.add_argument("folders", nargs="*", help="VIDEO_FOLDER[=LANDMARK_FOLDER]")
     parser.add_argument("--tasks", default="jog")
     parser.add_argument("--write-model", type=Path)
     parser.add_argument("--validate", nargs="*", default=[])
@@ -291,10 +291,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     tasks = set(args.tasks.split(","))
+    if args.write_model and not args.folders:
+        parser.error("--write-model needs development folders")
     rows = collect(args.folders, tasks)
     if args.csv:
         rows.to_csv(args.csv, index=False)
-    print_study(rows)
+    if not rows.empty:
+        print_study(rows)
     if args.write_model:
         write_model(
             args.write_model, rows, [Path(s.partition("=")[2] or s).name for s in args.folders]
