@@ -403,6 +403,16 @@ class ChecksConfig(_Frozen):
         "frames with the body under 0.15 of the long side, 73 % at 0.15-0.2, 95 % at "
         "0.2-0.25 and 99.6 % or more from 0.25 (every corpus, 74,000 frames; docs/accuracy.md).",
     )
+    small_body_at_one_end_long_side_fraction: float = Field(
+        0.45,
+        gt=0,
+        le=1,
+        description="When a person is found in too few frames, all of them at one end of the "
+        "clip (a walk toward or away from the camera), and the body where found spans less "
+        "than this fraction of the long side, the error says the patient was too small "
+        "while farther away. Two walks of the forty-sixth hold-out (landscape, found only in "
+        "their last 13-15 % at 26-36 % of the long side) led to it (session 27).",
+    )
     min_feet_fraction: float = Field(
         0.5,
         ge=0,

@@ -46,6 +46,7 @@ from screener.cleaning import (
 from screener.config import (
     LENS_HEIGHT_RANGE_M,
     AnalysisConfig,
+    ChecksConfig,
     SideChoice,
     TaskChoice,
     ViewChoice,
@@ -817,17 +818,36 @@ def _upright_warnings(raw: PoseSequence, name: str, config: AnalysisConfig) -> l
     ]
 
 
-def _few_detections_remedy(raw: PoseSequence, small_fraction: float) -> str:
+def _few_detections_remedy(raw: PoseSequence, checks: ChecksConfig) -> str:
     """What to do when too few frames show a person: film bigger if, where the person
-    was found, the body was small in the picture (MediaPipe misses small bodies)."""
+    was found, the body was small in the picture (MediaPipe misses small bodies), or if it
+    was found only at one end of the clip while not much bigger (a walk that began or
+    ended too far away)."""
     size = body_height_px(raw)[raw.detected] / max(raw.image_size_px)
     size = size[np.isfinite(size)]
-    if size.size and float(size.min()) < small_fraction:
+    if not size.size:
+        return "Keep the whole body in view for the whole clip, well lit."
+    low, high = float(size.min()), float(size.max())
+    small = checks.small_body_long_side_fraction
+    film_bigger = (
+        f"film in portrait, or closer, so that head to feet span at least {small:.0%} of "
+        "the picture's long side throughout."
+    )
+    if low < small:
         return (
-            f"Where found, the patient was only {float(size.min()):.0%}-"
-            f"{float(size.max()):.0%} of the picture's long side, and smaller they are "
-            f"missed: film in portrait, or closer, so that head to feet span at least "
-            f"{small_fraction:.0%} of the picture's long side throughout."
+            f"Where found, the patient was only {low:.0%}-{high:.0%} of the picture's long "
+            f"side, and smaller they are missed: {film_bigger}"
+        )
+    found = np.flatnonzero(raw.detected)
+    share = (found[-1] - found[0] + 1) / raw.n_frames
+    at_end = found[0] >= raw.n_frames / 2
+    at_start = found[-1] < raw.n_frames / 2
+    if (at_end or at_start) and low < checks.small_body_at_one_end_long_side_fraction:
+        where = "last" if at_end else "first"
+        return (
+            f"The patient was found only in the {where} {share:.0%} of the clip, at "
+            f"{low:.0%}-{high:.0%} of the picture's long side, and was probably too small to "
+            f"be found farther from the camera: {film_bigger}"
         )
     return "Keep the whole body in view for the whole clip, well lit."
 
@@ -853,7 +873,7 @@ def _check_person(raw: PoseSequence, name: str, config: AnalysisConfig) -> None:
         raise NoPersonError(
             f"a person was found in only {detected:.0%} of frames",
             path=name,
-            remedy=_few_detections_remedy(raw, checks.small_body_long_side_fraction),
+            remedy=_few_detections_remedy(raw, checks),
         )
     width, height = raw.image_size_px
     margin = config.cleaning.image_margin_fraction

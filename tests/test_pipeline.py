@@ -136,6 +136,26 @@ def test_a_person_found_too_rarely_while_small_is_told_to_film_bigger():
     assert "portrait" not in str(caught.value) and "whole body in view" in str(caught.value)
 
 
+def test_a_person_found_only_at_one_end_while_not_much_bigger_is_told_to_film_bigger():
+    pose = _jog()
+    size = capture.body_height_px(pose) / max(pose.image_size_px)
+    # found only in the last fifth, at about 35 % of the long side (a walk that began far)
+    near = _found_only_at_the_end(pose, 0.35 / np.nanmedian(size))
+    with pytest.raises(NoPersonError, match="found in only 20%") as caught:
+        screener.analyze_pose(near, config=CFG)
+    message = str(caught.value)
+    assert "only in the last 20% of the clip" in message
+    assert "too small to be found farther from the camera" in message and "portrait" in message
+    # the same body found only in the first fifth (a walk away from the camera)
+    first = near.with_arrays(
+        image_xy_px=near.image_xy_px[::-1].copy(),
+        visibility=near.visibility[::-1].copy(),
+        detected=near.detected[::-1].copy(),
+    )
+    with pytest.raises(NoPersonError, match="only in the first 20% of the clip"):
+        screener.analyze_pose(first, config=CFG)
+
+
 def test_feet_out_of_frame_is_an_error():
     pose = _jog()
     vis = pose.visibility.copy()
