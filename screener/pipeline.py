@@ -346,7 +346,13 @@ def analyze_pose(
         raw = correct_roll(raw, capture.roll_correction_deg)
     if config.silhouette_model_path is not None:
         summary["provenance"]["silhouette_model"] = _silhouette_column(
-            events, frames, pose, task_est.task, chosen_view, video_path, config, warnings
+            events,
+            frames,
+            pose,
+            (task_est.task, chosen_view),
+            video_path,
+            (config.silhouette_model_path, config.pose.max_long_side_px),
+            warnings,
         )
     return AnalysisResult(
         frames=frames,
@@ -363,34 +369,32 @@ def _silhouette_column(
     events: pd.DataFrame,
     frames: pd.DataFrame,
     pose: PoseSequence,
-    task: str,
-    view: str,
+    task_view: tuple[str, str],
     video_path: Path | None,
-    config: AnalysisConfig,
+    model_and_size: tuple[Path, int | None],
     warnings: list[str],
 ) -> dict[str, Any]:
     """Add the research column of :mod:`screener.silhouette` to ``events`` where its model
-    covers the clip and the video is at hand; say why not otherwise. Its provenance."""
+    (file, with the pose pass's frame size) covers the clip and the video is at hand; say
+    why not otherwise. Its provenance."""
     from screener import silhouette
 
-    assert config.silhouette_model_path is not None
-    model = silhouette.load_silhouette_model(config.silhouette_model_path)
-    why_not = None
+    model_path, size = model_and_size
+    model = silhouette.load_silhouette_model(model_path)
+    task, view = task_view
     if task != model.task or view not in model.views:
         why_not = f"its model covers {model.task} filmed {' or '.join(model.views)} only"
     elif video_path is None or not Path(video_path).is_file():
         why_not = "it needs the video (re-analyse from the video, not from cached landmarks)"
-    if why_not is not None:
-        warnings.append(f"Knee FPPA from the body's outline (research) not read: {why_not}.")
-        return {**model.provenance(), "applied": False, "reason": why_not}
-    assert video_path is not None
-    size = config.pose.max_long_side_px
-    masks = silhouette.person_masks(video_path, pose, size)
-    readings = silhouette.clip_readings(masks, pose, silhouette.mask_scale(pose, size))
-    events[silhouette.EVENT_COLUMN] = silhouette.silhouette_fppa(
-        events, frames, readings, view, model
-    )
-    return {**model.provenance(), "applied": True, "column": silhouette.EVENT_COLUMN}
+    else:
+        masks = silhouette.person_masks(Path(video_path), pose, size)
+        readings = silhouette.clip_readings(masks, pose, silhouette.mask_scale(pose, size))
+        events[silhouette.EVENT_COLUMN] = silhouette.silhouette_fppa(
+            events, frames, readings, view, model
+        )
+        return {**model.provenance(), "applied": True, "column": silhouette.EVENT_COLUMN}
+    warnings.append(f"Knee FPPA from the body's outline (research) not read: {why_not}.")
+    return {**model.provenance(), "applied": False, "reason": why_not}
 
 
 @dataclass
