@@ -283,16 +283,18 @@ def event_readings(
     DataFrame
         One row per event (the events' index), one column per reading.
     """
-    rows = []
-    for _, event in events.iterrows():
-        first, last = int(event["frame_start"]), int(event["frame_end"])
-        row = {}
-        for name in READINGS:
-            window = readings[str(event["side"])][name][first : last + 1]
-            finite = window[np.isfinite(window)]
-            row[name] = float(finite.max()) if finite.size else np.nan
-        rows.append(row)
+    rows = [
+        {name: _event_max(readings[str(event["side"])][name], event) for name in READINGS}
+        for _, event in events.iterrows()
+    ]
     return pd.DataFrame(rows, index=events.index, columns=list(READINGS))
+
+
+def _event_max(series: FloatArray, event: pd.Series) -> float:
+    """The largest finite value of a frame series over an event's frames (NaN if none)."""
+    window = series[int(event["frame_start"]) : int(event["frame_end"]) + 1]
+    finite = window[np.isfinite(window)]
+    return float(finite.max()) if finite.size else np.nan
 
 
 @dataclass(frozen=True)
@@ -413,14 +415,10 @@ def model_inputs(
     inputs.insert(0, "knee_fppa_deg", events["knee_fppa_deg"].to_numpy(float))
     geometric = []
     for _, event in events.iterrows():
-        side = str(event["side"])
-        column = f"{side}_knee_fppa_geometric_deg"
+        column = f"{event['side']}_knee_fppa_geometric_deg"
         if column not in frames:
-            column = f"{side}_knee_fppa_deg"
-        first, last = int(event["frame_start"]), int(event["frame_end"])
-        window = frames[column].to_numpy(float)[first : last + 1]
-        finite = window[np.isfinite(window)]
-        geometric.append(float(finite.max()) if finite.size else np.nan)
+            column = f"{event['side']}_knee_fppa_deg"
+        geometric.append(_event_max(frames[column].to_numpy(float), event))
     inputs.insert(1, "knee_fppa_geometric_deg", geometric)
     return inputs
 
