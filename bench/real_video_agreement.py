@@ -44,6 +44,7 @@ import logging
 import re
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +90,29 @@ ASSOCIATION_LANDMARKS = tuple(
     f"{s}_{p}" for s in SIDES for p in ("shoulder", "hip", "knee", "ankle")
 )
 JOINTS = tuple(f"{s}_{p}" for s in SIDES for p in ("shoulder", "hip", "knee", "ankle"))
+#: The 17 COCO keypoints, in the COCO order, of a second pose model's reference.
+COCO_KEYPOINTS = (
+    "nose",
+    "left_eye",
+    "right_eye",
+    "left_ear",
+    "right_ear",
+    "left_shoulder",
+    "right_shoulder",
+    "left_elbow",
+    "right_elbow",
+    "left_wrist",
+    "right_wrist",
+    "left_hip",
+    "right_hip",
+    "left_knee",
+    "right_knee",
+    "left_ankle",
+    "right_ankle",
+)
+#: A second model's keypoint scored under this is not triangulated (MoveNet's own demos
+#: draw keypoints from 0.3).
+DETECTOR_MIN_SCORE = 0.3
 FRAME_METRICS: dict[str, tuple[str, ...]] = {
     "pelvic_obliquity_deg": ("pelvic_obliquity_deg",),
     "hip_adduction_deg": ("left_hip_adduction_deg", "right_hip_adduction_deg"),
@@ -133,6 +157,15 @@ def main(argv: list[str] | None = None) -> int:
         "brings closer to the reference on every camera it is applied to (at least "
         f"{MIN_VERIFYING_CAMERAS}) become its verified targets, corrected by default",
     )
+    parser.add_argument(
+        "--detector-keypoints",
+        type=Path,
+        default=None,
+        metavar="CSV",
+        help="another pose model's 2D keypoints of the clip (read_detector_keypoints; "
+        "bench/data/pose2sim_movenet_thunder.csv.gz, made by python -m "
+        "bench.detector_keypoints): triangulated as a second reference, not from MediaPipe",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
     calib = args.folder / CALIBRATION
@@ -147,12 +180,16 @@ def main(argv: list[str] | None = None) -> int:
         update={"envelope_path": open_envelope(config.capture.envelope_path, Path(tmp.name))}
     )
     config = config.model_copy(update={"capture": capture})
+    detector = None
+    if args.detector_keypoints is not None:
+        detector = read_detector_keypoints(args.detector_keypoints, read_qca(calib))
     result = run(
         args.folder,
         config,
         max_error_px=args.max_error_px,
         max_lag=args.max_lag_frames,
         cutoff_hz=args.cutoff_hz,
+        detector=detector,
     )
     print(format_report(result))
     if args.json:
@@ -468,15 +505,40 @@ def capture_estimate(raw: PoseSequence, config: AnalysisConfig) -> dict[str, Any
     }
 
 
-def run(
-    folder: Path,
-    config: AnalysisConfig,
-    *,
-    max_error_px: float = 20.0,
-    max_lag: int = 8,
-    cutoff_hz: float = 6.0,
-) -> dict[str, Any]:
-    """The whole benchmark; returns every figure (see the module docstring)."""
+@dataclass(frozen=True)
+class Subject:
+    """The reference person of the lab clip in 3D, triangulated from MediaPipe's landmarks
+    (:func:`triangulate_subject`); arrays are per frame of the synchronised clip."""
+
+    cameras: list[Camera]
+    #: each camera's landmarks as estimated, and shifted by its lag
+    originals: list[PoseSequence]
+    poses: list[PoseSequence]
+    fps: float
+    sync: dict[str, Any]
+    #: the camera's frame ``f + lag`` is the reference's frame ``f``
+    lags: dict[str, int]
+    #: ``(cameras, frames)``: which cameras track the reference person, with which labelling
+    members: np.ndarray
+    option: np.ndarray
+    assoc_err: np.ndarray
+    tri: dict[str, Any]
+    same_person: np.ndarray
+    n_filled: int
+    #: ``(frames, 33, 3)`` smoothed, labelled anatomically
+    points: np.ndarray
+    left: np.ndarray
+    labels_mirrored: bool
+    height_m: float
+    floor_m: float
+    stance: dict[str, np.ndarray]
+
+
+def triangulate_subject(
+    folder: Path, config: AnalysisConfig, *, max_error_px: float, max_lag: int, cutoff_hz: float
+) -> Subject:
+    """Steps 1-4 of the module docstring: every camera's pose, their lags, which cameras
+    track the same person, and that person's landmarks in 3D."""
     cameras = read_qca(folder / CALIBRATION)
     poses = load_poses(folder, cameras, config)
     n_frames = min(p.n_frames for p in poses)
@@ -509,8 +571,6 @@ def run(
     points, option, left, labels_mirrored = anatomical_labels(
         points, option, members, mid_hip, LAB_UP
     )
-    joints = {n: points[:, INDEX[n]] for n in JOINTS}
-    reference = reference_angles(joints, LAB_UP)
     floor = float(
         np.nanpercentile(
             points[:, [INDEX[f"{s}_{p}"] for s in SIDES for p in ("heel", "foot_index")]] @ LAB_UP,
@@ -518,6 +578,55 @@ def run(
         )
     )
     stance = stance_masks(points, fps, floor)
+    return Subject(
+        cameras=cameras,
+        originals=originals,
+        poses=poses,
+        fps=fps,
+        sync=sync,
+        lags=lags,
+        members=members,
+        option=option,
+        assoc_err=assoc_err,
+        tri=tri,
+        same_person=same_person,
+        n_filled=n_filled,
+        points=points,
+        left=left,
+        labels_mirrored=labels_mirrored,
+        height_m=float(height),
+        floor_m=floor,
+        stance=stance,
+    )
+
+
+def run(
+    folder: Path,
+    config: AnalysisConfig,
+    *,
+    max_error_px: float = 20.0,
+    max_lag: int = 8,
+    cutoff_hz: float = 6.0,
+    detector: DetectorKeypoints | None = None,
+) -> dict[str, Any]:
+    """The whole benchmark; returns every figure (see the module docstring).
+
+    ``detector``: another pose model's 2D keypoints of the same clip
+    (:func:`read_detector_keypoints`), triangulated as a second reference that does not
+    come from MediaPipe (:func:`detector_reference`), each camera against the other
+    cameras' (``frames_detector_leave_out``).
+    """
+    sub = triangulate_subject(
+        folder, config, max_error_px=max_error_px, max_lag=max_lag, cutoff_hz=cutoff_hz
+    )
+    cameras, originals, poses, fps = sub.cameras, sub.originals, sub.poses, sub.fps
+    members, option, same_person, points = sub.members, sub.option, sub.same_person, sub.points
+    lags, stance, floor, labels_mirrored = sub.lags, sub.stance, sub.floor_m, sub.labels_mirrored
+    n_frames = points.shape[0]
+    joints = {n: points[:, INDEX[n]] for n in JOINTS}
+    reference = reference_angles(joints, LAB_UP)
+    left = sub.left
+    tri = sub.tri
     pelvis = nanmedian(0.5 * (joints["left_hip"] + joints["right_hip"]), axis=0)
     left_axis = nanmedian(left, axis=0)
     left_axis /= np.linalg.norm(left_axis)
@@ -544,6 +653,29 @@ def run(
             poses, cameras, members & seen, option, others, fps, cutoff_hz, labels_mirrored
         )
         leave_out[c] = (ref_c, seen)
+    detector_out: dict[str, Any] | None = None
+    detector_leave_out: dict[int, tuple[pd.DataFrame, np.ndarray]] = {}
+    if detector is not None:
+        own = detector.keypoints[:, :n_frames]  # each camera's own frames, as the clip's
+        own = np.concatenate(
+            [own, np.full((len(cameras), n_frames - own.shape[1], *own.shape[2:]), np.nan)],
+            axis=1,
+        )
+        synced = np.stack([_shift_rows(own[c], lags[cam.name]) for c, cam in enumerate(cameras)])
+        labelled, swapped = label_as_subject(synced, cameras, points)
+        everyone = list(range(len(cameras)))
+        full, full_ok = detector_reference(labelled, cameras, everyone, same_person, fps, cutoff_hz)
+        for c in tracked_cams:
+            others = [k for k in everyone if k != c]
+            ref_c, ok_c = detector_reference(labelled, cameras, others, same_person, fps, cutoff_hz)
+            detector_leave_out[c] = (ref_c, ok_c & members[c])
+        detector_out = {
+            "source": detector.source,
+            "min_score": DETECTOR_MIN_SCORE,
+            "frames_swapped_to_subject_labels": swapped,
+            "frames_triangulated": int(full_ok.sum()),
+            "against_mediapipe_reference": compare_frames(full, reference, full_ok, stance),
+        }
 
     used = tri["used"]
     err = tri["error_px"]
@@ -615,6 +747,9 @@ def run(
                 "frames_leave_out": compare_frames(shifted, *leave_out[c], stance)
                 if c in leave_out
                 else None,
+                "frames_detector_leave_out": compare_frames(shifted, *detector_leave_out[c], stance)
+                if c in detector_leave_out
+                else None,
                 "events": compare_events(
                     res.events, reference, poses[c].time_s, tracked, lags[cam.name]
                 ),
@@ -627,22 +762,22 @@ def run(
         "fps": fps,
         "frames_used": int(same_person.sum()),
         "frames_stance": {s: int((stance[s] & same_person).sum()) for s in SIDES},
-        "sync": sync,
+        "sync": sub.sync,
         "association": {
             "max_error_px": 2 * max_error_px,
             "cameras_per_frame": np.bincount(members.sum(axis=0), minlength=len(cameras) + 1)
             .astype(int)
             .tolist(),
-            "median_worst_camera_error_px": float(np.nanmedian(assoc_err)),
+            "median_worst_camera_error_px": float(np.nanmedian(sub.assoc_err)),
         },
         "triangulation": {
             "max_error_px": max_error_px,
-            "values_gap_filled": n_filled,
+            "values_gap_filled": sub.n_filled,
             "cutoff_hz": cutoff_hz,
             "labels_mirrored_in_all_views": labels_mirrored,
             "floor_m": floor,
             "pelvis_m": pelvis.tolist(),
-            "subject_height_nose_to_ankle_m": float(height),
+            "subject_height_nose_to_ankle_m": sub.height_m,
         },
         "reference_pair_spread": pair_spread,
         "reference_ranges_deg": {
@@ -650,8 +785,116 @@ def run(
             for col in reference.columns
             if np.isfinite(reference[col]).any()
         },
+        "detector_reference": detector_out,
         "cameras": cams_out,
     }
+
+
+@dataclass(frozen=True)
+class DetectorKeypoints:
+    """Another pose model's 2D keypoints of every camera of the clip.
+
+    ``keypoints``: ``(cameras, frames, 17, 3)``, the COCO keypoints
+    (:data:`COCO_KEYPOINTS`) as pixel x, pixel y and the model's score, NaN where the
+    model was not run; frames are each camera's own (before any lag is applied), from 0
+    to the last one given;
+    ``source``: which model, which weights, how run.
+    """
+
+    keypoints: np.ndarray
+    source: str
+
+
+def read_detector_keypoints(path: Path, cameras: list[Camera]) -> DetectorKeypoints:
+    """Read a CSV (``.csv`` or ``.csv.gz``) with columns ``camera, frame, keypoint, x_px,
+    y_px, score`` (``keypoint`` one of :data:`COCO_KEYPOINTS`); its provenance is the
+    ``source`` of the JSON file beside it (``NAME.json`` for ``NAME.csv[.gz]``).
+
+    Raises
+    ------
+    ValueError
+        Naming the file: a missing column or provenance file, an unknown camera or
+        keypoint, a negative frame.
+    """
+    table = pd.read_csv(path)
+    missing = {"camera", "frame", "keypoint", "x_px", "y_px", "score"} - set(table.columns)
+    if missing:
+        raise ValueError(f"{path}: columns {sorted(missing)} missing")
+    sidecar = path.with_name(path.name.removesuffix(".gz").removesuffix(".csv") + ".json")
+    if not sidecar.is_file():
+        raise ValueError(f"{path}: its provenance {sidecar.name} is missing beside it")
+    source = str(json.loads(sidecar.read_text(encoding="utf-8"))["source"])
+    names = [c.name for c in cameras]
+    unknown = set(table["camera"]) - set(names)
+    bad_kp = set(table["keypoint"]) - set(COCO_KEYPOINTS)
+    if unknown or bad_kp:
+        raise ValueError(f"{path}: unknown cameras {sorted(unknown)} or keypoints {sorted(bad_kp)}")
+    frames = table["frame"].to_numpy(int)
+    if frames.min() < 0:
+        raise ValueError(f"{path}: negative frame numbers")
+    out = np.full((len(cameras), frames.max() + 1, len(COCO_KEYPOINTS), 3), np.nan)
+    cam = table["camera"].map({n: i for i, n in enumerate(names)}).to_numpy(int)
+    kp = table["keypoint"].map({n: i for i, n in enumerate(COCO_KEYPOINTS)}).to_numpy(int)
+    out[cam, frames, kp] = table[["x_px", "y_px", "score"]].to_numpy(float)
+    return DetectorKeypoints(out, source)
+
+
+def label_as_subject(
+    keypoints: np.ndarray, cameras: list[Camera], points: np.ndarray
+) -> tuple[np.ndarray, dict[str, int]]:
+    """The detector's keypoints with left and right exchanged in the camera frames where
+    the exchanged labels lie closer to the MediaPipe triangulation's reprojection (the
+    reference's anatomical labels; positions are never taken from it). ``keypoints`` as
+    :class:`DetectorKeypoints` but in the synchronised frames; ``points`` the subject's
+    ``(frames, 33, 3)``. Returns the keypoints and the frames exchanged per camera."""
+    joints = [COCO_KEYPOINTS.index(j) for j in JOINTS]
+    swap = [COCO_KEYPOINTS.index(other_side_name(k)) for k in COCO_KEYPOINTS]
+    out = keypoints.copy()
+    swapped = {}
+    for c, cam in enumerate(cameras):
+        proj = cam.project(points[:, [INDEX[j] for j in JOINTS]])
+        with np.errstate(invalid="ignore"):
+            as_is = np.nanmean(np.linalg.norm(out[c][:, joints, :2] - proj, axis=2), axis=1)
+            other = np.nanmean(
+                np.linalg.norm(out[c][:, swap][:, joints, :2] - proj, axis=2), axis=1
+            )
+        exchange = other < as_is
+        out[c, exchange] = out[c, exchange][:, swap]
+        swapped[cam.name] = int(exchange.sum())
+    return out, swapped
+
+
+def detector_reference(
+    keypoints: np.ndarray,
+    cameras: list[Camera],
+    use: list[int],
+    frames: np.ndarray,
+    fps: float,
+    cutoff_hz: float,
+    max_error_px: float = 20.0,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The reference angles from the detector's eight joints (:data:`JOINTS`) triangulated
+    from the cameras ``use`` on ``frames``: keypoints scored under
+    :data:`DETECTOR_MIN_SCORE` are not used, a joint needs two views, paths are smoothed as
+    the MediaPipe reference's (:func:`smooth_paths`). Returns the angles and the frames
+    where every joint was triangulated."""
+    joints = [COCO_KEYPOINTS.index(j) for j in JOINTS]
+    n_frames = keypoints.shape[1]
+    sel = keypoints[use][:, :, joints]
+    score = np.nan_to_num(sel[..., 2])
+    weights = np.where((score >= DETECTOR_MIN_SCORE) & frames[None, :, None], score, 0.0)
+    pts, used, _ = triangulate_robust(
+        sel[..., :2].reshape(len(use), -1, 2),
+        [cameras[u] for u in use],
+        weights.reshape(len(use), -1),
+        max_error_px,
+    )
+    pts = pts.reshape(n_frames, len(joints), 3)
+    enough = used.reshape(len(use), n_frames, len(joints)).sum(axis=0) >= 2
+    pts[~enough] = np.nan
+    smooth, _ = smooth_paths(pts, fps, cutoff_hz)
+    angles = reference_angles({j: smooth[:, i] for i, j in enumerate(JOINTS)}, LAB_UP)
+    return angles, enough.all(axis=1)
 
 
 def reference_from_cameras(
@@ -689,11 +932,13 @@ def _analyze_standing(raw: PoseSequence, config: AnalysisConfig, video: Path) ->
         return analyze_pose(raw, task=FALLBACK_TASK, config=rule, video_path=video), "rule"
 
 
-def verify_frame_model(result: dict[str, Any]) -> dict[str, Any]:
+def verify_frame_model(result: dict[str, Any], key: str = "frames_leave_out") -> dict[str, Any]:
     """Per frame metric the frame model corrects: each camera's frame RMSE against the
     other cameras' triangulation (leave-one-camera-out) without the model and with it,
     and whether the model is closer on every camera it was applied to (at least
-    :data:`MIN_VERIFYING_CAMERAS`)."""
+    :data:`MIN_VERIFYING_CAMERAS`). ``key``: ``frames_leave_out`` (MediaPipe's
+    triangulation, the check that decides) or ``frames_detector_leave_out`` (a second
+    model's, :func:`detector_reference`)."""
     out: dict[str, Any] = {}
     for metric, targets in TARGET_GROUPS.items():  # by the frame metric that compares them
         cameras = {}
@@ -701,10 +946,10 @@ def verify_frame_model(result: dict[str, Any]) -> dict[str, Any]:
             plain, learned = entry.get("without_corrections", {}), entry.get("frame_model", {})
             if not set(targets) <= set(learned.get("frame_model_targets", [])):
                 continue  # not applied (outside its applicability) or no analysis
-            if not plain.get("frames_leave_out") or not learned.get("frames_leave_out"):
+            if not plain.get(key) or not learned.get(key):
                 continue  # no reference without this camera
-            before = plain["frames_leave_out"][metric]["rmse_deg"]
-            after = learned["frames_leave_out"][metric]["rmse_deg"]
+            before = plain[key][metric]["rmse_deg"]
+            after = learned[key][metric]["rmse_deg"]
             if np.isfinite(before) and np.isfinite(after):
                 placement = entry["placement"]
                 cameras[name] = {
@@ -818,6 +1063,15 @@ def _shift(pose: PoseSequence, lag: int) -> PoseSequence:
     )
 
 
+def _shift_rows(values: np.ndarray, lag: int) -> np.ndarray:
+    """Row ``f`` of the result is row ``f + lag`` of ``values`` (NaN outside)."""
+    idx = np.arange(values.shape[0]) + lag
+    ok = (idx >= 0) & (idx < values.shape[0])
+    out = values[np.clip(idx, 0, values.shape[0] - 1)].astype(float)
+    out[~ok] = np.nan
+    return out
+
+
 def _shift_frames(frames: pd.DataFrame, lag: int) -> pd.DataFrame:
     """Row ``f`` of the result is row ``f + lag`` of ``frames`` (NaN outside)."""
     if lag == 0:
@@ -911,6 +1165,43 @@ def format_report(result: dict[str, Any]) -> str:
         lines.append(f"  {metric}")
         lines.extend(
             _camera_rows(result, metric, "frames_leave_out", ("without_corrections", "frame_model"))
+        )
+    detector = result.get("detector_reference")
+    if detector:
+        lines.append("")
+        lines.append(
+            f"a second reference, not from MediaPipe: {detector['source']}; triangulated on "
+            f"{detector['frames_triangulated']} frames (keypoints scored >= "
+            f"{detector['min_score']}); labels exchanged to the subject's in "
+            f"{detector['frames_swapped_to_subject_labels']} camera frames"
+        )
+        lines.append("  its 4-camera reference against MediaPipe's: RMSE / bias / r (n)")
+        for metric, fr in detector["against_mediapipe_reference"].items():
+            if fr["n"] >= MIN_PAIRS:
+                lines.append(f"    {metric}: {_fmt(fr)}")
+        lines.append(
+            "  each camera against the OTHER cameras' triangulation of it: "
+            "[without corrections | learned frame model]"
+        )
+        for metric in FRAME_METRICS:
+            lines.append(f"  {metric}")
+            lines.extend(
+                _camera_rows(
+                    result,
+                    metric,
+                    "frames_detector_leave_out",
+                    ("without_corrections", "frame_model"),
+                )
+            )
+        outcome = verify_frame_model(result, "frames_detector_leave_out")
+        lines.append(
+            "  the frame model's rule against it (closer on every camera it applies to, at "
+            f"least {MIN_VERIFYING_CAMERAS}): "
+            + ", ".join(
+                f"{m.removesuffix('_deg')} {'verified' if v['verified'] else 'not verified'}"
+                for m, v in outcome.items()
+            )
+            + " (reported only: the card's verified targets come from MediaPipe's reference)"
         )
     lines.append("")
     lines.append("events (screener's own rule on the reference): camera vs reference")

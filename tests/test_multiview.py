@@ -404,19 +404,34 @@ def test_real_videos_check_compares_every_camera_tracking_the_subject_whatever_i
     """The frame model's real-video check reads cam01, cam02 and cam04 (the cameras that
     follow the reference person), each against the other cameras' triangulation, however
     the standing subject's stance phases come out: in session 15 the default stance
-    timing silently dropped cam01 from it."""
-    from bench.real_video_agreement import open_envelope, run, verify_frame_model
+    timing silently dropped cam01 from it. The same run also triangulates the committed
+    MoveNet keypoints of the clip (bench/data) as a second reference, not from MediaPipe."""
+    from bench.detector_keypoints import DEFAULT_OUT
+    from bench.real_video_agreement import (
+        open_envelope,
+        read_detector_keypoints,
+        run,
+        verify_frame_model,
+    )
 
     tmp = tmp_path_factory.mktemp("check")
     config = AnalysisConfig(cache_dir=tmp / "pose_cache")
     capture = config.capture.model_copy(
         update={"envelope_path": open_envelope(config.capture.envelope_path, tmp)}
     )
-    result = run(pose2sim_dir, config.model_copy(update={"capture": capture}))
+    detector = read_detector_keypoints(DEFAULT_OUT, read_qca(pose2sim_dir / CALIBRATION))
+    result = run(pose2sim_dir, config.model_copy(update={"capture": capture}), detector=detector)
     for name in ("cam01", "cam02", "cam04"):
         learned = result["cameras"][name]["frame_model"]
         assert "error" not in learned, (name, learned)
         assert learned["stance_timing"] in ("default", "rule")
         assert learned["frames_leave_out"]["knee_fppa_deg"]["n"] > 50, name
+        assert learned["frames_detector_leave_out"]["pelvic_obliquity_deg"]["n"] > 50, name
     outcome = verify_frame_model(result)
     assert set(outcome["knee_fppa_deg"]["cameras"]) == {"cam01", "cam02", "cam04"}
+    second = result["detector_reference"]
+    assert "MoveNet" in second["source"] and second["frames_triangulated"] >= 90
+    # the two references are made apart yet see the same standing body: trunk lean agrees
+    assert second["against_mediapipe_reference"]["trunk_lean_deg"]["rmse_deg"] < 4.0
+    by_second = verify_frame_model(result, "frames_detector_leave_out")
+    assert set(by_second["pelvic_obliquity_deg"]["cameras"]) == {"cam01", "cam02", "cam04"}
