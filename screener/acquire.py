@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from screener.capture import (
     OTHER_PEOPLE_LONG_SIDE_PX,
     OtherPeople,
@@ -31,6 +33,7 @@ from screener.capture import (
 from screener.config import AnalysisConfig
 from screener.errors import NoPersonError
 from screener.keypoints import FloatArray, PoseSequence
+from screener.landmarks import INDEX
 from screener.lighting import (
     Lighting,
     dark_picture_note,
@@ -516,6 +519,31 @@ def _upright_pose(
             if estimate_up.rotate_cw_deg == 0:
                 log.warning("%s: a person is found only with the frames turned 180°", path)
                 return again, half, again_tap
+        if _wider_than_tall(info, config.pose.rotate_cw_deg):
+            # A small body in a landscape picture: show MediaPipe a square around it.
+            square = config.model_copy(
+                update={
+                    "pose": config.pose.model_copy(
+                        update={"square_crop_x_fraction": _patient_x_fraction(raw)}
+                    )
+                }
+            )
+            try:
+                again, again_tap = estimate(square)
+            except NoPersonError:
+                again = None
+            before = 0.0 if raw is None else float(raw.detected.mean())
+            if again is not None and again.detected.mean() > before:
+                estimate_up = check_upright(again, str(path), config.checks.upright_max_tilt_deg)
+                if estimate_up.rotate_cw_deg == 0:
+                    log.warning(
+                        "%s: a person is found in %.0f%% of the frames of the landscape "
+                        "picture and in %.0f%% of a square of it around them",
+                        path,
+                        100 * before,
+                        100 * again.detected.mean(),
+                    )
+                    return again, square, again_tap
         if raw is None:
             assert missed is not None
             raise missed
@@ -526,6 +554,24 @@ def _upright_pose(
     config = turned(turn)
     raw, tap = estimate(config)
     return raw, config, tap
+
+
+def _wider_than_tall(info: VideoInfo, rotate_cw_deg: int) -> bool:
+    """Whether the frames, upright as the pose model is shown them, are landscape."""
+    width, height = info.width_px, info.height_px
+    if rotate_cw_deg in (90, 270):
+        width, height = height, width
+    return width > height
+
+
+def _patient_x_fraction(raw: PoseSequence | None) -> float:
+    """Where across the picture (0-1 of its width) the patient's hips were found: the
+    median over the frames with a person; the middle when none had one."""
+    if raw is None or not raw.detected.any():
+        return 0.5
+    hips = raw.image_xy_px[raw.detected][:, [INDEX["left_hip"], INDEX["right_hip"]], 0]
+    centre = float(np.nanmedian(hips)) / raw.image_size_px[0]
+    return min(max(centre, 0.0), 1.0) if np.isfinite(centre) else 0.5
 
 
 def _jsonable_info(info: Any) -> dict[str, Any]:

@@ -127,6 +127,17 @@ class PoseConfig(_Frozen):
         "Set by the upright check when a clip without a tag shows the subject upside down "
         "or lying (recorded in the summary's warnings); 0 otherwise.",
     )
+    square_crop_x_fraction: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="Where (as a fraction of the upright frame's width) the centre of a "
+        "square of the frame's full height lies that the pose model is shown instead of a "
+        "landscape frame. Set when MediaPipe finds the patient in too few frames of the "
+        "whole landscape picture (a small body: its detector looks at the picture's long "
+        "side) and more of them in the square around the patient (recorded in the "
+        "summary's warnings); None: the whole frame.",
+    )
 
 
 class CleaningConfig(_Frozen):
@@ -700,6 +711,8 @@ class AnalysisConfig(_Frozen):
         )
         if not self.pose.rotate_cw_deg:  # hashes of unrotated settings stay as they were
             del data["pose"]["rotate_cw_deg"]
+        if self.pose.square_crop_x_fraction is None:  # nor those of uncropped ones
+            del data["pose"]["square_crop_x_fraction"]
         data["norms_sha256"] = _file_sha256(self.norms_path)
         data["plan_sha256"] = _file_sha256(self.plan_path)
         data["corrections_sha256"] = (

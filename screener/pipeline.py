@@ -811,15 +811,31 @@ def _upright_warnings(raw: PoseSequence, name: str, config: AnalysisConfig) -> l
             remedy="Analyse the video itself (screener analyze), which turns such clips "
             "upright, or rotate the video to upright first.",
         )
+    warnings = []
     turned = pose_rotation_cw(raw)
-    if not turned:
-        return []
-    return [
-        f"the subject was {'upside down' if turned == 180 else 'lying on the side'} in the "
-        f"video as stored (no rotation tag says so); its frames were turned {turned}° "
-        "clockwise before pose estimation. Check in the stills that the subject is upright "
-        "and that left and right are right"
-    ]
+    if turned:
+        warnings.append(
+            f"the subject was {'upside down' if turned == 180 else 'lying on the side'} in "
+            f"the video as stored (no rotation tag says so); its frames were turned {turned}° "
+            "clockwise before pose estimation. Check in the stills that the subject is "
+            "upright and that left and right are right"
+        )
+    if _pose_settings(raw).get("square_crop_x_fraction") is not None:
+        warnings.append(
+            "the patient was too small in the landscape picture for the pose model to find "
+            "in most frames; it was shown a square of the picture around the patient "
+            f"instead, which found them in {raw.detected.mean():.0%} of the frames. Next "
+            "time film in portrait, or closer, so that head to feet span at least 30% of "
+            "the picture's long side throughout"
+        )
+    return warnings
+
+
+def _pose_settings(raw: PoseSequence) -> dict[str, Any]:
+    """The pose settings the landmarks were estimated with (empty when not recorded)."""
+    pose = raw.source.get("pose", {})
+    settings = pose.get("settings", {}) if isinstance(pose, dict) else {}
+    return settings if isinstance(settings, dict) else {}
 
 
 def _few_detections_remedy(raw: PoseSequence, checks: ChecksConfig) -> str:

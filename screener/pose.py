@@ -268,6 +268,8 @@ def pose_settings_sha256(pose_config: PoseConfig) -> str:
     settings = pose_config.model_dump(mode="json")
     if not settings["rotate_cw_deg"]:  # keys of unrotated keypoints stay as they were
         del settings["rotate_cw_deg"]
+    if settings["square_crop_x_fraction"] is None:  # nor those of uncropped ones
+        del settings["square_crop_x_fraction"]
     prov = pose_provenance(pose_config)
     settings["task_model_path"] = prov.get("task_model_sha256")
     payload = {
@@ -453,7 +455,10 @@ def _run_pose(
                 out.ensure(i + 1)
                 out.time_s[i] = frame.time_s
                 rgb = rotate_image(frame.rgb, config.rotate_cw_deg)
-                found = runner.process(rgb, frame.time_s, out.image[i], out.world[i], out.vis[i])
+                shown, left, side = square_crop(rgb, config.square_crop_x_fraction)
+                found = runner.process(shown, frame.time_s, out.image[i], out.world[i], out.vis[i])
+                if found and side != rgb.shape[1]:  # crop-relative 0-1 -> frame-relative
+                    out.image[i][:, 0] = (left + out.image[i][:, 0] * side) / rgb.shape[1]
                 out.detected[i] = found
                 if tap is not None:
                     tap.seen(frame, _pixels(out.image[i], width, height) if found else None, size)
@@ -465,6 +470,34 @@ def _run_pose(
     if progress is not None:
         progress(n, n)
     return out.trimmed(n, width, height)
+
+
+def square_crop(
+    rgb: npt.NDArray[np.uint8], centre_x_fraction: float | None
+) -> tuple[npt.NDArray[np.uint8], int, int]:
+    """The part of an upright frame the pose model is shown (``PoseConfig.square_crop_x_fraction``).
+
+    Returns
+    -------
+    shown, left, side
+        The whole frame, 0 and its width when ``centre_x_fraction`` is None or the frame
+        is not wider than tall; otherwise the square of the frame's full height centred at
+        ``centre_x_fraction`` of its width (moved inside the frame where it would cross an
+        edge), its first column and its side. Image x in 0-1 of the square maps to the
+        frame's as ``(left + x * side) / width``.
+
+    Notes
+    -----
+    MediaPipe's person detector looks at the whole picture letterboxed to a square, so
+    what it needs is the body's share of the picture's long side (docs/capture.md): a
+    square of a 16:9 landscape frame shows the same body 1.78 times larger to it, as a
+    portrait recording would.
+    """
+    height, width = rgb.shape[:2]
+    if centre_x_fraction is None or width <= height:
+        return rgb, 0, width
+    left = min(max(round(centre_x_fraction * width - height / 2), 0), width - height)
+    return np.ascontiguousarray(rgb[:, left : left + height]), left, height
 
 
 class _Buffers:

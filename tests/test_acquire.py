@@ -14,6 +14,7 @@ import screener.pose
 import screener.video
 from screener.capture import OTHER_PEOPLE_LONG_SIDE_PX, other_people_frames
 from screener.config import AnalysisConfig
+from screener.errors import NoPersonError
 from screener.keypoints import PoseSequence, empty_pose_sequence
 from screener.landmarks import INDEX, N_LANDMARKS
 from screener.pose import estimate_pose
@@ -246,3 +247,71 @@ def test_the_lighting_is_measured_without_the_second_person_search(sample_clip):
         update={"capture": config.capture.model_copy(update={"check_lighting": False})}
     )
     assert acquire.estimate_video_pose(sample_clip, off).lighting is None
+
+
+def test_square_crop_of_a_landscape_frame_maps_back_to_the_frame():
+    from screener.pose import square_crop
+
+    rgb = np.arange(90 * 160 * 3, dtype=np.uint8).reshape(90, 160, 3)
+    shown, left, side = square_crop(rgb, 0.6)
+    assert (left, side) == (51, 90) and shown.shape == (90, 90, 3)
+    assert np.array_equal(shown, rgb[:, 51:141]) and shown.flags.c_contiguous
+    # a column x of the square, as 0-1 of the square, is (left + x * side) / width
+    assert (left + (10 / side) * side) / 160 == pytest.approx(61 / 160)
+    assert square_crop(rgb, 0.99)[1] == 70  # kept inside the frame
+    assert square_crop(rgb, 0.0)[1] == 0
+    whole, left, side = square_crop(rgb, None)
+    assert whole is rgb and (left, side) == (0, 160)
+    portrait = rgb.transpose(1, 0, 2)
+    assert square_crop(portrait, 0.5)[0] is portrait  # only a landscape frame is cropped
+
+
+@pytest.mark.video
+def test_a_small_patient_in_a_landscape_clip_is_found_in_a_square_around_them(
+    sample_videos_dir, tmp_path
+):
+    """The sample jog, shrunk into a landscape picture (the body about a fifth of its long
+    side, off the middle): MediaPipe finds too few frames, or none, in the whole picture
+    and every frame in a square around the patient (or, where it found no one, the middle
+    square, which holds them); the analysis uses the square's landmarks, placed in the
+    whole frame."""
+    import cv2
+
+    from tests.conftest import encode_frames
+
+    src = sample_videos_dir / "jog_faulty_post_30fps.mp4"
+    capture = cv2.VideoCapture(str(src))
+    frames = []
+    while len(frames) < 150:
+        ok, bgr = capture.read()
+        if not ok:
+            break
+        h = 240
+        small = cv2.resize(bgr, (round(bgr.shape[1] * h / bgr.shape[0]), h))
+        canvas = np.full((540, 960, 3), 90, np.uint8)
+        left = round(0.62 * 960 - small.shape[1] / 2)
+        canvas[280 : 280 + h, left : left + small.shape[1]] = small
+        frames.append((len(frames) / 30.0, cv2.cvtColor(canvas, cv2.COLOR_BGR2RGB)))
+    video = encode_frames(tmp_path / "landscape.mp4", frames)
+    config = AnalysisConfig(cache_dir=None)
+
+    try:  # the whole picture: no one, or too few frames to analyse
+        found = estimate_pose(video, config.pose, None).detected.mean()
+    except NoPersonError:
+        found = 0.0
+    assert found < config.checks.min_detected_fraction
+
+    result = screener.analyze(video, task="jog", view="posterior", config=config)
+    # where the whole picture showed no one, the square is the picture's middle one
+    expected = 0.5 if found == 0.0 else 0.62
+    assert result.config.pose.square_crop_x_fraction == pytest.approx(expected, abs=0.05)
+    assert any("square of the picture" in w for w in result.summary["quality"]["warnings"])
+    pose = result.raw_pose
+    assert pose.detected.mean() > 0.9 and pose.image_size_px == (960, 540)
+    hips_x = np.nanmedian(
+        pose.image_xy_px[pose.detected][:, [INDEX["left_hip"], INDEX["right_hip"]], 0]
+    )
+    assert hips_x == pytest.approx(0.62 * 960, abs=15)  # in the whole frame's pixels
+    ankles_y = np.nanmedian(pose.image_xy_px[pose.detected][:, INDEX["left_ankle"], 1])
+    assert 280 < ankles_y < 520
+    assert len(result.events) >= 6

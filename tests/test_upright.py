@@ -213,10 +213,65 @@ def test_no_person_either_way_is_the_original_error(make_video, monkeypatch):
     calls = []
 
     def fake_estimate(path, pose_config, cache_dir, *, progress=None, tap=None, video_info=None):
-        calls.append(pose_config.rotate_cw_deg)
+        calls.append((pose_config.rotate_cw_deg, pose_config.square_crop_x_fraction))
         raise NoPersonError(f"no person (turned {pose_config.rotate_cw_deg})", path=path)
 
     monkeypatch.setattr(screener.pose, "estimate_pose", fake_estimate)
     with pytest.raises(NoPersonError, match=r"no person \(turned 0\)"):
         screener.analyze(video, config=CFG)
-    assert calls == [0, 180]
+    # as decoded, turned half a turn, then (a landscape clip) a square of its middle
+    assert calls == [(0, None), (180, None), (0, 0.5)]
+
+
+def test_small_patient_in_a_landscape_clip_is_looked_for_in_a_square_around_them(
+    make_video, monkeypatch
+):
+    """MediaPipe finds the patient in too few frames of the whole landscape picture: a
+    square of the picture around where they were found is tried, and its landmarks are
+    analysed, with a warning that says what happened and what to do next time (pose
+    estimation replaced: the MediaPipe case is tests/test_acquire.py's)."""
+    import screener.pose
+
+    video = make_video("clip.mp4", n_frames=30, size=(160, 90))
+    jog = _jog()
+    width = jog.image_size_px[0]
+    few = jog.detected.copy()
+    few[40:] = False  # found in 40 of 360 frames as decoded
+    calls = []
+
+    def fake_estimate(path, pose_config, cache_dir, *, progress=None, tap=None, video_info=None):
+        calls.append(pose_config.square_crop_x_fraction)
+        settings = pose_config.model_dump(mode="json")
+        source = {"video": str(path), "pose": {"settings": settings}}
+        if pose_config.square_crop_x_fraction is None:
+            return jog.with_arrays(detected=few, source=source)
+        return jog.with_arrays(source=source)
+
+    monkeypatch.setattr(screener.pose, "estimate_pose", fake_estimate)
+    result = screener.analyze(video, task="jog", config=CFG)
+    hips = jog.image_xy_px[:40][:, [23, 24], 0]
+    expected = float(np.median(hips)) / width
+    assert calls[0] is None and calls[-1] == pytest.approx(expected)
+    assert result.config.pose.square_crop_x_fraction == pytest.approx(expected)
+    warning = next(w for w in result.summary["quality"]["warnings"] if "square" in w)
+    assert "100% of the frames" in warning and "film in portrait" in warning
+
+
+def test_a_square_that_finds_no_more_keeps_the_refusal(make_video, monkeypatch):
+    import screener.pose
+    from screener.errors import NoPersonError
+
+    video = make_video("clip.mp4", n_frames=30, size=(160, 90))
+    jog = _jog()
+    few = jog.detected.copy()
+    few[40:] = False
+
+    def fake_estimate(path, pose_config, cache_dir, *, progress=None, tap=None, video_info=None):
+        settings = pose_config.model_dump(mode="json")
+        return jog.with_arrays(
+            detected=few, source={"video": str(path), "pose": {"settings": settings}}
+        )
+
+    monkeypatch.setattr(screener.pose, "estimate_pose", fake_estimate)
+    with pytest.raises(NoPersonError, match="found in only 11% of frames"):
+        screener.analyze(video, task="jog", config=CFG)
