@@ -93,22 +93,11 @@ JOINTS = tuple(f"{s}_{p}" for s in SIDES for p in ("shoulder", "hip", "knee", "a
 #: The 17 COCO keypoints, in the COCO order, of a second pose model's reference.
 COCO_KEYPOINTS = (
     "nose",
-    "left_eye",
-    "right_eye",
-    "left_ear",
-    "right_ear",
-    "left_shoulder",
-    "right_shoulder",
-    "left_elbow",
-    "right_elbow",
-    "left_wrist",
-    "right_wrist",
-    "left_hip",
-    "right_hip",
-    "left_knee",
-    "right_knee",
-    "left_ankle",
-    "right_ankle",
+    *(
+        f"{s}_{p}"
+        for p in ("eye", "ear", "shoulder", "elbow", "wrist", "hip", "knee", "ankle")
+        for s in SIDES
+    ),
 )
 #: A second model's keypoint scored under this is not triangulated (MoveNet's own demos
 #: draw keypoints from 0.3).
