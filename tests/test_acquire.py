@@ -281,7 +281,7 @@ def test_a_small_patient_in_a_landscape_clip_is_found_in_a_square_around_them(
 
     src = sample_videos_dir / "jog_faulty_post_30fps.mp4"
     capture = cv2.VideoCapture(str(src))
-    frames = []
+    frames: list[tuple[float, np.ndarray]] = []
     while len(frames) < 150:
         ok, bgr = capture.read()
         if not ok:
