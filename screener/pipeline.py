@@ -821,9 +821,12 @@ def _upright_warnings(raw: PoseSequence, name: str, config: AnalysisConfig) -> l
             "upright and that left and right are right"
         )
     if _pose_settings(raw).get("square_crop_x_fraction") is not None:
+        note = raw.source.get("square_crop", {})
+        whole = note.get("whole_picture_detected_fraction") if isinstance(note, dict) else None
+        found = "" if whole is None else f" in only {whole:.0%} of its frames"
         warnings.append(
-            "the patient was too small in the landscape picture for the pose model to find "
-            "in most frames; it was shown a square of the picture around the patient "
+            f"the pose model found the patient{found} in the whole landscape picture, the "
+            "body being small in it; it was shown a square of the picture around the patient "
             f"instead, which found them in {raw.detected.mean():.0%} of the frames. Next "
             "time film in portrait, or closer, so that head to feet span at least 30% of "
             "the picture's long side throughout"

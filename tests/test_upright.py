@@ -275,3 +275,62 @@ def test_a_square_that_finds_no_more_keeps_the_refusal(make_video, monkeypatch):
     monkeypatch.setattr(screener.pose, "estimate_pose", fake_estimate)
     with pytest.raises(NoPersonError, match="found in only 11% of frames"):
         screener.analyze(video, task="jog", config=CFG)
+
+
+def _landscape_passes(monkeypatch, whole_detected: float, square_shift_px: float = 0.0):
+    """Pose estimation replaced: the whole picture finds the patient in the first
+    ``whole_detected`` share of the frames of a 16:9 picture, the square in every frame,
+    its landmarks shifted by ``square_shift_px``. Returns the list of squares asked for."""
+    import screener.pose
+
+    jog = _jog().with_arrays(image_size_px=(2276, 1280))
+    few = jog.detected.copy()
+    few[round(whole_detected * jog.n_frames) :] = False
+    calls = []
+
+    def fake_estimate(path, pose_config, cache_dir, *, progress=None, tap=None, video_info=None):
+        calls.append(pose_config.square_crop_x_fraction)
+        source = {"video": str(path), "pose": {"settings": pose_config.model_dump(mode="json")}}
+        if pose_config.square_crop_x_fraction is None:
+            return jog.with_arrays(detected=few, source=source)
+        xy = jog.image_xy_px.copy()
+        xy[..., 0] += square_shift_px
+        return jog.with_arrays(image_xy_px=xy, source=source)
+
+    monkeypatch.setattr(screener.pose, "estimate_pose", fake_estimate)
+    return calls
+
+
+def test_a_landscape_clip_with_gaps_is_read_through_the_square_when_it_finds_more(
+    make_video, monkeypatch
+):
+    """Found in 80 % of the frames of the whole landscape picture: not refused, but the
+    square around the patient finds every frame, so its landmarks are used; the warning
+    gives both shares."""
+    calls = _landscape_passes(monkeypatch, whole_detected=0.8)
+    video = make_video("clip.mp4", n_frames=30, size=(160, 90))
+    result = screener.analyze(video, task="jog", config=CFG)
+    assert calls[0] is None and calls[-1] is not None
+    assert result.raw_pose.detected.all()
+    warning = next(w for w in result.summary["quality"]["warnings"] if "square" in w)
+    assert "in only 80% of its frames" in warning and "found them in 100%" in warning
+
+
+def test_a_square_the_patient_walks_out_of_is_not_used(make_video, monkeypatch):
+    """The square's landmarks lie outside the square (the patient left it): the whole
+    picture's are analysed, without the square's warning."""
+    calls = _landscape_passes(monkeypatch, whole_detected=0.8, square_shift_px=1500.0)
+    video = make_video("clip.mp4", n_frames=30, size=(160, 90))
+    result = screener.analyze(video, task="jog", config=CFG)
+    assert len(calls) == 2 and result.config.pose.square_crop_x_fraction is None
+    assert result.raw_pose.detected.mean() == pytest.approx(0.8, abs=0.01)
+    assert not any("square" in w for w in result.summary["quality"]["warnings"])
+
+
+def test_a_portrait_clip_or_a_clip_found_throughout_is_never_cropped(make_video, monkeypatch):
+    calls = _landscape_passes(monkeypatch, whole_detected=0.8)
+    screener.analyze(make_video("tall.mp4", n_frames=30, size=(90, 160)), task="jog", config=CFG)
+    assert calls == [None]
+    calls = _landscape_passes(monkeypatch, whole_detected=1.0)
+    screener.analyze(make_video("wide.mp4", n_frames=30, size=(160, 90)), task="jog", config=CFG)
+    assert calls == [None]
