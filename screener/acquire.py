@@ -31,7 +31,7 @@ from screener.capture import (
     other_people_frames,
 )
 from screener.config import AnalysisConfig
-from screener.errors import NoPersonError
+from screener.errors import NoPersonError, ViewError
 from screener.keypoints import FloatArray, PoseSequence
 from screener.landmarks import INDEX
 from screener.lighting import (
@@ -555,12 +555,25 @@ def _upright_pose(
     if raw is None:
         assert missed is not None
         raise missed
-    turn = check_upright(raw, str(path), config.checks.upright_max_tilt_deg).rotate_cw_deg
+    as_filmed = check_upright(raw, str(path), config.checks.upright_max_tilt_deg)
+    turn = as_filmed.rotate_cw_deg
     if not turn:
         return raw, config, tap
     log.warning("%s: the subject is not upright; turning the frames %d° clockwise", path, turn)
     config = turned(turn)
     raw, tap = estimate(config)
+    after = check_upright(raw, str(path), config.checks.upright_max_tilt_deg)
+    if after.rotate_cw_deg:
+        raise ViewError(
+            "the pose model's skeleton is not upright whichever way the frames are turned "
+            f"(its head points {as_filmed.axis_deg:.0f}° from the picture's up direction as "
+            f"filmed, and {after.axis_deg:.0f}° with the frames turned {turn}°): it did not "
+            "read this body",
+            path=path,
+            remedy="Film closer, so that head to feet span at least half of the picture's "
+            "height, with the lens at the patient's knee height and the whole body in good "
+            "light; a video stored on its side or upside down can be rotated to upright first.",
+        )
     return raw, config, tap
 
 

@@ -334,3 +334,27 @@ def test_a_portrait_clip_or_a_clip_found_throughout_is_never_cropped(make_video,
     calls = _landscape_passes(monkeypatch, whole_detected=1.0)
     screener.analyze(make_video("wide.mp4", n_frames=30, size=(160, 90)), task="jog", config=CFG)
     assert calls == [None]
+
+
+def test_a_skeleton_upside_down_whichever_way_the_frames_turn_is_refused_plainly(
+    make_video, monkeypatch
+):
+    """MediaPipe reads a small body as head-down, and again head-down once the frames are
+    turned half a turn (seen on a rendered walk filmed from 6 m by a low lens): the error
+    says the pose model did not read the body and what to film, not that the landmarks
+    came from frames not turned upright."""
+    import screener.pose
+
+    upside_down = _turned_landmarks(_jog(), 180)
+    calls = []
+
+    def fake_estimate(path, pose_config, cache_dir, *, progress=None, tap=None, video_info=None):
+        calls.append(pose_config.rotate_cw_deg)
+        settings = pose_config.model_dump(mode="json")
+        return upside_down.with_arrays(source={"video": str(path), "pose": {"settings": settings}})
+
+    monkeypatch.setattr(screener.pose, "estimate_pose", fake_estimate)
+    with pytest.raises(ViewError, match="whichever way the frames are turned") as info:
+        screener.analyze(make_video("tall.mp4", n_frames=30, size=(90, 160)), config=CFG)
+    assert calls == [0, 180]
+    assert "Film closer" in info.value.one_line()
