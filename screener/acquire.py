@@ -524,7 +524,7 @@ def _upright_pose(
         info, config.pose.rotate_cw_deg
     ):
         # A small body in a landscape picture: show MediaPipe a square around it.
-        centre = _patient_x_fraction(raw)
+        centre = patient_x_fraction(raw)
         square = config.model_copy(
             update={"pose": config.pose.model_copy(update={"square_crop_x_fraction": centre})}
         )
@@ -535,7 +535,7 @@ def _upright_pose(
         if (
             again is not None
             and again.detected.mean() > before
-            and _inside_square(again, centre)
+            and inside_square(again, centre)
             and check_upright(again, str(path), config.checks.upright_max_tilt_deg).rotate_cw_deg
             == 0
         ):
@@ -592,7 +592,7 @@ def _wider_than_tall(info: VideoInfo, rotate_cw_deg: int) -> bool:
 SQUARE_INSIDE_MIN_FRACTION = 0.95
 
 
-def _inside_square(pose: PoseSequence, centre_x_fraction: float) -> bool:
+def inside_square(pose: PoseSequence, centre_x_fraction: float) -> bool:
     """Whether the body stays inside the square the landmarks were estimated in
     (:data:`SQUARE_INSIDE_MIN_FRACTION` of the frames with a person)."""
     width, height = pose.image_size_px
@@ -607,7 +607,7 @@ def _inside_square(pose: PoseSequence, centre_x_fraction: float) -> bool:
     return bool(inside.mean() >= SQUARE_INSIDE_MIN_FRACTION)
 
 
-def _patient_x_fraction(raw: PoseSequence | None) -> float:
+def patient_x_fraction(raw: PoseSequence | None) -> float:
     """Where across the picture (0-1 of its width) the patient's hips were found: the
     median over the frames with a person; the middle when none had one."""
     if raw is None or not raw.detected.any():
