@@ -133,10 +133,11 @@ class PoseConfig(_Frozen):
         le=1.0,
         description="Where (as a fraction of the upright frame's width) the centre of a "
         "square of the frame's full height lies that the pose model is shown instead of a "
-        "landscape frame. Set when MediaPipe finds the patient in too few frames of the "
-        "whole landscape picture (a small body: its detector looks at the picture's long "
-        "side) and more of them in the square around the patient (recorded in the "
-        "summary's warnings); None: the whole frame.",
+        "landscape frame. Set when MediaPipe finds the patient in fewer than "
+        "ChecksConfig.square_crop_below_detected_fraction of the frames of the whole "
+        "landscape picture (a small body: its detector looks at the picture's long side) "
+        "and in more of them in the square around the patient (recorded in the summary's "
+        "warnings); None: the whole frame.",
     )
 
 

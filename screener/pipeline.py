@@ -73,7 +73,7 @@ from screener.scene import SceneTilt
 from screener.segments import keep_one_squatting_leg, keep_one_walking_direction
 from screener.tasks import FoundEvents, TaskSpec, get_task, task_names
 from screener.threads import blas_single_threaded
-from screener.upright import check_upright, pose_rotation_cw
+from screener.upright import check_upright, pose_rotation_cw, pose_settings
 from screener.view import (
     FaceEvidence,
     ViewEstimate,
@@ -820,7 +820,7 @@ def _upright_warnings(raw: PoseSequence, name: str, config: AnalysisConfig) -> l
             "clockwise before pose estimation. Check in the stills that the subject is "
             "upright and that left and right are right"
         )
-    if _pose_settings(raw).get("square_crop_x_fraction") is not None:
+    if pose_settings(raw).get("square_crop_x_fraction") is not None:
         note = raw.source.get("square_crop", {})
         whole = note.get("whole_picture_detected_fraction") if isinstance(note, dict) else None
         found = "" if whole is None else f" in only {whole:.0%} of its frames"
@@ -832,13 +832,6 @@ def _upright_warnings(raw: PoseSequence, name: str, config: AnalysisConfig) -> l
             "the picture's long side throughout"
         )
     return warnings
-
-
-def _pose_settings(raw: PoseSequence) -> dict[str, Any]:
-    """The pose settings the landmarks were estimated with (empty when not recorded)."""
-    pose = raw.source.get("pose", {})
-    settings = pose.get("settings", {}) if isinstance(pose, dict) else {}
-    return settings if isinstance(settings, dict) else {}
 
 
 def _few_detections_remedy(raw: PoseSequence, checks: ChecksConfig) -> str:

@@ -10,6 +10,7 @@ to mid-shoulder) in the image tells: it points up in an upright clip.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -131,10 +132,13 @@ def rotate_image(rgb: np.ndarray, cw_deg: int) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(rgb, k=-(cw_deg // 90) % 4))
 
 
+def pose_settings(pose: PoseSequence) -> dict[str, Any]:
+    """The pose settings the landmarks were estimated with (empty when not recorded)."""
+    recorded = pose.source.get("pose", {})
+    settings = recorded.get("settings", {}) if isinstance(recorded, dict) else {}
+    return settings if isinstance(settings, dict) else {}
+
+
 def pose_rotation_cw(pose: PoseSequence) -> int:
     """The extra clockwise turn the landmarks were estimated with (0 if none)."""
-    settings = pose.source.get("pose", {})
-    if isinstance(settings, dict):
-        settings = settings.get("settings", {})
-    value = settings.get("rotate_cw_deg", 0) if isinstance(settings, dict) else 0
-    return int(value or 0)
+    return int(pose_settings(pose).get("rotate_cw_deg", 0) or 0)
