@@ -109,17 +109,22 @@ def run_movenet(crops: np.ndarray, workdir: Path) -> np.ndarray:
     return np.asarray(result["keypoints"], dtype=float).reshape(len(crops), 17, 3)
 
 
-def read_bgr_frames(video: Path) -> list[np.ndarray]:
-    """Every frame of a (short) video, as OpenCV decodes it."""
+def crops_of(video: Path, boxes: dict[int, tuple[float, float, float]]) -> dict[int, np.ndarray]:
+    """The RGB crops (:func:`cut_crop`) of the video's frames ``boxes`` names, read in one
+    pass (frame index -> box)."""
     capture = cv2.VideoCapture(str(video))
-    frames = []
-    while True:
+    crops = {}
+    index = 0
+    last = max(boxes, default=-1)
+    while index <= last:
         ok, image = capture.read()
         if not ok:
             break
-        frames.append(image)
+        if index in boxes:
+            crops[index] = cv2.cvtColor(cut_crop(image, boxes[index]), cv2.COLOR_BGR2RGB)
+        index += 1
     capture.release()
-    return frames
+    return crops
 
 
 def detect(folder: Path, config: AnalysisConfig, workdir: Path) -> pd.DataFrame:
@@ -129,18 +134,16 @@ def detect(folder: Path, config: AnalysisConfig, workdir: Path) -> pd.DataFrame:
     for cam in subject.cameras:
         lag = subject.lags[cam.name]
         projected = cam.project(subject.points)
-        images = read_bgr_frames(folder / f"{cam.name}.mp4")
-        crops, boxes, frames = [], [], []
+        boxes = {}
         for f in range(projected.shape[0]):
-            own = f + lag
             box = crop_box(projected[f])
-            if box is None or not 0 <= own < len(images):
-                continue
-            crops.append(cv2.cvtColor(cut_crop(images[own], box), cv2.COLOR_BGR2RGB))
-            boxes.append(box)
-            frames.append(own)
-        keypoints = run_movenet(np.stack(crops), workdir)
-        for own, box, kp in zip(frames, boxes, keypoints, strict=True):
+            if box is not None and f + lag >= 0:
+                boxes[f + lag] = box
+        crops = crops_of(folder / f"{cam.name}.mp4", boxes)
+        frames = sorted(crops)
+        keypoints = run_movenet(np.stack([crops[f] for f in frames]), workdir)
+        for own, kp in zip(frames, keypoints, strict=True):
+            box = boxes[own]
             for name, (x, y, score) in zip(COCO_KEYPOINTS, to_image_px(kp, box), strict=True):
                 rows.append((cam.name, own, name, round(x, 2), round(y, 2), round(score, 4)))
     return pd.DataFrame(rows, columns=["camera", "frame", "keypoint", "x_px", "y_px", "score"])
