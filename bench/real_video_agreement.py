@@ -171,7 +171,11 @@ def main(argv: list[str] | None = None) -> int:
     config = config.model_copy(update={"capture": capture})
     detector = None
     if args.detector_keypoints is not None:
-        detector = read_detector_keypoints(args.detector_keypoints, read_qca(calib))
+        try:
+            detector = read_detector_keypoints(args.detector_keypoints, read_qca(calib))
+        except (OSError, ValueError) as exc:
+            print(f"{exc}", file=sys.stderr)
+            return 2
     result = run(
         args.folder,
         config,
