@@ -864,7 +864,8 @@ class Envelope:
     #: warns too: the camera may be beyond the limit.
     yaw_warn_margin_deg: float = 0.0
     #: The lens' distance a single-leg squat filmed from the front was validated from
-    #: (not read from the video: the check says so; None: no such note).
+    #: (not read from the video: checked on the distance entered, else the check says it
+    #: was not; None: neither).
     squat_front_distance_min_m: float | None = None
     #: Knee FPPA RMSE ranges (low, high) of such squats filmed closer and farther.
     squat_front_rmse_closer_deg: tuple[float, float] = (float("nan"), float("nan"))
@@ -978,6 +979,7 @@ def check_envelope(
     *,
     correct: bool = True,
     stated_height_m: float | None = None,
+    stated_distance_m: float | None = None,
     task: str | None = None,
 ) -> EnvelopeCheck:
     """Compare a clip's camera with the validated envelope.
@@ -999,10 +1001,15 @@ def check_envelope(
         the lens height is checked on (a tape reads it better than the approach's 0.2 m
         SD, and it is the only reading a squat or a jog has), and the "not checked" note
         is not made.
+    stated_distance_m
+        The camera's distance from the patient as measured at the recording (metres), or
+        None. A single-leg squat filmed from the front is checked on it
+        (``Envelope.squat_front_distance_min_m``); the video does not give it.
     task
         The task, if known: a single-leg squat (``"sls"``) filmed from the front gets a
-        note that the camera's distance was not checked and what it was validated for
-        (``Envelope.squat_front_distance_min_m``).
+        warning when ``stated_distance_m`` is closer than the envelope's distance, and
+        without it a note that the distance was not checked, what it was validated for
+        and how to have it checked.
 
     Returns
     -------
@@ -1138,7 +1145,10 @@ def check_envelope(
             "when filming (the upload form's lens height, or --lens-height-cm)."
         )
     if task == "sls" and view == "anterior" and envelope.squat_front_distance_min_m is not None:
-        unchecked.append(squat_distance_note(envelope))
+        if stated_distance_m is None:
+            unchecked.append(squat_distance_note(envelope))
+        elif stated_distance_m < envelope.squat_front_distance_min_m:
+            warnings.append(squat_distance_warning(stated_distance_m, envelope))
     return EnvelopeCheck(
         roll_correction_deg=correction,
         warnings=tuple(warnings),
@@ -1158,13 +1168,35 @@ def squat_distance_note(envelope: Envelope) -> str:
     ``[squat_front_distance_m]``).
     """
     near = envelope.squat_front_distance_min_m
+    return (
+        "The camera's distance was not checked: the video does not give it. "
+        f"{_squat_distance_errors(envelope)}; if the phone was closer than "
+        f"{near:.1f} m, record again with it 2-3 m from the patient. To have it checked, "
+        "give the distance measured when filming (the upload form's camera distance, or "
+        "--camera-distance-m)."
+    )
+
+
+def squat_distance_warning(stated_distance_m: float, envelope: Envelope) -> str:
+    """The warning of a single-leg squat filmed from the front from closer than the
+    envelope's distance, as entered (``models/envelope.toml``,
+    ``[squat_front_distance_m]``)."""
+    return (
+        f"the camera was {stated_distance_m:.1f} m from the patient, as entered (validated "
+        f"from {envelope.squat_front_distance_min_m:.1f} m for a single-leg squat filmed "
+        f"from the front). {_squat_distance_errors(envelope)}: film again with the phone "
+        "2-3 m from the patient"
+    )
+
+
+def _squat_distance_errors(envelope: Envelope) -> str:
+    """The rendered front squats' knee FPPA errors closer and farther than the limit."""
+    near = envelope.squat_front_distance_min_m
     closer, farther = envelope.squat_front_rmse_closer_deg, envelope.squat_front_rmse_farther_deg
     return (
-        "The camera's distance was not checked: the video does not give it. On test "
-        f"renders, single-leg squats filmed from the front with the camera closer than "
-        f"{near:.1f} m read knee valgus (FPPA) {closer[0]:.0f}-{closer[1]:.0f}° off (RMSE), "
-        f"{farther[0]:.0f}-{farther[1]:.0f}° from farther; if the phone was closer than "
-        f"{near:.1f} m, record again with it 2-3 m from the patient."
+        f"On test renders, single-leg squats filmed from the front with the camera closer "
+        f"than {near:.1f} m read knee valgus (FPPA) {closer[0]:.0f}-{closer[1]:.0f}° off "
+        f"(RMSE), {farther[0]:.0f}-{farther[1]:.0f}° from farther"
     )
 
 

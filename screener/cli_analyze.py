@@ -37,16 +37,35 @@ def lens_height_cm(value: str) -> float:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
-def add_lens_height_argument(p: argparse.ArgumentParser, what_for: str) -> None:
-    """``--lens-height-cm`` (stored in metres as ``lens_height_m``), its help ending with
-    ``what_for``."""
+def camera_distance_m(value: str) -> float:
+    """``--camera-distance-m`` (:func:`screener.config.check_camera_distance_m`)."""
+    from screener.config import check_camera_distance_m
+
+    try:
+        return check_camera_distance_m(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def add_placement_arguments(p: argparse.ArgumentParser, lens_for: str, distance_for: str) -> None:
+    """``--lens-height-cm`` (stored in metres as ``lens_height_m``) and
+    ``--camera-distance-m``, their helps ending with ``lens_for`` and ``distance_for``."""
     p.add_argument(
         "--lens-height-cm",
         dest="lens_height_m",
         type=lens_height_cm,
         default=None,
         metavar="CM",
-        help=f"the phone's lens height above the floor, measured when filming: {what_for}",
+        help=f"the phone's lens height above the floor, measured when filming: {lens_for}",
+    )
+    p.add_argument(
+        "--camera-distance-m",
+        dest="camera_distance_m",
+        type=camera_distance_m,
+        default=None,
+        metavar="M",
+        help=f"the distance from the phone's lens to the patient, measured when filming: "
+        f"{distance_for}",
     )
 
 
@@ -236,10 +255,11 @@ def register(subparsers: Any) -> None:
         default=None,
         help="selects sex-specific norms where the literature has them",
     )
-    add_lens_height_argument(
+    add_placement_arguments(
         p,
         "checked against the validated range (the video gives it only for a walk toward or "
         "away from the camera)",
+        "checked for a single-leg squat filmed from the front (the video does not give it)",
     )
     p.add_argument(
         "-o",
@@ -369,6 +389,7 @@ def run(args: argparse.Namespace) -> int:
         intake=intake,
         sex=args.sex,
         lens_height_m=args.lens_height_m,
+        camera_distance_m=args.camera_distance_m,
         config=acquired.config,
         video_path=args.video,
         video_info=acquired.video_info,

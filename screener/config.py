@@ -28,7 +28,7 @@ Sex = Literal["female", "male"]
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
 #: Lens heights a recording can have had (metres above the floor); outside, a typing or
-#: unit error (:func:`screener.pipeline.check_lens_height`).
+#: unit error (:func:`screener.pipeline.check_placement`).
 LENS_HEIGHT_RANGE_M = (0.1, 3.0)
 
 
@@ -53,6 +53,33 @@ def check_lens_height_cm(value: object) -> float:
             "(centimetres: 60 for a lens at knee height)"
         )
     return cm
+
+
+#: Camera distances a recording can have had (metres, lens to patient); outside, a typing
+#: or unit error (:func:`screener.pipeline.check_placement`).
+CAMERA_DISTANCE_RANGE_M = (0.3, 20.0)
+
+
+def check_camera_distance_m(value: object) -> float:
+    """A camera distance entered in metres (command line, manifest, upload form), checked.
+
+    Raises
+    ------
+    ValueError
+        Not a number, or outside :data:`CAMERA_DISTANCE_RANGE_M`; the message names the
+        unit.
+    """
+    low, high = CAMERA_DISTANCE_RANGE_M
+    try:
+        metres = float(str(value))
+    except ValueError:
+        raise ValueError(f"the camera distance must be a number of metres, got {value!r}") from None
+    if not low <= metres <= high:
+        raise ValueError(
+            f"the camera distance must be {low:g}-{high:g} m from the lens to the patient, "
+            f"got {value} (metres: 2.5 for a phone 2.5 m away)"
+        )
+    return metres
 
 
 #: The shipped learned event models (models/event_model.md): stance of walks and jogs (on

@@ -44,6 +44,7 @@ from screener.cleaning import (
     swap_leg_labels,
 )
 from screener.config import (
+    CAMERA_DISTANCE_RANGE_M,
     LENS_HEIGHT_RANGE_M,
     AnalysisConfig,
     ChecksConfig,
@@ -101,6 +102,7 @@ def analyze(
     first_line_done: bool = False,
     sex: str | None = None,
     lens_height_m: float | None = None,
+    camera_distance_m: float | None = None,
     config: AnalysisConfig | None = None,
     progress: ProgressCallback | None = None,
 ) -> AnalysisResult:
@@ -139,6 +141,11 @@ def analyze(
         tripod's scale), metres; None: not given. The video gives it only when the
         patient walks toward or away from the camera: given, it is checked against the
         envelope instead (:func:`screener.capture.check_envelope`).
+    camera_distance_m
+        The distance from the phone's lens to the patient as measured at the recording,
+        metres; None: not given. The video does not give it; a single-leg squat filmed
+        from the front is checked on it (closer than the envelope's distance warns), and
+        without it the check says it was not made.
     config
         Settings; the documented defaults if None.
     progress
@@ -156,7 +163,7 @@ def analyze(
         cannot be analysed (not a video, no person, wrong view, too short...).
     """
     check_task_name(task, video)
-    check_lens_height(lens_height_m, video)
+    check_placement(lens_height_m, camera_distance_m, video)
     acquired = estimate_video_pose(video, config or AnalysisConfig(), progress)
     return analyze_pose(
         acquired.raw,
@@ -166,6 +173,7 @@ def analyze(
         intake=make_intake(intake, pain=pain, first_line_done=first_line_done),
         sex=sex,
         lens_height_m=lens_height_m,
+        camera_distance_m=camera_distance_m,
         config=acquired.config,
         video_path=Path(video),
         video_info=acquired.video_info,
@@ -188,6 +196,7 @@ def analyze_pose(
     first_line_done: bool = False,
     sex: str | None = None,
     lens_height_m: float | None = None,
+    camera_distance_m: float | None = None,
     config: AnalysisConfig | None = None,
     video_path: Path | None = None,
     video_info: dict[str, Any] | None = None,
@@ -219,7 +228,7 @@ def analyze_pose(
     answers = make_intake(intake, pain=pain, first_line_done=first_line_done)
     name = str(video_path) if video_path else str(raw.source.get("video", "landmarks"))
     check_task_name(task, name)
-    check_lens_height(lens_height_m, name)
+    check_placement(lens_height_m, camera_distance_m, name)
     _check_person(raw, name, config)
     warnings = _upright_warnings(raw, name, config)
     warnings.extend(other_people_warnings(other_people, raw, name))
@@ -256,6 +265,7 @@ def analyze_pose(
         name,
         scene_tilt,
         lens_height_m=lens_height_m,
+        camera_distance_m=camera_distance_m,
     )
     warnings.extend(capture.warnings)
     if capture.roll_correction_deg:
@@ -303,6 +313,7 @@ def analyze_pose(
         "capture": {
             **camera.as_dict(),
             "camera_height_stated_m": lens_height_m,
+            "camera_distance_stated_m": camera_distance_m,
             "unchecked": list(capture.unchecked),
             "other_people": other_people.as_dict() if other_people else {"checked": False},
             "scene_tilt": scene_tilt.as_dict() if scene_tilt else {"checked": False},
@@ -586,25 +597,35 @@ class _Cleaning:
             self._cleaned = mirror_cleaned(self._cleaned)
 
 
-def check_lens_height(lens_height_m: float | None, name: str | Path) -> None:
-    """Refuse a stated lens height no phone stand gives (a typing or unit error).
+def check_placement(
+    lens_height_m: float | None, camera_distance_m: float | None, name: str | Path
+) -> None:
+    """Refuse a stated lens height no phone stand gives, or a camera distance no room
+    gives (a typing or unit error); None is not given.
 
     Raises
     ------
     ConfigError
-        Not a number, or outside :data:`screener.config.LENS_HEIGHT_RANGE_M`.
+        Not a number, or outside :data:`screener.config.LENS_HEIGHT_RANGE_M` or
+        :data:`screener.config.CAMERA_DISTANCE_RANGE_M`.
     """
-    if lens_height_m is None:
-        return
-    low, high = LENS_HEIGHT_RANGE_M
-    number = isinstance(lens_height_m, int | float) and not isinstance(lens_height_m, bool)
-    if not (number and low <= lens_height_m <= high):
-        raise ConfigError(
-            f"a lens height of {lens_height_m!r} m was given",
-            path=name,
-            remedy=f"Give the phone's lens height above the floor in metres, {low:.1f}-{high:.1f} "
-            "(e.g. 0.6 for a lens at knee height), or leave it out.",
-        )
+    stated = (
+        ("lens height", lens_height_m, LENS_HEIGHT_RANGE_M, "the phone's lens height above "
+         "the floor", "0.6 for a lens at knee height"),
+        ("camera distance", camera_distance_m, CAMERA_DISTANCE_RANGE_M, "the distance from "
+         "the phone's lens to the patient", "2.5"),
+    )  # fmt: skip
+    for what, value, (low, high), meaning, example in stated:
+        if value is None:
+            continue
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not (number and low <= value <= high):
+            raise ConfigError(
+                f"a {what} of {value!r} m was given",
+                path=name,
+                remedy=f"Give {meaning} in metres, {low:g}-{high:g} (e.g. {example}), or "
+                "leave it out.",
+            )
 
 
 def check_task_name(task: str, name: str | Path) -> None:
@@ -1294,6 +1315,7 @@ def estimate_capture(
     scene_tilt: SceneTilt | None = None,
     *,
     lens_height_m: float | None = None,
+    camera_distance_m: float | None = None,
 ) -> tuple[CameraEstimate, EnvelopeCheck]:
     """Estimate the camera's placement and compare it with the validated envelope.
 
@@ -1303,7 +1325,8 @@ def estimate_capture(
     corrected as the analysis will correct it (:func:`screener.capture.with_learned_yaw`).
     A refusal is only reported (``check.refusal``); :func:`check_capture` raises it.
     ``lens_height_m``, the lens height measured at the recording, is checked instead of
-    the one read from the video.
+    the one read from the video; ``camera_distance_m``, the distance measured, is checked
+    where the envelope limits it (a single-leg squat filmed from the front).
     """
     camera = estimate_camera(
         pose,
@@ -1329,6 +1352,7 @@ def estimate_capture(
         float(pose.fps),
         correct=correct,
         stated_height_m=lens_height_m,
+        stated_distance_m=camera_distance_m,
         task=task,
     )
     return camera, check
@@ -1343,6 +1367,7 @@ def check_capture(
     scene_tilt: SceneTilt | None = None,
     *,
     lens_height_m: float | None = None,
+    camera_distance_m: float | None = None,
 ) -> tuple[CameraEstimate, EnvelopeCheck]:
     """:func:`estimate_capture`, refusing a camera outside the envelope.
 
@@ -1353,7 +1378,13 @@ def check_capture(
         correctable roll, far off the frontal axis, subject too small).
     """
     camera, check = estimate_capture(
-        pose, task, view, config, scene_tilt, lens_height_m=lens_height_m
+        pose,
+        task,
+        view,
+        config,
+        scene_tilt,
+        lens_height_m=lens_height_m,
+        camera_distance_m=camera_distance_m,
     )
     if check.refusal:
         raise ViewError(

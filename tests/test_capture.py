@@ -284,6 +284,39 @@ def test_a_squat_filmed_from_the_front_is_told_its_distance_was_not_checked(
         assert not any("distance" in n for n in notes)
 
 
+def test_a_camera_distance_entered_checks_a_front_squat_and_nothing_else(
+    envelope: Any,
+) -> None:
+    """A front squat's distance, measured when filming, is what is checked: closer than the
+    envelope file's distance warns with the errors and what to do, from there on nothing is
+    said, and the "not checked" note (which tells how to have it checked) goes; the
+    distance does not limit other tasks or views."""
+    est = estimate_camera(camera_sequence(standing, height_m=0.6), "sls")
+    unstated = check_envelope(est, envelope, "anterior", 30.0, task="sls")
+    (note,) = [n for n in unstated.unchecked if "distance" in n]
+    assert "--camera-distance-m" in note and "upload form's camera distance" in note
+    near = check_envelope(est, envelope, "anterior", 30.0, task="sls", stated_distance_m=1.4)
+    assert not any("distance" in n for n in near.unchecked)
+    (text,) = [w for w in near.warnings if "from the patient" in w]
+    assert text.startswith(
+        "the camera was 1.4 m from the patient, as entered (validated from 1.8 m for a "
+        "single-leg squat filmed from the front)"
+    )
+    low, high = envelope.squat_front_rmse_closer_deg
+    assert f"{low:.0f}-{high:.0f}° off" in text
+    assert text.endswith("film again with the phone 2-3 m from the patient")
+    assert near.refusal is None
+    for distance in (envelope.squat_front_distance_min_m, 2.5):
+        far = check_envelope(
+            est, envelope, "anterior", 30.0, task="sls", stated_distance_m=distance
+        )
+        assert not any("distance" in n for n in far.unchecked)
+        assert not any("from the patient" in w for w in far.warnings)
+    for view, task in (("posterior", "sls"), ("anterior", "jog"), ("anterior", "walk")):
+        other = check_envelope(est, envelope, view, 30.0, task=task, stated_distance_m=1.0)
+        assert not any("from the patient" in w for w in other.warnings)
+
+
 def test_a_lens_height_entered_is_checked_instead_of_the_video_reading(envelope: Any) -> None:
     """A squat has no approach: the height measured when filming is what is checked, and
     the "not checked" note goes; a walk's approach reading gives way to it too."""

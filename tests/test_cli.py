@@ -88,21 +88,36 @@ def test_a_lens_height_not_in_centimetres_is_refused_by_the_parser(tmp_path, cap
     assert "the lens height must be" in capsys.readouterr().err
 
 
-def test_both_commands_take_the_lens_height_in_centimetres_and_keep_metres() -> None:
+@pytest.mark.parametrize("distance", ["250", "0.1", "far"])
+def test_a_camera_distance_not_in_metres_is_refused_by_the_parser(tmp_path, capsys, distance):
+    # refused before the video is read: 250 is centimetres
+    with pytest.raises(SystemExit) as exc:
+        main(["analyze", str(tmp_path / "x.mp4"), "--camera-distance-m", distance])
+    assert exc.value.code == 2
+    assert "the camera distance must be" in capsys.readouterr().err
+
+
+def test_both_commands_take_the_lens_height_in_centimetres_and_the_distance_in_metres() -> None:
     import argparse
 
     from screener.batch.cli import register
-    from screener.cli_analyze import add_lens_height_argument
+    from screener.cli_analyze import add_placement_arguments
 
     parser = argparse.ArgumentParser()
-    add_lens_height_argument(parser, "for a test")
-    assert parser.parse_args(["--lens-height-cm", "55"]).lens_height_m == pytest.approx(0.55)
+    add_placement_arguments(parser, "for a test", "for a test")
+    args = parser.parse_args(["--lens-height-cm", "55", "--camera-distance-m", "2.5"])
+    assert args.lens_height_m == pytest.approx(0.55)
+    assert args.camera_distance_m == pytest.approx(2.5)
     assert parser.parse_args([]).lens_height_m is None
+    assert parser.parse_args([]).camera_distance_m is None
     commands = argparse.ArgumentParser().add_subparsers(dest="command")
     register(commands)
     batch = commands.choices["batch"]
-    args = batch.parse_args(["folder", "-o", "out", "--lens-height-cm", "120"])
+    args = batch.parse_args(
+        ["folder", "-o", "out", "--lens-height-cm", "120", "--camera-distance-m", "3"]
+    )
     assert args.lens_height_m == pytest.approx(1.2)
+    assert args.camera_distance_m == pytest.approx(3.0)
 
 
 def test_bad_settings_file_is_a_clear_error(tmp_path, capsys):

@@ -419,6 +419,35 @@ def test_a_lens_height_entered_is_checked_reported_and_validated(tmp_path):
             screener.analyze_pose(pose, task="sls", view="anterior", lens_height_m=bad)
 
 
+def test_a_camera_distance_entered_is_checked_reported_and_validated(tmp_path):
+    """A front squat's camera distance is not in its video: given, a close one is warned
+    about, recorded in the summary and stated in the report, and the measurements do not
+    change; a value no room gives is refused with the unit."""
+    from screener.errors import ConfigError
+    from screener.report import write_report
+
+    figure, _ = single_leg_squat("left", n_reps=3)
+    pose = make_sequence(figure, fps=30.0, duration_s=8.0)
+    plain = screener.analyze_pose(pose, task="sls", view="anterior")
+    assert plain.summary["capture"]["camera_distance_stated_m"] is None
+    assert any(n.startswith("The camera's distance") for n in plain.summary["capture"]["unchecked"])
+    near = screener.analyze_pose(pose, task="sls", view="anterior", camera_distance_m=1.2)
+    assert near.summary["capture"]["camera_distance_stated_m"] == 1.2
+    assert not any("distance" in n for n in near.summary["capture"]["unchecked"])
+    assert any(
+        w.startswith("the camera was 1.2 m from the patient, as entered")
+        for w in near.summary["quality"]["warnings"]
+    )
+    far = screener.analyze_pose(pose, task="sls", view="anterior", camera_distance_m=2.5)
+    assert not any("from the patient" in w for w in far.summary["quality"]["warnings"])
+    write_report(near, tmp_path)
+    assert "lens 1.2 m from the patient (as entered)" in (tmp_path / "report.html").read_text()
+    pd.testing.assert_frame_equal(plain.events, near.events)
+    for bad in (0.1, 25.0, float("nan"), True):
+        with pytest.raises(ConfigError, match="camera distance"):
+            screener.analyze_pose(pose, task="sls", view="anterior", camera_distance_m=bad)
+
+
 def test_a_verdict_left_without_values_says_why_instead_of_asking_for_more_events():
     figure, _ = single_leg_squat("left", depth_m=0.2)
     behind = make_sequence(figure, fps=30, duration_s=8.0, view="posterior")

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from screener.cli_analyze import add_lens_height_argument
+from screener.cli_analyze import add_placement_arguments
 from screener.tasks import task_choices
 
 log = logging.getLogger(__name__)
@@ -126,7 +126,11 @@ def register(subparsers: Any) -> None:
         default=None,
         help="sex-specific norms where the manifest does not say",
     )
-    add_lens_height_argument(p, "used where the manifest does not say (lens_height_cm)")
+    add_placement_arguments(
+        p,
+        "used where the manifest does not say (lens_height_cm)",
+        "used where the manifest does not say (camera_distance_m)",
+    )
     p.add_argument(
         "--config",
         type=Path,
@@ -199,6 +203,7 @@ def run(args: argparse.Namespace) -> int:
         pain=args.pain,
         sex=args.sex,
         lens_height_m=args.lens_height_m,
+        camera_distance_m=args.camera_distance_m,
     )
     source: Path = args.input
     if source.is_dir():

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from screener.config import check_lens_height_cm
+from screener.config import check_camera_distance_m, check_lens_height_cm
 from screener.errors import ConfigError
 from screener.tasks import task_choices
 
@@ -41,6 +41,7 @@ MANIFEST_COLUMNS: tuple[str, ...] = (
     "first_line_done",
     "sex",
     "lens_height_cm",
+    "camera_distance_m",
 )
 
 #: Metadata columns that lead every combined table (after ``video_id``), in this order.
@@ -73,6 +74,7 @@ class JobDefaults:
     first_line_done: bool = False
     sex: str | None = None
     lens_height_m: float | None = None
+    camera_distance_m: float | None = None
 
 
 @dataclass(frozen=True)
@@ -86,9 +88,10 @@ class VideoJob:
         (``OUTDIR/videos/<video_id>``), stable across runs.
     path
         Absolute path of the video.
-    task, side, view, pain, first_line_done, sex, lens_height_m
+    task, side, view, pain, first_line_done, sex, lens_height_m, camera_distance_m
         Arguments of :func:`screener.analyze` (the manifest gives the lens height in
-        centimetres, ``lens_height_cm``).
+        centimetres, ``lens_height_cm``, and the distance in metres,
+        ``camera_distance_m``).
     meta
         Metadata for the tables: ``path`` as given, ``subject``, ``session``, ``pain`` and
         every extra manifest column, in manifest order.
@@ -105,12 +108,14 @@ class VideoJob:
     first_line_done: bool = False
     sex: str | None = None
     lens_height_m: float | None = None
+    camera_distance_m: float | None = None
     meta: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
 
     def analysis_args(self) -> dict[str, Any]:
         """The arguments that change the analysis (hashed into the settings; the lens
-        height only where given, so that the batches run before it existed resume)."""
+        height and the camera distance only where given, so that the batches run before
+        they existed resume)."""
         args: dict[str, Any] = {
             "task": self.task,
             "side": self.side,
@@ -121,6 +126,8 @@ class VideoJob:
         }
         if self.lens_height_m is not None:
             args["lens_height_m"] = self.lens_height_m
+        if self.camera_distance_m is not None:
+            args["camera_distance_m"] = self.camera_distance_m
         return args
 
 
@@ -219,6 +226,7 @@ def discover_videos(
             first_line_done=defaults.first_line_done,
             sex=defaults.sex,
             lens_height_m=defaults.lens_height_m,
+            camera_distance_m=defaults.camera_distance_m,
             meta={"path": rel, "subject": None, "session": None, "pain": defaults.pain},
         )
         for p, rel, vid in zip(found, rels, ids, strict=True)
@@ -260,7 +268,8 @@ def read_manifest(path: Path, defaults: JobDefaults | None = None) -> list[Video
         CSV with a ``path`` column (relative paths are relative to the manifest's folder)
         and optional ``id``, ``task``, ``side``, ``view``, ``subject``, ``session``,
         ``pain``, ``first_line_done``, ``sex``, ``lens_height_cm`` (the phone's lens above
-        the floor, measured when filming) columns; any other column is carried to the
+        the floor, measured when filming), ``camera_distance_m`` (the lens' distance from
+        the patient, measured when filming) columns; any other column is carried to the
         combined tables unchanged.
     defaults
         Arguments used where a row leaves them empty.
@@ -280,7 +289,7 @@ def read_manifest(path: Path, defaults: JobDefaults | None = None) -> list[Video
 
     defaults = defaults or JobDefaults()
     try:
-        numeric = ("pain", "lens_height_cm")
+        numeric = ("pain", "lens_height_cm", "camera_distance_m")
         table = pd.read_csv(path, dtype={c: "string" for c in MANIFEST_COLUMNS if c not in numeric})
     except (OSError, ValueError, UnicodeDecodeError) as exc:
         raise ConfigError(
@@ -382,6 +391,13 @@ def _job_from_row(
             args["lens_height_m"] = check_lens_height_cm(height) / 100.0
         except ValueError as exc:
             problems.append(f"lens_height_cm={height!r}: {exc}")
+    distance = row.get("camera_distance_m")
+    args["camera_distance_m"] = defaults.camera_distance_m
+    if distance is not None:
+        try:
+            args["camera_distance_m"] = check_camera_distance_m(distance)
+        except ValueError as exc:
+            problems.append(f"camera_distance_m={distance!r}: {exc}")
     fld = row.get("first_line_done")
     if fld is None:
         args["first_line_done"] = defaults.first_line_done

@@ -287,6 +287,7 @@ def _analyse(
         "first_line_done": job.first_line_done,
         "sex": job.sex,
         "lens_height_m": job.lens_height_m,
+        "camera_distance_m": job.camera_distance_m,
         "config": options.config,
     }
     if not options.reuse_keypoints:

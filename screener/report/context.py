@@ -329,6 +329,9 @@ def capture_sentence(capture: dict[str, Any]) -> str:
     elif height is not None and capture.get("camera_height_method") == "approach":
         # only the walk's estimate is stated: the other one reads where the camera aims
         parts.append(f"lens about {height:.1f} m above the floor")
+    distance = capture.get("camera_distance_stated_m")
+    if distance is not None:
+        parts.append(f"lens {distance:.1f} m from the patient (as entered)")
     fill = capture.get("subject_height_fraction")
     if fill is not None:
         parts.append(f"the patient filling {fill:.0%} of the frame height")

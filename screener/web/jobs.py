@@ -68,6 +68,7 @@ class AnalyzeFn(Protocol):
         intake: dict[str, Any],
         sex: str | None,
         lens_height_m: float | None,
+        camera_distance_m: float | None,
         config: Any,
         progress: Callable[[int, int], None] | None,
     ) -> AnalysisOutput:
@@ -103,6 +104,7 @@ class ClaimedJob:
     sex: str | None
     doses: dict[str, Any] = field(default_factory=dict)
     lens_height_m: float | None = None
+    camera_distance_m: float | None = None
 
 
 def rowcount(result: Any) -> int:
@@ -250,6 +252,7 @@ def _load_claim(db: Session, job_id: int, token: str) -> ClaimedJob:
         sex=patient.sex,
         doses=patient_doses(patient),
         lens_height_m=None if rec.lens_height_cm is None else rec.lens_height_cm / 100.0,
+        camera_distance_m=rec.camera_distance_m,
     )
 
 
@@ -369,6 +372,7 @@ def process_job(
             intake=claim.intake,
             sex=claim.sex,
             lens_height_m=claim.lens_height_m,
+            camera_distance_m=claim.camera_distance_m,
             config=_analysis_config(settings, claim.doses),
             progress=on_progress,
         )

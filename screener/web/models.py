@@ -185,6 +185,8 @@ class Recording(Base):
     view: Mapped[str] = mapped_column(String(16), default="auto")
     #: The phone's lens height above the floor as entered at upload (cm), or None.
     lens_height_cm: Mapped[float | None] = mapped_column(Float, nullable=True, default=None)
+    #: The lens' distance from the patient as entered at upload (m), or None.
+    camera_distance_m: Mapped[float | None] = mapped_column(Float, nullable=True, default=None)
     original_name: Mapped[str] = mapped_column(String(255), default="")
     stored_name: Mapped[str | None] = mapped_column(String(64), nullable=True)
     container: Mapped[str] = mapped_column(String(8))

@@ -69,6 +69,7 @@ class RecordingOut(BaseModel):
     kind: Kind
     view: View
     lens_height_cm: float | None = None
+    camera_distance_m: float | None = None
     original_name: str
     container: str
     size_bytes: int
@@ -244,6 +245,14 @@ def recording_upload(
             "toward or away from the camera)"
         ),
     ] = None,
+    camera_distance_m: Annotated[
+        float | None,
+        Form(
+            description="the distance from the phone's lens to the patient when filming, "
+            "0.3-20 m (checked for a single-leg squat filmed from the front; the video "
+            "does not give it)"
+        ),
+    ] = None,
 ) -> dict[str, Any]:
     """Upload a recording (multipart) and queue its analysis.
 
@@ -252,7 +261,15 @@ def recording_upload(
     """
     try:
         rec = services.add_recording(
-            db, settings, visit, kind, view, video.filename or "", video.file, lens_height_cm
+            db,
+            settings,
+            visit,
+            kind,
+            view,
+            video.filename or "",
+            video.file,
+            lens_height_cm,
+            camera_distance_m,
         )
     except storage.UploadError as exc:
         raise HTTPException(status_code=exc.status, detail=str(exc)) from exc

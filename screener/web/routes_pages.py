@@ -547,11 +547,20 @@ def recording_upload(
     kind: Annotated[str, Form()],
     view: Annotated[str, Form()] = "auto",
     lens_height_cm: Annotated[str, Form()] = "",
+    camera_distance_m: Annotated[str, Form()] = "",
 ) -> Response:
     """Store the video (checked by content and size) and queue its analysis."""
     try:
         rec = services.add_recording(
-            db, settings, visit, kind, view, video.filename or "", video.file, lens_height_cm
+            db,
+            settings,
+            visit,
+            kind,
+            view,
+            video.filename or "",
+            video.file,
+            lens_height_cm,
+            camera_distance_m,
         )
     except (services.InputError, storage.UploadError) as exc:
         status = exc.status if isinstance(exc, storage.UploadError) else 400

@@ -8,6 +8,7 @@ import logging
 import math
 import uuid
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -306,20 +307,20 @@ def screen_of_visit(settings: WebSettings, visit: Visit) -> dict[str, Any] | Non
     )
 
 
-def parse_lens_height_cm(value: float | str | None) -> float | None:
-    """An entered lens height in centimetres, checked (empty: None).
+def parse_entered(value: float | str | None, check: Callable[[object], float]) -> float | None:
+    """A measurement entered in a form, checked by ``check`` (empty: None).
 
     Raises
     ------
     InputError
-        Not a number, or outside :data:`screener.config.LENS_HEIGHT_RANGE_M`.
+        What ``check`` refuses (:func:`screener.config.check_lens_height_cm`,
+        :func:`screener.config.check_camera_distance_m`: not a number, or outside the
+        range, with the unit).
     """
-    from screener.config import check_lens_height_cm
-
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     try:
-        return check_lens_height_cm(value)
+        return check(value)
     except ValueError as exc:
         raise InputError(str(exc)) from exc
 
@@ -333,13 +334,15 @@ def add_recording(
     filename: str,
     source: BinaryIO,
     lens_height_cm: float | str | None = None,
+    camera_distance_m: float | str | None = None,
 ) -> Recording:
     """Store an uploaded video for a visit and queue its analysis (committed).
 
     Raises
     ------
     InputError
-        Unknown kind or view, or a lens height that is not 10-300 cm.
+        Unknown kind or view, a lens height that is not 10-300 cm or a camera distance
+        that is not 0.3-20 m.
     storage.UploadError
         Empty, too large or not a video (by content).
     """
@@ -348,13 +351,17 @@ def add_recording(
     view = view or "auto"
     if view not in VIEWS:
         raise InputError(f"view must be one of {', '.join(VIEWS)}, got {view!r}")
-    height_cm = parse_lens_height_cm(lens_height_cm)
+    from screener.config import check_camera_distance_m, check_lens_height_cm
+
+    height_cm = parse_entered(lens_height_cm, check_lens_height_cm)
+    distance_m = parse_entered(camera_distance_m, check_camera_distance_m)
     stored = storage.save_upload(source, settings)
     rec = Recording(
         visit=visit,
         kind=kind,
         view=view,
         lens_height_cm=height_cm,
+        camera_distance_m=distance_m,
         original_name=Path(filename or "").name[:255],
         stored_name=stored.stored_name,
         container=stored.container,
@@ -484,6 +491,7 @@ def recording_dict(
         "kind": rec.kind,
         "view": rec.view,
         "lens_height_cm": rec.lens_height_cm,
+        "camera_distance_m": rec.camera_distance_m,
         "original_name": rec.original_name,
         "container": rec.container,
         "size_bytes": rec.size_bytes,

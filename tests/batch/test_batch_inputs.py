@@ -150,6 +150,21 @@ def test_manifest_lens_height_in_centimetres_reaches_the_analysis(tmp_path):
     assert "lens_height_m" not in plain.analysis_args()
 
 
+def test_manifest_camera_distance_in_metres_reaches_the_analysis(tmp_path):
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("path,camera_distance_m\na.mp4,2.5\nb.mp4,\nc.mp4,250\nd.mp4,far\n")
+    a, b, c, d = read_manifest(manifest, JobDefaults(camera_distance_m=3.0))
+    assert a.error is None and a.camera_distance_m == pytest.approx(2.5)
+    assert a.analysis_args()["camera_distance_m"] == pytest.approx(2.5)
+    assert b.error is None and b.camera_distance_m == pytest.approx(3.0)  # the default
+    assert "camera_distance_m='250': the camera distance must be 0.3-20 m" in (c.error or "")
+    assert "camera_distance_m='far': the camera distance must be a number" in (d.error or "")
+    assert "camera_distance_m" not in d.meta  # an interpreted column, not carried as is
+    # not given: the analysis arguments (hashed into a batch's settings) are unchanged
+    (plain,) = read_manifest(manifest)[1:2]
+    assert "camera_distance_m" not in plain.analysis_args()
+
+
 def test_manifest_without_path_column_is_an_error(tmp_path):
     manifest = tmp_path / "m.csv"
     manifest.write_text("file,task\na.mp4,walk\n")

@@ -29,7 +29,8 @@ def test_migrating_twice_is_harmless(app: Any, settings: WebSettings) -> None:
     upgrade_database(settings, engine)  # the server and a worker both migrate at start
     with engine.connect() as conn:
         assert (
-            MigrationContext.configure(conn).get_current_revision() == "0004_recording_lens_height"
+            MigrationContext.configure(conn).get_current_revision()
+            == "0005_recording_camera_distance"
         )
 
 
@@ -64,6 +65,38 @@ def test_the_lens_height_migration_keeps_the_recordings_both_ways(
     assert "lens_height_cm" in columns() and rows() == before
     with engine.connect() as conn:
         assert conn.execute(text("SELECT lens_height_cm FROM recordings")).scalar() is None
+
+
+def test_the_camera_distance_migration_keeps_the_recordings_both_ways(
+    app: Any, settings: WebSettings, world: Any
+) -> None:
+    """Taken back to 0004 (before the camera distance) and up again: the column goes and
+    comes back empty, the recording and its lens height stay."""
+    from alembic.command import downgrade
+    from sqlalchemy import inspect, text
+
+    engine = make_engine(settings)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+
+    def rows() -> list[tuple[Any, ...]]:
+        with engine.connect() as conn:
+            query = text("SELECT id, kind, lens_height_cm FROM recordings")
+            return [tuple(r) for r in conn.execute(query)]
+
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE recordings SET lens_height_cm = 55, camera_distance_m = 2.5"))
+    before = rows()
+    assert before == [(world.recording_id, "walk", 55.0)]
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        downgrade(config, "0004_recording_lens_height")
+    columns = {c["name"] for c in inspect(engine).get_columns("recordings")}
+    assert "camera_distance_m" not in columns and rows() == before
+    upgrade_database(settings, engine)
+    assert rows() == before
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT camera_distance_m FROM recordings")).scalar() is None
 
 
 def test_migrations_render_for_postgresql() -> None:

@@ -215,11 +215,11 @@ def test_save_upload_streams_and_hashes(settings: WebSettings) -> None:
 
 
 @pytest.mark.parametrize("api", [False, True], ids=["page", "api"])
-def test_the_lens_height_entered_at_upload_reaches_the_analysis(
+def test_the_camera_placement_entered_at_upload_reaches_the_analysis(
     api: bool, alice: Clinician, world: World, sessions: Any, settings: WebSettings
 ) -> None:
     files = {"video": ("squat.mp4", MP4_HEAD, "video/mp4")}
-    data = {"kind": "sls_left", "lens_height_cm": "55"}
+    data = {"kind": "sls_left", "lens_height_cm": "55", "camera_distance_m": "2.5"}
     if api:
         response = alice.client.post(
             f"/api/visits/{world.visit_id}/recordings",
@@ -229,18 +229,21 @@ def test_the_lens_height_entered_at_upload_reaches_the_analysis(
         )
         assert response.status_code == 201, response.text
         assert response.json()["lens_height_cm"] == 55.0
+        assert response.json()["camera_distance_m"] == 2.5
     else:
         response = alice.post(f"/visits/{world.visit_id}/recordings", data, files=files)
         assert response.status_code in (200, 303), response.text
     with sessions() as s:
         (rec,) = [r for r in s.query(Recording).all() if r.kind == "sls_left"]
-        assert rec.lens_height_cm == 55.0
+        assert rec.lens_height_cm == 55.0 and rec.camera_distance_m == 2.5
         page = alice.client.get(f"/recordings/{rec.id}")
     assert "lens 55 cm above the floor (as entered)" in page.text
+    assert "lens 2.5 m from the patient (as entered)" in page.text
     analysis = FakeAnalysis()
     assert run_jobs(sessions, settings, analysis) >= 1
     (call,) = [c for c in analysis.calls if c["task"] == "sls"]
     assert call["lens_height_m"] == pytest.approx(0.55)
+    assert call["camera_distance_m"] == pytest.approx(2.5)
 
 
 @pytest.mark.parametrize("height", ["850", "2", "knee"])
@@ -257,12 +260,35 @@ def test_a_lens_height_no_stand_gives_is_refused_with_the_unit(
     _assert_nothing_stored(sessions, settings)
 
 
+@pytest.mark.parametrize("distance", ["250", "0.1", "far"])
+def test_a_camera_distance_no_room_gives_is_refused_with_the_unit(
+    distance: str, alice: Clinician, world: World, sessions: Any, settings: WebSettings
+) -> None:
+    response = alice.post(
+        f"/visits/{world.visit_id}/recordings",
+        {"kind": "sls_left", "camera_distance_m": distance},
+        files={"video": ("a.mp4", MP4_HEAD, "video/mp4")},
+    )
+    assert response.status_code == 400
+    assert "camera distance must be" in response.text and "metres" in response.text
+    _assert_nothing_stored(sessions, settings)
+    api = alice.client.post(
+        f"/api/visits/{world.visit_id}/recordings",
+        data={"kind": "sls_left", "camera_distance_m": distance},
+        files={"video": ("a.mp4", MP4_HEAD, "video/mp4")},
+        headers={"X-CSRF-Token": alice.csrf},
+    )
+    assert api.status_code == 422
+    _assert_nothing_stored(sessions, settings)
+
+
 def test_an_empty_lens_height_is_not_given(alice: Clinician, world: World, sessions: Any) -> None:
     response = alice.post(
         f"/visits/{world.visit_id}/recordings",
-        {"kind": "walk", "lens_height_cm": ""},
+        {"kind": "walk", "lens_height_cm": "", "camera_distance_m": ""},
         files={"video": ("a.mp4", MP4_HEAD, "video/mp4")},
     )
     assert response.status_code in (200, 303), response.text
     with sessions() as s:
         assert all(r.lens_height_cm is None for r in s.query(Recording).all())
+        assert all(r.camera_distance_m is None for r in s.query(Recording).all())
