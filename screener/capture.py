@@ -946,12 +946,18 @@ class EnvelopeCheck:
     unchecked
         Limits of the envelope this clip could not be checked against, each a sentence
         saying what the user should confirm (for the report's caveats).
+    error_floors
+        Metric -> (RMSE in degrees, where it comes from): the measured error of the
+        conditions this clip was filmed in, where the envelope file gives one larger than
+        the task's over the whole envelope (a front squat filmed closer than the validated
+        distance, as entered). The verdicts judge the metric with it.
     """
 
     roll_correction_deg: float
     warnings: tuple[str, ...]
     refusal: str | None
     unchecked: tuple[str, ...] = ()
+    error_floors: Mapping[str, tuple[float, str]] = field(default_factory=dict)
 
 
 def _place(view: str) -> str:
@@ -1004,7 +1010,8 @@ def check_envelope(
     stated_distance_m
         The camera's distance from the patient as measured at the recording (metres), or
         None. A single-leg squat filmed from the front is checked on it
-        (``Envelope.squat_front_distance_min_m``); the video does not give it.
+        (``Envelope.squat_front_distance_min_m``; closer, its knee FPPA gets the larger
+        error of such squats in ``error_floors``); the video does not give it.
     task
         The task, if known: a single-leg squat (``"sls"``) filmed from the front gets a
         warning when ``stated_distance_m`` is closer than the envelope's distance, and
@@ -1135,6 +1142,7 @@ def check_envelope(
             f"{envelope.fps_max:.0f} fps): record at 30-60 fps, 120 fps or more for jogging"
         )
     unchecked = []
+    floors: dict[str, tuple[float, str]] = {}
     if camera.camera_height_method != "approach" and stated_height_m is None:
         unchecked.append(
             "The lens height was not checked: it is read only when the patient walks toward "
@@ -1149,11 +1157,17 @@ def check_envelope(
             unchecked.append(squat_distance_note(envelope))
         elif stated_distance_m < envelope.squat_front_distance_min_m:
             warnings.append(squat_distance_warning(stated_distance_m, envelope))
+            floors["knee_fppa_deg"] = (
+                max(envelope.squat_front_rmse_closer_deg),
+                f"{Path(envelope.path).name}, [squat_front_distance_m]: the camera closer "
+                f"than {envelope.squat_front_distance_min_m:.1f} m, as entered",
+            )
     return EnvelopeCheck(
         roll_correction_deg=correction,
         warnings=tuple(warnings),
         refusal="; ".join(refusals) if refusals else None,
         unchecked=tuple(unchecked),
+        error_floors=floors,
     )
 
 

@@ -293,7 +293,7 @@ def analyze_pose(
     errors = _measurement_error_files(config, frame_model)
     sides, asym, quality_summary, faults, not_shown = _assess(
         raw, cleaned, frames, events, withheld, task_est.task, chosen_view, sex, config,
-        warnings, errors,
+        warnings, errors, capture.error_floors,
     )  # fmt: skip
     from screener.plan import build_plan
 
@@ -502,9 +502,11 @@ def _assess(
     config: AnalysisConfig,
     warnings: list[str],
     errors: ErrorFiles,
+    error_floors: Mapping[str, tuple[float, str]],
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], list[dict[str, Any]], dict[str, Any]]:
     """Per-side statistics, asymmetry, the quality record (with every warning), the
-    fault flags against the norms, judged with the measured errors of ``errors``, and the
+    fault flags against the norms, judged with the measured errors of ``errors`` (raised
+    to ``error_floors``, the errors of the conditions filmed in), and the
     metrics whose values the clinical views leave out (their measured error is beyond the
     error files' limit, or their readings followed the truth too weakly:
     :func:`screener.faults.values_not_shown`).
@@ -540,7 +542,7 @@ def _assess(
         "decode": decode,
         "warnings": warnings,
     }
-    rules = _measured_error_rules(errors, task, view)
+    rules = _measured_error_rules(errors, task, view, error_floors)
     faults = flag_faults(
         task, events, sides, quality, norms, sex=sex or config.sex, asymmetry=asym, **rules
     )
@@ -1450,10 +1452,16 @@ def _measurement_error_files(
     )
 
 
-def _measured_error_rules(errors: ErrorFiles, task: str, view: str) -> dict[str, Any]:
-    """The screener's own measured errors (each metric from its file in ``errors``) and
-    the verdict rules that use them (the default file's; the frame model's own where no
-    default file is set)."""
+def _measured_error_rules(
+    errors: ErrorFiles,
+    task: str,
+    view: str,
+    floors: Mapping[str, tuple[float, str]] | None = None,
+) -> dict[str, Any]:
+    """The screener's own measured errors (each metric from its file in ``errors``, raised
+    to its entry in ``floors``: RMSE and source, from the capture check) and the verdict
+    rules that use them (the default file's; the frame model's own where no default file
+    is set)."""
     from screener.accuracy import load_measured_errors
 
     files = {p: load_measured_errors(p) for p in {errors.default, *errors.by_metric.values()} if p}
@@ -1483,6 +1491,10 @@ def _measured_error_rules(errors: ErrorFiles, task: str, view: str) -> dict[str,
                 f"{err.rmse_deg:.1f}°{tracking}: record the {title} {where.get(other, other)} "
                 "to have it judged."
             )
+    for metric, (rmse_deg, source) in (floors or {}).items():
+        if metric in measured and rmse_deg > measured[metric].rmse_deg:
+            measured[metric] = measured[metric].model_copy(update={"rmse_deg": rmse_deg})
+            names[metric] = source
     return {
         "measured_errors": measured,
         "max_error": rules_from.max_reportable_error_deg,

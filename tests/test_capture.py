@@ -306,15 +306,23 @@ def test_a_camera_distance_entered_checks_a_front_squat_and_nothing_else(
     assert f"{low:.0f}-{high:.0f}° off" in text
     assert text.endswith("film again with the phone 2-3 m from the patient")
     assert near.refusal is None
+    # the verdicts then judge its knee FPPA with the error of squats filmed that close
+    (rmse, source), *rest = near.error_floors.values()
+    assert list(near.error_floors) == ["knee_fppa_deg"] and rest == []
+    assert rmse == max(envelope.squat_front_rmse_closer_deg)
+    assert source.startswith("envelope.toml, [squat_front_distance_m]")
+    assert unstated.error_floors == {}
     for distance in (envelope.squat_front_distance_min_m, 2.5):
         far = check_envelope(
             est, envelope, "anterior", 30.0, task="sls", stated_distance_m=distance
         )
         assert not any("distance" in n for n in far.unchecked)
         assert not any("from the patient" in w for w in far.warnings)
+        assert far.error_floors == {}
     for view, task in (("posterior", "sls"), ("anterior", "jog"), ("anterior", "walk")):
         other = check_envelope(est, envelope, view, 30.0, task=task, stated_distance_m=1.0)
         assert not any("from the patient" in w for w in other.warnings)
+        assert other.error_floors == {}
 
 
 def test_a_lens_height_entered_is_checked_instead_of_the_video_reading(envelope: Any) -> None:

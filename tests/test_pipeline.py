@@ -440,6 +440,14 @@ def test_a_camera_distance_entered_is_checked_reported_and_validated(tmp_path):
     )
     far = screener.analyze_pose(pose, task="sls", view="anterior", camera_distance_m=2.5)
     assert not any("from the patient" in w for w in far.summary["quality"]["warnings"])
+
+    def valgus(result):
+        return next(f for f in result.summary["faults"] if f["fault"] == "knee_valgus")
+
+    # closer than validated, knee FPPA is judged with the larger of the task's error and
+    # that of squats filmed that close (this stick figure's, geometric, is the larger)
+    assert valgus(far)["measurement_error"] == valgus(plain)["measurement_error"]
+    assert valgus(near)["measurement_error"] == max(valgus(plain)["measurement_error"], 6.8)
     write_report(near, tmp_path)
     assert "lens 1.2 m from the patient (as entered)" in (tmp_path / "report.html").read_text()
     pd.testing.assert_frame_equal(plain.events, near.events)

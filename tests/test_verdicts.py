@@ -419,6 +419,33 @@ def test_each_verdict_names_the_error_file_of_its_own_metric():
     assert rules["measured_errors"]["pelvic_drop_deg"] == geometric_errors["pelvic_drop_deg"]
 
 
+def test_an_error_floor_of_the_capture_raises_a_smaller_measured_error_only():
+    """A front squat filmed closer than validated (as entered): its knee FPPA is judged with
+    the larger error of such squats, naming where it comes from; a floor below the file's
+    error, or for a metric the file does not have, changes nothing."""
+    from screener.config import AnalysisConfig
+    from screener.pipeline import ErrorFiles, _measured_error_rules
+
+    config = AnalysisConfig()
+    own = config.frame_model_measurement_errors_path
+    assert own is not None and config.measurement_errors_path is not None
+    files = ErrorFiles(config.measurement_errors_path, {"knee_fppa_deg": own})
+    plain = _measured_error_rules(files, "sls", "anterior")
+    fppa = plain["measured_errors"]["knee_fppa_deg"]
+    assert fppa.rmse_deg < 6.8
+    floors = {"knee_fppa_deg": (6.8, "envelope.toml, closer"), "no_such_deg": (99.0, "x")}
+    raised = _measured_error_rules(files, "sls", "anterior", floors)
+    assert raised["measured_errors"]["knee_fppa_deg"].rmse_deg == 6.8
+    assert raised["measured_errors"]["knee_fppa_deg"].n_clips == fppa.n_clips
+    assert raised["errors_files"]["knee_fppa_deg"] == "envelope.toml, closer"
+    assert "no_such_deg" not in raised["measured_errors"]
+    for metric in set(plain["measured_errors"]) - {"knee_fppa_deg"}:
+        assert raised["measured_errors"][metric] == plain["measured_errors"][metric]
+    low = _measured_error_rules(files, "sls", "anterior", {"knee_fppa_deg": (1.0, "low")})
+    assert low["measured_errors"]["knee_fppa_deg"] == fppa
+    assert low["errors_files"]["knee_fppa_deg"] == own.name
+
+
 def test_shipped_frame_model_errors_say_what_they_were_measured_with():
     errors = load_measured_errors(MODELS_DIR / "measurement_errors_frame_model.toml")
     assert "frame model applied" in errors.measured_on
