@@ -81,6 +81,7 @@ from screener.view import (
     decide_view,
     detect_view,
     mirror_labels_in,
+    walking_view,
 )
 
 if TYPE_CHECKING:
@@ -241,8 +242,11 @@ def analyze_pose(
     raw, turn = keep_one_walking_direction(raw, task, view, config)
     if turn is not None:
         warnings.append(turn.note)
-    orient = _orient(raw, turn.view if turn else view, faces, config, name, warnings, shade_note)
+    orient = _orient(
+        raw, turn.view if turn else view, faces, config, name, warnings, shade_note, task
+    )
     raw, cleaning, chosen_view = orient.raw, orient.cleaning, orient.view
+    settled_by_walking = orient.settled_by_walking
     view_detection = orient.summary(given=view != "auto", faces=faces)
     view_detection["walking_turn"] = turn.as_dict() if turn else None
     del orient  # holds landmarks replaced below
@@ -255,6 +259,8 @@ def analyze_pose(
         warnings.append(other_leg.note)
         side = other_leg.leg  # type: ignore[assignment]
     task_est = _choose_task(cleaning, task, config)
+    if settled_by_walking is not None and task_est.task != "walk":
+        raise unsettled_view_error(settled_by_walking, name, shade_note)
     require_confident_task(task_est, name, config.checks.min_task_confidence)
     warnings.extend(weak_task_warnings(task_est, config.checks.sure_task_confidence))
     camera, capture = check_capture(
@@ -419,6 +425,9 @@ class _Orientation:
     confidence: float
     mirrored: bool
     frames_relabelled: int
+    #: What contradicted what when the walking direction chose the view (the clip must
+    #: then be a walk), else None.
+    settled_by_walking: str | None = None
 
     def summary(self, *, given: bool, faces: FaceEvidence | None) -> dict[str, Any]:
         """``summary.json``'s ``view_detection``."""
@@ -434,6 +443,7 @@ class _Orientation:
             ),
             "frames_relabelled": self.frames_relabelled,
             "labels_mirrored": self.mirrored,
+            "from_walking_direction": self.settled_by_walking is not None,
         }
 
 
@@ -445,10 +455,14 @@ def _orient(
     name: str,
     warnings: list[str],
     shade_note: str | None = None,
+    task: TaskChoice | None = None,
 ) -> _Orientation:
     """Settle the leg labels (majority relabelling, then the view's mirror checks) and
     choose the view; each change is added to ``warnings``. ``shade_note`` (the lighting's
-    :func:`~screener.lighting.face_shade_note`) is added to a refusal for the view."""
+    :func:`~screener.lighting.face_shade_note`) is added to a refusal for the view. With
+    ``task`` a walk or ``"auto"``, labels and face that cannot settle the view give way to
+    the walking direction (:func:`screener.view.walking_view`); the caller must refuse the
+    clip if it then turns out not to be a walk (``settled_by_walking``)."""
     walk_hz = config.cutoff_for("walk")
     cleaning = _Cleaning(raw, config)
     raw, relabelled = relabel_legs_by_majority(raw, cleaning.at(walk_hz).swapped)
@@ -459,9 +473,19 @@ def _orient(
             "frame(s) at its start; those frames were relabelled to match the rest"
         )
     view_est = detect_view(cleaning.at(walk_hz).pose)
-    chosen_view, mirrored, mirror_frames, view_confidence = choose_view(
-        cleaning.at(walk_hz).pose, view_est, view, faces, name, shade_note
+    walking = None
+    if view == "auto" and task in ("walk", "auto"):
+        checks = config.checks
+        walking = walking_view(
+            cleaning.at(walk_hz).pose,
+            min_rate_per_s=checks.turn_min_rate_per_s,
+            min_duration_s=checks.turn_min_run_s,
+            min_size_ratio=checks.turn_min_size_ratio,
+        )
+    chosen = choose_view(
+        cleaning.at(walk_hz).pose, view_est, view, faces, name, shade_note, walking=walking
     )
+    chosen_view, mirrored, mirror_frames = chosen.view, chosen.mirrored, chosen.mirror_frames
     if mirror_frames.any():
         raw = mirror_labels_in(raw, mirror_frames)
         cleaning.reclean(raw)
@@ -473,6 +497,14 @@ def _orient(
     if mirrored:
         cleaning.mirror()
         raw = cleaning.raw
+    if chosen.settled_by_walking is not None:
+        way = "toward" if chosen_view == "anterior" else "away from"
+        warnings.append(
+            f"the view was read from the walking direction (the patient walks {way} the "
+            f"camera): {chosen.settled_by_walking}"
+            + ("; left and right were exchanged to match" if mirrored else "")
+        )
+    elif mirrored:
         facing = "away from" if view == "anterior" else "toward"
         warnings.append(
             f"the pose model labelled the subject as facing {facing} the camera; "
@@ -484,9 +516,10 @@ def _orient(
         cleaning=cleaning,
         view=chosen_view,
         estimate=view_est,
-        confidence=view_confidence,
+        confidence=chosen.confidence,
         mirrored=mirrored,
         frames_relabelled=int(mirror_frames.sum()),
+        settled_by_walking=chosen.settled_by_walking,
     )
 
 
@@ -935,6 +968,24 @@ def _check_person(raw: PoseSequence, name: str, config: AnalysisConfig) -> None:
         )
 
 
+@dataclass(frozen=True)
+class ChosenView:
+    """The view to report, whether every left/right label must be exchanged
+    (``mirrored``), the frames whose labels must be exchanged, the view's confidence, and
+    what the walking direction settled (None if it did not choose the view)."""
+
+    view: str
+    mirrored: bool
+    mirror_frames: BoolArray
+    confidence: float
+    settled_by_walking: str | None = None
+
+
+#: The view's confidence when the walking direction chose it (it read the true view of
+#: every stored rendered walk with a run; :func:`screener.view.walking_view`).
+WALKING_VIEW_CONFIDENCE = 0.9
+
+
 def choose_view(
     pose: PoseSequence,
     estimate: ViewEstimate,
@@ -942,16 +993,21 @@ def choose_view(
     faces: FaceEvidence | None,
     name: str,
     shade_note: str | None = None,
-) -> tuple[str, bool, BoolArray, float]:
-    """The view to report, whether every left/right label must be exchanged, the frames
-    whose labels must be exchanged, and the view's confidence.
+    *,
+    walking: str | None = None,
+) -> ChosenView:
+    """The view to report and how the labels must change to match it.
+
+    ``walking`` is the view of the walking direction (:func:`screener.view.walking_view`),
+    or None: where the labels and the face cannot settle the view, it chooses, and every
+    label is exchanged if the labels say the other view.
 
     Raises
     ------
     ViewError
-        A side view; or, with ``view="auto"``, labels and face that contradict each
-        other or are both unclear (the message asks for ``--view``, and adds
-        ``shade_note`` when the lighting may have hidden the face).
+        A side view; or, with ``view="auto"`` and no ``walking``, labels and face that
+        contradict each other or are both unclear (the message asks for ``--view``, and
+        adds ``shade_note`` when the lighting may have hidden the face).
     """
     if estimate.view == "sagittal":
         raise ViewError(
@@ -962,17 +1018,31 @@ def choose_view(
         )
     none = np.zeros(pose.n_frames, dtype=bool)
     if given != "auto":
-        return given, given != estimate.view, none, 1.0
+        return ChosenView(given, given != estimate.view, none, 1.0)
     decision = decide_view(pose, estimate, faces)
-    if decision.problem:
-        raise ViewError(
-            f"could not tell whether the subject faces the camera or turns their back to it: "
-            f"{decision.problem}" + (f"; {shade_note}" if shade_note else ""),
-            path=name,
-            remedy="Give the view: --view anterior (filmed from the front) or --view posterior "
-            "(from behind).",
+    if decision.problem and walking is not None:
+        return ChosenView(
+            walking,
+            walking != estimate.view,
+            none,
+            WALKING_VIEW_CONFIDENCE,
+            settled_by_walking=decision.problem,
         )
-    return decision.view, False, decision.mirror_frames, decision.confidence
+    if decision.problem:
+        raise unsettled_view_error(decision.problem, name, shade_note)
+    return ChosenView(decision.view, False, decision.mirror_frames, decision.confidence)
+
+
+def unsettled_view_error(problem: str, name: str, shade_note: str | None = None) -> ViewError:
+    """The refusal of a clip whose view the labels and the face cannot settle: what
+    contradicts what, and the ``--view`` to give."""
+    return ViewError(
+        f"could not tell whether the subject faces the camera or turns their back to it: "
+        f"{problem}" + (f"; {shade_note}" if shade_note else ""),
+        path=name,
+        remedy="Give the view: --view anterior (filmed from the front) or --view posterior "
+        "(from behind).",
+    )
 
 
 def _find_events(

@@ -178,6 +178,37 @@ def find_walking_runs(
     return sorted(runs, key=lambda r: r.start)
 
 
+def walking_view(
+    pose: PoseSequence, *, min_rate_per_s: float, min_duration_s: float, min_size_ratio: float
+) -> Literal["anterior", "posterior"] | None:
+    """The view a walk along the line of sight is filmed from: anterior when the subject
+    comes toward the camera, posterior when they go away (people walk forward).
+
+    Parameters are those of :func:`find_walking_runs`.
+
+    Returns
+    -------
+    str or None
+        None when the clip holds no walking run, or runs both ways.
+
+    Notes
+    -----
+    It reads the body's growth in the image, not the pose model's left/right labels or
+    the face, so it settles a walk on which those two disagree. On the stored rendered
+    walks (958 with a run, session 29) it gave the true view for every one; 11 walks had
+    no run. A single-leg squat's descent can read as a run too (115 of 1,326 stored
+    squats, a guide squat's two-second descent), so it says something only of a walk.
+    """
+    runs = find_walking_runs(
+        pose,
+        min_rate_per_s=min_rate_per_s,
+        min_duration_s=min_duration_s,
+        min_size_ratio=min_size_ratio,
+    )
+    views = {r.view for r in runs}
+    return views.pop() if len(views) == 1 else None
+
+
 #: A frontal face in at least this share of the searched frames says the subject faces
 #: the camera; in at most :data:`FACE_ABSENT_MAX`, that they turn their back to it.
 FACE_PRESENT_MIN = 0.5

@@ -4,9 +4,11 @@ squat, and an automatic task is not guessed on weak evidence (the user is asked 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import screener
@@ -23,15 +25,24 @@ from screener.events import (
 from screener.keypoints import PoseSequence
 from screener.landmarks import INDEX
 from screener.pose import estimate_pose
-from screener.view import FaceEvidence, detect_faces, detect_view, mirror_labels_in
+from screener.view import (
+    FaceEvidence,
+    detect_faces,
+    detect_view,
+    mirror_labels_in,
+    walking_view,
+)
 from tests.synthetic import (
     jog_in_place,
     make_sequence,
     perspective_sequence,
     single_leg_squat,
+    stance_rule_config,
     standing_figure,
     walk_toward_camera,
 )
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _staggered(t: float) -> dict[str, np.ndarray]:
@@ -143,6 +154,92 @@ def test_a_mirrored_skeleton_is_caught_and_the_view_asked_for() -> None:
     face = FaceEvidence(frames_checked=12, frames_with_face=12)
     agreed = screener.analyze_pose(looks_anterior, task="walk", config=config, faces=face)
     assert agreed.summary["view"] == "anterior"
+
+
+def _walk_toward_camera_in_perspective() -> PoseSequence:
+    figure, _ = walk_toward_camera()
+    return perspective_sequence(figure, fps=30.0, duration_s=5.0)
+
+
+def test_a_walk_whose_labels_and_face_disagree_is_read_by_its_walking_direction() -> None:
+    """A walk toward the camera (growing in the image) whose labels all say posterior while
+    a face is seen: people walk forward, so it is anterior, and every label is exchanged;
+    the stance phases are those of the correctly labelled walk. A face missed on correct
+    labels is settled the same way, without exchanging them."""
+    pose = _walk_toward_camera_in_perspective()
+    mirrored = mirror_labels_in(pose, np.ones(pose.n_frames, dtype=bool))
+    assert detect_view(mirrored).view == "posterior"
+    face = FaceEvidence(frames_checked=12, frames_with_face=12)
+    config = stance_rule_config()
+    result = screener.analyze_pose(mirrored, config=config, faces=face)
+    reference = screener.analyze_pose(pose, config=config, faces=face)
+    assert result.summary["task"] == "walk" and result.summary["view"] == "anterior"
+    detection = result.summary["view_detection"]
+    assert detection["from_walking_direction"] and detection["labels_mirrored"]
+    assert not reference.summary["view_detection"]["from_walking_direction"]
+    (note,) = [w for w in result.summary["quality"]["warnings"] if "walking direction" in w]
+    assert "walks toward the camera" in note and "say posterior but the pixels show" in note
+    assert note.endswith("left and right were exchanged to match")
+    columns = ["side", "t_start_s", "t_end_s", "knee_fppa_deg", "hip_adduction_deg"]
+    pd.testing.assert_frame_equal(result.events[columns], reference.events[columns])
+    missed = screener.analyze_pose(pose, config=config, faces=FaceEvidence(12, 0))
+    assert missed.summary["view"] == "anterior"
+    assert missed.summary["view_detection"]["from_walking_direction"]
+    assert not missed.summary["view_detection"]["labels_mirrored"]
+
+
+def test_the_walking_direction_settles_only_a_walk() -> None:
+    """Given another task, the walking direction is not used; a view given is not
+    questioned."""
+    pose = _walk_toward_camera_in_perspective()
+    mirrored = mirror_labels_in(pose, np.ones(pose.n_frames, dtype=bool))
+    face = FaceEvidence(frames_checked=12, frames_with_face=12)
+    config = stance_rule_config()
+    with pytest.raises(ViewError, match="--view anterior"):
+        screener.analyze_pose(mirrored, task="jog", config=config, faces=face)
+    given = screener.analyze_pose(mirrored, view="posterior", config=config, faces=face)
+    assert given.summary["view"] == "posterior"
+    assert not given.summary["view_detection"]["from_walking_direction"]
+
+
+def test_stored_a_squat_whose_descent_reads_as_walking_still_asks_for_the_view() -> None:
+    """A rendered guide squat (stored landmarks) descends for two seconds: the legs'
+    image length shrinks like a walk away. With labels and face disagreeing it is not
+    read as posterior from that: once the task is found to be a squat, --view is asked
+    for."""
+    truth = ROOT / "corpus" / "final34_inside_guide" / "sls_left_ante_30fps_finali003.truth.json"
+    pose = PoseSequence.load(truth.parent / json.loads(truth.read_text())["keypoints"])
+    checks = AnalysisConfig().checks
+    assert (
+        walking_view(
+            pose,
+            min_rate_per_s=checks.turn_min_rate_per_s,
+            min_duration_s=checks.turn_min_run_s,
+            min_size_ratio=checks.turn_min_size_ratio,
+        )
+        == "posterior"
+    )
+    no_face = FaceEvidence(frames_checked=12, frames_with_face=0)
+    with pytest.raises(ViewError) as err:
+        screener.analyze_pose(pose, config=AnalysisConfig(cache_dir=None), faces=no_face)
+    assert "may be mirrored" in str(err.value) and "--view posterior" in str(err.value)
+
+
+def test_stored_the_mirrored_walk_of_the_fiftieth_hold_out_is_read_from_the_front() -> None:
+    """The walk of hold-out 50 refused for its view (MediaPipe's labels said posterior, the
+    face search saw a face in 5 of 6 frames; filmed from the front): its stored landmarks
+    with that face evidence are now analysed as a walk toward the camera."""
+    truth = ROOT / "corpus" / "final50_inside" / "walk_ante_24fps_finali011.truth.json"
+    truth_json = json.loads(truth.read_text())
+    assert truth_json["view"] == "anterior"
+    pose = PoseSequence.load(truth.parent / truth_json["keypoints"])
+    assert detect_view(pose).view == "posterior"
+    result = screener.analyze_pose(
+        pose, config=AnalysisConfig(cache_dir=None), faces=FaceEvidence(6, 5)
+    )
+    assert result.summary["task"] == "walk" and result.summary["view"] == "anterior"
+    assert result.summary["view_detection"]["from_walking_direction"]
+    assert len(result.events) >= 3
 
 
 def test_labels_that_flip_between_frames_follow_the_face() -> None:
