@@ -115,6 +115,9 @@ class Tally:
     view_side: list[tuple[str, str, str, str, str]] = field(default_factory=list)
     #: one row per matched event and metric: task, view, conditions, measured, truth
     event_rows: list[dict[str, Any]] = field(default_factory=list)
+    #: (clip, inside the envelope, what) of each clip read by one of the screener's
+    #: fallbacks (:func:`fallback_readings`)
+    fallbacks: list[tuple[str, bool, str]] = field(default_factory=list)
 
 
 def find_clips(folders: list[Path]) -> list[Path]:
@@ -692,6 +695,20 @@ def inside_envelope(truth_json: dict) -> bool:
     )
 
 
+def fallback_readings(summary: dict) -> list[str]:
+    """The fallbacks the screener read a clip with, from its summary: the view taken from
+    the walking direction (labels and face disagreeing), a landscape picture read through
+    a square around a small patient (found in too few of the whole picture's frames). The
+    bench does not print the screener's log, so these are listed from here."""
+    out = []
+    if (summary.get("view_detection") or {}).get("from_walking_direction"):
+        out.append("view from the walking direction")
+    warnings = (summary.get("quality") or {}).get("warnings", [])
+    if any("it was shown a square of the picture" in w for w in warnings):
+        out.append("landscape square")
+    return out
+
+
 def placement_warnings(summary: dict) -> list[str]:
     """The summary's warnings about the camera's placement (yaw, pitch, roll, size)."""
     words = ("camera", "phone", "lens", "frame height")
@@ -723,6 +740,9 @@ def report_envelope(tally: Tally) -> None:
             print(f"  outside the envelope, neither refused nor warned: {row.clip}")
         for row in table[table.inside & (table.outcome == "warned")].itertuples():
             print(f"  inside the envelope, warned: {row.clip}: {row.warnings}")
+    for clip, inside, what in tally.fallbacks:
+        where = "inside" if inside else "outside"
+        print(f"  read with a fallback ({where} the envelope): {clip}: {what}")
     if tally.view_side:
         vs = pd.DataFrame(tally.view_side, columns=["clip", "view", "read_view", "side", "read"])
         ok_view = int((vs.view == vs.read_view).sum())
@@ -1121,6 +1141,8 @@ def main(argv: list[str] | None = None) -> int:
                 " | ".join(placement_warnings(result.summary)),
             )
         )
+        for what in fallback_readings(result.summary):
+            tally.fallbacks.append((name, inside, what))
         tally.view_side.append(
             (
                 name,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from bench.accuracy import Tally, compare_events
+from bench.accuracy import Tally, compare_events, fallback_readings
 
 
 def _truth() -> pd.DataFrame:
@@ -153,3 +153,19 @@ def test_a_stance_whose_rendered_foot_dragged_through_its_swing_is_left_out() ->
     assert tally.floor_dragged == 1
     assert len(tally.floor_log) == 1
     assert abs(tally.floor_log[0][3] - (0.0 - 0.02)) < 1e-9
+
+
+def test_the_fallbacks_a_clip_was_read_with_are_named_from_the_summary() -> None:
+    square = (
+        "the pose model found the patient in only 12% of its frames in the whole landscape "
+        "picture, the body being small in it; it was shown a square of the picture around "
+        "the patient instead, which found them in 77% of the frames."
+    )
+    summary = {
+        "view_detection": {"from_walking_direction": True},
+        "quality": {"warnings": ["the clip is 24 fps", square]},
+    }
+    assert fallback_readings(summary) == ["view from the walking direction", "landscape square"]
+    plain = {"view_detection": {"from_walking_direction": False}, "quality": {"warnings": []}}
+    assert fallback_readings(plain) == []
+    assert fallback_readings({}) == []
