@@ -486,6 +486,8 @@ def _orient(
         cleaning.at(walk_hz).pose, view_est, view, faces, name, shade_note, walking=walking
     )
     chosen_view, mirrored, mirror_frames = chosen.view, chosen.mirrored, chosen.mirror_frames
+    if chosen.note:
+        warnings.append(chosen.note)
     if mirror_frames.any():
         raw = mirror_labels_in(raw, mirror_frames)
         cleaning.reclean(raw)
@@ -971,14 +973,16 @@ def _check_person(raw: PoseSequence, name: str, config: AnalysisConfig) -> None:
 @dataclass(frozen=True)
 class ChosenView:
     """The view to report, whether every left/right label must be exchanged
-    (``mirrored``), the frames whose labels must be exchanged, the view's confidence, and
-    what the walking direction settled (None if it did not choose the view)."""
+    (``mirrored``), the frames whose labels must be exchanged, the view's confidence, what
+    the walking direction settled (None if it did not choose the view), and a note for the
+    warnings on evidence set aside (:class:`screener.view.ViewDecision`)."""
 
     view: str
     mirrored: bool
     mirror_frames: BoolArray
     confidence: float
     settled_by_walking: str | None = None
+    note: str | None = None
 
 
 #: The view's confidence when the walking direction chose it (it read the true view of
@@ -1030,7 +1034,9 @@ def choose_view(
         )
     if decision.problem:
         raise unsettled_view_error(decision.problem, name, shade_note)
-    return ChosenView(decision.view, False, decision.mirror_frames, decision.confidence)
+    return ChosenView(
+        decision.view, False, decision.mirror_frames, decision.confidence, note=decision.note
+    )
 
 
 def unsettled_view_error(problem: str, name: str, shade_note: str | None = None) -> ViewError:

@@ -242,6 +242,44 @@ def test_stored_the_mirrored_walk_of_the_fiftieth_hold_out_is_read_from_the_fron
     assert len(result.events) >= 3
 
 
+def test_a_weak_face_does_not_overrule_labels_that_say_posterior() -> None:
+    """The face cascade fires on some backs of heads: a face in 7 of 12 frames against
+    labels saying posterior throughout is analysed from behind, with a note; a face in
+    10 of 12 is a contradiction (asked for); labels saying anterior against no face are
+    still asked for (a back view mirrored, the face hidden)."""
+    behind = _walk("posterior")
+    config = stance_rule_config()
+    weak = screener.analyze_pose(behind, task="walk", config=config, faces=FaceEvidence(12, 7))
+    assert weak.summary["view"] == "posterior"
+    assert not weak.summary["view_detection"]["labels_mirrored"]
+    (note,) = [w for w in weak.summary["quality"]["warnings"] if "face search saw" in w]
+    assert "a face in 7 of 12 frames, too few to overrule" in note and "--view anterior" in note
+    with pytest.raises(ViewError, match="may be mirrored"):
+        screener.analyze_pose(behind, task="walk", config=config, faces=FaceEvidence(12, 10))
+    with pytest.raises(ViewError, match="may be mirrored"):
+        screener.analyze_pose(
+            _walk("anterior"), task="walk", config=config, faces=FaceEvidence(12, 0)
+        )
+
+
+def test_stored_squats_from_behind_whose_backs_of_heads_look_like_faces_are_read() -> None:
+    """Two rendered squats filmed from behind (hold-out 52, stored landmarks) that were
+    refused for their view: MediaPipe's labels said posterior, the face search saw a face in
+    8 and 6 of 12 frames. Read from behind now, the stance leg right."""
+    for folder, clip, seen in (
+        ("final52_inside", "sls_right_post_50fps_finali024", 8),
+        ("final52_inside_guide", "sls_left_post_60fps_finali046", 6),
+    ):
+        truth = ROOT / "corpus" / folder / f"{clip}.truth.json"
+        truth_json = json.loads(truth.read_text())
+        pose = PoseSequence.load(truth.parent / truth_json["keypoints"])
+        result = screener.analyze_pose(
+            pose, task="sls", config=AnalysisConfig(cache_dir=None), faces=FaceEvidence(12, seen)
+        )
+        assert result.summary["view"] == truth_json["view"] == "posterior"
+        assert result.summary["stance_side"] == truth_json["stance_side"]
+
+
 def test_labels_that_flip_between_frames_follow_the_face() -> None:
     """An anterior walk whose labels are mirrored in 60 % of frames (read as posterior,
     everything mirrored): the face decides the view and those frames are relabelled."""
