@@ -1003,8 +1003,9 @@ def choose_view(
     """The view to report and how the labels must change to match it.
 
     ``walking`` is the view of the walking direction (:func:`screener.view.walking_view`),
-    or None: where the labels and the face cannot settle the view, it chooses, and every
-    label is exchanged if the labels say the other view.
+    or None: where the labels and the face cannot settle the view, or a weak face was set
+    aside for labels that the walking direction contradicts, it chooses, and every label
+    is exchanged if the labels say the other view.
 
     Raises
     ------
@@ -1024,13 +1025,14 @@ def choose_view(
     if given != "auto":
         return ChosenView(given, given != estimate.view, none, 1.0)
     decision = decide_view(pose, estimate, faces)
-    if decision.problem and walking is not None:
+    unsettled = decision.problem or (decision.set_aside if walking != decision.view else None)
+    if unsettled and walking is not None:
         return ChosenView(
             walking,
             walking != estimate.view,
             none,
             WALKING_VIEW_CONFIDENCE,
-            settled_by_walking=decision.problem,
+            settled_by_walking=unsettled,
         )
     if decision.problem:
         raise unsettled_view_error(decision.problem, name, shade_note)

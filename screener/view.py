@@ -434,6 +434,9 @@ class ViewDecision:
         user for ``--view``).
     note
         What the decision set aside (for the warnings), or None.
+    set_aside
+        With ``note``: the contradiction set aside, in the words of ``problem`` (a walking
+        direction that disagrees with the view settles it instead).
     """
 
     view: str
@@ -441,6 +444,7 @@ class ViewDecision:
     mirror_frames: npt.NDArray[np.bool_]
     problem: str | None = None
     note: str | None = None
+    set_aside: str | None = None
 
 
 def facing_per_frame(pose: PoseSequence) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
@@ -515,6 +519,8 @@ def decide_view(
             "which say posterior throughout (a back of the head can look like a face to it): "
             "analysed as filmed from behind; if the patient faced the camera, give --view "
             "anterior",
+            set_aside=f"the pose model's left/right labels say posterior but the pixels show "
+            f"{seen}",
         )
     if labels.confidence >= LABELS_CONSISTENT_MIN:
         return ViewDecision(

@@ -262,6 +262,19 @@ def test_a_weak_face_does_not_overrule_labels_that_say_posterior() -> None:
         )
 
 
+def test_a_walk_toward_the_camera_is_not_read_from_behind_for_a_weak_face() -> None:
+    """Labels mirrored to say posterior, a face in 7 of 12 frames (too few to overrule them
+    alone), the patient walking toward the camera: the walking direction decides."""
+    pose = _walk_toward_camera_in_perspective()
+    mirrored = mirror_labels_in(pose, np.ones(pose.n_frames, dtype=bool))
+    result = screener.analyze_pose(mirrored, config=stance_rule_config(), faces=FaceEvidence(12, 7))
+    assert result.summary["view"] == "anterior"
+    assert result.summary["view_detection"]["from_walking_direction"]
+    (note,) = [w for w in result.summary["quality"]["warnings"] if "walking direction" in w]
+    assert "say posterior but the pixels show a face in 7 of 12 frames" in note
+    assert not any("too few to overrule" in w for w in result.summary["quality"]["warnings"])
+
+
 def test_stored_squats_from_behind_whose_backs_of_heads_look_like_faces_are_read() -> None:
     """Two rendered squats filmed from behind (hold-out 52, stored landmarks) that were
     refused for their view: MediaPipe's labels said posterior, the face search saw a face in
