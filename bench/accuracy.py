@@ -698,13 +698,13 @@ def inside_envelope(truth_json: dict) -> bool:
 def fallback_readings(summary: dict) -> list[str]:
     """The fallbacks the screener read a clip with, from its summary: the view taken from
     the walking direction (labels and face disagreeing), a landscape picture read through
-    a square around a small patient (found in too few of the whole picture's frames). The
-    bench does not print the screener's log, so these are listed from here."""
+    a square around a small patient (the pose settings in the provenance carry its centre).
+    The bench does not print the screener's log, so these are listed from here."""
     out = []
     if (summary.get("view_detection") or {}).get("from_walking_direction"):
         out.append("view from the walking direction")
-    warnings = (summary.get("quality") or {}).get("warnings", [])
-    if any("it was shown a square of the picture" in w for w in warnings):
+    pose = ((summary.get("provenance") or {}).get("config") or {}).get("pose") or {}
+    if pose.get("square_crop_x_fraction") is not None:
         out.append("landscape square")
     return out
 

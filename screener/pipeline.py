@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import platform
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -473,17 +473,24 @@ def _orient(
             "frame(s) at its start; those frames were relabelled to match the rest"
         )
     view_est = detect_view(cleaning.at(walk_hz).pose)
-    walking = None
-    if view == "auto" and task in ("walk", "auto"):
-        checks = config.checks
-        walking = walking_view(
+    checks = config.checks
+
+    def walking() -> str | None:
+        return walking_view(
             cleaning.at(walk_hz).pose,
             min_rate_per_s=checks.turn_min_rate_per_s,
             min_duration_s=checks.turn_min_run_s,
             min_size_ratio=checks.turn_min_size_ratio,
         )
+
     chosen = choose_view(
-        cleaning.at(walk_hz).pose, view_est, view, faces, name, shade_note, walking=walking
+        cleaning.at(walk_hz).pose,
+        view_est,
+        view,
+        faces,
+        name,
+        shade_note,
+        walking=walking if view == "auto" and task in ("walk", "auto") else None,
     )
     chosen_view, mirrored, mirror_frames = chosen.view, chosen.mirrored, chosen.mirror_frames
     if chosen.note:
@@ -998,14 +1005,15 @@ def choose_view(
     name: str,
     shade_note: str | None = None,
     *,
-    walking: str | None = None,
+    walking: Callable[[], str | None] | None = None,
 ) -> ChosenView:
     """The view to report and how the labels must change to match it.
 
-    ``walking`` is the view of the walking direction (:func:`screener.view.walking_view`),
-    or None: where the labels and the face cannot settle the view, or a weak face was set
-    aside for labels that the walking direction contradicts, it chooses, and every label
-    is exchanged if the labels say the other view.
+    ``walking`` reads the view of the walking direction (:func:`screener.view.walking_view`;
+    called only when the labels and the face leave the view in doubt), or is None: where
+    the labels and the face cannot settle the view, or a weak face was set aside for labels
+    that the walking direction contradicts, it chooses, and every label is exchanged if the
+    labels say the other view.
 
     Raises
     ------
@@ -1025,11 +1033,12 @@ def choose_view(
     if given != "auto":
         return ChosenView(given, given != estimate.view, none, 1.0)
     decision = decide_view(pose, estimate, faces)
-    unsettled = decision.problem or (decision.set_aside if walking != decision.view else None)
-    if unsettled and walking is not None:
+    way = walking() if walking is not None and (decision.problem or decision.set_aside) else None
+    unsettled = decision.problem or (decision.set_aside if way != decision.view else None)
+    if unsettled and way is not None:
         return ChosenView(
-            walking,
-            walking != estimate.view,
+            way,
+            way != estimate.view,
             none,
             WALKING_VIEW_CONFIDENCE,
             settled_by_walking=unsettled,

@@ -156,16 +156,14 @@ def test_a_stance_whose_rendered_foot_dragged_through_its_swing_is_left_out() ->
 
 
 def test_the_fallbacks_a_clip_was_read_with_are_named_from_the_summary() -> None:
-    square = (
-        "the pose model found the patient in only 12% of its frames in the whole landscape "
-        "picture, the body being small in it; it was shown a square of the picture around "
-        "the patient instead, which found them in 77% of the frames."
-    )
     summary = {
         "view_detection": {"from_walking_direction": True},
-        "quality": {"warnings": ["the clip is 24 fps", square]},
+        "provenance": {"config": {"pose": {"square_crop_x_fraction": 0.41}}},
     }
     assert fallback_readings(summary) == ["view from the walking direction", "landscape square"]
-    plain = {"view_detection": {"from_walking_direction": False}, "quality": {"warnings": []}}
+    plain = {
+        "view_detection": {"from_walking_direction": False},
+        "provenance": {"config": {"pose": {"model_complexity": 1}}},
+    }
     assert fallback_readings(plain) == []
     assert fallback_readings({}) == []
