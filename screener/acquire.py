@@ -30,6 +30,7 @@ from screener.capture import (
     load_envelope,
     other_people_frames,
 )
+from screener.clothing import Clothing, measure_clothing
 from screener.config import AnalysisConfig
 from screener.errors import NoPersonError, ViewError
 from screener.keypoints import FloatArray, PoseSequence
@@ -59,7 +60,7 @@ log = logging.getLogger(__name__)
 ProgressCallback = Callable[[int, int], None]
 
 #: Part of the key of cached search results; bump when the searches change.
-SEARCH_CACHE_VERSION = 3
+SEARCH_CACHE_VERSION = 4
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class Searches:
     faces: FaceEvidence | None
     scene_tilt: SceneTilt | None
     lighting: Lighting | None
+    clothing: Clothing | None
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,7 @@ class VideoPose:
     faces: FaceEvidence | None
     scene_tilt: SceneTilt | None = None
     lighting: Lighting | None = None
+    clothing: Clothing | None = None
 
 
 def estimate_video_pose(
@@ -152,6 +155,7 @@ def estimate_video_pose(
         found.faces,
         found.scene_tilt,
         found.lighting,
+        found.clothing,
     )
 
 
@@ -194,7 +198,7 @@ class SearchFrameTap:
         self.face_frames = frozenset(face_frames)
         self.picker = (
             OtherPeopleFramePicker(n_expected, capture.other_people_frames)
-            if capture.check_other_people or capture.check_lighting
+            if capture.check_other_people or capture.check_lighting or capture.check_clothing
             else None
         )
         self.turn = config.pose.rotate_cw_deg
@@ -279,7 +283,7 @@ def _search_frames(
     path: Path, raw: PoseSequence, config: AnalysisConfig, tap: SearchFrameTap | None = None
 ) -> Searches:
     """The searches for a second person, for the face and for the room's verticals, and
-    the subject's lighting (on the second person's frames), on
+    the subject's lighting and clothing (on the second person's frames), on
     the frames the pose pass kept (``tap``) and those it could not, decoded in one pass
     (the room's on :func:`scene_tilt_frames`)."""
     from screener.capture import detect_other_people
@@ -291,10 +295,14 @@ def _search_frames(
     turn = config.pose.rotate_cw_deg
     check_others, check_face = capture.check_other_people, capture.check_face
     check_scene, check_light = capture.check_scene_tilt, capture.check_lighting
+    check_clothes = capture.check_clothing
     n_others = capture.other_people_frames
-    search = other_people_frames(raw, n_others) if check_others or check_light else []
+    search = (
+        other_people_frames(raw, n_others) if check_others or check_light or check_clothes else []
+    )
     others_wanted = search if check_others else []
     light_wanted = search if check_light else []
+    clothes_wanted = search if check_clothes else []
     scene_wanted = scene_tilt_frames(raw, config) if check_scene else []
     faces_wanted = face_search_frames(raw) if check_face else []
     kept = tap.others if tap is not None else {}
@@ -351,7 +359,12 @@ def _search_frames(
         if check_light
         else None
     )
-    return Searches(others, faces, scene, lighting)
+    clothing = (
+        measure_clothing({i: frames_640[i] for i in clothes_wanted if i in frames_640}, raw, turn)
+        if check_clothes
+        else None
+    )
+    return Searches(others, faces, scene, lighting, clothing)
 
 
 def _search_key(config: AnalysisConfig) -> dict[str, Any]:
@@ -362,6 +375,7 @@ def _search_key(config: AnalysisConfig) -> dict[str, Any]:
         "check_face": config.capture.check_face,
         "check_scene_tilt": config.capture.check_scene_tilt,
         "check_lighting": config.capture.check_lighting,
+        "check_clothing": config.capture.check_clothing,
         "assumed_long_side_fov_deg": config.capture.assumed_long_side_fov_deg,
         "rotate_cw_deg": config.pose.rotate_cw_deg,
     }
@@ -404,13 +418,14 @@ def _load_searches(file: Path | None, config: AnalysisConfig) -> Searches | None
             if t is not None
             else None
         )
-        light = data["lighting"]
+        light, clothes = data["lighting"], data["clothing"]
         lighting = Lighting(**light) if light is not None else None
+        clothing = Clothing(**clothes) if clothes is not None else None
     except (OSError, ValueError, KeyError, TypeError) as exc:
         log.warning("ignoring an unreadable search cache entry %s (%s)", file, exc)
         return None
-    log.info("second-person, face, room and lighting searches from the cache (%s)", file)
-    return Searches(others, faces, scene, lighting)
+    log.info("second-person, face, room, lighting and clothing searches from the cache (%s)", file)
+    return Searches(others, faces, scene, lighting, clothing)
 
 
 def _save_searches(file: Path | None, config: AnalysisConfig, found: Searches) -> None:
@@ -443,6 +458,7 @@ def _save_searches(file: Path | None, config: AnalysisConfig, found: Searches) -
             else None
         ),
         "lighting": dataclasses.asdict(light) if light is not None else None,
+        "clothing": dataclasses.asdict(found.clothing) if found.clothing is not None else None,
     }
     tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
     try:

@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from screener.clothing import ClothingLimits
 from screener.errors import ConfigError
 from screener.keypoints import BoolArray, FloatArray, PoseSequence
 from screener.landmarks import INDEX, SIDES
@@ -870,6 +871,9 @@ class Envelope:
     #: Knee FPPA RMSE ranges (low, high) of such squats filmed closer and farther.
     squat_front_rmse_closer_deg: tuple[float, float] = (float("nan"), float("nan"))
     squat_front_rmse_farther_deg: tuple[float, float] = (float("nan"), float("nan"))
+    #: The clothing the measurements were validated in (a top over the hips is found on
+    #: the video; ``[clothing]``).
+    clothing: ClothingLimits | None = None
 
 
 def load_envelope(path: Path) -> Envelope:
@@ -913,6 +917,17 @@ def load_envelope(path: Path) -> Envelope:
             ),
             squat_front_rmse_farther_deg=_pair(
                 data["squat_front_distance_m"]["fppa_rmse_farther_deg"]
+            ),
+            clothing=ClothingLimits(
+                contrast_min=float(data["clothing"]["contrast_min"]),
+                hip_chest_ratio_max=float(data["clothing"]["hip_chest_ratio_max"]),
+                squat_front_fppa_rmse_covered_deg=_pair(
+                    data["clothing"]["squat_front_fppa_rmse_covered_deg"]
+                ),
+                squat_front_fppa_rmse_other_deg=_pair(
+                    data["clothing"]["squat_front_fppa_rmse_other_deg"]
+                ),
+                source=str(data["clothing"]["source"]),
             ),
         )
     except OSError as exc:

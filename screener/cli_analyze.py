@@ -397,6 +397,7 @@ def run(args: argparse.Namespace) -> int:
         faces=acquired.faces,
         scene_tilt=acquired.scene_tilt,
         lighting=acquired.lighting,
+        clothing=acquired.clothing,
     )
     result.write(
         outdir, report=not args.no_report, pdf=args.pdf, annotated_video=args.annotated_video

@@ -653,6 +653,12 @@ class CaptureConfig(_Frozen):
         "noise on the second-person search's frames and warn outside the lighting the "
         "measurements were validated in (screener.lighting; envelope file, [lighting]).",
     )
+    check_clothing: bool = Field(
+        True,
+        description="Read on the second-person search's frames whether the patient's top "
+        "covers the hips, and warn a single-leg squat filmed from the front about it "
+        "(screener.clothing; envelope file, [clothing]).",
+    )
 
 
 class AnalysisConfig(_Frozen):

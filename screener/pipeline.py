@@ -43,6 +43,7 @@ from screener.cleaning import (
     prepare_pose,
     swap_leg_labels,
 )
+from screener.clothing import Clothing, clothing_warnings
 from screener.config import (
     CAMERA_DISTANCE_RANGE_M,
     LENS_HEIGHT_RANGE_M,
@@ -182,6 +183,7 @@ def analyze(
         faces=acquired.faces,
         scene_tilt=acquired.scene_tilt,
         lighting=acquired.lighting,
+        clothing=acquired.clothing,
     )
 
 
@@ -205,6 +207,7 @@ def analyze_pose(
     faces: FaceEvidence | None = None,
     scene_tilt: SceneTilt | None = None,
     lighting: Lighting | None = None,
+    clothing: Clothing | None = None,
 ) -> AnalysisResult:
     """Screen from landmarks already estimated (e.g. cached keypoints).
 
@@ -212,8 +215,8 @@ def analyze_pose(
     ``video_path`` and ``video_info`` are carried into the report and provenance,
     ``other_people`` is the search for a second person in the video, ``faces`` the
     search for the subject's face, ``scene_tilt`` the picture's tilt read from the
-    room's vertical lines and ``lighting`` the subject's lighting in the picture (None:
-    not searched).
+    room's vertical lines, ``lighting`` the subject's lighting in the picture and
+    ``clothing`` the colours of the patient's clothes (None: not searched).
 
     Returns
     -------
@@ -274,6 +277,17 @@ def analyze_pose(
         camera_distance_m=camera_distance_m,
     )
     warnings.extend(capture.warnings)
+    error_floors = dict(capture.error_floors)
+    if clothing is not None:
+        envelope = load_envelope(config.capture.envelope_path)
+        if envelope.clothing is not None:
+            worn, floors = clothing_warnings(
+                clothing, envelope.clothing, task_est.task, chosen_view, Path(envelope.path).name
+            )
+            warnings.extend(worn)
+            for metric, (rmse, source) in floors.items():
+                if rmse > error_floors.get(metric, (float("-inf"), ""))[0]:
+                    error_floors[metric] = (rmse, source)
     if capture.roll_correction_deg:
         raw = correct_roll(raw, -capture.roll_correction_deg)
         cleaning.reclean(raw)
@@ -299,7 +313,7 @@ def analyze_pose(
     errors = _measurement_error_files(config, frame_model)
     sides, asym, quality_summary, faults, not_shown = _assess(
         raw, cleaned, frames, events, withheld, task_est.task, chosen_view, sex, config,
-        warnings, errors, capture.error_floors,
+        warnings, errors, error_floors,
     )  # fmt: skip
     from screener.plan import build_plan
 
@@ -324,6 +338,7 @@ def analyze_pose(
             "other_people": other_people.as_dict() if other_people else {"checked": False},
             "scene_tilt": scene_tilt.as_dict() if scene_tilt else {"checked": False},
             "lighting": lighting.as_dict() if lighting else {"checked": False},
+            "clothing": _clothing_summary(clothing, config),
         },
         "sex": sex or config.sex,
         "intake": answers.answers(),
@@ -810,6 +825,22 @@ def _event_table(
     )
     _check_events(events, spec, name, config.events.min_events_per_side)
     return events, found, event_corrections
+
+
+def _clothing_summary(clothing: Clothing | None, config: AnalysisConfig) -> dict[str, Any]:
+    """The summary's ``capture.clothing``: the colour figures and the decision."""
+    if clothing is None:
+        return {"checked": False}
+    limits = load_envelope(config.capture.envelope_path).clothing
+    covers = limits.covers_hips(clothing) if limits is not None else None
+    return {
+        "checked": True,
+        **clothing.as_dict(),
+        "top_over_hips": covers,
+        "method": "weighted CIELAB distances between a chest patch, a patch just below "
+        "the hip line and the mid-thighs, on the second-person search's frames "
+        "(screener.clothing); the rule and its source: envelope file, [clothing]",
+    }
 
 
 def _timing(pose: PoseSequence) -> dict[str, Any]:

@@ -164,9 +164,9 @@ def test_analysing_a_sample_clip_decodes_it_once(sample_clip, monkeypatch):
     # the same findings as searching frames read from the file
     monkeypatch.undo()
     assert acquire._search_frames(sample_clip, got.raw, got.config) == acquire.Searches(
-        got.other_people, got.faces, got.scene_tilt, got.lighting
+        got.other_people, got.faces, got.scene_tilt, got.lighting, got.clothing
     )
-    assert got.lighting is not None
+    assert got.lighting is not None and got.clothing is not None
 
 
 def test_the_pose_pass_runs_inside_the_callers_context_and_the_searches_after_it(

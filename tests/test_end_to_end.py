@@ -132,6 +132,16 @@ def test_the_sample_set_covers_every_task_side_and_state(clips: dict[str, Clip])
         assert ("sls", "right", state) in kinds
 
 
+def test_the_samples_tops_are_read_as_ending_above_the_hips(clips: dict[str, Clip]) -> None:
+    """Every sample render wears a top ending above the hips (screener.clothing): read
+    so on every clip, and no clothing warning."""
+    for clip in clips.values():
+        clothing = clip.given.summary["capture"]["clothing"]
+        assert clothing["checked"] is True and clothing["frames"] >= 4, clip.name
+        assert clothing["top_over_hips"] is False, (clip.name, clothing)
+        assert not any("tuck the top in" in w for w in clip.given.summary["quality"]["warnings"])
+
+
 @pytest.mark.parametrize("name", _sample_names())
 def test_task_view_and_stance_leg_found_without_being_told(
     clips: dict[str, Clip], name: str
