@@ -293,6 +293,10 @@ def by_condition(rows: pd.DataFrame, values: np.ndarray) -> pd.DataFrame:
         bins["backlight ratio (measured)"] = pd.cut(
             frame.measured_backlight_ratio, [0, 1.2, 1.6, 2.0, 2.5, 3.0, 100]
         )
+    if "measured_top_over_hips" in frame and frame.measured_top_over_hips.notna().any():
+        bins["top over the hips (measured)"] = frame.measured_top_over_hips.map(
+            {1.0: "found", 0.0: "not found"}
+        ).fillna("cannot tell")
 
     out = []
     for name, key in bins.items():
@@ -352,6 +356,8 @@ def compare_events(
             for key in ("subject_luma", "backlight_ratio")
         }
     )
+    covers = (camera.get("clothing") or {}).get("top_over_hips")
+    estimated["measured_top_over_hips"] = float("nan") if covers is None else float(covers)
     t_last = float(truth["time_s"].iloc[-1])
     for ev, best in match_events(events, truth_json):
         tally.events_true += 1
@@ -876,6 +882,7 @@ def report_inside(tally: Tally) -> None:
             index=False, float_format=lambda v: f"{v:.2f}"
         )
     )
+    report_clothing_warned(rows)
     print("events (inside the envelope):")
     report_event_timing(tally, inside)
     if tally.flags:
@@ -892,6 +899,27 @@ def report_inside(tally: Tally) -> None:
             "fault flags (norm on the truth): "
             f"{_sensitivity_specificity(judged.should, judged.verdict == 'flag')}; "
             f"no verdict: {len(rule) - len(judged)}"
+        )
+
+
+def report_clothing_warned(rows: pd.DataFrame) -> None:
+    """Knee FPPA of single-leg squats filmed from the front, split by whether the
+    screener found the top over the hips (and so warned: ``screener.clothing``); only
+    for clips analysed from their videos (stored landmarks have no pixels)."""
+    if "measured_top_over_hips" not in rows or not rows.measured_top_over_hips.notna().any():
+        return
+    cell = rows[(rows.task == "sls") & (rows.view == "anterior") & (rows.metric == "knee_fppa_deg")]
+    for label, keep in (
+        ("no top over the hips found", cell.measured_top_over_hips != 1.0),
+        ("top over the hips found (warned)", cell.measured_top_over_hips == 1.0),
+    ):
+        sub = cell[keep]
+        if sub.empty:
+            continue
+        rmse = float(np.sqrt(np.mean((sub.measured - sub.truth) ** 2)))
+        print(
+            f"single-leg squat from the front, {label}: knee FPPA RMSE {rmse:.2f} deg "
+            f"({len(sub)} events, {sub['clip'].nunique()} clips)"
         )
 
 

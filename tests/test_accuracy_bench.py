@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from bench.accuracy import Tally, compare_events, fallback_readings
 
@@ -167,3 +168,31 @@ def test_the_fallbacks_a_clip_was_read_with_are_named_from_the_summary() -> None
     }
     assert fallback_readings(plain) == []
     assert fallback_readings({}) == []
+
+
+def test_front_squats_fppa_is_split_by_the_clothing_found(capsys: pytest.CaptureFixture) -> None:
+    """Events of clips the screener found in a top over the hips are reported apart, with
+    their own RMSE; clips whose clothing was not read do not split anything."""
+    from bench.accuracy import report_clothing_warned
+
+    def row(clip: str, err: float, covers: float, metric: str = "knee_fppa_deg") -> dict:
+        return dict(
+            clip=clip, task="sls", view="anterior", metric=metric, truth=10.0,
+            measured=10.0 + err, measured_top_over_hips=covers,
+        )  # fmt: skip
+
+    rows = pd.DataFrame(
+        [
+            row("a", 3.0, 0.0),
+            row("a", -3.0, 0.0),
+            row("b", 6.0, 1.0),
+            row("c", 2.0, np.nan),
+            row("b", 40.0, 1.0, metric="hip_adduction_deg"),
+        ]
+    )
+    report_clothing_warned(rows)
+    out = capsys.readouterr().out
+    assert "no top over the hips found: knee FPPA RMSE 2.71 deg (3 events, 2 clips)" in out
+    assert "top over the hips found (warned): knee FPPA RMSE 6.00 deg (1 events, 1 clips)" in out
+    report_clothing_warned(rows.assign(measured_top_over_hips=np.nan))
+    assert capsys.readouterr().out == ""
