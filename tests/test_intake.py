@@ -83,6 +83,7 @@ def test_cli_pain_alias_says_what_it_means(tmp_path, capsys, monkeypatch):
             faces=None,
             scene_tilt=None,
             lighting=None,
+            clothing=None,
         )
 
     def fake_analyze(raw, **kwargs):
