@@ -193,8 +193,9 @@ def measure_clothing(
     quarter with a top over the hips) and checked on those of hold-outs 47-53 (473
     clips), which chose nothing: the rule of the envelope file found 89 % of the tops
     over the hips and 2.4 % of the others (docs/capture.md, "Clothing"). The renders'
-    tops are flat colours; a patterned top, or a top of the shorts' colour, is where the
-    check can miss or say it cannot tell.
+    tops are flat colours; a patterned top is where the check can miss. A top of the
+    shorts' colour ending above the hips reads as a top over them (most of the false
+    finds on those videos: 9 of 13), and the warning says so.
     """
     from screener.upright import rotate_image
 
@@ -244,10 +245,12 @@ def clothing_warnings(
     )
     text = (
         "the patient's top seems to cover the hips (its colour continues below the hip "
-        "joints), which hides them from the pose model: on test renders, single-leg squats "
-        f"filmed from the front in such a top read knee valgus (FPPA) {covered[0]:.1f}-"
-        f"{covered[1]:.1f}° off (RMSE), {other[0]:.1f}-{other[1]:.1f}° otherwise. Have the "
-        "patient tuck the top in, or wear a fitted top ending above the hips, and film again"
+        "joints; a top and shorts of one colour look the same to this check), which can hide "
+        "the hips from the pose model: on test renders, single-leg squats filmed from the "
+        f"front in such a top read knee valgus (FPPA) {covered[0]:.1f}-{covered[1]:.1f}° off "
+        f"(RMSE), {other[0]:.1f}-{other[1]:.1f}° otherwise. Have the patient tuck the top in, "
+        "or wear a fitted top ending above the hips in a colour other than the shorts', and "
+        "film again"
     )
     floor = (
         max(covered),

@@ -120,6 +120,7 @@ def test_only_a_front_squat_in_a_covering_top_is_warned_and_judged_with_its_erro
     warnings, floors = clothing_warnings(COVERED, limits, "sls", "anterior", "envelope.toml")
     (text,) = warnings
     assert "tuck the top in" in text and "knee valgus (FPPA)" in text
+    assert "a top and shorts of one colour" in text and "other than the shorts" in text
     rmse, source = floors["knee_fppa_deg"]
     assert rmse == max(limits.squat_front_fppa_rmse_covered_deg)
     assert source.startswith("envelope.toml, [clothing]")
