@@ -197,17 +197,12 @@ def measure_clothing(
     shorts' colour ending above the hips reads as a top over them (most of the false
     finds on those videos: 9 of 13), and the warning says so.
     """
-    from screener.upright import rotate_image
+    from screener.upright import frames_as_posed
 
-    width, height = pose.image_size_px
     names = [f"{s}_{part}" for part in _PARTS for s in SIDES]
     xy = {name: pose.xy(name) for name in names}
     rows = []
-    for index in sorted(frames):
-        if not 0 <= index < pose.n_frames:
-            continue
-        rgb = rotate_image(frames[index], rotate_cw_deg)
-        scale = np.array([rgb.shape[1] / width, rgb.shape[0] / height])
+    for index, rgb, scale in frames_as_posed(frames, pose, rotate_cw_deg):
         found = _frame_distances(rgb, {name: xy[name][index] * scale for name in names})
         if found is not None:
             rows.append(found)

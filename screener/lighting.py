@@ -156,17 +156,11 @@ def measure_lighting(
     landmark of :data:`BODY_LANDMARKS`; a patch can straddle the body's edge, which the
     median over all patches' pixels tolerates.
     """
-    from screener.upright import rotate_image
+    from screener.upright import frames_as_posed
 
-    width, height = pose.image_size_px
     rows: list[tuple[float, float]] = []
     points = np.stack([pose.xy(name) for name in BODY_LANDMARKS], axis=1)  # (n, k, 2)
-    for index in sorted(frames):
-        if not 0 <= index < pose.n_frames:
-            continue
-        rgb = rotate_image(frames[index], rotate_cw_deg)
-        h, w = rgb.shape[:2]
-        scale = np.array([w / width, h / height])
+    for index, rgb, scale in frames_as_posed(frames, pose, rotate_cw_deg):
         found = _frame_lighting(luma(rgb), points[index] * scale)
         if found is not None:
             rows.append(found)

@@ -9,6 +9,7 @@ to mid-shoulder) in the image tells: it points up in an upright clip.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -130,6 +131,35 @@ def rotate_image(rgb: np.ndarray, cw_deg: int) -> np.ndarray:
         raise ValueError(f"only quarter turns are supported, got {cw_deg}")
     # np.rot90 turns counter-clockwise for k > 0.
     return np.ascontiguousarray(np.rot90(rgb, k=-(cw_deg // 90) % 4))
+
+
+def frames_as_posed(
+    frames: Mapping[int, np.ndarray], pose: PoseSequence, rotate_cw_deg: int = 0
+) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """Frames as the pose model saw them, with the scale from the pose's pixels to theirs.
+
+    Parameters
+    ----------
+    frames
+        Frames by index, at any size, as read from the video (before the turn the pose
+        model's frames were given); indices outside the pose are skipped.
+    pose
+        The landmarks (``image_size_px`` is the turned full-size frame's).
+    rotate_cw_deg
+        The turn the pose model's frames were given.
+
+    Yields
+    ------
+    index, image, scale
+        The frame turned, and ``(sx, sy)``: landmark pixels times ``scale`` are the
+        image's pixels.
+    """
+    width, height = pose.image_size_px
+    for index in sorted(frames):
+        if not 0 <= index < pose.n_frames:
+            continue
+        image = rotate_image(frames[index], rotate_cw_deg)
+        yield index, image, np.array([image.shape[1] / width, image.shape[0] / height])
 
 
 def pose_settings(pose: PoseSequence) -> dict[str, Any]:
