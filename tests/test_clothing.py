@@ -213,3 +213,15 @@ def test_real_videos_no_top_over_the_hips_is_read(
     assert covers is not True
     if clip.startswith("pose2sim"):
         assert covers is False
+
+
+def test_the_report_states_the_clothing_read() -> None:
+    from screener.report.context import capture_sentence
+
+    def said(covers: bool | None) -> str:
+        return capture_sentence({"clothing": {"checked": True, "top_over_hips": covers}})
+
+    assert "the top read as covering the hips" in said(True)
+    assert "the top read as ending above the hips" in said(False)
+    assert "too alike to tell where the top ends" in said(None)
+    assert capture_sentence({"clothing": {"checked": False}}) == ""

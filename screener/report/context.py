@@ -341,6 +341,15 @@ def capture_sentence(capture: dict[str, Any]) -> str:
             f"the patient lit at {light['subject_luma']:.0f} of 255 with the background "
             f"{light['backlight_ratio']:.1f} times as bright"
         )
+    clothing = capture.get("clothing") or {}
+    if clothing.get("checked"):
+        parts.append(
+            {
+                True: "the top read as covering the hips",
+                False: "the top read as ending above the hips",
+                None: "the clothes' colours too alike to tell where the top ends",
+            }[clothing.get("top_over_hips")]
+        )
     if not parts:
         return ""
     return (
