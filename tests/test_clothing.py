@@ -225,3 +225,57 @@ def test_the_report_states_the_clothing_read() -> None:
     assert "the top read as ending above the hips" in said(False)
     assert "too alike to tell where the top ends" in said(None)
     assert capture_sentence({"clothing": {"checked": False}}) == ""
+
+
+def _long_top(rgb: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """``rgb`` with the shirt's colour painted from the shoulders to 30 % of the way down
+    the thighs, a little wider than the hips: a loose top over the hips."""
+    import cv2
+
+    def at(name: str) -> np.ndarray:
+        return np.asarray(xy[INDEX[name]], dtype=float)
+
+    shoulders = [at("left_shoulder"), at("right_shoulder")]
+    hems = [at(f"{s}_hip") + 0.3 * (at(f"{s}_knee") - at(f"{s}_hip")) for s in ("left", "right")]
+    if not np.isfinite(np.stack(shoulders + hems)).all():
+        return rgb
+    centre = 0.5 * (hems[0] + hems[1])
+    hems = [centre + 1.3 * (h - centre) for h in hems]  # loose: wider than the hips
+    chest = 0.5 * (shoulders[0] + shoulders[1])
+    chest = chest + 0.4 * (0.5 * (at("left_hip") + at("right_hip")) - chest)
+    x, y = (round(v) for v in chest)
+    colour = np.median(rgb[y - 3 : y + 4, x - 3 : x + 4].reshape(-1, 3), axis=0)
+    out = rgb.copy()
+    quad = np.round(np.stack([shoulders[0], shoulders[1], hems[1], hems[0]])).astype(np.int32)
+    cv2.fillPoly(out, [quad], [int(c) for c in colour])
+    return out
+
+
+@pytest.mark.video
+def test_a_sample_squat_repainted_in_a_long_top_is_read_so_and_warned(
+    sample_videos_dir: Path, tmp_path: Path
+) -> None:
+    """Real pixels: the sample squat from the front (a top ending above the hips) read
+    as such; the same clip with its top painted down over the hips read as covering
+    them, and its analysis warned with what to do."""
+    import screener
+    from screener.acquire import estimate_video_pose
+    from screener.config import AnalysisConfig
+    from screener.video import iter_frames
+    from tests.conftest import encode_frames
+
+    src = sample_videos_dir / "sls_left_normal_ant_30fps.mp4"
+    config = AnalysisConfig(cache_dir=tmp_path / "cache")
+    plain = estimate_video_pose(src, config)
+    width, height = plain.raw.image_size_px  # the frames below are at the pose's pixels
+    assert next(iter_frames(src)).rgb.shape[:2] == (height, width)
+    painted = encode_frames(
+        tmp_path / "long_top.mp4",
+        ((f.time_s, _long_top(f.rgb, plain.raw.image_xy_px[f.index])) for f in iter_frames(src)),
+    )
+    limits = _limits()
+    assert limits.covers_hips(plain.clothing) is False
+    assert limits.covers_hips(estimate_video_pose(painted, config).clothing) is True
+    result = screener.analyze(painted, task="sls", config=config)
+    assert result.summary["capture"]["clothing"]["top_over_hips"] is True
+    assert any("tuck the top in" in w for w in result.summary["quality"]["warnings"])
