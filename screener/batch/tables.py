@@ -77,6 +77,14 @@ VIDEO_COLUMNS: tuple[str, ...] = (
     "detected_fraction",
     "mean_quality",
     "analysed_part",
+    "camera_yaw_deg",
+    "camera_pitch_deg",
+    "camera_roll_deg",
+    "subject_height_fraction",
+    "subject_luma",
+    "backlight_ratio",
+    "top_over_hips",
+    "n_warnings",
     "video_sha256",
     "config_sha256",
     "result_dir",
@@ -301,9 +309,28 @@ def _video_row(
         "detected_fraction": quality.get("detected_fraction"),
         "mean_quality": quality.get("mean_quality"),
         "analysed_part": analysed_part(summary),
+        **_capture_columns(summary.get("capture") or {}),
+        "n_warnings": len(quality.get("warnings") or []) if summary else None,
         "video_sha256": done.get("video_sha256"),
         "config_sha256": done.get("config_sha256"),
         "result_dir": folder.relative_to(outdir).as_posix(),
+    }
+
+
+def _capture_columns(capture: dict[str, Any]) -> dict[str, Any]:
+    """The capture conditions the screener read (``summary.json`` → ``capture``): the
+    camera's estimated yaw, pitch and roll, the patient's share of the frame height, the
+    lighting and whether the top covers the hips (None where not read)."""
+    lighting = capture.get("lighting") or {}
+    clothing = capture.get("clothing") or {}
+    return {
+        "camera_yaw_deg": capture.get("yaw_deg"),
+        "camera_pitch_deg": capture.get("pitch_deg"),
+        "camera_roll_deg": capture.get("roll_deg"),
+        "subject_height_fraction": capture.get("subject_height_fraction"),
+        "subject_luma": lighting.get("subject_luma"),
+        "backlight_ratio": lighting.get("backlight_ratio"),
+        "top_over_hips": clothing.get("top_over_hips"),
     }
 
 

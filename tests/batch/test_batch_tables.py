@@ -116,6 +116,15 @@ def test_failures_videos_and_faults_tables(batch, jog_result):
     assert videos.loc["jog", "n_events_left"] == jog_result.summary["sides"]["left"]["n_events"]
     assert videos.loc["jog", "result_dir"] == "videos/jog"
     assert videos["analysed_part"].isna().all()  # every clip analysed whole
+    capture = jog_result.summary["capture"]
+    assert videos.loc["jog", "camera_roll_deg"] == pytest.approx(capture["roll_deg"])
+    assert videos.loc["jog", "subject_height_fraction"] == pytest.approx(
+        capture["subject_height_fraction"]
+    )
+    assert videos.loc["jog", "n_warnings"] == len(jog_result.summary["quality"]["warnings"])
+    assert pd.isna(videos.loc["bad", "camera_roll_deg"]) and pd.isna(
+        videos.loc["bad", "n_warnings"]
+    )
     faults = tables.faults
     assert len(faults[faults["video_id"] == "jog"]) == len(jog_result.summary["faults"])
     assert {"fault", "side", "severity", "value", "threshold", "source"} <= set(faults.columns)
