@@ -38,6 +38,17 @@ def sample_videos(sample_videos_dir: Path) -> list[Path]:
     return sorted(p for p in sample_videos_dir.glob("*") if p.suffix.lower() in VIDEO_SUFFIXES)
 
 
+#: The real clips of ``../shared/real_videos`` the capture readings are checked on: the
+#: Pose2Sim lab's four calibrated cameras and the Sports2D street clip.
+REAL_CLIPS = (
+    "pose2sim_multiperson/cam01.mp4",
+    "pose2sim_multiperson/cam02.mp4",
+    "pose2sim_multiperson/cam03.mp4",
+    "pose2sim_multiperson/cam04.mp4",
+    "sports2d_demo/demo.mp4",
+)
+
+
 @pytest.fixture(scope="session")
 def real_videos_dir() -> Path:
     """``../shared/real_videos``; skips the test where it is absent (outside this machine)."""

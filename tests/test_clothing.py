@@ -18,6 +18,7 @@ from screener.config import CaptureConfig
 from screener.errors import ConfigError
 from screener.keypoints import PoseSequence
 from screener.landmarks import INDEX, N_LANDMARKS
+from tests.conftest import REAL_CLIPS
 
 W, H = 360, 640
 #: Image rows of the shoulders, hips and knees, and the columns of the left and right leg.
@@ -189,13 +190,7 @@ def test_an_analysis_warns_a_front_squat_in_a_covering_top_and_widens_its_valgus
 @pytest.mark.real_videos
 @pytest.mark.parametrize(
     "clip",
-    [
-        "pose2sim_multiperson/cam01.mp4",
-        "pose2sim_multiperson/cam02.mp4",
-        "pose2sim_multiperson/cam03.mp4",
-        "pose2sim_multiperson/cam04.mp4",
-        "sports2d_demo/demo.mp4",
-    ],
+    REAL_CLIPS,
 )
 def test_real_videos_no_top_over_the_hips_is_read(
     real_videos_dir: Path, tmp_path_factory: pytest.TempPathFactory, clip: str

@@ -19,6 +19,7 @@ from screener.lighting import (
     lighting_warnings,
     measure_lighting,
 )
+from tests.conftest import REAL_CLIPS
 
 W, H = 360, 640
 #: The body's box in the picture (x0, y0, x1, y1).
@@ -236,13 +237,7 @@ def test_a_sample_video_underexposed_is_warned_and_still_measured(
 @pytest.mark.real_videos
 @pytest.mark.parametrize(
     "clip",
-    [
-        "pose2sim_multiperson/cam01.mp4",
-        "pose2sim_multiperson/cam02.mp4",
-        "pose2sim_multiperson/cam03.mp4",
-        "pose2sim_multiperson/cam04.mp4",
-        "sports2d_demo/demo.mp4",
-    ],
+    REAL_CLIPS,
 )
 def test_real_videos_a_lit_lab_and_an_outdoor_clip_get_no_lighting_warning(
     real_videos_dir: Path, tmp_path_factory: pytest.TempPathFactory, clip: str
