@@ -304,7 +304,8 @@ def event_model_sentence(info: dict[str, Any] | None) -> str:
 
 
 def capture_sentence(capture: dict[str, Any]) -> str:
-    """One sentence on where the camera was, as estimated from the landmarks."""
+    """One sentence on the recording as estimated from the video: where the camera was,
+    the lighting and the clothing read."""
     parts = []
     yaw = capture.get("yaw_deg")
     if yaw is not None:
@@ -353,7 +354,7 @@ def capture_sentence(capture: dict[str, Any]) -> str:
     if not parts:
         return ""
     return (
-        "Camera, as estimated from the pose (see docs/accuracy.md for the estimates' "
+        "Recording, as estimated from the video (see docs/accuracy.md for the estimates' "
         "errors): " + ", ".join(parts) + "."
     )
 
