@@ -155,6 +155,11 @@ def test_killed_worker_and_server_lose_nothing(tmp_path: Path) -> None:
         assert f"{sum(f['verdict'] == 'flag' for f in clinical)} flagged" in page
         assert (f", {no_call} shown without a call" in page) == (no_call > 0)
         assert summary["plan"]["message"] in page
+        # what the screener noticed about the recording is on the page, not only in the report
+        warnings = summary["quality"]["warnings"]
+        assert ('id="capture-warnings"' in page) == bool(warnings)
+        for warning in warnings:
+            assert str(escape(warning)) in page
         pdf = client.get(f"/recordings/{good}/report.pdf")
         assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
         assert pdf.content == (folder / "report.pdf").read_bytes()

@@ -26,6 +26,7 @@ from tests.web.helpers import (
     make_recording,
     make_world,
     run_jobs,
+    walk_summary,
 )
 
 
@@ -95,6 +96,23 @@ def test_done_job_shows_flags_plan_and_report(
     html = alice.client.get(f"/recordings/{world.recording_id}/report.html")
     assert "Fake report" in html.text
     assert "script-src" not in html.headers["content-security-policy"]  # no scripts at all
+    assert 'id="capture-warnings"' not in page.text  # the fake result noticed nothing
+
+
+def test_a_recordings_warnings_are_on_its_page(
+    alice: Clinician, sessions: Any, settings: WebSettings
+) -> None:
+    """What the screener noticed about a recording (each with what to do) is listed on
+    the recording's page beside the flags, escaped, not only inside the report."""
+    summary = walk_summary({"left": 6.0, "right": 2.0})
+    summary["quality"] = {
+        "warnings": ["the patient's top seems to cover the hips: tuck the top in & film again"]
+    }
+    world = make_world(sessions, settings, alice.user, analyse=False)
+    assert run_jobs(sessions, settings, FakeAnalysis(summary=summary)) == 1
+    page = alice.client.get(f"/recordings/{world.recording_id}").text
+    assert 'id="capture-warnings"' in page
+    assert "tuck the top in &amp; film again" in page
 
 
 class SyntheticWalkAnalysis:
