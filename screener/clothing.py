@@ -1,10 +1,11 @@
 """Whether the patient's top covers the hips, read from the colours of the clothes.
 
 A loose top over the hips hides the hip joints the pose model has to place; on the
-project's renders a single-leg squat filmed from the front then read knee valgus (FPPA)
-markedly worse (``models/envelope.toml``, ``[clothing]``). The capture guide asks for a
-fitted top, tucked in or ending above the hips; :func:`measure_clothing` checks it on the
-few frames the second-person search decodes anyway (:mod:`screener.acquire`):
+project's development renders a single-leg squat filmed from the front then read knee
+valgus (FPPA) about 2° worse, though not on the hold-outs rendered after this check
+(``models/envelope.toml``, ``[clothing]``; docs/capture.md, "Clothing"). The capture
+guide asks for a fitted top, tucked in or ending above the hips; :func:`measure_clothing`
+checks it on the few frames the second-person search decodes anyway (:mod:`screener.acquire`):
 
 - a **chest** patch on the trunk's midline, 40 % of the way from the shoulders' midpoint
   to the hips';
