@@ -198,7 +198,7 @@ class SearchFrameTap:
         self.face_frames = frozenset(face_frames)
         self.picker = (
             OtherPeopleFramePicker(n_expected, capture.other_people_frames)
-            if capture.check_other_people or capture.check_lighting or capture.check_clothing
+            if _reads_search_frames(config)
             else None
         )
         self.turn = config.pose.rotate_cw_deg
@@ -297,9 +297,7 @@ def _search_frames(
     check_scene, check_light = capture.check_scene_tilt, capture.check_lighting
     check_clothes = capture.check_clothing
     n_others = capture.other_people_frames
-    search = (
-        other_people_frames(raw, n_others) if check_others or check_light or check_clothes else []
-    )
+    search = other_people_frames(raw, n_others) if _reads_search_frames(config) else []
     others_wanted = search if check_others else []
     light_wanted = search if check_light else []
     clothes_wanted = search if check_clothes else []
@@ -365,6 +363,13 @@ def _search_frames(
         else None
     )
     return Searches(others, faces, scene, lighting, clothing)
+
+
+def _reads_search_frames(config: AnalysisConfig) -> bool:
+    """Whether any search reads the second person's frames (the second-person search
+    itself, the lighting and the clothing)."""
+    capture = config.capture
+    return capture.check_other_people or capture.check_lighting or capture.check_clothing
 
 
 def _search_key(config: AnalysisConfig) -> dict[str, Any]:

@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from screener.clothing import ClothingLimits
+from screener.clothing import Clothing, ClothingLimits, clothing_warnings
 from screener.errors import ConfigError
 from screener.keypoints import BoolArray, FloatArray, PoseSequence
 from screener.landmarks import INDEX, SIDES
@@ -1002,8 +1002,9 @@ def check_envelope(
     stated_height_m: float | None = None,
     stated_distance_m: float | None = None,
     task: str | None = None,
+    clothing: Clothing | None = None,
 ) -> EnvelopeCheck:
-    """Compare a clip's camera with the validated envelope.
+    """Compare a clip's camera (and the patient's clothing) with the validated envelope.
 
     Parameters
     ----------
@@ -1032,6 +1033,11 @@ def check_envelope(
         warning when ``stated_distance_m`` is closer than the envelope's distance, and
         without it a note that the distance was not checked, what it was validated for
         and how to have it checked.
+    clothing
+        The clothes' colours read from the video (:func:`screener.clothing.
+        measure_clothing`), or None: a single-leg squat filmed from the front in a top
+        over the hips gets a warning and its knee FPPA the error of such squats in
+        ``error_floors`` (:func:`screener.clothing.clothing_warnings`).
 
     Returns
     -------
@@ -1177,6 +1183,14 @@ def check_envelope(
                 f"{Path(envelope.path).name}, [squat_front_distance_m]: the camera closer "
                 f"than {envelope.squat_front_distance_min_m:.1f} m, as entered",
             )
+    if clothing is not None and envelope.clothing is not None and task is not None:
+        worn, worn_floors = clothing_warnings(
+            clothing, envelope.clothing, task, view, Path(envelope.path).name
+        )
+        warnings.extend(worn)
+        for metric, floor in worn_floors.items():  # the larger of the conditions' errors
+            if metric not in floors or floor[0] > floors[metric][0]:
+                floors[metric] = floor
     return EnvelopeCheck(
         roll_correction_deg=correction,
         warnings=tuple(warnings),

@@ -43,7 +43,7 @@ from screener.cleaning import (
     prepare_pose,
     swap_leg_labels,
 )
-from screener.clothing import Clothing, clothing_warnings
+from screener.clothing import Clothing, ClothingLimits
 from screener.config import (
     CAMERA_DISTANCE_RANGE_M,
     LENS_HEIGHT_RANGE_M,
@@ -237,10 +237,10 @@ def analyze_pose(
     warnings = _upright_warnings(raw, name, config)
     warnings.extend(other_people_warnings(other_people, raw, name))
     shade_note = None
+    envelope = load_envelope(config.capture.envelope_path)
     if lighting is not None:
-        limits = load_envelope(config.capture.envelope_path).lighting
-        warnings.extend(lighting_warnings(lighting, limits))
-        shade_note = face_shade_note(lighting, limits)
+        warnings.extend(lighting_warnings(lighting, envelope.lighting))
+        shade_note = face_shade_note(lighting, envelope.lighting)
     walk_hz = config.cutoff_for("walk")
     raw, turn = keep_one_walking_direction(raw, task, view, config)
     if turn is not None:
@@ -275,19 +275,9 @@ def analyze_pose(
         scene_tilt,
         lens_height_m=lens_height_m,
         camera_distance_m=camera_distance_m,
+        clothing=clothing,
     )
     warnings.extend(capture.warnings)
-    error_floors = dict(capture.error_floors)
-    if clothing is not None:
-        envelope = load_envelope(config.capture.envelope_path)
-        if envelope.clothing is not None:
-            worn, floors = clothing_warnings(
-                clothing, envelope.clothing, task_est.task, chosen_view, Path(envelope.path).name
-            )
-            warnings.extend(worn)
-            for metric, (rmse, source) in floors.items():
-                if rmse > error_floors.get(metric, (float("-inf"), ""))[0]:
-                    error_floors[metric] = (rmse, source)
     if capture.roll_correction_deg:
         raw = correct_roll(raw, -capture.roll_correction_deg)
         cleaning.reclean(raw)
@@ -313,7 +303,7 @@ def analyze_pose(
     errors = _measurement_error_files(config, frame_model)
     sides, asym, quality_summary, faults, not_shown = _assess(
         raw, cleaned, frames, events, withheld, task_est.task, chosen_view, sex, config,
-        warnings, errors, error_floors,
+        warnings, errors, capture.error_floors,
     )  # fmt: skip
     from screener.plan import build_plan
 
@@ -338,7 +328,7 @@ def analyze_pose(
             "other_people": other_people.as_dict() if other_people else {"checked": False},
             "scene_tilt": scene_tilt.as_dict() if scene_tilt else {"checked": False},
             "lighting": lighting.as_dict() if lighting else {"checked": False},
-            "clothing": _clothing_summary(clothing, config),
+            "clothing": _clothing_summary(clothing, envelope.clothing),
         },
         "sex": sex or config.sex,
         "intake": answers.answers(),
@@ -827,11 +817,10 @@ def _event_table(
     return events, found, event_corrections
 
 
-def _clothing_summary(clothing: Clothing | None, config: AnalysisConfig) -> dict[str, Any]:
+def _clothing_summary(clothing: Clothing | None, limits: ClothingLimits | None) -> dict[str, Any]:
     """The summary's ``capture.clothing``: the colour figures and the decision."""
     if clothing is None:
         return {"checked": False}
-    limits = load_envelope(config.capture.envelope_path).clothing
     covers = limits.covers_hips(clothing) if limits is not None else None
     return {
         "checked": True,
@@ -1436,6 +1425,7 @@ def estimate_capture(
     *,
     lens_height_m: float | None = None,
     camera_distance_m: float | None = None,
+    clothing: Clothing | None = None,
 ) -> tuple[CameraEstimate, EnvelopeCheck]:
     """Estimate the camera's placement and compare it with the validated envelope.
 
@@ -1446,7 +1436,8 @@ def estimate_capture(
     A refusal is only reported (``check.refusal``); :func:`check_capture` raises it.
     ``lens_height_m``, the lens height measured at the recording, is checked instead of
     the one read from the video; ``camera_distance_m``, the distance measured, is checked
-    where the envelope limits it (a single-leg squat filmed from the front).
+    where the envelope limits it (a single-leg squat filmed from the front), as is
+    ``clothing``, the clothes' colours read from the video.
     """
     camera = estimate_camera(
         pose,
@@ -1474,6 +1465,7 @@ def estimate_capture(
         stated_height_m=lens_height_m,
         stated_distance_m=camera_distance_m,
         task=task,
+        clothing=clothing,
     )
     return camera, check
 
@@ -1488,6 +1480,7 @@ def check_capture(
     *,
     lens_height_m: float | None = None,
     camera_distance_m: float | None = None,
+    clothing: Clothing | None = None,
 ) -> tuple[CameraEstimate, EnvelopeCheck]:
     """:func:`estimate_capture`, refusing a camera outside the envelope.
 
@@ -1505,6 +1498,7 @@ def check_capture(
         scene_tilt,
         lens_height_m=lens_height_m,
         camera_distance_m=camera_distance_m,
+        clothing=clothing,
     )
     if check.refusal:
         raise ViewError(

@@ -147,6 +147,19 @@ def to_camera(points: dict[str, np.ndarray], view: str) -> tuple[np.ndarray, np.
     return image, world
 
 
+def still_pose(xy: np.ndarray, n_frames: int, image_size_px: tuple[int, int]) -> PoseSequence:
+    """``n_frames`` frames at 30 fps whose image landmarks are all ``xy`` ``(33, 2)``
+    (pixels; NaN: missing), every landmark visible, the world landmarks at the origin."""
+    return PoseSequence(
+        time_s=np.arange(n_frames) / 30.0,
+        image_xy_px=np.repeat(np.asarray(xy, dtype=float)[None], n_frames, axis=0),
+        world_xyz_m=np.zeros((n_frames, N_LANDMARKS, 3)),
+        visibility=np.ones((n_frames, N_LANDMARKS)),
+        detected=np.ones(n_frames, dtype=bool),
+        image_size_px=image_size_px,
+    )
+
+
 def make_sequence(
     figure_at: Callable[[float], dict[str, np.ndarray]],
     *,

@@ -19,6 +19,7 @@ from screener.errors import ConfigError
 from screener.keypoints import PoseSequence
 from screener.landmarks import INDEX, N_LANDMARKS
 from tests.conftest import REAL_CLIPS
+from tests.synthetic import still_pose
 
 W, H = 360, 640
 #: Image rows of the shoulders, hips and knees, and the columns of the left and right leg.
@@ -34,14 +35,7 @@ def _pose(n_frames: int = 4) -> PoseSequence:
     for part, row in ROWS.items():
         for side, col in COLS.items():
             xy[INDEX[f"{side}_{part}"]] = (col, row)
-    return PoseSequence(
-        time_s=np.arange(n_frames) / 30.0,
-        image_xy_px=np.repeat(xy[None], n_frames, axis=0),
-        world_xyz_m=np.zeros((n_frames, N_LANDMARKS, 3)),
-        visibility=np.ones((n_frames, N_LANDMARKS)),
-        detected=np.ones(n_frames, dtype=bool),
-        image_size_px=(W, H),
-    )
+    return still_pose(xy, n_frames, (W, H))
 
 
 def _frame(

@@ -20,6 +20,7 @@ from screener.lighting import (
     measure_lighting,
 )
 from tests.conftest import REAL_CLIPS
+from tests.synthetic import still_pose
 
 W, H = 360, 640
 #: The body's box in the picture (x0, y0, x1, y1).
@@ -36,14 +37,7 @@ def _pose(n_frames: int = 4, image_size: tuple[int, int] = (W, H)) -> PoseSequen
         x = x0 + (0.3 if side == "left" else 0.7) * (x1 - x0)
         xy[INDEX[name]] = (x, y0 + rows[part] * (y1 - y0))
     xy *= np.array([image_size[0] / W, image_size[1] / H])
-    return PoseSequence(
-        time_s=np.arange(n_frames) / 30.0,
-        image_xy_px=np.repeat(xy[None], n_frames, axis=0),
-        world_xyz_m=np.zeros((n_frames, N_LANDMARKS, 3)),
-        visibility=np.ones((n_frames, N_LANDMARKS)),
-        detected=np.ones(n_frames, dtype=bool),
-        image_size_px=image_size,
-    )
+    return still_pose(xy, n_frames, image_size)
 
 
 def _frame(subject: float, background: float, legs: float | None = None) -> np.ndarray:

@@ -12,6 +12,7 @@ import pytest
 from screener.keypoints import PoseSequence
 from screener.landmarks import INDEX, N_LANDMARKS
 from screener.scene import MIN_SEGMENTS, estimate_scene_tilt, tilt_at_deg
+from tests.synthetic import still_pose
 
 W, H = 640, 360
 HIP = np.array([W / 2, H / 2 + 20])
@@ -28,14 +29,7 @@ def _pose(
     xy[[0, 1]] = (x0, y0), (x1, y1)  # the box's corners
     offset = np.array([10.0, 0.0])
     xy[INDEX["left_hip"]], xy[INDEX["right_hip"]] = HIP + offset, HIP - offset
-    return PoseSequence(
-        time_s=np.arange(n_frames) / 30.0,
-        image_xy_px=np.repeat(xy[None], n_frames, axis=0),
-        world_xyz_m=np.zeros((n_frames, N_LANDMARKS, 3)),
-        visibility=np.ones((n_frames, N_LANDMARKS)),
-        detected=np.ones(n_frames, dtype=bool),
-        image_size_px=(W, H),
-    )
+    return still_pose(xy, n_frames, (W, H))
 
 
 def _room(lines: list[tuple[tuple[float, float], tuple[float, float]]]) -> np.ndarray:
