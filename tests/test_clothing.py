@@ -13,6 +13,7 @@ from screener.clothing import (
     ClothingLimits,
     clothing_warnings,
     measure_clothing,
+    rgb_to_lab8,
 )
 from screener.config import CaptureConfig
 from screener.errors import ConfigError
@@ -28,6 +29,27 @@ COLS = {"left": 205.0, "right": 155.0}
 SHIRT, SHORTS, SKIN, WALL = (40, 90, 200), (30, 30, 35), (200, 150, 120), (150, 150, 140)
 
 LIMITS = load_envelope(CaptureConfig().envelope_path).clothing
+
+
+def test_lab_of_white_black_and_grey_on_opencvs_8bit_scale() -> None:
+    lab = rgb_to_lab8(np.array([[255, 255, 255], [0, 0, 0], [119, 119, 119]], dtype=np.uint8))
+    # white: L 100 (255 on the 8-bit scale); black: L 0; greys have a = b = 0 (128)
+    np.testing.assert_allclose(lab[0], [255.0, 128.0, 128.0], atol=0.02)
+    np.testing.assert_allclose(lab[1], [0.0, 128.0, 128.0], atol=1e-9)
+    np.testing.assert_allclose(lab[2, 1:], [128.0, 128.0], atol=0.02)
+    # sRGB 119 is about L* 50
+    assert abs(lab[2, 0] * 100.0 / 255.0 - 50.0) < 0.2
+
+
+def test_lab_agrees_with_opencvs_conversion() -> None:
+    import cv2
+
+    rgb = np.random.default_rng(3).integers(0, 256, (20000, 1, 3), dtype=np.uint8)
+    ours = rgb_to_lab8(rgb)
+    theirs = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(float)
+    diff = np.abs(ours - theirs)
+    assert diff.mean() < 0.35
+    assert diff.max() < 2.5
 
 
 def _pose(n_frames: int = 4) -> PoseSequence:
