@@ -14,7 +14,13 @@ from typing import Any
 def drawn_specs(args: argparse.Namespace) -> tuple[list[Any], str]:
     """The clips ``corpus`` and ``floor-contacts`` draw from their arguments, and the
     corpus sub-folder they go to."""
-    from screener_synth.sets import CORPUS_SEEDS, corpus_specs, with_lighting, with_protocol
+    from screener_synth.sets import (
+        CORPUS_SEEDS,
+        corpus_specs,
+        with_frame_scale,
+        with_lighting,
+        with_protocol,
+    )
 
     rates = tuple(float(v) for v in args.fps.split(",")) if args.fps else ()
     specs = corpus_specs(args.split, args.n, args.seed, args.envelope, rates)
@@ -28,12 +34,24 @@ def drawn_specs(args: argparse.Namespace) -> tuple[list[Any], str]:
     if exposure > 0:
         specs = [dataclasses.replace(spec, exposure=exposure) for spec in specs]
         folder = f"{folder}_exposure{round(100 * exposure):03d}"
+    scale = getattr(args, "frame_scale", 1)
+    if scale != 1:
+        specs = with_frame_scale(specs, scale)
+        folder = f"{folder}_x{scale}"
     protocol = getattr(args, "protocol", "corpus")
     if protocol != "corpus":
         seed = CORPUS_SEEDS[args.split] if args.seed is None else args.seed
         specs = with_protocol(specs, protocol, seed)
         folder = f"{folder}_{protocol}"
     return specs, folder
+
+
+def _frame_scale(text: str) -> int:
+    """``--frame-scale``: a whole number from 1 to 6."""
+    value = int(text)
+    if not 1 <= value <= 6:
+        raise argparse.ArgumentTypeError(f"frame scale must be 1-6, got {value}")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -94,6 +112,15 @@ def main(argv: list[str] | None = None) -> int:
         "default 0, an instant): the body moves while it is open, as in a phone's video "
         "in a dim room (motion blur; screener_synth.clips.exposed_frames); every draw is "
         "unchanged",
+    )
+    corp.add_argument(
+        "--frame-scale",
+        type=_frame_scale,
+        default=1,
+        help="render every frame this many times wider and taller than the corpus' "
+        "360x640 (2: 720x1280, the size the screener analyses a phone's video at); the "
+        "field of view and every draw are unchanged, so the same clips at two sizes can "
+        "be compared",
     )
     corp.add_argument(
         "--protocol",

@@ -486,6 +486,35 @@ def corpus_specs(
     return specs
 
 
+def with_frame_scale(specs: list[ClipSpec], scale: int) -> list[ClipSpec]:
+    """The same clips rendered ``scale`` times wider and taller (``corpus --frame-scale``).
+
+    Parameters
+    ----------
+    specs
+        Clips as drawn.
+    scale
+        Whole-number factor on each clip's frame size.
+
+    Returns
+    -------
+    list of ClipSpec
+        Every draw unchanged; the field of view is the camera's, so the picture shows the
+        same scene with more pixels.
+
+    Notes
+    -----
+    The corpora are rendered at 360x640 (:data:`screener_synth.clips.CORPUS_FRAME_SIZE`),
+    below the 720x1280 at which the screener analyses a phone's 1080p video; this renders
+    the same clips at that size (``scale=2``) to measure what the smaller frames cost.
+    """
+    if scale < 1:
+        raise ValueError(f"frame scale must be a whole number >= 1, got {scale}")
+    return [
+        dataclasses.replace(s, frame_size=(s.size()[0] * scale, s.size()[1] * scale)) for s in specs
+    ]
+
+
 #: Lighting of the rooms the corpus does not render (``corpus --lighting``): a dim room,
 #: where the phone's gain raises the sensor's noise, and a bright window behind the
 #: subject, exposed for by the phone so that the subject is in shade. Each draw spans

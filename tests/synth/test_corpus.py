@@ -231,3 +231,23 @@ def test_exposure_changes_no_draw() -> None:
     assert (folder, blurred_folder) == ("val_inside", "val_inside_exposure100")
     assert [dataclasses.replace(b, exposure=0.0) for b in blurred] == base
     assert {s.exposure for s in blurred} == {1.0} and {s.exposure for s in base} == {0.0}
+
+
+def test_a_frame_scale_renders_the_same_picture_with_more_pixels() -> None:
+    """``--frame-scale 2``: the same clips, frames twice as wide and tall, and the camera
+    placed as before, so every world point lands at twice its pixel coordinates."""
+    from screener_synth.sets import with_frame_scale
+
+    base = corpus_specs("val", 6, 9200, "inside")
+    big = with_frame_scale(base, 2)
+    assert with_frame_scale(base, 1) == base
+    pelvis = np.zeros((10, 2))
+    for a, b in zip(base, big, strict=True):
+        assert dataclasses.replace(b, frame_size=a.frame_size) == a
+        assert b.size() == (2 * a.size()[0], 2 * a.size()[1])
+        point = np.array([[0.1, 0.2, 0.9]])
+        pa = place_camera(a, pelvis, 1.7).project(point)
+        pb = place_camera(b, pelvis, 1.7).project(point)
+        np.testing.assert_allclose(pb, 2.0 * pa, rtol=1e-9, atol=1e-9)
+    with pytest.raises(ValueError, match="frame scale"):
+        with_frame_scale(base, 0)
