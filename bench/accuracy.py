@@ -101,6 +101,8 @@ class Tally:
     #: true stance phases with a seen floor contact left out of ``floor_log``: the rendered
     #: swing foot dragged along the floor (:func:`_dragged`)
     floor_dragged: int = 0
+    #: each clip's picture orientation (``"portrait"``, ``"landscape"``), by clip name
+    orientation: dict[str, str] = field(default_factory=dict)
     flags: list[tuple[str, str, str, bool, bool]] = field(default_factory=list)
     task_hits: list[tuple[str, str, str]] = field(default_factory=list)
     unjudged: list[tuple[str, str, str]] = field(default_factory=list)
@@ -344,6 +346,7 @@ def compare_events(
     ``capture`` (the summary's camera estimate) and ``folder`` (the clip's) are carried
     into the per-event rows."""
     conditions = clip_conditions(truth_json)
+    tally.orientation[truth_json["video"]] = str(conditions["orientation"])
     camera = capture or {}
     estimated = {
         f"estimated_{key}": float("nan") if camera.get(key) is None else float(camera[key])
@@ -525,36 +528,69 @@ def _dragged(event: dict, truth_json: dict) -> bool:
     return dragged_swing(float(event["t_floor_on_s"]), float(event["t_start_s"]), swing)
 
 
-def report_floor_timing(tally: Tally, clips: set[str] | None = None) -> None:
-    """Per task: stance phases timed against the rendered foot's floor contact.
+def floor_timing_table(log: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Stance phases timed against the rendered foot's floor contact, per group.
 
-    The generator labels stance by gait phase; where the corpus' truth also has the
-    posed mesh's floor contact (``python -m screener_synth floor-contacts``), this scores
-    the found phases' start and end against it (only ``clips`` if given). Shares are of
-    every true stance phase with a seen contact, found or not, as in
-    :func:`report_event_timing`; biases and SDs are over the found ones."""
-    if not tally.floor_log:
-        return
-    log = pd.DataFrame(tally.floor_log, columns=["clip", "task", "near_edge", "start", "end"])
-    if clips is not None:
-        log = log[log["clip"].isin(clips)]
+    Parameters
+    ----------
+    log
+        One row per true stance phase: ``start`` and ``end`` errors (s; NaN when the
+        phase was not found), ``near_edge`` (within :data:`EDGE_S` of the clip's start or
+        end) and the columns named in ``by``.
+    by
+        Columns to group by (e.g. ``["task"]``, ``["task", "orientation"]``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per group: phases, shares with the start, the end and both within 50 ms (of every
+        true phase, found or not), that share over the phases away from the clip's edges,
+        and the bias and SD of the found phases' errors (ms).
+    """
     rows = []
-    for task, sub in log.groupby("task"):
+    for key, sub in log.groupby(by):
+        both = (sub.start.abs() <= 0.05) & (sub.end.abs() <= 0.05)
+        away = ~sub.near_edge.astype(bool)
         rows.append(
             {
-                "task": task,
+                **dict(zip(by, key if isinstance(key, tuple) else (key,), strict=True)),
                 "stance phases": len(sub),
                 "start within 50 ms": f"{(sub.start.abs() <= 0.05).mean():.0%}",
                 "end within 50 ms": f"{(sub.end.abs() <= 0.05).mean():.0%}",
-                "both": f"{((sub.start.abs() <= 0.05) & (sub.end.abs() <= 0.05)).mean():.0%}",
+                "both": f"{both.mean():.0%}",
+                "both, away from the edges": (
+                    f"{both[away].mean():.0%} of {int(away.sum())}" if away.any() else "-"
+                ),
                 "start bias ms": round(1000 * sub.start.mean()),
                 "start SD ms": round(1000 * sub.start.std()),
                 "end bias ms": round(1000 * sub.end.mean()),
                 "end SD ms": round(1000 * sub.end.std()),
             }
         )
+    return pd.DataFrame(rows)
+
+
+def report_floor_timing(tally: Tally, clips: set[str] | None = None) -> None:
+    """Per task, and per task and picture orientation: stance phases timed against the
+    rendered foot's floor contact.
+
+    The generator labels stance by gait phase; where the corpus' truth also has the
+    posed mesh's floor contact (``python -m screener_synth floor-contacts``), this scores
+    the found phases' start and end against it (only ``clips`` if given). Shares are of
+    every true stance phase with a seen contact, found or not, as in
+    :func:`report_event_timing`; biases and SDs are over the found ones
+    (:func:`floor_timing_table`)."""
+    if not tally.floor_log:
+        return
+    log = pd.DataFrame(tally.floor_log, columns=["clip", "task", "near_edge", "start", "end"])
+    if clips is not None:
+        log = log[log["clip"].isin(clips)]
+    log["orientation"] = log["clip"].map(tally.orientation).fillna("")
     print("stance phases against the rendered foot's floor contact (posed mesh):")
-    print(pd.DataFrame(rows).to_string(index=False))
+    print(floor_timing_table(log, ["task"]).to_string(index=False))
+    if log["orientation"].nunique() > 1:
+        print("by picture orientation:")
+        print(floor_timing_table(log, ["task", "orientation"]).to_string(index=False))
     if tally.floor_dragged and clips is None:
         print(
             f"  left out: {tally.floor_dragged} stance phase(s) whose rendered foot was on the "

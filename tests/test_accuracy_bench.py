@@ -196,3 +196,41 @@ def test_front_squats_fppa_is_split_by_the_clothing_found(capsys: pytest.Capture
     assert "top over the hips found (warned): knee FPPA RMSE 6.00 deg (1 events, 1 clips)" in out
     report_clothing_warned(rows.assign(measured_top_over_hips=np.nan))
     assert capsys.readouterr().out == ""
+
+
+def test_floor_timing_is_split_by_orientation_and_by_the_clip_edges() -> None:
+    from bench.accuracy import floor_timing_table
+
+    log = pd.DataFrame(
+        {
+            "task": ["walk"] * 5,
+            "orientation": ["portrait", "portrait", "landscape", "landscape", "landscape"],
+            "near_edge": [False, True, False, False, True],
+            "start": [0.01, 0.2, -0.02, 0.03, np.nan],  # the last phase not found
+            "end": [0.02, 0.0, 0.08, -0.01, np.nan],
+        }
+    )
+    whole = floor_timing_table(log, ["task"]).iloc[0]
+    assert whole["stance phases"] == 5 and whole["both"] == "40%"
+    assert whole["both, away from the edges"] == "67% of 3"
+    split = floor_timing_table(log, ["task", "orientation"]).set_index("orientation")
+    assert split.loc["landscape", "stance phases"] == 3
+    assert split.loc["landscape", "both"] == "33%"
+    assert split.loc["landscape", "both, away from the edges"] == "50% of 2"
+    assert split.loc["portrait", "both"] == "50%"
+    assert split.loc["portrait", "both, away from the edges"] == "100% of 1"
+    assert split.loc["portrait", "start bias ms"] == 105
+
+
+def test_each_clips_orientation_is_kept_for_the_timing_split() -> None:
+    label = {"kind": "stance", "side": "left", "t_start_s": 0.5, "t_peak_s": 0.9, "t_end_s": 1.4}
+    truth_json = {
+        "video": "w.mp4",
+        "task": "walk",
+        "view": "anterior",
+        "orientation": "landscape",
+        "events": [{**label, "t_floor_on_s": 0.56, "t_floor_off_s": 1.27}],
+    }
+    tally = Tally()
+    compare_events(tally, _found(0.55, 1.25), truth_json, _truth())
+    assert tally.orientation == {"w.mp4": "landscape"}
