@@ -37,6 +37,7 @@ Usage::
                                   [--source VIDEO]
     python -m bench.whole_process --only-long --sizes 1080p --long-minutes 10
     python -m bench.whole_process --only-cached --sizes 1080p --cached-runs 7
+    python -m bench.whole_process --sizes 1080p --pairs 8 --against /tmp/before  # A/B
 
 The long-clip check prints resident memory (current and peak so far) and CPU seconds
 every minute, so a run stopped early on a slow machine still shows how memory went.
@@ -178,11 +179,13 @@ def _screener_cmd() -> list[str]:
     return [str(script)] if script.is_file() else [sys.executable, "-m", "screener.cli"]
 
 
-def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, float]:
-    """Run ``cmd`` to completion; its wall and CPU seconds and peak RSS (MiB)."""
+def run_measured(
+    cmd: list[str], env: dict[str, str] | None = None, cwd: Path = REPO
+) -> dict[str, float]:
+    """Run ``cmd`` (in ``cwd``) to completion; its wall and CPU seconds and peak RSS (MiB)."""
     start = time.perf_counter()
     proc = subprocess.Popen(
-        cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     stderr_chunks: list[bytes] = []
     reader = threading.Thread(
@@ -306,6 +309,75 @@ def compare_pairs(clip: Path, pairs: int, outdir: Path, env: dict[str, str]) -> 
     print(f"  {'wall seconds':<16} {wall_s:>17.2f} {wall_b:>10.2f} {wall_s / wall_b:>7.2f}")
 
 
+def paired_differences(after: list[float], before: list[float]) -> dict[str, float]:
+    """Median, lowest and highest of the pairwise differences ``after - before``, and how
+    many pairs were lower after (the pairs ran side by side, so the machine's drift cancels
+    within a pair)."""
+    if len(after) != len(before) or not after:
+        raise ValueError("paired differences need the same, non-zero number of runs of each")
+    diffs = [a - b for a, b in zip(after, before, strict=True)]
+    return {
+        "median": statistics.median(diffs),
+        "low": min(diffs),
+        "high": max(diffs),
+        "lower_after": float(sum(d < 0 for d in diffs)),
+        "pairs": float(len(diffs)),
+    }
+
+
+def tree_env(tree: Path, env: dict[str, str]) -> dict[str, str]:
+    """``env`` with the screener imported from another source tree (``tree``: a checkout
+    such as ``git worktree add /tmp/before <commit>``), its modules compiled once.
+
+    Run the commands in ``tree`` too: ``python -m`` puts the working directory ahead of
+    ``PYTHONPATH`` (and this repository is the editable install's)."""
+    package = tree / "screener"
+    if not (package / "__init__.py").is_file():
+        raise SystemExit(f"{tree}: no screener package there (give a checkout of this repository)")
+    out = {**env, "PYTHONPATH": str(tree)}
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(package)], env=out, check=True)
+    return out
+
+
+def compare_trees(clip: Path, pairs: int, outdir: Path, env: dict[str, str], against: Path) -> None:
+    """Alternating pairs of ``screener analyze --no-cache`` from this tree and from
+    ``against``, with the paired CPU differences.
+
+    Notes
+    -----
+    A change worth a tenth of a CPU second is below the whole process's run-to-run spread
+    (session 31: the clothing reading's 0.08 s saving, clear in one process's stage
+    timings, was a median of -0.04 s within -0.26 to +0.19 s over 8 pairs): the pairs'
+    differences, not two medians, say whether a change helped.
+    """
+    other = tree_env(against, env)
+    cmd = [*_screener_cmd(), "analyze", str(clip), "--no-cache", "-o", str(outdir)]
+    setups = {"this tree": (env, REPO), "against": (other, against.resolve())}
+    for run_env, cwd in setups.values():
+        run_measured(cmd, run_env, cwd)
+    rows: dict[str, list[dict[str, float]]] = {"this tree": [], "against": []}
+    for i in range(pairs):
+        order = ("this tree", "against") if i % 2 == 0 else ("against", "this tree")
+        for which in order:
+            rows[which].append(run_measured(cmd, *setups[which]))
+            row = rows[which][-1]
+            print(
+                f"  pair {i + 1} {which:<9} cpu {row['cpu_s']:6.2f} s  wall {row['wall_s']:6.2f} s"
+                f"  peak {row['peak_mib']:5.0f} MiB",
+                flush=True,
+            )
+    for key, unit in (("cpu_s", "CPU s"), ("wall_s", "wall s"), ("peak_mib", "peak MiB")):
+        d = paired_differences(
+            [r[key] for r in rows["this tree"]], [r[key] for r in rows["against"]]
+        )
+        print(
+            f"  {unit}: this tree {_median(rows['this tree'], key):.2f}, against "
+            f"{_median(rows['against'], key):.2f}; paired difference median {d['median']:+.3f} "
+            f"({d['low']:+.3f} to {d['high']:+.3f}), lower in {d['lower_after']:.0f} of "
+            f"{d['pairs']:.0f} pairs"
+        )
+
+
 def cached_reanalysis(clip: Path, tmp: Path, repeats: int = 5) -> None:
     """Wall time of ``screener analyze`` (report included) with the keypoints cached."""
     env = {**installed_env(tmp), "SCREENER_CACHE_DIR": str(tmp / "cache")}
@@ -359,6 +431,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cached-runs", type=int, default=5, help="cached re-analyses timed")
     parser.add_argument("--only-long", action="store_true", help="only the long-clip memory check")
     parser.add_argument("--only-cached", action="store_true", help="only the cached re-analysis")
+    parser.add_argument(
+        "--against",
+        type=Path,
+        default=None,
+        help="another checkout of this repository: alternate `screener analyze` from this tree "
+        "and from that one on the first size's clip and print the paired differences "
+        "(instead of the comparison with the bare loop)",
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -387,6 +467,11 @@ def main(argv: list[str] | None = None) -> int:
             cached_reanalysis(first, tmp, args.cached_runs)
             return 0
         env = installed_env(tmp)
+        if args.against is not None:
+            first = next(iter(clips.values()))
+            print(f"\n{first.name}: this tree against {args.against}", flush=True)
+            compare_trees(first, args.pairs, tmp / "out-trees", env, args.against)
+            return 0
         help_run = run_measured([*_screener_cmd(), "--help"], env)
         print(
             f"\n`screener --help`: wall {help_run['wall_s']:.2f} s, cpu {help_run['cpu_s']:.2f} s"
