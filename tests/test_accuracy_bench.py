@@ -34,10 +34,12 @@ def test_floor_contact_errors_are_logged_beside_the_phase_label_errors() -> None
         "video": "walk.mp4",
         "task": "walk",
         "view": "anterior",
+        "orientation": "landscape",
         "events": [{**label, "t_floor_on_s": 0.56, "t_floor_off_s": 1.27}],
     }
     tally = Tally()
     compare_events(tally, _found(0.55, 1.25), truth_json, _truth())
+    assert tally.orientation == {"walk.mp4": "landscape"}  # for the timing's split
     assert len(tally.floor_log) == 1
     clip, task, _near_edge, start, end = tally.floor_log[0]
     assert (clip, task) == ("walk.mp4", "walk")
@@ -220,17 +222,3 @@ def test_floor_timing_is_split_by_orientation_and_by_the_clip_edges() -> None:
     assert split.loc["portrait", "both"] == "50%"
     assert split.loc["portrait", "both, away from the edges"] == "100% of 1"
     assert split.loc["portrait", "start bias ms"] == 105
-
-
-def test_each_clips_orientation_is_kept_for_the_timing_split() -> None:
-    label = {"kind": "stance", "side": "left", "t_start_s": 0.5, "t_peak_s": 0.9, "t_end_s": 1.4}
-    truth_json = {
-        "video": "w.mp4",
-        "task": "walk",
-        "view": "anterior",
-        "orientation": "landscape",
-        "events": [{**label, "t_floor_on_s": 0.56, "t_floor_off_s": 1.27}],
-    }
-    tally = Tally()
-    compare_events(tally, _found(0.55, 1.25), truth_json, _truth())
-    assert tally.orientation == {"w.mp4": "landscape"}
