@@ -269,6 +269,35 @@ def installed_env(tmp: Path) -> dict[str, str]:
     return env
 
 
+#: One command to time: its argument list, environment and working directory.
+Setup = tuple[list[str], dict[str, str], Path]
+
+
+def alternate_runs(setups: dict[str, Setup], pairs: int) -> dict[str, list[dict[str, float]]]:
+    """One untimed run of each setup, then ``pairs`` rounds of each, their order swapped
+    every round (so that the machine's drift falls on both alike); each timed run printed.
+
+    Returns
+    -------
+    dict
+        Per setup's name, the :func:`run_measured` rows of its timed runs, in order.
+    """
+    for cmd, env, cwd in setups.values():
+        run_measured(cmd, env, cwd)
+    rows: dict[str, list[dict[str, float]]] = {name: [] for name in setups}
+    names = list(setups)
+    for i in range(pairs):
+        for name in names if i % 2 == 0 else names[::-1]:
+            row = run_measured(*setups[name])
+            rows[name].append(row)
+            print(
+                f"  pair {i + 1} {name:<9} cpu {row['cpu_s']:6.2f} s  wall {row['wall_s']:6.2f} s"
+                f"  peak {row['peak_mib']:5.0f} MiB  stderr lines {row['stderr_lines']:.0f}",
+                flush=True,
+            )
+    return rows
+
+
 def compare_pairs(clip: Path, pairs: int, outdir: Path, env: dict[str, str]) -> None:
     """Alternating pairs of ``screener analyze --no-cache`` and the bare loop on ``clip``.
 
@@ -281,25 +310,14 @@ def compare_pairs(clip: Path, pairs: int, outdir: Path, env: dict[str, str]) -> 
     pair" (session 15: 1.52x against 1.30x and 1.16x).
     """
     screener_cmd = [*_screener_cmd(), "analyze", str(clip), "--no-cache", "-o", str(outdir)]
-    bare_cmd = _child_cmd("bare", str(clip))
-    for cmd in (screener_cmd, bare_cmd):
-        run_measured(cmd, env)
-    screener_rows: list[dict[str, float]] = []
-    bare_rows: list[dict[str, float]] = []
-    for i in range(pairs):
-        first_screener = i % 2 == 0
-        for which in ("screener", "bare") if first_screener else ("bare", "screener"):
-            if which == "screener":
-                screener_rows.append(run_measured(screener_cmd, env))
-                row = screener_rows[-1]
-            else:
-                bare_rows.append(run_measured(bare_cmd, env))
-                row = bare_rows[-1]
-            print(
-                f"  pair {i + 1} {which:<9} cpu {row['cpu_s']:6.2f} s  wall {row['wall_s']:6.2f} s"
-                f"  peak {row['peak_mib']:5.0f} MiB  stderr lines {row['stderr_lines']:.0f}",
-                flush=True,
-            )
+    rows = alternate_runs(
+        {
+            "screener": (screener_cmd, env, REPO),
+            "bare": (_child_cmd("bare", str(clip)), env, REPO),
+        },
+        pairs,
+    )
+    screener_rows, bare_rows = rows["screener"], rows["bare"]
     cpu_s, cpu_b = _median(screener_rows, "cpu_s"), _median(bare_rows, "cpu_s")
     mem_s, mem_b = _median(screener_rows, "peak_mib"), _median(bare_rows, "peak_mib")
     wall_s, wall_b = _median(screener_rows, "wall_s"), _median(bare_rows, "wall_s")
@@ -350,22 +368,14 @@ def compare_trees(clip: Path, pairs: int, outdir: Path, env: dict[str, str], aga
     timings, was a median of -0.04 s within -0.26 to +0.19 s over 8 pairs): the pairs'
     differences, not two medians, say whether a change helped.
     """
-    other = tree_env(against, env)
     cmd = [*_screener_cmd(), "analyze", str(clip), "--no-cache", "-o", str(outdir)]
-    setups = {"this tree": (env, REPO), "against": (other, against.resolve())}
-    for run_env, cwd in setups.values():
-        run_measured(cmd, run_env, cwd)
-    rows: dict[str, list[dict[str, float]]] = {"this tree": [], "against": []}
-    for i in range(pairs):
-        order = ("this tree", "against") if i % 2 == 0 else ("against", "this tree")
-        for which in order:
-            rows[which].append(run_measured(cmd, *setups[which]))
-            row = rows[which][-1]
-            print(
-                f"  pair {i + 1} {which:<9} cpu {row['cpu_s']:6.2f} s  wall {row['wall_s']:6.2f} s"
-                f"  peak {row['peak_mib']:5.0f} MiB",
-                flush=True,
-            )
+    rows = alternate_runs(
+        {
+            "this tree": (cmd, env, REPO),
+            "against": (cmd, tree_env(against, env), against.resolve()),
+        },
+        pairs,
+    )
     for key, unit in (("cpu_s", "CPU s"), ("wall_s", "wall s"), ("peak_mib", "peak MiB")):
         d = paired_differences(
             [r[key] for r in rows["this tree"]], [r[key] for r in rows["against"]]
