@@ -272,9 +272,32 @@ def clip_conditions(truth_json: dict) -> dict[str, Any]:
     }
 
 
+def clip_id(truth_json: dict, folder: str = "") -> str:
+    """The name a clip is tallied under: ``folder/video`` (hold-outs rendered with the
+    same generator name their clips alike, so a pooled run over several folders would
+    otherwise take two clips for one), the video's name alone without a folder."""
+    return f"{folder}/{truth_json['video']}" if folder else str(truth_json["video"])
+
+
 def by_condition(rows: pd.DataFrame, values: np.ndarray) -> pd.DataFrame:
-    """RMSE of ``values`` against truth per metric and capture condition."""
-    frame = rows.assign(err=values - rows.truth.to_numpy())
+    """RMSE of ``values`` against truth per metric and capture condition, with the clips
+    behind each figure and :func:`clip_bootstrap_ci`'s 95 % interval (clips resampled).
+
+    Parameters
+    ----------
+    rows
+        ``tally.event_rows`` (``clip``, ``metric``, ``truth`` and the conditions of
+        :func:`clip_conditions`) with finite ``truth``.
+    values
+        The measured values scored, one per row (the screener's, or a calibration's).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per condition, level and metric: ``n`` events, ``clips``, ``rmse_deg``,
+        ``bias_deg``, ``ci_low_deg`` and ``ci_high_deg`` (NaN for one clip).
+    """
+    frame = rows.assign(measured=values)
     bins = {
         "azimuth": pd.cut(frame.azimuth_deg.abs(), [0, 5, 10, 15, 20, 45], right=False),
         "yaw (nominal)": pd.cut(frame.yaw_deg.abs(), [0, 10, 20, 36], right=False),
@@ -302,18 +325,19 @@ def by_condition(rows: pd.DataFrame, values: np.ndarray) -> pd.DataFrame:
 
     out = []
     for name, key in bins.items():
-        for (metric, level), sub in frame.groupby([frame.metric, key], observed=True):
-            out.append(
-                {
-                    "condition": name,
-                    "level": str(level),
-                    "metric": metric,
-                    "n": len(sub),
-                    "rmse_deg": float(np.sqrt(np.mean(sub.err**2))),
-                    "bias_deg": float(sub.err.mean()),
-                }
-            )
-    return pd.DataFrame(out)
+        known = key.notna().to_numpy()
+        levels = key[known].astype(str)
+        order = (
+            [str(c) for c in key.cat.categories]
+            if isinstance(key.dtype, pd.CategoricalDtype)
+            else sorted(set(levels))
+        )
+        table = event_rmse_with_ci(frame[known].assign(level=levels), ["metric", "level"])
+        table = table.reset_index().assign(condition=name)
+        rank = table.level.map({level: i for i, level in enumerate(order)})
+        out.append(table.assign(rank=rank).sort_values(["metric", "rank"]))
+    columns = ["condition", "level", "metric", "n", "clips", "rmse_deg", "bias_deg"]
+    return pd.concat(out, ignore_index=True)[[*columns, "ci_low_deg", "ci_high_deg"]]
 
 
 def match_events(events: pd.DataFrame, truth_json: dict) -> list[tuple[dict, pd.Series | None]]:
@@ -346,7 +370,8 @@ def compare_events(
     ``capture`` (the summary's camera estimate) and ``folder`` (the clip's) are carried
     into the per-event rows."""
     conditions = clip_conditions(truth_json)
-    tally.orientation[truth_json["video"]] = str(conditions["orientation"])
+    name = clip_id(truth_json, folder)
+    tally.orientation[name] = str(conditions["orientation"])
     camera = capture or {}
     estimated = {
         f"estimated_{key}": float("nan") if camera.get(key) is None else float(camera[key])
@@ -370,15 +395,13 @@ def compare_events(
             if best is None
             else tuple(float(best[f"t_{k}_s"] - ev[f"t_{k}_s"]) for k in ("start", "peak", "end"))
         )
-        tally.event_log.append(
-            (truth_json["video"], truth_json["task"], near_edge, best is not None, *errors)
-        )
+        tally.event_log.append((name, truth_json["task"], near_edge, best is not None, *errors))
         if ev.get("t_floor_on_s") is not None and _dragged(ev, truth_json):
             tally.floor_dragged += 1
         elif ev.get("t_floor_on_s") is not None:
             tally.floor_log.append(
                 (
-                    truth_json["video"],
+                    name,
                     truth_json["task"],
                     near_edge,
                     float("nan") if best is None else float(best["t_start_s"] - ev["t_floor_on_s"]),
@@ -401,7 +424,7 @@ def compare_events(
             tally.event_pairs.setdefault(metric, []).append((float(best[metric]), true_value))
             tally.event_rows.append(
                 {
-                    "clip": truth_json["video"],
+                    "clip": name,
                     "folder": folder,
                     "task": truth_json["task"],
                     "view": truth_json["view"],
@@ -1095,7 +1118,8 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         default=None,
         help="write every matched event's measured and true values, the clip's capture "
-        "conditions and the screener's camera estimate here (one row per event and metric)",
+        "conditions, whether they lie inside the envelope and the screener's camera "
+        "estimate here (one row per event and metric)",
     )
     parser.add_argument("--no-cache", action="store_true", help="run pose estimation again")
     parser.add_argument("--skip-auto", action="store_true", help="do not score task detection")
@@ -1179,7 +1203,7 @@ def main(argv: list[str] | None = None) -> int:
     tally = Tally()
     for truth_path in clips:
         truth_json, truth = load_truth(truth_path)
-        name = truth_json["video"]
+        name = clip_id(truth_json, truth_path.parent.name)
         side: Any = truth_json.get("stance_side") or "auto"
         inside = inside_envelope(truth_json)
         if truth_json["task"] == "stand":  # no task of ours: only what auto makes of it
@@ -1223,7 +1247,7 @@ def main(argv: list[str] | None = None) -> int:
             truth_json,
             truth,
             result.summary["capture"],
-            folder=truth_path.parent.name,  # clips of two folders can share a name
+            folder=truth_path.parent.name,
         )
         compare_flags(tally, name, result.summary, truth_json)
         compare_flags_to_truth(tally, name, result.summary, truth_json, truth)
@@ -1235,7 +1259,11 @@ def main(argv: list[str] | None = None) -> int:
                 tally.task_hits.append((name, truth_json["task"], f"error: {exc.code}"))
         print(f"{name}: {len(result.events)} events, task {truth_json['task']}", file=sys.stderr)
     if args.events_csv:
-        pd.DataFrame(tally.event_rows).to_csv(args.events_csv, index=False)
+        inside_clips = {clip for clip, is_in, *_ in tally.envelope if is_in}
+        events = pd.DataFrame(tally.event_rows)
+        events.assign(inside_envelope=events["clip"].isin(inside_clips)).to_csv(
+            args.events_csv, index=False
+        )
     table = report(tally, len(clips))
     per_task = report_by_condition(tally)
     report_envelope(tally)

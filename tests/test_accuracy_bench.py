@@ -222,3 +222,55 @@ def test_floor_timing_is_split_by_orientation_and_by_the_clip_edges() -> None:
     assert split.loc["portrait", "both"] == "50%"
     assert split.loc["portrait", "both, away from the edges"] == "100% of 1"
     assert split.loc["portrait", "start bias ms"] == 105
+
+
+def test_clips_of_two_folders_with_one_name_are_tallied_as_two_clips() -> None:
+    label = {"kind": "stance", "side": "left", "t_start_s": 0.5, "t_peak_s": 0.9, "t_end_s": 1.4}
+    truth_json = {
+        "video": "walk.mp4",
+        "task": "walk",
+        "view": "anterior",
+        "orientation": "portrait",
+        "events": [{**label, "t_floor_on_s": 0.56, "t_floor_off_s": 1.27}],
+    }
+    tally = Tally()
+    for folder in ("final41_inside", "final42_inside"):
+        compare_events(tally, _found(0.55, 1.25), truth_json, _truth(), folder=folder)
+    clips = {row["clip"] for row in tally.event_rows}
+    assert clips == {"final41_inside/walk.mp4", "final42_inside/walk.mp4"}
+    assert set(tally.orientation) == clips
+    assert {entry[0] for entry in tally.floor_log} == clips
+    assert {entry[0] for entry in tally.event_log} == clips
+
+
+def test_per_condition_rmse_counts_clips_and_resamples_them() -> None:
+    from bench.accuracy import by_condition
+
+    rng = np.random.default_rng(5)
+    rows = []
+    # ten clips at each roll band; 3 events a clip sharing the clip's error; the larger
+    # roll's clips err with SD 4 deg, the smaller's with SD 1 deg
+    for band, roll, sd in (("low", 1.0, 1.0), ("high", 4.5, 4.0)):
+        for k in range(10):
+            offset = rng.normal(0.0, sd)
+            for _ in range(3):
+                rows.append(
+                    {
+                        "clip": f"{band}{k}", "metric": "knee_fppa_deg", "truth": 10.0,
+                        "measured": 10.0 + offset, "azimuth_deg": 2.0, "yaw_deg": 2.0,
+                        "roll_deg": roll, "camera_height_m": 0.8, "fps": 30.0,
+                        "trousers": False, "long_top": False, "fill": np.nan,
+                        "orientation": "portrait", "light": 1.0, "view": "anterior",
+                    }
+                )  # fmt: skip
+    table = pd.DataFrame(rows)
+    out = by_condition(table, table.measured.to_numpy())
+    by_roll = out[out.condition == "roll"].set_index("level")
+    assert list(by_roll.index) == ["[0, 2)", "[4, 6)"]  # the bands' order, empty one left out
+    assert (by_roll.clips == 10).all() and (by_roll.n == 30).all()
+    low, high = by_roll.loc["[0, 2)"], by_roll.loc["[4, 6)"]
+    assert low.rmse_deg < high.rmse_deg
+    for cell in (low, high):
+        assert cell.ci_low_deg < cell.rmse_deg < cell.ci_high_deg
+    # a condition no clip records (the subject's size here) gives no row, not a NaN level
+    assert out[out.condition == "subject size (fill at the nearest)"].empty
