@@ -28,17 +28,21 @@ def _found(start: float, end: float) -> pd.DataFrame:
     return pd.DataFrame([row])
 
 
-def test_floor_contact_errors_are_logged_beside_the_phase_label_errors() -> None:
+def _walk_truth(orientation: str) -> dict:
+    """A walk's truth with one left stance phase (label 0.5-1.4 s, floor 0.56-1.27 s)."""
     label = {"kind": "stance", "side": "left", "t_start_s": 0.5, "t_peak_s": 0.9, "t_end_s": 1.4}
-    truth_json = {
+    return {
         "video": "walk.mp4",
         "task": "walk",
         "view": "anterior",
-        "orientation": "landscape",
+        "orientation": orientation,
         "events": [{**label, "t_floor_on_s": 0.56, "t_floor_off_s": 1.27}],
     }
+
+
+def test_floor_contact_errors_are_logged_beside_the_phase_label_errors() -> None:
     tally = Tally()
-    compare_events(tally, _found(0.55, 1.25), truth_json, _truth())
+    compare_events(tally, _found(0.55, 1.25), _walk_truth("landscape"), _truth())
     assert tally.orientation == {"walk.mp4": "landscape"}  # for the timing's split
     assert len(tally.floor_log) == 1
     clip, task, _near_edge, start, end = tally.floor_log[0]
@@ -225,17 +229,9 @@ def test_floor_timing_is_split_by_orientation_and_by_the_clip_edges() -> None:
 
 
 def test_clips_of_two_folders_with_one_name_are_tallied_as_two_clips() -> None:
-    label = {"kind": "stance", "side": "left", "t_start_s": 0.5, "t_peak_s": 0.9, "t_end_s": 1.4}
-    truth_json = {
-        "video": "walk.mp4",
-        "task": "walk",
-        "view": "anterior",
-        "orientation": "portrait",
-        "events": [{**label, "t_floor_on_s": 0.56, "t_floor_off_s": 1.27}],
-    }
     tally = Tally()
     for folder in ("final41_inside", "final42_inside"):
-        compare_events(tally, _found(0.55, 1.25), truth_json, _truth(), folder=folder)
+        compare_events(tally, _found(0.55, 1.25), _walk_truth("portrait"), _truth(), folder=folder)
     clips = {row["clip"] for row in tally.event_rows}
     assert clips == {"final41_inside/walk.mp4", "final42_inside/walk.mp4"}
     assert set(tally.orientation) == clips
