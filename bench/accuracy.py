@@ -101,8 +101,9 @@ class Tally:
     #: true stance phases with a seen floor contact left out of ``floor_log``: the rendered
     #: swing foot dragged along the floor (:func:`_dragged`)
     floor_dragged: int = 0
-    #: each clip's picture orientation (``"portrait"``, ``"landscape"``), by clip name
-    orientation: dict[str, str] = field(default_factory=dict)
+    #: each clip's capture conditions (:func:`clip_conditions`), by clip name: the timing
+    #: splits (orientation, frame rate) need them for clips with no event found too
+    conditions: dict[str, dict[str, Any]] = field(default_factory=dict)
     flags: list[tuple[str, str, str, bool, bool]] = field(default_factory=list)
     task_hits: list[tuple[str, str, str]] = field(default_factory=list)
     unjudged: list[tuple[str, str, str]] = field(default_factory=list)
@@ -371,7 +372,7 @@ def compare_events(
     into the per-event rows."""
     conditions = clip_conditions(truth_json)
     name = clip_id(truth_json, folder)
-    tally.orientation[name] = str(conditions["orientation"])
+    tally.conditions[name] = conditions
     camera = capture or {}
     estimated = {
         f"estimated_{key}": float("nan") if camera.get(key) is None else float(camera[key])
@@ -551,6 +552,11 @@ def _dragged(event: dict, truth_json: dict) -> bool:
     return dragged_swing(float(event["t_floor_on_s"]), float(event["t_start_s"]), swing)
 
 
+def _ms(seconds: float) -> int | str:
+    """Seconds as whole milliseconds; "-" where there is no figure (an SD of one phase)."""
+    return round(1000 * seconds) if np.isfinite(seconds) else "-"
+
+
 def floor_timing_table(log: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     """Stance phases timed against the rendered foot's floor contact, per group.
 
@@ -584,18 +590,18 @@ def floor_timing_table(log: pd.DataFrame, by: list[str]) -> pd.DataFrame:
                 "both, away from the edges": (
                     f"{both[away].mean():.0%} of {int(away.sum())}" if away.any() else "-"
                 ),
-                "start bias ms": round(1000 * sub.start.mean()),
-                "start SD ms": round(1000 * sub.start.std()),
-                "end bias ms": round(1000 * sub.end.mean()),
-                "end SD ms": round(1000 * sub.end.std()),
+                "start bias ms": _ms(sub.start.mean()),
+                "start SD ms": _ms(sub.start.std()),
+                "end bias ms": _ms(sub.end.mean()),
+                "end SD ms": _ms(sub.end.std()),
             }
         )
     return pd.DataFrame(rows)
 
 
 def report_floor_timing(tally: Tally, clips: set[str] | None = None) -> None:
-    """Per task, and per task and picture orientation: stance phases timed against the
-    rendered foot's floor contact.
+    """Per task, and per task and picture orientation and frame rate: stance phases timed
+    against the rendered foot's floor contact.
 
     The generator labels stance by gait phase; where the corpus' truth also has the
     posed mesh's floor contact (``python -m screener_synth floor-contacts``), this scores
@@ -608,12 +614,14 @@ def report_floor_timing(tally: Tally, clips: set[str] | None = None) -> None:
     log = pd.DataFrame(tally.floor_log, columns=["clip", "task", "near_edge", "start", "end"])
     if clips is not None:
         log = log[log["clip"].isin(clips)]
-    log["orientation"] = log["clip"].map(tally.orientation).fillna("")
+    for column in ("orientation", "fps"):
+        log[column] = [tally.conditions.get(clip, {}).get(column, "") for clip in log["clip"]]
     print("stance phases against the rendered foot's floor contact (posed mesh):")
     print(floor_timing_table(log, ["task"]).to_string(index=False))
-    if log["orientation"].nunique() > 1:
-        print("by picture orientation:")
-        print(floor_timing_table(log, ["task", "orientation"]).to_string(index=False))
+    for column, title in (("orientation", "picture orientation"), ("fps", "frame rate")):
+        if log[column].nunique() > 1:
+            print(f"by {title}:")
+            print(floor_timing_table(log, ["task", column]).to_string(index=False))
     if tally.floor_dragged and clips is None:
         print(
             f"  left out: {tally.floor_dragged} stance phase(s) whose rendered foot was on the "

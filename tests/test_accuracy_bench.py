@@ -28,7 +28,7 @@ def _found(start: float, end: float) -> pd.DataFrame:
     return pd.DataFrame([row])
 
 
-def _walk_truth(orientation: str) -> dict:
+def _walk_truth(orientation: str, fps: float = 30.0) -> dict:
     """A walk's truth with one left stance phase (label 0.5-1.4 s, floor 0.56-1.27 s)."""
     label = {"kind": "stance", "side": "left", "t_start_s": 0.5, "t_peak_s": 0.9, "t_end_s": 1.4}
     return {
@@ -36,6 +36,7 @@ def _walk_truth(orientation: str) -> dict:
         "task": "walk",
         "view": "anterior",
         "orientation": orientation,
+        "fps": fps,
         "events": [{**label, "t_floor_on_s": 0.56, "t_floor_off_s": 1.27}],
     }
 
@@ -43,7 +44,8 @@ def _walk_truth(orientation: str) -> dict:
 def test_floor_contact_errors_are_logged_beside_the_phase_label_errors() -> None:
     tally = Tally()
     compare_events(tally, _found(0.55, 1.25), _walk_truth("landscape"), _truth())
-    assert tally.orientation == {"walk.mp4": "landscape"}  # for the timing's split
+    # the timing's splits: picture orientation and frame rate
+    assert tally.conditions["walk.mp4"]["orientation"] == "landscape"
     assert len(tally.floor_log) == 1
     clip, task, _near_edge, start, end = tally.floor_log[0]
     assert (clip, task) == ("walk.mp4", "walk")
@@ -228,13 +230,28 @@ def test_floor_timing_is_split_by_orientation_and_by_the_clip_edges() -> None:
     assert split.loc["portrait", "start bias ms"] == 105
 
 
+def test_floor_timing_is_also_split_by_frame_rate(capsys: pytest.CaptureFixture) -> None:
+    from bench.accuracy import report_floor_timing
+
+    tally = Tally()
+    # the 24 fps clip's stance found 80 ms late at both edges, the 60 fps one on time
+    compare_events(tally, _found(0.64, 1.35), _walk_truth("portrait", 24.0), _truth(), folder="a")
+    compare_events(tally, _found(0.55, 1.25), _walk_truth("portrait", 60.0), _truth(), folder="b")
+    report_floor_timing(tally)
+    out = capsys.readouterr().out
+    assert "by picture orientation:" not in out  # one orientation: no split
+    table = out.split("by frame rate:")[1].splitlines()[2:4]
+    assert table[0].split()[:3] == ["walk", "24.0", "1"] and " 0% " in table[0]
+    assert table[1].split()[:3] == ["walk", "60.0", "1"] and " 100% " in table[1]
+
+
 def test_clips_of_two_folders_with_one_name_are_tallied_as_two_clips() -> None:
     tally = Tally()
     for folder in ("final41_inside", "final42_inside"):
         compare_events(tally, _found(0.55, 1.25), _walk_truth("portrait"), _truth(), folder=folder)
     clips = {row["clip"] for row in tally.event_rows}
     assert clips == {"final41_inside/walk.mp4", "final42_inside/walk.mp4"}
-    assert set(tally.orientation) == clips
+    assert set(tally.conditions) == clips
     assert {entry[0] for entry in tally.floor_log} == clips
     assert {entry[0] for entry in tally.event_log} == clips
 
