@@ -914,6 +914,59 @@ def report_by_condition(tally: Tally) -> pd.DataFrame:
     return per_task.reset_index()
 
 
+#: The metrics, views and tasks of :func:`glance_markdown`'s tables, as the docs name them.
+GLANCE_METRICS = ("knee_fppa_deg", "pelvic_drop_deg", "hip_adduction_deg")
+GLANCE_NAMES = {
+    "anterior": "front", "posterior": "behind", "sls": "single-leg squat", "azimuth":
+    "lens azimuth (°)", "roll": "roll (°)", "camera_height_m": "lens height (m)",
+    "fps": "frame rate", "trousers": "long trousers", "long top": "long top",
+    "subject size (fill at the nearest)": "patient's share of the frame height, nearest",
+    "key light": "key light (scale)", "True": "yes", "False": "no",
+}  # fmt: skip
+
+
+def glance_markdown(rows: pd.DataFrame) -> str:
+    """docs/accuracy.md's "At a glance" tables: event RMSE of knee FPPA, pelvic drop and
+    hip adduction with :func:`clip_bootstrap_ci`'s interval, per task and view and per
+    capture condition (:func:`by_condition`; the screener's own readings left out).
+
+    Parameters
+    ----------
+    rows
+        ``tally.event_rows`` of the clips inside the envelope, finite values only.
+
+    Returns
+    -------
+    str
+        Two Markdown tables; a cell reads ``RMSE (low-high)``, the clips those of the
+        knee FPPA figure.
+    """
+    rows = rows[rows.metric.isin(GLANCE_METRICS)]
+
+    def line(labels: list[str], table: pd.DataFrame) -> str:
+        columns = ["rmse_deg", "ci_low_deg", "ci_high_deg", "clips"]
+        figures = table.set_index("metric").loc[list(GLANCE_METRICS), columns].to_numpy(float)
+        cells = " | ".join(f"{rmse:.2f} ({low:.2f}-{high:.2f})" for rmse, low, high, _ in figures)
+        names = " | ".join(GLANCE_NAMES.get(x, x) for x in labels)
+        return f"| {names} | {int(figures[0, 3])} | {cells} |"
+
+    head = "| {} | {} | clips | knee FPPA | pelvic drop | hip adduction |\n" + "|---" * 6 + "|"
+    out = [head.format("task", "view")]
+    per_task = event_rmse_with_ci(rows, ["task", "view", "metric"]).reset_index()
+    for (task, view), table in per_task.groupby(["task", "view"], sort=True):
+        if set(GLANCE_METRICS) <= set(table.metric):
+            out.append(line([str(task), str(view)], table))
+    out += ["", head.format("condition", "level")]
+    own = [c for c in rows.columns if c.startswith("measured_")]
+    conditions = by_condition(rows.drop(columns=own), rows.measured.to_numpy())
+    for (name, level), table in conditions.groupby(["condition", "level"], sort=False):
+        if name == "yaw (nominal)" or not set(GLANCE_METRICS) <= set(table.metric):
+            continue
+        shown = f"{float(str(level)):g} fps" if name == "fps" else str(level)
+        out.append(line([str(name), shown], table))
+    return "\n".join(out) + "\n"
+
+
 def report_inside(tally: Tally) -> None:
     """The reported figures: events, timing and flags over the clips whose camera lies
     inside the validated envelope (lens azimuth, roll, height: :func:`inside_envelope`)."""
@@ -1129,6 +1182,13 @@ def main(argv: list[str] | None = None) -> int:
         "conditions, whether they lie inside the envelope and the screener's camera "
         "estimate here (one row per event and metric)",
     )
+    parser.add_argument(
+        "--markdown",
+        type=Path,
+        default=None,
+        help="write docs/accuracy.md's 'At a glance' tables (knee FPPA, pelvic drop, hip "
+        "adduction per task and view and per capture condition, inside the envelope) here",
+    )
     parser.add_argument("--no-cache", action="store_true", help="run pose estimation again")
     parser.add_argument("--skip-auto", action="store_true", help="do not score task detection")
     parser.add_argument(
@@ -1272,6 +1332,11 @@ def main(argv: list[str] | None = None) -> int:
         events.assign(inside_envelope=events["clip"].isin(inside_clips)).to_csv(
             args.events_csv, index=False
         )
+    if args.markdown:
+        inside_clips = {clip for clip, is_in, *_ in tally.envelope if is_in}
+        rows = pd.DataFrame(tally.event_rows)
+        rows = rows[rows["clip"].isin(inside_clips) & np.isfinite(rows.measured)]
+        args.markdown.write_text(glance_markdown(rows[np.isfinite(rows.truth)]))
     table = report(tally, len(clips))
     per_task = report_by_condition(tally)
     report_envelope(tally)

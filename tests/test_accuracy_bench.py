@@ -287,3 +287,37 @@ def test_per_condition_rmse_counts_clips_and_resamples_them() -> None:
         assert cell.ci_low_deg < cell.rmse_deg < cell.ci_high_deg
     # a condition no clip records (the subject's size here) gives no row, not a NaN level
     assert out[out.condition == "subject size (fill at the nearest)"].empty
+
+
+def test_the_glance_tables_give_each_task_and_condition_its_rmse_and_interval() -> None:
+    from bench.accuracy import glance_markdown
+
+    rows = []
+    # walks from the front: 6 clips, errors 1 deg (FPPA), 2 deg (drop), 3 deg (adduction)
+    # on every event; squats from behind: 4 clips, errors twice as large
+    for task, view, scale, n_clips in (("walk", "anterior", 1.0, 6), ("sls", "posterior", 2.0, 4)):
+        for k in range(n_clips):
+            for metric, err in (
+                ("knee_fppa_deg", 1.0), ("pelvic_drop_deg", 2.0), ("hip_adduction_deg", 3.0),
+                ("femoral_ir_deg", 20.0),
+            ):  # fmt: skip
+                rows.append(
+                    {
+                        "clip": f"f/{task}{k}", "task": task, "view": view, "metric": metric,
+                        "truth": 5.0, "measured": 5.0 + scale * err, "azimuth_deg": 2.0,
+                        "yaw_deg": 2.0, "roll_deg": 1.0, "camera_height_m": 0.8, "fps": 30.0,
+                        "trousers": False, "long_top": False, "fill": 0.6,
+                        "orientation": "portrait", "light": 1.0,
+                        "measured_subject_luma": 90.0,  # the screener's own: not a condition
+                    }
+                )  # fmt: skip
+    text = glance_markdown(pd.DataFrame(rows))
+    lines = text.splitlines()
+    assert "| single-leg squat | behind | 4 | 2.00 (2.00-2.00) | 4.00 (4.00-4.00) | 6.00 " in text
+    assert "| walk | front | 6 | 1.00 (1.00-1.00) | 2.00 (2.00-2.00) | 3.00 (3.00-3.00) |" in lines
+    # one level of each condition holds every clip: RMSE over both tasks (10 clips)
+    fps = [line for line in lines if line.startswith("| frame rate |")]
+    assert len(fps) == 1 and fps[0].startswith("| frame rate | 30 fps | 10 | ")
+    assert any(line.startswith("| long trousers | no | 10 |") for line in lines)
+    # femoral IR, the nominal yaw and the screener's own readings are not in the tables
+    assert "20.00" not in text and "yaw (nominal)" not in text and "luma" not in text
