@@ -122,6 +122,18 @@ class Tally:
     #: fallbacks (:func:`fallback_readings`)
     fallbacks: list[tuple[str, bool, str]] = field(default_factory=list)
 
+    def inside_clips(self) -> set[str]:
+        """The clips whose camera lies inside the envelope by their truth."""
+        return {clip for clip, is_in, *_ in self.envelope if is_in}
+
+    def inside_event_rows(self) -> pd.DataFrame:
+        """``event_rows`` of the clips inside the envelope, with finite values."""
+        rows = pd.DataFrame(self.event_rows)
+        if rows.empty:
+            return rows
+        inside = rows["clip"].isin(self.inside_clips())
+        return rows[inside & np.isfinite(rows.measured) & np.isfinite(rows.truth)]
+
 
 def find_clips(folders: list[Path]) -> list[Path]:
     """Truth JSON files of every clip under the folders."""
@@ -970,11 +982,10 @@ def glance_markdown(rows: pd.DataFrame) -> str:
 def report_inside(tally: Tally) -> None:
     """The reported figures: events, timing and flags over the clips whose camera lies
     inside the validated envelope (lens azimuth, roll, height: :func:`inside_envelope`)."""
-    inside = {clip for clip, is_in, *_ in tally.envelope if is_in}
-    rows = pd.DataFrame(tally.event_rows)
-    if not inside or rows.empty:
+    inside = tally.inside_clips()
+    if not inside or not tally.event_rows:
         return
-    rows = rows[rows["clip"].isin(inside) & np.isfinite(rows.measured) & np.isfinite(rows.truth)]
+    rows = tally.inside_event_rows()
     print(f"\n===== inside the envelope: {len(inside)} clips =====")
     out = []
     for metric, sub in rows.groupby("metric"):
@@ -986,7 +997,7 @@ def report_inside(tally: Tally) -> None:
                 "rmse_deg": float(np.sqrt(np.mean(err**2))),
                 "bias_deg": float(err.mean()),
                 "r": float(np.corrcoef(sub.measured, sub.truth)[0, 1]) if len(sub) > 2 else np.nan,
-                "target_rmse": TARGETS.get(metric, np.nan),
+                "target_rmse": TARGETS.get(str(metric), np.nan),
             }
         )
     overall = pd.DataFrame(out).merge(
@@ -1327,16 +1338,12 @@ def main(argv: list[str] | None = None) -> int:
                 tally.task_hits.append((name, truth_json["task"], f"error: {exc.code}"))
         print(f"{name}: {len(result.events)} events, task {truth_json['task']}", file=sys.stderr)
     if args.events_csv:
-        inside_clips = {clip for clip, is_in, *_ in tally.envelope if is_in}
         events = pd.DataFrame(tally.event_rows)
-        events.assign(inside_envelope=events["clip"].isin(inside_clips)).to_csv(
+        events.assign(inside_envelope=events["clip"].isin(tally.inside_clips())).to_csv(
             args.events_csv, index=False
         )
     if args.markdown:
-        inside_clips = {clip for clip, is_in, *_ in tally.envelope if is_in}
-        rows = pd.DataFrame(tally.event_rows)
-        rows = rows[rows["clip"].isin(inside_clips) & np.isfinite(rows.measured)]
-        args.markdown.write_text(glance_markdown(rows[np.isfinite(rows.truth)]))
+        args.markdown.write_text(glance_markdown(tally.inside_event_rows()))
     table = report(tally, len(clips))
     per_task = report_by_condition(tally)
     report_envelope(tally)
