@@ -147,6 +147,14 @@ def main(argv: list[str] | None = None) -> int:
         f"{MIN_VERIFYING_CAMERAS}) become its verified targets, corrected by default",
     )
     parser.add_argument(
+        "--frame-model-path",
+        type=Path,
+        default=None,
+        metavar="MODEL",
+        help="check this frame model file instead of the shipped one (a candidate, before "
+        "it replaces screener/models/frame_model.npz)",
+    )
+    parser.add_argument(
         "--detector-keypoints",
         type=Path,
         default=None,
@@ -161,14 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     if not calib.is_file():
         print(f"{calib}: calibration not found; give --folder", file=sys.stderr)
         return 2
-    config = AnalysisConfig()
-    if args.cache_dir is not None:
-        config = config.model_copy(update={"cache_dir": args.cache_dir})
     tmp = tempfile.TemporaryDirectory()
-    capture = config.capture.model_copy(
-        update={"envelope_path": open_envelope(config.capture.envelope_path, Path(tmp.name))}
-    )
-    config = config.model_copy(update={"capture": capture})
+    config = check_config(Path(tmp.name), args.cache_dir, args.frame_model_path)
     detector = None
     if args.detector_keypoints is not None:
         try:
@@ -195,6 +197,24 @@ def main(argv: list[str] | None = None) -> int:
 
 
 # --------------------------------------------------------------------------- the stages
+
+
+def check_config(
+    scratch: Path, cache_dir: Path | None = None, frame_model_path: Path | None = None
+) -> AnalysisConfig:
+    """The settings the check analyses each camera with: the defaults, with the envelope's
+    refusals opened (:func:`open_envelope`, its copy written under ``scratch``), the keypoint
+    cache in ``cache_dir`` and, to check a candidate before it is shipped, the frame model
+    ``frame_model_path`` instead of the shipped one."""
+    config = AnalysisConfig()
+    if frame_model_path is not None:
+        config = config.model_copy(update={"frame_model_path": frame_model_path})
+    if cache_dir is not None:
+        config = config.model_copy(update={"cache_dir": cache_dir})
+    capture = config.capture.model_copy(
+        update={"envelope_path": open_envelope(config.capture.envelope_path, scratch)}
+    )
+    return config.model_copy(update={"capture": capture})
 
 
 def open_envelope(envelope: Path, folder: Path) -> Path:

@@ -397,6 +397,39 @@ def test_frame_model_verified_only_when_closer_to_the_other_cameras_on_every_cam
     assert set(outcome["knee_fppa_deg"]["cameras"]) == {"cam01"}
 
 
+def test_the_check_can_analyse_with_a_candidate_frame_model_and_refuses_no_camera(tmp_path):
+    """``--frame-model-path``: a candidate model is checked on the real cameras before it
+    replaces the shipped one; without it the shipped model is checked. Either way the lab
+    cameras, all outside the envelope, are analysed (its refusals opened, not its warnings)."""
+    import tomllib
+
+    from bench.real_video_agreement import check_config
+
+    candidate = tmp_path / "candidate_frame_model.npz"
+    config = check_config(tmp_path, cache_dir=tmp_path / "cache", frame_model_path=candidate)
+    assert config.frame_model_path == candidate
+    assert config.cache_dir == tmp_path / "cache"
+    assert check_config(tmp_path).frame_model_path == AnalysisConfig().frame_model_path
+    opened = config.capture.envelope_path
+    assert opened.parent == tmp_path
+    shipped = tomllib.loads(AnalysisConfig().capture.envelope_path.read_text(encoding="utf-8"))
+    limits = tomllib.loads(opened.read_text(encoding="utf-8"))
+    assert limits.keys() == shipped.keys()
+
+    def refusals(table: dict, out: dict) -> dict:
+        for key, value in table.items():
+            if isinstance(value, dict):
+                refusals(value, out)
+            elif key in ("refuse_abs", "refuse_min"):
+                out.setdefault(key, []).append(value)
+        return out
+
+    assert refusals(shipped, {}) != refusals(limits, {})
+    opened_limits = refusals(limits, {})
+    assert set(opened_limits["refuse_abs"]) == {1000.0}
+    assert set(opened_limits["refuse_min"]) == {0.0}
+
+
 @pytest.mark.real_videos
 def test_real_videos_check_compares_every_camera_tracking_the_subject_whatever_its_timing(
     pose2sim_dir, tmp_path_factory
@@ -408,19 +441,16 @@ def test_real_videos_check_compares_every_camera_tracking_the_subject_whatever_i
     MoveNet keypoints of the clip (bench/data) as a second reference, not from MediaPipe."""
     from bench.detector_keypoints import DEFAULT_OUT
     from bench.real_video_agreement import (
-        open_envelope,
+        check_config,
         read_detector_keypoints,
         run,
         verify_frame_model,
     )
 
     tmp = tmp_path_factory.mktemp("check")
-    config = AnalysisConfig(cache_dir=tmp / "pose_cache")
-    capture = config.capture.model_copy(
-        update={"envelope_path": open_envelope(config.capture.envelope_path, tmp)}
-    )
+    config = check_config(tmp, cache_dir=tmp / "pose_cache")
     detector = read_detector_keypoints(DEFAULT_OUT, read_qca(pose2sim_dir / CALIBRATION))
-    result = run(pose2sim_dir, config.model_copy(update={"capture": capture}), detector=detector)
+    result = run(pose2sim_dir, config, detector=detector)
     for name in ("cam01", "cam02", "cam04"):
         learned = result["cameras"][name]["frame_model"]
         assert "error" not in learned, (name, learned)
