@@ -1229,7 +1229,8 @@ def main(argv: list[str] | None = None) -> int:
         "--frame-model-path",
         type=Path,
         default=None,
-        help="with --frame-model: this model file instead of the shipped one (to compare)",
+        help="with --frame-model: this model file instead of the shipped ones (to compare; "
+        "for every task, the single-leg squat's own model too)",
     )
     parser.add_argument(
         "--event-models",
@@ -1263,6 +1264,7 @@ def main(argv: list[str] | None = None) -> int:
         settings["frame_model_include_unverified"] = True
         if args.frame_model_path is not None:
             settings["frame_model_path"] = args.frame_model_path
+            settings["frame_model_by_task"] = {}
     if args.write_errors and not args.geometric:
         # the file being written is not read while it is measured
         settings["frame_model_measurement_errors_path"] = None

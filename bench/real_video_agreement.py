@@ -208,7 +208,9 @@ def check_config(
     ``frame_model_path`` instead of the shipped one."""
     config = AnalysisConfig()
     if frame_model_path is not None:
-        config = config.model_copy(update={"frame_model_path": frame_model_path})
+        config = config.model_copy(
+            update={"frame_model_path": frame_model_path, "frame_model_by_task": {}}
+        )
     if cache_dir is not None:
         config = config.model_copy(update={"cache_dir": cache_dir})
     capture = config.capture.model_copy(

@@ -661,6 +661,32 @@ class CaptureConfig(_Frozen):
     )
 
 
+class TaskFrameModel(_Frozen):
+    """A task's own frame model, used for that task instead of ``frame_model_path``.
+
+    Notes
+    -----
+    Only while the frame model is on (``frame_model_path`` set): the geometric angles
+    (``frame_model_path = None``) switch every task's off.
+    """
+
+    model_path: Path = Field(description="The model file (screener.frame_model format).")
+    measurement_errors_path: Path | None = Field(
+        None,
+        description="The measured event errors with this model applied (the verdicts use "
+        "them for the metrics it corrected); None: frame_model_measurement_errors_path.",
+    )
+
+
+#: The task frame models shipped (``AnalysisConfig.frame_model_by_task``'s default).
+DEFAULT_TASK_FRAME_MODELS: dict[str, TaskFrameModel] = {
+    "sls": TaskFrameModel(
+        model_path=MODELS_DIR / "frame_model_sls.npz",
+        measurement_errors_path=MODELS_DIR / "measurement_errors_frame_model_sls.toml",
+    )
+}
+
+
 class AnalysisConfig(_Frozen):
     """All settings of one analysis. Defaults are the documented, recommended values."""
 
@@ -696,6 +722,12 @@ class AnalysisConfig(_Frozen):
         description="Learned correction of the frontal angles (screener.frame_model), "
         "applied to the angles its card lists as verified on real video (at present all "
         "five); None: off, the geometric angles (`screener analyze --geometric-angles`).",
+    )
+    frame_model_by_task: dict[str, TaskFrameModel] = Field(
+        default_factory=lambda: dict(DEFAULT_TASK_FRAME_MODELS),
+        description="Per task, a frame model used instead of frame_model_path (with its own "
+        "measured errors): the single-leg squat's, retrained in session 33 "
+        "(docs/accuracy.md). Empty: frame_model_path for every task.",
     )
     frame_model_include_unverified: bool = Field(
         False,
@@ -745,6 +777,7 @@ class AnalysisConfig(_Frozen):
                 "measurement_errors_path": True,
                 "frame_model_measurement_errors_path": True,
                 "frame_model_path": True,
+                "frame_model_by_task": True,
                 "capture": {"envelope_path", "yaw_model_path"},
                 "events": {"event_model_path", "rep_model_path"},
             },
@@ -773,6 +806,16 @@ class AnalysisConfig(_Frozen):
         data["measurement_errors_sha256"] = (
             _file_sha256(self.measurement_errors_path) if self.measurement_errors_path else "off"
         )
+        if self.frame_model_by_task:  # hashes without task models stay as they were
+            data["frame_model_by_task_sha256"] = {
+                task: {
+                    "model": _file_sha256(own.model_path) if own.model_path.exists() else "off",
+                    "measurement_errors": _file_sha256(own.measurement_errors_path)
+                    if own.measurement_errors_path and own.measurement_errors_path.exists()
+                    else "off",
+                }
+                for task, own in sorted(self.frame_model_by_task.items())
+            }
         model_errors = self.frame_model_measurement_errors_path
         data["frame_model_measurement_errors_sha256"] = (
             _file_sha256(model_errors) if model_errors and model_errors.exists() else "off"

@@ -300,7 +300,7 @@ def analyze_pose(
     depth = _squat_depth(events, cleaned.pose, stance_side, spec.name) if spec.check_depth else None
     if depth is not None and depth["reached"] is False:
         warnings.append(depth["note"])
-    errors = _measurement_error_files(config, frame_model)
+    errors = _measurement_error_files(config, frame_model, task_est.task)
     sides, asym, quality_summary, faults, not_shown = _assess(
         raw, cleaned, frames, events, withheld, task_est.task, chosen_view, sex, config,
         warnings, errors, capture.error_floors,
@@ -713,7 +713,7 @@ def _frame_table(
     model applied (None: none)."""
     pose = cleaned.pose
     frames, frame_model = _learned_angles(
-        compute_frame_angles(pose, config.angles), pose, view, config
+        compute_frame_angles(pose, config.angles), pose, task, view, config
     )
     frames, corrections_applied = apply_corrections(
         frames, task, corrections, view, config.corrections_include_unverified
@@ -1522,12 +1522,17 @@ def _count_person_jumps(raw: PoseSequence) -> int:
 
 
 def _learned_angles(
-    frames: pd.DataFrame, pose: PoseSequence, view: str, config: AnalysisConfig
+    frames: pd.DataFrame, pose: PoseSequence, task: str, view: str, config: AnalysisConfig
 ) -> tuple[pd.DataFrame, dict[str, Any] | None]:
-    """The frame model's angles where one ships and may be applied (else unchanged)."""
+    """The frame model's angles where one ships and may be applied (else unchanged): the
+    task's own model (``frame_model_by_task``) where it has one, while the frame model is
+    on at all (``frame_model_path``)."""
     path = config.frame_model_path
     if path is None or not path.exists():
         return frames, None
+    own = config.frame_model_by_task.get(task)
+    if own is not None:
+        path = own.model_path
     from screener.frame_model import apply_frame_model, load_frame_model
 
     model = load_frame_model(path)
@@ -1547,14 +1552,17 @@ class ErrorFiles:
 
 
 def _measurement_error_files(
-    config: AnalysisConfig, frame_model: dict[str, Any] | None
+    config: AnalysisConfig, frame_model: dict[str, Any] | None, task: str
 ) -> ErrorFiles:
-    """The measured-error files the verdicts use: the frame model's own for the event
-    metrics whose angles it corrected in this clip (all of the metric's targets), the
-    default's for the rest (the geometric angles)."""
+    """The measured-error files the verdicts use: the frame model's own (the task's model's,
+    where the task has one) for the event metrics whose angles it corrected in this clip
+    (all of the metric's targets), the default's for the rest (the geometric angles)."""
     from screener.frame_model import EVENT_METRIC_TARGETS
 
+    task_model = config.frame_model_by_task.get(task)
     own = config.frame_model_measurement_errors_path
+    if own is not None and task_model is not None and task_model.measurement_errors_path:
+        own = task_model.measurement_errors_path
     if frame_model is None or "not_applied" in frame_model or own is None:
         return ErrorFiles(config.measurement_errors_path)
     corrected = set(frame_model.get("targets_corrected", ()))

@@ -162,3 +162,46 @@ def test_a_long_clip_is_corrected_in_chunks_with_the_same_result(corpus_clip, mo
     assert corrected
     np.testing.assert_allclose(chunked[corrected].to_numpy(), whole[corrected].to_numpy())
     np.testing.assert_allclose(chunked[list(TARGETS)].to_numpy(), whole[list(TARGETS)].to_numpy())
+
+
+SQUAT_CLIP = Path(__file__).parents[1] / "corpus" / "val" / "sls_left_ante_24fps_val000"
+
+
+@pytest.mark.skipif(not SQUAT_CLIP.with_suffix(".keypoints.npz").exists(), reason="no corpus")
+def test_a_task_with_its_own_frame_model_is_corrected_by_it_and_judged_with_its_errors():
+    """The single-leg squat's knee FPPA comes from the squat's own frame model (retrained
+    in session 33), every other task's from the general one; the geometric angles switch
+    both off."""
+    from screener.config import DEFAULT_TASK_FRAME_MODELS
+
+    squat_model = DEFAULT_TASK_FRAME_MODELS["sls"]
+    assert squat_model.model_path.exists() and squat_model.measurement_errors_path is not None
+    assert squat_model.measurement_errors_path.exists()
+    truth = json.loads(SQUAT_CLIP.with_suffix(".truth.json").read_text())
+    raw = PoseSequence.load(SQUAT_CLIP.with_suffix(".keypoints.npz"))
+    args = {"task": "sls", "side": truth["stance_side"], "view": truth["view"]}
+    own = analyze_pose(raw, config=AnalysisConfig(cache_dir=None), **args)
+    general = analyze_pose(
+        raw, config=AnalysisConfig(cache_dir=None, frame_model_by_task={}), **args
+    )
+    geometric = analyze_pose(
+        raw, config=AnalysisConfig(cache_dir=None, frame_model_path=None), **args
+    )
+    card = load_frame_model(squat_model.model_path).card
+    info = own.summary["provenance"]["frame_model"]
+    assert (info["name"], info["version"]) == (card["name"], card["version"])
+    assert "single-leg squat" in info["name"]
+    assert info["targets_corrected"] == ["left_knee_fppa_deg", "right_knee_fppa_deg"]
+    assert (
+        general.summary["provenance"]["frame_model"]["name"] == load_frame_model(MODEL).card["name"]
+    )
+    assert geometric.summary["provenance"]["frame_model"] is None
+    mine = own.frames["left_knee_fppa_deg"].to_numpy(float)
+    theirs = general.frames["left_knee_fppa_deg"].to_numpy(float)
+    assert np.nanmax(np.abs(mine - theirs)) > 0.1  # another model, other readings
+    np.testing.assert_array_equal(  # the geometric angle under both is the same
+        own.frames["left_knee_fppa_geometric_deg"].to_numpy(float),
+        general.frames["left_knee_fppa_geometric_deg"].to_numpy(float),
+    )
+    # the settings' hash changes with the task models (cached results are not reused)
+    assert AnalysisConfig().sha256() != AnalysisConfig(frame_model_by_task={}).sha256()

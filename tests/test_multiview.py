@@ -408,6 +408,7 @@ def test_the_check_can_analyse_with_a_candidate_frame_model_and_refuses_no_camer
     candidate = tmp_path / "candidate_frame_model.npz"
     config = check_config(tmp_path, cache_dir=tmp_path / "cache", frame_model_path=candidate)
     assert config.frame_model_path == candidate
+    assert config.frame_model_by_task == {}  # the candidate for every task
     assert config.cache_dir == tmp_path / "cache"
     assert check_config(tmp_path).frame_model_path == AnalysisConfig().frame_model_path
     opened = config.capture.envelope_path

@@ -383,7 +383,7 @@ def test_verdicts_use_the_frame_models_own_errors_only_for_the_metrics_it_correc
         "name": "frame model",
         "targets_corrected": ["left_knee_fppa_deg", "right_knee_fppa_deg"],
     }
-    files = _measurement_error_files(config, fppa)
+    files = _measurement_error_files(config, fppa, "jog")
     own = files.path_for("knee_fppa_deg")
     assert own is not None and own.name == "measurement_errors_frame_model.toml"
     assert files.path_for("pelvic_drop_deg") == default
@@ -391,12 +391,19 @@ def test_verdicts_use_the_frame_models_own_errors_only_for_the_metrics_it_correc
     assert files.path_for("trunk_lean_deg") == default
     # a metric counts as corrected only when all of its angles are
     one_leg = {"targets_corrected": ["left_hip_adduction_deg", "pelvic_obliquity_deg"]}
-    assert set(_measurement_error_files(config, one_leg).by_metric) == {"pelvic_drop_deg"}
+    assert set(_measurement_error_files(config, one_leg, "walk").by_metric) == {"pelvic_drop_deg"}
     refused = {**fppa, "not_applied": "the clip's landmarks are unlike the training inputs"}
-    assert _measurement_error_files(config, refused).by_metric == {}
-    assert _measurement_error_files(config, None).path_for("knee_fppa_deg") == default
+    assert _measurement_error_files(config, refused, "jog").by_metric == {}
+    assert _measurement_error_files(config, None, "jog").path_for("knee_fppa_deg") == default
     off = AnalysisConfig(frame_model_measurement_errors_path=None)
-    assert _measurement_error_files(off, fppa).by_metric == {}
+    assert _measurement_error_files(off, fppa, "jog").by_metric == {}
+    assert _measurement_error_files(off, fppa, "sls").by_metric == {}
+    # a task with its own frame model is judged with that model's errors
+    squat = _measurement_error_files(config, fppa, "sls").path_for("knee_fppa_deg")
+    assert squat == config.frame_model_by_task["sls"].measurement_errors_path
+    assert squat is not None and squat.exists()
+    none_own = AnalysisConfig(frame_model_by_task={})
+    assert _measurement_error_files(none_own, fppa, "sls").path_for("knee_fppa_deg") == own
 
 
 def test_each_verdict_names_the_error_file_of_its_own_metric():
