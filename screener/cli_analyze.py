@@ -289,7 +289,8 @@ def register(subparsers: Any) -> None:
         "--geometric-angles",
         action="store_true",
         help="report the frontal angles as read from the landmarks, without the learned "
-        "frame model's correction (models/frame_model.md), e.g. to compare with earlier "
+        "frame models' correction (models/frame_model.md; the single-leg squat's own, "
+        "models/frame_model_sls.md), e.g. to compare with earlier "
         "versions; the corrected angles are the default",
     )
     frame_model.add_argument(

@@ -18,7 +18,7 @@ from screener.keypoints import PoseSequence
 from screener.norms import load_norms
 from screener.pipeline import analyze_pose
 from screener.report.context import caveats, frame_model_sentence
-from tests.synthetic import jog_in_place, make_sequence
+from tests.synthetic import jog_in_place, make_sequence, single_leg_squat
 
 MODEL = MODELS_DIR / "frame_model.npz"
 #: A validation clip of the rendered corpus, camera inside the envelope (yaw 0.9 deg,
@@ -205,3 +205,20 @@ def test_a_task_with_its_own_frame_model_is_corrected_by_it_and_judged_with_its_
     )
     # the settings' hash changes with the task models (cached results are not reused)
     assert AnalysisConfig().sha256() != AnalysisConfig(frame_model_by_task={}).sha256()
+
+
+@pytest.mark.parametrize("view", ["anterior", "posterior"])
+def test_a_stick_figure_squat_is_outside_the_squat_models_applicability(view):
+    """Exact joint centres are not MediaPipe's landmarks: the squat's model leaves them
+    alone as the general model does (its limit comes from the validation squats inside the
+    envelope; the looser limit over every validation clip admitted this figure)."""
+    figure, _ = single_leg_squat("left", n_reps=3)
+    pose = make_sequence(figure, fps=30.0, duration_s=8.0)
+    result = analyze_pose(pose, task="sls", view=view, config=AnalysisConfig(cache_dir=None))
+    info = result.summary["provenance"]["frame_model"]
+    assert "single-leg squat" in info["name"]
+    assert info["targets_corrected"] == []
+    assert info["applicability"]["distance"] > info["applicability"]["limit"]
+    guard = load_frame_model(MODELS_DIR / "frame_model_sls.npz").applicability
+    assert guard is not None
+    assert "validation single-leg squats inside the envelope" in guard.source
