@@ -822,6 +822,24 @@ class AnalysisConfig(_Frozen):
         )
         return data
 
+    def frame_model_for(self, task: str) -> TaskFrameModel | None:
+        """The frame model a clip of ``task`` is corrected with and the measured errors its
+        verdicts use: the task's own (``frame_model_by_task``) where it has one, else
+        ``frame_model_path`` with ``frame_model_measurement_errors_path``. None while the
+        frame model is off (``frame_model_path`` None or absent); the errors are None
+        while ``frame_model_measurement_errors_path`` is (for every task)."""
+        if self.frame_model_path is None or not self.frame_model_path.exists():
+            return None
+        general_errors = self.frame_model_measurement_errors_path
+        own = self.frame_model_by_task.get(task)
+        if own is None:
+            return TaskFrameModel(
+                model_path=self.frame_model_path, measurement_errors_path=general_errors
+            )
+        if general_errors is None or own.measurement_errors_path is None:
+            return own.model_copy(update={"measurement_errors_path": general_errors})
+        return own
+
     def sha256(self) -> str:
         """Hash of the settings that affect results, for provenance and caching."""
         text = json.dumps(self.analysis_dict(), sort_keys=True)

@@ -1527,15 +1527,12 @@ def _learned_angles(
     """The frame model's angles where one ships and may be applied (else unchanged): the
     task's own model (``frame_model_by_task``) where it has one, while the frame model is
     on at all (``frame_model_path``)."""
-    path = config.frame_model_path
-    if path is None or not path.exists():
+    chosen = config.frame_model_for(task)
+    if chosen is None:
         return frames, None
-    own = config.frame_model_by_task.get(task)
-    if own is not None:
-        path = own.model_path
     from screener.frame_model import apply_frame_model, load_frame_model
 
-    model = load_frame_model(path)
+    model = load_frame_model(chosen.model_path)
     return apply_frame_model(frames, pose, view, model, config.frame_model_include_unverified)
 
 
@@ -1559,10 +1556,8 @@ def _measurement_error_files(
     (all of the metric's targets), the default's for the rest (the geometric angles)."""
     from screener.frame_model import EVENT_METRIC_TARGETS
 
-    task_model = config.frame_model_by_task.get(task)
-    own = config.frame_model_measurement_errors_path
-    if own is not None and task_model is not None and task_model.measurement_errors_path:
-        own = task_model.measurement_errors_path
+    chosen = config.frame_model_for(task)
+    own = None if chosen is None else chosen.measurement_errors_path
     if frame_model is None or "not_applied" in frame_model or own is None:
         return ErrorFiles(config.measurement_errors_path)
     corrected = set(frame_model.get("targets_corrected", ()))
