@@ -3,7 +3,7 @@
 Usage (needs the synth extra's torch for training; the model runs with numpy)::
 
     python -m bench.train_frame_model --train corpus/train --val corpus/val
-        [--write models/frame_model.npz] [--members 5] [--epochs 300]
+        [--write models/frame_model.npz] [--members 5] [--epochs 300] [--tasks jog]
 
 Every clip is analysed with its true task, side and view, no correction and no frame
 model; each frame gives the features of :func:`screener.frame_model.frame_features` and,
@@ -14,6 +14,8 @@ with a foot down. Each clip is also used mirrored (left and right exchanged), so
 model treats both legs alike. An ensemble of small MLPs (tanh) is trained by Adam with
 weight decay; a split by clip is leave-body-out and leave-camera-out (each clip has its
 own body and camera). Prints per-frame RMSE on the validation corpus before and after.
+``--tasks`` trains and validates on those tasks' clips only (a task's own model, as the
+single-leg squat's; session 34 tried the jog's: docs/accuracy.md).
 """
 
 from __future__ import annotations
@@ -44,6 +46,9 @@ DEFAULT_POLICY = (
     "to the real Pose2Sim multi-camera reference on every camera it is applied to (at "
     "least two); the others only with frame_model_include_unverified (research)."
 )
+
+#: The tasks a frame model reads (``--tasks`` picks some of them).
+TASKS: tuple[str, ...] = ("walk", "jog", "sls")
 
 #: Feature blocks that exchange left and right when a clip is mirrored.
 _N_LM = len(FEATURE_LANDMARKS)
@@ -118,11 +123,14 @@ def analysed_clips(
         yield truth_path, truth_json, truth, result
 
 
-def collect(folders: list[Path]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+def collect(
+    folders: list[Path], tasks: tuple[str, ...] = TASKS
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
     """Features, targets (truth - geometric, degrees), loss mask and clip names per frame,
-    over every clip under ``folders`` (clip names prefixed with their folder's name)."""
+    over every clip of ``tasks`` under ``folders`` (clip names prefixed with their
+    folder's name)."""
     feats, targs, masks, clips = [], [], [], []
-    for truth_path, truth_json, truth, result in analysed_clips(folders, ("walk", "jog", "sls")):
+    for truth_path, truth_json, truth, result in analysed_clips(folders, tasks):
         frames = result.frames
         x = frame_features(analysed_pose(result), frames, truth_json["view"])
         merged = frames[["frame"]].merge(truth, on="frame", how="left")
@@ -359,16 +367,28 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="add the applicability check to this model file, keeping its weights",
     )
+    parser.add_argument(
+        "--tasks",
+        nargs="+",
+        choices=TASKS,
+        default=list(TASKS),
+        help="train and validate on these tasks' clips only (default: all three)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     if args.applicability_only:
         add_applicability(args.applicability_only, args.train, args.val)
         return 0
-    x, y, m, clips = collect(args.train)
+    tasks = tuple(args.tasks)
+    x, y, m, clips = collect(args.train, tasks)
     xm, ym, mm = mirror(x, y, m)
     x_all, y_all, m_all = np.vstack([x, xm]), np.vstack([y, ym]), np.vstack([m, mm])
+    name = "screener frame model"
+    if set(tasks) != set(TASKS):
+        name += f" ({', '.join(tasks)})"
     card = {
-        **ensemble_card("screener frame model", TARGETS, args, clips),
+        **ensemble_card(name, TARGETS, args, clips),
+        "tasks": list(tasks),
         # the targets corrected by default: none until the real-video check
         # (bench.real_video_agreement --verify-frame-model) finds them closer to it
         "verified_targets": [],
@@ -376,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
         "default_policy": DEFAULT_POLICY,
     }
     model, xs = train_ensemble(x_all, y_all, m_all, args, card)
-    xv, yv, mv, vclips = collect(args.val)
+    xv, yv, mv, vclips = collect(args.val, tasks)
     pred, _ = model.predict(xv)
     before = masked_rmse(np.zeros_like(yv), yv, mv)
     after = masked_rmse(pred, yv, mv)
