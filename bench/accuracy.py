@@ -769,6 +769,26 @@ def analyze_as_truth(truth_path: Path, truth_json: dict, config: Any) -> Any:
     )
 
 
+def read_stance_side(truth_path: Path, truth_json: dict, config: Any) -> str:
+    """The stance leg of a single-leg squat as the screener reads it with ``--side auto``
+    (the task given, the view read): ``left`` or ``right``; ``asked`` where it asks for
+    ``--side`` instead of guessing; ``refused: CODE`` for any other refusal.
+
+    Notes
+    -----
+    The clip's scored analysis is given its true side (its events are the true stance
+    leg's); before session 34 the printed "squat side right" compared that given side with
+    itself. This second analysis is what tests the reading.
+    """
+    from screener.errors import ScreenerError
+
+    try:
+        auto = analyze_clip(truth_path, truth_json, config, task="sls")
+    except ScreenerError as exc:
+        return "asked" if "--side" in exc.remedy else f"refused: {exc.code}"
+    return str(auto.summary.get("stance_side") or "")
+
+
 def inside_envelope(truth_json: dict) -> bool:
     """Whether a rendered clip's camera lies inside the validated envelope."""
     from screener_synth.sets import ENVELOPE_RANGES
@@ -833,7 +853,13 @@ def report_envelope(tally: Tally) -> None:
         ok_view = int((vs.view == vs.read_view).sum())
         sided = vs[vs.side != ""]
         ok_side = int((sided.side == sided.read).sum())
-        print(f"view right: {ok_view}/{len(vs)}; squat side right: {ok_side}/{len(sided)}")
+        asked = int((sided.read == "asked").sum())
+        refused = int(sided.read.str.startswith("refused").sum())
+        print(
+            f"view right: {ok_view}/{len(vs)}; squat stance leg read with --side auto: "
+            f"right {ok_side}/{len(sided)}, --side asked for {asked}, other refusal "
+            f"{refused}, wrong {len(sided) - ok_side - asked - refused}"
+        )
         wrong = (vs.view != vs.read_view) | ((vs.side != "") & (vs.side != vs.read))
         for row in vs[wrong].itertuples():
             print(f"  {row.clip}: view {row.view}->{row.read_view}, side {row.side}->{row.read}")
@@ -1318,7 +1344,9 @@ def main(argv: list[str] | None = None) -> int:
                 truth_json["view"],
                 result.summary["view"],
                 truth_json.get("stance_side") or "",
-                (result.summary.get("stance_side") or "") if truth_json["task"] == "sls" else "",
+                read_stance_side(truth_path, truth_json, config)
+                if truth_json["task"] == "sls"
+                else "",
             )
         )
         compare_frames(tally, result.frames, truth)

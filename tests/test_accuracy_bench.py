@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from bench.accuracy import Tally, compare_events, fallback_readings
+
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_videos"
 
 
 def _truth() -> pd.DataFrame:
@@ -321,3 +325,32 @@ def test_the_glance_tables_give_each_task_and_condition_its_rmse_and_interval() 
     assert any(line.startswith("| long trousers | no | 10 |") for line in lines)
     # femoral IR, the nominal yaw and the screener's own readings are not in the tables
     assert "20.00" not in text and "yaw (nominal)" not in text and "luma" not in text
+
+
+@pytest.mark.video
+def test_a_squats_stance_leg_is_read_with_side_auto_not_echoed_from_the_truth() -> None:
+    """The bench's "stance leg read" comes from an analysis given no side (before session
+    34 it compared the side it had given with itself)."""
+    from bench.accuracy import load_truth, read_stance_side
+    from screener.config import AnalysisConfig
+
+    truth_path = SAMPLES / "sls_left_normal_ant_30fps.truth.json"
+    truth_json, _ = load_truth(truth_path)
+    liar = {**truth_json, "stance_side": "right"}  # the truth's side is not looked at
+    assert read_stance_side(truth_path, liar, AnalysisConfig(cache_dir=None)) == "left"
+
+
+def test_a_request_for_side_is_told_apart_from_other_refusals(monkeypatch) -> None:
+    import bench.accuracy as bench_accuracy
+    from screener.errors import NoPersonError, ScreenerError
+
+    def asks(*args, **kwargs):
+        raise ScreenerError("could not tell the stance leg", remedy="Give it with --side left")
+
+    def refuses(*args, **kwargs):
+        raise NoPersonError("no person in the video", remedy="Film the whole body.")
+
+    monkeypatch.setattr(bench_accuracy, "analyze_clip", asks)
+    assert bench_accuracy.read_stance_side(Path("x.truth.json"), {}, None) == "asked"
+    monkeypatch.setattr(bench_accuracy, "analyze_clip", refuses)
+    assert bench_accuracy.read_stance_side(Path("x.truth.json"), {}, None) == "refused: no_person"
