@@ -586,6 +586,28 @@ class ChecksConfig(_Frozen):
         "282 right, 35 requests, 20 wrong; with 0.6, 280, 48 and 9 (from the front 508 "
         "right, 12 requests, none wrong either way).",
     )
+    sls_side_follow_r_diff_min: float = Field(
+        1.2,
+        ge=0,
+        le=2,
+        description="Where a squat's feet look nearly level (sls_side_follow_max_lift_leg), "
+        "the foot whose image row follows the hips' (Pearson r with the mid-hip's row) by "
+        "at least this much more than the other's is the lifted one: it settles a request "
+        "for --side, and contradicting a guess it asks for --side instead "
+        "(events.foot_following_hips). Session 34, chosen on the 1,052 stored squats outside "
+        "hold-outs 41-65 from {0.8, 1.0, 1.2, 1.4} with the lift below: from behind 353 "
+        "right, 42 requests, 12 wrong legs became 372, 30 and 5 (none newly wrong), from the "
+        "front unchanged; on hold-outs 41-65's 926 squats (validation) from behind 305, 29, "
+        "4 became 314, 22, 2, from the front unchanged (docs/accuracy.md).",
+    )
+    sls_side_follow_max_lift_leg: float = Field(
+        0.15,
+        ge=0,
+        description="The cue of sls_side_follow_r_diff_min is used only where the foot that "
+        "looks lower is less than this far below the other (median, leg lengths): from the "
+        "front a lifted foot is clearly higher (0.36-0.39 on the sample renders) and the cue "
+        "misled there (session 34).",
+    )
     sls_side_lift_min_leg: float = Field(
         0.1,
         ge=0,

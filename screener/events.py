@@ -308,6 +308,48 @@ def steadier_foot(pose: PoseSequence) -> tuple[str | None, float]:
     return steady, ranges[steady] / other if other > 0 else 1.0
 
 
+#: Below this standard deviation (pixels) an image row is taken as not moving.
+_STILL_PX = 1e-6
+
+
+def foot_following_hips(pose: PoseSequence) -> tuple[str | None, float]:
+    """The foot whose image height does not follow the hips', and how clearly.
+
+    Returns
+    -------
+    side
+        ``"left"`` or ``"right"``: the foot whose image row correlates less with the
+        mid-hip's over the frames (the planted foot of a single-leg squat; a foot that
+        does not move counts as r 0); None when a foot or the hips are seen in fewer
+        than 10 frames, or the hips do not move.
+    r_difference
+        The other foot's Pearson r minus this one's (0-2; NaN with ``side`` None).
+
+    Notes
+    -----
+    A lifted foot goes down and up with the body, so its row rises and falls with the
+    hips' (r near 1), while the planted foot's stays put or moves with the image's noise.
+    Unlike a foot's height in the image (:func:`detect_sls_side`) this does not depend on
+    where the lifted foot is held: filmed from behind, a foot bent behind the body is
+    nearer the lens and can look level with the planted one, or lower, yet it still moves
+    with the body. Unlike the range of a foot's movement (:func:`steadier_foot`) it does
+    not count the planted foot's jitter as movement.
+    """
+    hips = 0.5 * (pose.xy("left_hip")[:, 1] + pose.xy("right_hip")[:, 1])
+    r = {}
+    for side in SIDES:
+        foot = foot_point_px(pose, side)[:, 1]
+        ok = np.isfinite(foot) & np.isfinite(hips)
+        if ok.sum() < 10 or np.std(hips[ok]) < _STILL_PX:
+            return None, float("nan")
+        # a foot that does not move at all follows nothing
+        still = np.std(foot[ok]) < _STILL_PX
+        r[side] = 0.0 if still else float(np.corrcoef(foot[ok], hips[ok])[0, 1])
+    planted = min(SIDES, key=lambda s: r[s])
+    other = "right" if planted == "left" else "left"
+    return planted, r[other] - r[planted]
+
+
 def _level_crossing(signal: FloatArray, level: float, lo: int, hi: int, rising: bool) -> float:
     """Fractional frame index where ``signal`` crosses ``level`` within ``[lo, hi]``.
 

@@ -312,6 +312,75 @@ def stance_detector(task: str) -> EventDetector:
     return detect
 
 
+def _read_stance_leg(
+    squat: PoseSequence, lower: str | None, lift: float, config: AnalysisConfig, name: str
+) -> str:
+    """The stance leg of a squat filmed without ``--side``, from the foot that looks lower
+    (``lower``, ``lift`` leg lengths below the other), the steadier foot and the foot that
+    follows the hips; raises asking for ``--side`` where they do not tell (``sls_events``)."""
+    from screener.errors import NoPersonError, ScreenerError
+    from screener.events import foot_following_hips, steadier_foot
+
+    checks = config.checks
+    remedy = (
+        "Give it with --side left or --side right (the leg the patient stands on), or "
+        "film with the lifted foot clear of the floor."
+    )
+    planted, r_diff = foot_following_hips(squat)
+    follows = (
+        planted is not None
+        and r_diff >= checks.sls_side_follow_r_diff_min
+        and lift < checks.sls_side_follow_max_lift_leg
+    )
+    steady, ratio = steadier_foot(squat)
+    clear = steady is not None and ratio <= checks.sls_side_steady_ratio_max
+    contradicts = steady is not None and ratio <= checks.sls_side_contradict_ratio_max
+    problem = None
+    guess = lower
+    if lower is None:
+        problem = "the feet are not seen together in any frame"
+    elif lift < checks.sls_side_auto_min_lift_leg:
+        guess = steady if clear else None
+        problem = (
+            f"the feet are at one height in the image: median difference {lift:.2f} leg length"
+        )
+    elif contradicts and steady != lower:
+        guess = None
+        problem = (
+            f"the {lower} foot looks lower in the image, but it moves with the body while the "
+            f"{steady} foot stays put (a lifted foot filmed from behind can look lower)"
+        )
+    if follows and guess is None:
+        log.info("%s: the %s foot stays put while the other follows the hips", name, planted)
+        return str(planted)
+    if follows and guess != planted:
+        raise ScreenerError(
+            f"could not tell the stance leg of the single-leg squat: the {guess} foot looks "
+            f"like the planted one, but its image height rises and falls with the hips while "
+            f"the {planted} foot's does not (a lifted foot filmed from behind can look level "
+            "with the planted one)",
+            path=name,
+            remedy=remedy,
+        )
+    if guess is not None:
+        if lower is not None and guess != lower:
+            log.info("%s: feet level in the image; the %s foot stays put: stance leg", name, guess)
+        return guess
+    if lower is None:
+        raise NoPersonError(
+            f"{problem}, so the stance leg of the single-leg squat cannot be told",
+            path=name,
+            remedy="Give the stance leg with --side, or film the feet in view.",
+        )
+    raise ScreenerError(
+        f"could not tell the stance leg of the single-leg squat ({problem})"
+        if lift < checks.sls_side_auto_min_lift_leg
+        else f"could not tell the stance leg of the single-leg squat: {problem}",
+        path=name,
+        remedy=remedy,
+    )
+
+
 def sls_events(pose: PoseSequence, side: str, config: AnalysisConfig, name: str) -> FoundEvents:
     """Repetitions of a single-leg squat on the stance leg given or detected.
 
@@ -324,54 +393,29 @@ def sls_events(pose: PoseSequence, side: str, config: AnalysisConfig, name: str)
 
     Notes
     -----
-    Two cues, read on the frames after a stand on both feet (``single_leg_span``): the
-    lifted foot is higher in the image (``detect_sls_side``), and the planted foot stays
-    put while the lifted one goes down and up with the body (``steadier_foot``). Filmed
-    from behind by a camera above the floor, a lifted foot bent behind the body is nearer
-    the lens and can look level with the planted one, or lower: where the heights do not
-    tell, a clear steadiness (``checks.sls_side_steady_ratio_max``) does; where the lower
-    foot is the one that moves (``checks.sls_side_contradict_ratio_max``, a looser ratio:
-    it only withholds a guess), ``--side`` is asked for rather than the wrong leg analysed.
+    Three cues, read on the frames after a stand on both feet (``single_leg_span``): the
+    lifted foot is higher in the image (``detect_sls_side``); the planted foot stays put
+    while the lifted one goes down and up with the body (``steadier_foot``); and the lifted
+    foot's image row rises and falls with the hips' (``foot_following_hips``). Filmed from
+    behind by a camera above the floor, a lifted foot bent behind the body is nearer the
+    lens and can look level with the planted one, or lower: where the heights do not tell,
+    a clear steadiness (``checks.sls_side_steady_ratio_max``) does; where the lower foot is
+    the one that moves (``checks.sls_side_contradict_ratio_max``, a looser ratio: it only
+    withholds a guess), ``--side`` is asked for rather than the wrong leg analysed. Since
+    session 34, where the feet look nearly level (``checks.sls_side_follow_max_lift_leg``),
+    a foot that clearly follows the hips (``checks.sls_side_follow_r_diff_min``) settles a
+    request, and contradicts a guess by asking instead.
     """
     import numpy as np
 
-    from screener.errors import NoPersonError, ScreenerError
-    from screener.events import detect_sls_reps, detect_sls_side, single_leg_span, steadier_foot
+    from screener.events import detect_sls_reps, detect_sls_side, single_leg_span
 
     # a stand on both feet before (after) the squat says nothing of the stance leg
     start, stop = single_leg_span(pose, config.events)
     squat = pose.take(slice(start, stop))
     detected_side, lift = detect_sls_side(squat)
-    if detected_side is None and side == "auto":
-        raise NoPersonError(
-            "the feet are not seen together in any frame, so the stance leg of the "
-            "single-leg squat cannot be told",
-            path=name,
-            remedy="Give the stance leg with --side, or film the feet in view.",
-        )
-    steady, ratio = steadier_foot(squat)
-    clear = steady is not None and ratio <= config.checks.sls_side_steady_ratio_max
-    contradicts = steady is not None and ratio <= config.checks.sls_side_contradict_ratio_max
-    if side == "auto" and lift < config.checks.sls_side_auto_min_lift_leg:
-        if not clear:
-            raise ScreenerError(
-                f"could not tell the stance leg of the single-leg squat (the feet are at "
-                f"one height in the image: median difference {lift:.2f} leg length)",
-                path=name,
-                remedy="Give it with --side left or --side right (the leg the patient "
-                "stands on), or film with the lifted foot clear of the floor.",
-            )
-        log.info("%s: feet level in the image; the %s foot stays put: stance leg", name, steady)
-        detected_side = steady
-    elif side == "auto" and contradicts and steady != detected_side:
-        raise ScreenerError(
-            f"could not tell the stance leg of the single-leg squat: the {detected_side} "
-            f"foot looks lower in the image, but it moves with the body while the {steady} "
-            "foot stays put (a lifted foot filmed from behind can look lower)",
-            path=name,
-            remedy="Give it with --side left or --side right (the leg the patient "
-            "stands on), or film with the lifted foot clear of the floor.",
-        )
+    if side == "auto":
+        detected_side = _read_stance_leg(squat, detected_side, lift, config, name)
     stance_side = detected_side if side == "auto" else side
     assert stance_side is not None
     lifted = lift > config.checks.sls_side_lift_min_leg

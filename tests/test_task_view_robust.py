@@ -19,6 +19,7 @@ from screener.events import (
     active_span,
     detect_sls_side,
     detect_task,
+    foot_following_hips,
     leg_length_px,
     steadier_foot,
 )
@@ -512,3 +513,68 @@ def test_a_lower_looking_foot_that_moves_more_is_asked_about_though_the_planted_
         screener.analyze_pose(pose, task="sls", view="anterior", config=old).summary["stance_side"]
         == "left"
     )
+
+
+def _planted_foot_against_the_hips(pose: PoseSequence, side: str, gain: float) -> PoseSequence:
+    """The planted foot drawn moving against the hips' image height (``gain`` times their
+    excursion, upward as they go down), plus a little seeded jitter: filmed from behind,
+    MediaPipe's planted foot often does so (its row correlates negatively with the hips')."""
+    hips = 0.5 * (pose.xy("left_hip")[:, 1] + pose.xy("right_hip")[:, 1])
+    jitter = np.random.default_rng(34).normal(0.0, 0.5, pose.n_frames)
+    xy = pose.image_xy_px.copy()
+    for part in ("ankle", "heel", "foot_index"):
+        xy[:, INDEX[f"{side}_{part}"], 1] -= gain * (hips - hips.mean()) - jitter
+    return pose.with_arrays(image_xy_px=xy)
+
+
+def test_the_foot_following_the_hips_is_the_lifted_one() -> None:
+    pose = _planted_foot_against_the_hips(_lifted_foot_shifted("left", 0.0), "left", 0.2)
+    planted, r_diff = foot_following_hips(pose)
+    assert planted == "left"
+    assert r_diff > 1.5  # the lifted foot r near +1, the planted one negative
+    # a planted foot that does not move at all follows nothing (r 0)
+    still = make_sequence(single_leg_squat("left", n_reps=3)[0], fps=30.0, duration_s=8.0)
+    planted, r_diff = foot_following_hips(still)
+    assert planted == "left" and r_diff == pytest.approx(1.0)
+
+
+def test_feet_level_and_no_steadier_foot_the_foot_following_the_hips_settles_the_leg() -> None:
+    """Session 34: from behind the lifted foot can look level with the planted one while
+    the planted foot's landmarks move (against the hips): the heights and the steadiness
+    do not tell, the foot that follows the hips does."""
+    pose = _lifted_foot_shifted("right", 0.0)
+    pose = _lifted_foot_shifted("right", detect_sls_side(pose)[1])  # level at the median
+    pose = _planted_foot_against_the_hips(pose, "right", 0.5)
+    assert detect_sls_side(pose)[1] < 0.02
+    assert steadier_foot(pose)[1] > 0.4  # not clearly steady
+    assert foot_following_hips(pose)[0] == "right"
+    config = AnalysisConfig(cache_dir=None, corrections_path=None)
+    result = screener.analyze_pose(pose, task="sls", view="anterior", config=config)
+    assert result.summary["stance_side"] == "right"
+    # without the cue (a threshold no clip reaches) --side is asked for, as before
+    off = config.model_copy(
+        update={"checks": config.checks.model_copy(update={"sls_side_follow_r_diff_min": 2.0})}
+    )
+    with pytest.raises(ScreenerError, match="one height"):
+        screener.analyze_pose(pose, task="sls", view="anterior", config=off)
+
+
+def test_a_lower_foot_that_follows_the_hips_is_asked_about_not_taken_for_the_planted_one() -> None:
+    """The lifted foot looks a little lower and the planted one moves as much (so the
+    steadiness does not object): the heights alone would name the wrong leg; the foot that
+    follows the hips contradicts them, and --side is asked for."""
+    pose = _lifted_foot_shifted("right", 0.0)
+    pose = _lifted_foot_shifted("right", detect_sls_side(pose)[1] + 0.1)
+    pose = _planted_foot_against_the_hips(pose, "right", 0.8)
+    side, lift = detect_sls_side(pose)
+    assert side == "left" and 0.02 < lift < 0.15  # the heights name the wrong leg
+    assert steadier_foot(pose)[1] > 0.6  # the steadiness does not object
+    config = AnalysisConfig(cache_dir=None, corrections_path=None)
+    with pytest.raises(ScreenerError, match="rises and falls with the hips") as err:
+        screener.analyze_pose(pose, task="sls", view="anterior", config=config)
+    assert "--side left or --side right" in str(err.value)
+    off = config.model_copy(
+        update={"checks": config.checks.model_copy(update={"sls_side_follow_r_diff_min": 2.0})}
+    )
+    wrong = screener.analyze_pose(pose, task="sls", view="anterior", config=off)
+    assert wrong.summary["stance_side"] == "left"  # what the rules read before session 34
