@@ -336,11 +336,14 @@ def foot_following_hips(pose: PoseSequence) -> tuple[str | None, float]:
     not count the planted foot's jitter as movement.
     """
     hips = 0.5 * (pose.xy("left_hip")[:, 1] + pose.xy("right_hip")[:, 1])
+    seen = np.isfinite(hips)
+    if seen.sum() < 10 or np.std(hips[seen]) < _STILL_PX:
+        return None, float("nan")
     r = {}
     for side in SIDES:
         foot = foot_point_px(pose, side)[:, 1]
         ok = np.isfinite(foot) & np.isfinite(hips)
-        if ok.sum() < 10 or np.std(hips[ok]) < _STILL_PX:
+        if ok.sum() < 10:
             return None, float("nan")
         # a foot that does not move at all follows nothing
         still = np.std(foot[ok]) < _STILL_PX

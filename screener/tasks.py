@@ -335,20 +335,31 @@ def _read_stance_leg(
     steady, ratio = steadier_foot(squat)
     clear = steady is not None and ratio <= checks.sls_side_steady_ratio_max
     contradicts = steady is not None and ratio <= checks.sls_side_contradict_ratio_max
-    problem = None
     guess = lower
+    refusal: ScreenerError | None = None
     if lower is None:
-        problem = "the feet are not seen together in any frame"
+        refusal = NoPersonError(
+            "the feet are not seen together in any frame, so the stance leg of the "
+            "single-leg squat cannot be told",
+            path=name,
+            remedy="Give the stance leg with --side, or film the feet in view.",
+        )
     elif lift < checks.sls_side_auto_min_lift_leg:
         guess = steady if clear else None
-        problem = (
-            f"the feet are at one height in the image: median difference {lift:.2f} leg length"
+        refusal = ScreenerError(
+            "could not tell the stance leg of the single-leg squat (the feet are at one "
+            f"height in the image: median difference {lift:.2f} leg length)",
+            path=name,
+            remedy=remedy,
         )
     elif contradicts and steady != lower:
         guess = None
-        problem = (
-            f"the {lower} foot looks lower in the image, but it moves with the body while the "
-            f"{steady} foot stays put (a lifted foot filmed from behind can look lower)"
+        refusal = ScreenerError(
+            f"could not tell the stance leg of the single-leg squat: the {lower} foot looks "
+            f"lower in the image, but it moves with the body while the {steady} foot stays "
+            "put (a lifted foot filmed from behind can look lower)",
+            path=name,
+            remedy=remedy,
         )
     if follows and guess is None:
         log.info("%s: the %s foot stays put while the other follows the hips", name, planted)
@@ -362,23 +373,12 @@ def _read_stance_leg(
             path=name,
             remedy=remedy,
         )
-    if guess is not None:
-        if lower is not None and guess != lower:
-            log.info("%s: feet level in the image; the %s foot stays put: stance leg", name, guess)
-        return guess
-    if lower is None:
-        raise NoPersonError(
-            f"{problem}, so the stance leg of the single-leg squat cannot be told",
-            path=name,
-            remedy="Give the stance leg with --side, or film the feet in view.",
-        )
-    raise ScreenerError(
-        f"could not tell the stance leg of the single-leg squat ({problem})"
-        if lift < checks.sls_side_auto_min_lift_leg
-        else f"could not tell the stance leg of the single-leg squat: {problem}",
-        path=name,
-        remedy=remedy,
-    )
+    if guess is None:
+        assert refusal is not None  # every branch that withholds a guess says why
+        raise refusal
+    if guess != lower:
+        log.info("%s: feet level in the image; the %s foot stays put: stance leg", name, guess)
+    return guess
 
 
 def sls_events(pose: PoseSequence, side: str, config: AnalysisConfig, name: str) -> FoundEvents:
