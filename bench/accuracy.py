@@ -39,6 +39,7 @@ import pandas as pd
 
 from screener.config import EventConfig
 from screener.events import locate_rep
+from screener_synth.contact import posing_artefact
 
 FRAME_METRICS = {
     "pelvic_obliquity_deg": ["pelvic_obliquity_deg"],
@@ -98,9 +99,10 @@ class Tally:
     #: (``t_floor_on_s``, ``t_floor_off_s``): clip, task, near the edge, start and end
     #: errors of the matching found phase against that contact (s; NaN when not found)
     floor_log: list[tuple[str, str, bool, float, float]] = field(default_factory=list)
-    #: true stance phases with a seen floor contact left out of ``floor_log``: the rendered
-    #: swing foot dragged along the floor (:func:`_dragged`)
-    floor_dragged: int = 0
+    #: (clip, why) of each true stance phase with a seen floor contact left out of
+    #: ``floor_log``: "dragged" or "lifted"
+    #: (:func:`screener_synth.contact.posing_artefact`)
+    floor_left_out: list[tuple[str, str]] = field(default_factory=list)
     #: each clip's capture conditions (:func:`clip_conditions`), by clip name: the timing
     #: splits (orientation, frame rate) need them for clips with no event found too
     conditions: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -400,7 +402,8 @@ def compare_events(
     covers = (camera.get("clothing") or {}).get("top_over_hips")
     estimated["measured_top_over_hips"] = float("nan") if covers is None else float(covers)
     t_last = float(truth["time_s"].iloc[-1])
-    for ev, best in match_events(events, truth_json):
+    true_events = truth_json.get("events", [])
+    for index, (ev, best) in enumerate(match_events(events, truth_json)):
         tally.events_true += 1
         near_edge = ev["t_start_s"] < EDGE_S or ev["t_end_s"] > t_last - EDGE_S
         errors = (
@@ -409,8 +412,9 @@ def compare_events(
             else tuple(float(best[f"t_{k}_s"] - ev[f"t_{k}_s"]) for k in ("start", "peak", "end"))
         )
         tally.event_log.append((name, truth_json["task"], near_edge, best is not None, *errors))
-        if ev.get("t_floor_on_s") is not None and _dragged(ev, truth_json):
-            tally.floor_dragged += 1
+        artefact = posing_artefact(true_events, index, truth_json["task"])
+        if artefact is not None:
+            tally.floor_left_out.append((name, artefact))
         elif ev.get("t_floor_on_s") is not None:
             tally.floor_log.append(
                 (
@@ -553,17 +557,6 @@ def report_event_timing(tally: Tally, clips: set[str] | None = None) -> None:
     report_floor_timing(tally, clips)
 
 
-def _dragged(event: dict, truth_json: dict) -> bool:
-    """Whether a stance's rendered floor contact began in its swing
-    (:func:`screener_synth.contact.dragged_swing`): no initial contact to time."""
-    from screener_synth.contact import dragged_swing, labelled_swing_s
-
-    events = truth_json.get("events", [])
-    index = next(k for k, e in enumerate(events) if e is event)
-    swing = labelled_swing_s(events, index)
-    return dragged_swing(float(event["t_floor_on_s"]), float(event["t_start_s"]), swing)
-
-
 def _ms(seconds: float) -> int | str:
     """Seconds as whole milliseconds; "-" where there is no figure (an SD of one phase)."""
     return round(1000 * seconds) if np.isfinite(seconds) else "-"
@@ -634,11 +627,18 @@ def report_floor_timing(tally: Tally, clips: set[str] | None = None) -> None:
         if log[column].nunique() > 1:
             print(f"by {title}:")
             print(floor_timing_table(log, ["task", column]).to_string(index=False))
-    if tally.floor_dragged and clips is None:
+    left_out = [why for clip, why in tally.floor_left_out if clips is None or clip in clips]
+    if left_out.count("dragged"):
         print(
-            f"  left out: {tally.floor_dragged} stance phase(s) whose rendered foot was on the "
-            "floor from early in its swing (dragged; no initial contact to time: "
+            f"  left out: {left_out.count('dragged')} stance phase(s) whose rendered foot was "
+            "on the floor from early in its swing (dragged; no initial contact to time: "
             "screener_synth.contact.dragged_swing)"
+        )
+    if left_out.count("lifted"):
+        print(
+            f"  left out: {left_out.count('lifted')} walking stance phase(s) whose rendered "
+            "foot left the floor in mid-stance (lifted; no toe-off to time: "
+            "screener_synth.contact.lifted_in_walking_stance)"
         )
 
 
@@ -1271,6 +1271,11 @@ def main(argv: list[str] | None = None) -> int:
         help="time stance phases with the stance rule instead of the learned event model "
         "(the default before session 15)",
     )
+    parser.add_argument(
+        "--event-model-path",
+        type=Path,
+        help="time stance with this stance model instead of the shipped one (a candidate)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
 
@@ -1302,6 +1307,11 @@ def main(argv: list[str] | None = None) -> int:
         )
     elif args.rule_events:
         settings["events"] = EventConfig(event_model_path=None)
+    if args.event_model_path is not None:
+        if args.rule_events:
+            parser.error("--event-model-path and --rule-events exclude each other")
+        events = settings.get("events", EventConfig())
+        settings["events"] = events.model_copy(update={"event_model_path": args.event_model_path})
     config = AnalysisConfig(**settings)
     clips = find_clips(args.folders)
     if not clips:

@@ -71,6 +71,7 @@ from screener.events import Span, detect_sls_reps, detect_stance, stance_spans
 from screener.frame_model import FrameModel
 from screener.keypoints import PoseSequence
 from screener.landmarks import SIDES
+from screener_synth.contact import posing_artefact
 
 #: Where the model stands against real video (written into the model's card).
 REAL_VIDEO_CHECK = (
@@ -108,7 +109,10 @@ class Clip:
 
 
 def contact_truth(
-    truth_json: dict, time_s: np.ndarray, in_stance: dict[str, np.ndarray]
+    truth_json: dict,
+    time_s: np.ndarray,
+    in_stance: dict[str, np.ndarray],
+    posing_artefacts: str = "keep",
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Per foot and frame: on the floor (1.0) or not, and whether that is known.
 
@@ -116,15 +120,27 @@ def contact_truth(
     ``t_floor_off_s``) is contact; a labelled stance run (``*_in_stance``) without a seen
     contact (cut by the clip's edge, or with the foot off the floor at its middle) is
     unknown, with :data:`UNSEEN_MARGIN_S` on each side; every other frame is swing.
+    ``posing_artefacts="mask"`` treats a contact the generator's posing made
+    (:func:`screener_synth.contact.posing_artefact`: a swing dragged along the floor, a
+    loaded walking foot lifted in mid-stance) as not seen; ``"keep"`` uses it as it is.
     """
+    events = truth_json.get("events", [])
+    untimed = {
+        k
+        for k in range(len(events))
+        if posing_artefacts == "mask" and posing_artefact(events, k, truth_json["task"])
+    }
     contact, known = {}, {}
     for side in SIDES:
         y = np.zeros(time_s.size)
         ok = np.ones(time_s.size, dtype=bool)
         windows = [
             (float(ev["t_floor_on_s"]), float(ev["t_floor_off_s"]))
-            for ev in truth_json.get("events", [])
-            if ev["kind"] == "stance" and ev["side"] == side and ev.get("t_floor_on_s") is not None
+            for k, ev in enumerate(events)
+            if ev["kind"] == "stance"
+            and ev["side"] == side
+            and ev.get("t_floor_on_s") is not None
+            and k not in untimed
         ]
         for on, off in windows:
             y[(time_s >= on - 1e-9) & (time_s <= off + 1e-9)] = 1.0
@@ -170,12 +186,18 @@ def mask_terminal_stance(
         known[ev["side"]][inside] = False
 
 
-def collect(folders: list[Path], kind: str = "stance", older_walks: str = "keep") -> list[Clip]:
+def collect(
+    folders: list[Path],
+    kind: str = "stance",
+    older_walks: str = "keep",
+    posing_artefacts: str = "keep",
+) -> list[Clip]:
     """Every walk and jog (``kind="stance"``) or single-leg squat (``"rep"``) under
     ``folders``, analysed as the module's notes describe.
 
     ``older_walks``: what to do with walks rendered before screener_synth 0.3.0: "keep"
     them, "drop" them, or "mask" their terminal stance (:func:`mask_terminal_stance`).
+    ``posing_artefacts``: as :func:`contact_truth` takes it.
     """
     clips = []
     tasks = TASKS if kind == "stance" else ("sls",)
@@ -192,7 +214,7 @@ def collect(folders: list[Path], kind: str = "stance", older_walks: str = "keep"
         else:
             merged = result.frames[["frame"]].merge(truth, on="frame", how="left")
             in_stance = {s: merged[f"{s}_in_stance"].to_numpy(float) for s in SIDES}
-            contact, known = contact_truth(truth_json, pose.time_s, in_stance)
+            contact, known = contact_truth(truth_json, pose.time_s, in_stance, posing_artefacts)
             if late and older_walks == "mask":
                 mask_terminal_stance(truth_json, pose.time_s, known)
             features = {s: contact_features(pose, s, truth_json["task"]) for s in SIDES}
@@ -227,8 +249,11 @@ def score_spans(clip: Clip, spans: list[Span]) -> list[dict]:
         columns=["kind", "side", "t_start_s", "t_end_s"],
     )
     rows = []
-    for ev, best in match_events(found, clip.truth_json):
+    events = clip.truth_json.get("events", [])
+    for k, (ev, best) in enumerate(match_events(found, clip.truth_json)):
         if ev["kind"] != "stance" or ev.get("t_floor_on_s") is None:
+            continue
+        if posing_artefact(events, k, clip.task) is not None:
             continue
         rows.append(
             {
@@ -339,10 +364,18 @@ def main(argv: list[str] | None = None) -> int:
         help="training walks rendered before screener_synth 0.3.0 (heel rising only in "
         "double support): keep them, mask their terminal stance, or leave them out",
     )
+    parser.add_argument(
+        "--posing-artefacts",
+        choices=("keep", "mask"),
+        default="keep",
+        help="stance contacts made by the generator's posing (a swing dragged along the "
+        "floor, a loaded walking foot lifted in mid-stance: "
+        "screener_synth.contact.posing_artefact): keep them as targets, or leave them out",
+    )
     parser.set_defaults(hidden=128)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    train = collect(args.train, args.kind, args.older_walks)
+    train = collect(args.train, args.kind, args.older_walks, args.posing_artefacts)
     x, y, m, names = training_rows(train)
     stance = args.kind == "stance"
     card = {
@@ -358,7 +391,8 @@ def main(argv: list[str] | None = None) -> int:
         "trained_on": (
             f"{', '.join(map(str, args.train))}: {len(train)} clips, "
             f"{int(m.sum())} frames with a known target; walks rendered before "
-            f"screener_synth 0.3.0: {args.older_walks}"
+            f"screener_synth 0.3.0: {args.older_walks}; the posing's dragged and lifted "
+            f"contacts: {args.posing_artefacts}"
         ),
         "validated_on": ", ".join(map(str, args.val)),
         "real_video_check": REAL_VIDEO_CHECK,

@@ -33,7 +33,7 @@ def _found(start: float, end: float) -> pd.DataFrame:
 
 
 def _walk_truth(orientation: str, fps: float = 30.0) -> dict:
-    """A walk's truth with one left stance phase (label 0.5-1.4 s, floor 0.56-1.27 s)."""
+    """A walk's truth with one left stance phase (label 0.5-1.4 s, floor 0.56-1.37 s)."""
     label = {"kind": "stance", "side": "left", "t_start_s": 0.5, "t_peak_s": 0.9, "t_end_s": 1.4}
     return {
         "video": "walk.mp4",
@@ -41,21 +41,21 @@ def _walk_truth(orientation: str, fps: float = 30.0) -> dict:
         "view": "anterior",
         "orientation": orientation,
         "fps": fps,
-        "events": [{**label, "t_floor_on_s": 0.56, "t_floor_off_s": 1.27}],
+        "events": [{**label, "t_floor_on_s": 0.56, "t_floor_off_s": 1.37}],
     }
 
 
 def test_floor_contact_errors_are_logged_beside_the_phase_label_errors() -> None:
     tally = Tally()
-    compare_events(tally, _found(0.55, 1.25), _walk_truth("landscape"), _truth())
+    compare_events(tally, _found(0.55, 1.35), _walk_truth("landscape"), _truth())
     # the timing's splits: picture orientation and frame rate
     assert tally.conditions["walk.mp4"]["orientation"] == "landscape"
     assert len(tally.floor_log) == 1
     clip, task, _near_edge, start, end = tally.floor_log[0]
     assert (clip, task) == ("walk.mp4", "walk")
-    assert abs(start - (0.55 - 0.56)) < 1e-9 and abs(end - (1.25 - 1.27)) < 1e-9
+    assert abs(start - (0.55 - 0.56)) < 1e-9 and abs(end - (1.35 - 1.37)) < 1e-9
     # the phase label's errors are still the ones in the main log
-    assert abs(tally.timing["end"][0] - (1.25 - 1.4)) < 1e-9
+    assert abs(tally.timing["end"][0] - (1.35 - 1.4)) < 1e-9
 
 
 def test_a_stance_without_a_seen_floor_contact_is_left_out_of_the_floor_log() -> None:
@@ -74,7 +74,7 @@ def test_a_stance_without_a_seen_floor_contact_is_left_out_of_the_floor_log() ->
 
 def test_a_stance_phase_not_found_counts_against_the_floor_timing() -> None:
     label = {"kind": "stance", "side": "left", "t_start_s": 0.5, "t_peak_s": 0.9, "t_end_s": 1.4}
-    event = {**label, "t_floor_on_s": 0.56, "t_floor_off_s": 1.27}
+    event = {**label, "t_floor_on_s": 0.56, "t_floor_off_s": 1.37}
     truth_json = {"video": "w.mp4", "task": "walk", "view": "anterior", "events": [event]}
     tally = Tally()
     compare_events(tally, _found(0.55, 1.25).iloc[0:0], truth_json, _truth())
@@ -163,7 +163,7 @@ def test_a_stance_whose_rendered_foot_dragged_through_its_swing_is_left_out() ->
     found = pd.concat([_found(0.0, 0.6), _found(1.1, 1.7)], ignore_index=True)
     tally = Tally()
     compare_events(tally, found, truth_json, _truth())
-    assert tally.floor_dragged == 1
+    assert tally.floor_left_out == [("walk.mp4", "dragged")]
     assert len(tally.floor_log) == 1
     assert abs(tally.floor_log[0][3] - (0.0 - 0.02)) < 1e-9
 
@@ -239,8 +239,8 @@ def test_floor_timing_is_also_split_by_frame_rate(capsys: pytest.CaptureFixture)
 
     tally = Tally()
     # the 24 fps clip's stance found 80 ms late at both edges, the 60 fps one on time
-    compare_events(tally, _found(0.64, 1.35), _walk_truth("portrait", 24.0), _truth(), folder="a")
-    compare_events(tally, _found(0.55, 1.25), _walk_truth("portrait", 60.0), _truth(), folder="b")
+    compare_events(tally, _found(0.64, 1.45), _walk_truth("portrait", 24.0), _truth(), folder="a")
+    compare_events(tally, _found(0.55, 1.35), _walk_truth("portrait", 60.0), _truth(), folder="b")
     report_floor_timing(tally)
     out = capsys.readouterr().out
     assert "by picture orientation:" not in out  # one orientation: no split
@@ -354,3 +354,26 @@ def test_a_request_for_side_is_told_apart_from_other_refusals(monkeypatch) -> No
     assert bench_accuracy.read_stance_side(Path("x.truth.json"), {}, None) == "asked"
     monkeypatch.setattr(bench_accuracy, "analyze_clip", refuses)
     assert bench_accuracy.read_stance_side(Path("x.truth.json"), {}, None) == "refused: no_person"
+
+
+def test_a_walking_stance_whose_rendered_foot_left_the_floor_early_is_left_out(
+    capsys: pytest.CaptureFixture,
+) -> None:
+    from bench.accuracy import report_floor_timing
+
+    # labelled stance 0.5-1.4 s; the rendered foot off the floor at 1.10 s, a third of the
+    # stance before the labelled toe-off: lifted, no toe-off to time
+    truth_json = _walk_truth("portrait")
+    truth_json["events"][0]["t_floor_off_s"] = 1.10
+    tally = Tally()
+    compare_events(tally, _found(0.55, 1.35), truth_json, _truth(), folder="a")
+    assert tally.floor_log == [] and tally.floor_left_out == [("a/walk.mp4", "lifted")]
+    # a jog's contact ending as early is kept: the rule is for walks
+    jog = {**truth_json, "video": "jog.mp4", "task": "jog"}
+    compare_events(tally, _found(0.55, 1.35), jog, _truth(), folder="a")
+    assert [entry[:2] for entry in tally.floor_log] == [("a/jog.mp4", "jog")]
+    report_floor_timing(tally)
+    assert "left out: 1 walking stance phase(s) whose rendered foot left" in capsys.readouterr().out
+    # counted only among the clips a report is restricted to
+    report_floor_timing(tally, clips={"a/jog.mp4"})
+    assert "left out" not in capsys.readouterr().out

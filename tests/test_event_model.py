@@ -104,6 +104,36 @@ def test_contact_truth_reads_the_floor_contact_not_the_label() -> None:
     np.testing.assert_array_equal(np.flatnonzero(~known["right"]), [0, 1, 2, 3, 4])
 
 
+def test_a_contact_the_posing_made_can_be_left_out_of_the_targets() -> None:
+    t = np.round(np.arange(0.0, 3.0, 0.05), 2)
+    in_stance = {
+        "left": ((t >= 0.5) & (t <= 1.2)).astype(float),
+        "right": ((t >= 1.1) & (t <= 1.8)).astype(float),
+    }
+    # the left foot leaves the floor at 0.9 s, 0.3 s (43 % of its stance) before its
+    # labelled toe-off: lifted by the posing; the right one's contact is a toe-off's
+    left = {"kind": "stance", "side": "left", "t_start_s": 0.5, "t_end_s": 1.2}
+    right = {"kind": "stance", "side": "right", "t_start_s": 1.1, "t_end_s": 1.8}
+    truth = {
+        "task": "walk",
+        "events": [
+            {**left, "t_floor_on_s": 0.55, "t_floor_off_s": 0.9},
+            {**right, "t_floor_on_s": 1.15, "t_floor_off_s": 1.78},
+        ],
+    }
+    contact, known = contact_truth(truth, t, in_stance)
+    assert known["left"].all() and contact["left"][t == 1.0] == 0.0  # "swing", as posed
+    contact, known = contact_truth(truth, t, in_stance, posing_artefacts="mask")
+    # the lifted stance is not known (its labelled run and 0.25 s around it) ...
+    np.testing.assert_array_equal(t[~known["left"]], np.round(np.arange(0.3, 1.401, 0.05), 2))
+    assert not contact["left"].any()
+    # ... the other foot's contact is a target as before
+    assert known["right"].all()
+    np.testing.assert_array_equal(
+        t[contact["right"] == 1.0], np.round(np.arange(1.15, 1.751, 0.05), 2)
+    )
+
+
 def test_older_walks_lose_their_terminal_stance_only() -> None:
     t = np.round(np.arange(0.0, 2.0, 0.05), 2)
     event = {"kind": "stance", "side": "left", "t_floor_on_s": 0.2, "t_floor_off_s": 1.0}

@@ -10,6 +10,7 @@ from screener_synth.contact import (
     dragged_swing,
     floor_contact_s,
     labelled_swing_s,
+    lifted_in_walking_stance,
 )
 
 
@@ -95,3 +96,13 @@ def test_a_contact_begun_early_in_the_swing_is_a_drag_not_an_initial_contact() -
     # without a labelled swing nothing is judged
     assert labelled_swing_s([_stance("left", 0.0, 0.7)], 0) is None
     assert not dragged_swing(0.0, 1.2, None)
+
+
+def test_a_walking_foot_off_the_floor_well_before_its_labelled_toe_off_was_lifted() -> None:
+    # labelled stance 1.0-1.7 s (0.7 s): off the floor 30 ms before the label is a toe-off;
+    # 150 ms before (21 % of the stance) the posing lifted a loaded foot
+    assert not lifted_in_walking_stance(1.67, 1.0, 1.7)
+    assert not lifted_in_walking_stance(1.72, 1.0, 1.7)
+    assert lifted_in_walking_stance(1.55, 1.0, 1.7)
+    # a degenerate label judges nothing
+    assert not lifted_in_walking_stance(0.5, 1.0, 1.0)
