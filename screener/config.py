@@ -478,6 +478,19 @@ class ChecksConfig(_Frozen):
         description="A foot counts as in view when one of its landmarks is this visible and "
         "inside the image.",
     )
+    hidden_foot_edge_fraction: float = Field(
+        0.05,
+        ge=0,
+        le=1,
+        description="A foot not seen (no landmark visible enough) whose ankle, heel and toe "
+        "all lie inside the image and at least this fraction of its height above the bottom "
+        "edge counts as hidden behind the body, not cut off by the frame, in a frame where "
+        "the other foot is seen: a single-leg squat's lifted foot filmed from the front. "
+        "Three squats of hold-outs 52 and 67, their feet inside the frame, were refused as "
+        "'feet not in view' before this (session 35); where such frames are needed to reach "
+        "min_feet_fraction the clip is analysed with a warning about the camera's height "
+        "(8 of the 11 stored clips concerned had the lens 1.45-1.76 m high).",
+    )
     both_legs_min_lift_leg: float = Field(
         0.05,
         gt=0,

@@ -233,8 +233,10 @@ def analyze_pose(
     name = str(video_path) if video_path else str(raw.source.get("video", "landmarks"))
     check_task_name(task, name)
     check_placement(lens_height_m, camera_distance_m, name)
-    _check_person(raw, name, config)
+    hidden_foot = _check_person(raw, name, config)
     warnings = _upright_warnings(raw, name, config)
+    if hidden_foot is not None:
+        warnings.append(hidden_foot)
     warnings.extend(other_people_warnings(other_people, raw, name))
     shade_note = None
     envelope = load_envelope(config.capture.envelope_path)
@@ -953,7 +955,17 @@ def _few_detections_remedy(raw: PoseSequence, checks: ChecksConfig) -> str:
     return "Keep the whole body in view for the whole clip, well lit."
 
 
-def _check_person(raw: PoseSequence, name: str, config: AnalysisConfig) -> None:
+def _check_person(raw: PoseSequence, name: str, config: AnalysisConfig) -> str | None:
+    """Refuse a clip with too little of a person or of their feet in view.
+
+    Returns
+    -------
+    str or None
+        A warning when the feet were in view often enough only because one of them,
+        unseen, lay well inside the picture (``ChecksConfig.hidden_foot_edge_fraction``):
+        hidden behind the body, which in a squat filmed from the front comes with a camera
+        above knee height or close to the patient.
+    """
     checks = config.checks
     duration = float(raw.time_s[-1] - raw.time_s[0]) if raw.n_frames > 1 else 0.0
     if raw.n_frames < 2 or duration < checks.min_duration_s:
@@ -978,23 +990,40 @@ def _check_person(raw: PoseSequence, name: str, config: AnalysisConfig) -> None:
         )
     width, height = raw.image_size_px
     margin = config.cleaning.image_margin_fraction
-    per_side = []
+    visible_sides, hidden_sides = [], []
+    bottom = (1 - checks.hidden_foot_edge_fraction) * height
     for s in SIDES:
         cols = [INDEX[f"{s}_{p}"] for p in ("ankle", "heel", "foot_index")]
         xy = raw.image_xy_px[raw.detected][:, cols]
         with np.errstate(invalid="ignore"):
             inside = (xy[..., 1] <= (1 + margin) * height) & (xy[..., 0] >= -margin * width)
             inside &= xy[..., 0] <= (1 + margin) * width
+            within = (xy[..., 1] >= 0) & (xy[..., 1] <= bottom)
+            within &= (xy[..., 0] >= 0) & (xy[..., 0] <= width)
         seen = (raw.visibility[raw.detected][:, cols] >= checks.feet_visibility_min) & inside
-        per_side.append(seen.any(axis=1))
-    seen = np.column_stack(per_side)
-    feet_fraction = float(seen.all(axis=1).mean())
+        visible_sides.append(seen.any(axis=1))
+        hidden_sides.append(within.all(axis=1))
+    visible, hidden = np.column_stack(visible_sides), np.column_stack(hidden_sides)
+    # both feet seen; or one seen and the other, unseen, placed well inside the picture:
+    # hidden behind the body (a squat's lifted foot), not cut off by the frame's edge
+    in_view = visible.all(axis=1) | (visible.any(axis=1) & (visible | hidden).all(axis=1))
+    feet_fraction = float(in_view.mean())
     if feet_fraction < checks.min_feet_fraction:
         raise NoPersonError(
             f"both feet are in view in only {feet_fraction:.0%} of the frames with a person",
             path=name,
             remedy="Frame the subject from head to feet, with some floor below the feet.",
         )
+    seen_both = float(visible.all(axis=1).mean())
+    if seen_both >= checks.min_feet_fraction:
+        return None
+    return (
+        f"one foot was hidden behind the body in {1 - seen_both:.0%} of the frames (inside "
+        "the picture, not cut off by it): filmed from the front, a single-leg squat's lifted "
+        "foot disappears like this when the camera looks down from above knee height or "
+        "stands close. Place the lens at the patient's knee height, far enough back that "
+        "head and feet fill about three quarters of the frame"
+    )
 
 
 @dataclass(frozen=True)

@@ -158,10 +158,41 @@ def test_a_person_found_only_at_one_end_while_not_much_bigger_is_told_to_film_bi
 
 def test_feet_out_of_frame_is_an_error():
     pose = _jog()
+    # both feet seen: no hidden-foot warning
+    assert not [w for w in screener.analyze_pose(pose, config=CFG).summary["quality"]["warnings"]
+                if "hidden behind" in w]  # fmt: skip
     vis = pose.visibility.copy()
     vis[:, 27:33] = 0.05  # ankles, heels, toes unseen
     with pytest.raises(NoPersonError, match="feet"):
         screener.analyze_pose(pose.with_arrays(visibility=vis), config=CFG)
+
+
+def _squat_with_lifted_foot_unseen(shift_px: float = 0.0):
+    """A right-leg squat whose lifted (left) foot MediaPipe marks as not visible, as when
+    it is hidden behind the standing leg; ``shift_px`` moves that foot down the image."""
+    figure, _ = single_leg_squat("right", n_reps=3)
+    pose = make_sequence(figure, fps=30, duration_s=8.0)
+    cols = [INDEX[f"left_{p}"] for p in ("ankle", "heel", "foot_index")]
+    vis, xy = pose.visibility.copy(), pose.image_xy_px.copy()
+    vis[:, cols] = 0.05
+    xy[:, cols, 1] += shift_px
+    return pose.with_arrays(visibility=vis, image_xy_px=xy)
+
+
+def test_a_lifted_foot_hidden_behind_the_body_is_not_a_foot_out_of_frame():
+    # the lifted foot lies 950-1050 px down a 1280 px picture: hidden, not cut off (the
+    # stance leg is given: with one foot never seen, --side auto asks for it)
+    pose = _squat_with_lifted_foot_unseen()
+    result = screener.analyze_pose(pose, config=CFG, task="sls", side="right")
+    assert result.summary["stance_side"] == "right" and len(result.events) == 3
+    # ... and the camera's likely placement is warned about (it was not seen at all)
+    hidden = [w for w in result.summary["quality"]["warnings"] if "hidden behind" in w]
+    assert len(hidden) == 1 and "100% of the frames" in hidden[0] and "knee height" in hidden[0]
+    # the same unseen foot at the picture's bottom edge may be cut off: refused as before
+    with pytest.raises(NoPersonError, match="both feet are in view in only 0%"):
+        screener.analyze_pose(
+            _squat_with_lifted_foot_unseen(shift_px=300.0), config=CFG, task="sls", side="right"
+        )
 
 
 def test_too_short_clip_is_an_error():
