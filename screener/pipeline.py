@@ -1014,15 +1014,15 @@ def _check_person(raw: PoseSequence, name: str, config: AnalysisConfig) -> str |
             path=name,
             remedy="Frame the subject from head to feet, with some floor below the feet.",
         )
-    seen_both = float(visible.all(axis=1).mean())
-    if seen_both >= checks.min_feet_fraction:
+    both_seen = visible.all(axis=1)
+    if float(both_seen.mean()) >= checks.min_feet_fraction:
         return None
     return (
-        f"one foot was hidden behind the body in {1 - seen_both:.0%} of the frames (inside "
-        "the picture, not cut off by it): filmed from the front, a single-leg squat's lifted "
-        "foot disappears like this when the camera looks down from above knee height or "
-        "stands close. Place the lens at the patient's knee height, far enough back that "
-        "head and feet fill about three quarters of the frame"
+        f"one foot was hidden behind the body in {float((in_view & ~both_seen).mean()):.0%} "
+        "of the frames (inside the picture, not cut off by it): filmed from the front, a "
+        "single-leg squat's lifted foot disappears like this when the camera looks down from "
+        "above knee height or stands close. Place the lens at the patient's knee height, far "
+        "enough back that head and feet fill about three quarters of the frame"
     )
 
 
