@@ -25,7 +25,7 @@ import pandas as pd
 
 from screener.config import AngleConfig
 from screener.keypoints import BoolArray, FloatArray, PoseSequence
-from screener.landmarks import SIDES
+from screener.landmarks import INDEX, SIDES
 
 
 def _unit(v: FloatArray) -> FloatArray:
@@ -298,6 +298,52 @@ def foreshortened_thigh(
         with np.errstate(invalid="ignore"):
             out[side] = finite & (length < config.thigh_min_visible_fraction * standing)
     return out
+
+
+def foot_below_picture(
+    pose: PoseSequence, swapped: BoolArray, config: AngleConfig | None = None
+) -> dict[str, BoolArray]:
+    """Frames where a foot reaches below the picture's bottom edge.
+
+    Parameters
+    ----------
+    pose
+        Landmarks in the picture's pixels, labelled as the pose model labelled them
+        (before swap repair): the raw landmarks.
+    swapped
+        ``(frame,)``: the frames whose leg labels the cleaning exchanged
+        (:attr:`screener.cleaning.CleanedPose.swapped`); the result is labelled as the
+        cleaned legs are.
+    config
+        ``foot_below_picture_fraction``; the defaults if None.
+
+    Returns
+    -------
+    dict
+        ``{"left": mask, "right": mask}``: True where the leg's ankle, heel or toe lies
+        farther below the bottom edge than ``foot_below_picture_fraction`` of the
+        picture's height.
+
+    Notes
+    -----
+    The pose model places the landmarks of a foot the frame cuts off below the edge
+    (guesses), where the cleaning step drops them; the frame model then reads that leg
+    with its foot inputs missing. On renders whose stance foot the frame cut, the frame
+    model's knee FPPA was read 3-18 deg off; with the toes at the edge but not beyond it,
+    no worse than with the feet well inside (docs/capture.md).
+    """
+    config = config or AngleConfig()
+    limit = (1.0 + config.foot_below_picture_fraction) * pose.image_size_px[1]
+    below = {}
+    for side in SIDES:
+        cols = [INDEX[f"{side}_{part}"] for part in ("ankle", "heel", "foot_index")]
+        with np.errstate(invalid="ignore"):
+            below[side] = np.asarray((pose.image_xy_px[:, cols, 1] > limit).any(axis=1))
+    swapped = np.asarray(swapped, dtype=bool)
+    return {
+        "left": np.where(swapped, below["right"], below["left"]),
+        "right": np.where(swapped, below["left"], below["right"]),
+    }
 
 
 def compute_frame_angles(pose: PoseSequence, config: AngleConfig | None = None) -> pd.DataFrame:

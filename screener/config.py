@@ -410,6 +410,17 @@ class AngleConfig(_Frozen):
         description="A thigh shorter than this fraction of its standing length in the image "
         "is too foreshortened for the knee's and hip's frontal-plane angles (left empty).",
     )
+    foot_below_picture_fraction: float = Field(
+        0.02,
+        ge=0,
+        description="A leg's knee FPPA is left empty in the frames where the pose model "
+        "places its ankle, heel or toe farther below the picture's bottom edge than this "
+        "fraction of the picture's height: the foot was cut off by the frame and its "
+        "landmarks are guesses (the cleaning step drops them at CleaningConfig."
+        "image_margin_fraction, the same 0.02), which moved the frame model's knee FPPA by "
+        "up to 10-18 deg on renders whose stance foot was cut (docs/capture.md, 'A foot cut "
+        "off by the picture's bottom edge'). A large value turns it off.",
+    )
     posterior_squat_max_depth: float = Field(
         0.21,
         gt=0,

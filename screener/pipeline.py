@@ -21,7 +21,12 @@ import pandas as pd
 
 from screener import __version__
 from screener.acquire import ProgressCallback, VideoPose, estimate_video_pose
-from screener.angles import compute_frame_angles, foreshortened_thigh, squat_depth_in_image
+from screener.angles import (
+    compute_frame_angles,
+    foot_below_picture,
+    foreshortened_thigh,
+    squat_depth_in_image,
+)
 from screener.capture import (
     CameraEstimate,
     EnvelopeCheck,
@@ -280,6 +285,7 @@ def analyze_pose(
         clothing=clothing,
     )
     warnings.extend(capture.warnings)
+    in_picture = raw  # the picture's own pixels: where its bottom edge is
     if capture.roll_correction_deg:
         raw = correct_roll(raw, -capture.roll_correction_deg)
         cleaning.reclean(raw)
@@ -288,8 +294,9 @@ def analyze_pose(
 
     corrections = load_corrections(config.corrections_path) if config.corrections_path else None
     frames, corrections_applied, withheld, frame_model = _frame_table(
-        raw, cleaned, task_est.task, chosen_view, config, corrections
+        raw, cleaned, task_est.task, chosen_view, config, corrections, in_picture
     )
+    del in_picture
     if frame_model is not None and "not_applied" in frame_model:
         warnings.append(frame_model["not_applied"])
     events, found, event_corrections = _event_table(
@@ -578,6 +585,7 @@ def _assess(
         )
     )
     warnings.extend(_deep_squat_warnings(events, withheld))
+    warnings.extend(_foot_below_picture_warnings(events, withheld.foot_below_picture))
     warnings.extend(implausible_reading_warnings(sides, norms, task))
     decode = decode_quality(raw)
     warnings[:0] = decode_warnings(decode)
@@ -709,10 +717,12 @@ def _frame_table(
     view: str,
     config: AnalysisConfig,
     corrections: Corrections | None,
+    in_picture: PoseSequence,
 ) -> tuple[pd.DataFrame, list[dict[str, Any]], WithheldAngles, dict[str, Any] | None]:
     """The spec's per-frame table (without stance columns), its corrections, the frames
     where frontal-plane angles were left empty (:class:`WithheldAngles`), and the frame
-    model applied (None: none)."""
+    model applied (None: none). ``in_picture`` is ``raw`` in the picture's own pixels
+    (before any roll correction), for where the feet lie against its bottom edge."""
     pose = cleaned.pose
     frames, frame_model = _learned_angles(
         compute_frame_angles(pose, config.angles), pose, task, view, config
@@ -727,6 +737,8 @@ def _frame_table(
     )
     deep = _deep_squat_from_behind(pose, task, view, config.angles.posterior_squat_max_depth)
     _leave_empty(frames, flags, deep, ("knee_fppa",), "deep_squat_from_behind")
+    below = foot_below_picture(in_picture, cleaned.swapped, config.angles)
+    _leave_empty(frames, flags, below, ("knee_fppa",), "foot_below_picture")
     # Trunk lean is empty (never 0) where the hips overlap in the image: say why.
     with np.errstate(invalid="ignore"):
         _add_flag(flags, pose.xy("left_hip")[:, 0] == pose.xy("right_hip")[:, 0], "hips_overlap")
@@ -736,7 +748,7 @@ def _frame_table(
     frames.insert(3, "quality", quality)
     frames.insert(4, "quality_flags", flags)
     _blank_untrusted(frames, pose)
-    withheld = WithheldAngles(foreshortened, deep)
+    withheld = WithheldAngles(foreshortened, deep, below)
     return frames, corrections_applied, withheld, frame_model
 
 
@@ -761,11 +773,12 @@ def _leave_empty(
 @dataclass(frozen=True)
 class WithheldAngles:
     """Frames where frontal-plane angles were left empty, per side: the thigh too
-    foreshortened (knee FPPA and hip adduction), and a squat filmed from behind too deep
-    for knee FPPA."""
+    foreshortened (knee FPPA and hip adduction), a squat filmed from behind too deep for
+    knee FPPA, and the foot below the picture's bottom edge (knee FPPA)."""
 
     foreshortened: dict[str, BoolArray]
     deep_from_behind: dict[str, BoolArray]
+    foot_below_picture: dict[str, BoolArray]
 
 
 def _deep_squat_from_behind(
@@ -1312,6 +1325,25 @@ def _foreshortening_warnings(
         "probably above knee height or close to the subject; film square to the "
         "subject with the lens at knee height",
     )
+
+
+def _foot_below_picture_warnings(events: pd.DataFrame, below: dict[str, BoolArray]) -> list[str]:
+    """Say during how many of a side's events its foot reached below the picture's bottom
+    edge (knee FPPA left empty in those frames), and what to do."""
+    out = []
+    for s in SIDES:
+        spans = events.loc[events["side"] == s, ["frame_start", "frame_end"]].to_numpy(dtype=int)
+        hit = sum(bool(below[s][a : b + 1].any()) for a, b in spans)
+        if hit:
+            out.append(
+                f"the {s} foot reached below the picture's bottom edge during {hit} of "
+                f"{len(spans)} event(s) (cut off by the frame; its landmarks are guesses): "
+                "knee valgus (FPPA) was not read in those frames, since on test renders a "
+                "cut-off foot moved it by up to 18°. Film again with the whole foot and some "
+                "floor below it in view: the phone level, its lens at the patient's knee height, "
+                "and far enough back that head and feet fill about three quarters of the frame"
+            )
+    return out
 
 
 def _deep_squat_warnings(events: pd.DataFrame, withheld: WithheldAngles) -> list[str]:

@@ -146,3 +146,29 @@ def test_missing_landmarks_give_nan_not_numbers():
     row = compute_frame_angles(pose.with_arrays(image_xy_px=image)).iloc[0]
     assert np.isnan(row["left_knee_fppa_deg"]) and np.isnan(row["left_hip_adduction_deg"])
     assert np.isfinite(row["right_knee_fppa_deg"])
+
+
+def test_a_foot_below_the_pictures_bottom_edge_is_found_per_leg_as_the_cleaning_labels_it():
+    from screener.angles import foot_below_picture
+    from screener.config import AngleConfig
+    from screener.landmarks import INDEX
+
+    pose = make_sequence(lambda t: standing_figure(), fps=30, duration_s=0.2)  # 6 frames
+    height = pose.image_size_px[1]
+    xy = pose.image_xy_px.copy()
+    xy[:, INDEX["left_heel"], 1] = 1.01 * height  # within the 2 % tolerance: not below
+    xy[2:5, INDEX["left_foot_index"], 1] = 1.05 * height  # the left toes beyond it
+    xy[3, INDEX["right_ankle"], 1] = 1.03 * height  # the right ankle beyond it once
+    pose = pose.with_arrays(image_xy_px=xy)
+    none_swapped = np.zeros(pose.n_frames, dtype=bool)
+    below = foot_below_picture(pose, none_swapped)
+    np.testing.assert_array_equal(below["left"], [False, False, True, True, True, False])
+    np.testing.assert_array_equal(below["right"], [False, False, False, True, False, False])
+    # frames whose leg labels the cleaning exchanged report the other foot
+    swapped = np.array([False, False, True, False, False, False])
+    relabelled = foot_below_picture(pose, swapped)
+    np.testing.assert_array_equal(relabelled["left"], [False, False, False, True, True, False])
+    np.testing.assert_array_equal(relabelled["right"], [False, False, True, True, False, False])
+    # a larger tolerance takes the 5 % toes for a guess no more; nothing else moves
+    lenient = foot_below_picture(pose, none_swapped, AngleConfig(foot_below_picture_fraction=0.06))
+    assert not lenient["left"].any() and not lenient["right"].any()

@@ -195,6 +195,42 @@ def test_a_lifted_foot_hidden_behind_the_body_is_not_a_foot_out_of_frame():
         )
 
 
+def test_knee_fppa_is_left_empty_where_a_foot_reaches_below_the_pictures_bottom_edge():
+    """A foot the frame cuts off: the pose model places its heel and toes below the
+    bottom edge (the ankle still inside). That leg's knee FPPA is left empty in those
+    frames, flagged, and said once with what to do; the other leg and the other angles
+    are read as before."""
+    pose = _jog()
+    height = pose.image_size_px[1]
+    cut = np.zeros(pose.n_frames, dtype=bool)
+    cut[: pose.n_frames // 3] = True
+    xy = pose.image_xy_px.copy()
+    for part in ("heel", "foot_index"):
+        xy[cut, INDEX[f"left_{part}"], 1] = 1.06 * height
+    before = screener.analyze_pose(pose, config=CFG).frames
+    result = screener.analyze_pose(pose.with_arrays(image_xy_px=xy), config=CFG)
+    frames = result.frames
+    assert before["left_knee_fppa_deg"][cut].notna().any()  # read there before
+    np.testing.assert_array_equal(frames["left_knee_fppa_deg"].isna().to_numpy(), cut)
+    np.testing.assert_array_equal(
+        frames["quality_flags"].str.contains("left_foot_below_picture").to_numpy(), cut
+    )
+    assert not frames["quality_flags"].str.contains("right_foot_below_picture").any()
+    pd.testing.assert_series_equal(frames["right_knee_fppa_deg"], before["right_knee_fppa_deg"])
+    pd.testing.assert_series_equal(frames["pelvic_obliquity_deg"], before["pelvic_obliquity_deg"])
+    said = [w for w in result.summary["quality"]["warnings"] if "bottom edge" in w]
+    events = result.events
+    left = events[events["side"] == "left"]
+    spans = left[["frame_start", "frame_end"]].to_numpy(dtype=int)
+    touched = int(sum(cut[a : b + 1].any() for a, b in spans))
+    assert 0 < touched < len(left)
+    assert len(said) == 1
+    assert f"during {touched} of {len(left)} event(s)" in said[0] and "knee height" in said[0]
+    # the events after the cut keep their values
+    after = left[left["frame_start"] > np.flatnonzero(cut).max()]
+    assert len(after) and after["knee_fppa_deg"].notna().all()
+
+
 def test_too_short_clip_is_an_error():
     with pytest.raises(TooFewEventsError, match="at least"):
         screener.analyze_pose(_jog(duration_s=0.5), config=CFG)
