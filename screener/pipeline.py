@@ -261,9 +261,11 @@ def analyze_pose(
     view_detection["walking_turn"] = turn.as_dict() if turn else None
     del orient  # holds landmarks replaced below
 
-    raw, other_leg = keep_one_squatting_leg(
+    raw, other_leg, legs_doubt = keep_one_squatting_leg(
         cleaning.at(walk_hz).pose, raw, task, side, config, name
     )
+    if legs_doubt is not None:
+        warnings.append(legs_doubt)
     if other_leg is not None:
         cleaning.reclean(raw)
         warnings.append(other_leg.note)

@@ -199,8 +199,9 @@ OTHER_LEG_MARGIN_S = 0.25
 
 def _stance_stretches(
     pose: PoseSequence, config: AnalysisConfig, name: str
-) -> tuple[list[StanceStretch], str]:
-    """Stretches on each leg in turn, and the cue that found them; none for one leg."""
+) -> tuple[list[StanceStretch], str, str | None]:
+    """Stretches on each leg in turn, the cue that found them (none for one leg), and a
+    note where the steadier foot named a leg the feet's heights showed held up."""
     checks = config.checks
     holds = find_one_leg_holds(pose, checks.both_legs_min_lift_leg, checks.both_legs_min_hold_s)
     if len({h.leg for h in holds}) == 2:
@@ -216,16 +217,39 @@ def _stance_stretches(
                     path=name,
                     remedy="Film each leg's squats as its own clip, from the front.",
                 )
-        return holds, "feet heights"
+        return holds, "feet heights", None
     steady_runs = find_steady_foot_stretches(
         pose,
         checks.both_legs_steady_window_s,
         checks.both_legs_steady_ratio_max,
         checks.both_legs_min_hold_s,
     )
+    # a foot the feet's heights show held up is not the stance foot, however steady it
+    # looks: from behind, a lifted foot held still behind the body can move less in the
+    # image than the standing foot, whose landmarks wobble as the body squats over it
+    doubted = [h for h in steady_runs if _held_up_during(holds, h)]
+    steady_runs = [h for h in steady_runs if h not in doubted]
+    doubt = None
+    if doubted and len({h.leg for h in steady_runs + doubted}) == 2:
+        where = ", ".join(f"{h.start_s:.1f}-{h.end_s:.1f} s" for h in doubted)
+        doubt = (
+            f"at {where} the {doubted[0].leg} foot stayed steadier in the picture while the "
+            "feet's heights showed it held up, so the clip was read as one leg's squats; if "
+            "it holds squats on both legs, film each leg's squats as its own clip (from the "
+            "front, where the two cues agree)"
+        )
     if len({h.leg for h in steady_runs}) == 2:
-        return steady_runs, "steady foot"
-    return [], ""
+        return steady_runs, "steady foot", doubt
+    return [], "", doubt
+
+
+def _held_up_during(holds: list[StanceStretch], run: StanceStretch) -> bool:
+    """Whether the feet's heights (``holds``) show ``run``'s leg held up for at least half
+    of ``run``: another leg's hold covers that much of it."""
+    covered = sum(
+        max(0, min(h.stop, run.stop) - max(h.start, run.start)) for h in holds if h.leg != run.leg
+    )
+    return covered >= 0.5 * (run.stop - run.start)
 
 
 def keep_one_squatting_leg(
@@ -235,7 +259,7 @@ def keep_one_squatting_leg(
     side: SideChoice,
     config: AnalysisConfig,
     name: str,
-) -> tuple[PoseSequence, OtherLegLeftOut | None]:
+) -> tuple[PoseSequence, OtherLegLeftOut | None, str | None]:
     """A clip of single-leg squats on both legs, reduced to one leg's.
 
     A clinic may film the left leg's squats and then the right leg's in one clip: each
@@ -252,9 +276,12 @@ def keep_one_squatting_leg(
 
     Returns
     -------
-    raw, left_out
+    raw, left_out, doubt
         ``raw`` unchanged and None when the clip holds one leg's squats (or the task given
-        is not a single-leg squat).
+        is not a single-leg squat). ``doubt``: a warning when the steadier foot named a leg
+        in a stretch where the feet's heights showed that foot held up, and that stretch
+        was set aside (filmed from behind either cue can be the wrong one: a lifted foot
+        held still can be the steadier, and it can look the lower); else None.
 
     Raises
     ------
@@ -262,10 +289,10 @@ def keep_one_squatting_leg(
         Squats on both legs whose stance legs cannot be told apart.
     """
     if task not in ("sls", "auto"):
-        return raw, None
-    stretches, cue = _stance_stretches(pose, config, name)
+        return raw, None, None
+    stretches, cue, doubt = _stance_stretches(pose, config, name)
     if not stretches:
-        return raw, None
+        return raw, None, doubt
     if side == "auto":
         held = {s: sum(h.end_s - h.start_s for h in stretches if h.leg == s) for s in SIDES}
         leg = max(SIDES, key=lambda s: held[s])
@@ -283,4 +310,4 @@ def keep_one_squatting_leg(
         if h.leg != leg:
             keep[max(0, h.start - margin) : h.stop + margin] = False
     log.info("squats on both legs (%s): keeping the %s leg's", cue, leg)
-    return raw.blanked(keep), OtherLegLeftOut(leg, tuple(stretches), cue, side != "auto")
+    return raw.blanked(keep), OtherLegLeftOut(leg, tuple(stretches), cue, side != "auto"), doubt

@@ -106,5 +106,39 @@ def test_a_walk_or_jog_given_is_not_searched_for_two_legs() -> None:
     from screener.segments import keep_one_squatting_leg
 
     for task in ("walk", "jog"):
-        kept, left_out = keep_one_squatting_leg(pose, pose, task, "auto", CONFIG, "clip")
-        assert left_out is None and kept is pose
+        kept, left_out, doubt = keep_one_squatting_leg(pose, pose, task, "auto", CONFIG, "clip")
+        assert left_out is None and doubt is None and kept is pose
+
+
+def test_a_lifted_foot_that_looks_steadier_than_the_standing_one_is_not_a_second_leg() -> None:
+    """Hold-out 69: a left-leg squat filmed from behind whose lifted right foot, held
+    still behind the body, moved less in the image than the standing foot's landmarks,
+    which wobbled as the body squatted over it. The steady-foot cue named the right leg
+    for the clip's second half and the clip was cut to the right leg's "squats"; the
+    feet's heights showed the right foot held up throughout, so that cue is set aside."""
+    from screener.segments import keep_one_squatting_leg
+
+    figure, _ = single_leg_squat("left", n_reps=4)
+    pose = make_sequence(figure, fps=30.0, duration_s=12.0)
+    late = pose.time_s >= 6.0
+    xy = pose.image_xy_px.copy()
+    hip_y = xy[:, INDEX["left_hip"], 1]
+    wobble = 25.0 * (hip_y - hip_y.min()) / (hip_y.max() - hip_y.min())
+    for part in ("ankle", "heel", "foot_index"):
+        xy[late, INDEX[f"left_{part}"], 1] += wobble[late]  # the standing foot wobbles ...
+        lifted = xy[:, INDEX[f"right_{part}"], 1]
+        lifted[late] = np.median(lifted[late])  # ... the lifted one stays put
+    pose = pose.with_arrays(image_xy_px=xy)
+    # the case: the heights show the right foot up throughout, the steady foot both legs
+    assert {h.leg for h in find_one_leg_holds(pose, 0.05, 2.0)} == {"left"}
+    steady = find_steady_foot_stretches(pose, 2.0, 0.5, 2.0)
+    assert {h.leg for h in steady} == {"left", "right"}
+    kept, left_out, doubt = keep_one_squatting_leg(pose, pose, "sls", "auto", CONFIG, "clip")
+    assert left_out is None and kept is pose
+    assert doubt is not None and "the right foot stayed steadier" in doubt
+    # (generated as seen from the front: given so, the labels stay as drawn)
+    result = screener.analyze_pose(pose, task="sls", side="left", view="anterior", config=CONFIG)
+    assert result.summary["other_leg_left_out"] is None
+    said = [w for w in result.summary["quality"]["warnings"] if "stayed steadier" in w]
+    assert len(said) == 1 and "the right foot" in said[0] and "its own clip" in said[0]
+    assert set(result.events["side"]) == {"left"} and len(result.events) == 4
