@@ -308,8 +308,8 @@ def foot_below_picture(
     Parameters
     ----------
     pose
-        Landmarks in the picture's pixels, labelled as the pose model labelled them
-        (before swap repair): the raw landmarks.
+        Landmarks in the picture's pixels (before any roll correction), labelled as the
+        landmarks the cleaning started from, before its swap repair.
     swapped
         ``(frame,)``: the frames whose leg labels the cleaning exchanged
         (:attr:`screener.cleaning.CleanedPose.swapped`); the result is labelled as the
@@ -329,7 +329,7 @@ def foot_below_picture(
     The pose model places the landmarks of a foot the frame cuts off below the edge
     (guesses), where the cleaning step drops them; the frame model then reads that leg
     with its foot inputs missing. On renders whose stance foot the frame cut, the frame
-    model's knee FPPA was read 3-18 deg off; with the toes at the edge but not beyond it,
+    model's knee FPPA was read 4-18 deg off; with the toes at the edge but not beyond it,
     no worse than with the feet well inside (docs/capture.md).
     """
     config = config or AngleConfig()
