@@ -27,6 +27,7 @@ tables; asserts nothing.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 import tempfile
@@ -65,10 +66,11 @@ def _choices(truth_json: dict) -> dict[str, Any]:
     }
 
 
-def event_rows(truth_path: Path, on: Any, off: Any) -> list[dict[str, Any]]:
+def event_rows(
+    truth_path: Path, truth_json: dict, truth: pd.DataFrame, on: Any, off: Any
+) -> list[dict[str, Any]]:
     """Per true event matched in ``off`` (the rule off): knee FPPA error off, the value on
     (NaN: left empty), the share of the event's frames ``on`` flagged."""
-    truth_json, truth = load_truth(truth_path)
     on_values = {(r.side, r.frame_peak): r.knee_fppa_deg for r in on.events.itertuples()}
     flags = on.frames["quality_flags"]
     rows = []
@@ -106,7 +108,7 @@ def stored(folders: list[Path]) -> pd.DataFrame:
 
     rows: list[dict[str, Any]] = []
     for truth_path in find_clips(folders):
-        truth_json, _ = load_truth(truth_path)
+        truth_json = json.loads(truth_path.read_text())  # the per-frame truth only if needed
         if "keypoints" not in truth_json:
             continue
         raw = PoseSequence.load(truth_path.parent / truth_json["keypoints"])
@@ -118,7 +120,7 @@ def stored(folders: list[Path]) -> pd.DataFrame:
         except ScreenerError as exc:
             log.warning("%s: %s", truth_path.name, exc)
             continue
-        rows.extend(event_rows(truth_path, on, off))
+        rows.extend(event_rows(truth_path, *load_truth(truth_path), on, off))
     return pd.DataFrame(rows)
 
 
@@ -167,7 +169,8 @@ def cropped(folder: Path, pattern: str, levels: list[float], out: Path) -> pd.Da
             except ScreenerError as exc:
                 log.warning("%s at %+.2f: %s", stem, level, exc)
                 continue
-            rows.extend({**row, "level": level} for row in event_rows(truth_path, on, off))
+            found = event_rows(truth_path, truth_json, truth, on, off)
+            rows.extend({**row, "level": level} for row in found)
     return pd.DataFrame(rows)
 
 

@@ -1293,23 +1293,33 @@ def implausible_reading_warnings(
     return out
 
 
-def _events_at(events: pd.DataFrame, where: dict[str, BoolArray]) -> dict[str, tuple[int, int]]:
-    """Per side with events: how many of its events' peak frames ``where`` marks, of how
-    many events."""
+def _events_at(
+    events: pd.DataFrame, where: dict[str, BoolArray], *, whole_event: bool = False
+) -> dict[str, tuple[int, int]]:
+    """Per side with events: how many of its events ``where`` marks at the peak frame (or,
+    with ``whole_event``, at any frame from start to end), of how many events."""
     out = {}
     for s in SIDES:
-        peaks = events.loc[events["side"] == s, "frame_peak"].to_numpy(dtype=int)
-        if peaks.size:
-            out[s] = (int(where[s][peaks].sum()), int(peaks.size))
+        side = events.loc[events["side"] == s]
+        if side.empty:
+            continue
+        if whole_event:
+            spans = side[["frame_start", "frame_end"]].to_numpy(dtype=int)
+            marked = sum(bool(where[s][a : b + 1].any()) for a, b in spans)
+        else:
+            marked = int(where[s][side["frame_peak"].to_numpy(dtype=int)].sum())
+        out[s] = (marked, len(side))
     return out
 
 
-def _empty_at_warnings(events: pd.DataFrame, where: dict[str, BoolArray], text: str) -> list[str]:
-    """One warning per side whose events' peak frames ``where`` marks: ``text`` with
-    ``{side}``, ``{n}`` (events marked) and ``{total}`` (the side's events) filled in."""
+def _empty_at_warnings(
+    events: pd.DataFrame, where: dict[str, BoolArray], text: str, *, whole_event: bool = False
+) -> list[str]:
+    """One warning per side whose events ``where`` marks (:func:`_events_at`): ``text``
+    with ``{side}``, ``{n}`` (events marked) and ``{total}`` (the side's events) filled in."""
     return [
         text.format(side=s, n=n, total=total)
-        for s, (n, total) in _events_at(events, where).items()
+        for s, (n, total) in _events_at(events, where, whole_event=whole_event).items()
         if n
     ]
 
@@ -1332,20 +1342,17 @@ def _foreshortening_warnings(
 def _foot_below_picture_warnings(events: pd.DataFrame, below: dict[str, BoolArray]) -> list[str]:
     """Say during how many of a side's events its foot reached below the picture's bottom
     edge (knee FPPA left empty in those frames), and what to do."""
-    out = []
-    for s in SIDES:
-        spans = events.loc[events["side"] == s, ["frame_start", "frame_end"]].to_numpy(dtype=int)
-        hit = sum(bool(below[s][a : b + 1].any()) for a, b in spans)
-        if hit:
-            out.append(
-                f"the {s} foot reached below the picture's bottom edge during {hit} of "
-                f"{len(spans)} event(s) (cut off by the frame; its landmarks are guesses): "
-                "knee valgus (FPPA) was not read in those frames, since on test renders a "
-                "cut-off foot moved it by up to 18°. Film again with the whole foot and some "
-                "floor below it in view: the phone level, its lens at the patient's knee height, "
-                "and far enough back that head and feet fill about three quarters of the frame"
-            )
-    return out
+    return _empty_at_warnings(
+        events,
+        below,
+        "the {side} foot reached below the picture's bottom edge during {n} of {total} "
+        "event(s) (cut off by the frame; its landmarks are guesses): knee valgus (FPPA) was "
+        "not read in those frames, since on test renders a cut-off foot moved it by up to "
+        "18°. Film again with the whole foot and some floor below it in view: the phone "
+        "level, its lens at the patient's knee height, and far enough back that head and "
+        "feet fill about three quarters of the frame",
+        whole_event=True,
+    )
 
 
 def _deep_squat_warnings(events: pd.DataFrame, withheld: WithheldAngles) -> list[str]:
