@@ -278,6 +278,9 @@ def clip_conditions(truth_json: dict) -> dict[str, Any]:
         "azimuth_deg": camera_azimuth_deg(cam),
         "roll_deg": float(cam.get("roll_deg", 0.0)),
         "camera_height_m": float(cam.get("height_m", np.nan)),
+        "elevation_deg": (
+            camera_elevation_deg(cam) if "position_m" in cam and "target_m" in cam else np.nan
+        ),
         "fill": float(cam.get("fill", np.nan)),
         "fps": float(truth_json.get("fps", np.nan)),
         "trousers": bool(look.get("trousers", False)),
@@ -318,6 +321,11 @@ def by_condition(rows: pd.DataFrame, values: np.ndarray) -> pd.DataFrame:
         "yaw (nominal)": pd.cut(frame.yaw_deg.abs(), [0, 10, 20, 36], right=False),
         "roll": pd.cut(frame.roll_deg.abs(), [0, 2, 4, 6], right=False),
         "camera_height_m": pd.cut(frame.camera_height_m, [0.3, 0.7, 1.1, 1.5, 1.9]),
+        "lens elevation": pd.cut(
+            frame.get("elevation_deg", pd.Series(np.nan, index=frame.index)),
+            [-45, 0, 5, 10, 45],
+            right=False,
+        ),
         "fps": frame.fps,
         "trousers": frame.trousers,
         "long top": frame.long_top,
@@ -957,7 +965,8 @@ GLANCE_METRICS = ("knee_fppa_deg", "pelvic_drop_deg", "hip_adduction_deg")
 GLANCE_NAMES = {
     "anterior": "front", "posterior": "behind", "sls": "single-leg squat", "azimuth":
     "lens azimuth (°)", "roll": "roll (°)", "camera_height_m": "lens height (m)",
-    "fps": "frame rate", "trousers": "long trousers", "long top": "long top",
+    "lens elevation": "lens above the point aimed at (°)", "fps": "frame rate",
+    "trousers": "long trousers", "long top": "long top",
     "subject size (fill at the nearest)": "patient's share of the frame height, nearest",
     "key light": "key light (scale)", "True": "yes", "False": "no",
 }  # fmt: skip

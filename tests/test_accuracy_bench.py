@@ -293,6 +293,37 @@ def test_per_condition_rmse_counts_clips_and_resamples_them() -> None:
     assert out[out.condition == "subject size (fill at the nearest)"].empty
 
 
+def test_the_lens_elevation_above_the_aim_point_is_a_capture_condition() -> None:
+    from bench.accuracy import by_condition, clip_conditions
+
+    # a lens 1.2 m high aimed at hips 0.9 m high from 2 m away looks down atan(0.3/2)
+    high = clip_conditions(
+        {"camera": {"position_m": [0.0, -2.0, 1.2], "target_m": [0.0, 0.0, 0.9]}}
+    )
+    assert high["elevation_deg"] == pytest.approx(np.degrees(np.arctan2(0.3, 2.0)))
+    level = clip_conditions({"camera": {"position_m": [0, -2, 0.9], "target_m": [0, 0, 0.9]}})
+    assert level["elevation_deg"] == pytest.approx(0.0)
+    assert np.isnan(clip_conditions({"camera": {}})["elevation_deg"])  # not recorded
+    rows = pd.DataFrame(
+        [
+            {
+                "clip": f"c{k}", "metric": "knee_fppa_deg", "truth": 10.0,
+                "measured": 10.0 + (3.0 if k < 4 else 1.0), "azimuth_deg": 2.0,
+                "yaw_deg": 2.0, "roll_deg": 1.0, "camera_height_m": 0.8, "fps": 30.0,
+                "trousers": False, "long_top": False, "fill": 0.6, "orientation": "portrait",
+                "light": 1.0, "view": "anterior",
+                "elevation_deg": high["elevation_deg"] if k < 4 else level["elevation_deg"],
+            }
+            for k in range(8)
+        ]
+    )  # fmt: skip
+    out = by_condition(rows, rows.measured.to_numpy())
+    table = out[out.condition == "lens elevation"].set_index("level")
+    assert list(table.index) == ["[0, 5)", "[5, 10)"]
+    assert table.loc["[5, 10)", "rmse_deg"] == pytest.approx(3.0)
+    assert table.loc["[0, 5)", "rmse_deg"] == pytest.approx(1.0)
+
+
 def test_the_glance_tables_give_each_task_and_condition_its_rmse_and_interval() -> None:
     from bench.accuracy import glance_markdown
 
