@@ -871,6 +871,32 @@ def report_envelope(tally: Tally) -> None:
         wrong = (vs.view != vs.read_view) | ((vs.side != "") & (vs.side != vs.read))
         for row in vs[wrong].itertuples():
             print(f"  {row.clip}: view {row.view}->{row.read_view}, side {row.side}->{row.read}")
+        by_elevation = stance_leg_by_elevation(tally)
+        if not by_elevation.empty:
+            print("squat stance leg read with --side auto, by view and lens elevation (°):")
+            print(by_elevation.to_string())
+
+
+def stance_leg_by_elevation(tally: Tally) -> pd.DataFrame:
+    """How the squats' stance leg was read with ``--side auto`` (right, asked, wrong,
+    refused), per true view and band of the lens' elevation above the point it aims at
+    (:func:`camera_elevation_deg`): filmed from behind, a lens looking down makes the
+    lifted foot, bent behind the body, look like the planted one (docs/capture.md)."""
+    rows = [
+        (view, side, read, tally.conditions.get(clip, {}).get("elevation_deg", np.nan))
+        for clip, view, _, side, read in tally.view_side
+        if side
+    ]
+    if not rows:
+        return pd.DataFrame()
+    table = pd.DataFrame(rows, columns=["view", "side", "read", "elevation_deg"])
+    outcome = np.select(
+        [table.read == table.side, table.read == "asked", table.read.str.startswith("refused")],
+        ["right", "asked", "refused"],
+        default="wrong",
+    )
+    band = pd.cut(table.elevation_deg, [-45, 0, 5, 10, 15, 45], right=False)
+    return pd.crosstab([table.view, band], pd.Series(outcome, name="read"))
 
 
 def event_rmse(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

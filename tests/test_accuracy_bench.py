@@ -324,6 +324,32 @@ def test_the_lens_elevation_above_the_aim_point_is_a_capture_condition() -> None
     assert table.loc["[0, 5)", "rmse_deg"] == pytest.approx(1.0)
 
 
+def test_the_stance_leg_reading_is_tallied_by_view_and_lens_elevation() -> None:
+    from bench.accuracy import stance_leg_by_elevation
+
+    tally = Tally()
+    reads = [  # (clip, view, true side, read, elevation)
+        ("a", "posterior", "left", "left", -3.0),
+        ("b", "posterior", "left", "right", 17.0),
+        ("c", "posterior", "right", "asked", 16.0),
+        ("d", "posterior", "right", "right", 18.0),
+        ("e", "anterior", "left", "left", 2.0),
+        ("f", "anterior", "right", "refused: no_person", 2.5),
+    ]
+    for clip, view, side, read, elevation in reads:
+        tally.view_side.append((clip, view, view, side, read))
+        tally.conditions[clip] = {"elevation_deg": elevation}
+    tally.view_side.append(("w", "anterior", "anterior", "", ""))  # a walk: no stance leg
+    table = stance_leg_by_elevation(tally)
+    steep = table.loc[("posterior", pd.Interval(15, 45, closed="left"))]
+    assert (steep["right"], steep["asked"], steep["wrong"]) == (1, 1, 1)
+    assert table.loc[("posterior", pd.Interval(-45, 0, closed="left")), "right"] == 1
+    front = table.loc[("anterior", pd.Interval(0, 5, closed="left"))]
+    assert (front["right"], front["refused"]) == (1, 1)
+    assert int(table.to_numpy().sum()) == 6  # the walk is not counted
+    assert stance_leg_by_elevation(Tally()).empty
+
+
 def test_the_glance_tables_give_each_task_and_condition_its_rmse_and_interval() -> None:
     from bench.accuracy import glance_markdown
 
