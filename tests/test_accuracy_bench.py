@@ -341,10 +341,15 @@ def test_the_stance_leg_reading_is_tallied_by_view_and_lens_elevation() -> None:
         tally.conditions[clip] = {"elevation_deg": elevation}
     tally.view_side.append(("w", "anterior", "anterior", "", ""))  # a walk: no stance leg
     table = stance_leg_by_elevation(tally)
-    steep = table.loc[("posterior", pd.Interval(15, 45, closed="left"))]
+    flat = table.reset_index().assign(band=lambda f: f.elevation_deg.astype(str))
+
+    def cell(view: str, band: str) -> pd.Series:
+        return flat[(flat.view == view) & (flat.band == band)].iloc[0]
+
+    steep = cell("posterior", "[15, 45)")
     assert (steep["right"], steep["asked"], steep["wrong"]) == (1, 1, 1)
-    assert table.loc[("posterior", pd.Interval(-45, 0, closed="left")), "right"] == 1
-    front = table.loc[("anterior", pd.Interval(0, 5, closed="left"))]
+    assert cell("posterior", "[-45, 0)")["right"] == 1
+    front = cell("anterior", "[0, 5)")
     assert (front["right"], front["refused"]) == (1, 1)
     assert int(table.to_numpy().sum()) == 6  # the walk is not counted
     assert stance_leg_by_elevation(Tally()).empty
