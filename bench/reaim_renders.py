@@ -82,7 +82,9 @@ def reaim_level(raw: PoseSequence, truth_json: dict) -> PoseSequence:
     Notes
     -----
     MediaPipe's world landmarks follow the camera's axes (docs/capture.md), so they are
-    turned by the same rotation as the rays.
+    turned by the same rotation as the rays. :func:`bench.train_lens_model.reaimed` does
+    the same for the calibrated lab cameras (OpenCV's conventions, with distortion); this
+    one takes the renderer's pinhole camera (:class:`screener_synth.geometry.PinholeCamera`).
     """
     filmed, level = render_cameras(truth_json)
     turn = GL_TO_MEDIAPIPE @ level.pose()[:3, :3].T @ filmed.pose()[:3, :3] @ GL_TO_MEDIAPIPE
