@@ -32,6 +32,7 @@ from bench.accuracy import (
     Tally,
     camera_elevation_deg,
     compare_events,
+    event_rmse,
     inside_envelope,
     load_truth,
 )
@@ -151,10 +152,7 @@ def summarise(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         sq=(rows.measured - rows.truth) ** 2,
         band=pd.cut(rows.elevation_deg, ELEVATION_BANDS, right=False),
     )
-    every = rows.groupby(["reading", "band"], observed=True).agg(
-        n=("sq", "size"), clips=("clip", "nunique"), rmse_deg=("sq", "mean")
-    )
-    every["rmse_deg"] = np.sqrt(every["rmse_deg"])
+    every = event_rmse(rows, ["reading", "band"])
     wide = rows.pivot_table(index=["clip", "k", "band"], columns="reading", values="sq",
                             observed=True).dropna()  # fmt: skip
     paired = wide.groupby(level="band", observed=True).agg(["size", "mean"])
