@@ -1,0 +1,136 @@
+"""Walking stance timing against the walker's size in the picture, per picture orientation.
+
+Usage::
+
+    python -m bench.walk_size FOLDER ... [--csv OUT.csv]
+
+For every walk inside the envelope under the folders (stored landmarks), the screener runs
+with the true task and view; each true stance phase with a seen floor contact (posing
+artefacts left out, as :func:`bench.accuracy.compare_events` leaves them out) is matched
+(:func:`bench.accuracy.match_events`) and scored: start and end both within 50 ms of the
+rendered foot's contact. Beside it, the walker's height in the picture at mid-stance
+(:func:`body_height_px`). Prints, per band of that height and per orientation, the
+phases, walks and the share timed.
+
+Session 38 ran it on hold-outs 41-64 and checked the reading on hold-outs 65-72: at the
+same size in pixels landscape walks were still timed worse (docs/accuracy.md, "Landscape
+walks' stance timing"). Prints figures and asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from bench.accuracy import (
+    EDGE_S,
+    analyze_clip,
+    find_clips,
+    inside_envelope,
+    load_truth,
+    match_events,
+)
+from screener.config import AnalysisConfig
+from screener.errors import ScreenerError
+from screener_synth.contact import posing_artefact
+
+#: Start and end within this of the rendered foot's contact count as timed.
+TIMED_S = 0.05
+#: Bands of the walker's height in the picture (pixels).
+BANDS_PX = (0, 130, 160, 200, 250, 300, 10_000)
+#: MediaPipe's nose and the foot landmarks (heels, toes).
+NOSE, FEET = 0, [29, 30, 31, 32]
+
+
+def body_height_px(image_xy_px: np.ndarray) -> np.ndarray:
+    """Per frame, the walker's height in the picture: from the nose down to the lowest
+    heel or toe landmark (pixels; NaN where none of the feet is known)."""
+    feet_y = image_xy_px[:, FEET, 1]
+    lowest = np.full(len(image_xy_px), np.nan)
+    known = np.isfinite(feet_y).any(axis=1)
+    lowest[known] = np.nanmax(feet_y[known], axis=1)
+    return lowest - image_xy_px[:, NOSE, 1]
+
+
+def stance_rows(folders: list[Path]) -> pd.DataFrame:
+    """One row per scored stance phase: clip, orientation, the walker's height at
+    mid-stance (``body_px``) and the start and end errors (s; NaN when not found)."""
+    config = AnalysisConfig()
+    rows = []
+    for folder in folders:
+        for truth_path in find_clips([folder]):
+            if not truth_path.name.startswith("walk_"):
+                continue
+            truth_json, truth = load_truth(truth_path)
+            if not inside_envelope(truth_json) or "keypoints" not in truth_json:
+                continue
+            try:
+                result = analyze_clip(truth_path, truth_json, config, task="walk",
+                                      view=truth_json["view"])  # fmt: skip
+            except ScreenerError as exc:
+                logging.warning("%s: %s", truth_path, exc)
+                continue
+            stored = np.load(truth_path.parent / truth_json["keypoints"])
+            height = body_height_px(stored["image_xy_px"])
+            height[~stored["detected"].astype(bool)] = np.nan
+            t_last = float(truth["time_s"].iloc[-1])
+            true_events = truth_json.get("events", [])
+            for index, (ev, best) in enumerate(match_events(result.events, truth_json)):
+                if ev.get("t_floor_on_s") is None:
+                    continue
+                if posing_artefact(true_events, index, "walk") is not None:
+                    continue
+                mid = 0.5 * (ev["t_floor_on_s"] + ev["t_floor_off_s"])
+                frame = int(np.argmin(np.abs(stored["time_s"] - mid)))
+                start = end = np.nan
+                if best is not None:
+                    start = float(best["t_start_s"] - ev["t_floor_on_s"])
+                    end = float(best["t_end_s"] - ev["t_floor_off_s"])
+                rows.append(
+                    {
+                        "clip": f"{folder.name}/{truth_path.name}",
+                        "orientation": truth_json.get("orientation", ""),
+                        "near_edge": ev["t_start_s"] < EDGE_S or ev["t_end_s"] > t_last - EDGE_S,
+                        "body_px": float(height[frame]),
+                        "start": start,
+                        "end": end,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def timed_by_size(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per band of ``body_px`` and orientation: phases, walks and the share with start
+    and end within :data:`TIMED_S` (a phase not found counts as not timed)."""
+    timed = (rows["start"].abs() <= TIMED_S) & (rows["end"].abs() <= TIMED_S)
+    band = pd.cut(rows["body_px"], list(BANDS_PX))
+    table = (
+        rows.assign(timed=timed, band=band)
+        .groupby(["band", "orientation"], observed=True)
+        .agg(phases=("timed", "size"), walks=("clip", "nunique"), timed=("timed", "mean"))
+    )
+    return table
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("folders", type=Path, nargs="+")
+    parser.add_argument("--csv", type=Path, default=None, help="write the per-phase rows")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.ERROR)
+    rows = stance_rows(args.folders)
+    if args.csv:
+        rows.to_csv(args.csv, index=False)
+    print(f"{len(rows)} stance phases of {rows['clip'].nunique()} walks inside the envelope")
+    print(timed_by_size(rows).to_string(float_format=lambda v: f"{v:.2f}"))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
