@@ -57,8 +57,10 @@ def body_height_px(image_xy_px: np.ndarray) -> np.ndarray:
 
 
 def stance_rows(folders: list[Path]) -> pd.DataFrame:
-    """One row per scored stance phase: clip, orientation, the walker's height at
-    mid-stance (``body_px``) and the start and end errors (s; NaN when not found)."""
+    """One row per scored stance phase: clip, orientation, whether it lies within
+    :data:`bench.accuracy.EDGE_S` of the clip's start or end (``near_edge``, for the
+    CSV), the walker's height at mid-stance (``body_px``) and the start and end errors
+    (s; NaN when not found)."""
     config = AnalysisConfig()
     rows = []
     for folder in folders:
@@ -69,8 +71,9 @@ def stance_rows(folders: list[Path]) -> pd.DataFrame:
             if not inside_envelope(truth_json) or "keypoints" not in truth_json:
                 continue
             try:
-                result = analyze_clip(truth_path, truth_json, config, task="walk",
-                                      view=truth_json["view"])  # fmt: skip
+                result = analyze_clip(
+                    truth_path, truth_json, config, task="walk", view=truth_json["view"]
+                )
             except ScreenerError as exc:
                 logging.warning("%s: %s", truth_path, exc)
                 continue
