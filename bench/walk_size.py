@@ -26,20 +26,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.accuracy import (
-    EDGE_S,
-    analyze_clip,
-    find_clips,
-    inside_envelope,
-    load_truth,
-    match_events,
-)
+import screener
+from bench.accuracy import EDGE_S, find_clips, inside_envelope, load_truth, match_events
+from bench.landscape_square import TIMED_S
 from screener.config import AnalysisConfig
 from screener.errors import ScreenerError
+from screener.keypoints import PoseSequence
 from screener_synth.contact import posing_artefact
 
-#: Start and end within this of the rendered foot's contact count as timed.
-TIMED_S = 0.05
 #: Bands of the walker's height in the picture (pixels).
 BANDS_PX = (0, 130, 160, 200, 250, 300, 10_000)
 #: MediaPipe's nose and the foot landmarks (heels, toes).
@@ -70,16 +64,20 @@ def stance_rows(folders: list[Path]) -> pd.DataFrame:
             truth_json, truth = load_truth(truth_path)
             if not inside_envelope(truth_json) or "keypoints" not in truth_json:
                 continue
+            raw = PoseSequence.load(truth_path.parent / truth_json["keypoints"])
             try:
-                result = analyze_clip(
-                    truth_path, truth_json, config, task="walk", view=truth_json["view"]
+                result = screener.analyze_pose(
+                    raw,
+                    config=config,
+                    video_path=truth_path.parent / truth_json["video"],
+                    task="walk",
+                    view=truth_json["view"],
                 )
             except ScreenerError as exc:
                 logging.warning("%s: %s", truth_path, exc)
                 continue
-            stored = np.load(truth_path.parent / truth_json["keypoints"])
-            height = body_height_px(stored["image_xy_px"])
-            height[~stored["detected"].astype(bool)] = np.nan
+            height = body_height_px(raw.image_xy_px)
+            height[~raw.detected] = np.nan
             t_last = float(truth["time_s"].iloc[-1])
             true_events = truth_json.get("events", [])
             for index, (ev, best) in enumerate(match_events(result.events, truth_json)):
@@ -88,7 +86,7 @@ def stance_rows(folders: list[Path]) -> pd.DataFrame:
                 if posing_artefact(true_events, index, "walk") is not None:
                     continue
                 mid = 0.5 * (ev["t_floor_on_s"] + ev["t_floor_off_s"])
-                frame = int(np.argmin(np.abs(stored["time_s"] - mid)))
+                frame = int(np.argmin(np.abs(raw.time_s - mid)))
                 start = end = np.nan
                 if best is not None:
                     start = float(best["t_start_s"] - ev["t_floor_on_s"])
