@@ -29,12 +29,12 @@ import numpy as np
 import pandas as pd
 
 from bench.accuracy import (
-    Tally,
     camera_elevation_deg,
-    compare_events,
     event_rmse,
     inside_envelope,
     load_truth,
+    match_events,
+    truth_event_value,
 )
 from screener.keypoints import PoseSequence
 from screener_synth.geometry import PinholeCamera
@@ -99,9 +99,10 @@ def reaim_level(raw: PoseSequence, truth_json: dict) -> PoseSequence:
 
 
 def knee_fppa_rows(folders: list[Path]) -> pd.DataFrame:
-    """One row per repetition read: clip, reading (``"as filmed"`` or ``"level"``), its
-    index among the clip's repetitions read, the lens' elevation, measured and true knee
-    FPPA."""
+    """One row per repetition read: clip, reading (``"as filmed"`` or ``"level"``), the
+    index of the true repetition it matched (:func:`bench.accuracy.match_events`; the same
+    repetition in both readings, whichever others either left unread), the lens'
+    elevation, measured and true knee FPPA."""
     import screener
     from screener.errors import ScreenerError
 
@@ -126,22 +127,19 @@ def knee_fppa_rows(folders: list[Path]) -> pd.DataFrame:
                 except ScreenerError as exc:
                     logging.warning("%s (%s): %s", clip, reading, exc.one_line())
                     continue
-                tally = Tally()
-                compare_events(
-                    tally, result.events, truth_json, truth, result.summary["capture"], folder.name
-                )
-                read = [
-                    r
-                    for r in tally.event_rows
-                    if r["metric"] == "knee_fppa_deg" and np.isfinite(r["measured"])
-                ]
-                rows += [
-                    {
-                        "clip": clip, "reading": reading, "k": k, "elevation_deg": elevation,
-                        "measured": r["measured"], "truth": r["truth"],
-                    }
-                    for k, r in enumerate(read)
-                ]  # fmt: skip
+                for k, (event, best) in enumerate(match_events(result.events, truth_json)):
+                    if best is None or not np.isfinite(best["knee_fppa_deg"]):
+                        continue
+                    rows.append(
+                        {
+                            "clip": clip,
+                            "reading": reading,
+                            "k": k,
+                            "elevation_deg": elevation,
+                            "measured": float(best["knee_fppa_deg"]),
+                            "truth": truth_event_value(truth, event, "knee_fppa_deg"),
+                        }
+                    )
     return pd.DataFrame(rows)
 
 
