@@ -797,6 +797,27 @@ def read_stance_side(truth_path: Path, truth_json: dict, config: Any) -> str:
     return str(auto.summary.get("stance_side") or "")
 
 
+def read_task(truth_path: Path, truth_json: dict, config: Any) -> str:
+    """The task as the screener reads it with ``--task auto`` (a squat's true stance leg
+    given, the view read): ``walk``, ``sls`` or ``jog``; ``error: CODE`` for a refusal.
+
+    Notes
+    -----
+    Until session 39 this analysis was also given ``--side auto``, so a squat whose task
+    was read right but whose stance leg could not be told (scored on its own by
+    :func:`read_stance_side`) counted as a task missed.
+    """
+    from screener.errors import ScreenerError
+
+    try:
+        auto = analyze_clip(
+            truth_path, truth_json, config, side=truth_json.get("stance_side") or "auto"
+        )
+    except ScreenerError as exc:
+        return f"error: {exc.code}"
+    return str(auto.summary["task"])
+
+
 def inside_envelope(truth_json: dict) -> bool:
     """Whether a rendered clip's camera lies inside the validated envelope."""
     from screener_synth.sets import ENVELOPE_RANGES
@@ -1406,11 +1427,9 @@ def main(argv: list[str] | None = None) -> int:
         compare_flags(tally, name, result.summary, truth_json)
         compare_flags_to_truth(tally, name, result.summary, truth_json, truth)
         if not args.skip_auto:
-            try:
-                auto = analyze_clip(truth_path, truth_json, config)
-                tally.task_hits.append((name, truth_json["task"], auto.summary["task"]))
-            except ScreenerError as exc:
-                tally.task_hits.append((name, truth_json["task"], f"error: {exc.code}"))
+            tally.task_hits.append(
+                (name, truth_json["task"], read_task(truth_path, truth_json, config))
+            )
         print(f"{name}: {len(result.events)} events, task {truth_json['task']}", file=sys.stderr)
     if args.events_csv:
         events = pd.DataFrame(tally.event_rows)

@@ -418,6 +418,32 @@ def test_a_request_for_side_is_told_apart_from_other_refusals(monkeypatch) -> No
     assert bench_accuracy.read_stance_side(Path("x.truth.json"), {}, None) == "refused: no_person"
 
 
+def test_task_detection_is_scored_with_the_squats_true_stance_leg_given(monkeypatch) -> None:
+    """A squat whose task is read right but whose stance leg is not told is not a task
+    missed: the task is scored with the true leg given, the leg by read_stance_side."""
+    from types import SimpleNamespace
+
+    import bench.accuracy as bench_accuracy
+    from screener.errors import NoPersonError
+
+    def reads(truth_path, truth_json, config, **choices):
+        if choices.get("side", "auto") == "auto" and truth_json["task"] == "sls":
+            raise NoPersonError("the feet are not seen together", remedy="Give --side.")
+        return SimpleNamespace(summary={"task": truth_json["task"]})
+
+    monkeypatch.setattr(bench_accuracy, "analyze_clip", reads)
+    squat = {"task": "sls", "stance_side": "left"}
+    assert bench_accuracy.read_task(Path("x.truth.json"), squat, None) == "sls"
+    walk = {"task": "walk", "stance_side": None}
+    assert bench_accuracy.read_task(Path("x.truth.json"), walk, None) == "walk"
+
+    def refuses(*args, **kwargs):
+        raise NoPersonError("no person in the video", remedy="Film the whole body.")
+
+    monkeypatch.setattr(bench_accuracy, "analyze_clip", refuses)
+    assert bench_accuracy.read_task(Path("x.truth.json"), squat, None) == "error: no_person"
+
+
 def test_a_walking_stance_whose_rendered_foot_left_the_floor_early_is_left_out(
     capsys: pytest.CaptureFixture,
 ) -> None:
