@@ -67,6 +67,13 @@ PNP_MIN_VISIBILITY = 0.5
 PNP_MAX_FRAMES = 60
 #: Feet whose image heights differ by less than this (leg lengths) are both on the ground.
 BOTH_FEET_DOWN_MAX_LEG = 0.05
+#: A single-leg squat's stand on both feet: the feet level (``BOTH_FEET_DOWN_MAX_LEG``) and
+#: each slower than this (leg lengths per second) for at least ``SQUAT_STAND_MIN_S``.
+#: Chosen in session 39 on the squats of hold-outs 41-64 (docs/capture.md, "A squat's roll
+#: from its stand on both feet"): a lifted foot held back and seen from behind looks
+#: level with the planted one, but moves with the body.
+SQUAT_STAND_FOOT_SPEED_MAX_LEG_PER_S = 0.1
+SQUAT_STAND_MIN_S = 0.5
 #: Eye height and shoulder height as fractions of stature (adult anthropometry,
 #: e.g. Drillis & Contini 1966): the head's top is above the eyes by
 #: (1 - 0.936) / (0.936 - 0.818) = 0.54 of the eye-to-shoulder height.
@@ -211,7 +218,43 @@ def both_feet_down(pose: PoseSequence) -> BoolArray:
         return np.asarray(np.abs(feet_height_difference_leg(pose)) < BOTH_FEET_DOWN_MAX_LEG)
 
 
-def estimate_roll_deg(pose: PoseSequence, task: str | None = None) -> tuple[float, str]:
+def squat_stand_frames(pose: PoseSequence) -> BoolArray:
+    """Frames of a stand on both feet in a single-leg squat clip.
+
+    Runs of frames with both feet at one image height (:func:`both_feet_down`) and each
+    foot slower than :data:`SQUAT_STAND_FOOT_SPEED_MAX_LEG_PER_S`, lasting at least
+    :data:`SQUAT_STAND_MIN_S`: the capture guide's stand before the first repetition, or
+    a foot put down between repetitions.
+
+    Notes
+    -----
+    Feet level in the image are not enough: seen from behind, a lifted foot held back
+    looks level with the planted one. On the squats of hold-outs 41-64 with no stand on
+    both feet (never in double support), 88 of 156 filmed from behind had such frames,
+    and the roll read from them was off by more than 3° on 17; kept only where both feet
+    are also still for half a second, 23 remain, none off by more than 3°, and the squats
+    that stand first keep their roll (230 of 231, as before).
+    """
+    from screener.cleaning import true_runs
+    from screener.events import foot_speed_leg_per_s, leg_length_px
+
+    scale = leg_length_px(pose)
+    with np.errstate(invalid="ignore"):
+        still = np.ones(pose.n_frames, dtype=bool)
+        for side in SIDES:
+            still &= foot_speed_leg_per_s(pose, side, scale) < SQUAT_STAND_FOOT_SPEED_MAX_LEG_PER_S
+    stand = both_feet_down(pose) & still
+    out = np.zeros(pose.n_frames, dtype=bool)
+    least = SQUAT_STAND_MIN_S * pose.fps if np.isfinite(pose.fps) else np.inf
+    for start, stop in true_runs(stand):
+        if stop - start >= least:
+            out[start:stop] = True
+    return out
+
+
+def estimate_roll_deg(
+    pose: PoseSequence, task: str | None = None, stand_frames: BoolArray | None = None
+) -> tuple[float, str]:
     """The image's roll from the subject's long axis.
 
     Parameters
@@ -219,9 +262,14 @@ def estimate_roll_deg(pose: PoseSequence, task: str | None = None) -> tuple[floa
     pose
         Cleaned (or raw) landmarks.
     task
-        ``"walk"``, ``"jog"`` or ``"sls"`` if known. A single-leg squat uses only frames
-        with both feet down (on the rendered squats the stance foot to mid-shoulder
-        line leaned 4-6° with a level camera, so it is not used).
+        ``"walk"``, ``"jog"`` or ``"sls"`` if known. A single-leg squat uses only its
+        stands on both feet (:func:`squat_stand_frames`; on the rendered squats the
+        stance foot to mid-shoulder line leaned 4-6° with a level camera, so it is not
+        used).
+    stand_frames
+        The frames taken as a stand on both feet; by default :func:`squat_stand_frames`
+        for a single-leg squat, else :func:`both_feet_down` (``bench.squat_roll`` passes
+        the latter for a squat, the rule before session 39).
 
     Returns
     -------
@@ -245,7 +293,10 @@ def estimate_roll_deg(pose: PoseSequence, task: str | None = None) -> tuple[floa
     shoulder = 0.5 * (pose.xy("left_shoulder") + pose.xy("right_shoulder"))
     ankle = 0.5 * (pose.xy("left_ankle") + pose.xy("right_ankle"))
     hip = 0.5 * (pose.xy("left_hip") + pose.xy("right_hip"))
-    down = both_feet_down(pose)
+    if stand_frames is not None:
+        down = stand_frames
+    else:
+        down = squat_stand_frames(pose) if task == "sls" else both_feet_down(pose)
     min_frames = max(5, int(0.3 * pose.fps)) if np.isfinite(pose.fps) else 5
     every = np.ones(pose.n_frames, dtype=bool)
     standing = (down, ankle, "both feet down")
@@ -718,7 +769,7 @@ def estimate_camera(
     roll, source = estimate_roll_deg(pose, task)
     fill, fill_min = subject_height_fraction(pose)
     usable = pose.detected & np.isfinite(pose.world_xyz_m[:, INDEX["left_hip"], 0])
-    down = usable & both_feet_down(pose)
+    down = usable & (squat_stand_frames(pose) if task == "sls" else both_feet_down(pose))
     pool = np.flatnonzero(down) if down.sum() >= 10 else np.flatnonzero(usable)
     if pool.size > PNP_MAX_FRAMES:
         pool = pool[np.linspace(0, pool.size - 1, PNP_MAX_FRAMES).round().astype(int)]

@@ -347,6 +347,36 @@ def test_a_lens_height_entered_is_checked_instead_of_the_video_reading(envelope:
     assert not any("lens" in w for w in measured.warnings)
 
 
+def one_leg_lean(t: float) -> dict[str, np.ndarray]:
+    """On one leg, the trunk leaning 15° over it: the left foot, held back, stays level
+    with the planted one in the image (as seen from behind) but sways with the body."""
+    figure = standing_figure(trunk_lean_deg=15.0)
+    sway = np.array([0.0, 0.0, 0.06 * math.sin(2 * math.pi * 0.8 * t)])
+    for part in ("ankle", "heel", "foot_index"):
+        figure[f"left_{part}"] = figure[f"left_{part}"] + sway
+    return figure
+
+
+def stand_then_one_leg(t: float) -> dict[str, np.ndarray]:
+    """The capture guide's stand on both feet (1 s), then :func:`one_leg_lean`."""
+    return standing(t) if t < 1.0 else one_leg_lean(t)
+
+
+def test_a_squats_roll_is_read_from_its_stand_on_both_feet_only() -> None:
+    """A lifted foot that looks level with the planted one is not a stand on both feet:
+    the body leaning over one leg would read as a rolled camera (session 39)."""
+    one_leg = estimate_camera(camera_sequence(one_leg_lean, roll_deg=2.0, view="posterior"), "sls")
+    assert np.isnan(one_leg.roll_deg)
+    assert one_leg.roll_source == "no frames with both feet on the ground"
+    # the same frames with the task unknown are taken as standing: the lean is read as roll
+    unknown = estimate_camera(camera_sequence(one_leg_lean, roll_deg=2.0, view="posterior"))
+    assert abs(unknown.roll_deg - 2.0) > 3.0
+    guided = camera_sequence(stand_then_one_leg, roll_deg=2.0, view="posterior")
+    est = estimate_camera(guided, "sls")
+    assert est.roll_source == "both feet down"
+    assert est.roll_deg == pytest.approx(2.0, abs=0.3)
+
+
 def test_correct_roll_undoes_a_rotation_exactly() -> None:
     level = camera_sequence(standing)
     rolled = camera_sequence(standing, roll_deg=3.0)
