@@ -29,9 +29,8 @@ def test_the_summary_counts_reads_and_misreads_per_rule() -> None:
             "now": [np.nan, 1.0],
         }
     )
-    table = summarize(rows)
-    before = table.loc[("before", "posterior", False)]
-    now = table.loc[("now", "posterior", False)]
+    table = summarize(rows).reset_index().set_index("rule")
+    before, now = table.loc["before"], table.loc["now"]
     assert (before["read"], before["misread"]) == (2, 1)
     assert before["rms_deg"] == np.sqrt((16 + 1) / 2)
     assert (now["read"], now["misread"], now["rms_deg"]) == (1, 0, 1.0)
