@@ -23,21 +23,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bench.accuracy import analyze_clip, find_clips, inside_envelope, load_truth, match_events
+from bench.accuracy import (
+    analyze_clip,
+    find_clips,
+    inside_envelope,
+    load_truth,
+    match_events,
+    truth_event_value,
+)
 
 #: Half-widths of the window, seconds (0: the deepest frame alone, the default reading).
 HALF_WIDTHS_S = (0.0, 0.033, 0.067, 0.1, 0.15, 0.2)
-#: The metrics read, with the truth column each is scored against.
+#: The metrics read.
 METRICS = ("knee_fppa_deg", "pelvic_drop_deg", "hip_adduction_deg")
-
-
-def truth_at(truth: pd.DataFrame, metric: str, side: str, t_s: float) -> float:
-    """The truth of one metric at the truth frame nearest ``t_s`` (the event's sign)."""
-    k = int(np.argmin(np.abs(truth["time_s"].to_numpy(float) - t_s)))
-    if metric == "pelvic_drop_deg":
-        sign = 1.0 if side == "right" else -1.0
-        return sign * float(truth["pelvic_obliquity_deg"].iloc[k])
-    return float(truth[f"{side}_{metric}"].iloc[k])
 
 
 def window_readings(
@@ -90,7 +88,7 @@ def window_readings(
                         "w_s": float(w),
                         "metric": metric,
                         "measured": float(finite.mean()) if finite.size else float("nan"),
-                        "truth": truth_at(truth, metric, ev["side"], float(ev["t_peak_s"])),
+                        "truth": truth_event_value(truth, ev, metric),
                     }
                 )
     return rows

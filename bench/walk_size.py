@@ -32,12 +32,14 @@ from bench.landscape_square import TIMED_S
 from screener.config import AnalysisConfig
 from screener.errors import ScreenerError
 from screener.keypoints import PoseSequence
+from screener.landmarks import INDEX, SIDES
 from screener_synth.contact import posing_artefact
 
 #: Bands of the walker's height in the picture (pixels).
 BANDS_PX = (0, 130, 160, 200, 250, 300, 10_000)
 #: MediaPipe's nose and the foot landmarks (heels, toes).
-NOSE, FEET = 0, [29, 30, 31, 32]
+NOSE = INDEX["nose"]
+FEET = [INDEX[f"{s}_{p}"] for s in SIDES for p in ("heel", "foot_index")]
 
 
 def body_height_px(image_xy_px: np.ndarray) -> np.ndarray:

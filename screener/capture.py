@@ -766,10 +766,11 @@ def estimate_camera(
     average adult, so heights and the distance scale with the subject's true size, and the
     distance with the assumed focal length.
     """
-    roll, source = estimate_roll_deg(pose, task)
+    stand = squat_stand_frames(pose) if task == "sls" else both_feet_down(pose)
+    roll, source = estimate_roll_deg(pose, task, stand_frames=stand)
     fill, fill_min = subject_height_fraction(pose)
     usable = pose.detected & np.isfinite(pose.world_xyz_m[:, INDEX["left_hip"], 0])
-    down = usable & (squat_stand_frames(pose) if task == "sls" else both_feet_down(pose))
+    down = usable & stand
     pool = np.flatnonzero(down) if down.sum() >= 10 else np.flatnonzero(usable)
     if pool.size > PNP_MAX_FRAMES:
         pool = pool[np.linspace(0, pool.size - 1, PNP_MAX_FRAMES).round().astype(int)]
