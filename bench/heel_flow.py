@@ -7,11 +7,11 @@ Usage::
 Each argument pairs a stored corpus folder (``NAME.truth.json`` and the stored landmarks)
 with the folder holding its rendered videos (a sealed hold-out's ``videos_in/...``). For
 every walk inside the envelope the screener runs on the stored landmarks with the true
-task and view; each true stance phase with a seen floor contact (posing artefacts left
-out, as :func:`bench.accuracy.compare_events` leaves them out) is matched
-(:func:`bench.accuracy.match_events`). Beside it, the heel's image motion per frame: the
-median magnitude of OpenCV's dense optical flow (Farneback) between consecutive frames in
-a box around the heel landmark, over the shank's image length (:func:`heel_flow`).
+task and view, and each true stance phase with a seen floor contact is matched to the
+phase found (:func:`bench.walk_size.scored_phases`). Beside it, the heel's image motion
+per frame: the median magnitude of OpenCV's dense optical flow (Farneback) between
+consecutive frames in a box around the heel landmark, over the shank's image length
+(:func:`heel_flow`).
 
 The question (session 40): the learned stance model times walking starts within 50 ms
 for about 80 % of the phases, the misses mostly 50-70 ms early. A heel that lands stops
@@ -39,14 +39,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-import screener
-from bench.accuracy import find_clips, inside_envelope, load_truth, match_events
 from bench.landscape_square import TIMED_S
+from bench.walk_size import analysed_walks, scored_phases
 from screener.config import AnalysisConfig
-from screener.errors import ScreenerError
 from screener.keypoints import FloatArray, PoseSequence
 from screener.landmarks import SIDES
-from screener_synth.contact import posing_artefact
 
 #: The box around the heel: this fraction of the shank's image length each side of the
 #: landmark, at least :data:`MIN_BOX_HALF_PX`.
@@ -141,43 +138,23 @@ def refined_start_s(
 
 
 def phase_rows(pairs: list[tuple[Path, Path]]) -> list[dict[str, Any]]:
-    """One entry per scored walking stance phase: clip, true floor contact, the found
-    start (None when not found), the clip's frame times and the stance foot's heel flow."""
-    config = AnalysisConfig()
+    """One entry per scored walking stance phase (:func:`bench.walk_size.scored_phases`):
+    clip, true floor contact, the found start (None when not found), the clip's frame
+    times and the stance foot's heel flow."""
     rows: list[dict[str, Any]] = []
-    for folder, videos in pairs:
-        for truth_path in find_clips([folder]):
-            if not truth_path.name.startswith("walk_"):
-                continue
-            truth_json, _ = load_truth(truth_path)
-            if not inside_envelope(truth_json) or "keypoints" not in truth_json:
-                continue
-            video = videos / truth_json["video"]
-            raw = PoseSequence.load(truth_path.parent / truth_json["keypoints"])
-            try:
-                result = screener.analyze_pose(
-                    raw, config=config, video_path=video, task="walk", view=truth_json["view"]
-                )
-            except ScreenerError as exc:
-                logging.warning("%s: %s", truth_path, exc)
-                continue
-            frames = read_gray_frames(video)
-            flows = {side: heel_flow(frames, raw, side) for side in SIDES}
-            true_events = truth_json.get("events", [])
-            for index, (ev, best) in enumerate(match_events(result.events, truth_json)):
-                if ev.get("t_floor_on_s") is None:
-                    continue
-                if posing_artefact(true_events, index, "walk") is not None:
-                    continue
-                rows.append(
-                    {
-                        "clip": f"{folder.name}/{truth_path.name}",
-                        "t_floor_on_s": float(ev["t_floor_on_s"]),
-                        "found_start_s": None if best is None else float(best["t_start_s"]),
-                        "time_s": raw.time_s,
-                        "flow": flows[ev["side"]],
-                    }
-                )
+    for walk in analysed_walks(list(pairs), AnalysisConfig()):
+        frames = read_gray_frames(walk.video)
+        flows = {side: heel_flow(frames, walk.raw, side) for side in SIDES}
+        for ev, best in scored_phases(walk):
+            rows.append(
+                {
+                    "clip": f"{walk.folder.name}/{walk.truth_path.name}",
+                    "t_floor_on_s": float(ev["t_floor_on_s"]),
+                    "found_start_s": None if best is None else float(best["t_start_s"]),
+                    "time_s": walk.raw.time_s,
+                    "flow": flows[ev["side"]],
+                }
+            )
     return rows
 
 

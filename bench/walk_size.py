@@ -21,7 +21,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -52,57 +55,86 @@ def body_height_px(image_xy_px: np.ndarray) -> np.ndarray:
     return lowest - image_xy_px[:, NOSE, 1]
 
 
-def stance_rows(folders: list[Path]) -> pd.DataFrame:
-    """One row per scored stance phase: clip, orientation, whether it lies within
-    :data:`bench.accuracy.EDGE_S` of the clip's start or end (``near_edge``, for the
-    CSV), the walker's height at mid-stance (``body_px``) and the start and end errors
-    (s; NaN when not found)."""
-    config = AnalysisConfig()
-    rows = []
-    for folder in folders:
+@dataclass(frozen=True)
+class AnalysedWalk:
+    """One walk inside the envelope, analysed with its true task and view."""
+
+    folder: Path
+    truth_path: Path
+    truth_json: dict[str, Any]
+    truth: pd.DataFrame
+    raw: PoseSequence
+    video: Path
+    result: Any  # screener.AnalysisResult
+
+
+def analysed_walks(
+    pairs: list[tuple[Path, Path | None]], config: AnalysisConfig
+) -> Iterator[AnalysedWalk]:
+    """Every walk inside the envelope of each ``(corpus_folder, video_folder)`` pair, its
+    stored landmarks analysed with the true task and view (the video, where kept, beside
+    them: ``video_folder``; None: the corpus folder). A walk the screener refuses is
+    logged and skipped."""
+    for folder, videos in pairs:
         for truth_path in find_clips([folder]):
             if not truth_path.name.startswith("walk_"):
                 continue
             truth_json, truth = load_truth(truth_path)
             if not inside_envelope(truth_json) or "keypoints" not in truth_json:
                 continue
+            video = (videos if videos is not None else truth_path.parent) / truth_json["video"]
             raw = PoseSequence.load(truth_path.parent / truth_json["keypoints"])
             try:
                 result = screener.analyze_pose(
-                    raw,
-                    config=config,
-                    video_path=truth_path.parent / truth_json["video"],
-                    task="walk",
-                    view=truth_json["view"],
+                    raw, config=config, video_path=video, task="walk", view=truth_json["view"]
                 )
             except ScreenerError as exc:
                 logging.warning("%s: %s", truth_path, exc)
                 continue
-            height = body_height_px(raw.image_xy_px)
-            height[~raw.detected] = np.nan
-            t_last = float(truth["time_s"].iloc[-1])
-            true_events = truth_json.get("events", [])
-            for index, (ev, best) in enumerate(match_events(result.events, truth_json)):
-                if ev.get("t_floor_on_s") is None:
-                    continue
-                if posing_artefact(true_events, index, "walk") is not None:
-                    continue
-                mid = 0.5 * (ev["t_floor_on_s"] + ev["t_floor_off_s"])
-                frame = int(np.argmin(np.abs(raw.time_s - mid)))
-                start = end = np.nan
-                if best is not None:
-                    start = float(best["t_start_s"] - ev["t_floor_on_s"])
-                    end = float(best["t_end_s"] - ev["t_floor_off_s"])
-                rows.append(
-                    {
-                        "clip": f"{folder.name}/{truth_path.name}",
-                        "orientation": truth_json.get("orientation", ""),
-                        "near_edge": ev["t_start_s"] < EDGE_S or ev["t_end_s"] > t_last - EDGE_S,
-                        "body_px": float(height[frame]),
-                        "start": start,
-                        "end": end,
-                    }
-                )
+            yield AnalysedWalk(folder, truth_path, truth_json, truth, raw, video, result)
+
+
+def scored_phases(walk: AnalysedWalk) -> Iterator[tuple[dict[str, Any], pd.Series | None]]:
+    """Each true stance phase of ``walk`` with a seen floor contact (posing artefacts left
+    out, as :func:`bench.accuracy.compare_events` leaves them out) and the found phase
+    matched to it (None: not found)."""
+    true_events = walk.truth_json.get("events", [])
+    for index, (ev, best) in enumerate(match_events(walk.result.events, walk.truth_json)):
+        if ev.get("t_floor_on_s") is None:
+            continue
+        if posing_artefact(true_events, index, "walk") is not None:
+            continue
+        yield ev, best
+
+
+def stance_rows(folders: list[Path]) -> pd.DataFrame:
+    """One row per scored stance phase: clip, orientation, whether it lies within
+    :data:`bench.accuracy.EDGE_S` of the clip's start or end (``near_edge``, for the
+    CSV), the walker's height at mid-stance (``body_px``) and the start and end errors
+    (s; NaN when not found)."""
+    rows = []
+    for walk in analysed_walks([(folder, None) for folder in folders], AnalysisConfig()):
+        raw = walk.raw
+        height = body_height_px(raw.image_xy_px)
+        height[~raw.detected] = np.nan
+        t_last = float(walk.truth["time_s"].iloc[-1])
+        for ev, best in scored_phases(walk):
+            mid = 0.5 * (ev["t_floor_on_s"] + ev["t_floor_off_s"])
+            frame = int(np.argmin(np.abs(raw.time_s - mid)))
+            start = end = np.nan
+            if best is not None:
+                start = float(best["t_start_s"] - ev["t_floor_on_s"])
+                end = float(best["t_end_s"] - ev["t_floor_off_s"])
+            rows.append(
+                {
+                    "clip": f"{walk.folder.name}/{walk.truth_path.name}",
+                    "orientation": walk.truth_json.get("orientation", ""),
+                    "near_edge": ev["t_start_s"] < EDGE_S or ev["t_end_s"] > t_last - EDGE_S,
+                    "body_px": float(height[frame]),
+                    "start": start,
+                    "end": end,
+                }
+            )
     return pd.DataFrame(rows)
 
 
