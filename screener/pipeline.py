@@ -307,6 +307,8 @@ def analyze_pose(
     stance_side = found.stance_side
     if found.timing is not None and "not_applied" in found.timing:
         warnings.append(found.timing["not_applied"])
+    if found.side_detection is not None and found.side_detection.note:
+        warnings.append(found.side_detection.note)
     spec = get_task(task_est.task)
     depth = _squat_depth(events, cleaned.pose, stance_side, spec.name) if spec.check_depth else None
     if depth is not None and depth["reached"] is False:
@@ -329,6 +331,9 @@ def analyze_pose(
         "view": chosen_view,
         "view_detection": view_detection,
         "stance_side": stance_side,
+        "stance_side_detection": (
+            found.side_detection.as_dict() if found.side_detection is not None else None
+        ),
         "other_leg_left_out": other_leg.as_dict() if other_leg else None,
         "squat_depth": depth,
         "capture": {

@@ -26,6 +26,7 @@ is always given.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -58,12 +59,57 @@ class FoundEvents:
         How the events were timed when a learned model was asked for: its card and the
         clip's applicability (:func:`screener.event_model.find_stance`), with
         ``not_applied`` when the rule timed them instead; None for the rules alone.
+    side_detection
+        For a unilateral task, where its stance leg came from (:class:`StanceLegReading`);
+        None for a task on both legs.
     """
 
     spans: list[Span]
     stance_masks: dict[str, BoolArray]
     stance_side: str | None = None
     timing: dict[str, Any] | None = None
+    side_detection: StanceLegReading | None = None
+
+
+#: What settled a stance leg read from the video (``StanceLegReading.cue``).
+STANCE_LEG_CUES: dict[str, str] = {
+    "lower_foot": "the other foot looks lifted",
+    "steadier_foot": "the feet look level and this foot stays put",
+    "foot_following_hips": "the feet look level and the other foot rises and falls with the hips",
+}
+
+
+@dataclass(frozen=True)
+class StanceLegReading:
+    """Where a unilateral task's stance leg came from.
+
+    Attributes
+    ----------
+    given
+        The leg was given (``--side``, the web app's task), not read from the video.
+    cue
+        Read from the video: the cue that settled it (a key of :data:`STANCE_LEG_CUES`);
+        None when given.
+    lift_leg
+        How much lower the stance leg's foot looks than the other's in the picture (leg
+        lengths, median over the frames on one leg); negative: it looks the higher.
+    note
+        A warning for the report, or None: the leg given while the other foot looks
+        lifted (the wrong leg may have been named).
+    """
+
+    given: bool
+    cue: str | None
+    lift_leg: float
+    note: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "given": self.given,
+            "cue": self.cue,
+            "cue_text": STANCE_LEG_CUES.get(self.cue) if self.cue else None,
+            "lift_leg": None if not math.isfinite(self.lift_leg) else round(self.lift_leg, 3),
+        }
 
 
 #: ``detect(pose, side, config, name)``: the cleaned pose, the side asked for (``"left"``,
@@ -314,10 +360,11 @@ def stance_detector(task: str) -> EventDetector:
 
 def _read_stance_leg(
     squat: PoseSequence, lower: str | None, lift: float, config: AnalysisConfig, name: str
-) -> str:
+) -> tuple[str, str]:
     """The stance leg of a squat filmed without ``--side``, from the foot that looks lower
     (``lower``, ``lift`` leg lengths below the other), the steadier foot and the foot that
-    follows the hips; raises asking for ``--side`` where they do not tell (``sls_events``)."""
+    follows the hips, and the cue that settled it (a key of :data:`STANCE_LEG_CUES`);
+    raises asking for ``--side`` where they do not tell (``sls_events``)."""
     from screener.errors import NoPersonError, ScreenerError
     from screener.events import foot_following_hips, steadier_foot
 
@@ -363,7 +410,7 @@ def _read_stance_leg(
         )
     if follows and guess is None:
         log.info("%s: the %s foot stays put while the other follows the hips", name, planted)
-        return str(planted)
+        return str(planted), "foot_following_hips"
     if follows and guess != planted:
         raise ScreenerError(
             f"could not tell the stance leg of the single-leg squat: the {guess} foot looks "
@@ -378,7 +425,8 @@ def _read_stance_leg(
         raise refusal
     if guess != lower:
         log.info("%s: feet level in the image; the %s foot stays put: stance leg", name, guess)
-    return guess
+        return guess, "steadier_foot"
+    return guess, "lower_foot"
 
 
 def sls_events(pose: PoseSequence, side: str, config: AnalysisConfig, name: str) -> FoundEvents:
@@ -415,18 +463,23 @@ def sls_events(pose: PoseSequence, side: str, config: AnalysisConfig, name: str)
     squat = pose.take(slice(start, stop))
     detected_side, lift = detect_sls_side(squat)
     if side == "auto":
-        detected_side = _read_stance_leg(squat, detected_side, lift, config, name)
-    stance_side = detected_side if side == "auto" else side
-    assert stance_side is not None
-    lifted = lift > config.checks.sls_side_lift_min_leg
-    if side != "auto" and detected_side is not None and side != detected_side and lifted:
-        log.warning(
-            "%s: the %s foot looks lifted but --side %s was given; using %s",
-            name,
-            side,
-            side,
-            side,
-        )
+        stance_side, cue = _read_stance_leg(squat, detected_side, lift, config, name)
+        reading = StanceLegReading(False, cue, lift if stance_side == detected_side else -lift)
+    else:
+        stance_side = side
+        lifted = lift > config.checks.sls_side_lift_min_leg
+        note = None
+        if detected_side is not None and side != detected_side and lifted:
+            note = (
+                f"the {side} leg was named as the standing leg, but in the video the {side} "
+                f"foot looks lifted ({lift:.2f} leg lengths above the {detected_side}): check "
+                "that the correct leg was named; if it was, and the squat was filmed from "
+                "behind, the phone was probably above the hips looking down, which makes the "
+                "lifted foot look the lower one: film it again with the lens at knee height"
+            )
+            log.warning("%s: %s", name, note)
+        signed = lift if detected_side in (None, side) else -lift
+        reading = StanceLegReading(True, None, signed, note)
     spans = detect_sls_reps(pose, stance_side, config.events)
     masks = {s: np.full(pose.n_frames, s == stance_side) for s in SIDES}
     timing = None
@@ -435,7 +488,7 @@ def sls_events(pose: PoseSequence, side: str, config: AnalysisConfig, name: str)
 
         model = load_rep_model(config.events.rep_model_path)
         spans, timing = refine_rep_edges(pose, stance_side, spans, model)
-    return FoundEvents(spans, masks, stance_side, timing)
+    return FoundEvents(spans, masks, stance_side, timing, reading)
 
 
 _STANCE_VALUES = "stance: peak of each metric over the stance phase (t_peak_s: peak pelvic drop)"

@@ -370,6 +370,54 @@ def test_a_squat_whose_feet_are_at_one_height_asks_for_side() -> None:
     assert given.summary["stance_side"] == "right"
 
 
+def test_where_the_stance_leg_came_from_is_recorded_and_reported() -> None:
+    """Read from the video: the summary says so and by which cue, and the report's header
+    says it was read and what to do if it is wrong; given: it says given."""
+    from screener.report.context import header
+
+    figure, _ = single_leg_squat("right", n_reps=3)
+    pose = make_sequence(figure, fps=30.0, duration_s=8.0)
+    config = AnalysisConfig(cache_dir=None, corrections_path=None)
+    read = screener.analyze_pose(pose, task="sls", view="anterior", config=config)
+    detection = read.summary["stance_side_detection"]
+    assert read.summary["stance_side"] == "right"
+    assert detection["given"] is False and detection["cue"] == "lower_foot"
+    assert detection["lift_leg"] > 0.1  # the right foot looks the lower, by a clear margin
+    source = header(read)["stance_side_source"]
+    assert source.startswith("read from the video (the other foot looks lifted)")
+    assert "with the leg named" in source
+    given = screener.analyze_pose(pose, task="sls", side="right", view="anterior", config=config)
+    assert given.summary["stance_side_detection"]["given"] is True
+    assert given.summary["stance_side_detection"]["cue"] is None
+    assert header(given)["stance_side_source"] == "given"
+    assert not any("was named" in w for w in given.summary["quality"]["warnings"])
+    # a walk has no stance leg to read
+    walk = screener.analyze_pose(_walk_pose(), task="walk", view="anterior", config=config)
+    assert walk.summary["stance_side_detection"] is None
+    assert header(walk)["stance_side_source"] is None
+
+
+def test_a_named_leg_whose_foot_looks_lifted_is_analysed_as_named_with_a_warning() -> None:
+    """The web app always names the leg; a clinician who picked the wrong one used to be
+    told only in a log line. Now the warnings (and so the report) say it."""
+    figure, _ = single_leg_squat("right", n_reps=3)
+    pose = make_sequence(figure, fps=30.0, duration_s=8.0)
+    config = AnalysisConfig(cache_dir=None, corrections_path=None)
+    named = screener.analyze_pose(pose, task="sls", side="left", view="anterior", config=config)
+    assert named.summary["stance_side"] == "left"  # the leg named is the leg analysed
+    detection = named.summary["stance_side_detection"]
+    assert detection["given"] is True and detection["lift_leg"] < -0.1
+    warned = [w for w in named.summary["quality"]["warnings"] if "was named" in w]
+    assert len(warned) == 1
+    assert warned[0].startswith("the left leg was named as the standing leg, but in the video")
+    assert "check that the correct leg was named" in warned[0]
+
+
+def _walk_pose() -> PoseSequence:
+    figure, _ = walk_toward_camera()
+    return make_sequence(figure, fps=30.0, duration_s=4.0)
+
+
 def test_a_task_guessed_on_weak_evidence_is_analysed_with_a_warning_naming_it() -> None:
     """A shallow single-leg squat is read at confidence 0.3: analysed, and the warnings
     say the task was a weak guess, why, and how to give another; given, no such line."""

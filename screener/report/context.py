@@ -103,8 +103,24 @@ def header(result: AnalysisResult) -> dict[str, Any]:
         "n_frames": s.get("n_frames", len(result.frames)),
         "duration_s": f"{float(s.get('duration_s', 0.0)):.1f}",
         "stance_side": s.get("stance_side"),
+        "stance_side_source": stance_side_source(s.get("stance_side_detection")),
         "n_events": {side: s.get("sides", {}).get(side, {}).get("n_events", 0) for side in SIDES},
     }
+
+
+def stance_side_source(detection: dict[str, Any] | None) -> str | None:
+    """How the report names where a unilateral task's stance leg came from: given, or
+    read from the video with the cue that settled it and what to do if it is wrong."""
+    if not detection:
+        return None
+    if detection.get("given"):
+        return "given"
+    cue = detection.get("cue_text")
+    how = f" ({cue})" if cue else ""
+    return (
+        f"read from the video{how}; if it is not the leg the patient stood on, analyse again "
+        "with the leg named"
+    )
 
 
 def norm_rows(
