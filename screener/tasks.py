@@ -94,8 +94,8 @@ class StanceLegReading:
         How much lower the stance leg's foot looks than the other's in the picture (leg
         lengths, median over the frames on one leg); negative: it looks the higher.
     note
-        A warning for the report, or None: the leg given while the other foot looks
-        lifted (the wrong leg may have been named).
+        A warning for the report, or None: the leg given while its own foot looks lifted
+        (the wrong leg may have been named).
     """
 
     given: bool
@@ -104,6 +104,7 @@ class StanceLegReading:
     note: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
+        """The summary's ``stance_side_detection`` (the note goes to its warnings)."""
         return {
             "given": self.given,
             "cue": self.cue,
@@ -477,7 +478,7 @@ def sls_events(pose: PoseSequence, side: str, config: AnalysisConfig, name: str)
                 "behind, the phone was probably above the hips looking down, which makes the "
                 "lifted foot look the lower one: film it again with the lens at knee height"
             )
-            log.warning("%s: %s", name, note)
+            log.info("%s: %s", name, note)  # the warnings carry it to the report
         signed = lift if detected_side in (None, side) else -lift
         reading = StanceLegReading(True, None, signed, note)
     spans = detect_sls_reps(pose, stance_side, config.events)
