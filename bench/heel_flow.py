@@ -60,21 +60,15 @@ WEIGHT_GRID = (0.5, 1.0)
 PROFILE_FRAMES = 6
 
 
-def read_gray_frames(video: Path) -> list[np.ndarray]:
-    """Every frame of ``video`` in grey levels (renders: small, read whole)."""
+def read_gray_frames(video: Path, n_frames: int) -> list[np.ndarray]:
+    """The video's first ``n_frames`` frames, upright and numbered as the pose model saw
+    them (:func:`screener.video.read_frames`), in grey levels."""
     import cv2
 
-    capture = cv2.VideoCapture(str(video))
-    frames = []
-    try:
-        while True:
-            ok, frame = capture.read()
-            if not ok:
-                break
-            frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY))
-    finally:
-        capture.release()
-    return frames
+    from screener.video import read_frames
+
+    frames = read_frames(video, {None: range(n_frames)})[None]
+    return [cv2.cvtColor(frames[i], cv2.COLOR_RGB2GRAY) for i in sorted(frames)]
 
 
 def heel_flow(frames: list[np.ndarray], pose: PoseSequence, side: str) -> FloatArray:
@@ -143,7 +137,7 @@ def phase_rows(pairs: list[tuple[Path, Path]]) -> list[dict[str, Any]]:
     times and the stance foot's heel flow."""
     rows: list[dict[str, Any]] = []
     for walk in analysed_walks(list(pairs), AnalysisConfig()):
-        frames = read_gray_frames(walk.video)
+        frames = read_gray_frames(walk.video, walk.raw.n_frames)
         flows = {side: heel_flow(frames, walk.raw, side) for side in SIDES}
         for ev, best in scored_phases(walk):
             rows.append(
