@@ -22,12 +22,12 @@ behind"). Nothing in the screener uses it. Prints figures and asserts nothing.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from bench.accuracy import camera_elevation_deg, find_clips, load_truth
 from screener.keypoints import PoseSequence
 from screener.landmarks import SIDES
 
@@ -56,33 +56,26 @@ def lifted_foot_rise(pose: PoseSequence, stance_side: str) -> float:
     return float(np.nanmedian(middle)) if np.isfinite(middle).any() else float("nan")
 
 
-def lens_elevation_deg(camera: dict) -> float:
-    """The rendered lens' elevation above the point it aims at (degrees)."""
-    position = np.asarray(camera["position_m"], dtype=float)
-    target = np.asarray(camera["target_m"], dtype=float)
-    across = float(np.hypot(*(position[:2] - target[:2])))
-    return float(np.degrees(np.arctan2(position[2] - target[2], across)))
-
-
 def clip_rows(folders: list[Path]) -> pd.DataFrame:
     """One row per single-leg squat with landmarks: clip, view, lens height and elevation,
     and the lifted foot's rise."""
     rows = []
-    for folder in folders:
-        for truth_path in sorted(folder.glob("sls_*.truth.json")):
-            truth = json.loads(truth_path.read_text())
-            if "keypoints" not in truth or truth.get("stance_side") not in SIDES:
-                continue
-            pose = PoseSequence.load(truth_path.parent / truth["keypoints"])
-            rows.append(
-                {
-                    "clip": f"{folder.name}/{truth_path.name}",
-                    "view": truth["view"],
-                    "lens_height_m": float(truth["camera"]["height_m"]),
-                    "elevation_deg": lens_elevation_deg(truth["camera"]),
-                    "rise": lifted_foot_rise(pose, truth["stance_side"]),
-                }
-            )
+    for truth_path in find_clips(folders):
+        if not truth_path.name.startswith("sls_"):
+            continue
+        truth, _ = load_truth(truth_path)
+        if "keypoints" not in truth or truth.get("stance_side") not in SIDES:
+            continue
+        pose = PoseSequence.load(truth_path.parent / truth["keypoints"])
+        rows.append(
+            {
+                "clip": f"{truth_path.parent.name}/{truth_path.name}",
+                "view": truth["view"],
+                "lens_height_m": float(truth["camera"]["height_m"]),
+                "elevation_deg": camera_elevation_deg(truth["camera"]),
+                "rise": lifted_foot_rise(pose, truth["stance_side"]),
+            }
+        )
     return pd.DataFrame(rows)
 
 

@@ -1,5 +1,4 @@
-"""bench.lifted_foot: the lifted foot's rise, the lens' elevation and the threshold table
-have known answers."""
+"""bench.lifted_foot: the lifted foot's rise and the threshold table have known answers."""
 
 from __future__ import annotations
 
@@ -7,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench.lifted_foot import lens_elevation_deg, lifted_foot_rise, threshold_table
+from bench.lifted_foot import lifted_foot_rise, threshold_table
 from screener.landmarks import INDEX
 from tests.synthetic import still_pose
 
@@ -33,13 +32,6 @@ def test_rise_is_the_lifted_ankles_height_over_the_leg_in_the_clips_middle() -> 
     assert np.isnan(lifted_foot_rise(squat_pose(rows), "right"))  # no right hip
     # a lifted ankle that looks below the planted one (a lens looking down from behind)
     assert lifted_foot_rise(squat_pose(np.full(20, 310.0)), "left") == pytest.approx(-0.05)
-
-
-def test_elevation_is_the_lens_angle_above_its_target() -> None:
-    camera = {"position_m": [0.0, 2.0, 1.5], "target_m": [0.0, 0.0, 0.5]}
-    assert lens_elevation_deg(camera) == pytest.approx(np.degrees(np.arctan2(1.0, 2.0)))
-    camera = {"position_m": [3.0, 4.0, 0.4], "target_m": [0.0, 0.0, 0.9]}
-    assert lens_elevation_deg(camera) == pytest.approx(np.degrees(np.arctan2(-0.5, 5.0)))
 
 
 def test_threshold_table_counts_high_lenses_caught_and_low_ones_flagged() -> None:
