@@ -392,7 +392,7 @@ def test_where_the_stance_leg_came_from_is_recorded_and_reported() -> None:
     assert header(given)["stance_side_source"] == "given"
     assert not any("was named" in w for w in given.summary["quality"]["warnings"])
     # a walk has no stance leg to read
-    walk = screener.analyze_pose(_walk_pose(), task="walk", view="anterior", config=config)
+    walk = screener.analyze_pose(_walk(), task="walk", view="anterior", config=config)
     assert walk.summary["stance_side_detection"] is None
     assert header(walk)["stance_side_source"] is None
 
@@ -411,11 +411,6 @@ def test_a_named_leg_whose_foot_looks_lifted_is_analysed_as_named_with_a_warning
     assert len(warned) == 1
     assert warned[0].startswith("the left leg was named as the standing leg, but in the video")
     assert "check that the correct leg was named" in warned[0]
-
-
-def _walk_pose() -> PoseSequence:
-    figure, _ = walk_toward_camera()
-    return make_sequence(figure, fps=30.0, duration_s=4.0)
 
 
 def test_a_task_guessed_on_weak_evidence_is_analysed_with_a_warning_naming_it() -> None:
