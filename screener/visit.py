@@ -10,7 +10,10 @@ summaries (``summary.json`` of each :class:`~screener.result.AnalysisResult`) an
 - sets left against right for each measure, with the asymmetry (left minus right) and
   whether it exceeds the measure's smallest detectable change;
 - builds one plan from every kept take's flags and the visit's intake answers, so the
-  exercises are ordered once for the visit, not once per recording.
+  exercises are ordered once for the visit, not once per recording;
+- carries the walk's lens height over to the squats and the jog as a note: their videos
+  do not give it (docs/capture.md), a walk toward the camera does, and a clinic often
+  films every task from one tripod (:func:`lens_height_notes`).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from screener.capture import Envelope, load_envelope
 from screener.faults import (
     RESEARCH_ONLY_METRICS,
     SIDES,
@@ -197,6 +201,69 @@ def visit_headline(rows: list[dict[str, Any]], faults: list[dict[str, Any]]) -> 
     return screen_headline(entries, findings, SIDES, "this visit")
 
 
+def lens_height_notes(
+    chosen: Mapping[str, tuple[str, Mapping[str, Any]]], envelope: Envelope
+) -> list[str]:
+    """What the visit's walk says about the lens height of its other recordings.
+
+    Parameters
+    ----------
+    chosen
+        Slot -> ``(id, summary)`` of the kept takes (:func:`choose_takes`).
+    envelope
+        The validated capture envelope (its lens height range and the walk's warning
+        threshold).
+
+    Returns
+    -------
+    list of str
+        One note, or none: none when the walk gave no lens height from its approach or
+        every other kept take's lens height was entered when filming.
+
+    Notes
+    -----
+    A single-leg squat's or a jog's lens height cannot be read from its video (no
+    approach: docs/capture.md, "Not handled, or not known"); a walk toward or away from
+    the camera gives it (error SD 0.2 m on the renders, ``[camera_height_m]`` of the
+    envelope file). The note assumes nothing: it says what the walk read and what follows
+    if the other recordings were filmed from the same tripod at the same height.
+    """
+    walk = chosen.get("walk")
+    if walk is None:
+        return []
+    capture = walk[1].get("capture") or {}
+    height = capture.get("camera_height_m")
+    if capture.get("camera_height_method") != "approach" or not isinstance(height, int | float):
+        return []
+    if not math.isfinite(height):
+        return []
+    names = slot_names()
+    unread = [
+        names[slot]
+        for slot, (_, summary) in chosen.items()
+        if slot != "walk" and (summary.get("capture") or {}).get("camera_height_stated_m") is None
+    ]
+    if not unread:
+        return []
+    which = ", ".join(name[0].lower() + name[1:] for name in unread)
+    low, high = envelope.camera_height_min_m, envelope.camera_height_max_m
+    read = f"The walk's lens was read at about {height:.1f} m above the floor"
+    if height > envelope.camera_height_warn_above_m:
+        return [
+            f"{read}, above the validated {low:.1f}-{high:.1f} m. The lens height of the other "
+            f"recordings ({which}) cannot be read from their videos: if they were filmed "
+            "from the same tripod at the same height, film them again with the lens between "
+            "the patient's knee and hip height, or analyse them again with the height "
+            "measured when filming."
+        ]
+    return [
+        f"{read} (validated {low:.1f}-{high:.1f} m; the reading may be 0.2 m off). The lens "
+        f"height of the other recordings ({which}) cannot be read from their videos: if "
+        "they were filmed from the same tripod at the same height, it was the same; if not, "
+        "give the height measured when filming to have it checked."
+    ]
+
+
 def screen_visit(
     takes: Sequence[tuple[str, Mapping[str, Any]]],
     *,
@@ -204,6 +271,7 @@ def screen_visit(
     norms: Norms,
     plan_path: str | Path,
     dose_overrides: Mapping[str, Any] | None = None,
+    envelope: Envelope | None = None,
 ) -> dict[str, Any]:
     """One screen and one plan for a visit from its recordings.
 
@@ -220,6 +288,9 @@ def screen_visit(
         The exercises file.
     dose_overrides
         Per-exercise dose overrides (clinic or patient).
+    envelope
+        The validated capture envelope; None: the default file's
+        (:attr:`screener.config.CaptureConfig.envelope_path`).
 
     Returns
     -------
@@ -228,7 +299,8 @@ def screen_visit(
         ``slots`` (slot -> kept take id), ``missing`` (slots not filmed),
         ``comparison`` (:func:`compare_sides`), ``faults`` (the kept takes' entries,
         each with ``task`` and ``task_name``), ``headline``, ``plan``
-        (:func:`screener.plan.build_plan` over every kept take's flags).
+        (:func:`screener.plan.build_plan` over every kept take's flags),
+        ``capture_notes`` (:func:`lens_height_notes`).
     """
     answers = make_intake(intake)
     names = slot_names()
@@ -253,4 +325,11 @@ def screen_visit(
         "headline": visit_headline(rows, faults),
         "plan": plan,
         "intake": answers.answers(),
+        "capture_notes": lens_height_notes(chosen, envelope or _default_envelope()),
     }
+
+
+def _default_envelope() -> Envelope:
+    from screener.config import CaptureConfig
+
+    return load_envelope(CaptureConfig().envelope_path)

@@ -6,12 +6,26 @@ import re
 
 import pytest
 
+from screener.capture import load_envelope
+from screener.config import CaptureConfig
 from screener.norms import load_norms
 from screener.pipeline import analyze_pose
 from screener.report import render_handout, render_visit
-from screener.visit import screen_visit, slot_of, take_quality, visit_headline
+from screener.visit import (
+    lens_height_notes,
+    screen_visit,
+    slot_of,
+    take_quality,
+    visit_headline,
+)
 from tests.report_fixtures import NORMS_PATH, PLAN_PATH, config_judging_pelvic_drop
-from tests.synthetic import jog_in_place, make_sequence, single_leg_squat
+from tests.synthetic import (
+    jog_in_place,
+    make_sequence,
+    perspective_sequence,
+    single_leg_squat,
+    walk_toward_camera,
+)
 
 INTAKE = {
     "patient_code": "PT-9",
@@ -34,7 +48,15 @@ def summaries(tmp_path_factory):
     sls_right, _ = single_leg_squat("right", n_reps=3)
     jog, _ = jog_in_place(drop_deg={"left": 2.0, "right": 2.0})
     short_jog = run(jog, "jog", duration_s=2.0)
+
+    def walk_from(lens_height_m):
+        figure, _ = walk_toward_camera()
+        pose = perspective_sequence(figure, duration_s=4.0, camera_height_m=lens_height_m)
+        return analyze_pose(pose, task="walk", view="anterior", config=config).summary
+
     return {
+        "walk_high": walk_from(1.6),
+        "walk_low": walk_from(0.9),
         "sls_l": run(sls_left, "sls", side="left"),
         "sls_r": run(sls_right, "sls", side="right"),
         "jog": run(jog, "jog", duration_s=6.0),
@@ -133,3 +155,36 @@ def test_visit_headline_names_ungraded_measures_and_sides():
     assert "No measure of the left side could be graded from this visit" in squat_only
     assert "Insufficient data for right: too few events" in squat_only
     assert "No movement fault reached" not in squat_only
+
+
+ENVELOPE = load_envelope(CaptureConfig().envelope_path)
+
+
+def test_the_walks_lens_height_is_carried_to_the_squats_and_jog(summaries, norms):
+    # the synthetic walks are filmed by a pinhole lens 1.6 m and 0.9 m above the floor
+    assert summaries["walk_high"]["capture"]["camera_height_method"] == "approach"
+    assert summaries["walk_high"]["capture"]["camera_height_m"] == pytest.approx(1.6, abs=0.1)
+    high = _visit(summaries, norms, ["walk_high", "sls_l", "jog"])
+    (note,) = high["capture_notes"]
+    assert "about 1.6 m" in note and "above the validated 0.4-1.2 m" in note
+    assert "single-leg squat, left leg" in note and "jogging" in note.lower()
+    assert "film them again with the lens between the patient's knee and hip height" in note
+    html = render_visit(high, {"patient_code": "PT-9", "visit_date": "2026-04-01"})
+    assert "capture-note" in html and "about 1.6 m above the floor" in html
+
+    (low,) = _visit(summaries, norms, ["walk_low", "sls_l", "jog"])["capture_notes"]
+    assert "about 0.9 m" in low and "may be 0.2 m off" in low and "film them again" not in low
+
+
+def test_no_lens_note_without_a_walk_or_when_every_height_was_entered(summaries, norms):
+    assert _visit(summaries, norms, ["sls_l", "jog"])["capture_notes"] == []
+    assert _visit(summaries, norms, ["walk_high"])["capture_notes"] == []
+    entered = {**summaries["sls_l"], "capture": {**summaries["sls_l"]["capture"]}}
+    entered["capture"]["camera_height_stated_m"] = 0.5
+    chosen = {"walk": ("w", summaries["walk_high"]), "sls_left": ("s", entered)}
+    assert lens_height_notes(chosen, ENVELOPE) == []
+    # a walk whose lens height came from the horizon (no approach) says nothing
+    horizon = {**summaries["walk_high"], "capture": {**summaries["walk_high"]["capture"]}}
+    horizon["capture"]["camera_height_method"] = "horizon"
+    chosen = {"walk": ("w", horizon), "sls_left": ("s", summaries["sls_l"])}
+    assert lens_height_notes(chosen, ENVELOPE) == []

@@ -82,6 +82,7 @@ def render_visit(
         chart=chart_entry(visit.get("intake") or {}, visit["plan"]),
         headline=visit["headline"],
         missing=visit["missing"],
+        capture_notes=visit.get("capture_notes") or [],
         comparison=visit["comparison"],
         takes=visit["takes"],
         take_labels=take_labels or {},

@@ -285,6 +285,7 @@ def screen_of_visit(settings: WebSettings, visit: Visit) -> dict[str, Any] | Non
     The plan is rebuilt from the visit's current answers and the patient's doses, so an
     edited pain score changes the plan without analysing the videos again.
     """
+    from screener.capture import load_envelope
     from screener.config import AnalysisConfig
     from screener.norms import load_norms
     from screener.visit import screen_visit
@@ -304,6 +305,7 @@ def screen_of_visit(settings: WebSettings, visit: Visit) -> dict[str, Any] | Non
         norms=load_norms(config.norms_path),
         plan_path=config.plan_path,
         dose_overrides=doses,
+        envelope=load_envelope(config.capture.envelope_path),
     )
 
 
