@@ -223,3 +223,22 @@ def test_admin_reset_and_deactivate(
         assert s.scalar(select(User.is_active).where(User.username == "kim")) is False
     assert main(["deactivate-user", "kim", "--reactivate", "--data-dir", data]) == 0
     assert "reactivated" in capsys.readouterr().err
+
+
+def test_the_walks_lens_height_is_noted_for_the_visits_jog(
+    alice: Clinician, world: World, sessions: Any, settings: WebSettings
+) -> None:
+    vid = _new_visit(alice, world)
+    walk = walk_summary({"left": 6.0, "right": 2.0})
+    walk["capture"] = {"camera_height_m": 1.6, "camera_height_method": "approach"}
+    jog = walk_summary({"left": 3.0, "right": 2.0}, task="jog")
+    jog["capture"] = {"camera_height_m": 0.9, "camera_height_method": "horizon"}
+    for summary in (walk, jog):
+        make_recording(sessions, settings, vid)
+        run_jobs(sessions, settings, FakeAnalysis(summary=summary))
+    page = alice.client.get(f"/visits/{vid}").text
+    assert "capture-note" in page
+    assert "The walk&#39;s lens was read at about 1.6 m above the floor" in page
+    assert "validated 0.4-1.2 m" in page and "film them again" in page
+    report = alice.client.get(f"/visits/{vid}/report.html").text
+    assert "about 1.6 m above the floor" in report
