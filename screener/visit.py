@@ -233,9 +233,9 @@ def lens_height_notes(
         return []
     capture = walk[1].get("capture") or {}
     height = capture.get("camera_height_m")
-    if capture.get("camera_height_method") != "approach" or not isinstance(height, int | float):
-        return []
-    if not math.isfinite(height):
+    if capture.get("camera_height_method") != "approach" or not (
+        isinstance(height, int | float) and math.isfinite(height)
+    ):
         return []
     names = slot_names()
     unread = [
@@ -248,19 +248,19 @@ def lens_height_notes(
     which = ", ".join(name[0].lower() + name[1:] for name in unread)
     low, high = envelope.camera_height_min_m, envelope.camera_height_max_m
     read = f"The walk's lens was read at about {height:.1f} m above the floor"
+    unknown = (
+        f"The lens height of the other recordings ({which}) cannot be read from their "
+        "videos: if they were filmed from the same tripod at the same height,"
+    )
     if height > envelope.camera_height_warn_above_m:
         return [
-            f"{read}, above the validated {low:.1f}-{high:.1f} m. The lens height of the other "
-            f"recordings ({which}) cannot be read from their videos: if they were filmed "
-            "from the same tripod at the same height, film them again with the lens between "
-            "the patient's knee and hip height, or analyse them again with the height "
-            "measured when filming."
+            f"{read}, above the validated {low:.1f}-{high:.1f} m. {unknown} film them again "
+            "with the lens between the patient's knee and hip height, or analyse them again "
+            "with the height measured when filming."
         ]
     return [
-        f"{read} (validated {low:.1f}-{high:.1f} m; the reading may be 0.2 m off). The lens "
-        f"height of the other recordings ({which}) cannot be read from their videos: if "
-        "they were filmed from the same tripod at the same height, it was the same; if not, "
-        "give the height measured when filming to have it checked."
+        f"{read} (validated {low:.1f}-{high:.1f} m; the reading may be 0.2 m off). {unknown} "
+        "it was the same; if not, give the height measured when filming to have it checked."
     ]
 
 
