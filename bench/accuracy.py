@@ -1332,12 +1332,26 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         help="time stance with this stance model instead of the shipped one (a candidate)",
     )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="settings file (JSON or TOML, as `screener analyze --config`) to start from; "
+        "the options above apply on top of it",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
 
-    from screener.config import EVENT_MODEL_PATH, REP_MODEL_PATH, AnalysisConfig, EventConfig
+    from screener.config import (
+        EVENT_MODEL_PATH,
+        REP_MODEL_PATH,
+        AnalysisConfig,
+        EventConfig,
+        load_config,
+    )
     from screener.errors import ScreenerError
 
+    base = load_config(args.config)
     settings: dict[str, Any] = {}
     if args.no_cache:
         settings["cache_dir"] = None
@@ -1366,9 +1380,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.event_model_path is not None:
         if args.rule_events:
             parser.error("--event-model-path and --rule-events exclude each other")
-        events = settings.get("events", EventConfig())
+        events = settings.get("events", base.events)
         settings["events"] = events.model_copy(update={"event_model_path": args.event_model_path})
-    config = AnalysisConfig(**settings)
+    config = AnalysisConfig.model_validate({**base.model_dump(), **settings})
     clips = find_clips(args.folders)
     if not clips:
         print(f"no *.truth.json under {', '.join(map(str, args.folders))}", file=sys.stderr)

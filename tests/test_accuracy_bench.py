@@ -465,3 +465,29 @@ def test_a_walking_stance_whose_rendered_foot_left_the_floor_early_is_left_out(
     # counted only among the clips a report is restricted to
     report_floor_timing(tally, clips={"a/jog.mp4"})
     assert "left out" not in capsys.readouterr().out
+
+
+def test_a_settings_file_is_the_base_the_options_apply_on(monkeypatch, tmp_path: Path) -> None:
+    """--config starts from the file's settings (as `screener analyze --config`), and the
+    bench's own options still apply on top of it."""
+    import json
+    from types import SimpleNamespace
+
+    import bench.accuracy as bench_accuracy
+
+    truth = {"video": "stand.mp4", "task": "stand", "view": "anterior"}
+    (tmp_path / "stand.truth.json").write_text(json.dumps(truth))
+    settings = tmp_path / "cut.toml"
+    settings.write_text("[cleaning.cutoff_hz]\njog = 12.0\n")
+    seen = []
+
+    def reads(truth_path, truth_json, config, **choices):
+        seen.append(config)
+        return SimpleNamespace(summary={"task": "stand"})
+
+    monkeypatch.setattr(bench_accuracy, "load_truth", lambda p: (json.loads(p.read_text()), None))
+    monkeypatch.setattr(bench_accuracy, "analyze_clip", reads)
+    bench_accuracy.main([str(tmp_path), "--config", str(settings), "--geometric", "--skip-auto"])
+    assert seen, "the clip was not analysed"
+    assert seen[0].cleaning.cutoff_hz == {"walk": 6.0, "sls": 6.0, "jog": 12.0}
+    assert seen[0].frame_model_path is None  # --geometric on top of the file
