@@ -4,6 +4,7 @@ Usage::
 
     python -m bench.accuracy FOLDER ... --skip-auto --events-csv EVENTS.csv
     python -m bench.yaw_margin EVENTS.csv [--validation-from 27] [--margins 0,0.5,1,1.5,1.8,2]
+                               [--per-task-view]
 
 Reads the per-event rows of ``bench.accuracy --events-csv`` (one clip's camera truth and
 the screener's estimate repeated on each of its rows; clips without events are not in
@@ -18,14 +19,22 @@ tuning set. For each set it prints:
   within ±5°, lens height 0.4-1.2 m) whose estimate exceeds ``warn_abs - m``, in all
   and 10-15° off axis, and the share of clips inside the envelope warned for their yaw.
 
-Session 18 chose the margin on the tuning set and checked it on the validation set
-(docs/capture.md, "The yaw's edge"). Prints figures and asserts nothing.
+With ``--per-task-view`` it also sets a margin per task and view, each the tuning set's
+error SD for that task and view (rounded to 0.1°), scores it beside the single margins on
+both sets, and counts per task and view the clips 10-20° off axis and those within 10°
+(whatever their other conditions) warned for their yaw with the envelope's margins and with
+these.
+
+Session 18 chose the margin on the tuning set and checked it on the validation set;
+session 42 chose the margins per task and view the same way (docs/capture.md, "The yaw's
+edge"). Prints figures and asserts nothing.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -64,7 +73,58 @@ def yaw_errors(clips: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([table, pooled]).round(2)
 
 
-def margin_table(clips: pd.DataFrame, warn_abs: float, margins: list[float]) -> pd.DataFrame:
+#: A margin for every clip, or one per (task, view).
+Margin = float | Mapping[tuple[str, str], float]
+
+
+def margin_per_clip(clips: pd.DataFrame, margin: Margin) -> pd.Series:
+    """Each clip's margin: the one given, or its task's and view's."""
+    if isinstance(margin, Mapping):
+        return pd.Series(
+            [margin[(task, view)] for task, view in zip(clips["task"], clips["view"], strict=True)],
+            index=clips.index,
+            dtype=float,
+        )
+    return pd.Series(float(margin), index=clips.index)
+
+
+def margins_by_task_view(clips: pd.DataFrame) -> dict[tuple[str, str], float]:
+    """The estimate's error SD per task and view (lens within 20° of the axis), rounded
+    to 0.1°: the margins ``--per-task-view`` sets on the tuning set."""
+    table = yaw_errors(clips).drop(index=("all", ""))
+    return {
+        (str(task), str(view)): round(float(sd), 1)
+        for task, view, sd in zip(
+            table.index.get_level_values("task"),
+            table.index.get_level_values("view"),
+            table["std"],
+            strict=True,
+        )
+    }
+
+
+def warned_by_task_view(
+    clips: pd.DataFrame, warn_abs: float, margins: dict[str, Margin]
+) -> pd.DataFrame:
+    """Per task and view, the clips 10-20° off axis and those within 10° (whatever their
+    other conditions) warned for their yaw, under each named margin."""
+    azimuth = clips["azimuth_deg"].abs()
+    groups = {
+        "10-20 deg off": clips[(azimuth > warn_abs) & (azimuth <= 2 * warn_abs)],
+        "within 10 deg": clips[azimuth <= warn_abs],
+    }
+    columns: dict[tuple[str, str], pd.Series] = {}
+    for group, part in groups.items():
+        columns[(group, "clips")] = part.groupby(["task", "view"]).size()
+        for name, margin in margins.items():
+            warned = part["estimated_yaw_deg"].abs() > warn_abs - margin_per_clip(part, margin)
+            columns[(group, name)] = warned.groupby([part["task"], part["view"]]).sum()
+    table = pd.DataFrame(columns).fillna(0)
+    table.loc[("all", ""), :] = table.sum()
+    return table.astype(int)
+
+
+def margin_table(clips: pd.DataFrame, warn_abs: float, margins: list[Margin]) -> pd.DataFrame:
     """Per margin: the shares of clips outside by their yaw alone warned (all, and 10-15°
     off axis) and of clips inside the envelope warned for their yaw."""
     azimuth = clips["azimuth_deg"].abs()
@@ -76,14 +136,14 @@ def margin_table(clips: pd.DataFrame, warn_abs: float, margins: list[float]) -> 
     inside = clips[others_inside & (azimuth <= warn_abs)]
     rows = []
     for margin in margins:
-        limit = warn_abs - margin
 
-        def warned(frame: pd.DataFrame, limit: float = limit) -> float:
+        def warned(frame: pd.DataFrame, margin: Margin = margin) -> float:
+            limit = warn_abs - margin_per_clip(frame, margin)
             return float((frame["estimated_yaw_deg"].abs() > limit).mean())
 
         rows.append(
             {
-                "margin_deg": margin,
+                "margin_deg": "per task and view" if isinstance(margin, Mapping) else margin,
                 f"outside warned (n={len(outside)})": warned(outside),
                 f"10-15 deg off warned (n={len(near)})": warned(near),
                 f"inside warned for yaw (n={len(inside)})": warned(inside),
@@ -97,16 +157,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("events_csv", type=Path)
     parser.add_argument("--validation-from", type=int, default=27)
     parser.add_argument("--margins", default="0,0.5,1,1.5,1.8,2,3")
+    parser.add_argument(
+        "--per-task-view",
+        action="store_true",
+        help="also a margin per task and view, the tuning set's error SDs",
+    )
     args = parser.parse_args(argv)
-    warn_abs = load_envelope(CaptureConfig().envelope_path).yaw_warn_abs_deg
-    margins = [float(m) for m in args.margins.split(",")]
+    envelope = load_envelope(CaptureConfig().envelope_path)
+    warn_abs = envelope.yaw_warn_abs_deg
+    margins: list[Margin] = [float(m) for m in args.margins.split(",")]
     clips = clips_from_events(pd.read_csv(args.events_csv), args.validation_from)
+    named: dict[str, Margin] = {}
+    if args.per_task_view:
+        tuned = margins_by_task_view(clips[clips["set"] == "tuning"])
+        print("margins per task and view (the tuning set's error SDs):")
+        for (task, view), value in sorted(tuned.items()):
+            print(f"  {task} {view}: {value:.1f} deg")
+        margins.append(tuned)
+        one = envelope.yaw_warn_margin_deg
+        named = {f"one margin, {one:.1f}": one, "per task and view": tuned}
     for name, part in clips.groupby("set"):
         print(f"== {name}: {len(part)} clips ({', '.join(sorted(part['folder'].unique()))})")
         print("yaw estimate's error, lens within 20 deg of the axis:")
         print(yaw_errors(part).to_string())
         print(f"warnings with the limit at {warn_abs:.0f} deg minus the margin:")
         print(margin_table(part, warn_abs, margins).to_string(index=False))
+        if named:
+            print("clips warned for their yaw, per task and view:")
+            print(warned_by_task_view(part, warn_abs, named).to_string())
     return 0
 
 

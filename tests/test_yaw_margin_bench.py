@@ -6,7 +6,14 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from bench.yaw_margin import clips_from_events, margin_table, yaw_errors
+from bench.yaw_margin import (
+    Margin,
+    clips_from_events,
+    margin_table,
+    margins_by_task_view,
+    warned_by_task_view,
+    yaw_errors,
+)
 
 
 def _rows() -> pd.DataFrame:
@@ -57,3 +64,47 @@ def test_yaw_errors_pool_the_clips_within_20_degrees() -> None:
     # a, b, c and e are within 20 deg: errors 1, 0.2, -1.5, 0
     assert errors.loc[("all", ""), "count"] == 4
     assert errors.loc[("all", ""), "mean"] == pytest.approx(-0.075, abs=0.01)
+
+
+def _two_tasks() -> pd.DataFrame:
+    # (task, view, true azimuth, estimate): jogs from the front read within 1 deg, walks
+    # from behind within 3
+    rows = [
+        ("jog", "anterior", 2.0, 3.0), ("jog", "anterior", 4.0, 3.0),
+        ("jog", "anterior", 11.0, 9.0),  # 10-20 off, read 9.0
+        ("walk", "posterior", 2.0, 5.0), ("walk", "posterior", 6.0, 3.0),
+        ("walk", "posterior", 12.0, 7.5),  # 10-20 off, read 7.5
+        ("walk", "posterior", 5.0, 8.0),  # within 10, read 8.0
+    ]  # fmt: skip
+    return pd.DataFrame(
+        [
+            {
+                "folder": "final30_inside", "clip": f"{i}.mp4", "task": t, "view": v,
+                "azimuth_deg": az, "estimated_yaw_deg": est, "roll_deg": 0.0,
+                "camera_height_m": 0.8,
+            }
+            for i, (t, v, az, est) in enumerate(rows)
+        ]
+    )  # fmt: skip
+
+
+def test_the_margins_per_task_and_view_are_each_ones_error_sd() -> None:
+    margins = margins_by_task_view(clips_from_events(_two_tasks(), validation_from=99))
+    jog = pd.Series([1.0, -1.0, -2.0]).std()
+    walk = pd.Series([3.0, -3.0, -4.5, 3.0]).std()
+    assert margins == {("jog", "anterior"): round(jog, 1), ("walk", "posterior"): round(walk, 1)}
+
+
+def test_clips_warned_per_task_and_view_are_counted_under_each_margin() -> None:
+    clips = clips_from_events(_two_tasks(), validation_from=99)
+    each = {("jog", "anterior"): 0.8, ("walk", "posterior"): 2.9}
+    named: dict[str, Margin] = {"one": 1.8, "each": each}
+    table = warned_by_task_view(clips, 10.0, named)
+    assert table.loc[("jog", "anterior"), ("10-20 deg off", "one")] == 1  # 9.0 > 8.2
+    assert table.loc[("jog", "anterior"), ("10-20 deg off", "each")] == 0  # 9.0 < 9.2
+    assert table.loc[("walk", "posterior"), ("10-20 deg off", "one")] == 0  # 7.5 < 8.2
+    assert table.loc[("walk", "posterior"), ("10-20 deg off", "each")] == 1  # 7.5 > 7.1
+    assert table.loc[("walk", "posterior"), ("within 10 deg", "each")] == 1  # 8.0
+    assert table.loc[("all", ""), ("within 10 deg", "clips")] == 5
+    shares = margin_table(clips, 10.0, [each]).iloc[0]
+    assert shares["margin_deg"] == "per task and view"
