@@ -110,7 +110,7 @@ def warned_by_task_view(
     other conditions) warned for their yaw, under each named margin."""
     azimuth = clips["azimuth_deg"].abs()
     groups = {
-        "10-20 deg off": clips[(azimuth > warn_abs) & (azimuth <= 2 * warn_abs)],
+        "10-20 deg off": clips[(azimuth > warn_abs) & (azimuth <= ERROR_MAX_AZIMUTH_DEG)],
         "within 10 deg": clips[azimuth <= warn_abs],
     }
     columns: dict[tuple[str, str], pd.Series] = {}
