@@ -22,12 +22,12 @@ tuning set. For each set it prints:
 With ``--per-task-view`` it also sets a margin per task and view, each the tuning set's
 error SD for that task and view (rounded to 0.1°), scores it beside the single margins on
 both sets, and counts per task and view the clips 10-20° off axis and those within 10°
-(whatever their other conditions) warned for their yaw with the envelope's margins and with
-these.
+(whatever their other conditions) warned for their yaw with the envelope's single margin
+and with these.
 
 Session 18 chose the margin on the tuning set and checked it on the validation set;
-session 42 chose the margins per task and view the same way (docs/capture.md, "The yaw's
-edge"). Prints figures and asserts nothing.
+session 42 tried margins per task and view and did not keep them (docs/capture.md, "The
+yaw's edge per task and view"). Prints figures and asserts nothing.
 """
 
 from __future__ import annotations

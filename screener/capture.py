@@ -914,12 +914,8 @@ class Envelope:
     source: str
     path: str
     #: An estimate this close to ``yaw_warn_abs_deg`` (within the estimate's own error)
-    #: warns too: the camera may be beyond the limit. The margin of a task and view not in
-    #: :attr:`yaw_warn_margin_by_task_view` (or of an unknown task).
+    #: warns too: the camera may be beyond the limit.
     yaw_warn_margin_deg: float = 0.0
-    #: The margin per ``"{task}_{view}"`` (``"walk_posterior"``): the estimate's own
-    #: error differs by task and view.
-    yaw_warn_margin_by_task_view: Mapping[str, float] = field(default_factory=dict)
     #: The lens' distance a single-leg squat filmed from the front was validated from
     #: (not read from the video: checked on the distance entered, else the check says it
     #: was not; None: neither).
@@ -930,14 +926,6 @@ class Envelope:
     #: The clothing the measurements were validated in (a top over the hips is found on
     #: the video; ``[clothing]``).
     clothing: ClothingLimits | None = None
-
-    def yaw_warn_margin(self, task: str | None, view: str) -> float:
-        """The yaw warning's margin for a clip of this task and view (degrees)."""
-        if task is None:
-            return self.yaw_warn_margin_deg
-        return float(
-            self.yaw_warn_margin_by_task_view.get(f"{task}_{view}", self.yaw_warn_margin_deg)
-        )
 
 
 def load_envelope(path: Path) -> Envelope:
@@ -975,10 +963,6 @@ def load_envelope(path: Path) -> Envelope:
             source=str(data["source"]["text"]),
             path=str(path),
             yaw_warn_margin_deg=float(data["yaw_deg"].get("warn_margin", 0.0)),
-            yaw_warn_margin_by_task_view={
-                str(key): float(value)
-                for key, value in data["yaw_deg"].get("warn_margin_by_task_view", {}).items()
-            },
             squat_front_distance_min_m=float(data["squat_front_distance_m"]["min"]),
             squat_front_rmse_closer_deg=_pair(
                 data["squat_front_distance_m"]["fppa_rmse_closer_deg"]
@@ -1113,21 +1097,17 @@ def check_envelope(
 
     Notes
     -----
-    The yaw warns from ``yaw_warn_abs_deg`` less the margin of the clip's task and view
-    (:meth:`Envelope.yaw_warn_margin`) on, not from the limit: an estimate within its own
-    error of the limit cannot tell a camera inside from one beyond it, and the warning
-    says so (session 18: on the renders that chose one margin for all, cameras 10-15° off
-    axis read within the limit in about one clip of five; session 42: the margin is the
-    estimate's error SD for the task and view, 0.8° for a jog filmed from the front to
-    2.9° for a walk filmed from behind).
+    The yaw warns from ``yaw_warn_abs_deg - yaw_warn_margin_deg`` on, not from the limit:
+    an estimate within its own error of the limit cannot tell a camera inside from one
+    beyond it, and the warning says so (session 18: on the renders that chose the margin,
+    cameras 10-15° off axis read within the limit in about one clip of five).
     """
     warnings: list[str] = []
     refusals: list[str] = []
     place = _place(view)
     yaw = camera.yaw_deg
     limit = envelope.yaw_warn_abs_deg
-    margin = envelope.yaw_warn_margin(task, view)
-    if np.isfinite(yaw) and abs(yaw) > limit - margin:
+    if np.isfinite(yaw) and abs(yaw) > limit - envelope.yaw_warn_margin_deg:
         side = "left" if yaw > 0 else "right"
         on_path = np.isfinite(camera.path_yaw_deg)  # a walk whose walking line was read
         where = (
@@ -1140,7 +1120,7 @@ def check_envelope(
         if abs(yaw) <= limit:
             text = (
                 f"{where}, at the edge of the validated ±{limit:.0f}° (this estimate may be "
-                f"{margin:.0f}° or more off, so the camera may be beyond "
+                f"{envelope.yaw_warn_margin_deg:.0f}° or more off, so the camera may be beyond "
                 f"it): {fix}, lens at knee height"
             )
         elif not on_path and _yaw_readings_conflict(camera, envelope):

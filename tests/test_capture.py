@@ -430,27 +430,6 @@ def test_a_yaw_read_within_its_error_of_the_limit_warns_that_it_may_be_beyond(
     assert check_envelope(_estimate(yaw_deg=inside), envelope, "posterior", 30.0).warnings == ()
 
 
-def test_the_yaw_margin_is_the_estimates_error_for_the_task_and_view(envelope: Any) -> None:
-    """The estimate errs most for a walk filmed from behind and least for a jog filmed
-    from the front, so the edge warning starts further from the limit for the first: a
-    reading of 7.5° warns for such a walk, not for a jog; one of 8.7° warns a walk filmed
-    from the front, not a jog; with no task the single margin applies."""
-    assert envelope.yaw_warn_margin("jog", "anterior") < envelope.yaw_warn_margin_deg
-    assert envelope.yaw_warn_margin("walk", "posterior") > envelope.yaw_warn_margin_deg
-    assert envelope.yaw_warn_margin(None, "posterior") == envelope.yaw_warn_margin_deg
-
-    def warned(yaw: float, task: str | None, view: str) -> tuple[str, ...]:
-        return check_envelope(_estimate(yaw_deg=yaw), envelope, view, 30.0, task=task).warnings
-
-    (text,) = warned(7.5, "walk", "posterior")
-    assert "at the edge of the validated ±10° (this estimate may be 3° or more off" in text
-    assert warned(7.5, "jog", "posterior") == ()
-    assert warned(7.5, None, "posterior") == ()
-    assert warned(8.7, "walk", "anterior") != ()
-    assert warned(8.7, "jog", "anterior") == ()
-    assert warned(8.7, None, "anterior") != ()
-
-
 def test_a_walk_near_the_yaw_limit_is_told_about_its_walking_line(envelope: Any) -> None:
     est = _estimate(yaw_deg=-9.2, path_yaw_deg=-9.0, yaw_method=YAW_FROM_WALK)
     (text,) = check_envelope(est, envelope, "anterior", 30.0).warnings
