@@ -1349,9 +1349,12 @@ def main(argv: list[str] | None = None) -> int:
         EventConfig,
         load_config,
     )
-    from screener.errors import ScreenerError
+    from screener.errors import ConfigError, ScreenerError
 
-    base = load_config(args.config)
+    try:
+        base = load_config(args.config)
+    except ConfigError as exc:
+        parser.error(exc.one_line())
     settings: dict[str, Any] = {}
     if args.no_cache:
         settings["cache_dir"] = None

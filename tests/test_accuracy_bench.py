@@ -491,3 +491,15 @@ def test_a_settings_file_is_the_base_the_options_apply_on(monkeypatch, tmp_path:
     assert seen, "the clip was not analysed"
     assert seen[0].cleaning.cutoff_hz == {"walk": 6.0, "sls": 6.0, "jog": 12.0}
     assert seen[0].frame_model_path is None  # --geometric on top of the file
+
+
+def test_a_bad_settings_file_is_one_line_naming_it(tmp_path: Path, capsys) -> None:
+    import bench.accuracy as bench_accuracy
+
+    settings = tmp_path / "bad.toml"
+    settings.write_text("[cleaning.cutoff_hz]\njog = -3.0\n")
+    with pytest.raises(SystemExit) as stop:
+        bench_accuracy.main([str(tmp_path), "--config", str(settings)])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert "bad.toml" in err and "invalid settings" in err and "Traceback" not in err
