@@ -94,9 +94,7 @@ def side_probability(
     measurement error, ``u = sqrt(sd**2 / n + error**2)``; the probability is the normal
     CDF of the margin over ``u``.
     """
-    spread = sd if math.isfinite(sd) else 0.0
-    err = error or 0.0
-    u = math.sqrt(spread**2 / max(n, 1) + err**2)
+    u = mean_uncertainty(sd, n, error)
     margin = abs(mean - threshold)
     if u == 0:
         return 1.0
@@ -129,11 +127,61 @@ def straddles(
         True when ``mean + z * u`` (``"above"``; ``mean - z * u`` for ``"below"``)
         reaches the threshold: the measurement cannot rule the fault out.
     """
-    spread = sd if math.isfinite(sd) else 0.0
-    u = math.sqrt(spread**2 / max(n, 1) + (error or 0.0) ** 2)
+    u = mean_uncertainty(sd, n, error)
     if direction == "above":
         return mean + z * u >= threshold
     return mean - z * u <= threshold
+
+
+def mean_uncertainty(sd: float, n: int, error: float | None) -> float:
+    """Uncertainty of a side's mean: the events' standard error and the measurement error.
+
+    ``u = sqrt(sd**2 / n + error**2)``; an undefined spread (one event) counts as 0 and an
+    unknown error (None) as 0.
+    """
+    spread = sd if math.isfinite(sd) else 0.0
+    return math.sqrt(spread**2 / max(n, 1) + (error or 0.0) ** 2)
+
+
+def severity_span(
+    mean: float,
+    bands: Bands,
+    sd: float,
+    n: int,
+    error: float | None,
+    direction: str,
+    z: float,
+) -> tuple[Severity, Severity]:
+    """The lowest and highest severity within the uncertainty of a side's mean.
+
+    Parameters
+    ----------
+    mean, sd, n, error
+        As in :func:`side_probability`.
+    bands, direction
+        As in :func:`classify_severity`.
+    z
+        Multiple of the uncertainty either side of the mean (the verdicts' ``rule_out_z``).
+
+    Returns
+    -------
+    tuple of str
+        ``(low, high)``: the severities of ``mean - z * u`` and ``mean + z * u`` (for
+        ``"below"``, of ``mean + z * u`` and ``mean - z * u``), the milder first. Equal when
+        the uncertainty stays within one band.
+
+    Notes
+    -----
+    The grade itself is that of the mean (:func:`classify_severity`). The span says how far
+    the measurement alone could move it: on the validation renders a large true knee valgus
+    is read several degrees small (docs/accuracy.md, "What limits the squat"), so a grade
+    read from video can be one or two bands too mild, and the span shows when it might be.
+    """
+    u = mean_uncertainty(sd, n, error)
+    worse = 1.0 if direction == "above" else -1.0
+    low = classify_severity(mean - worse * z * u, bands, direction)
+    high = classify_severity(mean + worse * z * u, bands, direction)
+    return low, high
 
 
 def _side_events(events: pd.DataFrame | None, side: str) -> pd.DataFrame | None:
@@ -254,6 +302,8 @@ def assess_metric(
         parts["femoral_ir_method"] = round(ir_conf if ir_conf is not None else 0.0, 3)
 
     severity: Severity = "none"
+    span: tuple[Severity, Severity] | None = None
+    uncertainty: float | None = None
     threshold = bands.mild if bands else None
     tracking_r = measured.side_r if measured is not None else None
     reason = withheld_reason(error, tracking_r, max_error, min_tracking_r)
@@ -273,6 +323,8 @@ def assess_metric(
         ):
             verdict = "cannot rule out"
         parts["margin"] = round(side_probability(mean, bands.mild, sd, n, error), 3)
+        span = severity_span(mean, bands, sd, n, error, norm.direction, rule_out_z)
+        uncertainty = mean_uncertainty(sd, n, error)
     confidence = float(np.prod(list(parts.values()))) if n else 0.0
     sdc = norm.sdc
     asym_exceeds = (
@@ -300,6 +352,9 @@ def assess_metric(
         "norm_group": group,
         "status": norm.status,
         "severity": severity,
+        "severity_low": span[0] if span else None,
+        "severity_high": span[1] if span else None,
+        "uncertainty": round(uncertainty, 2) if uncertainty is not None else None,
         "verdict": verdict,
         "confidence": round(confidence, 2),
         "confidence_parts": parts,
@@ -343,6 +398,43 @@ def _fmt(value: float | None, unit: str) -> str:
     if value is None:
         return "n/a"
     return f"{value:.1f}°" if unit == "deg" else f"{value:.2f}"
+
+
+def span_label(entry: dict[str, Any]) -> str:
+    """A flag's severity span for a table cell (``"could be mild to severe"``), or ``""``.
+
+    Empty unless the entry is a flag whose uncertainty reaches another grade
+    (:func:`severity_span`).
+    """
+    low, high = entry.get("severity_low"), entry.get("severity_high")
+    if entry.get("verdict") != "flag" or low is None or high is None or low == high:
+        return ""
+    return f"could be {_GRADE_NAMES.get(low, low)} to {high}"
+
+
+#: How a span's grade reads in a sentence.
+_GRADE_NAMES = {"none": "below the threshold"}
+
+
+def describe_span(entry: dict[str, Any]) -> str:
+    """The sentence saying how far a graded call's severity could move, or ``""``.
+
+    Nothing when the uncertainty stays within the call's own band; for a flag, the grades
+    the mean's uncertainty reaches either side (:func:`severity_span`); for a value that
+    cannot be ruled out, the worst grade it reaches when that is beyond mild.
+    """
+    low, high = entry.get("severity_low"), entry.get("severity_high")
+    if low is None or high is None or low == high:
+        return ""
+    u = _fmt(entry.get("uncertainty"), entry["unit"])
+    if entry["verdict"] == "cannot rule out":
+        if severity_rank(high) <= severity_rank("mild"):
+            return ""
+        return f" Within that uncertainty the grade could be as much as {high}."
+    return (
+        f" Within this measurement's uncertainty (about ±{u}) the grade could be anywhere "
+        f"from {_GRADE_NAMES.get(low, low)} to {high}."
+    )
 
 
 def describe_fault(entry: dict[str, Any], norm: MetricNorm, task_norms: TaskNorms) -> str:
@@ -419,7 +511,7 @@ def describe_fault(entry: dict[str, Any], norm: MetricNorm, task_norms: TaskNorm
             f"{side.capitalize()}: mean {value} over {n} event(s), below the screening "
             f"threshold of {threshold}, but within this measurement's uncertainty "
             f"(about ±{_fmt(entry['measurement_error'], unit)}) of it: the video cannot rule "
-            "this pattern out. Check it clinically."
+            f"this pattern out.{describe_span(entry)} Check it clinically."
         )
     provisional = {
         "provisional": " (provisional project threshold)",
@@ -433,8 +525,9 @@ def describe_fault(entry: dict[str, Any], norm: MetricNorm, task_norms: TaskNorm
     if verdict == "flag":
         return (
             f"{side.capitalize()}: mean {value} over {n} event(s), at or beyond the "
-            f"screening threshold of {threshold}{provisional}: {entry['severity']}. "
-            f"This suggests that {meaning}; confirm with a clinical examination.{few}"
+            f"screening threshold of {threshold}{provisional}: {entry['severity']}."
+            f"{describe_span(entry)} This suggests that {meaning}; confirm with a clinical "
+            f"examination.{few}"
         )
     return (
         f"{side.capitalize()}: mean {value} over {n} event(s), within the screening "

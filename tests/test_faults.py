@@ -14,6 +14,7 @@ from screener.faults import (
     flag_faults,
     flagged,
     screen_headline,
+    severity_span,
     side_probability,
 )
 from screener.norms import Bands, load_norms
@@ -94,6 +95,58 @@ def test_jog_pelvic_drop_at_the_file_edges(norms, drop, severity, verdict):
     assert entry["status"] == "provisional"
     right = _get(faults, "pelvic_drop", "right")
     assert right["verdict"] == "no flag"
+
+
+@pytest.mark.parametrize(
+    ("mean", "error", "bands", "direction", "expected"),
+    [
+        (8.0, 3.5, ABOVE, "above", ("none", "severe")),  # 4.5 to 11.5
+        (9.0, 0.5, ABOVE, "above", ("moderate", "moderate")),  # within one band
+        (6.0, 1.0, ABOVE, "above", ("mild", "mild")),
+        (4.0, 1.0, ABOVE, "above", ("none", "mild")),  # 3 to 5: reaches mild's edge
+        (0.1, 0.2, BELOW, "below", ("none", "moderate")),  # 0.3 to -0.1
+        (-0.3, 0.01, BELOW, "below", ("severe", "severe")),
+    ],
+)
+def test_severity_span_is_the_grades_of_the_mean_give_or_take_its_uncertainty(
+    mean, error, bands, direction, expected
+):
+    assert severity_span(mean, bands, 0.0, 10, error, direction, 1.0) == expected
+
+
+def test_severity_span_widens_with_the_events_spread_and_z():
+    # u = sqrt(3**2 / 9 + 0**2) = 1: 9 +- 1 stays moderate; +- 2 (z = 2) reaches both bands
+    assert severity_span(9.0, ABOVE, 3.0, 9, None, "above", 1.0) == ("moderate", "moderate")
+    assert severity_span(9.0, ABOVE, 3.0, 9, None, "above", 2.0) == ("mild", "severe")
+
+
+def test_a_flag_says_how_far_its_grade_could_move(norms):
+    # jog pelvic drop: literature error 3.5 deg on bands 5 / 7.8 / 10.6
+    faults = _faults(norms, "jog", {"left": {"pelvic_drop_deg": 8.0}, "right": {}})
+    entry = _get(faults, "pelvic_drop", "left")
+    assert entry["verdict"] == "flag" and entry["severity"] == "moderate"
+    assert (entry["severity_low"], entry["severity_high"]) == ("none", "severe")
+    assert entry["uncertainty"] == pytest.approx(3.5)
+    assert "anywhere from below the threshold to severe" in entry["note"]
+    far = _get(
+        _faults(norms, "jog", {"left": {"pelvic_drop_deg": 20.0}, "right": {}}),
+        "pelvic_drop",
+        "left",
+    )
+    assert (far["severity"], far["severity_low"], far["severity_high"]) == ("severe",) * 3
+    assert "anywhere" not in far["note"]
+
+
+def test_a_value_that_cannot_be_ruled_out_says_the_worst_grade_it_reaches(norms):
+    faults = _faults(norms, "jog", {"left": {"pelvic_drop_deg": 4.9}, "right": {}})
+    entry = _get(faults, "pelvic_drop", "left")
+    assert entry["verdict"] == "cannot rule out"
+    assert entry["severity_high"] == "moderate"  # 4.9 + 3.5 = 8.4
+    assert "could be as much as moderate" in entry["note"]
+    clear = _get(faults, "pelvic_drop", "right")  # 0 deg: 3.5 stays below 5
+    assert clear["verdict"] == "no flag"
+    assert (clear["severity_low"], clear["severity_high"]) == ("none", "none")
+    assert "anywhere" not in clear["note"] and "as much as" not in clear["note"]
 
 
 def test_sls_fppa_uses_sex_specific_bands(norms):

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from screener.faults import span_label
 from screener.landmarks import INDEX, N_LANDMARKS
 from screener.norms import load_norms
 from screener.pipeline import analyze_pose
@@ -214,6 +215,11 @@ def test_html_is_self_contained_and_shows_flags_plan_and_caveats(report_dir, jog
     assert chart.count('<path class="series"') == 6  # obliquity, 2 knees, 2 hips, trunk
     assert not re.search(r'<(link|script)[^>]+(href|src)="', html)
     assert "Contralateral pelvic drop" in html and "moderate" in html
+    # the flag's severity span: 9 deg read with the jog's measured error of about 4 deg
+    faults = jog_result.summary["faults"]
+    (left,) = [f for f in faults if (f["fault"], f["side"]) == ("pelvic_drop", "left")]
+    assert left["severity_low"] != left["severity_high"]
+    assert span_label(left).startswith("could be ") and span_label(left) in html
     assert "Second-line protocol" in html
     assert "Side-lying short-arc hip abduction" in html
     assert "no validated method" in html.lower()

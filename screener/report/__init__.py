@@ -27,11 +27,15 @@ __all__ = ["render_handout", "render_html", "render_visit", "write_report"]
 
 
 def _environment() -> Environment:
-    return Environment(
+    from screener.faults import span_label
+
+    env = Environment(
         loader=PackageLoader("screener.report", "templates"),
         autoescape=select_autoescape(["html", "j2"]),
         keep_trailing_newline=True,
     )
+    env.filters["span_label"] = span_label
+    return env
 
 
 def render_html(context: dict[str, Any]) -> str:

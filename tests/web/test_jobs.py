@@ -115,6 +115,23 @@ def test_a_recordings_warnings_are_on_its_page(
     assert "tuck the top in &amp; film again" in page
 
 
+def test_a_flags_severity_span_is_on_the_recordings_page(
+    alice: Clinician, sessions: Any, settings: WebSettings
+) -> None:
+    """A flag whose uncertainty reaches other grades says which, beside its grade; one
+    that stays in its band says nothing more."""
+    summary = walk_summary({"left": 8.0, "right": 2.0})
+    wide = {**summary["faults"][0], "verdict": "flag"}
+    wide.update(severity_low="none", severity_high="severe")
+    narrow = {**wide, "side": "right", "severity_low": "moderate", "severity_high": "moderate"}
+    summary["faults"] = [wide, narrow]
+    world = make_world(sessions, settings, alice.user, analyse=False)
+    assert run_jobs(sessions, settings, FakeAnalysis(summary=summary)) == 1
+    page = alice.client.get(f"/recordings/{world.recording_id}").text
+    assert page.count("could be below the threshold to severe") == 1
+    assert page.count("could be ") == 1
+
+
 class SyntheticWalkAnalysis:
     """The real screen (flags, plan, report files) of a generated walk, with the worker's
     answers: what the recording's report says follows from what the worker passed."""
