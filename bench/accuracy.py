@@ -39,6 +39,8 @@ import pandas as pd
 
 from screener.config import EventConfig
 from screener.events import locate_rep
+from screener.faults import classify_severity
+from screener.norms import SEVERITIES, Bands
 from screener_synth.contact import posing_artefact
 
 FRAME_METRICS = {
@@ -111,6 +113,9 @@ class Tally:
     unjudged: list[tuple[str, str, str]] = field(default_factory=list)
     #: (clip, fault, side, the norm applied to truth says flag, verdict) per judged side
     rule_flags: list[tuple[str, str, str, bool, str]] = field(default_factory=list)
+    #: (clip, fault, side, verdict, grade read, span's low and high, the norm's grade of
+    #: the true mean) per graded side (:func:`screener.faults.severity_span`)
+    grades: list[tuple[str, str, str, str, str, str, str, str]] = field(default_factory=list)
     failures: list[tuple[str, str]] = field(default_factory=list)
     #: (clip, fault, side, planted) of every "cannot rule out" verdict
     cannot_rule_out: list[tuple[str, str, str, bool]] = field(default_factory=list)
@@ -528,6 +533,85 @@ def compare_flags_to_truth(
         above = entry.get("direction", "above") == "above"
         should = mean >= entry["threshold"] if above else mean <= entry["threshold"]
         tally.rule_flags.append((name, entry["fault"], side, bool(should), entry["verdict"]))
+        if entry.get("severity_low") is not None and entry.get("bands"):
+            bands = Bands.model_construct(**entry["bands"])
+            true_grade = classify_severity(mean, bands, entry.get("direction", "above"))
+            tally.grades.append(
+                (
+                    name,
+                    entry["fault"],
+                    side,
+                    entry["verdict"],
+                    entry["severity"],
+                    entry["severity_low"],
+                    entry["severity_high"],
+                    true_grade,
+                )
+            )
+
+
+def grade_table(grades: pd.DataFrame) -> pd.DataFrame:
+    """Per fault and over all: how often the grade read is the true mean's, milder or
+    harsher, and how often the true grade lies within the severity span.
+
+    ``grades`` has the columns of ``Tally.grades``. A side's true grade is the norm's band
+    of its true events' mean (as in :func:`compare_flags_to_truth`).
+    """
+    rank = {name: i for i, name in enumerate(SEVERITIES)}
+    read = grades["severity"].map(rank)
+    true = grades["true_grade"].map(rank)
+    within = (grades["low"].map(rank) <= true) & (true <= grades["high"].map(rank))
+    table = pd.DataFrame(
+        {
+            "fault": grades["fault"],
+            "right": read == true,
+            "milder": read < true,
+            "harsher": read > true,
+            "within_span": within,
+            "milder_within_span": (read < true) & within,
+            "span_wider": grades["low"] != grades["high"],
+        }
+    )
+    out = table.groupby("fault").agg(
+        n=("right", "size"),
+        right=("right", "mean"),
+        milder=("milder", "sum"),
+        harsher=("harsher", "sum"),
+        within_span=("within_span", "mean"),
+        milder_within_span=("milder_within_span", "sum"),
+        span_wider=("span_wider", "mean"),
+    )
+    flags = table.drop(columns="fault")
+    overall = {
+        "n": len(table),
+        "right": flags["right"].mean(),
+        "milder": flags["milder"].sum(),
+        "harsher": flags["harsher"].sum(),
+        "within_span": flags["within_span"].mean(),
+        "milder_within_span": flags["milder_within_span"].sum(),
+        "span_wider": flags["span_wider"].mean(),
+    }
+    return pd.concat([pd.DataFrame(out), pd.DataFrame([overall], index=["all"])])
+
+
+def report_grades(tally: Tally, clips: set[str]) -> None:
+    """Print :func:`grade_table` over the graded sides of ``clips``."""
+    if not tally.grades:
+        return
+    columns = ["clip", "fault", "side", "verdict", "severity", "low", "high", "true_grade"]
+    grades = pd.DataFrame(tally.grades, columns=columns)
+    grades = grades[grades["clip"].isin(clips)]
+    if grades.empty:
+        return
+    print(
+        "severity grades against the norm on the true angles (graded sides; within_span: "
+        "the true grade between the span's low and high):"
+    )
+    print(grade_table(grades).to_string(float_format=lambda v: f"{v:.2f}"))
+    flags = grades[grades["verdict"] == "flag"]
+    if not flags.empty:
+        print("the same, flags only (where the report shows the span):")
+        print(grade_table(flags).to_string(float_format=lambda v: f"{v:.2f}"))
 
 
 #: A true event this close to the clip's first or last frame (s) is "at the clip's edge":
@@ -1113,6 +1197,7 @@ def report_inside(tally: Tally) -> None:
             f"{_sensitivity_specificity(judged.should, judged.verdict == 'flag')}; "
             f"no verdict: {len(rule) - len(judged)}"
         )
+    report_grades(tally, inside)
 
 
 def report_clothing_warned(rows: pd.DataFrame) -> None:

@@ -503,3 +503,28 @@ def test_a_bad_settings_file_is_one_line_naming_it(tmp_path: Path, capsys) -> No
     assert stop.value.code == 2
     err = capsys.readouterr().err
     assert "bad.toml" in err and "invalid settings" in err and "Traceback" not in err
+
+
+def test_grade_table_counts_grades_read_right_milder_harsher_and_within_the_span():
+    from bench.accuracy import grade_table
+
+    columns = ["clip", "fault", "side", "verdict", "severity", "low", "high", "true_grade"]
+    grades = pd.DataFrame(
+        [
+            ("a", "knee_valgus", "left", "flag", "mild", "none", "moderate", "mild"),  # right
+            ("b", "knee_valgus", "left", "flag", "mild", "none", "moderate", "severe"),  # milder
+            ("c", "knee_valgus", "left", "flag", "mild", "mild", "severe", "moderate"),  # spanned
+            ("d", "trunk_lean", "left", "no flag", "none", "none", "none", "mild"),  # milder
+            ("e", "trunk_lean", "left", "flag", "severe", "severe", "severe", "none"),  # harsher
+        ],
+        columns=columns,
+    )
+    table = grade_table(grades)
+    knee, lean, every = table.loc["knee_valgus"], table.loc["trunk_lean"], table.loc["all"]
+    assert (knee["n"], knee["milder"], knee["harsher"]) == (3, 2, 0)
+    assert knee["right"] == pytest.approx(1 / 3)
+    assert knee["within_span"] == pytest.approx(2 / 3)  # b's severe is beyond moderate
+    assert knee["milder_within_span"] == 1 and knee["span_wider"] == pytest.approx(1.0)
+    assert (lean["n"], lean["milder"], lean["harsher"], lean["within_span"]) == (2, 1, 1, 0.0)
+    assert every["n"] == 5 and every["within_span"] == pytest.approx(2 / 5)
+    assert every["right"] == pytest.approx(1 / 5) and every["span_wider"] == pytest.approx(3 / 5)
