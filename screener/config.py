@@ -763,6 +763,13 @@ class AnalysisConfig(_Frozen):
         "renders): the verdicts use them instead of measurement_errors_path when the frame "
         "model corrected the clip's angles; None: the same file.",
     )
+    asymmetry_errors_path: Path | None = Field(
+        MODELS_DIR / "asymmetry_errors.toml",
+        description="The measured error of a clip's left minus right difference per task, "
+        "view and metric (validation renders, screener.asymmetry): a difference is called "
+        "real only beyond the larger of the norm's SDC and z times this error; None: the "
+        "SDC alone.",
+    )
     frame_model_path: Path | None = Field(
         MODELS_DIR / "frame_model.npz",
         description="Learned correction of the frontal angles (screener.frame_model), "
@@ -822,6 +829,7 @@ class AnalysisConfig(_Frozen):
                 "corrections_path": True,
                 "measurement_errors_path": True,
                 "frame_model_measurement_errors_path": True,
+                "asymmetry_errors_path": True,
                 "frame_model_path": True,
                 "frame_model_by_task": True,
                 "capture": {"envelope_path", "yaw_model_path"},
@@ -862,6 +870,9 @@ class AnalysisConfig(_Frozen):
                 }
                 for task, own in sorted(self.frame_model_by_task.items())
             }
+        data["asymmetry_errors_sha256"] = (
+            _file_sha256(self.asymmetry_errors_path) if self.asymmetry_errors_path else "off"
+        )
         model_errors = self.frame_model_measurement_errors_path
         data["frame_model_measurement_errors_sha256"] = (
             _file_sha256(model_errors) if model_errors and model_errors.exists() else "off"

@@ -578,6 +578,7 @@ def _assess(
     -------
     sides, asymmetry, quality, faults, values_not_shown
     """
+    from screener.asymmetry import annotate_asymmetry, load_asymmetry_errors
     from screener.faults import flag_faults, values_not_shown
     from screener.norms import load_norms
 
@@ -610,6 +611,12 @@ def _assess(
     faults = flag_faults(
         task, events, sides, quality, norms, sex=sex or config.sex, asymmetry=asym, **rules
     )
+    asym_errors = (
+        load_asymmetry_errors(config.asymmetry_errors_path)
+        if config.asymmetry_errors_path is not None
+        else None
+    )
+    faults = annotate_asymmetry(faults, asym_errors, task, view)
     not_shown = values_not_shown(
         rules.get("measured_errors"),
         rules.get("max_error", math.inf),

@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from screener.asymmetry import DEFAULT_Z, combined_error_deg, difference_limit_deg, exceeds
 from screener.capture import Envelope, load_envelope
 from screener.faults import (
     RESEARCH_ONLY_METRICS,
@@ -125,6 +126,34 @@ def _verdict(summary: Mapping[str, Any], side: str, metric: str) -> dict[str, An
     return None
 
 
+def _asymmetry_limit(
+    per_side: Mapping[str, tuple[str, Mapping[str, Any]] | None],
+    metric: str,
+    sdc: float | None,
+    task: str,
+) -> float | None:
+    """The difference beyond which a visit calls the legs different (screener.asymmetry).
+
+    A task filming both legs in one take: the limit its analysis wrote (the take's measured
+    error of a difference); a summary written before session 44 has none, and the SDC
+    stands. A single-leg squat (one take per leg): the larger of the SDC and ``z`` times
+    the two takes' measured errors of a side combined as independent.
+    """
+    takes = [per_side[s] for s in SIDES]
+    if is_unilateral(task):
+        errs = [
+            (_verdict(take[1], side, metric) or {}).get("measurement_error") if take else None
+            for side, take in zip(SIDES, takes, strict=True)
+        ]
+        limit = difference_limit_deg(sdc, combined_error_deg(errs[0], errs[1]), DEFAULT_Z)
+        return limit if math.isfinite(limit) else None
+    take = takes[0]
+    entry = _verdict(take[1], "left", metric) if take else None
+    if entry is not None and "asymmetry_limit" in entry:
+        return entry["asymmetry_limit"]
+    return sdc
+
+
 def compare_sides(
     chosen: Mapping[str, tuple[str, Mapping[str, Any]]], norms: Norms
 ) -> list[dict[str, Any]]:
@@ -135,8 +164,10 @@ def compare_sides(
     list of dict
         Per task and metric: ``task``, ``metric``, ``label``, ``unit``, per side
         ``left``/``right`` (``value``, ``n``, ``verdict``, ``severity``, ``take``),
-        ``asymmetry`` (left minus right, None when a side is missing), ``sdc`` and
-        ``asymmetry_exceeds_sdc``.
+        ``asymmetry`` (left minus right, None when a side is missing), ``sdc``,
+        ``asymmetry_exceeds_sdc``, ``asymmetry_limit`` (the SDC or, larger, ``z`` times
+        the measured error of the difference: :func:`_asymmetry_limit`) and
+        ``asymmetry_exceeds_limit``.
     """
     rows = []
     for task in task_names():
@@ -181,6 +212,8 @@ def compare_sides(
             row["asymmetry_exceeds_sdc"] = (
                 bool(abs(asym) > norm.sdc) if asym is not None and norm.sdc else None
             )
+            row["asymmetry_limit"] = _asymmetry_limit(per_side, metric, norm.sdc, task)
+            row["asymmetry_exceeds_limit"] = exceeds(asym, row["asymmetry_limit"])
             rows.append(row)
     return rows
 

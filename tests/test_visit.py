@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 import pytest
 
+from screener.asymmetry import load_asymmetry_errors
 from screener.capture import load_envelope
-from screener.config import CaptureConfig
+from screener.config import MODELS_DIR, CaptureConfig
 from screener.norms import load_norms
 from screener.pipeline import analyze_pose
 from screener.report import render_handout, render_visit
@@ -101,6 +103,47 @@ def test_left_against_right_from_the_two_squats(summaries, norms):
     assert all(r["metric"] != "femoral_ir_deg" for r in visit["comparison"])
 
 
+def test_a_difference_counts_beyond_the_sdc_and_the_measured_error_of_a_difference(
+    summaries, norms
+):
+    visit = _visit(summaries, norms, ["sls_l", "sls_r", "jog"])
+    rows = {(r["task"], r["metric"]): r for r in visit["comparison"]}
+    # a squat's legs are two recordings: their measured errors of a side, combined
+    drop = rows[("sls", "pelvic_drop_deg")]
+    errors = [
+        next(
+            f["measurement_error"]
+            for f in summaries[take]["faults"]
+            if (f["side"], f["metric"]) == (side, "pelvic_drop_deg")
+        )
+        for take, side in (("sls_l", "left"), ("sls_r", "right"))
+    ]
+    expected = max(drop["sdc"], 1.96 * math.hypot(*errors))
+    assert drop["asymmetry_limit"] == pytest.approx(expected, abs=1e-3)
+    assert drop["asymmetry_exceeds_limit"] is (abs(drop["asymmetry"]) > expected)
+    # a jog films both legs: the limit its analysis wrote from the shipped file
+    fppa = rows[("jog", "knee_fppa_deg")]
+    entry = next(
+        f
+        for f in summaries["jog"]["faults"]
+        if (f["side"], f["metric"]) == ("left", "knee_fppa_deg")
+    )
+    measured = load_asymmetry_errors(MODELS_DIR / "asymmetry_errors.toml").error_deg(
+        "jog", summaries["jog"]["view"], "knee_fppa_deg"
+    )
+    assert measured is not None and entry["asymmetry_error"] == measured
+    assert fppa["asymmetry_limit"] == entry["asymmetry_limit"]
+    assert entry["asymmetry_limit"] == pytest.approx(max(8.3, 1.96 * measured), abs=1e-3)
+    # a summary written before the limit existed keeps the SDC
+    old = dict(summaries["jog"])
+    old["faults"] = [
+        {k: v for k, v in f.items() if not k.startswith("asymmetry_")} for f in old["faults"]
+    ]
+    legacy = screen_visit([("jog", old)], intake=INTAKE, norms=norms, plan_path=PLAN_PATH)
+    legacy_fppa = next(r for r in legacy["comparison"] if r["metric"] == "knee_fppa_deg")
+    assert legacy_fppa["asymmetry_limit"] == legacy_fppa["sdc"]
+
+
 def test_one_plan_for_the_visit_and_it_follows_the_pain(summaries, norms):
     visit = _visit(summaries, norms, ["sls_l", "sls_r", "jog"])
     plan = visit["plan"]
@@ -124,6 +167,10 @@ def test_visit_report_and_handout_render(summaries, norms):
     html = render_visit(visit, header, {"sls_l": "squat-left.mp4"})
     assert "PT-9" in html and "2026-04-01" in html and "squat-left.mp4" in html
     assert "Left − right" in html and "retake, not used" in html
+    assert "difference counts only beyond the larger of the" in html
+    cells = re.findall(r'<td class="asymmetry">(.*?)</td>', html, re.S)
+    # each difference shown with the limit it was judged against
+    assert cells and any(re.search(r"within \d+\.\d°", c) for c in cells)
     assert "Insufficient data" not in html
     # femoral IR, measured in each recording, stays out of the clinical visit report
     assert "femoral_ir_deg" in summaries["jog"]["sides"]["left"]
