@@ -13,13 +13,11 @@ the true angle, because the true angles of a screening population spread little.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from screener.errors import ConfigError
-from screener.fileio import cached_by_file
+from screener.fileio import cached_by_file, read_toml_model
 
 
 def withheld_reason(
@@ -143,15 +141,4 @@ def load_measured_errors(path: Path) -> MeasuredErrors:
     ConfigError
         The file is missing, not TOML, or a value is out of range.
     """
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError(f"{path}: measurement-error file not found") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
-    try:
-        return MeasuredErrors.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"{path}: {where}: {first['msg']}") from exc
+    return read_toml_model(path, MeasuredErrors, "measurement-error file")

@@ -18,15 +18,13 @@ were independent (:func:`combined_error_deg`).
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from screener.errors import ConfigError
-from screener.fileio import cached_by_file
+from screener.fileio import cached_by_file, read_toml_model
 
 #: ``z`` when no asymmetry-error file is given (as the file's default).
 DEFAULT_Z = 1.96
@@ -109,18 +107,7 @@ def load_asymmetry_errors(path: Path) -> AsymmetryErrors:
     ConfigError
         The file is missing, not TOML, or a value is out of range.
     """
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError(f"{path}: asymmetry-error file not found") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
-    try:
-        return AsymmetryErrors.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"{path}: {where}: {first['msg']}") from exc
+    return read_toml_model(path, AsymmetryErrors, "asymmetry-error file")
 
 
 def exceeds(asymmetry: float | None, limit: float | None) -> bool | None:

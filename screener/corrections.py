@@ -18,16 +18,15 @@ correction off. The uncorrected values are kept beside the corrected ones.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from screener.errors import ConfigError
-from screener.fileio import cached_by_file
+from screener.fileio import cached_by_file, read_toml_model
 from screener.landmarks import SIDES
 
 #: Metrics a correction may apply to, with the frame columns each covers.
@@ -103,18 +102,7 @@ def load_corrections(path: Path) -> Corrections:
         The file is missing, not TOML, of an unknown schema version, names a metric
         that cannot be corrected, or has a value out of range.
     """
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError(f"{path}: corrections file not found") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
-    try:
-        corrections = Corrections.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"{path}: {where}: {first['msg']}") from exc
+    corrections = read_toml_model(path, Corrections, "corrections file")
     if corrections.schema_version not in SUPPORTED_SCHEMA_VERSIONS:
         raise ConfigError(
             f"{path}: schema_version {corrections.schema_version} is not supported "

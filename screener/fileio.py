@@ -7,14 +7,18 @@ import functools
 import os
 import shutil
 import tempfile
+import tomllib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from screener.errors import OutputError
+from pydantic import BaseModel, ValidationError
+
+from screener.errors import ConfigError, OutputError
 
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 
 def atomic_write(path: Path, write: Callable[[Path], object]) -> Path:
@@ -254,3 +258,35 @@ def _publish(staging: Path, out: Path, stale: Iterable[str]) -> None:
             (out / name).unlink()
         elif name not in new and (out / name).is_dir():
             shutil.rmtree(out / name)
+
+
+def read_toml_model(path: Path, model: type[M], what: str) -> M:
+    """Read a TOML data file and validate it with a pydantic model.
+
+    Parameters
+    ----------
+    path
+        The file.
+    model
+        The model its contents must match.
+    what
+        What the file is, for the error ("measurement-error file").
+
+    Raises
+    ------
+    ConfigError
+        The file is missing, not TOML, or does not match the model: the message names the
+        file and the first offending field.
+    """
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: {what} not found") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"{path}: {where}: {first['msg']}") from exc
