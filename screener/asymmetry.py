@@ -12,7 +12,9 @@ only beyond the larger of the SDC and ``z`` times the difference's measured erro
 
 A single-leg squat films each leg in its own clip; no clip measures the error of that
 difference, and the limit combines the two takes' measured errors of a side as if they
-were independent (:func:`combined_error_deg`).
+were independent (:func:`combined_error_deg`). The file's figures were measured with the
+default settings; a clip read otherwise (``--research-frame-model``,
+``--geometric-angles``) is judged with the same figures, an approximation.
 """
 
 from __future__ import annotations
