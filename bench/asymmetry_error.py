@@ -10,8 +10,10 @@ Usage::
 Reads the per-event rows of ``bench.accuracy --events-csv`` (several tables are
 concatenated), keeps the clips inside the envelope of the tasks that film both legs in
 one clip (walk, jog), and per clip, metric and side takes the mean of the side's events,
-measured and true. Per task, view and metric it prints the RMSE of the measured left
-minus right difference against the true one, and the spread of the true differences.
+measured and true; single-leg squats are paired, one patient and phone on each leg, where
+a folder has its ``screener_synth corpus --other-leg`` twin (folder name plus
+``_otherleg``). Per task, view and metric it prints the RMSE of the measured left minus
+right difference against the true one, and the spread of the true differences.
 
 ``--write`` writes those figures as the asymmetry-error file the screener reads
 (:mod:`screener.asymmetry`). ``--check`` reads such a file and scores, on the clips given,
@@ -27,6 +29,7 @@ Prints figures and asserts nothing.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -58,6 +61,48 @@ def side_differences(events: pd.DataFrame) -> pd.DataFrame:
         if rows.empty:
             continue
         means = rows.groupby(["task", "view", "clip_key", "side"])[["measured", "truth"]].mean()
+        wide = means.unstack("side")
+        if ("measured", "left") not in wide or ("measured", "right") not in wide:
+            continue
+        wide = wide.dropna()
+        frames.append(
+            pd.DataFrame(
+                {
+                    "metric": metric,
+                    "measured_diff": wide[("measured", "left")] - wide[("measured", "right")],
+                    "true_diff": wide[("truth", "left")] - wide[("truth", "right")],
+                }
+            ).reset_index()
+        )
+    columns = ["task", "view", "clip_key", "metric", "measured_diff", "true_diff"]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(frames, ignore_index=True)[columns]
+
+
+#: The folder suffix of ``screener_synth corpus --other-leg`` renders.
+OTHER_LEG_SUFFIX = "_otherleg"
+
+
+def squat_pair_differences(events: pd.DataFrame) -> pd.DataFrame:
+    """Per pair of single-leg squats of one patient and phone, one on each leg, and metric:
+    the left squat's mean minus the right squat's, measured and true.
+
+    A pair is a clip of a corpus folder and the clip of the same draw rendered with
+    ``--other-leg`` (folder name plus ``_otherleg``, the side in the name swapped); both
+    must be inside the envelope with the metric measured. Columns as
+    :func:`side_differences`, ``task`` ``"sls"``.
+    """
+    frames = []
+    for metric in METRICS:
+        rows = inside_events(events, metric)
+        rows = rows[(rows["task"] == "sls") & (rows["side"].isin(["left", "right"]))]
+        if rows.empty:
+            continue
+        folders = [str(f).removesuffix(OTHER_LEG_SUFFIX) for f in rows["folder"]]
+        draws = [re.sub(r"sls_(left|right)_", "sls_", str(c)).split("/")[-1] for c in rows["clip"]]
+        keyed = rows.assign(clip_key=[f"{f}/{d}" for f, d in zip(folders, draws, strict=True)])
+        means = keyed.groupby(["task", "view", "clip_key", "side"])[["measured", "truth"]].mean()
         wide = means.unstack("side")
         if ("measured", "left") not in wide or ("measured", "right") not in wide:
             continue
@@ -183,13 +228,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--check", type=Path, help="score the calls with this file")
     args = parser.parse_args(argv)
     events = pd.concat([pd.read_csv(p) for p in args.events], ignore_index=True)
-    diffs = side_differences(events)
+    parts = [d for d in (side_differences(events), squat_pair_differences(events)) if len(d)]
+    if not parts:
+        print("no walk, jog or pair of squats inside the envelope with both sides measured")
+        return 1
+    diffs = pd.concat(parts, ignore_index=True)
     table = difference_errors(diffs)
     print(f"== left minus right, {diffs['clip_key'].nunique()} clips inside the envelope")
     print(table.to_string(float_format=lambda v: f"{v:.2f}"))
     if args.write:
         folders = sorted(f"corpus/{f}" for f in events["folder"].dropna().unique())
-        where = ", ".join(folders) + " (walks and jogs inside the envelope)"
+        where = ", ".join(folders) + " (inside the envelope: walks, jogs, pairs of squats)"
         write_errors(table, args.write, where)
         print(f"wrote {args.write}")
     if args.check:

@@ -137,15 +137,25 @@ def _asymmetry_limit(
     A task filming both legs in one take: the limit its analysis wrote (the take's measured
     error of a difference); a summary written before session 44 has none, and the SDC
     stands. A single-leg squat (one take per leg): the larger of the SDC and ``z`` times
-    the two takes' measured errors of a side combined as independent.
+    the measured error of a difference of two squats (the takes' ``asymmetry_error``, from
+    pairs of rendered squats of one patient and phone; the larger where the two takes'
+    views differ), or, where a take has none, the two takes' measured errors of a side
+    combined as independent.
     """
     takes = [per_side[s] for s in SIDES]
     if is_unilateral(task):
-        errs = [
-            (_verdict(take[1], side, metric) or {}).get("measurement_error") if take else None
+        entries = [
+            (_verdict(take[1], side, metric) or {}) if take else {}
             for side, take in zip(SIDES, takes, strict=True)
         ]
-        limit = difference_limit_deg(sdc, combined_error_deg(errs[0], errs[1]), DEFAULT_Z)
+        pair_errors = [e.get("asymmetry_error") for e in entries]
+        error: float | None
+        if all(err is not None for err in pair_errors):
+            error = max(float(err) for err in pair_errors if err is not None)
+        else:
+            sides = [e.get("measurement_error") for e in entries]
+            error = combined_error_deg(sides[0], sides[1])
+        limit = difference_limit_deg(sdc, error, DEFAULT_Z)
         return limit if math.isfinite(limit) else None
     take = takes[0]
     entry = _verdict(take[1], "left", metric) if take else None

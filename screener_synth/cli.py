@@ -19,6 +19,7 @@ def drawn_specs(args: argparse.Namespace) -> tuple[list[Any], str]:
         corpus_specs,
         with_frame_scale,
         with_lighting,
+        with_other_leg,
         with_protocol,
     )
 
@@ -43,6 +44,9 @@ def drawn_specs(args: argparse.Namespace) -> tuple[list[Any], str]:
         seed = CORPUS_SEEDS[args.split] if args.seed is None else args.seed
         specs = with_protocol(specs, protocol, seed)
         folder = f"{folder}_{protocol}"
+    if getattr(args, "other_leg", False):
+        specs = with_other_leg(specs)
+        folder = f"{folder}_otherleg"
     return specs, folder
 
 
@@ -129,6 +133,12 @@ def main(argv: list[str] | None = None) -> int:
         help="the corpus' squats, which start on one leg, or squats that open as the capture "
         "guide asks (standing on both feet for 1.5-2.5 s, then the foot lifted); every "
         "other draw is unchanged",
+    )
+    corp.add_argument(
+        "--other-leg",
+        action="store_true",
+        help="each single-leg squat on its other leg: the same body, camera and draws, the "
+        "stance side swapped (with the clips rendered without it, a pair per squat)",
     )
     floor = sub.add_parser(
         "floor-contacts",

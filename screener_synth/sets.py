@@ -593,6 +593,39 @@ def with_protocol(specs: list[ClipSpec], protocol: str, seed: int) -> list[ClipS
     return out
 
 
+def with_other_leg(specs: list[ClipSpec]) -> list[ClipSpec]:
+    """Each single-leg squat of ``specs`` on its other leg (``corpus --other-leg``).
+
+    Parameters
+    ----------
+    specs
+        Clips as drawn.
+
+    Returns
+    -------
+    list of ClipSpec
+        The squats with their stance side swapped and their name with it
+        (``sls_left_...`` becomes ``sls_right_...``); the body, camera, look, depth, timing
+        and the faults drawn for each side are the draws' own, so the clip is the same
+        patient filmed by the same phone squatting on the other leg. Other tasks unchanged.
+
+    Notes
+    -----
+    With the clips of the same draws as rendered without it, a pair per squat: what a
+    visit compares when it sets a patient's two squats side by side
+    (:mod:`screener.asymmetry`).
+    """
+    out = []
+    for spec in specs:
+        if spec.task != "sls" or spec.stance_side not in ("left", "right"):
+            out.append(spec)
+            continue
+        other = "right" if spec.stance_side == "left" else "left"
+        name = spec.name.replace(f"sls_{spec.stance_side}_", f"sls_{other}_", 1)
+        out.append(dataclasses.replace(spec, stance_side=other, name=name))
+    return out
+
+
 def _random_faults(rng: np.random.Generator) -> kin.SideFaults:
     """Each fault drawn on its own: half the time near normal, else up to its maximum."""
     values = {}

@@ -5,7 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from bench.asymmetry_error import check_calls, difference_errors, side_differences
+from bench.asymmetry_error import (
+    check_calls,
+    difference_errors,
+    side_differences,
+    squat_pair_differences,
+)
 from screener.asymmetry import AsymmetryErrors
 
 
@@ -78,3 +83,31 @@ def test_calls_with_the_sdc_alone_and_with_the_limit():
     assert row["true_beyond_sdc"] == 1  # only c truly differs by more than 3.8
     assert (row["sdc_calls"], row["sdc_right"]) == (3, 1)  # a, b and c all read beyond 3.8
     assert (row["limit_calls"], row["limit_right"]) == (1, 0)  # only b's -10 is beyond 9
+
+
+def test_squats_pair_with_their_other_leg_twin():
+    def squat(folder: str, clip: str, side: str, measured: float, truth: float) -> dict:
+        return {
+            "clip": f"x/{clip}",
+            "folder": folder,
+            "task": "sls",
+            "view": "anterior",
+            "side": side,
+            "metric": "knee_fppa_deg",
+            "measured": measured,
+            "truth": truth,
+            "inside_envelope": True,
+        }
+
+    events = pd.DataFrame(
+        [
+            squat("set_guide", "sls_left_ante_30fps_finali005.mp4", "left", 12.0, 15.0),
+            squat("set_guide_otherleg", "sls_right_ante_30fps_finali005.mp4", "right", 4.0, 5.0),
+            # a squat without its twin, and a twin of another set, pair with nothing
+            squat("set_guide", "sls_right_ante_30fps_finali006.mp4", "right", 3.0, 3.0),
+            squat("other_otherleg", "sls_left_ante_30fps_finali006.mp4", "left", 3.0, 3.0),
+        ]
+    )
+    (pair,) = squat_pair_differences(events).to_dict("records")
+    assert pair["clip_key"] == "set_guide/sls_ante_30fps_finali005.mp4"
+    assert (pair["measured_diff"], pair["true_diff"]) == (8.0, 10.0)

@@ -121,6 +121,20 @@ def test_a_difference_counts_beyond_the_sdc_and_the_measured_error_of_a_differen
     expected = max(drop["sdc"], 1.96 * math.hypot(*errors))
     assert drop["asymmetry_limit"] == pytest.approx(expected, abs=1e-3)
     assert drop["asymmetry_exceeds_limit"] is (abs(drop["asymmetry"]) > expected)
+    # with a measured error of a difference of two squats (pairs of renders), that instead
+    paired = dict(summaries)
+    for take in ("sls_l", "sls_r"):
+        paired[take] = {
+            **summaries[take],
+            "faults": [{**f, "asymmetry_error": 3.0} for f in summaries[take]["faults"]],
+        }
+    paired_visit = _visit(paired, norms, ["sls_l", "sls_r", "jog"])
+    paired_drop = next(
+        r
+        for r in paired_visit["comparison"]
+        if (r["task"], r["metric"]) == ("sls", "pelvic_drop_deg")
+    )
+    assert paired_drop["asymmetry_limit"] == pytest.approx(max(drop["sdc"], 1.96 * 3.0))
     # a jog films both legs: the limit its analysis wrote from the shipped file
     fppa = rows[("jog", "knee_fppa_deg")]
     entry = next(

@@ -171,6 +171,25 @@ def test_the_guides_protocol_changes_only_the_squats_opening() -> None:
         with_protocol(base, "lab", 9200)
 
 
+def test_the_other_leg_swaps_only_a_squats_stance_side_and_name() -> None:
+    """``--other-leg``: each single-leg squat is the same patient, phone and draws on the
+    other leg; walks and jogs are unchanged."""
+    from screener_synth.sets import with_other_leg
+
+    base = corpus_specs("val", 20, 9200, "inside")
+    other = with_other_leg(base)
+    squats = [(a, b) for a, b in zip(base, other, strict=True) if a.task == "sls"]
+    assert squats and any(a.task != "sls" for a in base)
+    for a, b in zip(base, other, strict=True):
+        if a.task != "sls":
+            assert b == a
+            continue
+        assert {a.stance_side, b.stance_side} == {"left", "right"}
+        assert b.name == a.name.replace(f"sls_{a.stance_side}_", f"sls_{b.stance_side}_")
+        assert dataclasses.replace(b, stance_side=a.stance_side, name=a.name) == a
+    assert with_other_leg(other) == base
+
+
 def _dot_renderer(width: int = 64) -> Callable[[np.ndarray], np.ndarray]:
     """A renderer that draws the first vertex' x as one white pixel on a black row."""
 
