@@ -189,7 +189,8 @@ def write_errors(table: pd.DataFrame, path: Path, measured_on: str) -> None:
         "# The screener's measured error of a clip's left minus right difference, per task,",
         "# view and metric (written by python -m bench.asymmetry_error --write).",
         "# A visit calls the sides different only beyond the larger of the norm's smallest",
-        "# detectable change and z times this error (screener/asymmetry.py).",
+        "# detectable change and z times this error (screener/asymmetry.py). Single-leg squats:",
+        "# pairs of squats of one patient and phone, one on each leg (n_clips counts pairs).",
         "",
         "schema_version = 1",
         f'measured_on = "{measured_on}"',
@@ -226,6 +227,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("events", nargs="+", type=Path, help="bench.accuracy --events-csv tables")
     parser.add_argument("--write", type=Path, help="write the asymmetry-error file here")
     parser.add_argument("--check", type=Path, help="score the calls with this file")
+    parser.add_argument(
+        "--min-clips",
+        type=int,
+        default=20,
+        help="with --write: leave out a task, view and metric measured on fewer clips (or "
+        "pairs of squats); the screener then falls back (the SDC, or a squat's side errors "
+        "combined as independent)",
+    )
     args = parser.parse_args(argv)
     events = pd.concat([pd.read_csv(p) for p in args.events], ignore_index=True)
     parts = [d for d in (side_differences(events), squat_pair_differences(events)) if len(d)]
@@ -239,7 +248,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.write:
         folders = sorted(f"corpus/{f}" for f in events["folder"].dropna().unique())
         where = ", ".join(folders) + " (inside the envelope: walks, jogs, pairs of squats)"
-        write_errors(table, args.write, where)
+        write_errors(table[table["clips"] >= args.min_clips], args.write, where)
         print(f"wrote {args.write}")
     if args.check:
         calls = check_calls(diffs, load_asymmetry_errors(args.check), _sdc_by_task_metric())

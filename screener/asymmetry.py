@@ -10,9 +10,11 @@ half of the walks whose difference passed the SDC did not truly differ by that m
 only beyond the larger of the SDC and ``z`` times the difference's measured error
 (``screener/models/asymmetry_errors.toml``, written by ``bench/asymmetry_error.py``).
 
-A single-leg squat films each leg in its own clip; no clip measures the error of that
-difference, and the limit combines the two takes' measured errors of a side as if they
-were independent (:func:`combined_error_deg`). The file's figures were measured with the
+A single-leg squat films each leg in its own clip: the file's squat figures come from
+pairs of rendered squats of one patient and phone, one on each leg (``screener_synth
+corpus --other-leg``); where it has none for a view and metric, the visit combines the two
+takes' measured errors of a side as if independent (:func:`combined_error_deg`). The
+file's figures were measured with the
 default settings; a clip read otherwise (``--research-frame-model``,
 ``--geometric-angles``) is judged with the same figures, an approximation.
 """
@@ -90,10 +92,12 @@ def combined_error_deg(left_error: float | None, right_error: float | None) -> f
 
     Notes
     -----
-    Used for a single-leg squat, whose legs are filmed in two clips. Two clips of one
-    patient by one camera may err alike (the difference then errs less) or oppositely
-    (a camera off to one side reads one leg up and the other down: docs/accuracy.md, "A
-    jog's knee FPPA and the camera's yaw"); independence is the assumption between the two.
+    Used for a single-leg squat, whose legs are filmed in two clips, where no pair of
+    rendered squats measured the difference's error. Two clips of one patient by one
+    camera may err alike (the difference then errs less) or oppositely (a camera off to
+    one side reads one leg up and the other down: docs/accuracy.md, "A jog's knee FPPA and
+    the camera's yaw"); on the pairs, a squat's trunk lean differed by more than
+    independence gives and its knee FPPA from the front by less.
     """
     if left_error is None or right_error is None:
         return None

@@ -108,19 +108,45 @@ def test_a_difference_counts_beyond_the_sdc_and_the_measured_error_of_a_differen
 ):
     visit = _visit(summaries, norms, ["sls_l", "sls_r", "jog"])
     rows = {(r["task"], r["metric"]): r for r in visit["comparison"]}
-    # a squat's legs are two recordings: their measured errors of a side, combined
+    # a squat's legs are two recordings: the measured error of a pair's difference (the
+    # shipped file has one for squats filmed from the front)
     drop = rows[("sls", "pelvic_drop_deg")]
-    errors = [
+    entries = [
         next(
-            f["measurement_error"]
+            f
             for f in summaries[take]["faults"]
             if (f["side"], f["metric"]) == (side, "pelvic_drop_deg")
         )
         for take, side in (("sls_l", "left"), ("sls_r", "right"))
     ]
-    expected = max(drop["sdc"], 1.96 * math.hypot(*errors))
+    pair = [e["asymmetry_error"] for e in entries]
+    assert pair[0] == load_asymmetry_errors(MODELS_DIR / "asymmetry_errors.toml").error_deg(
+        "sls", summaries["sls_l"]["view"], "pelvic_drop_deg"
+    )
+    assert pair[0] is not None and pair[0] == pair[1]  # both squats filmed from the front
+    expected = max(drop["sdc"], 1.96 * pair[0])
     assert drop["asymmetry_limit"] == pytest.approx(expected, abs=1e-3)
     assert drop["asymmetry_exceeds_limit"] is (abs(drop["asymmetry"]) > expected)
+    # without one (a view the pairs did not measure, or an older summary): the two takes'
+    # errors of a side, combined as independent
+    unpaired = dict(summaries)
+    for take in ("sls_l", "sls_r"):
+        unpaired[take] = {
+            **summaries[take],
+            "faults": [
+                {k: v for k, v in f.items() if k != "asymmetry_error"}
+                for f in summaries[take]["faults"]
+            ],
+        }
+    unpaired_drop = next(
+        r
+        for r in _visit(unpaired, norms, ["sls_l", "sls_r"])["comparison"]
+        if (r["task"], r["metric"]) == ("sls", "pelvic_drop_deg")
+    )
+    independent = math.hypot(*(e["measurement_error"] for e in entries))
+    assert unpaired_drop["asymmetry_limit"] == pytest.approx(
+        max(drop["sdc"], 1.96 * independent), abs=1e-3
+    )
     # with a measured error of a difference of two squats (pairs of renders), that instead
     paired = dict(summaries)
     for take in ("sls_l", "sls_r"):
