@@ -31,7 +31,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -48,16 +48,20 @@ BILATERAL_TASKS = ("walk", "jog")
 METRICS = ("knee_fppa_deg", "hip_adduction_deg", "trunk_lean_deg", "pelvic_drop_deg")
 
 
-def side_differences(events: pd.DataFrame) -> pd.DataFrame:
-    """Per bilateral clip inside the envelope and metric: left minus right, measured and true.
+#: The columns of :func:`side_differences` and :func:`squat_pair_differences`.
+DIFF_COLUMNS = ["task", "view", "clip_key", "metric", "measured_diff", "true_diff"]
+#: The folder suffix of ``screener_synth corpus --other-leg`` renders.
+OTHER_LEG_SUFFIX = "_otherleg"
 
-    Columns ``task``, ``view``, ``clip_key``, ``metric``, ``measured_diff``,
-    ``true_diff``; a clip without both sides measured is left out.
-    """
+
+def _left_minus_right(
+    events: pd.DataFrame, keep: Callable[[pd.DataFrame], pd.DataFrame]
+) -> pd.DataFrame:
+    """Per ``clip_key`` (after ``keep``) and metric, the left side's mean minus the right's,
+    measured and true; a key without both sides measured is left out."""
     frames = []
     for metric in METRICS:
-        rows = inside_events(events, metric)
-        rows = rows[rows["task"].isin(BILATERAL_TASKS)]
+        rows = keep(inside_events(events, metric))
         if rows.empty:
             continue
         means = rows.groupby(["task", "view", "clip_key", "side"])[["measured", "truth"]].mean()
@@ -74,14 +78,27 @@ def side_differences(events: pd.DataFrame) -> pd.DataFrame:
                 }
             ).reset_index()
         )
-    columns = ["task", "view", "clip_key", "metric", "measured_diff", "true_diff"]
     if not frames:
-        return pd.DataFrame(columns=columns)
-    return pd.concat(frames, ignore_index=True)[columns]
+        return pd.DataFrame(columns=DIFF_COLUMNS)
+    return pd.concat(frames, ignore_index=True)[DIFF_COLUMNS]
 
 
-#: The folder suffix of ``screener_synth corpus --other-leg`` renders.
-OTHER_LEG_SUFFIX = "_otherleg"
+def side_differences(events: pd.DataFrame) -> pd.DataFrame:
+    """Per bilateral clip inside the envelope and metric: left minus right, measured and true.
+
+    Columns ``task``, ``view``, ``clip_key``, ``metric``, ``measured_diff``,
+    ``true_diff``; a clip without both sides measured is left out.
+    """
+    return _left_minus_right(events, lambda rows: rows[rows["task"].isin(BILATERAL_TASKS)])
+
+
+def _squat_pair_keys(rows: pd.DataFrame) -> pd.DataFrame:
+    """A squat's rows keyed by its draw: the folder without ``_otherleg``, the name without
+    its side, so that a squat and its other-leg twin share a key."""
+    rows = rows[(rows["task"] == "sls") & (rows["side"].isin(["left", "right"]))]
+    folders = [str(f).removesuffix(OTHER_LEG_SUFFIX) for f in rows["folder"]]
+    draws = [re.sub(r"sls_(left|right)_", "sls_", str(c)).split("/")[-1] for c in rows["clip"]]
+    return rows.assign(clip_key=[f"{f}/{d}" for f, d in zip(folders, draws, strict=True)])
 
 
 def squat_pair_differences(events: pd.DataFrame) -> pd.DataFrame:
@@ -93,33 +110,7 @@ def squat_pair_differences(events: pd.DataFrame) -> pd.DataFrame:
     must be inside the envelope with the metric measured. Columns as
     :func:`side_differences`, ``task`` ``"sls"``.
     """
-    frames = []
-    for metric in METRICS:
-        rows = inside_events(events, metric)
-        rows = rows[(rows["task"] == "sls") & (rows["side"].isin(["left", "right"]))]
-        if rows.empty:
-            continue
-        folders = [str(f).removesuffix(OTHER_LEG_SUFFIX) for f in rows["folder"]]
-        draws = [re.sub(r"sls_(left|right)_", "sls_", str(c)).split("/")[-1] for c in rows["clip"]]
-        keyed = rows.assign(clip_key=[f"{f}/{d}" for f, d in zip(folders, draws, strict=True)])
-        means = keyed.groupby(["task", "view", "clip_key", "side"])[["measured", "truth"]].mean()
-        wide = means.unstack("side")
-        if ("measured", "left") not in wide or ("measured", "right") not in wide:
-            continue
-        wide = wide.dropna()
-        frames.append(
-            pd.DataFrame(
-                {
-                    "metric": metric,
-                    "measured_diff": wide[("measured", "left")] - wide[("measured", "right")],
-                    "true_diff": wide[("truth", "left")] - wide[("truth", "right")],
-                }
-            ).reset_index()
-        )
-    columns = ["task", "view", "clip_key", "metric", "measured_diff", "true_diff"]
-    if not frames:
-        return pd.DataFrame(columns=columns)
-    return pd.concat(frames, ignore_index=True)[columns]
+    return _left_minus_right(events, _squat_pair_keys)
 
 
 def difference_errors(diffs: pd.DataFrame) -> pd.DataFrame:
