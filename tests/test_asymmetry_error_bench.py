@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -10,6 +11,7 @@ from bench.asymmetry_error import (
     difference_errors,
     side_differences,
     squat_pair_differences,
+    summarise_calls,
 )
 from screener.asymmetry import AsymmetryErrors
 
@@ -111,3 +113,77 @@ def test_squats_pair_with_their_other_leg_twin():
     (pair,) = squat_pair_differences(events).to_dict("records")
     assert pair["clip_key"] == "set_guide/sls_ante_30fps_finali005.mp4"
     assert (pair["measured_diff"], pair["true_diff"]) == (8.0, 10.0)
+
+
+def _squat_pair_events(view: str) -> pd.DataFrame:
+    """One pair of squats (a squat and its other-leg twin), knee FPPA: measured left minus
+    right 8, true 10."""
+    rows = [
+        ("set_guide", f"sls_left_{view[:4]}_30fps_finali005.mp4", "left", 12.0, 15.0),
+        ("set_guide_otherleg", f"sls_right_{view[:4]}_30fps_finali005.mp4", "right", 4.0, 5.0),
+    ]
+    return pd.DataFrame(
+        [
+            {
+                "clip": f"x/{clip}",
+                "folder": folder,
+                "task": "sls",
+                "view": view,
+                "side": side,
+                "metric": "knee_fppa_deg",
+                "measured": measured,
+                "truth": truth,
+                "inside_envelope": True,
+            }
+            for folder, clip, side, measured, truth in rows
+        ]
+    )
+
+
+def test_pairs_of_squats_are_scored_only_where_the_file_has_them():
+    errors = AsymmetryErrors.model_validate(
+        {
+            "schema_version": 1,
+            "measured_on": "test pairs",
+            "method": "a difference's RMSE, for the test",
+            "z": 2.0,
+            "tasks": {"sls.anterior": {"knee_fppa_deg": {"rmse_deg": 3.0, "n_clips": 20}}},
+        }
+    )
+    sdc = {("sls", "knee_fppa_deg"): 5.0}
+    front = squat_pair_differences(_squat_pair_events("anterior"))
+    (row,) = check_calls(front, errors, sdc).to_dict("records")
+    assert row["limit_deg"] == pytest.approx(6.0)
+    assert (row["limit_calls"], row["limit_right"], row["true_beyond_sdc"]) == (1, 1, 1)
+    # from behind the file has no entry: the screener combines the sides' errors there
+    behind = squat_pair_differences(_squat_pair_events("posterior"))
+    assert check_calls(behind, errors, sdc).empty
+
+
+def test_the_summary_adds_every_row_of_each_rule():
+    calls = pd.DataFrame(
+        [
+            {
+                "true_beyond_sdc": 2,
+                "sdc_calls": 3,
+                "sdc_right": 1,
+                "limit_calls": 1,
+                "limit_right": 1,
+            },
+            {
+                "true_beyond_sdc": 2,
+                "sdc_calls": 1,
+                "sdc_right": 1,
+                "limit_calls": 0,
+                "limit_right": 0,
+            },
+        ]
+    )
+    summary = summarise_calls(calls).set_index("rule").to_dict("index")
+    assert summary["sdc"]["calls"] == 4 and summary["sdc"]["right"] == 2
+    assert summary["sdc"]["precision"] == pytest.approx(0.5)
+    assert summary["sdc"]["recall"] == pytest.approx(0.5)
+    assert summary["limit"]["precision"] == pytest.approx(1.0)
+    assert summary["limit"]["recall"] == pytest.approx(0.25)
+    empty = summarise_calls(calls.iloc[0:0]).set_index("rule").to_dict("index")
+    assert empty["limit"]["calls"] == 0 and np.isnan(empty["limit"]["precision"])
