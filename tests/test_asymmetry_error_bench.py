@@ -39,6 +39,19 @@ def _events(clips: list[tuple[str, float, float, float, float]]) -> pd.DataFrame
     return pd.DataFrame(rows)
 
 
+def _errors_file(task_view: str, metric: str, rmse_deg: float) -> AsymmetryErrors:
+    """An asymmetry-error file with one entry and ``z`` 2."""
+    return AsymmetryErrors.model_validate(
+        {
+            "schema_version": 1,
+            "measured_on": "test clips",
+            "method": "a difference's RMSE, for the test",
+            "z": 2.0,
+            "tasks": {task_view: {metric: {"rmse_deg": rmse_deg, "n_clips": 20}}},
+        }
+    )
+
+
 CLIPS = [
     ("a", 10.0, 4.0, 2.0, 2.0),  # measured +8, true +2: error 6
     ("b", 2.0, 2.0, 12.0, 2.0),  # measured -10, true 0: error -10
@@ -68,15 +81,7 @@ def test_a_clip_missing_a_side_is_left_out():
 
 
 def test_calls_with_the_sdc_alone_and_with_the_limit():
-    errors = AsymmetryErrors.model_validate(
-        {
-            "schema_version": 1,
-            "measured_on": "test clips",
-            "method": "a difference's RMSE, for the test",
-            "z": 2.0,
-            "tasks": {"jog.anterior": {"hip_adduction_deg": {"rmse_deg": 4.5, "n_clips": 3}}},
-        }
-    )
+    errors = _errors_file("jog.anterior", "hip_adduction_deg", 4.5)
     calls = check_calls(
         side_differences(_events(CLIPS)), errors, {("jog", "hip_adduction_deg"): 3.8}
     )
@@ -141,15 +146,7 @@ def _squat_pair_events(view: str) -> pd.DataFrame:
 
 
 def test_pairs_of_squats_are_scored_only_where_the_file_has_them():
-    errors = AsymmetryErrors.model_validate(
-        {
-            "schema_version": 1,
-            "measured_on": "test pairs",
-            "method": "a difference's RMSE, for the test",
-            "z": 2.0,
-            "tasks": {"sls.anterior": {"knee_fppa_deg": {"rmse_deg": 3.0, "n_clips": 20}}},
-        }
-    )
+    errors = _errors_file("sls.anterior", "knee_fppa_deg", 3.0)
     sdc = {("sls", "knee_fppa_deg"): 5.0}
     front = squat_pair_differences(_squat_pair_events("anterior"))
     (row,) = check_calls(front, errors, sdc).to_dict("records")
