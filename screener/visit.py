@@ -23,7 +23,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from screener.asymmetry import DEFAULT_Z, combined_error_deg, difference_limit_deg, exceeds
+from screener.asymmetry import (
+    DEFAULT_Z,
+    call_difference,
+    combined_error_deg,
+    difference_limit_deg,
+    exceeds,
+)
 from screener.capture import Envelope, load_envelope
 from screener.faults import (
     RESEARCH_ONLY_METRICS,
@@ -176,8 +182,10 @@ def compare_sides(
         ``left``/``right`` (``value``, ``n``, ``verdict``, ``severity``, ``take``),
         ``asymmetry`` (left minus right, None when a side is missing), ``sdc``,
         ``asymmetry_exceeds_sdc``, ``asymmetry_limit`` (the SDC or, larger, ``z`` times
-        the measured error of the difference: :func:`_asymmetry_limit`) and
-        ``asymmetry_exceeds_limit``.
+        the measured error of the difference: :func:`_asymmetry_limit`),
+        ``asymmetry_exceeds_limit`` and ``asymmetry_call``
+        (:func:`screener.asymmetry.call_difference`: beyond the limit, beyond the SDC only
+        and so not ruled out, or within).
     """
     rows = []
     for task in task_names():
@@ -224,6 +232,7 @@ def compare_sides(
             )
             row["asymmetry_limit"] = _asymmetry_limit(per_side, metric, norm.sdc, task)
             row["asymmetry_exceeds_limit"] = exceeds(asym, row["asymmetry_limit"])
+            row["asymmetry_call"] = call_difference(asym, norm.sdc, row["asymmetry_limit"])
             rows.append(row)
     return rows
 

@@ -10,6 +10,7 @@ import pytest
 from screener.asymmetry import (
     AsymmetryErrors,
     annotate_asymmetry,
+    call_difference,
     combined_error_deg,
     difference_limit_deg,
     exceeds,
@@ -48,6 +49,24 @@ def test_no_sdc_and_no_error_is_no_limit():
     assert math.isnan(difference_limit_deg(None, None, 1.96))
     assert exceeds(5.0, None) is None and exceeds(None, 3.0) is None
     assert exceeds(-5.0, 4.9) is True and exceeds(4.9, 4.9) is False
+
+
+@pytest.mark.parametrize(
+    ("asymmetry", "sdc", "limit", "expected"),
+    [
+        (10.0, 3.8, 9.0, "beyond_limit"),
+        (-9.5, 3.8, 9.0, "beyond_limit"),
+        (5.0, 3.8, 9.0, "cannot_rule_out"),
+        (-4.0, 3.8, 9.0, "cannot_rule_out"),
+        (3.0, 3.8, 9.0, "within"),
+        (5.0, None, 9.0, "within"),  # no SDC: only the limit can call it
+        (5.0, 3.8, None, "cannot_rule_out"),  # no limit: the SDC alone cannot settle it
+        (None, 3.8, 9.0, None),
+        (5.0, None, None, None),
+    ],
+)
+def test_a_difference_is_beyond_the_limit_not_ruled_out_or_within(asymmetry, sdc, limit, expected):
+    assert call_difference(asymmetry, sdc, limit) == expected
 
 
 def test_two_recordings_errors_combine_as_independent():

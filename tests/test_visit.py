@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from screener.asymmetry import load_asymmetry_errors
+from screener.asymmetry import call_difference, load_asymmetry_errors
 from screener.capture import load_envelope
 from screener.config import MODELS_DIR, CaptureConfig
 from screener.norms import load_norms
@@ -212,6 +212,26 @@ def test_visit_report_and_handout_render(summaries, norms):
     # each difference shown with the limit it was judged against
     assert cells and any(re.search(r"within \d+\.\d°", c) for c in cells)
     assert "Insufficient data" not in html
+    # each row's call agrees with its difference, SDC and limit
+    for r in visit["comparison"]:
+        assert r["asymmetry_call"] == call_difference(
+            r["asymmetry"], r["sdc"], r["asymmetry_limit"]
+        )
+    # a difference beyond the SDC but within the limit is shown as not ruled out
+    assert not any("cannot-rule-out" in c for c in cells if "beyond" in c)
+    row = next(
+        r for r in visit["comparison"] if r["sdc"] and r["asymmetry_call"] != "cannot_rule_out"
+    )
+    row.update(asymmetry=1.5 * row["sdc"], asymmetry_limit=2 * row["sdc"])
+    row.update(
+        asymmetry_exceeds_limit=False,
+        asymmetry_call=call_difference(row["asymmetry"], row["sdc"], row["asymmetry_limit"]),
+    )
+    assert row["asymmetry_call"] == "cannot_rule_out"
+    middle = re.findall(r'<td class="asymmetry">(.*?)</td>', render_visit(visit, header, {}), re.S)
+    assert sum("cannot rule out, check clinically" in c for c in middle) == 1 + sum(
+        "cannot rule out" in c for c in cells
+    )
     # femoral IR, measured in each recording, stays out of the clinical visit report
     assert "femoral_ir_deg" in summaries["jog"]["sides"]["left"]
     assert "femoral_ir" not in html and "Femoral IR" not in html

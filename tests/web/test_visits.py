@@ -242,3 +242,25 @@ def test_the_walks_lens_height_is_noted_for_the_visits_jog(
     assert "validated 0.4-1.2 m" in page and "film them again" in page
     report = alice.client.get(f"/visits/{vid}/report.html").text
     assert "about 1.6 m above the floor" in report
+
+
+def test_a_difference_within_the_measured_error_is_not_ruled_out(
+    alice: Clinician, world: World, sessions: Any, settings: WebSettings
+) -> None:
+    # a walk's pelvic drop 6 against 2: beyond the SDC (2.8) and, with the limit the
+    # analysis wrote (8.86, the measured error of a difference), within it
+    vid = _new_visit(alice, world)
+    walk = walk_summary({"left": 6.0, "right": 2.0})
+    walk["faults"][0].update(metric="pelvic_drop_deg", asymmetry_limit=8.86)
+    make_recording(sessions, settings, vid)
+    run_jobs(sessions, settings, FakeAnalysis(summary=walk))
+    page = alice.client.get(f"/visits/{vid}").text
+    assert "cannot rule out, check clinically" in page and "beyond 8.9" not in page
+    report = alice.client.get(f"/visits/{vid}/report.html").text
+    assert 'class="cannot-rule-out"' in report
+    # a summary written before the limit existed: the SDC alone, beyond it
+    old = _new_visit(alice, world)
+    make_recording(sessions, settings, old)
+    run_jobs(sessions, settings, FakeAnalysis(summary=walk_summary({"left": 6.0, "right": 2.0})))
+    page = alice.client.get(f"/visits/{old}").text
+    assert "beyond 2.8" in page and 'class="cannot-rule-out"' not in page
