@@ -292,6 +292,7 @@ def clip_conditions(truth_json: dict) -> dict[str, Any]:
         "long_top": bool(look.get("long_top", False)),
         "orientation": truth_json.get("orientation", ""),
         "light": float(look.get("light", np.nan)),
+        "stature_m": float((truth_json.get("body") or {}).get("stature_m", np.nan)),
     }
 
 
@@ -337,6 +338,9 @@ def by_condition(rows: pd.DataFrame, values: np.ndarray) -> pd.DataFrame:
         "subject size (fill at the nearest)": pd.cut(frame.fill, [0.3, 0.55, 0.7, 0.95]),
         "orientation": frame.orientation,
         "key light": pd.cut(frame.light, [0.5, 0.8, 1.1, 1.45]),
+        "stature": pd.cut(
+            frame.get("stature_m", pd.Series(np.nan, index=frame.index)), [1.0, 1.55, 1.8, 2.5]
+        ),
         "view": frame.view,
     }
     if "measured_subject_luma" in frame:  # the screener's own lighting figures
@@ -1099,7 +1103,8 @@ GLANCE_NAMES = {
     "lens elevation": "lens above the point aimed at (°)", "fps": "frame rate",
     "trousers": "long trousers", "long top": "long top",
     "subject size (fill at the nearest)": "patient's share of the frame height, nearest",
-    "key light": "key light (scale)", "True": "yes", "False": "no",
+    "key light": "key light (scale)", "stature": "patient's stature (m)",
+    "True": "yes", "False": "no",
 }  # fmt: skip
 
 

@@ -324,6 +324,31 @@ def test_the_lens_elevation_above_the_aim_point_is_a_capture_condition() -> None
     assert table.loc["[0, 5)", "rmse_deg"] == pytest.approx(1.0)
 
 
+def test_the_patients_stature_is_a_condition_of_the_figures() -> None:
+    from bench.accuracy import GLANCE_NAMES, by_condition, clip_conditions
+
+    assert clip_conditions({"body": {"stature_m": 1.42}})["stature_m"] == pytest.approx(1.42)
+    assert np.isnan(clip_conditions({})["stature_m"])  # a clip without a body record
+    rows = pd.DataFrame(
+        [
+            {
+                "clip": f"c{k}", "metric": "knee_fppa_deg", "truth": 10.0,
+                "measured": 10.0 + (4.0 if k < 3 else 2.0), "azimuth_deg": 2.0,
+                "yaw_deg": 2.0, "roll_deg": 1.0, "camera_height_m": 0.8, "fps": 30.0,
+                "trousers": False, "long_top": False, "fill": 0.6, "orientation": "portrait",
+                "light": 1.0, "view": "anterior", "stature_m": 1.4 if k < 3 else 1.9,
+            }
+            for k in range(7)
+        ]
+    )  # fmt: skip
+    table = by_condition(rows, rows.measured.to_numpy())
+    stature = table[table.condition == "stature"].set_index("level")
+    assert list(stature.index) == ["(1.0, 1.55]", "(1.8, 2.5]"]
+    assert stature.loc["(1.0, 1.55]", "rmse_deg"] == pytest.approx(4.0)
+    assert stature.loc["(1.8, 2.5]", "clips"] == 4
+    assert GLANCE_NAMES["stature"] == "patient's stature (m)"
+
+
 def test_the_stance_leg_reading_is_tallied_by_view_and_lens_elevation() -> None:
     from bench.accuracy import stance_leg_by_elevation
 
