@@ -197,11 +197,12 @@ def summarise_calls(calls: pd.DataFrame) -> pd.DataFrame:
         calls), ``true_beyond_sdc`` and ``recall`` (right over the true differences beyond
         the SDC); a ratio is NaN where its denominator is 0.
     """
-    true = int(calls["true_beyond_sdc"].sum()) if len(calls) else 0
+    counts = ["true_beyond_sdc", "sdc_calls", "sdc_right", "limit_calls", "limit_right"]
+    totals = calls.reindex(columns=counts, fill_value=0).sum()  # no rows: every count 0
+    true = int(totals["true_beyond_sdc"])
     rows = []
     for rule in ("sdc", "limit"):
-        made = int(calls[f"{rule}_calls"].sum()) if len(calls) else 0
-        right = int(calls[f"{rule}_right"].sum()) if len(calls) else 0
+        made, right = int(totals[f"{rule}_calls"]), int(totals[f"{rule}_right"])
         rows.append(
             {
                 "rule": rule,

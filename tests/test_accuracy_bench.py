@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -293,6 +294,17 @@ def test_per_condition_rmse_counts_clips_and_resamples_them() -> None:
     assert out[out.condition == "subject size (fill at the nearest)"].empty
 
 
+def _condition_row(k: int, error: float, **condition: float) -> dict[str, Any]:
+    """Clip ``c{k}``'s knee FPPA event, ``error`` degrees off a true 10, filmed in one
+    set of conditions but ``condition``."""
+    return {
+        "clip": f"c{k}", "metric": "knee_fppa_deg", "truth": 10.0, "measured": 10.0 + error,
+        "azimuth_deg": 2.0, "yaw_deg": 2.0, "roll_deg": 1.0, "camera_height_m": 0.8,
+        "fps": 30.0, "trousers": False, "long_top": False, "fill": 0.6,
+        "orientation": "portrait", "light": 1.0, "view": "anterior", **condition,
+    }  # fmt: skip
+
+
 def test_the_lens_elevation_above_the_aim_point_is_a_capture_condition() -> None:
     from bench.accuracy import by_condition, clip_conditions
 
@@ -306,14 +318,10 @@ def test_the_lens_elevation_above_the_aim_point_is_a_capture_condition() -> None
     assert np.isnan(clip_conditions({"camera": {}})["elevation_deg"])  # not recorded
     rows = pd.DataFrame(
         [
-            {
-                "clip": f"c{k}", "metric": "knee_fppa_deg", "truth": 10.0,
-                "measured": 10.0 + (3.0 if k < 4 else 1.0), "azimuth_deg": 2.0,
-                "yaw_deg": 2.0, "roll_deg": 1.0, "camera_height_m": 0.8, "fps": 30.0,
-                "trousers": False, "long_top": False, "fill": 0.6, "orientation": "portrait",
-                "light": 1.0, "view": "anterior",
-                "elevation_deg": high["elevation_deg"] if k < 4 else level["elevation_deg"],
-            }
+            _condition_row(
+                k, 3.0 if k < 4 else 1.0,
+                elevation_deg=high["elevation_deg"] if k < 4 else level["elevation_deg"],
+            )
             for k in range(8)
         ]
     )  # fmt: skip
@@ -331,16 +339,10 @@ def test_the_patients_stature_is_a_condition_of_the_figures() -> None:
     assert np.isnan(clip_conditions({})["stature_m"])  # a clip without a body record
     rows = pd.DataFrame(
         [
-            {
-                "clip": f"c{k}", "metric": "knee_fppa_deg", "truth": 10.0,
-                "measured": 10.0 + (4.0 if k < 3 else 2.0), "azimuth_deg": 2.0,
-                "yaw_deg": 2.0, "roll_deg": 1.0, "camera_height_m": 0.8, "fps": 30.0,
-                "trousers": False, "long_top": False, "fill": 0.6, "orientation": "portrait",
-                "light": 1.0, "view": "anterior", "stature_m": 1.4 if k < 3 else 1.9,
-            }
+            _condition_row(k, 4.0 if k < 3 else 2.0, stature_m=1.4 if k < 3 else 1.9)
             for k in range(7)
         ]
-    )  # fmt: skip
+    )
     table = by_condition(rows, rows.measured.to_numpy())
     stature = table[table.condition == "stature"].set_index("level")
     assert list(stature.index) == ["(1.0, 1.55]", "(1.8, 2.5]"]
