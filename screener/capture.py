@@ -923,6 +923,12 @@ class Envelope:
     #: Knee FPPA RMSE ranges (low, high) of such squats filmed closer and farther.
     squat_front_rmse_closer_deg: tuple[float, float] = (float("nan"), float("nan"))
     squat_front_rmse_farther_deg: tuple[float, float] = (float("nan"), float("nan"))
+    #: The stature at or under which a patient's single-leg squats were measured less
+    #: well (not read nor entered: every squat's check says so; None: no note).
+    squat_short_stature_max_m: float | None = None
+    #: Knee FPPA RMSE of the squats of patients at or under that stature and above it.
+    squat_short_rmse_deg: float = float("nan")
+    squat_taller_rmse_deg: float = float("nan")
     #: The clothing the measurements were validated in (a top over the hips is found on
     #: the video; ``[clothing]``).
     clothing: ClothingLimits | None = None
@@ -970,6 +976,9 @@ def load_envelope(path: Path) -> Envelope:
             squat_front_rmse_farther_deg=_pair(
                 data["squat_front_distance_m"]["fppa_rmse_farther_deg"]
             ),
+            squat_short_stature_max_m=float(data["squat_stature_m"]["short_max"]),
+            squat_short_rmse_deg=float(data["squat_stature_m"]["fppa_rmse_short_deg"]),
+            squat_taller_rmse_deg=float(data["squat_stature_m"]["fppa_rmse_taller_deg"]),
             clothing=ClothingLimits(
                 contrast_min=float(data["clothing"]["contrast_min"]),
                 hip_chest_ratio_max=float(data["clothing"]["hip_chest_ratio_max"]),
@@ -1084,7 +1093,8 @@ def check_envelope(
         The task, if known: a single-leg squat (``"sls"``) filmed from the front gets a
         warning when ``stated_distance_m`` is closer than the envelope's distance, and
         without it a note that the distance was not checked, what it was validated for
-        and how to have it checked.
+        and how to have it checked; every single-leg squat gets the note of
+        :func:`squat_stature_note`.
     clothing
         The clothes' colours read from the video (:func:`screener.clothing.
         measure_clothing`), or None: a single-leg squat filmed from the front in a top
@@ -1235,6 +1245,8 @@ def check_envelope(
                 f"{Path(envelope.path).name}, [squat_front_distance_m]: the camera closer "
                 f"than {envelope.squat_front_distance_min_m:.1f} m, as entered",
             )
+    if task == "sls" and envelope.squat_short_stature_max_m is not None:
+        unchecked.append(squat_stature_note(envelope))
     if clothing is not None and envelope.clothing is not None and task is not None:
         worn, worn_floors = clothing_warnings(
             clothing, envelope.clothing, task, view, Path(envelope.path).name
@@ -1269,6 +1281,29 @@ def squat_distance_note(envelope: Envelope) -> str:
         f"{near:.1f} m, record again with it 2-3 m from the patient. To have it checked, "
         "give the distance measured when filming (the upload form's camera distance, or "
         "--camera-distance-m)."
+    )
+
+
+def squat_stature_note(envelope: Envelope) -> str:
+    """What a single-leg squat is told of the patient's stature.
+
+    Notes
+    -----
+    The stature is neither read (MediaPipe's world landmarks are scaled to a standard
+    body) nor entered, so the note is given on every squat, with the rendered squats' knee
+    FPPA errors at or under the envelope file's stature and above it
+    (``models/envelope.toml``, ``[squat_stature_m]``; docs/accuracy.md, "A squat's knee
+    FPPA and the patient's stature"). The edge was seen after looking at hold-outs 65-86
+    and checked on one untouched hold-out with few short bodies: a measured tendency, not
+    a correction, and no verdict changes with it.
+    """
+    short = envelope.squat_short_stature_max_m
+    return (
+        "The patient's stature was not checked: the video does not give it. On test "
+        f"renders, the single-leg squats of people at or under {short:.2f} m tall read knee "
+        f"valgus (FPPA) about {envelope.squat_short_rmse_deg:.1f}° off (RMSE), against "
+        f"{envelope.squat_taller_rmse_deg:.1f}° for taller people; for a patient that "
+        "short, give the knee valgus verdict less weight and confirm it clinically."
     )
 
 

@@ -847,3 +847,27 @@ def test_the_report_states_where_the_camera_was() -> None:
     )
     assert "lit at 182 of 255 with the background 0.6 times as bright" in lit
     assert capture_sentence({"lighting": {"checked": False}}) == ""
+
+
+def test_every_single_leg_squat_is_told_how_short_patients_squats_were_measured(
+    envelope: Any,
+) -> None:
+    """The stature is neither read nor entered: each squat's check, from the front or
+    behind, carries the envelope file's edge and the two errors; other tasks do not, and
+    no verdict's error changes with it."""
+    est = estimate_camera(camera_sequence(standing, height_m=0.6), "sls")
+    assert envelope.squat_short_stature_max_m == 1.55
+    assert envelope.squat_short_rmse_deg > envelope.squat_taller_rmse_deg
+    for view in ("anterior", "posterior"):
+        check = check_envelope(
+            est, envelope, view, 30.0, task="sls", stated_distance_m=2.5, stated_height_m=0.6
+        )
+        (note,) = check.unchecked
+        assert note.startswith("The patient's stature was not checked")
+        assert "at or under 1.55 m tall" in note
+        assert f"about {envelope.squat_short_rmse_deg:.1f}° off (RMSE)" in note
+        assert f"against {envelope.squat_taller_rmse_deg:.1f}° for taller people" in note
+        assert check.error_floors == {}
+    for task in ("jog", "walk", None):
+        notes = check_envelope(est, envelope, "anterior", 30.0, task=task).unchecked
+        assert not any("stature" in n for n in notes)

@@ -470,9 +470,11 @@ def test_a_lens_height_entered_is_checked_reported_and_validated(tmp_path):
     assert plain.summary["capture"]["unchecked"]
     high = screener.analyze_pose(pose, task="sls", view="anterior", lens_height_m=1.5)
     assert high.summary["capture"]["camera_height_stated_m"] == 1.5
-    # the lens height's "not checked" note goes; a front squat's distance note stays
-    (note,) = high.summary["capture"]["unchecked"]
-    assert note.startswith("The camera's distance was not checked")
+    # the lens height's "not checked" note goes; a front squat's distance and stature
+    # notes stay
+    distance, stature = high.summary["capture"]["unchecked"]
+    assert distance.startswith("The camera's distance was not checked")
+    assert stature.startswith("The patient's stature was not checked")
     assert any(
         w.startswith("the lens was 1.50 m above the floor, as entered")
         for w in high.summary["quality"]["warnings"]
