@@ -924,7 +924,8 @@ class Envelope:
     squat_front_rmse_closer_deg: tuple[float, float] = (float("nan"), float("nan"))
     squat_front_rmse_farther_deg: tuple[float, float] = (float("nan"), float("nan"))
     #: The stature at or under which a patient's single-leg squats were measured less
-    #: well (not read nor entered: every squat's check says so; None: no note).
+    #: well (not read from the video: checked on the height entered, else every squat's
+    #: check says it was not; None: neither).
     squat_short_stature_max_m: float | None = None
     #: Knee FPPA RMSE of the squats of patients at or under that stature and above it.
     squat_short_rmse_deg: float = float("nan")
@@ -1064,6 +1065,7 @@ def check_envelope(
     stated_distance_m: float | None = None,
     task: str | None = None,
     clothing: Clothing | None = None,
+    stated_stature_m: float | None = None,
 ) -> EnvelopeCheck:
     """Compare a clip's camera (and the patient's clothing) with the validated envelope.
 
@@ -1094,12 +1096,17 @@ def check_envelope(
         warning when ``stated_distance_m`` is closer than the envelope's distance, and
         without it a note that the distance was not checked, what it was validated for
         and how to have it checked; every single-leg squat gets the note of
-        :func:`squat_stature_note`.
+        :func:`squat_stature_note` unless ``stated_stature_m`` is given.
     clothing
         The clothes' colours read from the video (:func:`screener.clothing.
         measure_clothing`), or None: a single-leg squat filmed from the front in a top
         over the hips gets a warning and its knee FPPA the error of such squats in
         ``error_floors`` (:func:`screener.clothing.clothing_warnings`).
+    stated_stature_m
+        The patient's height as entered (metres), or None. A single-leg squat of a
+        patient at or under ``Envelope.squat_short_stature_max_m`` is told so, and its knee
+        FPPA gets the larger error of such squats in ``error_floors``; taller, nothing is
+        said; not given, the note of :func:`squat_stature_note`.
 
     Returns
     -------
@@ -1245,8 +1252,19 @@ def check_envelope(
                 f"{Path(envelope.path).name}, [squat_front_distance_m]: the camera closer "
                 f"than {envelope.squat_front_distance_min_m:.1f} m, as entered",
             )
-    if task == "sls" and envelope.squat_short_stature_max_m is not None:
-        unchecked.append(squat_stature_note(envelope))
+    short = envelope.squat_short_stature_max_m
+    if task == "sls" and short is not None:
+        if stated_stature_m is None:
+            unchecked.append(squat_stature_note(envelope))
+        elif stated_stature_m <= short:
+            warnings.append(squat_stature_warning(stated_stature_m, envelope))
+            floor = (
+                envelope.squat_short_rmse_deg,
+                f"{Path(envelope.path).name}, [squat_stature_m]: a patient at or under "
+                f"{short:.2f} m tall, as entered",
+            )
+            if floor[0] > floors.get("knee_fppa_deg", (float("-inf"), ""))[0]:
+                floors["knee_fppa_deg"] = floor
     if clothing is not None and envelope.clothing is not None and task is not None:
         worn, worn_floors = clothing_warnings(
             clothing, envelope.clothing, task, view, Path(envelope.path).name
@@ -1289,21 +1307,40 @@ def squat_stature_note(envelope: Envelope) -> str:
 
     Notes
     -----
-    The stature is neither read (MediaPipe's world landmarks are scaled to a standard
-    body) nor entered, so the note is given on every squat, with the rendered squats' knee
-    FPPA errors at or under the envelope file's stature and above it
-    (``models/envelope.toml``, ``[squat_stature_m]``; docs/accuracy.md, "A squat's knee
-    FPPA and the patient's stature"). The edge was seen after looking at hold-outs 65-86
+    The stature is not read (MediaPipe's world landmarks are scaled to a standard body),
+    so the note is given on every squat whose patient's height was not entered, with the
+    rendered squats' knee FPPA errors at or under the envelope file's stature and above
+    it (``models/envelope.toml``, ``[squat_stature_m]``; docs/accuracy.md, "A squat's
+    knee FPPA and the patient's stature"). The edge was seen after looking at hold-outs 65-86
     and checked on one untouched hold-out with few short bodies: a measured tendency, not
-    a correction, and no verdict changes with it.
+    a correction; no verdict changes with the note (a height entered makes a short
+    patient's knee FPPA verdict use the larger error, :func:`check_envelope`).
     """
-    short = envelope.squat_short_stature_max_m
     return (
-        "The patient's stature was not checked: the video does not give it. On test "
-        f"renders, the single-leg squats of people at or under {short:.2f} m tall read knee "
-        f"valgus (FPPA) about {envelope.squat_short_rmse_deg:.1f}° off (RMSE), against "
-        f"{envelope.squat_taller_rmse_deg:.1f}° for taller people; for a patient that "
-        "short, give the knee valgus verdict less weight and confirm it clinically."
+        "The patient's stature was not checked: the video does not give it. "
+        f"{_squat_stature_errors(envelope)}; for a patient that short, give the knee valgus "
+        "verdict less weight and confirm it clinically. To have it taken into account, give "
+        "the patient's height (the patient's record in the web app, or --patient-height-cm)."
+    )
+
+
+def squat_stature_warning(stated_stature_m: float, envelope: Envelope) -> str:
+    """What the single-leg squat of a patient at or under the envelope file's stature is
+    told, the height as entered (``models/envelope.toml``, ``[squat_stature_m]``)."""
+    return (
+        f"the patient is {stated_stature_m:.2f} m tall, as entered. "
+        f"{_squat_stature_errors(envelope)}: the knee valgus verdict is judged with the "
+        "larger error; confirm it clinically"
+    )
+
+
+def _squat_stature_errors(envelope: Envelope) -> str:
+    """The rendered squats' knee FPPA errors at or under the stature edge and above."""
+    return (
+        "On test renders, the single-leg squats of people at or under "
+        f"{envelope.squat_short_stature_max_m:.2f} m tall read knee valgus (FPPA) about "
+        f"{envelope.squat_short_rmse_deg:.1f}° off (RMSE), against "
+        f"{envelope.squat_taller_rmse_deg:.1f}° for taller people"
     )
 
 

@@ -47,6 +47,31 @@ def camera_distance_m(value: str) -> float:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
+def patient_height_cm(value: str) -> float:
+    """``--patient-height-cm``, in metres (:func:`screener.config.check_patient_height_cm`)."""
+    from screener.config import check_patient_height_cm
+
+    try:
+        return check_patient_height_cm(value) / 100.0
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def add_patient_height_argument(p: argparse.ArgumentParser, used: str) -> None:
+    """``--patient-height-cm`` (stored in metres as ``patient_height_m``), its help ending
+    with ``used``."""
+    p.add_argument(
+        "--patient-height-cm",
+        dest="patient_height_m",
+        type=patient_height_cm,
+        default=None,
+        metavar="CM",
+        help="the patient's height: a single-leg squat of a patient at or under the stature "
+        "its errors were measured larger for is judged with the larger error (the video "
+        f"does not give it); {used}",
+    )
+
+
 def add_placement_arguments(p: argparse.ArgumentParser, lens_for: str, distance_for: str) -> None:
     """``--lens-height-cm`` (stored in metres as ``lens_height_m``) and
     ``--camera-distance-m``, their helps ending with ``lens_for`` and ``distance_for``."""
@@ -261,6 +286,7 @@ def register(subparsers: Any) -> None:
         "away from the camera)",
         "checked for a single-leg squat filmed from the front (the video does not give it)",
     )
+    add_patient_height_argument(p, "e.g. 165")
     p.add_argument(
         "-o",
         "--outdir",
@@ -391,6 +417,7 @@ def run(args: argparse.Namespace) -> int:
         sex=args.sex,
         lens_height_m=args.lens_height_m,
         camera_distance_m=args.camera_distance_m,
+        patient_height_m=args.patient_height_m,
         config=acquired.config,
         video_path=args.video,
         video_info=acquired.video_info,

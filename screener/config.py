@@ -82,6 +82,36 @@ def check_camera_distance_m(value: object) -> float:
     return metres
 
 
+#: Statures a patient can have (metres); outside, a typing or unit error
+#: (:func:`screener.pipeline.check_placement`).
+PATIENT_HEIGHT_RANGE_M = (0.9, 2.5)
+
+
+def check_patient_height_cm(value: object) -> float:
+    """A patient's height entered in centimetres (command line, manifest, patient record),
+    checked.
+
+    Raises
+    ------
+    ValueError
+        Not a number, or outside :data:`PATIENT_HEIGHT_RANGE_M`; the message names the
+        unit.
+    """
+    low, high = (100.0 * limit for limit in PATIENT_HEIGHT_RANGE_M)
+    try:
+        cm = float(str(value))
+    except ValueError:
+        raise ValueError(
+            f"the patient's height must be a number of centimetres, got {value!r}"
+        ) from None
+    if not low <= cm <= high:
+        raise ValueError(
+            f"the patient's height must be {low:.0f}-{high:.0f} cm, got {value} "
+            "(centimetres: 165 for a patient 1.65 m tall)"
+        )
+    return cm
+
+
 #: The shipped learned event models (models/event_model.md): stance of walks and jogs (on
 #: by default since session 15), and squat repetitions (a research option, off).
 EVENT_MODEL_PATH = MODELS_DIR / "event_model.npz"

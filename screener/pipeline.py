@@ -52,6 +52,7 @@ from screener.clothing import Clothing, ClothingLimits
 from screener.config import (
     CAMERA_DISTANCE_RANGE_M,
     LENS_HEIGHT_RANGE_M,
+    PATIENT_HEIGHT_RANGE_M,
     AnalysisConfig,
     ChecksConfig,
     SideChoice,
@@ -110,6 +111,7 @@ def analyze(
     sex: str | None = None,
     lens_height_m: float | None = None,
     camera_distance_m: float | None = None,
+    patient_height_m: float | None = None,
     config: AnalysisConfig | None = None,
     progress: ProgressCallback | None = None,
 ) -> AnalysisResult:
@@ -153,6 +155,11 @@ def analyze(
         metres; None: not given. The video does not give it; a single-leg squat filmed
         from the front is checked on it (closer than the envelope's distance warns), and
         without it the check says it was not made.
+    patient_height_m
+        The patient's height (stature), metres; None: not given. The video does not give
+        it; a single-leg squat of a patient at or under the envelope's stature
+        (``[squat_stature_m]``) has its knee FPPA judged with the larger error measured
+        for such squats, and without it the check says it was not taken into account.
     config
         Settings; the documented defaults if None.
     progress
@@ -170,7 +177,7 @@ def analyze(
         cannot be analysed (not a video, no person, wrong view, too short...).
     """
     check_task_name(task, video)
-    check_placement(lens_height_m, camera_distance_m, video)
+    check_placement(lens_height_m, camera_distance_m, video, patient_height_m)
     acquired = estimate_video_pose(video, config or AnalysisConfig(), progress)
     return analyze_pose(
         acquired.raw,
@@ -181,6 +188,7 @@ def analyze(
         sex=sex,
         lens_height_m=lens_height_m,
         camera_distance_m=camera_distance_m,
+        patient_height_m=patient_height_m,
         config=acquired.config,
         video_path=Path(video),
         video_info=acquired.video_info,
@@ -205,6 +213,7 @@ def analyze_pose(
     sex: str | None = None,
     lens_height_m: float | None = None,
     camera_distance_m: float | None = None,
+    patient_height_m: float | None = None,
     config: AnalysisConfig | None = None,
     video_path: Path | None = None,
     video_info: dict[str, Any] | None = None,
@@ -237,7 +246,7 @@ def analyze_pose(
     answers = make_intake(intake, pain=pain, first_line_done=first_line_done)
     name = str(video_path) if video_path else str(raw.source.get("video", "landmarks"))
     check_task_name(task, name)
-    check_placement(lens_height_m, camera_distance_m, name)
+    check_placement(lens_height_m, camera_distance_m, name, patient_height_m)
     hidden_foot = _check_person(raw, name, config)
     warnings = _upright_warnings(raw, name, config)
     if hidden_foot is not None:
@@ -284,6 +293,7 @@ def analyze_pose(
         scene_tilt,
         lens_height_m=lens_height_m,
         camera_distance_m=camera_distance_m,
+        patient_height_m=patient_height_m,
         clothing=clothing,
     )
     warnings.extend(capture.warnings)
@@ -340,6 +350,7 @@ def analyze_pose(
             **camera.as_dict(),
             "camera_height_stated_m": lens_height_m,
             "camera_distance_stated_m": camera_distance_m,
+            "patient_height_stated_m": patient_height_m,
             "unchecked": list(capture.unchecked),
             "other_people": other_people.as_dict() if other_people else {"checked": False},
             "scene_tilt": scene_tilt.as_dict() if scene_tilt else {"checked": False},
@@ -671,22 +682,28 @@ class _Cleaning:
 
 
 def check_placement(
-    lens_height_m: float | None, camera_distance_m: float | None, name: str | Path
+    lens_height_m: float | None,
+    camera_distance_m: float | None,
+    name: str | Path,
+    patient_height_m: float | None = None,
 ) -> None:
-    """Refuse a stated lens height no phone stand gives, or a camera distance no room
-    gives (a typing or unit error); None is not given.
+    """Refuse a stated lens height no phone stand gives, a camera distance no room gives,
+    or a patient's height no adult has (a typing or unit error); None is not given.
 
     Raises
     ------
     ConfigError
-        Not a number, or outside :data:`screener.config.LENS_HEIGHT_RANGE_M` or
-        :data:`screener.config.CAMERA_DISTANCE_RANGE_M`.
+        Not a number, or outside :data:`screener.config.LENS_HEIGHT_RANGE_M`,
+        :data:`screener.config.CAMERA_DISTANCE_RANGE_M` or
+        :data:`screener.config.PATIENT_HEIGHT_RANGE_M`.
     """
     stated = (
         ("lens height", lens_height_m, LENS_HEIGHT_RANGE_M, "the phone's lens height above "
          "the floor", "0.6 for a lens at knee height"),
         ("camera distance", camera_distance_m, CAMERA_DISTANCE_RANGE_M, "the distance from "
          "the phone's lens to the patient", "2.5"),
+        ("patient's height", patient_height_m, PATIENT_HEIGHT_RANGE_M, "the patient's "
+         "height", "1.65"),
     )  # fmt: skip
     for what, value, (low, high), meaning, example in stated:
         if value is None:
@@ -1508,6 +1525,7 @@ def estimate_capture(
     lens_height_m: float | None = None,
     camera_distance_m: float | None = None,
     clothing: Clothing | None = None,
+    patient_height_m: float | None = None,
 ) -> tuple[CameraEstimate, EnvelopeCheck]:
     """Estimate the camera's placement and compare it with the validated envelope.
 
@@ -1519,7 +1537,8 @@ def estimate_capture(
     ``lens_height_m``, the lens height measured at the recording, is checked instead of
     the one read from the video; ``camera_distance_m``, the distance measured, is checked
     where the envelope limits it (a single-leg squat filmed from the front), as is
-    ``clothing``, the clothes' colours read from the video.
+    ``clothing``, the clothes' colours read from the video, and ``patient_height_m``,
+    the patient's height entered (a single-leg squat).
     """
     camera = estimate_camera(
         pose,
@@ -1548,6 +1567,7 @@ def estimate_capture(
         stated_distance_m=camera_distance_m,
         task=task,
         clothing=clothing,
+        stated_stature_m=patient_height_m,
     )
     return camera, check
 
@@ -1563,6 +1583,7 @@ def check_capture(
     lens_height_m: float | None = None,
     camera_distance_m: float | None = None,
     clothing: Clothing | None = None,
+    patient_height_m: float | None = None,
 ) -> tuple[CameraEstimate, EnvelopeCheck]:
     """:func:`estimate_capture`, refusing a camera outside the envelope.
 
@@ -1581,6 +1602,7 @@ def check_capture(
         lens_height_m=lens_height_m,
         camera_distance_m=camera_distance_m,
         clothing=clothing,
+        patient_height_m=patient_height_m,
     )
     if check.refusal:
         raise ViewError(

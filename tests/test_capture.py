@@ -33,6 +33,7 @@ from screener.capture import (
     other_people_frames,
     with_scene_tilt,
 )
+from screener.clothing import Clothing
 from screener.config import AnalysisConfig, CaptureConfig, PoseConfig
 from screener.errors import ConfigError, NoPersonError, ViewError
 from screener.keypoints import PoseSequence, empty_pose_sequence
@@ -871,3 +872,41 @@ def test_every_single_leg_squat_is_told_how_short_patients_squats_were_measured(
     for task in ("jog", "walk", None):
         notes = check_envelope(est, envelope, "anterior", 30.0, task=task).unchecked
         assert not any("stature" in n for n in notes)
+
+
+def test_a_patient_height_entered_raises_a_short_patients_squat_error_only(
+    envelope: Any,
+) -> None:
+    """Given, the height replaces the note: at or under the envelope file's stature the
+    squat is warned about and its knee FPPA gets the larger error, with its source; taller,
+    nothing is said; other tasks are not judged by it. The larger of two raised errors
+    (a top over the hips) is kept."""
+    est = estimate_camera(camera_sequence(standing, height_m=0.6), "sls")
+    unstated = check_envelope(est, envelope, "posterior", 30.0, task="sls")
+    (note,) = [n for n in unstated.unchecked if "stature" in n]
+    assert "--patient-height-cm" in note and "patient's record" in note
+    short = check_envelope(est, envelope, "posterior", 30.0, task="sls", stated_stature_m=1.55)
+    assert not any("stature" in n for n in short.unchecked)
+    (text,) = [w for w in short.warnings if "m tall" in w]
+    assert text.startswith("the patient is 1.55 m tall, as entered. On test renders")
+    assert text.endswith(
+        "the knee valgus verdict is judged with the larger error; confirm it clinically"
+    )
+    ((metric, (rmse, source)),) = short.error_floors.items()
+    assert metric == "knee_fppa_deg" and rmse == envelope.squat_short_rmse_deg
+    assert source.startswith("envelope.toml, [squat_stature_m]")
+    tall = check_envelope(est, envelope, "posterior", 30.0, task="sls", stated_stature_m=1.56)
+    assert tall.error_floors == {} and not any("m tall" in w for w in tall.warnings)
+    assert not any("stature" in n for n in tall.unchecked)
+    for task in ("jog", "walk"):
+        other = check_envelope(est, envelope, "anterior", 30.0, task=task, stated_stature_m=1.4)
+        assert other.error_floors == {} and not any("m tall" in w for w in other.warnings)
+    assert envelope.clothing is not None
+    covered = max(envelope.clothing.squat_front_fppa_rmse_covered_deg)
+    assert covered > envelope.squat_short_rmse_deg
+    top_over_hips = Clothing(8, hip_chest=4.0, hip_thigh=50.0, chest_thigh=48.0)
+    both = check_envelope(
+        est, envelope, "anterior", 30.0, task="sls", stated_stature_m=1.5, clothing=top_over_hips
+    )
+    assert both.error_floors["knee_fppa_deg"][0] == covered
+    assert any("m tall" in w for w in both.warnings)

@@ -120,6 +120,32 @@ def test_both_commands_take_the_lens_height_in_centimetres_and_the_distance_in_m
     assert args.camera_distance_m == pytest.approx(3.0)
 
 
+@pytest.mark.parametrize("height", ["1.65", "1650", "tall"])
+def test_a_patient_height_not_in_centimetres_is_refused_by_the_parser(tmp_path, capsys, height):
+    # refused before the video is read: 1.65 is metres, 1650 millimetres
+    with pytest.raises(SystemExit) as exc:
+        main(["analyze", str(tmp_path / "x.mp4"), "--patient-height-cm", height])
+    assert exc.value.code == 2
+    assert "the patient's height must be" in capsys.readouterr().err
+
+
+def test_both_commands_take_the_patient_height_in_centimetres() -> None:
+    import argparse
+
+    from screener.batch.cli import register
+    from screener.cli_analyze import add_patient_height_argument
+
+    parser = argparse.ArgumentParser()
+    add_patient_height_argument(parser, "for a test")
+    assert parser.parse_args(["--patient-height-cm", "152"]).patient_height_m == pytest.approx(1.52)
+    assert parser.parse_args([]).patient_height_m is None
+    commands = argparse.ArgumentParser().add_subparsers(dest="command")
+    register(commands)
+    batch = commands.choices["batch"]
+    args = batch.parse_args(["folder", "-o", "out", "--patient-height-cm", "170"])
+    assert args.patient_height_m == pytest.approx(1.7)
+
+
 def test_bad_settings_file_is_a_clear_error(tmp_path, capsys):
     settings = tmp_path / "settings.json"
     settings.write_text('{"cleaning": {"cutoff_hz": {"walk": -1}}}')

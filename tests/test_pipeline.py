@@ -525,6 +525,62 @@ def test_a_camera_distance_entered_is_checked_reported_and_validated(tmp_path):
             screener.analyze_pose(pose, task="sls", view="anterior", camera_distance_m=bad)
 
 
+def test_a_patient_height_entered_judges_a_short_patients_squat_with_the_larger_error(
+    tmp_path,
+):
+    """The stature is not in the video: given, a short patient's squat is warned about and
+    its knee FPPA judged with the larger error of such squats, a taller one's is not, the
+    "not checked" note goes either way and the measurements do not change; a height given
+    in the wrong unit is refused."""
+    from screener.capture import load_envelope
+    from screener.errors import ConfigError
+
+    # the shipped geometric error of a front squat's knee FPPA (8.04°) is larger than the
+    # short patients' (4.6°): an errors file with a smaller one shows the raise
+    shipped = AnalysisConfig().measurement_errors_path
+    assert shipped is not None
+    text = shipped.read_text(encoding="utf-8")
+    entry = '[tasks."sls.anterior".knee_fppa_deg]\nrmse_deg = 8.04\n'
+    assert entry in text
+    smaller = tmp_path / "errors.toml"
+    smaller.write_text(text.replace(entry, entry.replace("8.04", "2.0")), encoding="utf-8")
+    config = AnalysisConfig(measurement_errors_path=smaller)
+    envelope = load_envelope(config.capture.envelope_path)
+    figure, _ = single_leg_squat("left", n_reps=3)
+    pose = make_sequence(figure, fps=30.0, duration_s=8.0)
+    plain = screener.analyze_pose(pose, task="sls", view="anterior", config=config)
+    assert plain.summary["capture"]["patient_height_stated_m"] is None
+    assert any(n.startswith("The patient's stature") for n in plain.summary["capture"]["unchecked"])
+    short, tall = (
+        screener.analyze_pose(pose, task="sls", view="anterior", patient_height_m=h, config=config)
+        for h in (1.5, 1.8)
+    )
+    assert short.summary["capture"]["patient_height_stated_m"] == 1.5
+    for result in (short, tall):
+        assert not any("stature" in n for n in result.summary["capture"]["unchecked"])
+    assert any(
+        w.startswith("the patient is 1.50 m tall, as entered")
+        for w in short.summary["quality"]["warnings"]
+    )
+    assert not any("m tall, as entered" in w for w in tall.summary["quality"]["warnings"])
+
+    def valgus(result):
+        return next(f for f in result.summary["faults"] if f["fault"] == "knee_valgus")
+
+    assert valgus(tall)["measurement_error"] == valgus(plain)["measurement_error"] == 2.0
+    assert valgus(short)["measurement_error"] == envelope.squat_short_rmse_deg
+    pd.testing.assert_frame_equal(plain.events, short.events)
+    # a jog is not judged by the height
+    jogger, _ = jog_in_place()
+    jog = screener.analyze_pose(
+        make_sequence(jogger, fps=60.0, duration_s=6.0), task="jog", patient_height_m=1.5
+    )
+    assert not any("m tall, as entered" in w for w in jog.summary["quality"]["warnings"])
+    for bad in (165.0, 0.5, float("nan"), True):
+        with pytest.raises(ConfigError, match="patient's height"):
+            screener.analyze_pose(pose, task="sls", view="anterior", patient_height_m=bad)
+
+
 def test_a_verdict_left_without_values_says_why_instead_of_asking_for_more_events():
     figure, _ = single_leg_squat("left", depth_m=0.2)
     behind = make_sequence(figure, fps=30, duration_s=8.0, view="posterior")

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from screener.cli_analyze import add_placement_arguments
+from screener.cli_analyze import add_patient_height_argument, add_placement_arguments
 from screener.tasks import task_choices
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,8 @@ def register(subparsers: Any) -> None:
         type=Path,
         help="a folder (searched recursively for mp4, mov, avi, webm, mkv...) or a manifest "
         "CSV with columns path[, id, task, side, view, subject, session, pain, "
-        "first_line_done, sex, lens_height_cm, any other column carried to the tables]",
+        "first_line_done, sex, lens_height_cm, camera_distance_m, patient_height_cm, any other "
+        "column carried to the tables]",
     )
     p.add_argument("-o", "--outdir", type=Path, required=True, help="output folder")
     p.add_argument(
@@ -131,6 +132,7 @@ def register(subparsers: Any) -> None:
         "used where the manifest does not say (lens_height_cm)",
         "used where the manifest does not say (camera_distance_m)",
     )
+    add_patient_height_argument(p, "used where the manifest does not say (patient_height_cm)")
     p.add_argument(
         "--config",
         type=Path,
@@ -204,6 +206,7 @@ def run(args: argparse.Namespace) -> int:
         sex=args.sex,
         lens_height_m=args.lens_height_m,
         camera_distance_m=args.camera_distance_m,
+        patient_height_m=args.patient_height_m,
     )
     source: Path = args.input
     if source.is_dir():

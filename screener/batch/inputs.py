@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from screener.config import check_camera_distance_m, check_lens_height_cm
+from screener.config import check_camera_distance_m, check_lens_height_cm, check_patient_height_cm
 from screener.errors import ConfigError
 from screener.tasks import task_choices
 
@@ -42,6 +42,7 @@ MANIFEST_COLUMNS: tuple[str, ...] = (
     "sex",
     "lens_height_cm",
     "camera_distance_m",
+    "patient_height_cm",
 )
 
 #: Metadata columns that lead every combined table (after ``video_id``), in this order.
@@ -75,6 +76,7 @@ class JobDefaults:
     sex: str | None = None
     lens_height_m: float | None = None
     camera_distance_m: float | None = None
+    patient_height_m: float | None = None
 
 
 @dataclass(frozen=True)
@@ -88,10 +90,10 @@ class VideoJob:
         (``OUTDIR/videos/<video_id>``), stable across runs.
     path
         Absolute path of the video.
-    task, side, view, pain, first_line_done, sex, lens_height_m, camera_distance_m
+    task, side, view, pain, first_line_done, sex, lens_height_m, camera_distance_m, patient_height_m
         Arguments of :func:`screener.analyze` (the manifest gives the lens height in
-        centimetres, ``lens_height_cm``, and the distance in metres,
-        ``camera_distance_m``).
+        centimetres, ``lens_height_cm``, the distance in metres, ``camera_distance_m``,
+        and the patient's height in centimetres, ``patient_height_cm``).
     meta
         Metadata for the tables: ``path`` as given, ``subject``, ``session``, ``pain`` and
         every extra manifest column, in manifest order.
@@ -109,13 +111,14 @@ class VideoJob:
     sex: str | None = None
     lens_height_m: float | None = None
     camera_distance_m: float | None = None
+    patient_height_m: float | None = None
     meta: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
 
     def analysis_args(self) -> dict[str, Any]:
         """The arguments that change the analysis (hashed into the settings; the lens
-        height and the camera distance only where given, so that the batches run before
-        they existed resume)."""
+        height, the camera distance and the patient's height only where given, so that the
+        batches run before they existed resume)."""
         args: dict[str, Any] = {
             "task": self.task,
             "side": self.side,
@@ -128,6 +131,8 @@ class VideoJob:
             args["lens_height_m"] = self.lens_height_m
         if self.camera_distance_m is not None:
             args["camera_distance_m"] = self.camera_distance_m
+        if self.patient_height_m is not None:
+            args["patient_height_m"] = self.patient_height_m
         return args
 
 
@@ -227,6 +232,7 @@ def discover_videos(
             sex=defaults.sex,
             lens_height_m=defaults.lens_height_m,
             camera_distance_m=defaults.camera_distance_m,
+            patient_height_m=defaults.patient_height_m,
             meta={"path": rel, "subject": None, "session": None, "pain": defaults.pain},
         )
         for p, rel, vid in zip(found, rels, ids, strict=True)
@@ -269,8 +275,8 @@ def read_manifest(path: Path, defaults: JobDefaults | None = None) -> list[Video
         and optional ``id``, ``task``, ``side``, ``view``, ``subject``, ``session``,
         ``pain``, ``first_line_done``, ``sex``, ``lens_height_cm`` (the phone's lens above
         the floor, measured when filming), ``camera_distance_m`` (the lens' distance from
-        the patient, measured when filming) columns; any other column is carried to the
-        combined tables unchanged.
+        the patient, measured when filming), ``patient_height_cm`` (the patient's height)
+        columns; any other column is carried to the combined tables unchanged.
     defaults
         Arguments used where a row leaves them empty.
 
@@ -289,7 +295,7 @@ def read_manifest(path: Path, defaults: JobDefaults | None = None) -> list[Video
 
     defaults = defaults or JobDefaults()
     try:
-        numeric = ("pain", "lens_height_cm", "camera_distance_m")
+        numeric = ("pain", "lens_height_cm", "camera_distance_m", "patient_height_cm")
         table = pd.read_csv(path, dtype={c: "string" for c in MANIFEST_COLUMNS if c not in numeric})
     except (OSError, ValueError, UnicodeDecodeError) as exc:
         raise ConfigError(
@@ -398,6 +404,13 @@ def _job_from_row(
             args["camera_distance_m"] = check_camera_distance_m(distance)
         except ValueError as exc:
             problems.append(f"camera_distance_m={distance!r}: {exc}")
+    stature = row.get("patient_height_cm")
+    args["patient_height_m"] = defaults.patient_height_m
+    if stature is not None:
+        try:
+            args["patient_height_m"] = check_patient_height_cm(stature) / 100.0
+        except ValueError as exc:
+            problems.append(f"patient_height_cm={stature!r}: {exc}")
     fld = row.get("first_line_done")
     if fld is None:
         args["first_line_done"] = defaults.first_line_done

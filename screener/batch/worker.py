@@ -288,6 +288,7 @@ def _analyse(
         "sex": job.sex,
         "lens_height_m": job.lens_height_m,
         "camera_distance_m": job.camera_distance_m,
+        "patient_height_m": job.patient_height_m,
         "config": options.config,
     }
     if not options.reuse_keypoints:

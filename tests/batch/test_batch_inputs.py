@@ -165,6 +165,21 @@ def test_manifest_camera_distance_in_metres_reaches_the_analysis(tmp_path):
     assert "camera_distance_m" not in plain.analysis_args()
 
 
+def test_manifest_patient_height_in_centimetres_reaches_the_analysis(tmp_path):
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("path,patient_height_cm\na.mp4,150\nb.mp4,\nc.mp4,1.5\nd.mp4,tall\n")
+    a, b, c, d = read_manifest(manifest, JobDefaults(patient_height_m=1.7))
+    assert a.error is None and a.patient_height_m == pytest.approx(1.5)
+    assert a.analysis_args()["patient_height_m"] == pytest.approx(1.5)
+    assert b.error is None and b.patient_height_m == pytest.approx(1.7)  # the default
+    assert "patient_height_cm='1.5': the patient's height must be 90-250 cm" in (c.error or "")
+    assert "patient_height_cm='tall': the patient's height must be a number" in (d.error or "")
+    assert "patient_height_cm" not in d.meta  # an interpreted column, not carried as is
+    # not given: the analysis arguments (hashed into a batch's settings) are unchanged
+    (plain,) = read_manifest(manifest)[1:2]
+    assert "patient_height_m" not in plain.analysis_args()
+
+
 def test_manifest_without_path_column_is_an_error(tmp_path):
     manifest = tmp_path / "m.csv"
     manifest.write_text("file,task\na.mp4,walk\n")
