@@ -69,6 +69,7 @@ class AnalyzeFn(Protocol):
         sex: str | None,
         lens_height_m: float | None,
         camera_distance_m: float | None,
+        patient_height_m: float | None,
         config: Any,
         progress: Callable[[int, int], None] | None,
     ) -> AnalysisOutput:
@@ -89,7 +90,8 @@ class ClaimedJob:
 
     ``intake`` is the visit's full set of answers (pain, history, red flags) and
     ``doses`` the patient's own doses, so the recording's report and plan match the
-    visit's (:func:`screener.web.services.screen_of_visit`).
+    visit's (:func:`screener.web.services.screen_of_visit`). ``patient_height_m`` is the
+    height in the patient's record (metres; None: not recorded).
     """
 
     job_id: int
@@ -105,6 +107,7 @@ class ClaimedJob:
     doses: dict[str, Any] = field(default_factory=dict)
     lens_height_m: float | None = None
     camera_distance_m: float | None = None
+    patient_height_m: float | None = None
 
 
 def rowcount(result: Any) -> int:
@@ -253,6 +256,7 @@ def _load_claim(db: Session, job_id: int, token: str) -> ClaimedJob:
         doses=patient_doses(patient),
         lens_height_m=None if rec.lens_height_cm is None else rec.lens_height_cm / 100.0,
         camera_distance_m=rec.camera_distance_m,
+        patient_height_m=None if patient.height_cm is None else patient.height_cm / 100.0,
     )
 
 
@@ -373,6 +377,7 @@ def process_job(
             sex=claim.sex,
             lens_height_m=claim.lens_height_m,
             camera_distance_m=claim.camera_distance_m,
+            patient_height_m=claim.patient_height_m,
             config=_analysis_config(settings, claim.doses),
             progress=on_progress,
         )

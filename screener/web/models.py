@@ -131,6 +131,9 @@ class Patient(Base):
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     code: Mapped[str] = mapped_column(String(64))
     sex: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    #: The patient's height (stature) as entered (cm), or None: judges a short patient's
+    #: single-leg squat with the larger error measured for short patients.
+    height_cm: Mapped[float | None] = mapped_column(Float, nullable=True, default=None)
     notes: Mapped[str] = mapped_column(Text, default="")
     dose_overrides: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

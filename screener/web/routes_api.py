@@ -35,6 +35,12 @@ class PatientIn(BaseModel):
         min_length=1, max_length=64, description="Pseudonymous code, unique per clinician"
     )
     sex: Literal["female", "male"] | None = Field(None, description="Selects sex-specific norms")
+    height_cm: float | None = Field(
+        None,
+        description="The patient's height, 90-250 cm (a short patient's single-leg squat "
+        "is judged with the larger error measured for short patients; the video does not "
+        "give it)",
+    )
     notes: str = Field("", max_length=5000)
 
 
@@ -99,6 +105,7 @@ class PatientOut(BaseModel):
     id: int
     code: str
     sex: str | None
+    height_cm: float | None = None
     notes: str
     created_at: str | None
     visits: list[VisitOut] | None = None
@@ -139,11 +146,18 @@ def patients(who: CurrentUser, db: Db) -> list[dict[str, Any]]:
 
 @router.post("/patients", response_model=PatientOut, status_code=201)
 def patient_create(body: PatientIn, who: CurrentUser, db: Db) -> dict[str, Any]:
-    """Add a patient."""
+    """Add a patient.
+
+    Answers 409 for a code you already use, 422 for a height that is not 90-250 cm.
+    """
     try:
-        patient = services.create_patient(db, who.user, body.code, body.sex, body.notes)
-    except services.InputError as exc:
+        patient = services.create_patient(
+            db, who.user, body.code, body.sex, body.notes, height_cm=body.height_cm
+        )
+    except services.DuplicateCodeError as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from exc
+    except services.InputError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
     return services.patient_dict(patient)
 
 

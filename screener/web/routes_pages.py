@@ -202,10 +202,11 @@ def patients_create(
     code: Annotated[str, Form()],
     sex: Annotated[str, Form()] = "",
     notes: Annotated[str, Form()] = "",
+    height_cm: Annotated[str, Form()] = "",
 ) -> Response:
     """Add a patient, then open their page."""
     try:
-        patient = services.create_patient(db, who.user, code, sex, notes)
+        patient = services.create_patient(db, who.user, code, sex, notes, height_cm=height_cm)
     except services.InputError as exc:
         return _render(
             request,
@@ -316,10 +317,11 @@ def patient_edit(
     code: Annotated[str, Form()],
     sex: Annotated[str, Form()] = "",
     notes: Annotated[str, Form()] = "",
+    height_cm: Annotated[str, Form()] = "",
 ) -> Response:
-    """Change the patient's code, sex or notes."""
+    """Change the patient's code, sex, height or notes."""
     try:
-        services.update_patient(db, patient, code, sex, notes)
+        services.update_patient(db, patient, code, sex, notes, height_cm=height_cm)
     except services.InputError as exc:
         return _patient_page(request, who, patient, settings, str(exc), 400)
     return _see(f"/patients/{patient.id}")

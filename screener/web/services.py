@@ -30,6 +30,10 @@ class InputError(ValueError):
     """A form or API value that cannot be accepted (the message says which and why)."""
 
 
+class DuplicateCodeError(InputError):
+    """A patient code the clinician already uses (the API answers 409 Conflict)."""
+
+
 def list_patients(db: Session, user: User) -> list[Patient]:
     """The clinician's patients, by code."""
     return list(
@@ -37,41 +41,81 @@ def list_patients(db: Session, user: User) -> list[Patient]:
     )
 
 
-def _checked_patient_fields(code: str, sex: str | None) -> tuple[str, str | None]:
-    """A patient's code and sex, trimmed and checked.
+@dataclass(frozen=True)
+class PatientFields:
+    """A patient's code, sex and height (cm), trimmed and checked."""
+
+    code: str
+    sex: str | None
+    height_cm: float | None
+
+
+def _checked_patient_fields(
+    code: str, sex: str | None, height_cm: float | str | None = None
+) -> PatientFields:
+    """A patient's code, sex and height, trimmed and checked.
 
     Raises
     ------
     InputError
-        Empty or too long code, or an unknown sex.
+        Empty or too long code, an unknown sex, or a height that is not 90-250 cm.
     """
+    from screener.config import check_patient_height_cm
+
     code = code.strip()
     if not code or len(code) > 64:
         raise InputError("the patient code must have 1-64 characters")
     sex = (sex or "").strip().lower() or None
     if sex is not None and sex not in SEXES:
         raise InputError("sex must be 'female', 'male' or left empty")
-    return code, sex
+    return PatientFields(code, sex, parse_entered(height_cm, check_patient_height_cm))
 
 
-def create_patient(
-    db: Session, user: User, code: str, sex: str | None = None, notes: str = ""
-) -> Patient:
-    """Add a pseudonymous patient for a clinician (committed).
+def _commit_patient(db: Session, code: str) -> None:
+    """Commit a new or changed patient.
 
     Raises
     ------
-    InputError
-        Empty or too long code, unknown sex, or a code the clinician already uses.
+    DuplicateCodeError
+        The clinician already has a patient with ``code`` (rolled back).
     """
-    code, sex = _checked_patient_fields(code, sex)
-    patient = Patient(owner_id=user.id, code=code, sex=sex, notes=notes.strip()[:5000])
-    db.add(patient)
     try:
         db.commit()
     except IntegrityError as exc:
         db.rollback()
-        raise InputError(f"you already have a patient with the code {code!r}") from exc
+        raise DuplicateCodeError(f"you already have a patient with the code {code!r}") from exc
+
+
+def create_patient(
+    db: Session,
+    user: User,
+    code: str,
+    sex: str | None = None,
+    notes: str = "",
+    height_cm: float | str | None = None,
+) -> Patient:
+    """Add a pseudonymous patient for a clinician (committed).
+
+    ``height_cm`` is the patient's height in centimetres as entered ('' or None: not
+    recorded); the analysis judges a short patient's single-leg squat with it.
+
+    Raises
+    ------
+    InputError
+        Empty or too long code, unknown sex, or a height that is not 90-250 cm.
+    DuplicateCodeError
+        A code the clinician already uses.
+    """
+    fields = _checked_patient_fields(code, sex, height_cm)
+    patient = Patient(
+        owner_id=user.id,
+        code=fields.code,
+        sex=fields.sex,
+        height_cm=fields.height_cm,
+        notes=notes.strip()[:5000],
+    )
+    db.add(patient)
+    _commit_patient(db, fields.code)
     return patient
 
 
@@ -216,22 +260,29 @@ def delete_visit(db: Session, settings: WebSettings, visit: Visit) -> None:
 
 
 def update_patient(
-    db: Session, patient: Patient, code: str, sex: str | None, notes: str = ""
+    db: Session,
+    patient: Patient,
+    code: str,
+    sex: str | None,
+    notes: str = "",
+    height_cm: float | str | None = None,
 ) -> Patient:
-    """Change a patient's code, sex or notes (committed).
+    """Change a patient's code, sex, height or notes (committed).
+
+    ``height_cm`` as in :func:`create_patient` ('' or None clears it).
 
     Raises
     ------
     InputError
-        Empty or too long code, unknown sex, or a code the clinician already uses.
+        Empty or too long code, unknown sex, or a height that is not 90-250 cm (nothing
+        is changed).
+    DuplicateCodeError
+        A code the clinician already uses.
     """
-    code, sex = _checked_patient_fields(code, sex)
-    patient.code, patient.sex, patient.notes = code, sex, notes.strip()[:5000]
-    try:
-        db.commit()
-    except IntegrityError as exc:
-        db.rollback()
-        raise InputError(f"you already have a patient with the code {code!r}") from exc
+    fields = _checked_patient_fields(code, sex, height_cm)
+    patient.code, patient.sex = fields.code, fields.sex
+    patient.height_cm, patient.notes = fields.height_cm, notes.strip()[:5000]
+    _commit_patient(db, fields.code)
     return patient
 
 
@@ -316,7 +367,8 @@ def parse_entered(value: float | str | None, check: Callable[[object], float]) -
     ------
     InputError
         What ``check`` refuses (:func:`screener.config.check_lens_height_cm`,
-        :func:`screener.config.check_camera_distance_m`: not a number, or outside the
+        :func:`screener.config.check_camera_distance_m`,
+        :func:`screener.config.check_patient_height_cm`: not a number, or outside the
         range, with the unit).
     """
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -528,6 +580,7 @@ def patient_dict(patient: Patient, visits: list[dict[str, Any]] | None = None) -
         "id": patient.id,
         "code": patient.code,
         "sex": patient.sex,
+        "height_cm": patient.height_cm,
         "notes": patient.notes,
         "created_at": _iso(patient.created_at),
     }

@@ -28,10 +28,7 @@ def test_migrating_twice_is_harmless(app: Any, settings: WebSettings) -> None:
     engine = make_engine(settings)
     upgrade_database(settings, engine)  # the server and a worker both migrate at start
     with engine.connect() as conn:
-        assert (
-            MigrationContext.configure(conn).get_current_revision()
-            == "0005_recording_camera_distance"
-        )
+        assert MigrationContext.configure(conn).get_current_revision() == "0006_patient_height"
 
 
 def test_the_lens_height_migration_keeps_the_recordings_both_ways(
@@ -99,6 +96,57 @@ def test_the_camera_distance_migration_keeps_the_recordings_both_ways(
         assert conn.execute(text("SELECT camera_distance_m FROM recordings")).scalar() is None
 
 
+def test_the_patient_height_migration_keeps_the_patients_and_their_visits(
+    app: Any, settings: WebSettings, world: Any
+) -> None:
+    """Taken back to 0005 (before the patient's height) and up again: the column goes and
+    comes back empty; the patient, their visit, recording and job stay (a copy of the
+    patients table would have deleted them through ON DELETE CASCADE). The same back to
+    0003, before the recordings' lens height and camera distance (whose copies of the
+    recordings table deleted the jobs until session 46)."""
+    from alembic.command import downgrade
+    from sqlalchemy import inspect, text
+
+    engine = make_engine(settings)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+
+    def columns() -> set[str]:
+        return {c["name"] for c in inspect(engine).get_columns("patients")}
+
+    def counts() -> list[Any]:
+        with engine.connect() as conn:
+            return [
+                conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()
+                for table in ("patients", "visits", "recordings", "jobs")
+            ]
+
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE patients SET height_cm = 165"))
+    before = counts()
+    assert before == [1, 1, 1, 1]
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        downgrade(config, "0005_recording_camera_distance")
+    assert "height_cm" not in columns() and counts() == before
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT code, sex FROM patients")).one() == ("RUN-001", "female")
+    upgrade_database(settings, engine)
+    assert "height_cm" in columns() and counts() == before
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT height_cm FROM patients")).scalar() is None
+    # further back, before the recording's lens height and camera distance (0004, 0005):
+    # the recordings' columns go in place too, and their jobs stay
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        downgrade(config, "0003_visit_intake")
+    recording_columns = {c["name"] for c in inspect(engine).get_columns("recordings")}
+    assert not {"lens_height_cm", "camera_distance_m"} & recording_columns
+    assert counts() == before
+    upgrade_database(settings, engine)
+    assert counts() == before
+
+
 def test_migrations_render_for_postgresql() -> None:
     out = io.StringIO()
     config = Config(output_buffer=out)
@@ -109,6 +157,7 @@ def test_migrations_render_for_postgresql() -> None:
     for table in ("users", "user_sessions", "api_tokens", "patients", "visits", "recordings"):
         assert f"CREATE TABLE {table} (" in sql
     assert "size_bytes BIGINT NOT NULL" in sql
+    assert "ALTER TABLE patients ADD COLUMN height_cm FLOAT" in sql
     assert "ON DELETE CASCADE" in sql
     assert "AUTOINCREMENT" not in sql.upper().replace("SERIAL", "")
 

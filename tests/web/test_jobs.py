@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import update
 
 import screener
@@ -97,6 +98,32 @@ def test_done_job_shows_flags_plan_and_report(
     assert "Fake report" in html.text
     assert "script-src" not in html.headers["content-security-policy"]  # no scripts at all
     assert 'id="capture-warnings"' not in page.text  # the fake result noticed nothing
+
+
+@pytest.mark.parametrize("height_cm,height_m", [("150", 1.5), ("187.5", 1.875), ("", None)])
+def test_the_patients_height_reaches_the_analysis_in_metres(
+    height_cm: str,
+    height_m: float | None,
+    alice: Clinician,
+    sessions: Any,
+    settings: WebSettings,
+) -> None:
+    """The height in the patient's record (cm) is passed as ``patient_height_m``; a
+    patient without one is analysed with None (the report then says it was not taken
+    into account)."""
+    world = make_world(sessions, settings, alice.user, analyse=False)
+    with sessions() as s:
+        patient = s.get(Patient, world.patient_id)
+        services.update_patient(s, patient, patient.code, patient.sex, height_cm=height_cm)
+    analysis = FakeAnalysis()
+    assert run_jobs(sessions, settings, analysis) == 1
+    (call,) = analysis.calls
+    assert "patient_height_m" in call
+    if height_m is None:
+        assert call["patient_height_m"] is None
+    else:
+        assert call["patient_height_m"] == pytest.approx(height_m)
+    assert call["sex"] == "female"  # the rest of the record still reaches it
 
 
 def test_a_recordings_warnings_are_on_its_page(

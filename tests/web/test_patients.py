@@ -207,3 +207,84 @@ def test_trends_leave_out_a_value_the_recording_does_not_show(
     data = alice.client.get(f"/api/patients/{world.patient_id}/trends").json()
     drop = next(t for t in data if t["task"] == "walk" and t["metric"] == "pelvic_drop_deg")
     assert [p[0] for p in drop["points"]["left"]] == ["2025-01-10"]
+
+
+# ------------------------------------------------------------------ the patient's height
+def test_a_patients_height_is_stored_and_shown(
+    alice: Clinician, world: World, sessions: Any
+) -> None:
+    """Entered at creation and changed on the patient page, the height is stored in
+    centimetres and shown as entered; an empty field clears it."""
+    created = alice.post("/patients", {"code": "RUN-TALL", "sex": "male", "height_cm": "172.5"})
+    assert created.status_code == 303, created.text
+    with sessions() as s:
+        patient = s.query(Patient).filter_by(code="RUN-TALL").one()
+        assert (patient.sex, patient.height_cm) == ("male", 172.5)
+    page = alice.client.get(created.headers["location"]).text
+    assert "172.5 cm tall" in page and 'name="height_cm"' in page and 'value="172.5"' in page
+    edit = alice.post(f"/patients/{patient.id}/edit", {"code": "RUN-TALL", "height_cm": "165"})
+    assert edit.status_code == 303
+    with sessions() as s:
+        assert s.get(Patient, patient.id).height_cm == 165.0
+    assert "165 cm tall" in alice.client.get(f"/patients/{patient.id}").text
+    cleared = alice.post(f"/patients/{patient.id}/edit", {"code": "RUN-TALL", "height_cm": ""})
+    assert cleared.status_code == 303
+    with sessions() as s:
+        assert s.get(Patient, patient.id).height_cm is None
+    assert "height not recorded" in alice.client.get(f"/patients/{patient.id}").text
+
+
+@pytest.mark.parametrize("height", ["1.65", "300", "abc", "nan"])
+def test_a_height_no_patient_has_is_refused_with_the_unit(
+    height: str, alice: Clinician, world: World, sessions: Any
+) -> None:
+    """A height in metres, out of range or not a number: the form says what is wrong in
+    centimetres and nothing is stored, neither a new patient nor an edit."""
+    created = alice.post("/patients", {"code": "RUN-NEW", "height_cm": height})
+    assert created.status_code == 400
+    assert "height must be" in created.text and "centimetres" in created.text
+    assert "Traceback" not in created.text
+    assert count_rows(sessions, Patient) == 1
+    edit = alice.post(f"/patients/{world.patient_id}/edit", {"code": "RUN-9", "height_cm": height})
+    assert edit.status_code == 400
+    assert "height must be" in edit.text and "centimetres" in edit.text
+    with sessions() as s:
+        patient = s.get(Patient, world.patient_id)
+        assert (patient.code, patient.height_cm) == ("RUN-001", None)
+
+
+def test_the_api_takes_and_gives_the_patients_height(
+    alice: Clinician, world: World, sessions: Any
+) -> None:
+    headers = {"X-CSRF-Token": alice.csrf}
+    ok = alice.client.post(
+        "/api/patients", json={"code": "RUN-API", "height_cm": 151}, headers=headers
+    )
+    assert ok.status_code == 201, ok.text
+    assert ok.json()["height_cm"] == 151.0
+    detail = alice.client.get(f"/api/patients/{ok.json()['id']}").json()
+    assert detail["height_cm"] == 151.0
+    listed = {p["code"]: p["height_cm"] for p in alice.client.get("/api/patients").json()}
+    assert listed == {"RUN-001": None, "RUN-API": 151.0}
+    metres = alice.client.post(
+        "/api/patients", json={"code": "RUN-M", "height_cm": 1.65}, headers=headers
+    )
+    assert metres.status_code == 422
+    assert "height must be" in metres.json()["detail"] and "centimetres" in metres.json()["detail"]
+    words = alice.client.post(
+        "/api/patients", json={"code": "RUN-W", "height_cm": "tall"}, headers=headers
+    )
+    assert words.status_code == 422
+    assert count_rows(sessions, Patient) == 2
+    dup = alice.client.post(
+        "/api/patients", json={"code": "RUN-API", "height_cm": 160}, headers=headers
+    )
+    assert dup.status_code == 409  # a code in use is still a conflict
+
+
+def test_export_holds_the_patients_height(alice: Clinician, world: World, sessions: Any) -> None:
+    alice.post(f"/patients/{world.patient_id}/edit", {"code": "RUN-001", "height_cm": "158"})
+    response = alice.client.get(f"/patients/{world.patient_id}/export")
+    with zipfile.ZipFile(io.BytesIO(response.content)) as zf:
+        record = json.loads(zf.read("patient.json"))
+    assert record["height_cm"] == 158.0

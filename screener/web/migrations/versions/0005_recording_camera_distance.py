@@ -26,5 +26,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("recordings") as batch:
+    # In place, not batch mode's copy: SQLite's copy drops the old ``recordings`` table,
+    # and with foreign keys enforced that deletes every job of the recordings (ON DELETE
+    # CASCADE). SQLite 3.35+ drops a plain column in place.
+    with op.batch_alter_table("recordings", recreate="never") as batch:
         batch.drop_column("camera_distance_m")
