@@ -32,6 +32,26 @@ MODELS_DIR = Path(__file__).resolve().parent / "models"
 LENS_HEIGHT_RANGE_M = (0.1, 3.0)
 
 
+def _checked_entry(
+    value: object, what: str, units: str, low: float, high: float, span: str, example: str
+) -> float:
+    """``value`` as a number of ``units`` from ``low`` to ``high``, for the entry checks.
+
+    Raises
+    ------
+    ValueError
+        "the {what} must be a number of {units}, got ..." or "the {what} must be {span},
+        got ... ({units}: {example})".
+    """
+    try:
+        number = float(str(value))
+    except ValueError:
+        raise ValueError(f"the {what} must be a number of {units}, got {value!r}") from None
+    if not low <= number <= high:
+        raise ValueError(f"the {what} must be {span}, got {value} ({units}: {example})")
+    return number
+
+
 def check_lens_height_cm(value: object) -> float:
     """A lens height entered in centimetres (command line, manifest, upload form), checked.
 
@@ -41,18 +61,10 @@ def check_lens_height_cm(value: object) -> float:
         Not a number, or outside :data:`LENS_HEIGHT_RANGE_M`; the message names the unit.
     """
     low, high = (100.0 * limit for limit in LENS_HEIGHT_RANGE_M)
-    try:
-        cm = float(str(value))
-    except ValueError:
-        raise ValueError(
-            f"the lens height must be a number of centimetres, got {value!r}"
-        ) from None
-    if not low <= cm <= high:
-        raise ValueError(
-            f"the lens height must be {low:.0f}-{high:.0f} cm above the floor, got {value} "
-            "(centimetres: 60 for a lens at knee height)"
-        )
-    return cm
+    return _checked_entry(
+        value, "lens height", "centimetres", low, high,
+        f"{low:.0f}-{high:.0f} cm above the floor", "60 for a lens at knee height",
+    )  # fmt: skip
 
 
 #: Camera distances a recording can have had (metres, lens to patient); outside, a typing
@@ -70,16 +82,10 @@ def check_camera_distance_m(value: object) -> float:
         unit.
     """
     low, high = CAMERA_DISTANCE_RANGE_M
-    try:
-        metres = float(str(value))
-    except ValueError:
-        raise ValueError(f"the camera distance must be a number of metres, got {value!r}") from None
-    if not low <= metres <= high:
-        raise ValueError(
-            f"the camera distance must be {low:g}-{high:g} m from the lens to the patient, "
-            f"got {value} (metres: 2.5 for a phone 2.5 m away)"
-        )
-    return metres
+    return _checked_entry(
+        value, "camera distance", "metres", low, high,
+        f"{low:g}-{high:g} m from the lens to the patient", "2.5 for a phone 2.5 m away",
+    )  # fmt: skip
 
 
 #: Statures a patient can have (metres); outside, a typing or unit error
@@ -98,18 +104,10 @@ def check_patient_height_cm(value: object) -> float:
         unit.
     """
     low, high = (100.0 * limit for limit in PATIENT_HEIGHT_RANGE_M)
-    try:
-        cm = float(str(value))
-    except ValueError:
-        raise ValueError(
-            f"the patient's height must be a number of centimetres, got {value!r}"
-        ) from None
-    if not low <= cm <= high:
-        raise ValueError(
-            f"the patient's height must be {low:.0f}-{high:.0f} cm, got {value} "
-            "(centimetres: 165 for a patient 1.65 m tall)"
-        )
-    return cm
+    return _checked_entry(
+        value, "patient's height", "centimetres", low, high,
+        f"{low:.0f}-{high:.0f} cm", "165 for a patient 1.65 m tall",
+    )  # fmt: skip
 
 
 #: The shipped learned event models (models/event_model.md): stance of walks and jogs (on

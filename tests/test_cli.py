@@ -79,22 +79,28 @@ def test_invalid_pain_is_refused_by_the_parser(tmp_path, capsys):
     assert "pain must be from 0 to 10" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("height", ["850", "0.6", "knee"])
-def test_a_lens_height_not_in_centimetres_is_refused_by_the_parser(tmp_path, capsys, height):
-    # refused before the video is read: 0.6 is metres, 850 millimetres
-    with pytest.raises(SystemExit) as exc:
-        main(["analyze", str(tmp_path / "x.mp4"), "--lens-height-cm", height])
-    assert exc.value.code == 2
-    assert "the lens height must be" in capsys.readouterr().err
+LENS, DISTANCE, HEIGHT = "--lens-height-cm", "--camera-distance-m", "--patient-height-cm"
 
 
-@pytest.mark.parametrize("distance", ["250", "0.1", "far"])
-def test_a_camera_distance_not_in_metres_is_refused_by_the_parser(tmp_path, capsys, distance):
-    # refused before the video is read: 250 is centimetres
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        # 0.6 is metres, 850 millimetres
+        *((LENS, v, "the lens height must be") for v in ("850", "0.6", "knee")),
+        # 250 is centimetres
+        *((DISTANCE, v, "the camera distance must be") for v in ("250", "0.1", "far")),
+        # 1.65 is metres, 1650 millimetres
+        *((HEIGHT, v, "the patient's height must be") for v in ("1.65", "1650", "tall")),
+    ],
+)
+def test_an_entry_in_the_wrong_unit_is_refused_by_the_parser(
+    tmp_path, capsys, flag, value, message
+):
+    # refused before the video is read
     with pytest.raises(SystemExit) as exc:
-        main(["analyze", str(tmp_path / "x.mp4"), "--camera-distance-m", distance])
+        main(["analyze", str(tmp_path / "x.mp4"), flag, value])
     assert exc.value.code == 2
-    assert "the camera distance must be" in capsys.readouterr().err
+    assert message in capsys.readouterr().err
 
 
 def test_both_commands_take_the_lens_height_in_centimetres_and_the_distance_in_metres() -> None:
@@ -118,15 +124,6 @@ def test_both_commands_take_the_lens_height_in_centimetres_and_the_distance_in_m
     )
     assert args.lens_height_m == pytest.approx(1.2)
     assert args.camera_distance_m == pytest.approx(3.0)
-
-
-@pytest.mark.parametrize("height", ["1.65", "1650", "tall"])
-def test_a_patient_height_not_in_centimetres_is_refused_by_the_parser(tmp_path, capsys, height):
-    # refused before the video is read: 1.65 is metres, 1650 millimetres
-    with pytest.raises(SystemExit) as exc:
-        main(["analyze", str(tmp_path / "x.mp4"), "--patient-height-cm", height])
-    assert exc.value.code == 2
-    assert "the patient's height must be" in capsys.readouterr().err
 
 
 def test_both_commands_take_the_patient_height_in_centimetres() -> None:

@@ -390,27 +390,20 @@ def _job_from_row(
         else:
             if not 0 <= args["pain"] <= 10:
                 problems.append(f"pain={pain!r} is not from 0 to 10")
-    height = row.get("lens_height_cm")
-    args["lens_height_m"] = defaults.lens_height_m
-    if height is not None:
-        try:
-            args["lens_height_m"] = check_lens_height_cm(height) / 100.0
-        except ValueError as exc:
-            problems.append(f"lens_height_cm={height!r}: {exc}")
-    distance = row.get("camera_distance_m")
-    args["camera_distance_m"] = defaults.camera_distance_m
-    if distance is not None:
-        try:
-            args["camera_distance_m"] = check_camera_distance_m(distance)
-        except ValueError as exc:
-            problems.append(f"camera_distance_m={distance!r}: {exc}")
-    stature = row.get("patient_height_cm")
-    args["patient_height_m"] = defaults.patient_height_m
-    if stature is not None:
-        try:
-            args["patient_height_m"] = check_patient_height_cm(stature) / 100.0
-        except ValueError as exc:
-            problems.append(f"patient_height_cm={stature!r}: {exc}")
+    # (manifest column, analysis argument in metres, check, the column's units per metre)
+    entered = (
+        ("lens_height_cm", "lens_height_m", check_lens_height_cm, 100.0),
+        ("camera_distance_m", "camera_distance_m", check_camera_distance_m, 1.0),
+        ("patient_height_cm", "patient_height_m", check_patient_height_cm, 100.0),
+    )
+    for column, name, check, per_metre in entered:
+        value = row.get(column)
+        args[name] = getattr(defaults, name)
+        if value is not None:
+            try:
+                args[name] = check(value) / per_metre
+            except ValueError as exc:
+                problems.append(f"{column}={value!r}: {exc}")
     fld = row.get("first_line_done")
     if fld is None:
         args["first_line_done"] = defaults.first_line_done
