@@ -534,6 +534,7 @@ def test_a_patient_height_entered_judges_a_short_patients_squat_with_the_larger_
     in the wrong unit is refused."""
     from screener.capture import load_envelope
     from screener.errors import ConfigError
+    from screener.report import write_report
 
     # the shipped geometric error of a front squat's knee FPPA (8.04°) is larger than the
     # short patients' (4.6°): an errors file with a smaller one shows the raise
@@ -570,6 +571,8 @@ def test_a_patient_height_entered_judges_a_short_patients_squat_with_the_larger_
     assert valgus(tall)["measurement_error"] == valgus(plain)["measurement_error"] == 2.0
     assert valgus(short)["measurement_error"] == envelope.squat_short_rmse_deg
     pd.testing.assert_frame_equal(plain.events, short.events)
+    write_report(tall, tmp_path)
+    assert "the patient 1.80 m tall (as entered)" in (tmp_path / "report.html").read_text()
     # a jog is not judged by the height
     jogger, _ = jog_in_place()
     jog = screener.analyze_pose(

@@ -321,7 +321,8 @@ def event_model_sentence(info: dict[str, Any] | None) -> str:
 
 def capture_sentence(capture: dict[str, Any]) -> str:
     """One sentence on the recording as estimated from the video: where the camera was,
-    the lighting and the clothing read."""
+    the lighting and the clothing read (and what was entered: the lens height, the camera's
+    distance, the patient's height)."""
     parts = []
     yaw = capture.get("yaw_deg")
     if yaw is not None:
@@ -349,6 +350,9 @@ def capture_sentence(capture: dict[str, Any]) -> str:
     distance = capture.get("camera_distance_stated_m")
     if distance is not None:
         parts.append(f"lens {distance:.1f} m from the patient (as entered)")
+    stature = capture.get("patient_height_stated_m")
+    if stature is not None:
+        parts.append(f"the patient {stature:.2f} m tall (as entered)")
     fill = capture.get("subject_height_fraction")
     if fill is not None:
         parts.append(f"the patient filling {fill:.0%} of the frame height")
