@@ -1247,10 +1247,14 @@ def check_envelope(
             unchecked.append(squat_distance_note(envelope))
         elif stated_distance_m < envelope.squat_front_distance_min_m:
             warnings.append(squat_distance_warning(stated_distance_m, envelope))
-            floors["knee_fppa_deg"] = (
-                max(envelope.squat_front_rmse_closer_deg),
-                f"{Path(envelope.path).name}, [squat_front_distance_m]: the camera closer "
-                f"than {envelope.squat_front_distance_min_m:.1f} m, as entered",
+            _raise_floor(
+                floors,
+                "knee_fppa_deg",
+                (
+                    max(envelope.squat_front_rmse_closer_deg),
+                    f"{Path(envelope.path).name}, [squat_front_distance_m]: the camera "
+                    f"closer than {envelope.squat_front_distance_min_m:.1f} m, as entered",
+                ),
             )
     short = envelope.squat_short_stature_max_m
     if task == "sls" and short is not None:
@@ -1258,21 +1262,22 @@ def check_envelope(
             unchecked.append(squat_stature_note(envelope))
         elif stated_stature_m <= short:
             warnings.append(squat_stature_warning(stated_stature_m, envelope))
-            floor = (
-                envelope.squat_short_rmse_deg,
-                f"{Path(envelope.path).name}, [squat_stature_m]: a patient at or under "
-                f"{short:.2f} m tall, as entered",
+            _raise_floor(
+                floors,
+                "knee_fppa_deg",
+                (
+                    envelope.squat_short_rmse_deg,
+                    f"{Path(envelope.path).name}, [squat_stature_m]: a patient at or under "
+                    f"{short:.2f} m tall, as entered",
+                ),
             )
-            if floor[0] > floors.get("knee_fppa_deg", (float("-inf"), ""))[0]:
-                floors["knee_fppa_deg"] = floor
     if clothing is not None and envelope.clothing is not None and task is not None:
         worn, worn_floors = clothing_warnings(
             clothing, envelope.clothing, task, view, Path(envelope.path).name
         )
         warnings.extend(worn)
-        for metric, floor in worn_floors.items():  # the larger of the conditions' errors
-            if metric not in floors or floor[0] > floors[metric][0]:
-                floors[metric] = floor
+        for metric, floor in worn_floors.items():
+            _raise_floor(floors, metric, floor)
     return EnvelopeCheck(
         roll_correction_deg=correction,
         warnings=tuple(warnings),
@@ -1280,6 +1285,15 @@ def check_envelope(
         unchecked=tuple(unchecked),
         error_floors=floors,
     )
+
+
+def _raise_floor(
+    floors: dict[str, tuple[float, str]], metric: str, floor: tuple[float, str]
+) -> None:
+    """Keep the larger of ``metric``'s errors, its own and ``floor`` (RMSE, source): a clip
+    filmed in several conditions with measured errors is judged with the largest."""
+    if metric not in floors or floor[0] > floors[metric][0]:
+        floors[metric] = floor
 
 
 def squat_distance_note(envelope: Envelope) -> str:
