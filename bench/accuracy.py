@@ -293,6 +293,7 @@ def clip_conditions(truth_json: dict) -> dict[str, Any]:
         "orientation": truth_json.get("orientation", ""),
         "light": float(look.get("light", np.nan)),
         "stature_m": float((truth_json.get("body") or {}).get("stature_m", np.nan)),
+        "squat_depth_deg": float((truth_json.get("squat") or {}).get("depth_deg", np.nan)),
     }
 
 
@@ -397,10 +398,12 @@ def compare_events(
     truth: pd.DataFrame,
     capture: dict[str, Any] | None = None,
     folder: str = "",
+    squat_depth_deg: float | None = None,
 ) -> None:
     """Match true events to found ones (same side, overlapping) and pair their values;
-    ``capture`` (the summary's camera estimate) and ``folder`` (the clip's) are carried
-    into the per-event rows."""
+    ``capture`` (the summary's camera estimate), ``folder`` (the clip's) and
+    ``squat_depth_deg`` (the summary's squat depth, knee flexion at the deepest points)
+    are carried into the per-event rows."""
     conditions = clip_conditions(truth_json)
     name = clip_id(truth_json, folder)
     tally.conditions[name] = conditions
@@ -418,6 +421,9 @@ def compare_events(
     )
     covers = (camera.get("clothing") or {}).get("top_over_hips")
     estimated["measured_top_over_hips"] = float("nan") if covers is None else float(covers)
+    estimated["measured_squat_depth_deg"] = (
+        float("nan") if squat_depth_deg is None else float(squat_depth_deg)
+    )
     t_last = float(truth["time_s"].iloc[-1])
     true_events = truth_json.get("events", [])
     for index, (ev, best) in enumerate(match_events(events, truth_json)):
@@ -1530,6 +1536,7 @@ def main(argv: list[str] | None = None) -> int:
             truth,
             result.summary["capture"],
             folder=truth_path.parent.name,
+            squat_depth_deg=(result.summary.get("squat_depth") or {}).get("mean_knee_flexion_deg"),
         )
         compare_flags(tally, name, result.summary, truth_json)
         compare_flags_to_truth(tally, name, result.summary, truth_json, truth)

@@ -158,10 +158,10 @@ def squat_depth(depths_deg: FloatArray, guide: TaskGuide) -> dict[str, Any]:
         }
     mean = float(values.mean())
     reached = bool(mean >= need)
-    error = f"{guide.depth_error}, " if guide.depth_error else ""
+    error = f" ({guide.depth_error})" if guide.depth_error else ""
     note = (
-        f"squat depth about {mean:.0f} deg of knee flexion ({error}from how far the pelvis "
-        "comes down), "
+        f"squat depth about {mean:.0f} deg of knee flexion, from how far the pelvis comes "
+        f"down{error}: "
         + (
             f"at or past the {need:.0f} deg the norms assume"
             if reached

@@ -555,3 +555,16 @@ def test_grade_table_counts_grades_read_right_milder_harsher_and_within_the_span
     assert (lean["n"], lean["milder"], lean["harsher"], lean["within_span"]) == (2, 1, 1, 0.0)
     assert every["n"] == 5 and every["within_span"] == pytest.approx(2 / 5)
     assert every["right"] == pytest.approx(1 / 5) and every["span_wider"] == pytest.approx(3 / 5)
+
+
+def test_a_squats_true_and_measured_depth_reach_the_event_rows() -> None:
+    tally = Tally()
+    truth_json = {**_walk_truth("portrait"), "squat": {"depth_deg": 62.5}}
+    compare_events(tally, _found(0.55, 1.35), truth_json, _truth(), squat_depth_deg=70.0)
+    compare_events(tally, _found(0.55, 1.35), _walk_truth("portrait"), _truth(), folder="b")
+    first = [row for row in tally.event_rows if row["folder"] == ""]
+    assert {row["squat_depth_deg"] for row in first} == {62.5}
+    assert {row["measured_squat_depth_deg"] for row in first} == {70.0}
+    other = [row for row in tally.event_rows if row["folder"] == "b"]
+    assert all(np.isnan(row["squat_depth_deg"]) for row in other)  # not a squat
+    assert all(np.isnan(row["measured_squat_depth_deg"]) for row in other)  # not measured

@@ -581,6 +581,8 @@ def test_squat_depth_is_checked_against_the_capture_guide():
     deep = squat_depth(np.array([55.0, 60.0]), guide)
     assert deep["reached"] is True and deep["mean_knee_flexion_deg"] == 57.5
     assert "pelvis comes down" in deep["note"]
+    # the reading's measured error says which way it errs (models/capture.toml)
+    assert guide.depth_error in deep["note"] and "deeper than the knee's true" in guide.depth_error
     unknown = squat_depth(np.array([float("nan")]), guide)
     assert unknown["reached"] is None
 
