@@ -537,7 +537,7 @@ def test_a_patient_height_entered_judges_a_short_patients_squat_with_the_larger_
     from screener.report import write_report
 
     # the shipped geometric error of a front squat's knee FPPA (8.04°) is larger than the
-    # short patients' (4.6°): an errors file with a smaller one shows the raise
+    # short patients' (envelope.toml): an errors file with a smaller one shows the raise
     shipped = AnalysisConfig().measurement_errors_path
     assert shipped is not None
     text = shipped.read_text(encoding="utf-8")
