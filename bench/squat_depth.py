@@ -11,7 +11,7 @@ the deepest point as the depth check reads it (from the pelvis' descent,
 landmarks give it (``events.csv``'s ``knee_flexion_deg``) are compared with the truth at
 the same instant; per clip, whether the check (the mean over the repetitions against the
 capture guide's minimum) agrees with the same check on the truth. Inside and outside the
-envelope apart.
+envelope, and each view, apart.
 
 Prints figures and asserts nothing.
 """
@@ -53,6 +53,7 @@ def repetition_rows(folders: list[Path]) -> pd.DataFrame:
                     {
                         "clip": f"{folder.name}/{truth_path.name}",
                         "inside": inside_envelope(truth_json),
+                        "view": truth_json["view"],
                         "descent": by_descent,
                         "mediapipe_3d": event["knee_flexion_deg"],
                         "truth": truth_event_value(truth, event, "knee_flexion_deg"),
@@ -72,8 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     if rows.empty:
         out.write("no single-leg squat analysed\n")
         return 0
-    for inside, group in rows.groupby("inside"):
-        out.write(f"{'inside' if inside else 'outside'} the envelope:\n")
+    for (inside, view), group in rows.groupby(["inside", "view"]):
+        out.write(f"{'inside' if inside else 'outside'} the envelope, {view}:\n")
         for method in ("descent", "mediapipe_3d"):
             ok = group.dropna(subset=[method, "truth"])
             err = ok[method] - ok["truth"]

@@ -5,6 +5,7 @@ Usage::
     python -m bench.accuracy FOLDER ... --skip-auto --events-csv EVENTS.csv
     python -m bench.stature_check EVENTS.csv [EVENTS.csv ...] [--task sls]
                                   [--metric knee_fppa_deg] [--edge-m 1.55]
+                                  [--column stature_m]
 
 Reads the per-event rows of ``bench.accuracy --events-csv`` (several tables are
 concatenated), keeps the events of ``--task`` inside the envelope with a reading and a
@@ -19,7 +20,8 @@ under, above) and prints, for both views pooled and for each view:
 Session 45 saw the squat's knee FPPA err most in bodies at or under 1.55 m on hold-outs
 65-86, with the edge chosen after looking; hold-out 87 was pre-registered to check it
 (docs/accuracy.md, "A squat's knee FPPA and the patient's stature"). Prints figures and
-asserts nothing.
+asserts nothing. ``--column`` splits by another column of the table the same way (session
+47: ``measured_squat_depth_deg`` at 60, the squat depth the screener read).
 """
 
 from __future__ import annotations
@@ -108,19 +110,21 @@ def rmse_difference(
     return out
 
 
-def stature_table(rows: pd.DataFrame, edge_m: float) -> pd.DataFrame:
-    """:func:`rmse_difference` for the views pooled (``view = "both"``) and per view."""
-    if rows["stature_m"].isna().any():
-        missing = rows.loc[rows["stature_m"].isna(), "clip_key"].nunique()
+def stature_table(rows: pd.DataFrame, edge: float, column: str = "stature_m") -> pd.DataFrame:
+    """:func:`rmse_difference` of the rows at or under ``edge`` of ``column`` against those
+    above, for the views pooled (``view = "both"``) and per view."""
+    if rows[column].isna().any():
+        missing = rows.loc[rows[column].isna(), "clip_key"].nunique()
         raise ValueError(
-            f"{missing} clips have no stature_m: run bench.accuracy again to write events "
-            "tables with the truth body's stature (session 45 on)"
+            f"{missing} clips have no {column}: run bench.accuracy again to write events "
+            "tables with it (stature_m from session 45 on, measured_squat_depth_deg from "
+            "session 47 on; a clip the screener read no squat depth for has none)"
         )
     parts = [("both", rows)] + [(str(v), part) for v, part in rows.groupby("view")]
     table = []
     for view, part in parts:
-        short = part[part["stature_m"] <= edge_m]
-        tall = part[part["stature_m"] > edge_m]
+        short = part[part[column] <= edge]
+        tall = part[part[column] > edge]
         table.append({"view": view, **rmse_difference(short, tall)})
     return pd.DataFrame(table).set_index("view").round(2)
 
@@ -130,7 +134,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("events", nargs="+", type=Path, help="bench.accuracy --events-csv tables")
     parser.add_argument("--task", default="sls", help="task to look at (default sls)")
     parser.add_argument("--metric", default="knee_fppa_deg", help="event metric")
-    parser.add_argument("--edge-m", type=float, default=1.55, help="stature edge (m)")
+    parser.add_argument(
+        "--edge-m", "--edge", dest="edge_m", type=float, default=1.55, help="the split's edge"
+    )
+    parser.add_argument(
+        "--column",
+        default="stature_m",
+        help="events-table column split at the edge (default stature_m, the truth body's "
+        "stature; e.g. measured_squat_depth_deg, the squat depth the screener read)",
+    )
     args = parser.parse_args(argv)
     for path in args.events:
         if not path.is_file():
@@ -148,13 +160,15 @@ def main(argv: list[str] | None = None) -> int:
     rows = rows[rows["task"] == args.task]
     if rows.empty:
         parser.error(f"no {args.task} events of {args.metric} inside the envelope in these tables")
+    if args.column not in rows.columns:
+        parser.error(f"the events tables have no column {args.column!r}")
     try:
-        table = stature_table(rows, args.edge_m)
+        table = stature_table(rows, args.edge_m, args.column)
     except ValueError as exc:
         parser.error(str(exc))
     sys.stdout.write(
-        f"{args.task} {args.metric}: stature <= {args.edge_m} m (short) against above (tall); "
-        "difference = short minus tall RMSE, 95 % interval resampling clips\n"
+        f"{args.task} {args.metric}: {args.column} <= {args.edge_m} (short) against above "
+        "(tall); difference = short minus tall RMSE, 95 % interval resampling clips\n"
     )
     sys.stdout.write(table.to_string() + "\n")
     return 0

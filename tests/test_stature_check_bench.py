@@ -94,3 +94,29 @@ def test_main_prints_the_pooled_and_per_view_rows(
     out = capsys.readouterr().out
     assert "both" in out and "anterior" in out
     assert "2.0" in out  # the difference, 3 - 1
+
+
+def test_another_column_splits_the_same_way(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--column`` splits by another column (the squat depth the screener read): the
+    squats read deeper than the edge are the second group; a missing column is refused."""
+    path = tmp_path / "events.csv"
+    table = _table(
+        [("s1", "anterior", 1.4, 0.0, 1.0), ("s2", "anterior", 1.5, 0.0, 1.0),
+         ("t1", "anterior", 1.7, 0.0, 4.0), ("t2", "anterior", 1.8, 0.0, 4.0)]
+    )  # fmt: skip
+    # the depth read runs against the stature here, so the split by it is the other way
+    table["measured_squat_depth_deg"] = [70.0, 65.0, 50.0, 55.0]
+    table.to_csv(path, index=False)
+    assert main([str(path), "--column", "measured_squat_depth_deg", "--edge", "60"]) == 0
+    out = capsys.readouterr().out
+    assert "measured_squat_depth_deg <= 60.0" in out
+    both = next(line for line in out.splitlines() if line.startswith("both"))
+    assert both.split()[-3] == "3.0"  # shallow (4) minus deep (1)
+    assert main([str(path)]) == 0  # by stature: short (1) minus tall (4)
+    both = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("both"))
+    assert both.split()[-3] == "-3.0"
+    with pytest.raises(SystemExit):
+        main([str(path), "--column", "lens_height_cm"])
+    assert "no column 'lens_height_cm'" in capsys.readouterr().err
