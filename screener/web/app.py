@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import warnings
 from collections.abc import Sequence
 from ipaddress import IPv4Network, IPv6Network
 from typing import Any
@@ -12,6 +13,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from pydantic.warnings import UnsupportedFieldAttributeWarning
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -186,6 +188,26 @@ def _error_page(request: Request, status: int, message: str) -> Response:
     )
 
 
+def ignore_form_alias_warning() -> None:
+    """Silence pydantic's false alarm about the alias of a FastAPI form field.
+
+    Notes
+    -----
+    FastAPI builds a type adapter for each form field with the field's ``alias`` and
+    silences pydantic's ``UnsupportedFieldAttributeWarning`` about it inside
+    ``warnings.catch_warnings()``. That context manager swaps a process-wide filter list
+    and is not thread-safe: when two threads build adapters at once, one can restore the
+    list while the other is still inside, and the false alarm reaches the log (seen in the
+    concurrent sign-in test). Only that message is ignored; any other
+    ``UnsupportedFieldAttributeWarning`` still shows.
+    """
+    warnings.filterwarnings(
+        "ignore",
+        message=r"The 'alias' attribute with value '\w+' was provided to the `Field\(\)` function",
+        category=UnsupportedFieldAttributeWarning,
+    )
+
+
 def create_app(
     settings: WebSettings, sessions: sessionmaker[Session] | None = None, migrate: bool = True
 ) -> FastAPI:
@@ -206,6 +228,7 @@ def create_app(
     """
     from screener.web import db, routes_api, routes_pages
 
+    ignore_form_alias_warning()
     settings.ensure_dirs()
     if sessions is None:
         engine = db.make_engine(settings)
