@@ -19,8 +19,8 @@ from its stored landmarks (task given) and its stance phases are matched as
 Prints per frame rate (:func:`sampling_table`): how far the finely sampled contact and
 toe-off lie from the stored ones, and the shares of stance phases with start, end and both
 within 50 ms against the stored truth and with the start against the finely sampled
-contact. Session 32 ran it on the jogs of hold-outs 50-59 (docs/accuracy.md, "At a
-glance", Events). Asserts nothing.
+contact. Session 32 ran it on the jogs of hold-outs 50-59 (docs/holdouts.md, "An earlier
+pool", Events). Asserts nothing.
 
 Notes
 -----
