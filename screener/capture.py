@@ -1119,107 +1119,22 @@ def check_envelope(
     beyond it, and the warning says so (session 18: on the renders that chose the margin,
     cameras 10-15° off axis read within the limit in about one clip of five).
     """
+    correction = roll_correction_deg(camera.roll_deg, envelope, correct=correct)
     warnings: list[str] = []
     refusals: list[str] = []
-    place = _place(view)
-    yaw = camera.yaw_deg
-    limit = envelope.yaw_warn_abs_deg
-    if np.isfinite(yaw) and abs(yaw) > limit - envelope.yaw_warn_margin_deg:
-        side = "left" if yaw > 0 else "right"
-        on_path = np.isfinite(camera.path_yaw_deg)  # a walk whose walking line was read
-        where = (
-            f"the patient walks about {abs(yaw):.0f}° off the camera's line of sight, the "
-            f"camera to the {side} of their walking line"
-            if on_path
-            else f"the camera is about {abs(yaw):.0f}° to the patient's {side}"
-        )
-        fix = f"place it {place}" + (" on the line they walk along" if on_path else "")
-        if abs(yaw) <= limit:
-            text = (
-                f"{where}, at the edge of the validated ±{limit:.0f}° (this estimate may be "
-                f"{envelope.yaw_warn_margin_deg:.0f}° or more off, so the camera may be beyond "
-                f"it): {fix}, lens at knee height"
-            )
-        elif not on_path and _yaw_readings_conflict(camera, envelope):
-            text = (
-                f"the camera's direction could not be read consistently: the body's outline "
-                f"puts it about {abs(yaw):.0f}° to the patient's {side}, the landmarks "
-                f"within {limit:.0f}° of straight on (validated within ±{limit:.0f}°): check "
-                f"that the phone is {place}, lens at knee height, and that the patient faces "
-                "it squarely"
-            )
-        else:
-            text = f"{where} (validated within ±{limit:.0f}°): {fix}, lens at knee height"
-        (refusals if abs(yaw) > envelope.yaw_refuse_abs_deg else warnings).append(text)
-    pitch = camera.pitch_deg
-    if np.isfinite(pitch) and abs(pitch) > envelope.pitch_warn_abs_deg:
-        way = "down" if pitch > 0 else "up"
-        warnings.append(
-            f"the camera looks {way} at the patient by about {abs(pitch):.0f}° (validated "
-            f"within ±{envelope.pitch_warn_abs_deg:.0f}°): hold the phone upright and level, "
-            "lens at knee height, rather than tilting it"
-        )
-    height = camera.camera_height_m
-    low_m, high_m = envelope.camera_height_min_m, envelope.camera_height_max_m
-    if stated_height_m is not None:
-        if not low_m <= stated_height_m <= high_m:
-            warnings.append(
-                f"the lens was {stated_height_m:.2f} m above the floor, as entered (validated "
-                f"{low_m:.1f}-{high_m:.1f} m): film again with the lens between the "
-                "patient's knee and hip height, the phone held upright"
-            )
-    elif (
-        camera.camera_height_method == "approach"
-        and np.isfinite(height)
-        and height > envelope.camera_height_warn_above_m
+    for found in (
+        _yaw_finding(camera, envelope, view),
+        _pitch_finding(camera, envelope),
+        _height_finding(camera, envelope, stated_height_m),
+        _roll_finding(camera.roll_deg, envelope, correction),
     ):
-        level = HEIGHT_LANDMARK_WORDS.get(camera.camera_height_landmark)
-        warnings.append(
-            f"the lens is about {height:.1f} m above the floor"
-            + (f", {level}" if level else "")
-            + f" (validated up to {envelope.camera_height_max_m:.1f} m): lower the phone "
-            "to between the patient's knee and hip height, held upright"
-        )
-    roll = camera.roll_deg
-    correction = roll_correction_deg(roll, envelope, correct=correct)
-    if not np.isfinite(roll):
-        warnings.append(
-            "the camera's tilt could not be checked (no frames with both feet on the "
-            "ground): hold the phone upright and level, and have the patient stand on both "
-            "feet for a second before starting"
-        )
-    elif abs(roll) > envelope.roll_refuse_abs_deg:
-        refusals.append(
-            f"the picture is tilted about {abs(roll):.0f}° (more than "
-            f"{envelope.roll_refuse_abs_deg:.0f}°, too much to correct): hold the phone "
-            "upright and level, on a tripod if possible"
-        )
-    elif correction and abs(roll) > envelope.roll_correct_abs_deg:
-        warnings.append(
-            f"the picture was tilted about {abs(roll):.0f}° and was straightened "
-            f"(validated up to {envelope.roll_correct_abs_deg:.0f}°): hold the phone "
-            "level next time, on a tripod if possible"
-        )
+        if found is not None:
+            (refusals if found.refuse else warnings).append(found.text)
     warnings.extend(lean_warnings(camera, envelope, view))
-    fill, fill_min = camera.subject_height_fraction, camera.subject_height_fraction_min
-    if np.isfinite(fill):
-        if fill < envelope.fill_refuse_min:
-            refusals.append(
-                f"the patient fills only {fill:.0%} of the frame height: move the camera "
-                "closer so that head to feet fill most of the frame"
-            )
-        elif fill < envelope.fill_min:
-            warnings.append(
-                f"the patient fills only {fill:.0%} of the frame height (validated "
-                f"{envelope.fill_min:.0%}-{envelope.fill_max:.0%}): move the camera closer, "
-                "head to feet filling about three quarters of the frame"
-            )
-        elif fill > envelope.fill_max:
-            warnings.append(
-                f"the patient fills {fill:.0%} of the frame height (validated up to "
-                f"{envelope.fill_max:.0%}): move the camera back so that the head and feet "
-                "stay in view with some floor below the feet"
-            )
+    fill = _fill_finding(camera, envelope)
+    if fill is not None:
+        (refusals if fill.refuse else warnings).append(fill.text)
+    fill_min = camera.subject_height_fraction_min
     if np.isfinite(fill_min) and fill_min < envelope.fill_refuse_min and not refusals:
         warnings.append(
             f"at its farthest the patient fills only {fill_min:.0%} of the frame height: "
@@ -1232,45 +1147,15 @@ def check_envelope(
             f"{envelope.fps_max:.0f} fps): record at 30-60 fps, 120 fps or more for jogging"
         )
     unchecked = []
-    floors: dict[str, tuple[float, str]] = {}
     if camera.camera_height_method != "approach" and stated_height_m is None:
-        unchecked.append(
-            "The lens height was not checked: it is read only when the patient walks toward "
-            "or away from the camera. The measurements were validated with the lens "
-            f"{envelope.camera_height_min_m:.1f}-{envelope.camera_height_max_m:.1f} m above "
-            "the floor; if the phone was higher or lower, record again with the lens between "
-            "the patient's knee and hip height. To have it checked, give the height measured "
-            "when filming (the upload form's lens height, or --lens-height-cm)."
-        )
-    if task == "sls" and view == "anterior" and envelope.squat_front_distance_min_m is not None:
-        if stated_distance_m is None:
-            unchecked.append(squat_distance_note(envelope))
-        elif stated_distance_m < envelope.squat_front_distance_min_m:
-            warnings.append(squat_distance_warning(stated_distance_m, envelope))
-            _raise_floor(
-                floors,
-                "knee_fppa_deg",
-                (
-                    max(envelope.squat_front_rmse_closer_deg),
-                    f"{Path(envelope.path).name}, [squat_front_distance_m]: the camera "
-                    f"closer than {envelope.squat_front_distance_min_m:.1f} m, as entered",
-                ),
-            )
-    short = envelope.squat_short_stature_max_m
-    if task == "sls" and short is not None:
-        if stated_stature_m is None:
-            unchecked.append(squat_stature_note(envelope))
-        elif stated_stature_m <= short:
-            warnings.append(squat_stature_warning(stated_stature_m, envelope))
-            _raise_floor(
-                floors,
-                "knee_fppa_deg",
-                (
-                    envelope.squat_short_rmse_deg,
-                    f"{Path(envelope.path).name}, [squat_stature_m]: a patient at or under "
-                    f"{short:.2f} m tall, as entered",
-                ),
-            )
+        unchecked.append(_lens_height_note(envelope))
+    floors: dict[str, tuple[float, str]] = {}
+    if task == "sls":
+        squat = _squat_findings(envelope, view, stated_distance_m, stated_stature_m)
+        warnings.extend(squat.warnings)
+        unchecked.extend(squat.unchecked)
+        for metric, floor in squat.floors:
+            _raise_floor(floors, metric, floor)
     if clothing is not None and envelope.clothing is not None and task is not None:
         worn, worn_floors = clothing_warnings(
             clothing, envelope.clothing, task, view, Path(envelope.path).name
@@ -1285,6 +1170,212 @@ def check_envelope(
         unchecked=tuple(unchecked),
         error_floors=floors,
     )
+
+
+@dataclass(frozen=True)
+class _Finding:
+    """One condition outside the envelope: what to tell the user, and whether to refuse."""
+
+    text: str
+    refuse: bool = False
+
+
+@dataclass(frozen=True)
+class _SquatFindings:
+    """What a single-leg squat's stated distance and stature add to the check."""
+
+    warnings: tuple[str, ...] = ()
+    unchecked: tuple[str, ...] = ()
+    floors: tuple[tuple[str, tuple[float, str]], ...] = ()
+
+
+def _yaw_finding(camera: CameraEstimate, envelope: Envelope, view: str) -> _Finding | None:
+    """The camera's yaw: warned from the limit less its margin, refused beyond the refusal."""
+    yaw = camera.yaw_deg
+    limit = envelope.yaw_warn_abs_deg
+    if not (np.isfinite(yaw) and abs(yaw) > limit - envelope.yaw_warn_margin_deg):
+        return None
+    place = _place(view)
+    side = "left" if yaw > 0 else "right"
+    on_path = np.isfinite(camera.path_yaw_deg)  # a walk whose walking line was read
+    where = (
+        f"the patient walks about {abs(yaw):.0f}° off the camera's line of sight, the "
+        f"camera to the {side} of their walking line"
+        if on_path
+        else f"the camera is about {abs(yaw):.0f}° to the patient's {side}"
+    )
+    fix = f"place it {place}" + (" on the line they walk along" if on_path else "")
+    if abs(yaw) <= limit:
+        text = (
+            f"{where}, at the edge of the validated ±{limit:.0f}° (this estimate may be "
+            f"{envelope.yaw_warn_margin_deg:.0f}° or more off, so the camera may be beyond "
+            f"it): {fix}, lens at knee height"
+        )
+    elif not on_path and _yaw_readings_conflict(camera, envelope):
+        text = (
+            f"the camera's direction could not be read consistently: the body's outline "
+            f"puts it about {abs(yaw):.0f}° to the patient's {side}, the landmarks "
+            f"within {limit:.0f}° of straight on (validated within ±{limit:.0f}°): check "
+            f"that the phone is {place}, lens at knee height, and that the patient faces "
+            "it squarely"
+        )
+    else:
+        text = f"{where} (validated within ±{limit:.0f}°): {fix}, lens at knee height"
+    return _Finding(text, refuse=abs(yaw) > envelope.yaw_refuse_abs_deg)
+
+
+def _pitch_finding(camera: CameraEstimate, envelope: Envelope) -> _Finding | None:
+    """The camera's pitch, warned beyond the envelope's."""
+    pitch = camera.pitch_deg
+    if not (np.isfinite(pitch) and abs(pitch) > envelope.pitch_warn_abs_deg):
+        return None
+    way = "down" if pitch > 0 else "up"
+    return _Finding(
+        f"the camera looks {way} at the patient by about {abs(pitch):.0f}° (validated "
+        f"within ±{envelope.pitch_warn_abs_deg:.0f}°): hold the phone upright and level, "
+        "lens at knee height, rather than tilting it"
+    )
+
+
+def _height_finding(
+    camera: CameraEstimate, envelope: Envelope, stated_height_m: float | None
+) -> _Finding | None:
+    """The lens height: the one entered if given, else the one a walk's approach reads."""
+    low_m, high_m = envelope.camera_height_min_m, envelope.camera_height_max_m
+    if stated_height_m is not None:
+        if low_m <= stated_height_m <= high_m:
+            return None
+        return _Finding(
+            f"the lens was {stated_height_m:.2f} m above the floor, as entered (validated "
+            f"{low_m:.1f}-{high_m:.1f} m): film again with the lens between the "
+            "patient's knee and hip height, the phone held upright"
+        )
+    height = camera.camera_height_m
+    if not (
+        camera.camera_height_method == "approach"
+        and np.isfinite(height)
+        and height > envelope.camera_height_warn_above_m
+    ):
+        return None
+    level = HEIGHT_LANDMARK_WORDS.get(camera.camera_height_landmark)
+    return _Finding(
+        f"the lens is about {height:.1f} m above the floor"
+        + (f", {level}" if level else "")
+        + f" (validated up to {envelope.camera_height_max_m:.1f} m): lower the phone "
+        "to between the patient's knee and hip height, held upright"
+    )
+
+
+def _roll_finding(roll: float, envelope: Envelope, correction: float) -> _Finding | None:
+    """The picture's roll: not read, too large to correct, or corrected beyond the envelope."""
+    if not np.isfinite(roll):
+        return _Finding(
+            "the camera's tilt could not be checked (no frames with both feet on the "
+            "ground): hold the phone upright and level, and have the patient stand on both "
+            "feet for a second before starting"
+        )
+    if abs(roll) > envelope.roll_refuse_abs_deg:
+        return _Finding(
+            f"the picture is tilted about {abs(roll):.0f}° (more than "
+            f"{envelope.roll_refuse_abs_deg:.0f}°, too much to correct): hold the phone "
+            "upright and level, on a tripod if possible",
+            refuse=True,
+        )
+    if correction and abs(roll) > envelope.roll_correct_abs_deg:
+        return _Finding(
+            f"the picture was tilted about {abs(roll):.0f}° and was straightened "
+            f"(validated up to {envelope.roll_correct_abs_deg:.0f}°): hold the phone "
+            "level next time, on a tripod if possible"
+        )
+    return None
+
+
+def _fill_finding(camera: CameraEstimate, envelope: Envelope) -> _Finding | None:
+    """The patient's share of the frame height: refused when tiny, warned outside."""
+    fill = camera.subject_height_fraction
+    if not np.isfinite(fill):
+        return None
+    if fill < envelope.fill_refuse_min:
+        return _Finding(
+            f"the patient fills only {fill:.0%} of the frame height: move the camera "
+            "closer so that head to feet fill most of the frame",
+            refuse=True,
+        )
+    if fill < envelope.fill_min:
+        return _Finding(
+            f"the patient fills only {fill:.0%} of the frame height (validated "
+            f"{envelope.fill_min:.0%}-{envelope.fill_max:.0%}): move the camera closer, "
+            "head to feet filling about three quarters of the frame"
+        )
+    if fill > envelope.fill_max:
+        return _Finding(
+            f"the patient fills {fill:.0%} of the frame height (validated up to "
+            f"{envelope.fill_max:.0%}): move the camera back so that the head and feet "
+            "stay in view with some floor below the feet"
+        )
+    return None
+
+
+def _lens_height_note(envelope: Envelope) -> str:
+    """The note of a clip whose lens height was neither read nor entered."""
+    return (
+        "The lens height was not checked: it is read only when the patient walks toward "
+        "or away from the camera. The measurements were validated with the lens "
+        f"{envelope.camera_height_min_m:.1f}-{envelope.camera_height_max_m:.1f} m above "
+        "the floor; if the phone was higher or lower, record again with the lens between "
+        "the patient's knee and hip height. To have it checked, give the height measured "
+        "when filming (the upload form's lens height, or --lens-height-cm)."
+    )
+
+
+def _squat_findings(
+    envelope: Envelope,
+    view: str,
+    stated_distance_m: float | None,
+    stated_stature_m: float | None,
+) -> _SquatFindings:
+    """A single-leg squat's camera distance (from the front) and the patient's stature.
+
+    Each is checked when entered (a warning and a larger knee FPPA error where it falls
+    outside what was validated) and noted as not checked when not.
+    """
+    warnings: list[str] = []
+    unchecked: list[str] = []
+    floors: list[tuple[str, tuple[float, str]]] = []
+    file_name = Path(envelope.path).name
+    closest = envelope.squat_front_distance_min_m
+    if view == "anterior" and closest is not None:
+        if stated_distance_m is None:
+            unchecked.append(squat_distance_note(envelope))
+        elif stated_distance_m < closest:
+            warnings.append(squat_distance_warning(stated_distance_m, envelope))
+            floors.append(
+                (
+                    "knee_fppa_deg",
+                    (
+                        max(envelope.squat_front_rmse_closer_deg),
+                        f"{file_name}, [squat_front_distance_m]: the camera closer than "
+                        f"{closest:.1f} m, as entered",
+                    ),
+                )
+            )
+    short = envelope.squat_short_stature_max_m
+    if short is not None:
+        if stated_stature_m is None:
+            unchecked.append(squat_stature_note(envelope))
+        elif stated_stature_m <= short:
+            warnings.append(squat_stature_warning(stated_stature_m, envelope))
+            floors.append(
+                (
+                    "knee_fppa_deg",
+                    (
+                        envelope.squat_short_rmse_deg,
+                        f"{file_name}, [squat_stature_m]: a patient at or under "
+                        f"{short:.2f} m tall, as entered",
+                    ),
+                )
+            )
+    return _SquatFindings(tuple(warnings), tuple(unchecked), tuple(floors))
 
 
 def _raise_floor(
