@@ -660,6 +660,18 @@ class ChecksConfig(_Frozen):
         "front a lifted foot is clearly higher (0.36-0.39 on the sample renders) and the cue "
         "misled there (session 34).",
     )
+    sls_side_nearer_max_m: float | None = Field(
+        0.14,
+        ge=0,
+        description="Filmed from behind, a stance leg read from the lower-looking foot is "
+        "asked for with --side instead where the pose model's 3D puts that foot more than "
+        "this much nearer the lens than the other (metres, median; events.foot_nearer_m): a "
+        "lifted foot held back and filmed from above looks lower because it is nearer. None: "
+        "not checked. Session 48, chosen on the 1,376 stored squats filmed from behind (every "
+        "corpus, all opened) from {0.10, 0.12, 0.14, 0.15, 0.16, 0.18}: of their 16 wrong "
+        "legs 9 become requests (both inside the envelope), and 44 of 1,263 right legs (12 "
+        'of 928 inside the envelope) (docs/capture.md, "A lifted foot nearer the lens").',
+    )
     sls_side_lift_min_leg: float = Field(
         0.1,
         ge=0,

@@ -308,6 +308,39 @@ def steadier_foot(pose: PoseSequence) -> tuple[str | None, float]:
     return steady, ranges[steady] / other if other > 0 else 1.0
 
 
+def foot_nearer_m(pose: PoseSequence, side: str) -> float:
+    """How much nearer the lens the pose model's 3D places one foot than the other.
+
+    Parameters
+    ----------
+    pose
+        Landmarks of a single-leg squat (the frames after a stand on both feet).
+    side
+        ``"left"`` or ``"right"``: the foot asked about.
+
+    Returns
+    -------
+    float
+        The other ankle's world depth minus this one's, median over the frames where both
+        are seen (metres of MediaPipe's world landmarks; positive: this foot nearer the
+        lens); NaN when both are seen in fewer than 3 frames.
+
+    Notes
+    -----
+    MediaPipe's world landmarks put the depth axis along the camera's line of sight
+    (smaller is nearer). Filmed from behind by a lens looking down, a lifted foot held back
+    is nearer the lens and looks lower in the image than the planted one; on the stored
+    renders the pose model's depth then puts the lower-looking foot well nearer the lens
+    (docs/capture.md, "A lifted foot nearer the lens").
+    """
+    other = "right" if side == "left" else "left"
+    difference = pose.xyz(f"{other}_ankle")[:, 2] - pose.xyz(f"{side}_ankle")[:, 2]
+    seen = np.isfinite(difference)
+    if seen.sum() < 3:
+        return float("nan")
+    return float(np.median(difference[seen]))
+
+
 #: Below this standard deviation (pixels) an image row is taken as not moving.
 _STILL_PX = 1e-6
 

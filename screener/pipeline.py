@@ -849,7 +849,7 @@ def _event_table(
     events, found, event_corrections
     """
     spec = get_task(task)
-    found = _find_events(pose, spec, side, config, name)
+    found = _find_events(pose, spec, side, view, config, name)
     for s in SIDES:
         frames[f"{s}_in_stance"] = found.stance_masks[s].astype(int)
     events, event_corrections = apply_event_corrections(
@@ -1156,10 +1156,15 @@ def unsettled_view_error(problem: str, name: str, shade_note: str | None = None)
 
 
 def _find_events(
-    pose: PoseSequence, spec: TaskSpec, side: SideChoice, config: AnalysisConfig, name: str
+    pose: PoseSequence,
+    spec: TaskSpec,
+    side: SideChoice,
+    view: str,
+    config: AnalysisConfig,
+    name: str,
 ) -> FoundEvents:
     """The task's events, by its registered detector (:mod:`screener.tasks`)."""
-    return spec.detect_events(pose, side, config, name)
+    return spec.detect_events(pose, side, view, config, name)
 
 
 def _check_events(events: pd.DataFrame, spec: TaskSpec, name: str, minimum: int) -> None:

@@ -113,9 +113,10 @@ class StanceLegReading:
         }
 
 
-#: ``detect(pose, side, config, name)``: the cleaned pose, the side asked for (``"left"``,
-#: ``"right"`` or ``"auto"``), the settings and the clip's name for error messages.
-EventDetector = Callable[["PoseSequence", str, "AnalysisConfig", str], FoundEvents]
+#: ``detect(pose, side, view, config, name)``: the cleaned pose, the side asked for
+#: (``"left"``, ``"right"`` or ``"auto"``), the view (``"anterior"`` or ``"posterior"``),
+#: the settings and the clip's name for error messages.
+EventDetector = Callable[["PoseSequence", str, str, "AnalysisConfig", str], FoundEvents]
 
 
 @dataclass(frozen=True)
@@ -340,7 +341,9 @@ def stance_detector(task: str) -> EventDetector:
     (:func:`screener.event_model.find_stance`), else the stance rule
     (:func:`screener.events.detect_stance`, :func:`screener.events.stance_spans`)."""
 
-    def detect(pose: PoseSequence, side: str, config: AnalysisConfig, name: str) -> FoundEvents:
+    def detect(
+        pose: PoseSequence, side: str, view: str, config: AnalysisConfig, name: str
+    ) -> FoundEvents:
         from screener.events import detect_stance, stance_spans
 
         timing = None
@@ -360,14 +363,20 @@ def stance_detector(task: str) -> EventDetector:
 
 
 def _read_stance_leg(
-    squat: PoseSequence, lower: str | None, lift: float, config: AnalysisConfig, name: str
+    squat: PoseSequence,
+    lower: str | None,
+    lift: float,
+    view: str,
+    config: AnalysisConfig,
+    name: str,
 ) -> tuple[str, str]:
     """The stance leg of a squat filmed without ``--side``, from the foot that looks lower
     (``lower``, ``lift`` leg lengths below the other), the steadier foot and the foot that
     follows the hips, and the cue that settled it (a key of :data:`STANCE_LEG_CUES`);
-    raises asking for ``--side`` where they do not tell (``sls_events``)."""
+    raises asking for ``--side`` where they do not tell, or where, filmed from behind
+    (``view``), the lower-looking foot is the one nearer the lens (``sls_events``)."""
     from screener.errors import NoPersonError, ScreenerError
-    from screener.events import foot_following_hips, steadier_foot
+    from screener.events import foot_following_hips, foot_nearer_m, steadier_foot
 
     checks = config.checks
     remedy = (
@@ -427,10 +436,24 @@ def _read_stance_leg(
     if guess != lower:
         log.info("%s: feet level in the image; the %s foot stays put: stance leg", name, guess)
         return guess, "steadier_foot"
+    nearer_max = checks.sls_side_nearer_max_m
+    if view == "posterior" and nearer_max is not None:
+        nearer = foot_nearer_m(squat, guess)
+        if nearer > nearer_max:
+            raise ScreenerError(
+                f"could not tell the stance leg of the single-leg squat: the {guess} foot "
+                f"looks lower in the image, but the pose model puts it {nearer:.2f} m nearer "
+                "the camera than the other (a lifted foot held back and filmed from above "
+                "looks lower because it is nearer)",
+                path=name,
+                remedy=remedy,
+            )
     return guess, "lower_foot"
 
 
-def sls_events(pose: PoseSequence, side: str, config: AnalysisConfig, name: str) -> FoundEvents:
+def sls_events(
+    pose: PoseSequence, side: str, view: str, config: AnalysisConfig, name: str
+) -> FoundEvents:
     """Repetitions of a single-leg squat on the stance leg given or detected.
 
     Raises
@@ -453,7 +476,10 @@ def sls_events(pose: PoseSequence, side: str, config: AnalysisConfig, name: str)
     withholds a guess), ``--side`` is asked for rather than the wrong leg analysed. Since
     session 34, where the feet look nearly level (``checks.sls_side_follow_max_lift_leg``),
     a foot that clearly follows the hips (``checks.sls_side_follow_r_diff_min``) settles a
-    request, and contradicts a guess by asking instead.
+    request, and contradicts a guess by asking instead. Since session 48, filmed from
+    behind (``view``), a guess from the lower-looking foot is asked about where the pose
+    model's 3D puts that foot more than ``checks.sls_side_nearer_max_m`` nearer the lens
+    (``foot_nearer_m``): a lifted foot held back and seen from above.
     """
     import numpy as np
 
@@ -464,7 +490,7 @@ def sls_events(pose: PoseSequence, side: str, config: AnalysisConfig, name: str)
     squat = pose.take(slice(start, stop))
     detected_side, lift = detect_sls_side(squat)
     if side == "auto":
-        stance_side, cue = _read_stance_leg(squat, detected_side, lift, config, name)
+        stance_side, cue = _read_stance_leg(squat, detected_side, lift, view, config, name)
         reading = StanceLegReading(False, cue, lift if stance_side == detected_side else -lift)
     else:
         stance_side = side

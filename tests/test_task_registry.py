@@ -75,7 +75,7 @@ def double_leg_squat(depth_m: float = 0.15, knees_in_m: float = 0.06) -> PoseSeq
 
 
 def detect_double_leg_reps(
-    pose: PoseSequence, side: str, config: AnalysisConfig, name: str
+    pose: PoseSequence, side: str, view: str, config: AnalysisConfig, name: str
 ) -> FoundEvents:
     """The test task's own detector: each dip of the pelvis (deeper than
     ``min_rep_depth_leg``) is one repetition, on both legs."""

@@ -20,6 +20,7 @@ from screener.events import (
     detect_sls_side,
     detect_task,
     foot_following_hips,
+    foot_nearer_m,
     leg_length_px,
     steadier_foot,
 )
@@ -621,3 +622,55 @@ def test_a_lower_foot_that_follows_the_hips_is_asked_about_not_taken_for_the_pla
     )
     wrong = screener.analyze_pose(pose, task="sls", view="anterior", config=off)
     assert wrong.summary["stance_side"] == "left"  # what the rules read before session 34
+
+
+def _feet_apart_in_depth(pose: PoseSequence, nearer: str, metres: float) -> PoseSequence:
+    """``pose`` with the ``nearer`` foot's 3D landmarks moved ``metres`` toward the lens."""
+    world = pose.world_xyz_m.copy()
+    for part in ("ankle", "heel", "foot_index"):
+        world[:, INDEX[f"{nearer}_{part}"], 2] -= metres
+    return pose.with_arrays(world_xyz_m=world)
+
+
+def test_foot_nearer_m_reads_how_much_nearer_the_lens_a_foot_is() -> None:
+    figure, _ = single_leg_squat("right", n_reps=2)
+    pose = make_sequence(figure, fps=30.0, duration_s=5.0)
+    before = foot_nearer_m(pose, "right")
+    moved = _feet_apart_in_depth(pose, "right", 0.2)
+    assert foot_nearer_m(moved, "right") == pytest.approx(before + 0.2, abs=1e-9)
+    assert foot_nearer_m(moved, "left") == pytest.approx(-(before + 0.2), abs=1e-9)
+    hidden = moved.with_arrays(world_xyz_m=np.full_like(moved.world_xyz_m, np.nan))
+    assert np.isnan(foot_nearer_m(hidden, "right"))
+
+
+def test_from_behind_a_lower_foot_well_nearer_the_lens_is_asked_about() -> None:
+    """Session 48: filmed from behind by a lens looking down, a lifted foot held back looks
+    lower because it is nearer; where the pose model puts the lower-looking foot more than
+    checks.sls_side_nearer_max_m nearer the lens, --side is asked for instead of taking it
+    for the planted one. From the front, or with the check off, the lower foot is read."""
+    figure, _ = single_leg_squat("right", n_reps=3)
+    config = AnalysisConfig(cache_dir=None, corrections_path=None)
+    off = config.model_copy(
+        update={"checks": config.checks.model_copy(update={"sls_side_nearer_max_m": None})}
+    )
+    behind = make_sequence(figure, fps=30.0, duration_s=8.0, view="posterior")
+    level = screener.analyze_pose(behind, task="sls", view="posterior", config=config)
+    assert level.summary["stance_side"] == "right"  # feet at one depth: read as before
+    # the synthetic lifted foot is held back, 0.39 m nearer the lens than the planted one
+    # (which also looks lower, as it should); bring the planted foot 0.6 m nearer, so that
+    # the lower-looking foot is 0.21 m the nearer, as a lifted foot filmed from above is
+    assert foot_nearer_m(behind, "right") == pytest.approx(-0.39, abs=0.01)
+    nearer = _feet_apart_in_depth(behind, "right", 0.6)
+    with pytest.raises(ScreenerError) as err:
+        screener.analyze_pose(nearer, task="sls", view="posterior", config=config)
+    message = str(err.value)
+    assert "nearer the camera" in message and "--side left or --side right" in message
+    assert "\n" not in message
+    unchecked = screener.analyze_pose(nearer, task="sls", view="posterior", config=off)
+    assert unchecked.summary["stance_side"] == "right"
+    named = screener.analyze_pose(nearer, task="sls", side="right", view="posterior", config=config)
+    assert named.summary["stance_side"] == "right"
+    front = make_sequence(figure, fps=30.0, duration_s=8.0, view="anterior")
+    front = _feet_apart_in_depth(front, "right", 0.6)
+    read = screener.analyze_pose(front, task="sls", view="anterior", config=config)
+    assert read.summary["stance_side"] == "right"
