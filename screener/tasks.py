@@ -96,12 +96,16 @@ class StanceLegReading:
     note
         A warning for the report, or None: the leg given while its own foot looks lifted
         (the wrong leg may have been named).
+    nearer_m
+        How much nearer the lens the pose model's 3D puts the stance leg's foot than the
+        other (metres, :func:`screener.events.foot_nearer_m`); negative: farther.
     """
 
     given: bool
     cue: str | None
     lift_leg: float
     note: str | None = None
+    nearer_m: float = math.nan
 
     def as_dict(self) -> dict[str, Any]:
         """The summary's ``stance_side_detection`` (the note goes to its warnings)."""
@@ -110,6 +114,7 @@ class StanceLegReading:
             "cue": self.cue,
             "cue_text": STANCE_LEG_CUES.get(self.cue) if self.cue else None,
             "lift_leg": None if not math.isfinite(self.lift_leg) else round(self.lift_leg, 3),
+            "nearer_m": None if not math.isfinite(self.nearer_m) else round(self.nearer_m, 3),
         }
 
 
@@ -483,7 +488,7 @@ def sls_events(
     """
     import numpy as np
 
-    from screener.events import detect_sls_reps, detect_sls_side, single_leg_span
+    from screener.events import detect_sls_reps, detect_sls_side, foot_nearer_m, single_leg_span
 
     # a stand on both feet before (after) the squat says nothing of the stance leg
     start, stop = single_leg_span(pose, config.events)
@@ -491,7 +496,8 @@ def sls_events(
     detected_side, lift = detect_sls_side(squat)
     if side == "auto":
         stance_side, cue = _read_stance_leg(squat, detected_side, lift, view, config, name)
-        reading = StanceLegReading(False, cue, lift if stance_side == detected_side else -lift)
+        signed = lift if stance_side == detected_side else -lift
+        reading = StanceLegReading(False, cue, signed, nearer_m=foot_nearer_m(squat, stance_side))
     else:
         stance_side = side
         lifted = lift > config.checks.sls_side_lift_min_leg
@@ -506,7 +512,7 @@ def sls_events(
             )
             log.info("%s: %s", name, note)  # the warnings carry it to the report
         signed = lift if detected_side in (None, side) else -lift
-        reading = StanceLegReading(True, None, signed, note)
+        reading = StanceLegReading(True, None, signed, note, foot_nearer_m(squat, side))
     spans = detect_sls_reps(pose, stance_side, config.events)
     masks = {s: np.full(pose.n_frames, s == stance_side) for s in SIDES}
     timing = None
