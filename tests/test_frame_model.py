@@ -213,7 +213,7 @@ def test_a_stick_figure_squat_is_outside_the_squat_models_applicability(view):
     alone as the general model does (its limit comes from the validation squats inside the
     envelope; the looser limit over every validation clip admitted this figure)."""
     figure, _ = single_leg_squat("left", n_reps=3)
-    pose = make_sequence(figure, fps=30.0, duration_s=8.0)
+    pose = make_sequence(figure, fps=30.0, duration_s=8.0, view=view)
     result = analyze_pose(pose, task="sls", view=view, config=AnalysisConfig(cache_dir=None))
     info = result.summary["provenance"]["frame_model"]
     assert "single-leg squat" in info["name"]
