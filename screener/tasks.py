@@ -371,6 +371,7 @@ def _read_stance_leg(
     squat: PoseSequence,
     lower: str | None,
     lift: float,
+    left_nearer_m: float,
     view: str,
     config: AnalysisConfig,
     name: str,
@@ -379,9 +380,10 @@ def _read_stance_leg(
     (``lower``, ``lift`` leg lengths below the other), the steadier foot and the foot that
     follows the hips, and the cue that settled it (a key of :data:`STANCE_LEG_CUES`);
     raises asking for ``--side`` where they do not tell, or where, filmed from behind
-    (``view``), the lower-looking foot is the one nearer the lens (``sls_events``)."""
+    (``view``), the lower-looking foot is the one nearer the lens (``left_nearer_m``: the
+    left foot's depth lead, the right's being its negative; ``sls_events``)."""
     from screener.errors import NoPersonError, ScreenerError
-    from screener.events import foot_following_hips, foot_nearer_m, steadier_foot
+    from screener.events import foot_following_hips, steadier_foot
 
     checks = config.checks
     remedy = (
@@ -443,7 +445,7 @@ def _read_stance_leg(
         return guess, "steadier_foot"
     nearer_max = checks.sls_side_nearer_max_m
     if view == "posterior" and nearer_max is not None:
-        nearer = foot_nearer_m(squat, guess)
+        nearer = _nearer_m(left_nearer_m, guess)
         if nearer > nearer_max:
             raise ScreenerError(
                 f"could not tell the stance leg of the single-leg squat: the {guess} foot "
@@ -454,6 +456,12 @@ def _read_stance_leg(
                 remedy=remedy,
             )
     return guess, "lower_foot"
+
+
+def _nearer_m(left_nearer_m: float, side: str) -> float:
+    """A foot's depth lead over the other from the left foot's (:func:`screener.events.
+    foot_nearer_m` is antisymmetric in the two feet)."""
+    return left_nearer_m if side == "left" else -left_nearer_m
 
 
 def sls_events(
@@ -494,10 +502,13 @@ def sls_events(
     start, stop = single_leg_span(pose, config.events)
     squat = pose.take(slice(start, stop))
     detected_side, lift = detect_sls_side(squat)
+    left_nearer = foot_nearer_m(squat, "left")  # read once: the right foot's is its negative
     if side == "auto":
-        stance_side, cue = _read_stance_leg(squat, detected_side, lift, view, config, name)
+        stance_side, cue = _read_stance_leg(
+            squat, detected_side, lift, left_nearer, view, config, name
+        )
         signed = lift if stance_side == detected_side else -lift
-        reading = StanceLegReading(False, cue, signed, nearer_m=foot_nearer_m(squat, stance_side))
+        reading = StanceLegReading(False, cue, signed, nearer_m=_nearer_m(left_nearer, stance_side))
     else:
         stance_side = side
         lifted = lift > config.checks.sls_side_lift_min_leg
@@ -512,7 +523,7 @@ def sls_events(
             )
             log.info("%s: %s", name, note)  # the warnings carry it to the report
         signed = lift if detected_side in (None, side) else -lift
-        reading = StanceLegReading(True, None, signed, note, foot_nearer_m(squat, side))
+        reading = StanceLegReading(True, None, signed, note, _nearer_m(left_nearer, side))
     spans = detect_sls_reps(pose, stance_side, config.events)
     masks = {s: np.full(pose.n_frames, s == stance_side) for s in SIDES}
     timing = None
