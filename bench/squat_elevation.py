@@ -71,12 +71,14 @@ import pandas as pd
 
 from bench.accuracy import clip_conditions, inside_envelope
 from screener.capture import (
-    PNP_MAX_FRAMES,
     both_feet_down,
+    camera_frame_pool,
     estimate_pitch_deg,
+    lean_toward_lens_deg,
     squat_stand_frames,
+    usable_frames,
 )
-from screener.events import leg_length_px
+from screener.events import pelvis_depth_leg
 from screener.keypoints import BoolArray, FloatArray, PoseSequence
 from screener.landmarks import INDEX
 
@@ -118,45 +120,9 @@ COLUMNS = [
 ]
 
 
-def tilt_deg(vectors: FloatArray) -> FloatArray:
-    """Each world vector's lean toward the lens, degrees (+: its top toward the lens).
-
-    Parameters
-    ----------
-    vectors
-        ``(n, 3)`` vectors in MediaPipe's world axes (x right, y down, z away from the
-        lens), pointing up the body.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``atan2(-dz, -dy)`` per vector, as :func:`screener.capture.estimate_pitch_deg`.
-    """
-    v = np.asarray(vectors, dtype=np.float64)
-    return np.asarray(np.degrees(np.arctan2(-v[:, 2], -v[:, 1])))
-
-
 def _median(values: FloatArray) -> float:
     values = values[np.isfinite(values)]
     return float(np.median(values)) if values.size else float("nan")
-
-
-def pelvis_depth_leg(pose: PoseSequence) -> FloatArray:
-    """The pelvis' descent below its standing level in the image, in leg lengths.
-
-    Mid-hip image height less its 5th percentile over the clip, over the leg's image
-    length (:func:`screener.events.leg_length_px`): the depth signal of
-    :func:`screener.events.detect_sls_reps`. NaN where the hips are missing.
-    """
-    hip_y = 0.5 * (pose.xy("left_hip")[:, 1] + pose.xy("right_hip")[:, 1])
-    if not np.isfinite(hip_y).any():
-        return np.full(pose.n_frames, np.nan)
-    return np.asarray((hip_y - np.nanpercentile(hip_y, 5)) / leg_length_px(pose))
-
-
-def usable_frames(pose: PoseSequence) -> BoolArray:
-    """Frames with a pose and world landmarks (as :func:`screener.capture.estimate_camera`)."""
-    return np.asarray(pose.detected & np.isfinite(pose.world_xyz_m[:, INDEX["left_hip"], 0]))
 
 
 def upright_frames(pose: PoseSequence, depth_max_leg: float = DEPTH_MAX_LEG) -> BoolArray:
@@ -167,46 +133,19 @@ def upright_frames(pose: PoseSequence, depth_max_leg: float = DEPTH_MAX_LEG) -> 
     pose
         The clip's landmarks, as stored.
     depth_max_leg
-        Largest depth of the pelvis below its standing level (:func:`pelvis_depth_leg`).
+        Largest depth of the pelvis below its standing level
+        (:func:`screener.events.pelvis_depth_leg`).
 
     Returns
     -------
     numpy.ndarray
-        Boolean per frame: usable (:func:`usable_frames`) and the pelvis within
+        Boolean per frame: usable (:func:`screener.capture.usable_frames`) and the pelvis within
         ``depth_max_leg`` leg lengths of its standing level.
     """
-    with np.errstate(invalid="ignore"):
-        shallow = pelvis_depth_leg(pose) < depth_max_leg
-    return np.asarray(usable_frames(pose) & shallow)
-
-
-def today_pitch_frames(pose: PoseSequence, task: str) -> np.ndarray:
-    """The frames :func:`screener.capture.estimate_camera` reads the pitch on today.
-
-    Parameters
-    ----------
-    pose
-        The clip's landmarks.
-    task
-        ``"sls"``: a stand on both feet (:func:`screener.capture.squat_stand_frames`), none
-        under 10 frames; other tasks: both feet down, or every usable frame under 10.
-
-    Returns
-    -------
-    numpy.ndarray
-        Frame indices, at most :data:`screener.capture.PNP_MAX_FRAMES` evenly spread.
-    """
-    usable = usable_frames(pose)
-    down = usable & (squat_stand_frames(pose) if task == "sls" else both_feet_down(pose))
-    if down.sum() >= 10:
-        pool = np.flatnonzero(down)
-    elif task == "sls":
-        return np.zeros(0, dtype=int)
-    else:
-        pool = np.flatnonzero(usable)
-    if pool.size > PNP_MAX_FRAMES:
-        pool = pool[np.linspace(0, pool.size - 1, PNP_MAX_FRAMES).round().astype(int)]
-    return pool
+    depth = pelvis_depth_leg(pose)
+    if depth is None:
+        return np.zeros(pose.n_frames, dtype=bool)
+    return np.asarray(usable_frames(pose) & (depth < depth_max_leg))
 
 
 def elevation_readings(
@@ -226,8 +165,9 @@ def elevation_readings(
     Returns
     -------
     dict
-        Reading name → median over the frames of :func:`tilt_deg` of its vector (+: lens
-        above, looking down); NaN without frames.
+        Reading name → median over the frames of its vector's lean
+        (:func:`screener.capture.lean_toward_lens_deg`; +: lens above, looking down); NaN
+        without frames.
     """
     chosen = upright_frames(pose) if frames is None else np.asarray(frames)
     w = pose.world_xyz_m[chosen].astype(np.float64)
@@ -244,7 +184,9 @@ def elevation_readings(
         ankle = point(f"{side}_ankle")
         vectors.update(a=shoulders - ankle, c=point(f"{side}_hip") - ankle, d=hips - ankle)
     return {
-        key: _median(tilt_deg(vectors[key])) if key in vectors and len(w) else float("nan")
+        key: _median(lean_toward_lens_deg(vectors[key]))
+        if key in vectors and len(w)
+        else float("nan")
         for key in READINGS
     }
 
@@ -352,24 +294,28 @@ def group_sizes(table: pd.DataFrame, key: str, limits: Sequence[float] = ELEVATI
 
 def read_clip(pose: PoseSequence, task: str, side: str | None) -> dict[str, object]:
     """One clip's row of readings: a squat's :func:`elevation_readings` on its upright
-    frames, a jog's ``b`` and ``e`` on today's frames (:func:`today_pitch_frames`), and
-    ``pitch_today`` for both."""
-    today = today_pitch_frames(pose, task)
+    frames, a jog's ``b`` and ``e`` on today's frames, and ``pitch_today`` for both.
+
+    Today's frames are :func:`screener.capture.estimate_camera`'s
+    (:func:`screener.capture.camera_frame_pool`); a squat without a stand on both feet
+    has none (its pitch is not read).
+    """
+    stand = squat_stand_frames(pose) if task == "sls" else both_feet_down(pose)
+    pool, stood = camera_frame_pool(pose, stand)
+    today = pool if stood or task != "sls" else np.zeros(0, dtype=int)
     if task == "sls":
         used = upright_frames(pose)
         readings = elevation_readings(pose, side, used)
         n_used = int(used.sum())
-        stand = usable_frames(pose) & squat_stand_frames(pose)
     else:
         readings = elevation_readings(pose, None, today)
         n_used = int(today.size)
-        stand = usable_frames(pose) & both_feet_down(pose)
     pitch = estimate_pitch_deg(pose, today) if today.size else float("nan")
     return {
         "n_frames": pose.n_frames,
         "n_used": n_used,
         **readings,
-        "n_stand": int(stand.sum()),
+        "n_stand": int((usable_frames(pose) & stand).sum()),
         "pitch_today": pitch,
     }
 

@@ -506,7 +506,7 @@ def walking_path_yaw_deg(pose: PoseSequence, focal: float) -> float:
     of view than assumed reads the azimuth larger (renders at 41-45° against the assumed
     65°: about 1.4 times at 25-35°).
     """
-    usable = np.flatnonzero(pose.detected & np.isfinite(pose.world_xyz_m[:, INDEX["left_hip"], 0]))
+    usable = np.flatnonzero(usable_frames(pose))
     if usable.size > WALK_PATH_MAX_FRAMES:
         usable = usable[np.linspace(0, usable.size - 1, WALK_PATH_MAX_FRAMES).round().astype(int)]
     pts, posed = pose_in_camera(pose, usable, focal)
@@ -546,10 +546,46 @@ def estimate_pitch_deg(pose: PoseSequence, frames: np.ndarray) -> float:
     def mid(part: str) -> FloatArray:
         return 0.5 * (w[:, INDEX[f"left_{part}"]] + w[:, INDEX[f"right_{part}"]])
 
-    d = mid("shoulder") - mid("ankle")
-    tilt = np.degrees(np.arctan2(-d[:, 2], -d[:, 1]))
+    tilt = lean_toward_lens_deg(mid("shoulder") - mid("ankle"))
     tilt = tilt[np.isfinite(tilt)]
     return float(np.median(tilt)) if tilt.size else float("nan")
+
+
+def lean_toward_lens_deg(vectors: FloatArray) -> FloatArray:
+    """Each world vector's lean toward the lens, degrees (+: its top toward the lens).
+
+    ``vectors`` are ``(n, 3)`` in MediaPipe's world axes (x right, y down, z away from the
+    lens), pointing up the body; the lean is ``atan2(-dz, -dy)``, the angle
+    :func:`estimate_pitch_deg` reads as the camera's pitch.
+    """
+    v = np.asarray(vectors)
+    return np.asarray(np.degrees(np.arctan2(-v[:, 2], -v[:, 1])))
+
+
+def usable_frames(pose: PoseSequence) -> BoolArray:
+    """Frames with a pose and world landmarks, the frames the camera is estimated from."""
+    return np.asarray(pose.detected & np.isfinite(pose.world_xyz_m[:, INDEX["left_hip"], 0]))
+
+
+#: Fewest frames on both feet for the camera to be read from them (and a squat's pitch).
+STAND_MIN_FRAMES = 10
+
+
+def camera_frame_pool(pose: PoseSequence, stand: BoolArray) -> tuple[np.ndarray, bool]:
+    """The frames :func:`estimate_camera` reads the camera from, and whether they stand.
+
+    The usable frames (:func:`usable_frames`) on both feet (``stand``) if there are at
+    least :data:`STAND_MIN_FRAMES`, else every usable frame; at most
+    :data:`PNP_MAX_FRAMES`, evenly spread. The flag says the first (a squat's pitch is read
+    only then: its trunk leans forward in the others).
+    """
+    usable = usable_frames(pose)
+    down = usable & stand
+    stood = bool(down.sum() >= STAND_MIN_FRAMES)
+    pool = np.flatnonzero(down) if stood else np.flatnonzero(usable)
+    if pool.size > PNP_MAX_FRAMES:
+        pool = pool[np.linspace(0, pool.size - 1, PNP_MAX_FRAMES).round().astype(int)]
+    return pool, stood
 
 
 #: Landmarks whose heights above the floor place the lens (heels to shoulders).
@@ -769,13 +805,9 @@ def estimate_camera(
     stand = squat_stand_frames(pose) if task == "sls" else both_feet_down(pose)
     roll, source = estimate_roll_deg(pose, task, stand_frames=stand)
     fill, fill_min = subject_height_fraction(pose)
-    usable = pose.detected & np.isfinite(pose.world_xyz_m[:, INDEX["left_hip"], 0])
-    down = usable & stand
-    pool = np.flatnonzero(down) if down.sum() >= 10 else np.flatnonzero(usable)
-    if pool.size > PNP_MAX_FRAMES:
-        pool = pool[np.linspace(0, pool.size - 1, PNP_MAX_FRAMES).round().astype(int)]
+    pool, stood = camera_frame_pool(pose, stand)
     focal = focal_px(pose.image_size_px, long_side_fov_deg)
-    pitch = estimate_pitch_deg(pose, pool) if down.sum() >= 10 or task != "sls" else float("nan")
+    pitch = estimate_pitch_deg(pose, pool) if stood or task != "sls" else float("nan")
     applied = pitch if np.isfinite(pitch) and abs(pitch) >= PITCH_APPLY_MIN_DEG else 0.0
     heights = camera_height(pose, pool, applied, focal)
     approach = camera_height_from_approach(correct_roll(pose, roll))

@@ -468,15 +468,9 @@ def detect_sls_reps(pose: PoseSequence, side: str, config: EventConfig) -> list[
     keeps the threshold rule's edges (``rep_edge_fraction`` of the depth) and the frame
     of largest depth.
     """
-    scale = leg_length_px(pose)
-    mid_hip_y = 0.5 * (pose.xy("left_hip")[:, 1] + pose.xy("right_hip")[:, 1])
-    valid = np.isfinite(mid_hip_y)
-    if valid.sum() < 3:
+    depth = pelvis_depth_leg(pose)
+    if depth is None:
         return []
-    idx = np.arange(pose.n_frames)
-    y = np.interp(idx, idx[valid], mid_hip_y[valid])
-    standing = float(np.percentile(y[valid], 5))
-    depth = (y - standing) / scale
     distance = max(1, round(config.min_rep_interval_s * pose.fps))
     peaks, _ = find_peaks(depth, prominence=config.min_rep_depth_leg, distance=distance)
     spans = []
@@ -490,6 +484,24 @@ def detect_sls_reps(pose: PoseSequence, side: str, config: EventConfig) -> list[
             log.info("repetition at %.2f s is cut by the clip's edge; kept", pose.time_s[peak])
         spans.append(Span("rep", side, rep.start, rep.end + 1, rep.deepest))
     return spans
+
+
+def pelvis_depth_leg(pose: PoseSequence) -> FloatArray | None:
+    """A single-leg squat's depth per frame: the pelvis' descent in the image below its
+    standing level, in leg lengths (:func:`detect_sls_reps`).
+
+    Mid-hip image height, gaps filled linearly, less its 5th percentile over the clip,
+    over the leg's image length (:func:`leg_length_px`). None with the hips in fewer than
+    3 frames.
+    """
+    mid_hip_y = 0.5 * (pose.xy("left_hip")[:, 1] + pose.xy("right_hip")[:, 1])
+    valid = np.isfinite(mid_hip_y)
+    if valid.sum() < 3:
+        return None
+    idx = np.arange(pose.n_frames)
+    y = np.interp(idx, idx[valid], mid_hip_y[valid])
+    standing = float(np.percentile(y[valid], 5))
+    return np.asarray((y - standing) / leg_length_px(pose))
 
 
 def locate_rep(
