@@ -1449,7 +1449,7 @@ def squat_stature_note(envelope: Envelope) -> str:
     rendered squats' knee FPPA errors at or under the envelope file's stature and above
     it (``models/envelope.toml``, ``[squat_stature_m]``; docs/accuracy.md, "A squat's
     knee FPPA and the patient's stature"). The edge was seen after looking at hold-outs 65-86
-    and checked on fourteen untouched hold-outs (87-100, met on four; pooled 0.5° larger, its
+    and checked on fifteen untouched hold-outs (87-101, met on four; pooled 0.5° larger, its
     interval holding zero): a measured tendency, not a correction; no verdict changes
     with the note (a height entered makes a short patient's knee FPPA verdict use the
     larger error, :func:`check_envelope`).
