@@ -71,11 +71,10 @@ import pandas as pd
 
 from bench.accuracy import clip_conditions, inside_envelope
 from screener.capture import (
-    both_feet_down,
     camera_frame_pool,
     estimate_pitch_deg,
     lean_toward_lens_deg,
-    squat_stand_frames,
+    task_stand_frames,
     usable_frames,
 )
 from screener.events import pelvis_depth_leg
@@ -300,9 +299,8 @@ def read_clip(pose: PoseSequence, task: str, side: str | None) -> dict[str, obje
     (:func:`screener.capture.camera_frame_pool`); a squat without a stand on both feet
     has none (its pitch is not read).
     """
-    stand = squat_stand_frames(pose) if task == "sls" else both_feet_down(pose)
-    pool, stood = camera_frame_pool(pose, stand)
-    today = pool if stood or task != "sls" else np.zeros(0, dtype=int)
+    stand = task_stand_frames(pose, task)
+    _, today = camera_frame_pool(pose, stand, task)
     if task == "sls":
         used = upright_frames(pose)
         readings = elevation_readings(pose, side, used)
@@ -310,7 +308,7 @@ def read_clip(pose: PoseSequence, task: str, side: str | None) -> dict[str, obje
     else:
         readings = elevation_readings(pose, None, today)
         n_used = int(today.size)
-    pitch = estimate_pitch_deg(pose, today) if today.size else float("nan")
+    pitch = estimate_pitch_deg(pose, today)
     return {
         "n_frames": pose.n_frames,
         "n_used": n_used,

@@ -252,6 +252,13 @@ def squat_stand_frames(pose: PoseSequence) -> BoolArray:
     return out
 
 
+def task_stand_frames(pose: PoseSequence, task: str | None) -> BoolArray:
+    """The frames a task stands on both feet: a single-leg squat's stands
+    (:func:`squat_stand_frames`), any other task's frames with both feet down
+    (:func:`both_feet_down`)."""
+    return squat_stand_frames(pose) if task == "sls" else both_feet_down(pose)
+
+
 def estimate_roll_deg(
     pose: PoseSequence, task: str | None = None, stand_frames: BoolArray | None = None
 ) -> tuple[float, str]:
@@ -293,10 +300,7 @@ def estimate_roll_deg(
     shoulder = 0.5 * (pose.xy("left_shoulder") + pose.xy("right_shoulder"))
     ankle = 0.5 * (pose.xy("left_ankle") + pose.xy("right_ankle"))
     hip = 0.5 * (pose.xy("left_hip") + pose.xy("right_hip"))
-    if stand_frames is not None:
-        down = stand_frames
-    else:
-        down = squat_stand_frames(pose) if task == "sls" else both_feet_down(pose)
+    down = stand_frames if stand_frames is not None else task_stand_frames(pose, task)
     min_frames = max(5, int(0.3 * pose.fps)) if np.isfinite(pose.fps) else 5
     every = np.ones(pose.n_frames, dtype=bool)
     standing = (down, ankle, "both feet down")
@@ -571,13 +575,17 @@ def usable_frames(pose: PoseSequence) -> BoolArray:
 STAND_MIN_FRAMES = 10
 
 
-def camera_frame_pool(pose: PoseSequence, stand: BoolArray) -> tuple[np.ndarray, bool]:
-    """The frames :func:`estimate_camera` reads the camera from, and whether they stand.
+def camera_frame_pool(
+    pose: PoseSequence, stand: BoolArray, task: str | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The frames :func:`estimate_camera` reads the camera from, and those it reads the
+    pitch from.
 
     The usable frames (:func:`usable_frames`) on both feet (``stand``) if there are at
     least :data:`STAND_MIN_FRAMES`, else every usable frame; at most
-    :data:`PNP_MAX_FRAMES`, evenly spread. The flag says the first (a squat's pitch is read
-    only then: its trunk leans forward in the others).
+    :data:`PNP_MAX_FRAMES`, evenly spread. The pitch is read on the same frames, except
+    that a single-leg squat without such a stand has none (its trunk leans forward in
+    the other frames).
     """
     usable = usable_frames(pose)
     down = usable & stand
@@ -585,7 +593,7 @@ def camera_frame_pool(pose: PoseSequence, stand: BoolArray) -> tuple[np.ndarray,
     pool = np.flatnonzero(down) if stood else np.flatnonzero(usable)
     if pool.size > PNP_MAX_FRAMES:
         pool = pool[np.linspace(0, pool.size - 1, PNP_MAX_FRAMES).round().astype(int)]
-    return pool, stood
+    return pool, (pool if stood or task != "sls" else pool[:0])
 
 
 #: Landmarks whose heights above the floor place the lens (heels to shoulders).
@@ -802,12 +810,12 @@ def estimate_camera(
     average adult, so heights and the distance scale with the subject's true size, and the
     distance with the assumed focal length.
     """
-    stand = squat_stand_frames(pose) if task == "sls" else both_feet_down(pose)
+    stand = task_stand_frames(pose, task)
     roll, source = estimate_roll_deg(pose, task, stand_frames=stand)
     fill, fill_min = subject_height_fraction(pose)
-    pool, stood = camera_frame_pool(pose, stand)
+    pool, pitch_frames = camera_frame_pool(pose, stand, task)
     focal = focal_px(pose.image_size_px, long_side_fov_deg)
-    pitch = estimate_pitch_deg(pose, pool) if stood or task != "sls" else float("nan")
+    pitch = estimate_pitch_deg(pose, pitch_frames)
     applied = pitch if np.isfinite(pitch) and abs(pitch) >= PITCH_APPLY_MIN_DEG else 0.0
     heights = camera_height(pose, pool, applied, focal)
     approach = camera_height_from_approach(correct_roll(pose, roll))
@@ -1449,8 +1457,9 @@ def squat_stature_note(envelope: Envelope) -> str:
     rendered squats' knee FPPA errors at or under the envelope file's stature and above
     it (``models/envelope.toml``, ``[squat_stature_m]``; docs/accuracy.md, "A squat's
     knee FPPA and the patient's stature"). The edge was seen after looking at hold-outs 65-86
-    and checked on fifteen untouched hold-outs (87-101, met on four; pooled 0.5° larger, its
-    interval holding zero): a measured tendency, not a correction; no verdict changes
+    and has been checked on every untouched hold-out since (met on a minority, the pooled
+    difference's interval holding zero; the file's comment and that section give the
+    figures): a measured tendency, not a correction; no verdict changes
     with the note (a height entered makes a short patient's knee FPPA verdict use the
     larger error, :func:`check_envelope`).
     """
